@@ -1,0 +1,65 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Built-in calculators: one module per folder under `Plugins/`, each depending on ReportCore alone.
+/// The folder name is the calculator's Swift name; the module is `Calc<Name>`.
+let calculatorFolders = [
+    "Count", "CountDistinct", "Sum", "Mean", "MinMax", "Median", "Percentile", "Stddev", "Ratio", "Share", "Growth",
+]
+
+let calculatorTargets: [Target] = calculatorFolders.map { folder in
+    .target(
+        name: "Calc\(folder)",
+        dependencies: ["ReportCore"],
+        path: "Plugins/\(folder)",
+        exclude: ["README.md", "sample.yaml", "testcases"]
+    )
+}
+
+let package = Package(
+    name: "reportd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "reportd", targets: ["reportd"]),
+        .library(name: "ReportCore", targets: ["ReportCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: calculatorTargets + [
+        .target(name: "ReportCore"),
+        .target(
+            name: "ReportCalculators",
+            dependencies: ["ReportCore"] + calculatorFolders.map { .target(name: "Calc\($0)") }
+        ),
+        .target(
+            name: "ReportIO",
+            dependencies: [
+                "ReportCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "reportd",
+            dependencies: [
+                "ReportCore", "ReportIO", "ReportCalculators",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ReportCoreTests", dependencies: ["ReportCore"]),
+        .testTarget(
+            name: "ReportCalculatorsTests",
+            dependencies: ["ReportCore", "ReportIO", "ReportCalculators"],
+            resources: []
+        ),
+        .testTarget(name: "ReportIOTests", dependencies: ["ReportCore", "ReportIO", "ReportCalculators"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["reportd"], exclude: ["differential.py"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,18 @@
+import ReportCore
+
+/// `median`: the 50th percentile, by the same linear interpolation as `percentile`.
+public struct MedianCalculator: Calculator {
+    public init() {}
+
+    public let descriptor = CalculatorDescriptor(
+        name: "median", summary: "the middle value (percentile 50, interpolated)",
+        parameters: [ParameterSpec(name: "column", kind: .column(ParameterSpec.numeric), summary: "the column")],
+        provider: "CalcMedian")
+
+    public func resultType(for context: MetricContext) -> ColumnType { .decimal }
+
+    public func compute(_ input: CalculatorInput) throws(CalculatorError) -> [Value] {
+        let column = try input.column("column")
+        return input.groups.map { Value.finite(Statistics.percentile(column.doubles(rows: $0), p: 50)) }
+    }
+}

@@ -1,0 +1,25 @@
+import ReportCore
+
+/// `percentile`: the p-th percentile by linear interpolation between closest ranks (numpy's default,
+/// SQL's `quantile_cont`).
+public struct PercentileCalculator: Calculator {
+    public init() {}
+
+    public let descriptor = CalculatorDescriptor(
+        name: "percentile", summary: "the p-th percentile, linear interpolation between closest ranks",
+        parameters: [
+            ParameterSpec(name: "column", kind: .column(ParameterSpec.numeric), summary: "the column"),
+            ParameterSpec(name: "p", kind: .number(0...100), summary: "the percentile, 0 to 100"),
+        ],
+        provider: "CalcPercentile")
+
+    public func resultType(for context: MetricContext) -> ColumnType { .decimal }
+
+    public func compute(_ input: CalculatorInput) throws(CalculatorError) -> [Value] {
+        let column = try input.column("column")
+        guard let p = input.parameters.number("p"), (0...100).contains(p) else {
+            throw CalculatorError("parameter 'p' must be a number from 0 to 100", parameter: "p")
+        }
+        return input.groups.map { Value.finite(Statistics.percentile(column.doubles(rows: $0), p: p)) }
+    }
+}

@@ -1,0 +1,22 @@
+/// A loaded dataset: typed columns of equal length, in schema order.
+public struct Table: Sendable {
+    public let schema: DatasetSchema
+    public let columns: [Column]
+    public let rowCount: Int
+    private let index: [String: Int]
+
+    public init(schema: DatasetSchema, columns: [Column]) {
+        precondition(columns.count == schema.columns.count, "one column per schema column")
+        self.schema = schema
+        self.columns = columns
+        self.rowCount = columns.first?.count ?? 0
+        var index: [String: Int] = [:]
+        for (i, c) in columns.enumerated() { index[c.name] = i }
+        self.index = index
+    }
+
+    /// The column with that name, or `nil`.
+    public func column(_ name: String) -> Column? {
+        index[name].map { columns[$0] }
+    }
+}

@@ -1,0 +1,82 @@
+/// One report, as loaded from `reports.d/NAME.yaml` and checked against its dataset's schema.
+public struct ReportDefinition: Sendable {
+    public enum CatchUp: String, Sendable, CaseIterable { case none, once, all }
+    public enum Overlap: String, Sendable, CaseIterable { case skip, queue }
+    public enum LineEndings: String, Sendable, CaseIterable { case lf, crlf }
+
+    public var name: String
+    public var title: String
+    public var dataset: String
+    public var schedule: Schedule
+    /// IANA time zone name; the daemon's when the report names none.
+    public var timezone: String
+    public var catchUp: CatchUp = .once
+    public var overlap: Overlap = .skip
+    public var retries: Int = 0
+    /// Seconds; `nil` means no limit.
+    public var timeout: Int?
+    public var filter: CompiledFilter?
+    public var groupBy: [String] = []
+    public var metrics: [MetricDefinition]
+    public var sort: [SortKey] = []
+    public var limit: Int?
+    public var totals: Bool = false
+    public var formats: [OutputFormat] = OutputFormat.allCases
+    public var csvBOM: Bool = false
+    public var lineEndings: LineEndings = .lf
+    /// Number grouping in text output: `nil` or `en` gives `4,700,000,000`; `vi-VN` gives `4.700.000.000`.
+    public var locale: String?
+
+    public init(
+        name: String, title: String, dataset: String, schedule: Schedule, timezone: String, metrics: [MetricDefinition]
+    ) {
+        self.name = name
+        self.title = title
+        self.dataset = dataset
+        self.schedule = schedule
+        self.timezone = timezone
+        self.metrics = metrics
+    }
+
+    /// Whether `name` may name a report (and so a folder): `[a-z0-9][a-z0-9_-]*`.
+    public static func isValidName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, isLowerAlnum(first), name.utf8.count <= 128 else { return false }
+        return name.utf8.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isLowerAlnum(_ c: UInt8) -> Bool {
+        (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+    }
+}
+
+/// An output file format.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case csv, json, text
+
+    /// The file extension of this format.
+    public var fileExtension: String { self == .text ? "txt" : rawValue }
+}
+
+/// One metric of a report: an output column computed by a calculator.
+public struct MetricDefinition: Sendable {
+    public var name: String
+    public var calc: String
+    public var parameters: MetricParameters
+
+    public init(name: String, calc: String, parameters: MetricParameters) {
+        self.name = name
+        self.calc = calc
+        self.parameters = parameters
+    }
+}
+
+/// One sort key: a group or metric column, ascending or descending. Nulls sort last.
+public struct SortKey: Sendable, Hashable {
+    public var column: String
+    public var descending: Bool
+
+    public init(column: String, descending: Bool) {
+        self.column = column
+        self.descending = descending
+    }
+}

@@ -1,0 +1,112 @@
+/// Computes a report over a loaded table: filter, group, calculate, sort, limit, totals.
+///
+/// Pure: no I/O, no clock. The definition must have been checked against the table's schema.
+public struct ReportEngine: Sendable {
+    public let calculators: CalculatorRegistry
+
+    public init(calculators: CalculatorRegistry) { self.calculators = calculators }
+
+    /// - Throws: `RunError` when a calculator fails (an integer overflow, a plugin error).
+    public func execute(_ report: ReportDefinition, on table: Table) throws(RunError) -> ReportResult {
+        let rows = report.filter?.matchingRows(in: table) ?? Array(0..<table.rowCount)
+        let (groups, keys) = Self.group(rows: rows, by: report.groupBy, in: table)
+
+        var columns: [ReportResult.ResultColumn] = report.groupBy.map { name in
+            ReportResult.ResultColumn(name: name, role: .group, calc: nil, type: table.column(name)?.type ?? .string)
+        }
+        var metricValues: [[Value]] = []
+        var totals: [Value] = []
+        for metric in report.metrics {
+            guard let calculator = calculators[metric.calc] else {
+                throw RunError(report: report.name, message: "metric '\(metric.name)': unknown calculator '\(metric.calc)'")
+            }
+            let type: ColumnType
+            switch calculators.check(metric, schema: table.schema, groupBy: report.groupBy) {
+            case .success(let t): type = t
+            case .failure(let e):
+                throw RunError(report: report.name, message: "metric '\(metric.name)': \(e.errors.map(\.message).joined(separator: "; "))")
+            }
+            columns.append(ReportResult.ResultColumn(name: metric.name, role: .metric, calc: metric.calc, type: type))
+            do throws(CalculatorError) {
+                let input = CalculatorInput(
+                    table: table, groups: groups, groupKeys: keys, groupBy: report.groupBy, parameters: metric.parameters)
+                let values = try calculator.compute(input)
+                guard values.count == groups.count else {
+                    throw CalculatorError("gave \(values.count) results for \(groups.count) groups")
+                }
+                metricValues.append(values)
+                if report.totals {
+                    let all = CalculatorInput(table: table, groups: [rows], groupKeys: [[]], groupBy: [], parameters: metric.parameters)
+                    totals.append(try calculator.compute(all).first ?? .null)
+                }
+            } catch {
+                throw RunError(report: report.name, message: "metric '\(metric.name)' (\(metric.calc)): \(error.message)")
+            }
+        }
+
+        var outputRows: [[Value]] = []
+        outputRows.reserveCapacity(groups.count)
+        for g in 0..<groups.count {
+            outputRows.append(keys[g] + metricValues.map { $0[g] })
+        }
+        Self.sort(&outputRows, by: report.sort.isEmpty ? report.groupBy.map { SortKey(column: $0, descending: false) } : report.sort, columns: columns)
+        if let limit = report.limit, outputRows.count > limit { outputRows.removeLast(outputRows.count - limit) }
+        return ReportResult(columns: columns, rows: outputRows, totals: report.totals ? totals : nil, rowsUsed: rows.count)
+    }
+
+    /// Splits `rows` into groups by the values of `columns`, groups in order of first appearance.
+    ///
+    /// Keys are built from the columns' encoded values (string dictionary codes, integer values),
+    /// not from strings, so grouping a million rows hashes small integer arrays.
+    static func group(rows: [Int], by columns: [String], in table: Table) -> ([[Int]], [[Value]]) {
+        guard !columns.isEmpty else { return ([rows], [[]]) }
+        let cols = columns.compactMap { table.column($0) }
+        var index: [[Int64]: Int] = [:]
+        var groups: [[Int]] = []
+        var keys: [[Value]] = []
+        var key = [Int64](repeating: 0, count: cols.count)
+        for r in rows {
+            for (k, c) in cols.enumerated() { key[k] = Self.code(c, r) }
+            if let g = index[key] {
+                groups[g].append(r)
+            } else {
+                index[key] = groups.count
+                groups.append([r])
+                keys.append(cols.map { $0.value(at: r) })
+            }
+        }
+        return (groups, keys)
+    }
+
+    /// A 64-bit code that is equal exactly when two cells of one column are equal (nulls included).
+    private static func code(_ c: Column, _ r: Int) -> Int64 {
+        switch c.storage {
+        case .string(let codes, _): return Int64(codes[r])
+        case .int(let v): return c.valid[r] ? v[r] : Int64.min
+        case .decimal(let v): return c.valid[r] ? Int64(bitPattern: (v[r] == 0 ? 0 : v[r]).bitPattern) : Int64.min
+        case .bool(let v): return c.valid[r] ? (v[r] ? 1 : 0) : -1
+        case .date(let v): return c.valid[r] ? Int64(v[r]) : Int64.min
+        }
+    }
+
+    /// Stable sort by the keys; nulls last whatever the direction.
+    static func sort(_ rows: inout [[Value]], by keys: [SortKey], columns: [ReportResult.ResultColumn]) {
+        let resolved: [(Int, Bool)] = keys.compactMap { key in
+            columns.firstIndex { $0.name == key.column }.map { ($0, key.descending) }
+        }
+        guard !resolved.isEmpty else { return }
+        let indexed = rows.enumerated().map { ($0.offset, $0.element) }
+        rows = indexed.sorted { a, b in
+            for (i, descending) in resolved {
+                let x = a.1[i]
+                let y = b.1[i]
+                if x == y { continue }
+                if x.isNull { return false }
+                if y.isNull { return true }
+                if x < y { return !descending }
+                if y < x { return descending }
+            }
+            return a.0 < b.0
+        }.map(\.1)
+    }
+}

@@ -1,0 +1,157 @@
+/// A filter checked against a dataset schema, ready to evaluate.
+///
+/// Comparisons with a null cell are unknown, and logic is three-valued as in SQL (`not unknown` is
+/// unknown); a row is kept only when the whole filter is true. So `status != 'completed'` does not keep
+/// rows with an empty status, exactly as DuckDB or PostgreSQL would.
+public struct CompiledFilter: Sendable {
+    indirect enum Node: Sendable {
+        case and(Node, Node)
+        case or(Node, Node)
+        case not(Node)
+        case constant(Bool)
+        case boolColumn(String)
+        case compareLiteral(column: String, ComparisonOperator, Value)
+        case compareColumns(String, ComparisonOperator, String)
+        case member(column: String, Set<Value>)
+    }
+
+    let root: Node
+    /// The filter's source text.
+    public let source: String
+
+    /// Type-checks `expression` against `schema`, collecting every problem.
+    /// - Returns: the compiled filter, or every error found (unknown columns, type mismatches, bad literals).
+    public static func compile(
+        _ expression: FilterExpression, source: String, schema: DatasetSchema
+    ) -> Result<CompiledFilter, FilterErrorList> {
+        var checker = FilterChecker(schema: schema)
+        let node = checker.check(expression)
+        if checker.errors.isEmpty { return .success(CompiledFilter(root: node, source: source)) }
+        return .failure(FilterErrorList(errors: checker.errors))
+    }
+
+    /// Parses and compiles `source` in one step.
+    public static func compile(_ source: String, schema: DatasetSchema) -> Result<CompiledFilter, FilterErrorList> {
+        do {
+            return compile(try FilterParser.parse(source), source: source, schema: schema)
+        } catch {
+            return .failure(FilterErrorList(errors: [error]))
+        }
+    }
+}
+
+/// Every error found in one filter.
+public struct FilterErrorList: Error, Sendable {
+    public var errors: [FilterError]
+}
+
+/// Three-valued truth, one byte per row.
+enum Truth {
+    static let no: UInt8 = 0
+    static let yes: UInt8 = 1
+    static let unknown: UInt8 = 2
+}
+
+struct FilterChecker {
+    let schema: DatasetSchema
+    var errors: [FilterError] = []
+
+    mutating func check(_ e: FilterExpression) -> CompiledFilter.Node {
+        switch e {
+        case .and(let a, let b): return .and(check(a), check(b))
+        case .or(let a, let b): return .or(check(a), check(b))
+        case .not(let a): return .not(check(a))
+        case .operand(let o):
+            switch o.kind {
+            case .bool(let b): return .constant(b)
+            case .column(let name):
+                guard let spec = column(name, at: o.offset) else { return .constant(false) }
+                if spec.type != .bool {
+                    errors.append(
+                        FilterError(
+                            offset: o.offset,
+                            message: "column '\(name)' is \(spec.type), not bool: compare it with a value (e.g. \(name) == ...)"))
+                }
+                return .boolColumn(name)
+            default:
+                errors.append(FilterError(offset: o.offset, message: "a value alone is not a condition: compare a column with it"))
+                return .constant(false)
+            }
+        case .compare(let l, let op, let r):
+            switch (l.kind, r.kind) {
+            case (.column(let a), .column(let b)):
+                guard let sa = column(a, at: l.offset), let sb = column(b, at: r.offset) else { return .constant(false) }
+                let comparable = sa.type == sb.type || (sa.type.isNumeric && sb.type.isNumeric)
+                if !comparable {
+                    errors.append(
+                        FilterError(offset: l.offset, message: "cannot compare \(sa.type) column '\(a)' with \(sb.type) column '\(b)'"))
+                }
+                return .compareColumns(a, op, b)
+            case (.column(let a), _):
+                guard let spec = column(a, at: l.offset), let v = literal(r, for: spec, op: op) else { return .constant(false) }
+                return .compareLiteral(column: a, op, v)
+            case (_, .column(let b)):
+                guard let spec = column(b, at: r.offset), let v = literal(l, for: spec, op: op) else { return .constant(false) }
+                return .compareLiteral(column: b, op.flipped, v)
+            default:
+                errors.append(FilterError(offset: l.offset, message: "a comparison needs a column on one side"))
+                return .constant(false)
+            }
+        case .member(let l, let items):
+            guard case .column(let name) = l.kind else {
+                errors.append(FilterError(offset: l.offset, message: "the left side of 'in' must be a column"))
+                return .constant(false)
+            }
+            guard let spec = column(name, at: l.offset) else { return .constant(false) }
+            var set = Set<Value>()
+            for item in items {
+                if case .column(let other) = item.kind {
+                    errors.append(FilterError(offset: item.offset, message: "'in [...]' takes values, not the column '\(other)'"))
+                } else if let v = literal(item, for: spec, op: .equal) {
+                    set.insert(v)
+                }
+            }
+            return .member(column: name, set)
+        }
+    }
+
+    private mutating func column(_ name: String, at offset: Int) -> ColumnSpec? {
+        if let spec = schema.column(named: name) { return spec }
+        var message = "unknown column '\(name)'"
+        if let guess = closestMatch(to: name, among: schema.columnNames) { message += " (did you mean '\(guess)'?)" }
+        errors.append(FilterError(offset: offset, message: message))
+        return nil
+    }
+
+    /// Converts a literal to the column's type, or records why it cannot be compared with it.
+    private mutating func literal(_ o: FilterOperand, for spec: ColumnSpec, op: ComparisonOperator) -> Value? {
+        func mismatch(_ what: String) -> Value? {
+            errors.append(
+                FilterError(offset: o.offset, message: "cannot compare \(spec.type) column '\(spec.name)' with \(what)"))
+            return nil
+        }
+        switch (spec.type, o.kind) {
+        case (.int, .number(let text)), (.decimal, .number(let text)):
+            if spec.type == .int, let v = Int64(text) { return .int(v) }
+            if let v = Double(text), v.isFinite { return .decimal(v) }
+            errors.append(FilterError(offset: o.offset, message: "'\(text)' is not a number"))
+            return nil
+        case (.string, .string(let s)): return .string(s)
+        case (.date, .string(let s)):
+            if let d = Day(iso: s) { return .date(d) }
+            errors.append(
+                FilterError(offset: o.offset, message: "'\(s)' is not a date: write dates as 'YYYY-MM-DD' to compare with '\(spec.name)'"))
+            return nil
+        case (.bool, .bool(let b)):
+            if op != .equal && op != .notEqual {
+                errors.append(FilterError(offset: o.offset, message: "bool column '\(spec.name)' takes only == and !="))
+                return nil
+            }
+            return .bool(b)
+        case (_, .number(let t)): return mismatch("number \(t)")
+        case (_, .string(let s)): return mismatch("string '\(s)'")
+        case (_, .bool(let b)): return mismatch("\(b)")
+        case (_, .column): return nil
+        }
+    }
+}

@@ -1,0 +1,121 @@
+/// Parses the filter language of SPEC.md by recursive descent.
+///
+/// Precedence, loosest first: `or`, `and`, `not`, then comparisons (`==` `!=` `<` `<=` `>` `>=` `in`).
+public struct FilterParser {
+    private var tokens: [FilterToken]
+    private var position = 0
+
+    /// Parses `source` into a syntax tree.
+    /// - Throws: `FilterError` at the offending position.
+    public static func parse(_ source: String) throws(FilterError) -> FilterExpression {
+        var lexer = FilterLexer(source)
+        var parser = FilterParser(tokens: try lexer.tokenize())
+        if case .end = parser.peek.kind {
+            throw FilterError(offset: 0, message: "empty filter: remove the key or write a condition")
+        }
+        let expression = try parser.parseOr()
+        guard case .end = parser.peek.kind else {
+            throw FilterError(offset: parser.peek.offset, message: "unexpected \(parser.peek.describe()); expected 'and', 'or' or the end")
+        }
+        return expression
+    }
+
+    private init(tokens: [FilterToken]) { self.tokens = tokens }
+
+    private var peek: FilterToken { tokens[position] }
+
+    private mutating func advance() -> FilterToken {
+        let t = tokens[position]
+        if position < tokens.count - 1 { position += 1 }
+        return t
+    }
+
+    private mutating func accept(keyword: String) -> Bool {
+        if case .keyword(keyword) = peek.kind {
+            position += 1
+            return true
+        }
+        return false
+    }
+
+    private mutating func accept(symbol: String) -> Bool {
+        if case .symbol(symbol) = peek.kind {
+            position += 1
+            return true
+        }
+        return false
+    }
+
+    private mutating func parseOr() throws(FilterError) -> FilterExpression {
+        var left = try parseAnd()
+        while accept(keyword: "or") { left = .or(left, try parseAnd()) }
+        return left
+    }
+
+    private mutating func parseAnd() throws(FilterError) -> FilterExpression {
+        var left = try parseNot()
+        while accept(keyword: "and") { left = .and(left, try parseNot()) }
+        return left
+    }
+
+    private mutating func parseNot() throws(FilterError) -> FilterExpression {
+        if accept(keyword: "not") { return .not(try parseNot()) }
+        return try parseComparison()
+    }
+
+    private mutating func parseComparison() throws(FilterError) -> FilterExpression {
+        if accept(symbol: "(") {
+            let inner = try parseOr()
+            guard accept(symbol: ")") else {
+                throw FilterError(offset: peek.offset, message: "expected ')' but found \(peek.describe())")
+            }
+            return inner
+        }
+        let left = try parseOperand()
+        if case .symbol(let s) = peek.kind, let op = ComparisonOperator(rawValue: s) {
+            position += 1
+            return .compare(left, op, try parseOperand())
+        }
+        if accept(keyword: "in") {
+            guard accept(symbol: "[") else {
+                throw FilterError(offset: peek.offset, message: "expected '[' after 'in' but found \(peek.describe())")
+            }
+            var items: [FilterOperand] = []
+            if !accept(symbol: "]") {
+                repeat { items.append(try parseOperand()) } while accept(symbol: ",")
+                guard accept(symbol: "]") else {
+                    throw FilterError(offset: peek.offset, message: "expected ',' or ']' but found \(peek.describe())")
+                }
+            }
+            return .member(left, items)
+        }
+        return .operand(left)
+    }
+
+    private mutating func parseOperand() throws(FilterError) -> FilterOperand {
+        let token = advance()
+        switch token.kind {
+        case .identifier(let name): return FilterOperand(kind: .column(name), offset: token.offset)
+        case .number(let text): return FilterOperand(kind: .number(text), offset: token.offset)
+        case .string(let text): return FilterOperand(kind: .string(text), offset: token.offset)
+        case .keyword("true"): return FilterOperand(kind: .bool(true), offset: token.offset)
+        case .keyword("false"): return FilterOperand(kind: .bool(false), offset: token.offset)
+        default:
+            throw FilterError(
+                offset: token.offset, message: "expected a column name or a value but found \(token.describe())")
+        }
+    }
+}
+
+extension FilterToken {
+    func describe() -> String {
+        switch kind {
+        case .identifier(let s): return "'\(s)'"
+        case .number(let s): return "number \(s)"
+        case .string(let s): return "string '\(s)'"
+        case .keyword(let s): return "'\(s)'"
+        case .symbol(let s): return "'\(s)'"
+        case .end: return "the end of the filter"
+        }
+    }
+}

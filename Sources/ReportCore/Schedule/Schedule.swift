@@ -1,0 +1,71 @@
+/// When a report runs: a 5-field cron expression, an @-macro, or a fixed interval.
+public enum Schedule: Sendable, Hashable, CustomStringConvertible {
+    case cron(CronExpression)
+    /// `every N{s,m,h}`: slots at multiples of the interval, counted from the Unix epoch.
+    case every(seconds: Int)
+
+    /// Parses a schedule as SPEC.md writes it.
+    /// - Throws: `ScheduleError` naming the offending field and its offset in the text.
+    public static func parse(_ text: String) throws(ScheduleError) -> Schedule {
+        let trimmed = text.trimmingSpaces
+        if trimmed.hasPrefix("@") {
+            let macros = [
+                "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+                "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+            ]
+            guard let expansion = macros[trimmed] else {
+                throw ScheduleError(
+                    offset: 0,
+                    message: "unknown macro '\(trimmed)' (use @hourly, @daily, @weekly, @monthly or @yearly)")
+            }
+            return .cron(try CronExpression.parse(expansion))
+        }
+        if trimmed.hasPrefix("every") {
+            return try parseEvery(trimmed)
+        }
+        return .cron(try CronExpression.parse(text))
+    }
+
+    private static func parseEvery(_ text: String) throws(ScheduleError) -> Schedule {
+        let rest = text.dropFirst("every".count).trimmingSpaces
+        guard let unit = rest.last, let n = Int(rest.dropLast()), n > 0 else {
+            throw ScheduleError(
+                offset: 6, message: "'\(text)' is not an interval: write 'every' then a number and s, m or h (e.g. every 15m)")
+        }
+        let seconds: Int
+        switch unit {
+        case "s": seconds = n
+        case "m": seconds = n * 60
+        case "h": seconds = n * 3600
+        default:
+            throw ScheduleError(offset: text.count - 1, message: "unknown interval unit '\(unit)': use s, m or h")
+        }
+        guard seconds <= 366 * 86400 else {
+            throw ScheduleError(offset: 6, message: "interval '\(rest)' is longer than a year: use a cron expression")
+        }
+        return .every(seconds: seconds)
+    }
+
+    public var description: String {
+        switch self {
+        case .cron(let c): return c.source
+        case .every(let s):
+            if s % 3600 == 0 { return "every \(s / 3600)h" }
+            if s % 60 == 0 { return "every \(s / 60)m" }
+            return "every \(s)s"
+        }
+    }
+}
+
+/// A problem in a schedule, at an offset within its text.
+public struct ScheduleError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var offset: Int
+    public var message: String
+    public var description: String { message }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}
