@@ -1,0 +1,160 @@
+import Foundation
+import ReportCore
+import Yams
+
+/// Loads the daemon config, the dataset schemas and every report definition, collecting every
+/// problem as a located `Diagnostic`.
+public struct ConfigLoader: Sendable {
+    public let calculators: CalculatorRegistry
+
+    public init(calculators: CalculatorRegistry) { self.calculators = calculators }
+
+    static let daemonKeys = ["timezone", "reports", "state", "plugins", "output", "datasets", "locale"]
+    static let outputKeys = ["root", "keep"]
+    static let datasetKeys = ["format", "path", "schema", "on_bad_rows"]
+
+    /// Loads `configPath` and everything it names.
+    ///
+    /// Never throws: problems are in `Configuration.diagnostics`; a report with errors is left out
+    /// of `Configuration.reports` while the others load.
+    public func load(configPath: String) -> Configuration {
+        let path = DisplayPath.resolve(configPath, against: FileManager.default.currentDirectoryPath)
+        var file = YAMLFile(path: path)
+        guard let daemon = parseDaemon(&file) else {
+            return Configuration(daemon: nil, reports: [], diagnostics: file.diagnostics)
+        }
+        var diagnostics = file.diagnostics
+        var reports: [LoadedReport] = []
+        var names: [String: (file: String, mark: Mark?)] = [:]
+        for reportPath in reportFiles(in: daemon.reportsDirectory, diagnostics: &diagnostics) {
+            let loaded = loadReport(path: reportPath, daemon: daemon)
+            diagnostics += loaded.diagnostics
+            guard let report = loaded.report else { continue }
+            if let first = names[report.definition.name] {
+                let where1 = first.mark.map { "\(first.file):\($0.line):\($0.column)" } ?? first.file
+                diagnostics.append(
+                    Diagnostic(
+                        file: DisplayPath.of(reportPath), line: loaded.nameMark?.line ?? 0, column: loaded.nameMark?.column ?? 0,
+                        message: "report name '\(report.definition.name)' is already used by \(where1): names must be unique"))
+                continue
+            }
+            names[report.definition.name] = (DisplayPath.of(reportPath), loaded.nameMark)
+            reports.append(report)
+        }
+        return Configuration(daemon: daemon, reports: reports, diagnostics: diagnostics)
+    }
+
+    /// The `*.yaml` and `*.yml` files of the reports folder, sorted by name.
+    func reportFiles(in directory: String, diagnostics: inout [Diagnostic]) -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
+                .sorted()
+                .map { directory + "/" + $0 }
+        } catch {
+            diagnostics.append(
+                Diagnostic(file: DisplayPath.of(directory), line: 0, column: 0, message: "cannot list report definitions: \(FileProblem.describe(error))"))
+            return []
+        }
+    }
+
+    // MARK: Daemon config
+
+    func parseDaemon(_ file: inout YAMLFile) -> DaemonConfig? {
+        guard let root = file.root, let fields = file.fields(root, what: "the daemon config", allowed: Self.daemonKeys) else {
+            return nil
+        }
+        let base = (file.path as NSString).deletingLastPathComponent
+        func path(_ key: String, default value: String?) -> String? {
+            if let node = fields[key] {
+                return file.string(node, "'\(key)'").map { DisplayPath.resolve($0, against: base) }
+            }
+            return value.map { DisplayPath.resolve($0, against: base) }
+        }
+        var timezone = "UTC"
+        if let node = fields["timezone"], let tz = file.string(node, "'timezone'") {
+            if TimeZone(identifier: tz) == nil {
+                file.error("unknown time zone '\(tz)': use an IANA name such as Asia/Ho_Chi_Minh", at: node)
+            } else {
+                timezone = tz
+            }
+        }
+        let reports = path("reports", default: "reports.d") ?? base
+        let state = path("state", default: "/var/lib/reportd") ?? base
+        let plugins = fields["plugins"] != nil ? path("plugins", default: nil) : nil
+        var outputRoot: String?
+        var keep = 30
+        if let node = fields["output"], let output = file.fields(node, what: "'output'", allowed: Self.outputKeys) {
+            if let rootNode = output["root"] {
+                outputRoot = file.string(rootNode, "'output.root'").map { DisplayPath.resolve($0, against: base) }
+            } else {
+                file.error("'output' needs 'root', the folder reports are written to", at: node)
+            }
+            if let k = output["keep"], let v = file.int(k, "'output.keep'", range: 1...100_000) { keep = v }
+        } else if fields["output"] == nil {
+            file.error("the daemon config needs 'output: {root: FOLDER}'", at: root)
+        }
+        var locale: String?
+        if let node = fields["locale"] { locale = parseLocale(node, &file) }
+        var datasets: [DatasetConfig] = []
+        if let node = fields["datasets"] {
+            if case .mapping(let mapping) = node {
+                for (key, value) in mapping {
+                    guard let name = file.string(key, "a dataset name") else { continue }
+                    if let dataset = parseDataset(name: name, value, base: base, &file) { datasets.append(dataset) }
+                }
+            } else {
+                file.error("'datasets' must map dataset names to their settings", at: node)
+            }
+        } else {
+            file.error("the daemon config needs 'datasets'", at: root)
+        }
+        guard !file.hasErrors, let outputRoot else { return nil }
+        return DaemonConfig(
+            file: file.path, timezone: timezone, reportsDirectory: reports, stateDirectory: state, pluginsDirectory: plugins,
+            outputRoot: outputRoot, keep: keep, locale: locale, datasets: datasets)
+    }
+
+    func parseLocale(_ node: Node, _ file: inout YAMLFile) -> String? {
+        guard let text = file.string(node, "'locale'") else { return nil }
+        guard NumberStyle.known.contains(text) else {
+            file.error("unknown locale '\(text)': use one of \(NumberStyle.known.joined(separator: ", "))", at: node)
+            return nil
+        }
+        return text
+    }
+
+    func parseDataset(name: String, _ node: Node, base: String, _ file: inout YAMLFile) -> DatasetConfig? {
+        guard let fields = file.fields(node, what: "dataset '\(name)'", allowed: Self.datasetKeys) else { return nil }
+        var format = DatasetConfig.Format.csv
+        if let f = fields["format"] {
+            guard let parsed = file.choice(f, "the format of dataset '\(name)'", as: DatasetConfig.Format.self) else { return nil }
+            format = parsed
+        }
+        var onBadRows = DatasetConfig.BadRows.fail
+        if let f = fields["on_bad_rows"] {
+            guard let parsed = file.choice(f, "'on_bad_rows'", as: DatasetConfig.BadRows.self) else { return nil }
+            onBadRows = parsed
+        }
+        guard let pathNode = fields["path"] else {
+            file.error("dataset '\(name)' needs 'path', the data file", at: node)
+            return nil
+        }
+        guard let schemaNode = fields["schema"] else {
+            file.error("dataset '\(name)' needs 'schema', the file that types its columns", at: node)
+            return nil
+        }
+        guard let path = file.string(pathNode, "'path'"), let schemaPath = file.string(schemaNode, "'schema'") else { return nil }
+        let schemaFile = DisplayPath.resolve(schemaPath, against: base)
+        var schemaYAML = YAMLFile(path: schemaFile)
+        let schema = SchemaLoader.parse(&schemaYAML)
+        if schemaYAML.hasErrors || schema == nil {
+            file.diagnostics += schemaYAML.diagnostics
+            if schemaYAML.diagnostics.isEmpty { file.error("dataset '\(name)': its schema has no columns", at: schemaNode) }
+            return nil
+        }
+        return DatasetConfig(
+            name: name, format: format, path: DisplayPath.resolve(path, against: base), schemaPath: schemaFile,
+            schema: schema!, onBadRows: onBadRows)
+    }
+}

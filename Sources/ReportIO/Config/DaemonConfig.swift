@@ -1,0 +1,48 @@
+import ReportCore
+
+/// The daemon config (`reportd.yaml`), with every path made absolute against the file's folder.
+public struct DaemonConfig: Sendable {
+    public var file: String
+    public var timezone: String
+    public var reportsDirectory: String
+    public var stateDirectory: String
+    public var pluginsDirectory: String?
+    public var outputRoot: String
+    /// Runs kept per report; older ones are removed after a successful publish.
+    public var keep: Int
+    /// Default number grouping for text output (`vi-VN` groups as 4.700.000.000).
+    public var locale: String?
+    /// Datasets by name, in file order.
+    public var datasets: [DatasetConfig]
+
+    public func dataset(named name: String) -> DatasetConfig? { datasets.first { $0.name == name } }
+}
+
+/// One dataset of the daemon config.
+public struct DatasetConfig: Sendable {
+    public enum Format: String, Sendable, CaseIterable { case csv, json }
+    public enum BadRows: String, Sendable, CaseIterable { case fail, reject }
+
+    public var name: String
+    public var format: Format
+    public var path: String
+    public var schemaPath: String
+    public var schema: DatasetSchema
+    public var onBadRows: BadRows
+}
+
+/// A report definition and the file it came from.
+public struct LoadedReport: Sendable {
+    public var definition: ReportDefinition
+    public var file: String
+}
+
+/// Everything `validate` and `run` need: the daemon config, every valid report, and every problem.
+public struct Configuration: Sendable {
+    public var daemon: DaemonConfig?
+    public var reports: [LoadedReport]
+    public var diagnostics: [Diagnostic]
+
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var isValid: Bool { daemon != nil && errors.isEmpty }
+}

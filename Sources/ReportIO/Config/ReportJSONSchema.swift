@@ -1,0 +1,83 @@
+import Foundation
+import ReportCore
+
+/// The JSON Schema (draft 2020-12) of a report definition file, for editors with yaml-language-server.
+///
+/// Built from the calculator registry, so `calc` completes to every calculator and each metric's
+/// parameters are offered for the calculator it names.
+public enum ReportJSONSchema {
+    public static func make(calculators: CalculatorRegistry) -> String {
+        let descriptors = calculators.descriptors
+        let metricVariants: [[String: Any]] = descriptors.map { d in
+            var properties: [String: Any] = [
+                "name": ["type": "string", "description": "the output column"],
+                "calc": ["const": d.name, "description": d.summary],
+            ]
+            for p in d.parameters {
+                switch p.kind {
+                case .column: properties[p.name] = ["type": "string", "description": "\(p.summary) (\(p.kindDescription))"]
+                case .number(let r): properties[p.name] = ["type": "number", "minimum": r.lowerBound, "maximum": r.upperBound, "description": p.summary]
+                case .string: properties[p.name] = ["type": "string", "description": p.summary]
+                }
+            }
+            return [
+                "if": ["properties": ["calc": ["const": d.name]], "required": ["calc"]],
+                "then": [
+                    "properties": properties, "additionalProperties": false,
+                    "required": ["name", "calc"] + d.parameters.filter(\.required).map(\.name),
+                ],
+            ]
+        }
+        let schema: [String: Any] = [
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://reportd.invalid/schema/report.json",
+            "title": "reportd report definition",
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["name", "dataset", "schedule", "metrics"],
+            "properties": [
+                "name": ["type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$", "description": "unique; names the output folder"],
+                "title": ["type": "string"],
+                "description": ["type": "string"],
+                "dataset": ["type": "string", "description": "a dataset of the daemon config"],
+                "schedule": [
+                    "type": "string",
+                    "description": "5-field cron | @hourly @daily @weekly @monthly @yearly | every N{s,m,h}",
+                    "pattern": "^(@(hourly|daily|midnight|weekly|monthly|yearly|annually)|every\\s*[0-9]+[smh]|\\S+(\\s+\\S+){4})$",
+                ],
+                "timezone": ["type": "string", "description": "IANA time zone, e.g. Asia/Ho_Chi_Minh"],
+                "catch_up": ["enum": ReportDefinition.CatchUp.allCases.map(\.rawValue)],
+                "overlap": ["enum": ReportDefinition.Overlap.allCases.map(\.rawValue)],
+                "retries": ["type": "integer", "minimum": 0, "maximum": 10],
+                "timeout": ["type": "string", "pattern": "^[0-9]+[smhd]?$"],
+                "filter": ["type": "string", "description": "e.g. year >= 2021 and status == 'completed'"],
+                "group_by": ["type": "array", "items": ["type": "string"]],
+                "metrics": [
+                    "type": "array", "minItems": 1,
+                    "items": [
+                        "type": "object", "required": ["name", "calc"],
+                        "properties": ["calc": ["enum": descriptors.map(\.name)], "name": ["type": "string"]],
+                        "allOf": metricVariants,
+                    ],
+                ],
+                "sort": [
+                    "type": "array",
+                    "items": [
+                        "type": "object", "additionalProperties": false, "required": ["by"],
+                        "properties": ["by": ["type": "string"], "order": ["enum": ["asc", "desc"]]],
+                    ],
+                ],
+                "limit": ["type": "integer", "minimum": 1],
+                "totals": ["type": "boolean"],
+                "formats": ["type": "array", "items": ["enum": OutputFormat.allCases.map(\.rawValue)]],
+                "csv": [
+                    "type": "object", "additionalProperties": false,
+                    "properties": ["bom": ["type": "boolean"], "line_endings": ["enum": ["lf", "crlf"]]],
+                ],
+                "locale": ["enum": NumberStyle.known],
+            ],
+        ]
+        let data = try! JSONSerialization.data(withJSONObject: schema, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,268 @@
+import Foundation
+import ReportCore
+import Yams
+
+extension ConfigLoader {
+    static let reportKeys = [
+        "name", "title", "description", "dataset", "schedule", "timezone", "catch_up", "overlap", "retries", "timeout",
+        "filter", "group_by", "metrics", "sort", "limit", "totals", "formats", "csv", "locale",
+    ]
+    static let sortKeys = ["by", "order"]
+    static let csvKeys = ["bom", "line_endings"]
+
+    /// The outcome of loading one report file: its definition when valid, and its diagnostics.
+    public struct ReportFileResult: Sendable {
+        public var report: LoadedReport?
+        public var diagnostics: [Diagnostic]
+        var nameMark: Mark?
+    }
+
+    /// Loads and checks one report definition against the daemon config (datasets, time zone).
+    public func loadReport(path: String, daemon: DaemonConfig) -> ReportFileResult {
+        var file = YAMLFile(path: path)
+        let (definition, nameMark) = parseReport(&file, daemon: daemon)
+        guard let definition, !file.hasErrors else {
+            return ReportFileResult(report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
+        }
+        return ReportFileResult(report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
+    }
+
+    /// Loads a report from YAML text (report unit tests, `reportd test`).
+    public func loadReport(text: String, path: String, daemon: DaemonConfig) -> ReportFileResult {
+        var file = YAMLFile(path: path, text: text)
+        let (definition, nameMark) = parseReport(&file, daemon: daemon)
+        guard let definition, !file.hasErrors else {
+            return ReportFileResult(report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
+        }
+        return ReportFileResult(report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
+    }
+
+    func parseReport(_ file: inout YAMLFile, daemon: DaemonConfig) -> (ReportDefinition?, Mark?) {
+        guard let root = file.root, let f = file.fields(root, what: "the report", allowed: Self.reportKeys) else { return (nil, nil) }
+        func required(_ key: String, _ hint: String) -> Node? {
+            if let node = f[key] { return node }
+            file.error("the report needs '\(key)': \(hint)", at: root)
+            return nil
+        }
+        // Name: it names a folder under the output root, so it is checked strictly.
+        var name: String?
+        let nameNode = required("name", "a unique name such as funding-by-program")
+        if let node = nameNode, let text = file.string(node, "'name'") {
+            if ReportDefinition.isValidName(text) {
+                name = text
+            } else {
+                file.error("report name '\(text)' must match [a-z0-9][a-z0-9_-]* (lower-case letters, digits, '-' and '_'; it names a folder)", at: node)
+            }
+        }
+        let what = name.map { "report '\($0)'" } ?? "the report"
+        let title = f["title"].flatMap { file.string($0, "'title'") } ?? name ?? ""
+
+        // Dataset.
+        var dataset: DatasetConfig?
+        if let node = required("dataset", "the name of a dataset in the daemon config"), let text = file.string(node, "'dataset'") {
+            dataset = daemon.dataset(named: text)
+            if dataset == nil {
+                var message = "unknown dataset '\(text)' in \(what)"
+                if let guess = closestMatch(to: text, among: daemon.datasets.map(\.name)) {
+                    message += " (did you mean '\(guess)'?)"
+                } else {
+                    message += " (the daemon config defines: \(daemon.datasets.map(\.name).joined(separator: ", ")))"
+                }
+                file.error(message, at: node)
+            }
+        }
+
+        // Schedule.
+        var schedule: Schedule?
+        if let node = required("schedule", "a 5-field cron expression, @daily, or 'every 15m'"), let text = file.string(node, "'schedule'") {
+            do {
+                schedule = try Schedule.parse(text)
+            } catch {
+                let (line, column) = shifted(node, by: error.offset)
+                file.error("invalid schedule '\(text)': \(error.message)", line: line, column: column)
+            }
+        }
+
+        var timezone = daemon.timezone
+        if let node = f["timezone"], let tz = file.string(node, "'timezone'") {
+            if TimeZone(identifier: tz) == nil {
+                file.error("unknown time zone '\(tz)': use an IANA name such as Asia/Ho_Chi_Minh", at: node)
+            } else {
+                timezone = tz
+            }
+        }
+
+        let schema = dataset?.schema
+        // Group columns.
+        var groupBy: [String] = []
+        if let node = f["group_by"], let list = file.stringList(node, "'group_by'") {
+            for (column, itemNode) in list {
+                if let schema { checkColumn(column, in: schema, at: itemNode, &file, role: "group_by") }
+                if groupBy.contains(column) { file.error("column '\(column)' is listed twice in group_by", at: itemNode) }
+                groupBy.append(column)
+            }
+        }
+
+        // Filter.
+        var filter: CompiledFilter?
+        if let node = f["filter"], let text = file.string(node, "'filter'"), let schema {
+            switch CompiledFilter.compile(text, schema: schema) {
+            case .success(let compiled): filter = compiled
+            case .failure(let list):
+                for e in list.errors {
+                    let (line, column) = shifted(node, by: e.offset)
+                    file.error("filter: \(e.message)", line: line, column: column)
+                }
+            }
+        }
+
+        // Metrics.
+        var metrics: [MetricDefinition] = []
+        if let node = required("metrics", "a list of {name, calc, ...}") {
+            if case .sequence(let seq) = node, !seq.isEmpty {
+                for item in seq {
+                    if let m = parseMetric(item, schema: schema, groupBy: groupBy, taken: metrics.map(\.name) + groupBy, &file) {
+                        metrics.append(m)
+                    }
+                }
+            } else {
+                file.error("'metrics' must be a non-empty list of {name, calc, ...}", at: node)
+            }
+        }
+
+        var definition: ReportDefinition?
+        if let name, let dataset, let schedule {
+            var d = ReportDefinition(name: name, title: title, dataset: dataset.name, schedule: schedule, timezone: timezone, metrics: metrics)
+            d.filter = filter
+            d.groupBy = groupBy
+            parseOptions(f, into: &d, &file)
+            definition = d
+        } else {
+            var scratch = ReportDefinition(name: "x", title: "", dataset: "", schedule: .every(seconds: 60), timezone: "UTC", metrics: [])
+            scratch.groupBy = groupBy
+            scratch.metrics = metrics
+            parseOptions(f, into: &scratch, &file)
+        }
+        return (file.hasErrors ? nil : definition, nameNode?.mark)
+    }
+
+    /// The options that need no dataset: sort, limit, totals, formats, CSV flavour, locale, run policy.
+    private func parseOptions(_ f: Fields, into d: inout ReportDefinition, _ file: inout YAMLFile) {
+        if let n = f["catch_up"], let v = file.choice(n, "'catch_up'", as: ReportDefinition.CatchUp.self) { d.catchUp = v }
+        if let n = f["overlap"], let v = file.choice(n, "'overlap'", as: ReportDefinition.Overlap.self) { d.overlap = v }
+        if let n = f["retries"], let v = file.int(n, "'retries'", range: 0...10) { d.retries = v }
+        if let n = f["timeout"], let v = file.duration(n, "'timeout'") { d.timeout = v }
+        if let n = f["limit"], let v = file.int(n, "'limit'", range: 1...10_000_000) { d.limit = v }
+        if let n = f["totals"], let v = file.bool(n, "'totals'") { d.totals = v }
+        if let n = f["locale"] { d.locale = parseLocale(n, &file) }
+        if let n = f["formats"], let list = file.stringList(n, "'formats'") {
+            var formats: [OutputFormat] = []
+            for (text, node) in list {
+                if let format = OutputFormat(rawValue: text) {
+                    if !formats.contains(format) { formats.append(format) }
+                } else {
+                    var message = "unknown format '\(text)' (use csv, json, text)"
+                    if let guess = closestMatch(to: text, among: OutputFormat.allCases.map(\.rawValue)) { message += "; did you mean '\(guess)'?" }
+                    file.error(message, at: node)
+                }
+            }
+            if formats.isEmpty, list.isEmpty { file.error("'formats' lists no format", at: n) }
+            d.formats = formats
+        }
+        if let n = f["csv"], let csv = file.fields(n, what: "'csv'", allowed: Self.csvKeys) {
+            if let b = csv["bom"], let v = file.bool(b, "'csv.bom'") { d.csvBOM = v }
+            if let l = csv["line_endings"], let v = file.choice(l, "'csv.line_endings'", as: ReportDefinition.LineEndings.self) { d.lineEndings = v }
+        }
+        if let n = f["sort"] {
+            let columns = d.groupBy + d.metrics.map(\.name)
+            var items: [Node] = []
+            if case .sequence(let seq) = n { items = Array(seq) } else { items = [n] }
+            for item in items {
+                var column: String?
+                var descending = false
+                var columnNode = item
+                if case .scalar = item {
+                    column = file.string(item, "a sort key")
+                } else if let s = file.fields(item, what: "a sort key", allowed: Self.sortKeys) {
+                    if let by = s["by"] {
+                        column = file.string(by, "'by'")
+                        columnNode = by
+                    } else {
+                        file.error("a sort key needs 'by', a group or metric column", at: item)
+                    }
+                    if let o = s["order"], let text = file.string(o, "'order'") {
+                        switch text {
+                        case "asc", "ascending": descending = false
+                        case "desc", "descending": descending = true
+                        default: file.error("'order' must be asc or desc, not '\(text)'", at: o)
+                        }
+                    }
+                }
+                guard let column else { continue }
+                if !columns.contains(column) {
+                    var message = "cannot sort by '\(column)': it is neither a group_by column nor a metric"
+                    if let guess = closestMatch(to: column, among: columns) { message += " (did you mean '\(guess)'?)" }
+                    file.error(message, at: columnNode)
+                }
+                d.sort.append(SortKey(column: column, descending: descending))
+            }
+        }
+    }
+
+    private func parseMetric(_ node: Node, schema: DatasetSchema?, groupBy: [String], taken: [String], _ file: inout YAMLFile) -> MetricDefinition? {
+        guard let f = file.fields(node, what: "a metric", allowed: []) else { return nil }
+        guard let nameNode = f["name"], let name = file.string(nameNode, "the metric's 'name'") else {
+            if f["name"] == nil { file.error("each metric needs 'name', its output column", at: node) }
+            return nil
+        }
+        if taken.contains(name) { file.error("output column '\(name)' is defined twice", at: nameNode) }
+        guard let calcNode = f["calc"], let calc = file.string(calcNode, "'calc'") else {
+            if f["calc"] == nil { file.error("metric '\(name)' needs 'calc', one of the calculators listed by 'reportd calculators'", at: node) }
+            return nil
+        }
+        var parameters: [String: ParameterValue] = [:]
+        for entry in f.entries where entry.name != "name" && entry.name != "calc" {
+            guard case .scalar(let s) = entry.value else {
+                file.error("parameter '\(entry.name)' of metric '\(name)' must be a single value", at: entry.value)
+                continue
+            }
+            if s.style == .plain, let number = Double(s.string) {
+                parameters[entry.name] = .number(number)
+            } else {
+                parameters[entry.name] = .string(s.string)
+            }
+        }
+        let metric = MetricDefinition(name: name, calc: calc, parameters: MetricParameters(parameters))
+        if let schema {
+            if case .failure(let problems) = calculators.check(metric, schema: schema, groupBy: groupBy) {
+                for problem in problems.errors {
+                    let at: Node
+                    switch problem.parameter {
+                    case "calc": at = calcNode
+                    case let p?: at = (problem.message.hasPrefix("calculator '\(calc)' has no parameter") ? f.keyNode(p) : f[p]) ?? node
+                    case nil: at = node
+                    }
+                    file.error("metric '\(name)': \(problem.message)", at: at)
+                }
+            }
+        }
+        return metric
+    }
+
+    private func checkColumn(_ column: String, in schema: DatasetSchema, at node: Node, _ file: inout YAMLFile, role: String) {
+        guard schema.column(named: column) == nil else { return }
+        var message = "unknown column '\(column)' in \(role)"
+        if let guess = closestMatch(to: column, among: schema.columnNames) { message += " (did you mean '\(guess)'?)" }
+        file.error(message, at: node)
+    }
+
+    /// The position `offset` scalars into a single-line scalar (after its opening quote, if any).
+    private func shifted(_ node: Node, by offset: Int) -> (line: Int, column: Int) {
+        guard case .scalar(let s) = node, let mark = s.mark else { return (node.mark?.line ?? 0, node.mark?.column ?? 0) }
+        switch s.style {
+        case .singleQuoted, .doubleQuoted: return (mark.line, mark.column + 1 + offset)
+        case .plain: return (mark.line, mark.column + offset)
+        default: return (mark.line, mark.column)
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// Why a dataset could not be read, located in the data file.
+public struct DatasetError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    /// 1-based line and column (in characters) of the problem; 0 when the whole file is at fault.
+    public var line: Int
+    public var column: Int
+    public var message: String
+
+    public var description: String {
+        line > 0 ? "\(file):\(line):\(column): error: \(message)" : "\(file): error: \(message)"
+    }
+}
+
+/// A row refused under `on_bad_rows: reject`, kept for the rejected-rows file.
+public struct RejectedRow: Sendable {
+    /// Line of the row's first character in the data file (the element index for JSON).
+    public var line: Int
+    public var reason: String
+    /// The row's fields as read (lossily decoded when not UTF-8).
+    public var fields: [String]
+}

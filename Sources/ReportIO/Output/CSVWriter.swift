@@ -1,0 +1,32 @@
+import ReportCore
+
+/// Writes a result as RFC 4180 CSV: UTF-8, a header row, `.` as the decimal point, no grouping.
+public enum CSVWriter {
+    public static func render(_ result: ReportResult, bom: Bool, lineEndings: ReportDefinition.LineEndings) -> [UInt8] {
+        let eol = lineEndings == .crlf ? "\r\n" : "\n"
+        var text = ""
+        text += result.columns.map { field($0.name) }.joined(separator: ",") + eol
+        for row in result.rows {
+            text += row.map { field($0.description) }.joined(separator: ",") + eol
+        }
+        return (bom ? [0xEF, 0xBB, 0xBF] : []) + Array(text.utf8)
+    }
+
+    /// A field, quoted when it holds a comma, a quote, a line break or edge spaces.
+    static func field(_ s: String) -> String {
+        let needsQuotes = s.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
+        guard needsQuotes else { return s }
+        return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        out.reserveCapacity(count)
+        for c in self {
+            if c == target { out += replacement } else { out.append(c) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,77 @@
+import ReportCore
+
+/// Writes a result as the JSON document of SPEC.md.
+///
+/// Hand-written rather than `JSONEncoder`: the document's keys must keep their order (report, title,
+/// …, rows), row objects must follow the report's column order, 64-bit integers must stay exact,
+/// and undefined numbers must be `null`; a small writer states all of that directly.
+public enum JSONWriter {
+    public static func render(_ result: ReportResult, context: RunContext) -> [UInt8] {
+        var out = "{\n"
+        out += "  \"report\": \(string(context.report.name)),\n"
+        out += "  \"title\": \(string(context.report.title)),\n"
+        out += "  \"slot\": \(string(context.slot)),\n"
+        out += "  \"generated_at\": \(string(context.generatedAt)),\n"
+        let d = context.dataset
+        out += "  \"dataset\": {\"name\": \(string(d.name)), \"rows\": \(d.rows), \"rows_used\": \(d.rowsUsed), "
+        out += "\"rows_rejected\": \(d.rowsRejected), \"sha256\": \(string(d.sha256))},\n"
+        out += "  \"columns\": [\n"
+        out += result.columns.map { c in
+            var o = "    {\"name\": \(string(c.name)), \"role\": \(string(c.role.rawValue))"
+            if let calc = c.calc { o += ", \"calc\": \(string(calc))" }
+            o += ", \"type\": \(string(c.type.rawValue))}"
+            return o
+        }.joined(separator: ",\n")
+        out += "\n  ],\n"
+        out += "  \"rows\": ["
+        if !result.rows.isEmpty {
+            out += "\n"
+            out += result.rows.map { row in "    " + object(result.columns.map(\.name), row) }.joined(separator: ",\n")
+            out += "\n  "
+        }
+        out += "]"
+        if let totals = result.totals {
+            let names = result.columns.filter { $0.role == .metric }.map(\.name)
+            out += ",\n  \"totals\": " + object(names, totals)
+        }
+        out += "\n}\n"
+        return Array(out.utf8)
+    }
+
+    static func object(_ names: [String], _ values: [Value]) -> String {
+        "{" + zip(names, values).map { "\(string($0)): \(value($1))" }.joined(separator: ", ") + "}"
+    }
+
+    static func value(_ v: Value) -> String {
+        switch v {
+        case .null: return "null"
+        case .int(let i): return String(i)
+        case .decimal(let d): return d.isFinite ? Value.plainDecimal(d) : "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .string(let s): return string(s)
+        case .date(let day): return string(day.description)
+        }
+    }
+
+    /// A JSON string literal; non-ASCII text is written as UTF-8, control characters escaped.
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

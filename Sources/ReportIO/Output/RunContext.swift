@@ -1,0 +1,24 @@
+import ReportCore
+
+/// What the writers need besides the computed table: the run's identity and its dataset's figures.
+public struct RunContext: Sendable {
+    public var report: ReportDefinition
+    /// The slot as local time with its UTC offset, ISO 8601 (`2026-11-29T06:00:00+07:00`).
+    public var slot: String
+    /// The slot as it appears in file names (`2026-11-29T060000`).
+    public var stamp: String
+    /// When the outputs were produced, ISO 8601 with offset.
+    public var generatedAt: String
+    public var dataset: DatasetFigures
+}
+
+/// The dataset line of every output.
+public struct DatasetFigures: Sendable {
+    public var name: String
+    /// Rows loaded (rejected rows excluded).
+    public var rows: Int
+    /// Rows that passed the report's filter.
+    public var rowsUsed: Int
+    public var rowsRejected: Int
+    public var sha256: String
+}

@@ -1,0 +1,49 @@
+import ReportCore
+
+/// Writes a result as a plain-text summary: title, run time, an aligned table, totals, dataset line.
+public enum TextWriter {
+    public static func render(_ result: ReportResult, context: RunContext, locale: String?) -> [UInt8] {
+        let style = NumberStyle(locale: locale)
+        let headers = result.columns.map(\.name)
+        let numeric = result.columns.map { $0.role == .metric && ($0.type.isNumeric) }
+        var body: [[String]] = result.rows.map { row in
+            row.map { $0.isNull ? "–" : style.format($0) }
+        }
+        if let totals = result.totals {
+            let groupCount = result.columns.count - totals.count
+            var row = [String](repeating: "", count: groupCount)
+            if groupCount > 0 { row[0] = "Total" }
+            row += totals.map { $0.isNull ? "–" : style.format($0) }
+            body.append(row)
+        }
+        var widths = headers.map(DisplayWidth.of)
+        for row in body {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], DisplayWidth.of(cell)) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in DisplayWidth.pad(cell, to: widths[i], alignRight: numeric[i]) }
+                .joined(separator: "  ").trimmingTrailingSpaces
+        }
+        let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
+        var out = context.report.title + "\n"
+        out += "Report \(context.report.name), run \(context.slot)\n\n"
+        out += line(headers) + "\n" + rule + "\n"
+        for (i, row) in body.enumerated() {
+            if result.totals != nil, i == body.count - 1 { out += rule + "\n" }
+            out += line(row) + "\n"
+        }
+        if result.rows.isEmpty { out += "(no rows)\n" }
+        let d = context.dataset
+        out += "\nDataset \(d.name): \(style.format(.int(Int64(d.rows)))) rows, \(style.format(.int(Int64(d.rowsUsed)))) used, "
+        out += "\(style.format(.int(Int64(d.rowsRejected)))) rejected; sha256 \(d.sha256.prefix(12))\n"
+        return Array(out.utf8)
+    }
+}
+
+extension String {
+    var trimmingTrailingSpaces: String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import ReportCore
+
+/// The outcome of one report run.
+public struct RunOutcome: Sendable {
+    public var report: String
+    public var slot: String
+    /// Paths of the files published, relative to the output root.
+    public var files: [String]
+    public var error: String?
+
+    public var succeeded: Bool { error == nil }
+}
+
+/// Runs reports once: reads each dataset once for all the reports that use it, computes, publishes.
+public struct ReportRunner: Sendable {
+    public let config: DaemonConfig
+    public let engine: ReportEngine
+    public let logger: Logger
+
+    public init(config: DaemonConfig, calculators: CalculatorRegistry, logger: Logger) {
+        self.config = config
+        self.engine = ReportEngine(calculators: calculators)
+        self.logger = logger
+    }
+
+    /// Runs `reports` for the slot `date` (the start time, for a manual run).
+    public func run(_ reports: [LoadedReport], at date: Date) -> [RunOutcome] {
+        var datasets: [String: Result<LoadedDataset, DatasetError>] = [:]
+        var outcomes: [RunOutcome] = []
+        for report in reports {
+            let definition = report.definition
+            let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
+            let slot = SlotTime(date: date, timeZone: zone)
+            var log = logger
+            log[metadataKey: "report.name"] = "\(definition.name)"
+            log[metadataKey: "report.slot"] = "\(slot.iso8601)"
+            if datasets[definition.dataset] == nil, let dataset = config.dataset(named: definition.dataset) {
+                let started = Date()
+                datasets[definition.dataset] = Result { () throws(DatasetError) in try DatasetLoader.load(dataset) }
+                if case .success(let d) = datasets[definition.dataset] {
+                    logger.info(
+                        "dataset loaded",
+                        metadata: [
+                            "dataset.name": "\(dataset.name)", "dataset.rows": "\(d.table.rowCount)",
+                            "dataset.rejected": "\(d.rejected.count)",
+                            "duration.ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
+                        ])
+                }
+            }
+            do {
+                guard let loaded = datasets[definition.dataset] else {
+                    throw RunError(report: definition.name, message: "unknown dataset '\(definition.dataset)'")
+                }
+                let files = try runOne(definition, dataset: try loaded.get(), slot: slot)
+                log.info("report published", metadata: ["output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(files.count)"])
+                outcomes.append(RunOutcome(report: definition.name, slot: slot.iso8601, files: files, error: nil))
+            } catch {
+                log.error("report failed: \(error)")
+                outcomes.append(RunOutcome(report: definition.name, slot: slot.iso8601, files: [], error: "\(error)"))
+            }
+        }
+        return outcomes
+    }
+
+    /// Computes and publishes one report; returns the published files relative to the output root.
+    func runOne(_ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime) throws -> [String] {
+        let result = try engine.execute(definition, on: dataset.table)
+        let context = RunContext(
+            report: definition, slot: slot.iso8601, stamp: slot.stamp,
+            generatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601,
+            dataset: DatasetFigures(
+                name: definition.dataset, rows: dataset.table.rowCount, rowsUsed: result.rowsUsed,
+                rowsRejected: dataset.rejected.count, sha256: dataset.sha256))
+        var slotFiles: [Publisher.File] = []
+        var latest: [Publisher.File] = []
+        for format in definition.formats {
+            let bytes: [UInt8]
+            switch format {
+            case .csv: bytes = CSVWriter.render(result, bom: definition.csvBOM, lineEndings: definition.lineEndings)
+            case .json: bytes = JSONWriter.render(result, context: context)
+            case .text: bytes = TextWriter.render(result, context: context, locale: definition.locale ?? config.locale)
+            }
+            slotFiles.append(Publisher.File(name: "\(definition.name)_\(slot.stamp).\(format.fileExtension)", bytes: bytes))
+            latest.append(Publisher.File(name: "latest.\(format.fileExtension)", bytes: bytes))
+        }
+        if !dataset.rejected.isEmpty {
+            slotFiles.append(
+                Publisher.File(name: "\(definition.name)_\(slot.stamp).rejected.csv", bytes: Self.rejectedCSV(dataset)))
+        }
+        let publisher = Publisher(root: config.outputRoot)
+        // Slot files first, `latest.*` last: `latest` always names a run whose files are all in place.
+        try publisher.publish(report: definition.name, files: slotFiles + latest)
+        let removed = try publisher.applyRetention(report: definition.name, keep: config.keep)
+        if !removed.isEmpty { logger.debug("retention removed old runs", metadata: ["output.removed": "\(removed.count)"]) }
+        return (slotFiles + latest).map { "\(definition.name)/\($0.name)" }
+    }
+
+    /// The rejected rows with their line and reason, then the row's fields under the file's header.
+    static func rejectedCSV(_ dataset: LoadedDataset) -> [UInt8] {
+        var text = (["line", "reason"] + dataset.header).map(CSVWriter.field).joined(separator: ",") + "\n"
+        for row in dataset.rejected {
+            text += ([String(row.line), row.reason] + row.fields).map(CSVWriter.field).joined(separator: ",") + "\n"
+        }
+        return Array(text.utf8)
+    }
+}
