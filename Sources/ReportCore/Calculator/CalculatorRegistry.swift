@@ -32,9 +32,11 @@ public struct CalculatorRegistry: Sendable {
         }
         let specs = calculator.descriptor.parameters
         var errors: [CalculatorError] = []
+        var suggested: Set<String> = []
         for key in metric.parameters.values.keys.sorted() where !specs.contains(where: { $0.name == key }) {
             var message = "calculator '\(metric.calc)' has no parameter '\(key)'"
             if let guess = closestMatch(to: key, among: specs.map(\.name)) {
+                suggested.insert(guess)
                 message += " (did you mean '\(guess)'?)"
             } else if specs.isEmpty {
                 message += " (it takes none)"
@@ -45,7 +47,8 @@ public struct CalculatorRegistry: Sendable {
         }
         for spec in specs {
             guard let value = metric.parameters.values[spec.name] else {
-                if spec.required {
+                // A misspelt parameter was reported with its correction already.
+                if spec.required && !suggested.contains(spec.name) {
                     errors.append(CalculatorError("calculator '\(metric.calc)' needs parameter '\(spec.name)': \(spec.summary)"))
                 }
                 continue

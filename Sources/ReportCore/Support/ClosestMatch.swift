@@ -3,7 +3,10 @@ public func closestMatch(to word: String, among candidates: some Sequence<String
     let w = Array(word.lowercased())
     var best: (String, Int)?
     for candidate in candidates {
-        let d = editDistance(w, Array(candidate.lowercased()))
+        let c = candidate.lowercased()
+        // A word that extends a candidate ('integer' for 'int') or is cut from one is a likely slip.
+        let d = (w.count >= 3 && c.count >= 3 && (word.lowercased().hasPrefix(c) || c.hasPrefix(word.lowercased())))
+            ? 1 : editDistance(w, Array(c))
         if d <= max(2, w.count / 3), d < (best?.1 ?? Int.max) { best = (candidate, d) }
     }
     return best?.0
