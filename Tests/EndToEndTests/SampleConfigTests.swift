@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// Runs the real `reportd` binary on the sample config and reads what it wrote.
+@Suite struct SampleConfigTests {
+    @Test func validateAcceptsTheSampleConfig() throws {
+        let out = try runReportd(["validate", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("OK: 5 reports, 1 dataset"))
+    }
+
+    @Test func configComesFromTheEnvironmentWhenNotGiven() throws {
+        let out = try runReportd(["validate"], environment: ["REPORTD_CONFIG": packageRoot.appendingPathComponent("config/reportd.yaml").path])
+        #expect(out.status == 0, "\(out.stderr)")
+    }
+
+    @Test func sampleReportsReproduceThePublishedFigures() throws {
+        let folder = try copyOfSampleConfig()
+        let out = try runReportd(["run", "--config", folder.appendingPathComponent("config/reportd.yaml").path])
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let root = folder.appendingPathComponent("var/reports")
+        #expect(filesIn(root) == ["funding-by-program", "funding-by-year", "impact-by-beneficiary", "support-by-activity", "support-by-district"])
+
+        for report in filesIn(root) {
+            let files = filesIn(root.appendingPathComponent(report))
+            // Three slot files, three latest files, nothing hidden or temporary left behind.
+            #expect(files.count == 6, "\(report): \(files)")
+            #expect(files.filter { $0.hasPrefix("latest.") } == ["latest.csv", "latest.json", "latest.txt"])
+            #expect(files.filter { $0.hasPrefix("\(report)_") && $0.hasSuffix(".json") }.count == 1)
+            #expect(!files.contains { $0.hasPrefix(".") }, "\(report): \(files)")
+        }
+
+        // Funding by programme: 10 national projects with 3.1 billion, 20 local with over 1.6 billion.
+        let program = try readJSON(root.appendingPathComponent("funding-by-program/latest.json"))
+        let rows = try #require(program["rows"] as? [[String: Any]])
+        let national = try #require(rows.first { $0["program"] as? String == "national" })
+        let local = try #require(rows.first { $0["program"] as? String == "local" })
+        #expect(national["projects"] as? Int == 10)
+        #expect(national["state_support_vnd"] as? Int == 3_100_000_000)
+        #expect(local["projects"] as? Int == 20)
+        let localSupport = try #require(local["state_support_vnd"] as? Int)
+        #expect(localSupport > 1_600_000_000 && localSupport < 1_700_000_000)
+        let totals = try #require(program["totals"] as? [String: Any])
+        #expect(totals["projects"] as? Int == 30)
+        let support = try #require(totals["state_support_vnd"] as? Int)
+        #expect(support > 4_700_000_000 && support < 4_800_000_000)
+        let counterpart = try #require(totals["counterpart_vnd"] as? Int)
+        #expect(counterpart > 4_100_000_000 && counterpart < 4_200_000_000)
+        let dataset = try #require(program["dataset"] as? [String: Any])
+        #expect(dataset["rows"] as? Int == 30)
+        #expect(dataset["rows_rejected"] as? Int == 0)
+        #expect((dataset["sha256"] as? String)?.count == 64)
+
+        // 24 products helped to register a brand.
+        let impact = try readJSON(root.appendingPathComponent("impact-by-beneficiary/latest.json"))
+        let impactRows = try #require(impact["rows"] as? [[String: Any]])
+        #expect(impactRows.compactMap { $0["products_branded"] as? Int }.reduce(0, +) == 24)
+
+        // The Excel-flavoured CSV: a BOM and CRLF line endings.
+        let csv = try Data(contentsOf: root.appendingPathComponent("funding-by-program/latest.csv"))
+        #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        #expect(String(decoding: csv, as: UTF8.self).contains("\r\n"))
+
+        // Text in vi-VN grouping, aligned, with the dataset line.
+        let text = try String(contentsOf: root.appendingPathComponent("support-by-district/latest.txt"), encoding: .utf8)
+        #expect(text.contains("4.745.200.000") || text.range(of: #"4\.7\d\d\.\d{3}\.\d{3}"#, options: .regularExpression) != nil)
+        #expect(text.contains("Dataset projects: 30 rows, 30 used, 0 rejected"))
+    }
+
+    @Test func slotFilesAndLatestHoldTheSameBytes() throws {
+        let folder = try copyOfSampleConfig()
+        let out = try runReportd(["run", "--config", folder.appendingPathComponent("config/reportd.yaml").path, "funding-by-year"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let dir = folder.appendingPathComponent("var/reports/funding-by-year")
+        #expect(filesIn(folder.appendingPathComponent("var/reports")) == ["funding-by-year"])
+        for ext in ["csv", "json", "txt"] {
+            let slot = try #require(filesIn(dir).first { $0.hasPrefix("funding-by-year_") && $0.hasSuffix("." + ext) })
+            #expect(slot.range(of: #"^funding-by-year_\d{4}-\d{2}-\d{2}T\d{6}\."#, options: .regularExpression) != nil)
+            #expect(try Data(contentsOf: dir.appendingPathComponent(slot)) == Data(contentsOf: dir.appendingPathComponent("latest.\(ext)")))
+        }
+    }
+
+    @Test func unknownReportNameIsAUsageError() throws {
+        let out = try runReportd(["run", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path, "funding-by-programme"])
+        #expect(out.status == 2)
+        #expect(out.stderr.contains("no report named 'funding-by-programme'") && out.stderr.contains("did you mean 'funding-by-program'?"))
+    }
+
+    @Test func calculatorsListsEveryCalculatorWithParameters() throws {
+        let out = try runReportd(["calculators"])
+        #expect(out.status == 0)
+        for name in ["count", "count_distinct", "sum", "mean", "min", "max", "median", "percentile", "stddev", "ratio", "share", "growth"] {
+            #expect(out.stdout.contains("\n\(name) — ") || out.stdout.hasPrefix("\(name) — "), "\(name)")
+        }
+        #expect(out.stdout.contains("p: number 0–100, required"))
+        #expect(out.stdout.contains("[CalcGrowth]"))
+    }
+
+    @Test func schemaIsJSONSchemaListingEveryCalculator() throws {
+        let out = try runReportd(["schema"])
+        #expect(out.status == 0)
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        #expect(schema["$schema"] as? String == "https://json-schema.org/draft/2020-12/schema")
+        let properties = try #require(schema["properties"] as? [String: Any])
+        #expect(Set(properties.keys).isSuperset(of: ["name", "dataset", "schedule", "metrics", "filter", "group_by", "sort", "formats"]))
+        #expect(out.stdout.contains("\"count_distinct\""))
+    }
+
+    @Test func listShowsEveryReport() throws {
+        let out = try runReportd(["list", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path])
+        #expect(out.status == 0)
+        let lines = out.stdout.split(separator: "\n")
+        #expect(lines.count == 6)
+        #expect(lines.contains { $0.hasPrefix("funding-by-program ") && $0.contains("Asia/Ho_Chi_Minh") })
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// What a finished `reportd` process printed.
+struct ProcessOutput {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the built `reportd` binary with `arguments` and waits for it.
+func runReportd(_ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil) throws -> ProcessOutput {
+    let process = Process()
+    process.executableURL = try reportdBinary()
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "REPORTD_CONFIG")
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    if let folder { process.currentDirectoryURL = folder }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes before waiting, so a chatty child cannot fill a pipe and block.
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessOutput(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A fresh temporary folder.
+func temporaryFolder(_ label: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-\(label)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// The package root, found from this source file.
+let packageRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A copy of the sample `config/` folder in a temporary folder, so its relative output paths land there.
+func copyOfSampleConfig() throws -> URL {
+    let folder = try temporaryFolder("sample")
+    try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("config"), to: folder.appendingPathComponent("config"))
+    return folder
+}
+
+/// Reads a JSON object file.
+func readJSON(_ url: URL) throws -> [String: Any] {
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+    guard let dictionary = object as? [String: Any] else { throw CocoaError(.fileReadCorruptFile) }
+    return dictionary
+}
+
+/// Files of a folder, hidden ones included.
+func filesIn(_ url: URL) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+}
