@@ -40,7 +40,9 @@ public struct GrowthCalculator: Calculator {
         }
         var result = [Value](repeating: .null, count: input.groups.count)
         for (_, members) in partitions {
-            let ordered = members.filter { !input.groupKeys[$0][p].isNull }.sorted { input.groupKeys[$0][p] < input.groupKeys[$1][p] }
+            let ordered = members.filter { !input.groupKeys[$0][p].isNull }.sorted {
+                input.groupKeys[$0][p] < input.groupKeys[$1][p]
+            }
             for (i, g) in ordered.enumerated() where i > 0 {
                 guard let previous = sums[ordered[i - 1]], previous != 0, let current = sums[g] else { continue }
                 result[g] = Value.finite((current - previous) / previous * 100)

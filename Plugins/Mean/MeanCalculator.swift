@@ -6,7 +6,9 @@ public struct MeanCalculator: Calculator {
 
     public let descriptor = CalculatorDescriptor(
         name: "mean", summary: "arithmetic mean of the non-null values",
-        parameters: [ParameterSpec(name: "column", kind: .column(ParameterSpec.numeric), summary: "the column to average")],
+        parameters: [
+            ParameterSpec(name: "column", kind: .column(ParameterSpec.numeric), summary: "the column to average")
+        ],
         provider: "CalcMean")
 
     public func resultType(for context: MetricContext) -> ColumnType { .decimal }

@@ -12,7 +12,8 @@ public struct MinMaxCalculator: Calculator {
         CalculatorDescriptor(
             name: kind.rawValue, summary: kind == .min ? "smallest non-null value" : "largest non-null value",
             parameters: [
-                ParameterSpec(name: "column", kind: .column([.int, .decimal, .date, .string]), summary: "the column to scan")
+                ParameterSpec(
+                    name: "column", kind: .column([.int, .decimal, .date, .string]), summary: "the column to scan")
             ],
             provider: "CalcMinMax")
     }

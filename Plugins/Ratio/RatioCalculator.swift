@@ -7,8 +7,10 @@ public struct RatioCalculator: Calculator {
     public let descriptor = CalculatorDescriptor(
         name: "ratio", summary: "sum(numerator) / sum(denominator); null when the denominator is 0",
         parameters: [
-            ParameterSpec(name: "numerator", kind: .column(ParameterSpec.numeric), summary: "the column summed above the line"),
-            ParameterSpec(name: "denominator", kind: .column(ParameterSpec.numeric), summary: "the column summed below the line"),
+            ParameterSpec(
+                name: "numerator", kind: .column(ParameterSpec.numeric), summary: "the column summed above the line"),
+            ParameterSpec(
+                name: "denominator", kind: .column(ParameterSpec.numeric), summary: "the column summed below the line"),
         ],
         provider: "CalcRatio")
 

@@ -6,7 +6,9 @@ public struct SumCalculator: Calculator {
 
     public let descriptor = CalculatorDescriptor(
         name: "sum", summary: "sum of the non-null values (exact for int columns)",
-        parameters: [ParameterSpec(name: "column", kind: .column(ParameterSpec.numeric), summary: "the column to add up")],
+        parameters: [
+            ParameterSpec(name: "column", kind: .column(ParameterSpec.numeric), summary: "the column to add up")
+        ],
         provider: "CalcSum")
 
     public func resultType(for context: MetricContext) -> ColumnType { context.columnType("column") ?? .decimal }

@@ -103,7 +103,9 @@ struct Run: ParsableCommand {
                 print("FAILED \(outcome.report): \(error)")
                 failed = true
             } else {
-                print("ok     \(outcome.report) -> \(daemon.outputRoot)/\(outcome.report)/ (\(outcome.files.count) files)")
+                print(
+                    "ok     \(outcome.report) -> \(daemon.outputRoot)/\(outcome.report)/ (\(outcome.files.count) files)"
+                )
             }
         }
         if failed { throw ExitCode(1) }
@@ -111,7 +113,8 @@ struct Run: ParsableCommand {
 }
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "One line per report: name, schedule, time zone, dataset, title.")
+    static let configuration = CommandConfiguration(
+        abstract: "One line per report: name, schedule, time zone, dataset, title.")
 
     @OptionGroup var options: ConfigOptions
 
@@ -129,7 +132,8 @@ struct List: ParsableCommand {
 }
 
 struct Calculators: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Lists every calculator with its parameters and provider.")
+    static let configuration = CommandConfiguration(
+        abstract: "Lists every calculator with its parameters and provider.")
 
     func run() throws {
         for d in BuiltinCalculators.registry.descriptors {
@@ -157,7 +161,9 @@ func printTable(_ rows: [[String]]) {
     var widths = first.map { _ in 0 }
     for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], DisplayWidth.of(cell)) } }
     for row in rows {
-        let line = row.enumerated().map { i, cell in i == row.count - 1 ? cell : DisplayWidth.pad(cell, to: widths[i], alignRight: false) }
+        let line = row.enumerated().map { i, cell in
+            i == row.count - 1 ? cell : DisplayWidth.pad(cell, to: widths[i], alignRight: false)
+        }
         print(line.joined(separator: "  "))
     }
 }

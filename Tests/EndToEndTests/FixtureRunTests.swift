@@ -12,26 +12,27 @@ struct Fixture {
         let fm = FileManager.default
         try fm.createDirectory(at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
         try """
-            timezone: Asia/Ho_Chi_Minh
-            reports: reports.d
-            state: state
-            output: {root: out, keep: 5}
-            datasets:
-              things:
-                format: \(format)
-                path: data.\(format)
-                schema: schema.yaml
-                on_bad_rows: \(onBadRows)
-            """.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
+        timezone: Asia/Ho_Chi_Minh
+        reports: reports.d
+        state: state
+        output: {root: out, keep: 5}
+        datasets:
+          things:
+            format: \(format)
+            path: data.\(format)
+            schema: schema.yaml
+            on_bad_rows: \(onBadRows)
+        """.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
         try """
-            columns:
-              district: {type: string, required: true}
-              year: {type: int, required: true}
-              amount: {type: int}
-            """.write(to: folder.appendingPathComponent("schema.yaml"), atomically: true, encoding: .utf8)
+        columns:
+          district: {type: string, required: true}
+          year: {type: int, required: true}
+          amount: {type: int}
+        """.write(to: folder.appendingPathComponent("schema.yaml"), atomically: true, encoding: .utf8)
         try csv.write(to: folder.appendingPathComponent("data.\(format)"), atomically: true, encoding: .utf8)
         for (name, text) in reports {
-            try text.write(to: folder.appendingPathComponent("reports.d/\(name).yaml"), atomically: true, encoding: .utf8)
+            try text.write(
+                to: folder.appendingPathComponent("reports.d/\(name).yaml"), atomically: true, encoding: .utf8)
         }
     }
 
@@ -76,7 +77,8 @@ struct Fixture {
     }
 
     @Test func rejectedRowsAreWrittenBesideTheOutputsAndCounted() throws {
-        let csv = "district,year,amount\nSìn Hồ,2024,100\nSìn Hồ,20x4,5\n,2024,7\nTam Đường,2024,1,extra\nTam Đường,2025,9\n"
+        let csv =
+            "district,year,amount\nSìn Hồ,2024,100\nSìn Hồ,20x4,5\n,2024,7\nTam Đường,2024,1,extra\nTam Đường,2025,9\n"
         let f = try Fixture(csv: csv, onBadRows: "reject", reports: ["a": Fixture.report("a")])
         let out = try runReportd(["run", "--config", f.config])
         #expect(out.status == 0, "\(out.stderr)")
@@ -102,7 +104,9 @@ struct Fixture {
         let f = try Fixture(csv: goodCSV, reports: ["good": Fixture.report("good"), "broken": broken])
         let validate = try runReportd(["validate", "--config", f.config])
         #expect(validate.status == 1)
-        #expect(validate.stderr.contains("broken.yaml:8:39: error: metric 'amount': unknown column 'amont'"), "\(validate.stderr)")
+        #expect(
+            validate.stderr.contains("broken.yaml:8:39: error: metric 'amount': unknown column 'amont'"),
+            "\(validate.stderr)")
         let run = try runReportd(["run", "--config", f.config])
         #expect(run.status == 1)
         #expect(FileManager.default.fileExists(atPath: f.output.appendingPathComponent("good/latest.csv").path))
@@ -111,14 +115,16 @@ struct Fixture {
 
     @Test func brokenDaemonConfigIsExitStatusTwo() throws {
         let f = try Fixture(csv: goodCSV, reports: ["a": Fixture.report("a")])
-        try "timezone: Mars/Olympus\noutput: {root: out}\ndatasets: {}\n".write(toFile: f.config, atomically: true, encoding: .utf8)
+        try "timezone: Mars/Olympus\noutput: {root: out}\ndatasets: {}\n".write(
+            toFile: f.config, atomically: true, encoding: .utf8)
         let out = try runReportd(["run", "--config", f.config])
         #expect(out.status == 2)
         #expect(out.stderr.contains("reportd.yaml:1:11: error: unknown time zone 'Mars/Olympus'"), "\(out.stderr)")
     }
 
     @Test func jsonDatasetsRunLikeCSV() throws {
-        let json = #"[{"district": "Sìn Hồ", "year": 2024, "amount": 9007199254740993}, {"district": "Sìn Hồ", "year": 2025, "amount": 2}]"#
+        let json =
+            #"[{"district": "Sìn Hồ", "year": 2024, "amount": 9007199254740993}, {"district": "Sìn Hồ", "year": 2025, "amount": 2}]"#
         let f = try Fixture(csv: json, format: "json", reports: ["a": Fixture.report("a")])
         let out = try runReportd(["run", "--config", f.config])
         #expect(out.status == 0, "\(out.stderr)")

@@ -4,13 +4,17 @@ import Testing
 /// Runs the real `reportd` binary on the sample config and reads what it wrote.
 @Suite struct SampleConfigTests {
     @Test func validateAcceptsTheSampleConfig() throws {
-        let out = try runReportd(["validate", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path])
+        let out = try runReportd([
+            "validate", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path,
+        ])
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.contains("OK: 5 reports, 1 dataset"))
     }
 
     @Test func configComesFromTheEnvironmentWhenNotGiven() throws {
-        let out = try runReportd(["validate"], environment: ["REPORTD_CONFIG": packageRoot.appendingPathComponent("config/reportd.yaml").path])
+        let out = try runReportd(
+            ["validate"],
+            environment: ["REPORTD_CONFIG": packageRoot.appendingPathComponent("config/reportd.yaml").path])
         #expect(out.status == 0, "\(out.stderr)")
     }
 
@@ -19,7 +23,11 @@ import Testing
         let out = try runReportd(["run", "--config", folder.appendingPathComponent("config/reportd.yaml").path])
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
         let root = folder.appendingPathComponent("var/reports")
-        #expect(filesIn(root) == ["funding-by-program", "funding-by-year", "impact-by-beneficiary", "support-by-activity", "support-by-district"])
+        #expect(
+            filesIn(root) == [
+                "funding-by-program", "funding-by-year", "impact-by-beneficiary", "support-by-activity",
+                "support-by-district",
+            ])
 
         for report in filesIn(root) {
             let files = filesIn(root.appendingPathComponent(report))
@@ -62,34 +70,48 @@ import Testing
         #expect(String(decoding: csv, as: UTF8.self).contains("\r\n"))
 
         // Text in vi-VN grouping, aligned, with the dataset line.
-        let text = try String(contentsOf: root.appendingPathComponent("support-by-district/latest.txt"), encoding: .utf8)
-        #expect(text.contains("4.745.200.000") || text.range(of: #"4\.7\d\d\.\d{3}\.\d{3}"#, options: .regularExpression) != nil)
+        let text = try String(
+            contentsOf: root.appendingPathComponent("support-by-district/latest.txt"), encoding: .utf8)
+        #expect(
+            text.contains("4.745.200.000")
+                || text.range(of: #"4\.7\d\d\.\d{3}\.\d{3}"#, options: .regularExpression) != nil)
         #expect(text.contains("Dataset projects: 30 rows, 30 used, 0 rejected"))
     }
 
     @Test func slotFilesAndLatestHoldTheSameBytes() throws {
         let folder = try copyOfSampleConfig()
-        let out = try runReportd(["run", "--config", folder.appendingPathComponent("config/reportd.yaml").path, "funding-by-year"])
+        let out = try runReportd([
+            "run", "--config", folder.appendingPathComponent("config/reportd.yaml").path, "funding-by-year",
+        ])
         #expect(out.status == 0, "\(out.stderr)")
         let dir = folder.appendingPathComponent("var/reports/funding-by-year")
         #expect(filesIn(folder.appendingPathComponent("var/reports")) == ["funding-by-year"])
         for ext in ["csv", "json", "txt"] {
             let slot = try #require(filesIn(dir).first { $0.hasPrefix("funding-by-year_") && $0.hasSuffix("." + ext) })
             #expect(slot.range(of: #"^funding-by-year_\d{4}-\d{2}-\d{2}T\d{6}\."#, options: .regularExpression) != nil)
-            #expect(try Data(contentsOf: dir.appendingPathComponent(slot)) == Data(contentsOf: dir.appendingPathComponent("latest.\(ext)")))
+            #expect(
+                try Data(contentsOf: dir.appendingPathComponent(slot))
+                    == Data(contentsOf: dir.appendingPathComponent("latest.\(ext)")))
         }
     }
 
     @Test func unknownReportNameIsAUsageError() throws {
-        let out = try runReportd(["run", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path, "funding-by-programme"])
+        let out = try runReportd([
+            "run", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path, "funding-by-programme",
+        ])
         #expect(out.status == 2)
-        #expect(out.stderr.contains("no report named 'funding-by-programme'") && out.stderr.contains("did you mean 'funding-by-program'?"))
+        #expect(
+            out.stderr.contains("no report named 'funding-by-programme'")
+                && out.stderr.contains("did you mean 'funding-by-program'?"))
     }
 
     @Test func calculatorsListsEveryCalculatorWithParameters() throws {
         let out = try runReportd(["calculators"])
         #expect(out.status == 0)
-        for name in ["count", "count_distinct", "sum", "mean", "min", "max", "median", "percentile", "stddev", "ratio", "share", "growth"] {
+        for name in [
+            "count", "count_distinct", "sum", "mean", "min", "max", "median", "percentile", "stddev", "ratio", "share",
+            "growth",
+        ] {
             #expect(out.stdout.contains("\n\(name) — ") || out.stdout.hasPrefix("\(name) — "), "\(name)")
         }
         #expect(out.stdout.contains("p: number 0–100, required"))
@@ -102,7 +124,10 @@ import Testing
         let schema = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
         #expect(schema["$schema"] as? String == "https://json-schema.org/draft/2020-12/schema")
         let properties = try #require(schema["properties"] as? [String: Any])
-        #expect(Set(properties.keys).isSuperset(of: ["name", "dataset", "schedule", "metrics", "filter", "group_by", "sort", "formats"]))
+        #expect(
+            Set(properties.keys).isSuperset(of: [
+                "name", "dataset", "schedule", "metrics", "filter", "group_by", "sort", "formats",
+            ]))
         #expect(out.stdout.contains("\"count_distinct\""))
     }
 

@@ -42,15 +42,18 @@ struct ConfigFixture {
         try fm.createDirectory(at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
         try fm.createDirectory(at: folder.appendingPathComponent("data"), withIntermediateDirectories: true)
         try daemon.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
-        try Self.schema.write(to: folder.appendingPathComponent("data/projects.schema.yaml"), atomically: true, encoding: .utf8)
-        try "project_id,year\n".write(to: folder.appendingPathComponent("data/projects.csv"), atomically: true, encoding: .utf8)
+        try Self.schema.write(
+            to: folder.appendingPathComponent("data/projects.schema.yaml"), atomically: true, encoding: .utf8)
+        try "project_id,year\n".write(
+            to: folder.appendingPathComponent("data/projects.csv"), atomically: true, encoding: .utf8)
         for (name, text) in reports {
             try text.write(to: folder.appendingPathComponent("reports.d/\(name)"), atomically: true, encoding: .utf8)
         }
     }
 
     func load() -> Configuration {
-        ConfigLoader(calculators: BuiltinCalculators.registry).load(configPath: folder.appendingPathComponent("reportd.yaml").path)
+        ConfigLoader(calculators: BuiltinCalculators.registry).load(
+            configPath: folder.appendingPathComponent("reportd.yaml").path)
     }
 
     /// Diagnostics as `FILE-NAME:LINE:COL: MESSAGE` with only the file's last path component.
@@ -81,7 +84,9 @@ let validReport = """
 
 @Suite struct ConfigDiagnosticsTests {
     /// Loads one report file and returns its single expected error.
-    func onlyError(_ report: String, file: String = "r.yaml") throws -> (file: String, line: Int, column: Int, message: String) {
+    func onlyError(_ report: String, file: String = "r.yaml") throws -> (
+        file: String, line: Int, column: Int, message: String
+    ) {
         let fixture = try ConfigFixture(reports: [file: report])
         let errors = fixture.errors()
         #expect(errors.count == 1, "\(errors)")
@@ -131,7 +136,8 @@ let validReport = """
     }
 
     @Test func unknownGroupColumnIsLocated() throws {
-        let e = try onlyError(validReport.replacingOccurrences(of: "group_by: [program]", with: "group_by: [programme]"))
+        let e = try onlyError(
+            validReport.replacingOccurrences(of: "group_by: [program]", with: "group_by: [programme]"))
         #expect(e.line == 6 && e.column == 12)
         #expect(e.message.contains("unknown column 'programme'") && e.message.contains("did you mean 'program'?"))
     }
@@ -143,19 +149,26 @@ let validReport = """
     }
 
     @Test func unknownCalculatorParameterPointsAtItsKey() throws {
-        let e = try onlyError(validReport.replacingOccurrences(of: "    column: state_support_vnd\n  - name: p90", with: "    colum: state_support_vnd\n  - name: p90"))
+        let e = try onlyError(
+            validReport.replacingOccurrences(
+                of: "    column: state_support_vnd\n  - name: p90", with: "    colum: state_support_vnd\n  - name: p90")
+        )
         #expect(e.line == 12 && e.column == 5)
         #expect(e.message.contains("no parameter 'colum'") && e.message.contains("did you mean 'column'?"))
     }
 
     @Test func unknownMetricColumnIsLocated() throws {
-        let e = try onlyError(validReport.replacingOccurrences(of: "    column: state_support_vnd\n  - name: p90", with: "    column: support_vnd\n  - name: p90"))
+        let e = try onlyError(
+            validReport.replacingOccurrences(
+                of: "    column: state_support_vnd\n  - name: p90", with: "    column: support_vnd\n  - name: p90"))
         #expect(e.line == 12 && e.column == 13)
         #expect(e.message.contains("unknown column 'support_vnd'"))
     }
 
     @Test func numericCalculatorRefusesAStringColumn() throws {
-        let e = try onlyError(validReport.replacingOccurrences(of: "    column: state_support_vnd\n  - name: p90", with: "    column: district\n  - name: p90"))
+        let e = try onlyError(
+            validReport.replacingOccurrences(
+                of: "    column: state_support_vnd\n  - name: p90", with: "    column: district\n  - name: p90"))
         #expect(e.line == 12)
         #expect(e.message.contains("'district' is string"))
     }
@@ -167,13 +180,14 @@ let validReport = """
     }
 
     @Test func growthPeriodMustBeAGroupColumn() throws {
-        let report = validReport + """
+        let report =
+            validReport + """
 
-              - name: growth
-                calc: growth
-                column: state_support_vnd
-                period: year
-            """
+                  - name: growth
+                    calc: growth
+                    column: state_support_vnd
+                    period: year
+                """
         let e = try onlyError(report)
         #expect(e.line == 20 && e.column == 13)
         #expect(e.message.contains("must be one of the report's group_by columns"))
@@ -252,12 +266,15 @@ let validReport = """
     }
 
     @Test func everyProblemIsReportedAtOnce() throws {
-        let broken = validReport
+        let broken =
+            validReport
             .replacingOccurrences(of: "group_by: [program]", with: "group_by: [programme]")
             .replacingOccurrences(of: "calc: count", with: "calc: cnt")
             .replacingOccurrences(of: "p: 90", with: "p: 900")
             + "\ncolour: red\n"
-        let fixture = try ConfigFixture(reports: ["r.yaml": broken, "ok.yaml": validReport.replacingOccurrences(of: "by-program", with: "fine")])
+        let fixture = try ConfigFixture(reports: [
+            "r.yaml": broken, "ok.yaml": validReport.replacingOccurrences(of: "by-program", with: "fine"),
+        ])
         let errors = fixture.errors()
         #expect(errors.count == 4, "\(errors)")
         #expect(Set(errors.map(\.line)) == [6, 9, 16, 17])

@@ -67,7 +67,8 @@ public struct ParameterSpec: Sendable {
     public var kindDescription: String {
         switch kind {
         case .column(let types):
-            return types.count == ColumnType.allCases.count ? "column" : "column (\(types.map(\.rawValue).joined(separator: ", ")))"
+            return types.count == ColumnType.allCases.count
+                ? "column" : "column (\(types.map(\.rawValue).joined(separator: ", ")))"
         case .number(let r): return "number \(Value.plainDecimal(r.lowerBound))–\(Value.plainDecimal(r.upperBound))"
         case .string: return "string"
         }

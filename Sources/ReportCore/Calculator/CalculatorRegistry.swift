@@ -27,7 +27,9 @@ public struct CalculatorRegistry: Sendable {
     > {
         guard let calculator = self[metric.calc] else {
             var message = "unknown calculator '\(metric.calc)'"
-            if let guess = closestMatch(to: metric.calc, among: calculators.keys) { message += " (did you mean '\(guess)'?)" }
+            if let guess = closestMatch(to: metric.calc, among: calculators.keys) {
+                message += " (did you mean '\(guess)'?)"
+            }
             return .failure(CalculatorErrors(errors: [CalculatorError(message, parameter: "calc")]))
         }
         let specs = calculator.descriptor.parameters
@@ -49,7 +51,8 @@ public struct CalculatorRegistry: Sendable {
             guard let value = metric.parameters.values[spec.name] else {
                 // A misspelt parameter was reported with its correction already.
                 if spec.required && !suggested.contains(spec.name) {
-                    errors.append(CalculatorError("calculator '\(metric.calc)' needs parameter '\(spec.name)': \(spec.summary)"))
+                    errors.append(
+                        CalculatorError("calculator '\(metric.calc)' needs parameter '\(spec.name)': \(spec.summary)"))
                 }
                 continue
             }
@@ -57,7 +60,9 @@ public struct CalculatorRegistry: Sendable {
             case (.column(let types), .string(let name)):
                 guard let column = schema.column(named: name) else {
                     var message = "unknown column '\(name)' in parameter '\(spec.name)'"
-                    if let guess = closestMatch(to: name, among: schema.columnNames) { message += " (did you mean '\(guess)'?)" }
+                    if let guess = closestMatch(to: name, among: schema.columnNames) {
+                        message += " (did you mean '\(guess)'?)"
+                    }
                     errors.append(CalculatorError(message, parameter: spec.name))
                     continue
                 }
@@ -68,7 +73,10 @@ public struct CalculatorRegistry: Sendable {
                             parameter: spec.name))
                 }
             case (.column, .number(let n)):
-                errors.append(CalculatorError("parameter '\(spec.name)' must name a column, not the number \(Value.plainDecimal(n))", parameter: spec.name))
+                errors.append(
+                    CalculatorError(
+                        "parameter '\(spec.name)' must name a column, not the number \(Value.plainDecimal(n))",
+                        parameter: spec.name))
             case (.number(let range), .number(let n)):
                 if !range.contains(n) {
                     errors.append(
@@ -77,16 +85,22 @@ public struct CalculatorRegistry: Sendable {
                             parameter: spec.name))
                 }
             case (.number, .string(let s)):
-                errors.append(CalculatorError("parameter '\(spec.name)' must be a number, not '\(s)'", parameter: spec.name))
+                errors.append(
+                    CalculatorError("parameter '\(spec.name)' must be a number, not '\(s)'", parameter: spec.name))
             case (.string, .string):
                 break
             case (.string, .number(let n)):
-                errors.append(CalculatorError("parameter '\(spec.name)' must be a string, not \(Value.plainDecimal(n))", parameter: spec.name))
+                errors.append(
+                    CalculatorError(
+                        "parameter '\(spec.name)' must be a string, not \(Value.plainDecimal(n))", parameter: spec.name)
+                )
             }
         }
         guard errors.isEmpty else { return .failure(CalculatorErrors(errors: errors)) }
         do {
-            return .success(try calculator.resultType(for: MetricContext(parameters: metric.parameters, schema: schema, groupBy: groupBy)))
+            return .success(
+                try calculator.resultType(
+                    for: MetricContext(parameters: metric.parameters, schema: schema, groupBy: groupBy)))
         } catch {
             return .failure(CalculatorErrors(errors: [error]))
         }

@@ -2,7 +2,8 @@
 public enum Statistics {
     /// The exact sum of an int column over `rows`, or null when every cell is null.
     /// - Throws: `CalculatorError` when the sum leaves the 64-bit range (never wraps, never rounds).
-    public static func exactSum(_ column: Column, rows: [Int], metric: String = "sum") throws(CalculatorError) -> Value {
+    public static func exactSum(_ column: Column, rows: [Int], metric: String = "sum") throws(CalculatorError) -> Value
+    {
         guard case .int(let values) = column.storage else {
             var total = 0.0
             var any = false

@@ -18,29 +18,35 @@ public struct ReportEngine: Sendable {
         var totals: [Value] = []
         for metric in report.metrics {
             guard let calculator = calculators[metric.calc] else {
-                throw RunError(report: report.name, message: "metric '\(metric.name)': unknown calculator '\(metric.calc)'")
+                throw RunError(
+                    report: report.name, message: "metric '\(metric.name)': unknown calculator '\(metric.calc)'")
             }
             let type: ColumnType
             switch calculators.check(metric, schema: table.schema, groupBy: report.groupBy) {
             case .success(let t): type = t
             case .failure(let e):
-                throw RunError(report: report.name, message: "metric '\(metric.name)': \(e.errors.map(\.message).joined(separator: "; "))")
+                throw RunError(
+                    report: report.name,
+                    message: "metric '\(metric.name)': \(e.errors.map(\.message).joined(separator: "; "))")
             }
             columns.append(ReportResult.ResultColumn(name: metric.name, role: .metric, calc: metric.calc, type: type))
             do throws(CalculatorError) {
                 let input = CalculatorInput(
-                    table: table, groups: groups, groupKeys: keys, groupBy: report.groupBy, parameters: metric.parameters)
+                    table: table, groups: groups, groupKeys: keys, groupBy: report.groupBy,
+                    parameters: metric.parameters)
                 let values = try calculator.compute(input)
                 guard values.count == groups.count else {
                     throw CalculatorError("gave \(values.count) results for \(groups.count) groups")
                 }
                 metricValues.append(values)
                 if report.totals {
-                    let all = CalculatorInput(table: table, groups: [rows], groupKeys: [[]], groupBy: [], parameters: metric.parameters)
+                    let all = CalculatorInput(
+                        table: table, groups: [rows], groupKeys: [[]], groupBy: [], parameters: metric.parameters)
                     totals.append(try calculator.compute(all).first ?? .null)
                 }
             } catch {
-                throw RunError(report: report.name, message: "metric '\(metric.name)' (\(metric.calc)): \(error.message)")
+                throw RunError(
+                    report: report.name, message: "metric '\(metric.name)' (\(metric.calc)): \(error.message)")
             }
         }
 
@@ -49,9 +55,13 @@ public struct ReportEngine: Sendable {
         for g in 0..<groups.count {
             outputRows.append(keys[g] + metricValues.map { $0[g] })
         }
-        Self.sort(&outputRows, by: report.sort.isEmpty ? report.groupBy.map { SortKey(column: $0, descending: false) } : report.sort, columns: columns)
+        Self.sort(
+            &outputRows,
+            by: report.sort.isEmpty ? report.groupBy.map { SortKey(column: $0, descending: false) } : report.sort,
+            columns: columns)
         if let limit = report.limit, outputRows.count > limit { outputRows.removeLast(outputRows.count - limit) }
-        return ReportResult(columns: columns, rows: outputRows, totals: report.totals ? totals : nil, rowsUsed: rows.count)
+        return ReportResult(
+            columns: columns, rows: outputRows, totals: report.totals ? totals : nil, rowsUsed: rows.count)
     }
 
     /// Splits `rows` into groups by the values of `columns`, groups in order of first appearance.

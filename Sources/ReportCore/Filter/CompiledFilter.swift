@@ -70,28 +70,40 @@ struct FilterChecker {
                     errors.append(
                         FilterError(
                             offset: o.offset,
-                            message: "column '\(name)' is \(spec.type), not bool: compare it with a value (e.g. \(name) == ...)"))
+                            message:
+                                "column '\(name)' is \(spec.type), not bool: compare it with a value (e.g. \(name) == ...)"
+                        ))
                 }
                 return .boolColumn(name)
             default:
-                errors.append(FilterError(offset: o.offset, message: "a value alone is not a condition: compare a column with it"))
+                errors.append(
+                    FilterError(offset: o.offset, message: "a value alone is not a condition: compare a column with it")
+                )
                 return .constant(false)
             }
         case .compare(let l, let op, let r):
             switch (l.kind, r.kind) {
             case (.column(let a), .column(let b)):
-                guard let sa = column(a, at: l.offset), let sb = column(b, at: r.offset) else { return .constant(false) }
+                guard let sa = column(a, at: l.offset), let sb = column(b, at: r.offset) else {
+                    return .constant(false)
+                }
                 let comparable = sa.type == sb.type || (sa.type.isNumeric && sb.type.isNumeric)
                 if !comparable {
                     errors.append(
-                        FilterError(offset: l.offset, message: "cannot compare \(sa.type) column '\(a)' with \(sb.type) column '\(b)'"))
+                        FilterError(
+                            offset: l.offset,
+                            message: "cannot compare \(sa.type) column '\(a)' with \(sb.type) column '\(b)'"))
                 }
                 return .compareColumns(a, op, b)
             case (.column(let a), _):
-                guard let spec = column(a, at: l.offset), let v = literal(r, for: spec, op: op) else { return .constant(false) }
+                guard let spec = column(a, at: l.offset), let v = literal(r, for: spec, op: op) else {
+                    return .constant(false)
+                }
                 return .compareLiteral(column: a, op, v)
             case (_, .column(let b)):
-                guard let spec = column(b, at: r.offset), let v = literal(l, for: spec, op: op) else { return .constant(false) }
+                guard let spec = column(b, at: r.offset), let v = literal(l, for: spec, op: op) else {
+                    return .constant(false)
+                }
                 return .compareLiteral(column: b, op.flipped, v)
             default:
                 errors.append(FilterError(offset: l.offset, message: "a comparison needs a column on one side"))
@@ -106,7 +118,8 @@ struct FilterChecker {
             var set = Set<Value>()
             for item in items {
                 if case .column(let other) = item.kind {
-                    errors.append(FilterError(offset: item.offset, message: "'in [...]' takes values, not the column '\(other)'"))
+                    errors.append(
+                        FilterError(offset: item.offset, message: "'in [...]' takes values, not the column '\(other)'"))
                 } else if let v = literal(item, for: spec, op: .equal) {
                     set.insert(v)
                 }
@@ -127,7 +140,8 @@ struct FilterChecker {
     private mutating func literal(_ o: FilterOperand, for spec: ColumnSpec, op: ComparisonOperator) -> Value? {
         func mismatch(_ what: String) -> Value? {
             errors.append(
-                FilterError(offset: o.offset, message: "cannot compare \(spec.type) column '\(spec.name)' with \(what)"))
+                FilterError(offset: o.offset, message: "cannot compare \(spec.type) column '\(spec.name)' with \(what)")
+            )
             return nil
         }
         switch (spec.type, o.kind) {
@@ -140,7 +154,9 @@ struct FilterChecker {
         case (.date, .string(let s)):
             if let d = Day(iso: s) { return .date(d) }
             errors.append(
-                FilterError(offset: o.offset, message: "'\(s)' is not a date: write dates as 'YYYY-MM-DD' to compare with '\(spec.name)'"))
+                FilterError(
+                    offset: o.offset,
+                    message: "'\(s)' is not a date: write dates as 'YYYY-MM-DD' to compare with '\(spec.name)'"))
             return nil
         case (.bool, .bool(let b)):
             if op != .equal && op != .notEqual {

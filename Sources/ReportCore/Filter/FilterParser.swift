@@ -15,7 +15,9 @@ public struct FilterParser {
         }
         let expression = try parser.parseOr()
         guard case .end = parser.peek.kind else {
-            throw FilterError(offset: parser.peek.offset, message: "unexpected \(parser.peek.describe()); expected 'and', 'or' or the end")
+            throw FilterError(
+                offset: parser.peek.offset,
+                message: "unexpected \(parser.peek.describe()); expected 'and', 'or' or the end")
         }
         return expression
     }

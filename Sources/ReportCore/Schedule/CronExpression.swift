@@ -24,7 +24,9 @@ public struct CronExpression: Sendable, Hashable {
         Field(name: "minute", range: 0...59, names: []),
         Field(name: "hour", range: 0...23, names: []),
         Field(name: "day of month", range: 1...31, names: []),
-        Field(name: "month", range: 1...12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]),
+        Field(
+            name: "month", range: 1...12,
+            names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]),
         Field(name: "day of week", range: 0...7, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]),
     ]
 
@@ -51,7 +53,9 @@ public struct CronExpression: Sendable, Hashable {
         guard parts.count == 5 else {
             throw ScheduleError(
                 offset: 0,
-                message: "a cron schedule has 5 fields (minute hour day-of-month month day-of-week), '\(text)' has \(parts.count)")
+                message:
+                    "a cron schedule has 5 fields (minute hour day-of-month month day-of-week), '\(text)' has \(parts.count)"
+            )
         }
         var sets: [Set<Int>] = []
         for (i, (part, at)) in parts.enumerated() {
@@ -93,7 +97,9 @@ public struct CronExpression: Sendable, Hashable {
                 guard let a = value(bounds[0], field) else { throw fail("'\(bounds[0])' is not a valid \(field.name)") }
                 low = a
                 if bounds.count == 2 {
-                    guard let b = value(bounds[1], field) else { throw fail("'\(bounds[1])' is not a valid \(field.name)") }
+                    guard let b = value(bounds[1], field) else {
+                        throw fail("'\(bounds[1])' is not a valid \(field.name)")
+                    }
                     high = b
                 } else {
                     high = pieces.count == 2 ? field.range.upperBound : a

@@ -30,7 +30,8 @@ public enum Schedule: Sendable, Hashable, CustomStringConvertible {
         let rest = text.dropFirst("every".count).trimmingSpaces
         guard let unit = rest.last, let n = Int(rest.dropLast()), n > 0 else {
             throw ScheduleError(
-                offset: 6, message: "'\(text)' is not an interval: write 'every' then a number and s, m or h (e.g. every 15m)")
+                offset: 6,
+                message: "'\(text)' is not an interval: write 'every' then a number and s, m or h (e.g. every 15m)")
         }
         let seconds: Int
         switch unit {

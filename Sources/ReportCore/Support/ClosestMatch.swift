@@ -5,7 +5,8 @@ public func closestMatch(to word: String, among candidates: some Sequence<String
     for candidate in candidates {
         let c = candidate.lowercased()
         // A word that extends a candidate ('integer' for 'int') or is cut from one is a likely slip.
-        let d = (w.count >= 3 && c.count >= 3 && (word.lowercased().hasPrefix(c) || c.hasPrefix(word.lowercased())))
+        let d =
+            (w.count >= 3 && c.count >= 3 && (word.lowercased().hasPrefix(c) || c.hasPrefix(word.lowercased())))
             ? 1 : editDistance(w, Array(c))
         if d <= max(2, w.count / 3), d < (best?.1 ?? Int.max) { best = (candidate, d) }
     }

@@ -34,8 +34,11 @@ public struct ConfigLoader: Sendable {
                 let where1 = first.mark.map { "\(first.file):\($0.line):\($0.column)" } ?? first.file
                 diagnostics.append(
                     Diagnostic(
-                        file: DisplayPath.of(reportPath), line: loaded.nameMark?.line ?? 0, column: loaded.nameMark?.column ?? 0,
-                        message: "report name '\(report.definition.name)' is already used by \(where1): names must be unique"))
+                        file: DisplayPath.of(reportPath), line: loaded.nameMark?.line ?? 0,
+                        column: loaded.nameMark?.column ?? 0,
+                        message:
+                            "report name '\(report.definition.name)' is already used by \(where1): names must be unique"
+                    ))
                 continue
             }
             names[report.definition.name] = (DisplayPath.of(reportPath), loaded.nameMark)
@@ -53,7 +56,9 @@ public struct ConfigLoader: Sendable {
                 .map { directory + "/" + $0 }
         } catch {
             diagnostics.append(
-                Diagnostic(file: DisplayPath.of(directory), line: 0, column: 0, message: "cannot list report definitions: \(FileProblem.describe(error))"))
+                Diagnostic(
+                    file: DisplayPath.of(directory), line: 0, column: 0,
+                    message: "cannot list report definitions: \(FileProblem.describe(error))"))
             return []
         }
     }
@@ -61,7 +66,8 @@ public struct ConfigLoader: Sendable {
     // MARK: Daemon config
 
     func parseDaemon(_ file: inout YAMLFile) -> DaemonConfig? {
-        guard let root = file.root, let fields = file.fields(root, what: "the daemon config", allowed: Self.daemonKeys) else {
+        guard let root = file.root, let fields = file.fields(root, what: "the daemon config", allowed: Self.daemonKeys)
+        else {
             return nil
         }
         let base = (file.path as NSString).deletingLastPathComponent
@@ -111,7 +117,8 @@ public struct ConfigLoader: Sendable {
         }
         guard !file.hasErrors, let outputRoot else { return nil }
         return DaemonConfig(
-            file: file.path, timezone: timezone, reportsDirectory: reports, stateDirectory: state, pluginsDirectory: plugins,
+            file: file.path, timezone: timezone, reportsDirectory: reports, stateDirectory: state,
+            pluginsDirectory: plugins,
             outputRoot: outputRoot, keep: keep, locale: locale, datasets: datasets)
     }
 
@@ -128,7 +135,9 @@ public struct ConfigLoader: Sendable {
         guard let fields = file.fields(node, what: "dataset '\(name)'", allowed: Self.datasetKeys) else { return nil }
         var format = DatasetConfig.Format.csv
         if let f = fields["format"] {
-            guard let parsed = file.choice(f, "the format of dataset '\(name)'", as: DatasetConfig.Format.self) else { return nil }
+            guard let parsed = file.choice(f, "the format of dataset '\(name)'", as: DatasetConfig.Format.self) else {
+                return nil
+            }
             format = parsed
         }
         var onBadRows = DatasetConfig.BadRows.fail
@@ -144,13 +153,17 @@ public struct ConfigLoader: Sendable {
             file.error("dataset '\(name)' needs 'schema', the file that types its columns", at: node)
             return nil
         }
-        guard let path = file.string(pathNode, "'path'"), let schemaPath = file.string(schemaNode, "'schema'") else { return nil }
+        guard let path = file.string(pathNode, "'path'"), let schemaPath = file.string(schemaNode, "'schema'") else {
+            return nil
+        }
         let schemaFile = DisplayPath.resolve(schemaPath, against: base)
         var schemaYAML = YAMLFile(path: schemaFile)
         let schema = SchemaLoader.parse(&schemaYAML)
         if schemaYAML.hasErrors || schema == nil {
             file.diagnostics += schemaYAML.diagnostics
-            if schemaYAML.diagnostics.isEmpty { file.error("dataset '\(name)': its schema has no columns", at: schemaNode) }
+            if schemaYAML.diagnostics.isEmpty {
+                file.error("dataset '\(name)': its schema has no columns", at: schemaNode)
+            }
             return nil
         }
         return DatasetConfig(

@@ -15,8 +15,12 @@ public enum ReportJSONSchema {
             ]
             for p in d.parameters {
                 switch p.kind {
-                case .column: properties[p.name] = ["type": "string", "description": "\(p.summary) (\(p.kindDescription))"]
-                case .number(let r): properties[p.name] = ["type": "number", "minimum": r.lowerBound, "maximum": r.upperBound, "description": p.summary]
+                case .column:
+                    properties[p.name] = ["type": "string", "description": "\(p.summary) (\(p.kindDescription))"]
+                case .number(let r):
+                    properties[p.name] = [
+                        "type": "number", "minimum": r.lowerBound, "maximum": r.upperBound, "description": p.summary,
+                    ]
                 case .string: properties[p.name] = ["type": "string", "description": p.summary]
                 }
             }
@@ -36,14 +40,18 @@ public enum ReportJSONSchema {
             "additionalProperties": false,
             "required": ["name", "dataset", "schedule", "metrics"],
             "properties": [
-                "name": ["type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$", "description": "unique; names the output folder"],
+                "name": [
+                    "type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$",
+                    "description": "unique; names the output folder",
+                ],
                 "title": ["type": "string"],
                 "description": ["type": "string"],
                 "dataset": ["type": "string", "description": "a dataset of the daemon config"],
                 "schedule": [
                     "type": "string",
                     "description": "5-field cron | @hourly @daily @weekly @monthly @yearly | every N{s,m,h}",
-                    "pattern": "^(@(hourly|daily|midnight|weekly|monthly|yearly|annually)|every\\s*[0-9]+[smh]|\\S+(\\s+\\S+){4})$",
+                    "pattern":
+                        "^(@(hourly|daily|midnight|weekly|monthly|yearly|annually)|every\\s*[0-9]+[smh]|\\S+(\\s+\\S+){4})$",
                 ],
                 "timezone": ["type": "string", "description": "IANA time zone, e.g. Asia/Ho_Chi_Minh"],
                 "catch_up": ["enum": ReportDefinition.CatchUp.allCases.map(\.rawValue)],
@@ -77,7 +85,8 @@ public enum ReportJSONSchema {
                 "locale": ["enum": NumberStyle.known],
             ],
         ]
-        let data = try! JSONSerialization.data(withJSONObject: schema, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try! JSONSerialization.data(
+            withJSONObject: schema, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -24,7 +24,8 @@ extension ConfigLoader {
         guard let definition, !file.hasErrors else {
             return ReportFileResult(report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
         }
-        return ReportFileResult(report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
+        return ReportFileResult(
+            report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
     }
 
     /// Loads a report from YAML text (report unit tests, `reportd test`).
@@ -34,11 +35,14 @@ extension ConfigLoader {
         guard let definition, !file.hasErrors else {
             return ReportFileResult(report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
         }
-        return ReportFileResult(report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
+        return ReportFileResult(
+            report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
     }
 
     func parseReport(_ file: inout YAMLFile, daemon: DaemonConfig) -> (ReportDefinition?, Mark?) {
-        guard let root = file.root, let f = file.fields(root, what: "the report", allowed: Self.reportKeys) else { return (nil, nil) }
+        guard let root = file.root, let f = file.fields(root, what: "the report", allowed: Self.reportKeys) else {
+            return (nil, nil)
+        }
         func required(_ key: String, _ hint: String) -> Node? {
             if let node = f[key] { return node }
             file.error("the report needs '\(key)': \(hint)", at: root)
@@ -51,7 +55,9 @@ extension ConfigLoader {
             if ReportDefinition.isValidName(text) {
                 name = text
             } else {
-                file.error("report name '\(text)' must match [a-z0-9][a-z0-9_-]* (lower-case letters, digits, '-' and '_'; it names a folder)", at: node)
+                file.error(
+                    "report name '\(text)' must match [a-z0-9][a-z0-9_-]* (lower-case letters, digits, '-' and '_'; it names a folder)",
+                    at: node)
             }
         }
         let what = name.map { "report '\($0)'" } ?? "the report"
@@ -59,7 +65,9 @@ extension ConfigLoader {
 
         // Dataset.
         var dataset: DatasetConfig?
-        if let node = required("dataset", "the name of a dataset in the daemon config"), let text = file.string(node, "'dataset'") {
+        if let node = required("dataset", "the name of a dataset in the daemon config"),
+            let text = file.string(node, "'dataset'")
+        {
             dataset = daemon.dataset(named: text)
             if dataset == nil {
                 var message = "unknown dataset '\(text)' in \(what)"
@@ -74,7 +82,9 @@ extension ConfigLoader {
 
         // Schedule.
         var schedule: Schedule?
-        if let node = required("schedule", "a 5-field cron expression, @daily, or 'every 15m'"), let text = file.string(node, "'schedule'") {
+        if let node = required("schedule", "a 5-field cron expression, @daily, or 'every 15m'"),
+            let text = file.string(node, "'schedule'")
+        {
             do {
                 schedule = try Schedule.parse(text)
             } catch {
@@ -98,7 +108,9 @@ extension ConfigLoader {
         if let node = f["group_by"], let list = file.stringList(node, "'group_by'") {
             for (column, itemNode) in list {
                 if let schema { checkColumn(column, in: schema, at: itemNode, &file, role: "group_by") }
-                if groupBy.contains(column) { file.error("column '\(column)' is listed twice in group_by", at: itemNode) }
+                if groupBy.contains(column) {
+                    file.error("column '\(column)' is listed twice in group_by", at: itemNode)
+                }
                 groupBy.append(column)
             }
         }
@@ -121,7 +133,9 @@ extension ConfigLoader {
         if let node = required("metrics", "a list of {name, calc, ...}") {
             if case .sequence(let seq) = node, !seq.isEmpty {
                 for item in seq {
-                    if let m = parseMetric(item, schema: schema, groupBy: groupBy, taken: metrics.map(\.name) + groupBy, &file) {
+                    if let m = parseMetric(
+                        item, schema: schema, groupBy: groupBy, taken: metrics.map(\.name) + groupBy, &file)
+                    {
                         metrics.append(m)
                     }
                 }
@@ -132,13 +146,16 @@ extension ConfigLoader {
 
         var definition: ReportDefinition?
         if let name, let dataset, let schedule {
-            var d = ReportDefinition(name: name, title: title, dataset: dataset.name, schedule: schedule, timezone: timezone, metrics: metrics)
+            var d = ReportDefinition(
+                name: name, title: title, dataset: dataset.name, schedule: schedule, timezone: timezone,
+                metrics: metrics)
             d.filter = filter
             d.groupBy = groupBy
             parseOptions(f, into: &d, &file)
             definition = d
         } else {
-            var scratch = ReportDefinition(name: "x", title: "", dataset: "", schedule: .every(seconds: 60), timezone: "UTC", metrics: [])
+            var scratch = ReportDefinition(
+                name: "x", title: "", dataset: "", schedule: .every(seconds: 60), timezone: "UTC", metrics: [])
             scratch.groupBy = groupBy
             scratch.metrics = metrics
             parseOptions(f, into: &scratch, &file)
@@ -148,8 +165,12 @@ extension ConfigLoader {
 
     /// The options that need no dataset: sort, limit, totals, formats, CSV flavour, locale, run policy.
     private func parseOptions(_ f: Fields, into d: inout ReportDefinition, _ file: inout YAMLFile) {
-        if let n = f["catch_up"], let v = file.choice(n, "'catch_up'", as: ReportDefinition.CatchUp.self) { d.catchUp = v }
-        if let n = f["overlap"], let v = file.choice(n, "'overlap'", as: ReportDefinition.Overlap.self) { d.overlap = v }
+        if let n = f["catch_up"], let v = file.choice(n, "'catch_up'", as: ReportDefinition.CatchUp.self) {
+            d.catchUp = v
+        }
+        if let n = f["overlap"], let v = file.choice(n, "'overlap'", as: ReportDefinition.Overlap.self) {
+            d.overlap = v
+        }
         if let n = f["retries"], let v = file.int(n, "'retries'", range: 0...10) { d.retries = v }
         if let n = f["timeout"], let v = file.duration(n, "'timeout'") { d.timeout = v }
         if let n = f["limit"], let v = file.int(n, "'limit'", range: 1...10_000_000) { d.limit = v }
@@ -162,7 +183,9 @@ extension ConfigLoader {
                     if !formats.contains(format) { formats.append(format) }
                 } else {
                     var message = "unknown format '\(text)' (use csv, json, text)"
-                    if let guess = closestMatch(to: text, among: OutputFormat.allCases.map(\.rawValue)) { message += "; did you mean '\(guess)'?" }
+                    if let guess = closestMatch(to: text, among: OutputFormat.allCases.map(\.rawValue)) {
+                        message += "; did you mean '\(guess)'?"
+                    }
                     file.error(message, at: node)
                 }
             }
@@ -171,7 +194,11 @@ extension ConfigLoader {
         }
         if let n = f["csv"], let csv = file.fields(n, what: "'csv'", allowed: Self.csvKeys) {
             if let b = csv["bom"], let v = file.bool(b, "'csv.bom'") { d.csvBOM = v }
-            if let l = csv["line_endings"], let v = file.choice(l, "'csv.line_endings'", as: ReportDefinition.LineEndings.self) { d.lineEndings = v }
+            if let l = csv["line_endings"],
+                let v = file.choice(l, "'csv.line_endings'", as: ReportDefinition.LineEndings.self)
+            {
+                d.lineEndings = v
+            }
         }
         if let n = f["sort"] {
             let columns = d.groupBy + d.metrics.map(\.name)
@@ -209,7 +236,9 @@ extension ConfigLoader {
         }
     }
 
-    private func parseMetric(_ node: Node, schema: DatasetSchema?, groupBy: [String], taken: [String], _ file: inout YAMLFile) -> MetricDefinition? {
+    private func parseMetric(
+        _ node: Node, schema: DatasetSchema?, groupBy: [String], taken: [String], _ file: inout YAMLFile
+    ) -> MetricDefinition? {
         guard let f = file.fields(node, what: "a metric", allowed: []) else { return nil }
         guard let nameNode = f["name"], let name = file.string(nameNode, "the metric's 'name'") else {
             if f["name"] == nil { file.error("each metric needs 'name', its output column", at: node) }
@@ -217,7 +246,10 @@ extension ConfigLoader {
         }
         if taken.contains(name) { file.error("output column '\(name)' is defined twice", at: nameNode) }
         guard let calcNode = f["calc"], let calc = file.string(calcNode, "'calc'") else {
-            if f["calc"] == nil { file.error("metric '\(name)' needs 'calc', one of the calculators listed by 'reportd calculators'", at: node) }
+            if f["calc"] == nil {
+                file.error(
+                    "metric '\(name)' needs 'calc', one of the calculators listed by 'reportd calculators'", at: node)
+            }
             return nil
         }
         var parameters: [String: ParameterValue] = [:]
@@ -239,7 +271,10 @@ extension ConfigLoader {
                     let at: Node
                     switch problem.parameter {
                     case "calc": at = calcNode
-                    case let p?: at = (problem.message.hasPrefix("calculator '\(calc)' has no parameter") ? f.keyNode(p) : f[p]) ?? node
+                    case let p?:
+                        at =
+                            (problem.message.hasPrefix("calculator '\(calc)' has no parameter") ? f.keyNode(p) : f[p])
+                            ?? node
                     case nil: at = node
                     }
                     file.error("metric '\(name)': \(problem.message)", at: at)
@@ -249,7 +284,9 @@ extension ConfigLoader {
         return metric
     }
 
-    private func checkColumn(_ column: String, in schema: DatasetSchema, at node: Node, _ file: inout YAMLFile, role: String) {
+    private func checkColumn(
+        _ column: String, in schema: DatasetSchema, at node: Node, _ file: inout YAMLFile, role: String
+    ) {
         guard schema.column(named: column) == nil else { return }
         var message = "unknown column '\(column)' in \(role)"
         if let guess = closestMatch(to: column, among: schema.columnNames) { message += " (did you mean '\(guess)'?)" }
@@ -258,7 +295,9 @@ extension ConfigLoader {
 
     /// The position `offset` scalars into a single-line scalar (after its opening quote, if any).
     private func shifted(_ node: Node, by offset: Int) -> (line: Int, column: Int) {
-        guard case .scalar(let s) = node, let mark = s.mark else { return (node.mark?.line ?? 0, node.mark?.column ?? 0) }
+        guard case .scalar(let s) = node, let mark = s.mark else {
+            return (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        }
         switch s.style {
         case .singleQuoted, .doubleQuoted: return (mark.line, mark.column + 1 + offset)
         case .plain: return (mark.line, mark.column + offset)

@@ -10,7 +10,9 @@ import Yams
 /// ```
 enum SchemaLoader {
     static func parse(_ file: inout YAMLFile) -> DatasetSchema? {
-        guard let root = file.root, let fields = file.fields(root, what: "the schema", allowed: ["columns"]) else { return nil }
+        guard let root = file.root, let fields = file.fields(root, what: "the schema", allowed: ["columns"]) else {
+            return nil
+        }
         guard let columnsNode = fields["columns"], case .mapping(let mapping) = columnsNode else {
             file.error("the schema needs 'columns', a mapping of column names to types", at: root)
             return nil
@@ -24,7 +26,9 @@ enum SchemaLoader {
                 typeNode = value
             } else if let spec = file.fields(value, what: "column '\(name)'", allowed: ["type", "required"]) {
                 guard let t = spec["type"] else {
-                    file.error("column '\(name)' needs 'type' (\(ColumnType.allCases.map(\.rawValue).joined(separator: ", ")))", at: value)
+                    file.error(
+                        "column '\(name)' needs 'type' (\(ColumnType.allCases.map(\.rawValue).joined(separator: ", ")))",
+                        at: value)
                     continue
                 }
                 typeNode = t
@@ -32,7 +36,9 @@ enum SchemaLoader {
             } else {
                 continue
             }
-            guard let type = file.choice(typeNode, "the type of column '\(name)'", as: ColumnType.self) else { continue }
+            guard let type = file.choice(typeNode, "the type of column '\(name)'", as: ColumnType.self) else {
+                continue
+            }
             columns.append(ColumnSpec(name: name, type: type, required: required))
         }
         if columns.isEmpty, !file.hasErrors { file.error("the schema defines no columns", at: columnsNode) }

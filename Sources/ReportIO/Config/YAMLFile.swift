@@ -56,7 +56,9 @@ struct YAMLFile {
             if let context { message += " (\(context.text))" }
             error(message, at: mark)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            error("duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping", at: context.mark)
+            error(
+                "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping", at: context.mark
+            )
         case .reader(let problem, _, _, _):
             error("YAML: \(problem)", line: 1, column: 1)
         default:
@@ -114,7 +116,9 @@ struct YAMLFile {
     }
 
     mutating func int(_ node: Node, _ what: String, range: ClosedRange<Int>) -> Int? {
-        guard case .scalar(let s) = node, s.style == .plain, let v = Int(s.string.replacingOccurrences(of: "_", with: "")) else {
+        guard case .scalar(let s) = node, s.style == .plain,
+            let v = Int(s.string.replacingOccurrences(of: "_", with: ""))
+        else {
             error("\(what) must be a whole number", at: node)
             return nil
         }

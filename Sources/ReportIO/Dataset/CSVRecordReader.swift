@@ -42,7 +42,9 @@ struct CSVRecordReader {
         fields.removeAll(keepingCapacity: true)
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(10), cr = UInt8(13)
         // Skip blank lines.
-        while position < bytes.count, bytes[position] == lf || (bytes[position] == cr && position + 1 < bytes.count && bytes[position + 1] == lf) {
+        while position < bytes.count,
+            bytes[position] == lf || (bytes[position] == cr && position + 1 < bytes.count && bytes[position + 1] == lf)
+        {
             position += bytes[position] == cr ? 2 : 1
             line += 1
             lineStart = position
@@ -58,7 +60,9 @@ struct CSVRecordReader {
                 var escaped = false
                 while true {
                     guard position < bytes.count else {
-                        throw SyntaxError(line: openLine, lineStart: openLineStart, offset: open, message: "unterminated quoted field: the closing \" is missing")
+                        throw SyntaxError(
+                            line: openLine, lineStart: openLineStart, offset: open,
+                            message: "unterminated quoted field: the closing \" is missing")
                     }
                     let c = bytes[position]
                     if c == quote {
@@ -75,21 +79,33 @@ struct CSVRecordReader {
                     }
                     position += 1
                 }
-                fields.append(Field(start: start, end: position, quoted: true, escapedQuotes: escaped, line: openLine, lineStart: openLineStart))
+                fields.append(
+                    Field(
+                        start: start, end: position, quoted: true, escapedQuotes: escaped, line: openLine,
+                        lineStart: openLineStart))
                 position += 1  // closing quote
                 if position < bytes.count, bytes[position] != comma, bytes[position] != lf,
                     !(bytes[position] == cr && (position + 1 == bytes.count || bytes[position + 1] == lf))
                 {
-                    throw SyntaxError(line: line, lineStart: lineStart, offset: position, message: "unexpected character after a closing quote (a quote inside a field must be doubled: \"\")")
+                    throw SyntaxError(
+                        line: line, lineStart: lineStart, offset: position,
+                        message:
+                            "unexpected character after a closing quote (a quote inside a field must be doubled: \"\")")
                 }
             } else {
                 let start = position
                 while position < bytes.count {
                     let c = bytes[position]
-                    if c == comma || c == lf || (c == cr && (position + 1 == bytes.count || bytes[position + 1] == lf)) { break }
+                    if c == comma || c == lf || (c == cr && (position + 1 == bytes.count || bytes[position + 1] == lf))
+                    {
+                        break
+                    }
                     position += 1
                 }
-                fields.append(Field(start: start, end: position, quoted: false, escapedQuotes: false, line: line, lineStart: lineStart))
+                fields.append(
+                    Field(
+                        start: start, end: position, quoted: false, escapedQuotes: false, line: line,
+                        lineStart: lineStart))
             }
             guard position < bytes.count else { return recordLine }
             let c = bytes[position]

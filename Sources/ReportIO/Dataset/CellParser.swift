@@ -19,7 +19,9 @@ enum CellParser {
         switch type {
         case .int:
             if let v = parseInt(trimmed) { return .value(.int(v)) }
-            return .invalid(isAllDigits(trimmed) ? "'\(text(trimmed))' is outside the 64-bit integer range" : "'\(text(trimmed))' is not an int")
+            return .invalid(
+                isAllDigits(trimmed)
+                    ? "'\(text(trimmed))' is outside the 64-bit integer range" : "'\(text(trimmed))' is not an int")
         case .decimal:
             if let v = Double(text(trimmed)), v.isFinite { return .value(.decimal(v)) }
             return .invalid("'\(text(trimmed))' is not a decimal number (use '.' as the decimal point)")
@@ -51,7 +53,8 @@ enum CellParser {
             let c = b[i]
             guard c >= 48, c <= 57 else { return nil }
             let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (a, o2) = negative ? m.subtractingReportingOverflow(Int64(c - 48)) : m.addingReportingOverflow(Int64(c - 48))
+            let (a, o2) =
+                negative ? m.subtractingReportingOverflow(Int64(c - 48)) : m.addingReportingOverflow(Int64(c - 48))
             if o1 || o2 { return nil }
             v = a
             i += 1

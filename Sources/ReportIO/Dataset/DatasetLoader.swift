@@ -23,7 +23,9 @@ public enum DatasetLoader {
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: config.path)))
         } catch {
-            throw DatasetError(file: display, line: 0, column: 0, message: "cannot read dataset '\(config.name)': \(FileProblem.describe(error))")
+            throw DatasetError(
+                file: display, line: 0, column: 0,
+                message: "cannot read dataset '\(config.name)': \(FileProblem.describe(error))")
         }
         let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
         var loaded: LoadedDataset
@@ -35,30 +37,38 @@ public enum DatasetLoader {
         return loaded
     }
 
-    static func readCSV(_ bytes: [UInt8], config: DatasetConfig, display: String) throws(DatasetError) -> LoadedDataset {
+    static func readCSV(_ bytes: [UInt8], config: DatasetConfig, display: String) throws(DatasetError) -> LoadedDataset
+    {
         let schema = config.schema
         var reader = CSVRecordReader(bytes: bytes)
         var fields: [CSVRecordReader.Field] = []
         func syntax(_ e: CSVRecordReader.SyntaxError) -> DatasetError {
-            DatasetError(file: display, line: e.line, column: reader.column(offset: e.offset, lineStart: e.lineStart), message: e.message)
+            DatasetError(
+                file: display, line: e.line, column: reader.column(offset: e.offset, lineStart: e.lineStart),
+                message: e.message)
         }
         let headerLine: Int?
         do { headerLine = try reader.next(into: &fields) } catch { throw syntax(error) }
         guard headerLine != nil else {
-            throw DatasetError(file: display, line: 0, column: 0, message: "the file is empty: a CSV dataset needs a header row")
+            throw DatasetError(
+                file: display, line: 0, column: 0, message: "the file is empty: a CSV dataset needs a header row")
         }
         let header = fields.map { String(decoding: reader.raw($0), as: UTF8.self).trimmingCharacters(in: .whitespaces) }
         var positions: [Int] = []
         for column in schema.columns {
             guard let index = header.firstIndex(of: column.name) else {
-                var message = "the header has no column '\(column.name)', which the schema \(DisplayPath.of(config.schemaPath)) defines"
-                if let guess = closestMatch(to: column.name, among: header) { message += " (is '\(guess)' a misspelling?)" }
+                var message =
+                    "the header has no column '\(column.name)', which the schema \(DisplayPath.of(config.schemaPath)) defines"
+                if let guess = closestMatch(to: column.name, among: header) {
+                    message += " (is '\(guess)' a misspelling?)"
+                }
                 throw DatasetError(file: display, line: headerLine!, column: 1, message: message)
             }
             positions.append(index)
         }
         for (i, name) in header.enumerated() where header[..<i].contains(name) {
-            throw DatasetError(file: display, line: headerLine!, column: 1, message: "the header names column '\(name)' twice")
+            throw DatasetError(
+                file: display, line: headerLine!, column: 1, message: "the header names column '\(name)' twice")
         }
 
         var builders = schema.columns.map { ColumnBuilder(spec: $0, capacity: bytes.count / 100) }
@@ -86,35 +96,48 @@ public enum DatasetLoader {
                     case .value(let v): row[c] = v
                     case .null:
                         if spec.required {
-                            problem = (field.line, reader.column(offset: field.start, lineStart: field.lineStart), "column '\(spec.name)' is required but empty")
+                            problem = (
+                                field.line, reader.column(offset: field.start, lineStart: field.lineStart),
+                                "column '\(spec.name)' is required but empty"
+                            )
                         }
                         row[c] = .null
                     case .invalid(let why):
-                        problem = (field.line, reader.column(offset: field.start, lineStart: field.lineStart), "column '\(spec.name)': \(why)")
+                        problem = (
+                            field.line, reader.column(offset: field.start, lineStart: field.lineStart),
+                            "column '\(spec.name)': \(why)"
+                        )
                     }
                     if problem != nil { break }
                 }
             }
             if let problem {
                 guard config.onBadRows == .reject else {
-                    throw DatasetError(file: display, line: problem.line, column: problem.column, message: problem.message)
+                    throw DatasetError(
+                        file: display, line: problem.line, column: problem.column, message: problem.message)
                 }
                 rejected.append(
-                    RejectedRow(line: line, reason: problem.message, fields: fields.map { String(decoding: reader.raw($0), as: UTF8.self) }))
+                    RejectedRow(
+                        line: line, reason: problem.message,
+                        fields: fields.map { String(decoding: reader.raw($0), as: UTF8.self) }))
                 continue
             }
             for c in 0..<builders.count { builders[c].append(row[c]) }
         }
-        return LoadedDataset(table: Table(schema: schema, columns: builders.map { $0.build() }), rejected: rejected, header: header, sha256: "")
+        return LoadedDataset(
+            table: Table(schema: schema, columns: builders.map { $0.build() }), rejected: rejected, header: header,
+            sha256: "")
     }
 
-    static func readJSON(_ bytes: [UInt8], config: DatasetConfig, display: String) throws(DatasetError) -> LoadedDataset {
+    static func readJSON(_ bytes: [UInt8], config: DatasetConfig, display: String) throws(DatasetError) -> LoadedDataset
+    {
         let schema = config.schema
         let records: [[String: JSONCell]]
         do {
             records = try JSONDecoder().decode([[String: JSONCell]].self, from: Data(bytes))
         } catch {
-            throw DatasetError(file: display, line: 0, column: 0, message: "not a JSON array of objects: \(JSONCell.explain(error))")
+            throw DatasetError(
+                file: display, line: 0, column: 0, message: "not a JSON array of objects: \(JSONCell.explain(error))")
         }
         var builders = schema.columns.map { ColumnBuilder(spec: $0, capacity: records.count) }
         var rejected: [RejectedRow] = []
@@ -134,13 +157,17 @@ public enum DatasetLoader {
                 guard config.onBadRows == .reject else {
                     throw DatasetError(file: display, line: 0, column: 0, message: "record \(index + 1): \(problem)")
                 }
-                rejected.append(RejectedRow(line: index + 1, reason: problem, fields: schema.columns.map { (record[$0.name] ?? .null).text }))
+                rejected.append(
+                    RejectedRow(
+                        line: index + 1, reason: problem, fields: schema.columns.map { (record[$0.name] ?? .null).text }
+                    ))
                 continue
             }
             for c in 0..<builders.count { builders[c].append(row[c]) }
         }
         return LoadedDataset(
-            table: Table(schema: schema, columns: builders.map { $0.build() }), rejected: rejected, header: schema.columnNames, sha256: "")
+            table: Table(schema: schema, columns: builders.map { $0.build() }), rejected: rejected,
+            header: schema.columnNames, sha256: "")
     }
 }
 
@@ -152,9 +179,17 @@ enum JSONCell: Decodable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let i = try? c.decode(Int64.self) {
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
             self = .int(i)
-        } else if let d = try? c.decode(Double.self) { self = .double(d) } else if let s = try? c.decode(String.self) { self = .string(s) } else {
+        } else if let d = try? c.decode(Double.self) {
+            self = .double(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else {
             self = .other
         }
     }

@@ -14,7 +14,9 @@ public enum CSVWriter {
 
     /// A field, quoted when it holds a comma, a quote, a line break or edge spaces.
     static func field(_ s: String) -> String {
-        let needsQuotes = s.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
+        let needsQuotes = s.utf8.contains {
+            $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13
+        }
         guard needsQuotes else { return s }
         return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
     }

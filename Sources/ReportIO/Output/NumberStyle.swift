@@ -35,7 +35,9 @@ public struct NumberStyle: Sendable {
             var text = grouped(String(parts[0]), negative: negative)
             // A fixed number of fraction digits keeps a column of decimals aligned on its mark.
             let fraction = parts.count == 2 ? String(parts[1]) : ""
-            if fractionDigits > 0 { text += decimalMark + fraction + String(repeating: "0", count: fractionDigits - fraction.count) }
+            if fractionDigits > 0 {
+                text += decimalMark + fraction + String(repeating: "0", count: fractionDigits - fraction.count)
+            }
             return text
         default: return value.description
         }

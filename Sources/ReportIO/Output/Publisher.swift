@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Writes a report's files into `output.root` so that readers of the shared folder never see a
 /// partial file, and no write follows a symbolic link planted there.
@@ -54,7 +55,9 @@ public struct Publisher: Sendable {
         var byStamp: [String: [String]] = [:]
         for name in names where name.hasPrefix(prefix) {
             let rest = name.dropFirst(prefix.count)
-            guard let dot = rest.firstIndex(of: "."), rest.distance(from: rest.startIndex, to: dot) == 17 else { continue }
+            guard let dot = rest.firstIndex(of: "."), rest.distance(from: rest.startIndex, to: dot) == 17 else {
+                continue
+            }
             byStamp[String(rest[..<dot]), default: []].append(name)
         }
         let stamps = byStamp.keys.sorted(by: >)
@@ -72,7 +75,8 @@ public struct Publisher: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         } catch {
-            throw PublishError(code: .io, path: root, message: "cannot create the output root: \(FileProblem.describe(error))")
+            throw PublishError(
+                code: .io, path: root, message: "cannot create the output root: \(FileProblem.describe(error))")
         }
         let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw self.error(errno, path: root, doing: "opening the output root") }
@@ -122,7 +126,9 @@ public struct Publisher: Sendable {
             throw error(e, path: finalPath, doing: "syncing")
         }
         close(fd)
-        guard renameat(folder, temp, folder, file.name) == 0 else { throw error(errno, path: finalPath, doing: "renaming into place") }
+        guard renameat(folder, temp, folder, file.name) == 0 else {
+            throw error(errno, path: finalPath, doing: "renaming into place")
+        }
         ok = true
     }
 
@@ -143,11 +149,14 @@ public struct Publisher: Sendable {
     private func error(_ code: Int32, path: String, doing: String) -> PublishError {
         switch code {
         case ENOSPC, EDQUOT:
-            return PublishError(code: .diskFull, path: path, message: "the disk is full (\(doing)); free space on the output volume")
+            return PublishError(
+                code: .diskFull, path: path, message: "the disk is full (\(doing)); free space on the output volume")
         case EACCES, EPERM:
             return PublishError(code: .permissionDenied, path: path, message: "permission denied (\(doing))")
         case ELOOP:
-            return PublishError(code: .symlinkRefused, path: path, message: "a symbolic link is in the way (\(doing)); reportd will not follow it")
+            return PublishError(
+                code: .symlinkRefused, path: path,
+                message: "a symbolic link is in the way (\(doing)); reportd will not follow it")
         default:
             return PublishError(code: .io, path: path, message: "\(FileProblem.errno(code)) (\(doing))")
         }

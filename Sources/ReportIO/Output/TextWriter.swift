@@ -34,7 +34,8 @@ public enum TextWriter {
         }
         if result.rows.isEmpty { out += "(no rows)\n" }
         let d = context.dataset
-        out += "\nDataset \(d.name): \(style.format(.int(Int64(d.rows)))) rows, \(style.format(.int(Int64(d.rowsUsed)))) used, "
+        out +=
+            "\nDataset \(d.name): \(style.format(.int(Int64(d.rows)))) rows, \(style.format(.int(Int64(d.rowsUsed)))) used, "
         out += "\(style.format(.int(Int64(d.rowsRejected)))) rejected; sha256 \(d.sha256.prefix(12))\n"
         return Array(out.utf8)
     }

@@ -54,7 +54,11 @@ public struct ReportRunner: Sendable {
                     throw RunError(report: definition.name, message: "unknown dataset '\(definition.dataset)'")
                 }
                 let files = try runOne(definition, dataset: try loaded.get(), slot: slot)
-                log.info("report published", metadata: ["output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(files.count)"])
+                log.info(
+                    "report published",
+                    metadata: [
+                        "output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(files.count)",
+                    ])
                 outcomes.append(RunOutcome(report: definition.name, slot: slot.iso8601, files: files, error: nil))
             } catch {
                 log.error("report failed: \(error)")
@@ -82,7 +86,8 @@ public struct ReportRunner: Sendable {
             case .json: bytes = JSONWriter.render(result, context: context)
             case .text: bytes = TextWriter.render(result, context: context, locale: definition.locale ?? config.locale)
             }
-            slotFiles.append(Publisher.File(name: "\(definition.name)_\(slot.stamp).\(format.fileExtension)", bytes: bytes))
+            slotFiles.append(
+                Publisher.File(name: "\(definition.name)_\(slot.stamp).\(format.fileExtension)", bytes: bytes))
             latest.append(Publisher.File(name: "latest.\(format.fileExtension)", bytes: bytes))
         }
         if !dataset.rejected.isEmpty {
@@ -93,7 +98,9 @@ public struct ReportRunner: Sendable {
         // Slot files first, `latest.*` last: `latest` always names a run whose files are all in place.
         try publisher.publish(report: definition.name, files: slotFiles + latest)
         let removed = try publisher.applyRetention(report: definition.name, keep: config.keep)
-        if !removed.isEmpty { logger.debug("retention removed old runs", metadata: ["output.removed": "\(removed.count)"]) }
+        if !removed.isEmpty {
+            logger.debug("retention removed old runs", metadata: ["output.removed": "\(removed.count)"])
+        }
         return (slotFiles + latest).map { "\(definition.name)/\($0.name)" }
     }
 

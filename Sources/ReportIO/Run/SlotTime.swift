@@ -32,12 +32,14 @@ public struct SlotTime: Sendable, Hashable {
         let sign = offset < 0 ? "-" : "+"
         let o = abs(offset)
         let zone = "\(sign)\(Self.pad(o / 3600)):\(Self.pad((o % 3600) / 60))"
-        return "\(Self.pad(c.year, 4))-\(Self.pad(c.month))-\(Self.pad(c.day))T\(Self.pad(c.hour)):\(Self.pad(c.minute)):\(Self.pad(c.second))\(zone)"
+        return
+            "\(Self.pad(c.year, 4))-\(Self.pad(c.month))-\(Self.pad(c.day))T\(Self.pad(c.hour)):\(Self.pad(c.minute)):\(Self.pad(c.second))\(zone)"
     }
 
     /// `2026-11-29T060000`, as in output file names.
     public var stamp: String {
         let (c, _) = parts
-        return "\(Self.pad(c.year, 4))-\(Self.pad(c.month))-\(Self.pad(c.day))T\(Self.pad(c.hour))\(Self.pad(c.minute))\(Self.pad(c.second))"
+        return
+            "\(Self.pad(c.year, 4))-\(Self.pad(c.month))-\(Self.pad(c.day))T\(Self.pad(c.hour))\(Self.pad(c.minute))\(Self.pad(c.second))"
     }
 }

@@ -8,7 +8,9 @@ struct ProcessOutput {
 }
 
 /// Runs the built `reportd` binary with `arguments` and waits for it.
-func runReportd(_ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil) throws -> ProcessOutput {
+func runReportd(_ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil) throws
+    -> ProcessOutput
+{
     let process = Process()
     process.executableURL = try reportdBinary()
     process.arguments = arguments
@@ -27,7 +29,8 @@ func runReportd(_ arguments: [String], environment: [String: String] = [:], in f
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return ProcessOutput(
-        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// A fresh temporary folder.
@@ -44,7 +47,8 @@ let packageRoot = URL(fileURLWithPath: #filePath)
 /// A copy of the sample `config/` folder in a temporary folder, so its relative output paths land there.
 func copyOfSampleConfig() throws -> URL {
     let folder = try temporaryFolder("sample")
-    try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("config"), to: folder.appendingPathComponent("config"))
+    try FileManager.default.copyItem(
+        at: packageRoot.appendingPathComponent("config"), to: folder.appendingPathComponent("config"))
     return folder
 }
 
