@@ -10,19 +10,21 @@ public enum Statistics {
             for r in rows { if let v = column.double(at: r) { total += v; any = true } }
             return any ? Value.finite(total) : .null
         }
-        var total: Int64 = 0
+        // A 128-bit accumulator cannot overflow on fewer than 2^64 rows, so only the final total is
+        // checked: 9e18 + 9e18 - 9e18 is 9e18, as SQL engines with wide accumulators answer.
+        var total: Int128 = 0
         var any = false
         for r in rows where column.valid[r] {
-            let (next, overflow) = total.addingReportingOverflow(values[r])
-            if overflow {
-                throw CalculatorError(
-                    "the \(metric) of column '\(column.name)' overflows 64-bit integers (beyond ±9.2 × 10^18)",
-                    parameter: "column")
-            }
-            total = next
+            total += Int128(values[r])
             any = true
         }
-        return any ? .int(total) : .null
+        guard any else { return .null }
+        guard let exact = Int64(exactly: total) else {
+            throw CalculatorError(
+                "the \(metric) of column '\(column.name)' overflows 64-bit integers (beyond ±9.2 × 10^18)",
+                parameter: "column")
+        }
+        return .int(exact)
     }
 
     /// The sum of a numeric column as an exact integer (int columns) or a double, for ratios and shares.

@@ -1,0 +1,158 @@
+import Foundation
+import ReportCalculators
+import ReportCore
+import ReportIO
+import Testing
+
+/// The package's root folder, found from this source file.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+let pluginsFolder = packageRoot.appendingPathComponent("Plugins")
+
+/// The calculator folders under `Plugins/`.
+func calculatorFolders() -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: pluginsFolder.path)) ?? [])
+        .filter {
+            var d: ObjCBool = false;
+            return FileManager.default.fileExists(
+                atPath: pluginsFolder.appendingPathComponent($0).path, isDirectory: &d) && d.boolValue
+        }
+        .sorted()
+}
+
+/// Every golden case: (folder, case name).
+func goldenCases() -> [String] {
+    calculatorFolders().flatMap { folder in
+        let cases = pluginsFolder.appendingPathComponent(folder).appendingPathComponent("testcases")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: cases.path)) ?? []).sorted().map {
+            "\(folder)/\($0)"
+        }
+    }
+}
+
+/// Loads a daemon config written into a temporary folder, with one dataset named `name`.
+func daemonConfig(dataset name: String, csv: URL, schema: URL) throws -> DaemonConfig {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-golden-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(
+        at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
+    let yaml = """
+        timezone: UTC
+        reports: reports.d
+        state: state
+        output: {root: out}
+        datasets:
+          \(name): {format: csv, path: "\(csv.path)", schema: "\(schema.path)"}
+        """
+    try yaml.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
+    let configuration = ConfigLoader(calculators: BuiltinCalculators.registry).load(
+        configPath: folder.appendingPathComponent("reportd.yaml").path)
+    guard let daemon = configuration.daemon else { throw ConfigError(configuration.diagnostics) }
+    return daemon
+}
+
+/// Loads a report against a daemon config and computes it; errors come back as text.
+func compute(report: URL, daemon: DaemonConfig) -> Result<ReportResult, RunError> {
+    let loader = ConfigLoader(calculators: BuiltinCalculators.registry)
+    let loaded = loader.loadReport(path: report.path, daemon: daemon)
+    guard let definition = loaded.report?.definition else {
+        return .failure(
+            RunError(
+                report: report.lastPathComponent, message: loaded.diagnostics.map(\.description).joined(separator: "\n")
+            ))
+    }
+    do {
+        let dataset = try DatasetLoader.load(daemon.dataset(named: definition.dataset)!)
+        return .success(
+            try ReportEngine(calculators: BuiltinCalculators.registry).execute(definition, on: dataset.table))
+    } catch let error as RunError {
+        return .failure(error)
+    } catch {
+        return .failure(RunError(report: definition.name, message: "\(error)"))
+    }
+}
+
+/// The layout every calculator module keeps (as Telegraf's all_test.go): a README, a sample report,
+/// a registry entry and at least one golden test case.
+@Suite struct CalculatorFolderTests {
+    @Test func everyFolderIsACompleteModule() throws {
+        let folders = calculatorFolders()
+        #expect(folders.count == 11, "\(folders)")
+        let providers = Set(BuiltinCalculators.all.map(\.descriptor.provider))
+        for folder in folders {
+            let base = pluginsFolder.appendingPathComponent(folder)
+            let readme = (try? String(contentsOf: base.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
+            #expect(
+                readme.count > 200, "Plugins/\(folder)/README.md is missing or too short to document the calculator")
+            #expect(
+                FileManager.default.fileExists(atPath: base.appendingPathComponent("sample.yaml").path),
+                "Plugins/\(folder)/sample.yaml is missing")
+            #expect(providers.contains("Calc\(folder)"), "Plugins/\(folder) has no entry in BuiltinCalculators.all")
+            #expect(
+                BuiltinCalculators.folders["Calc\(folder)"] == folder,
+                "Plugins/\(folder) is missing from BuiltinCalculators.folders")
+            let cases =
+                (try? FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent("testcases").path))
+                ?? []
+            #expect(!cases.isEmpty, "Plugins/\(folder)/testcases has no test case")
+        }
+        // Every registered provider has its folder.
+        for provider in providers {
+            #expect(
+                folders.contains(BuiltinCalculators.folders[provider] ?? "?"),
+                "\(provider) has no folder under Plugins/")
+        }
+    }
+
+    @Test func everyCalculatorNameIsUnique() {
+        let names = BuiltinCalculators.all.map(\.descriptor.name)
+        #expect(Set(names).count == names.count)
+        #expect(
+            Set(names) == [
+                "count", "count_distinct", "sum", "mean", "min", "max", "median", "percentile", "stddev", "ratio",
+                "share", "growth",
+            ])
+    }
+
+    /// Each case: `report.yaml` over `input.csv` typed by `schema.yaml` must give `expected.csv`
+    /// byte for byte, or fail with a message containing `expected-error.txt`.
+    @Test(arguments: goldenCases()) func goldenCase(_ name: String) throws {
+        let parts = name.split(separator: "/").map(String.init)
+        let folder = pluginsFolder.appendingPathComponent(parts[0]).appendingPathComponent("testcases").appendingPathComponent(parts[1])
+        let daemon = try daemonConfig(
+            dataset: "input", csv: folder.appendingPathComponent("input.csv"),
+            schema: folder.appendingPathComponent("schema.yaml"))
+        let outcome = compute(report: folder.appendingPathComponent("report.yaml"), daemon: daemon)
+        let expectedError = folder.appendingPathComponent("expected-error.txt")
+        if FileManager.default.fileExists(atPath: expectedError.path) {
+            let needle = try String(contentsOf: expectedError, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            guard case .failure(let error) = outcome else {
+                Issue.record("\(name): expected an error containing '\(needle)', but the report computed")
+                return
+            }
+            #expect(error.message.contains(needle), "\(name): \(error.message)")
+            return
+        }
+        let result = try outcome.get()
+        let expected = try String(contentsOf: folder.appendingPathComponent("expected.csv"), encoding: .utf8)
+        let actual = String(decoding: CSVWriter.render(result, bom: false, lineEndings: .lf), as: UTF8.self)
+        #expect(actual == expected, "\(name):\n--- expected\n\(expected)--- actual\n\(actual)")
+    }
+
+    /// Each module's `sample.yaml` runs on the project's sample dataset.
+    @Test(arguments: calculatorFolders()) func sampleRunsOnTheSampleDataset(_ folder: String) throws {
+        let data = packageRoot.appendingPathComponent("config/data")
+        let daemon = try daemonConfig(
+            dataset: "projects", csv: data.appendingPathComponent("projects.csv"),
+            schema: data.appendingPathComponent("projects.schema.yaml"))
+        let result = try compute(
+            report: pluginsFolder.appendingPathComponent(folder).appendingPathComponent("sample.yaml"), daemon: daemon
+        ).get()
+        #expect(!result.rows.isEmpty)
+        #expect(result.rowsUsed > 0)
+        let metrics = result.columns.filter { $0.role == .metric }
+        #expect(!metrics.isEmpty)
+        // At least one metric value is defined: a sample that computes only nulls shows nothing.
+        #expect(result.rows.contains { row in row.suffix(metrics.count).contains { !$0.isNull } })
+    }
+}
