@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: calculatorTargets + [
         .target(name: "ReportCore"),
@@ -44,11 +45,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "ReportDaemon",
+            dependencies: [
+                "ReportCore", "ReportIO",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "reportd",
             dependencies: [
-                "ReportCore", "ReportIO", "ReportCalculators",
+                "ReportCore", "ReportIO", "ReportCalculators", "ReportDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -59,6 +70,10 @@ let package = Package(
             resources: []
         ),
         .testTarget(name: "ReportIOTests", dependencies: ["ReportCore", "ReportIO", "ReportCalculators"]),
+        .testTarget(
+            name: "ReportDaemonTests",
+            dependencies: ["ReportCore", "ReportIO", "ReportDaemon", "ReportCalculators"]
+        ),
         .testTarget(name: "EndToEndTests", dependencies: ["reportd"], exclude: ["differential.py"]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,14 +3,20 @@ import Foundation
 import Logging
 import ReportCalculators
 import ReportCore
+import ReportDaemon
 import ReportIO
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
-struct Reportd: ParsableCommand {
+struct Reportd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reportd",
         abstract: "Runs report definitions on their schedule and publishes CSV, JSON and text summaries.",
-        subcommands: [Validate.self, Run.self, List.self, Calculators.self, Schema.self])
+        subcommands: [Validate.self, Run.self, Serve.self, List.self, Next.self, Calculators.self, Schema.self])
 }
 
 /// `--config`, shared by the commands that read the daemon config.
@@ -29,9 +35,17 @@ struct ConfigOptions: ParsableArguments {
         ConfigLoader(calculators: BuiltinCalculators.registry).load(configPath: path)
     }
 
+    /// Bootstraps logging (once per process, here only): journal lines with priority prefixes when
+    /// standard error goes to the journal, plain lines with timestamps otherwise.
     func logger() -> Logger {
         let level = logLevel
+        let journal = JournalLogHandler.isJournal()
         LoggingSystem.bootstrap { label in
+            if journal {
+                var handler = JournalLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -75,6 +89,12 @@ struct Run: ParsableCommand {
     @Argument(help: "Names of the reports to run.")
     var names: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Rerun one past slot (backfill), e.g. 2026-11-23T06:00 in each report's time zone, or with an offset; its files replace that slot's.",
+            valueName: "time"))
+    var slot: String?
+
     func run() throws {
         let logger = options.logger()
         let configuration = options.load()
@@ -98,7 +118,23 @@ struct Run: ParsableCommand {
             failed = selected.count < Set(names).count
         }
         let runner = ReportRunner(config: daemon, calculators: BuiltinCalculators.registry, logger: logger)
-        for outcome in runner.run(selected, at: Date()) {
+        var outcomes: [RunOutcome] = []
+        if let slot {
+            // A backfill runs each report at the slot as read in that report's own time zone.
+            for report in selected {
+                let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!
+                guard let date = LocalTime.parse(slot, in: zone) else {
+                    throw ValidationError("--slot '\(slot)' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00")
+                }
+                outcomes += runner.run([report], at: date)
+                record(outcomes.last!, at: date, trigger: .backfill, daemon: daemon)
+            }
+        } else {
+            let now = Date()
+            outcomes = runner.run(selected, at: now)
+            for outcome in outcomes { record(outcome, at: now, trigger: .manual, daemon: daemon) }
+        }
+        for outcome in outcomes {
             if let error = outcome.error {
                 print("FAILED \(outcome.report): \(error)")
                 failed = true
@@ -109,6 +145,76 @@ struct Run: ParsableCommand {
             }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// Notes the run in the report's state, so `list` shows it; a state folder that cannot be
+    /// written (a manual run as another user) does not fail the run.
+    private func record(_ outcome: RunOutcome, at slot: Date, trigger: RunTrigger, daemon: DaemonConfig) {
+        _ = try? StateStore(directory: daemon.stateDirectory).record(
+            outcome.report, slot: slot, trigger: trigger.rawValue, error: outcome.error, at: Date())
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Runs every report on its schedule until SIGTERM or SIGINT; SIGHUP reloads the configuration.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        // Before anything else: a SIGHUP during start-up (a reload sent too early) must not kill
+        // the process, whose default action for it is to exit. The scheduler traps it later.
+        signal(SIGHUP, SIG_IGN)
+        let logger = options.logger()
+        let group: ServiceGroup
+        do throws(ConfigError) {
+            group = try buildDaemon(configPath: options.path, calculators: BuiltinCalculators.registry, logger: logger)
+        } catch {
+            printDiagnostics(error.diagnostics)
+            throw ExitCode(1)
+        }
+        try await group.run()
+    }
+}
+
+struct Next: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prints the next run times of one report, in its time zone with the UTC offset.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "The report.")
+    var name: String
+
+    @Option(help: "How many run times.")
+    var count: Int = 5
+
+    @Option(help: ArgumentHelp("Start after this time instead of now (ISO 8601).", valueName: "time"))
+    var from: String?
+
+    func run() throws {
+        let configuration = options.load()
+        guard let report = configuration.reports.first(where: { $0.definition.name == name }) else {
+            printDiagnostics(configuration.diagnostics)
+            var message = "reportd: no valid report named '\(name)'"
+            if let guess = closestMatch(to: name, among: configuration.reports.map(\.definition.name)) {
+                message += " (did you mean '\(guess)'?)"
+            }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            throw ExitCode(2)
+        }
+        let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!
+        var start = Date()
+        if let from {
+            guard let parsed = LocalTime.parse(from, in: zone) else {
+                throw ValidationError("--from '\(from)' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00Z")
+            }
+            start = parsed
+        }
+        let utc = TimeZone(identifier: "UTC")!
+        for slot in report.definition.schedule.slots(after: start, count: max(0, count), in: zone) {
+            print("\(SlotTime(date: slot, timeZone: zone).iso8601)  (\(SlotTime(date: slot, timeZone: utc).iso8601.dropLast(6))Z)")
+        }
     }
 }
 
@@ -121,11 +227,17 @@ struct List: ParsableCommand {
     func run() throws {
         let configuration = options.load()
         printDiagnostics(configuration.diagnostics)
-        guard configuration.daemon != nil else { throw ExitCode(2) }
-        var rows = [["NAME", "SCHEDULE", "TIMEZONE", "DATASET", "TITLE"]]
+        guard let daemon = configuration.daemon else { throw ExitCode(2) }
+        let store = StateStore(directory: daemon.stateDirectory)
+        let now = Date()
+        var rows = [["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN", "LAST RUN", "OUTCOME"]]
         for r in configuration.reports {
             let d = r.definition
-            rows.append([d.name, d.schedule.description, d.timezone, d.dataset, d.title])
+            let zone = TimeZone(identifier: d.timezone) ?? TimeZone(identifier: "UTC")!
+            let next = d.schedule.nextSlot(after: now, in: zone).map { SlotTime(date: $0, timeZone: zone).iso8601 } ?? "never"
+            let last = store.load(d.name).lastRun
+            let lastText = last.map { SlotTime(date: $0.slot, timeZone: zone).iso8601 + " (\($0.trigger))" } ?? "never"
+            rows.append([d.name, d.schedule.description, d.timezone, next, lastText, last?.outcome ?? "-"])
         }
         printTable(rows)
     }

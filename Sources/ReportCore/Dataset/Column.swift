@@ -88,7 +88,7 @@ public struct ColumnBuilder: Sendable {
     private var dates: [Int32] = []
     private var codes: [Int32] = []
     private var dictionary: [String] = []
-    private var lookup: [String: Int32] = [:]
+    private var lookup: [ExactString: Int32] = [:]
     private var valid: [Bool] = []
 
     public init(spec: ColumnSpec, capacity: Int = 0) {
@@ -105,12 +105,12 @@ public struct ColumnBuilder: Sendable {
         case (.bool, .bool(let v)): bools.append(v); valid.append(true)
         case (.date, .date(let d)): dates.append(d.daysSinceEpoch); valid.append(true)
         case (.string, .string(let s)):
-            if let code = lookup[s] {
+            if let code = lookup[ExactString(s)] {
                 codes.append(code)
             } else {
                 let code = Int32(dictionary.count)
                 dictionary.append(s)
-                lookup[s] = code
+                lookup[ExactString(s)] = code
                 codes.append(code)
             }
         default:
@@ -136,5 +136,19 @@ public struct ColumnBuilder: Sendable {
         case .date: return Column(spec: spec, storage: .date(dates), valid: valid)
         case .string: return Column(spec: spec, storage: .string(codes: codes, dictionary: dictionary), valid: [])
         }
+    }
+}
+
+/// A string compared by its UTF-8 bytes, not by Unicode canonical equivalence: the dictionary must
+/// give back exactly the bytes that were read (NFC "Hồ" and NFD "Hồ" are two values, as in SQL).
+struct ExactString: Hashable {
+    let value: String
+
+    init(_ value: String) { self.value = value }
+
+    static func == (a: ExactString, b: ExactString) -> Bool { a.value.utf8.elementsEqual(b.value.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        for byte in value.utf8 { hasher.combine(byte) }
     }
 }

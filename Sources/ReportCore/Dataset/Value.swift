@@ -42,9 +42,31 @@ extension Value: Comparable {
         case (.bool(let a), .bool(let b)): return !a && b
         case (.date(let a), .date(let b)): return a < b
         default:
-            if let a = lhs.doubleValue, let b = rhs.doubleValue { return a < b }
-            return false
+            return Value.numericOrder(lhs, rhs).map { $0 < 0 } ?? false
         }
+    }
+
+    /// -1, 0 or 1 as `a` is below, equal to or above `b`, for two numbers; exact across int and
+    /// decimal (9007199254740993 is above 9007199254740992.0, which a conversion to Double would lose).
+    public static func numericOrder(_ a: Value, _ b: Value) -> Int? {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return x < y ? -1 : (x == y ? 0 : 1)
+        case (.decimal(let x), .decimal(let y)): return x < y ? -1 : (x == y ? 0 : 1)
+        case (.int(let x), .decimal(let y)): return compare(x, y)
+        case (.decimal(let x), .int(let y)): return compare(y, x).map { -$0 }
+        default: return nil
+        }
+    }
+
+    private static func compare(_ i: Int64, _ d: Double) -> Int? {
+        guard !d.isNaN else { return nil }
+        let floor = d.rounded(.down)
+        if floor >= 9_223_372_036_854_775_808.0 { return -1 }
+        if floor < -9_223_372_036_854_775_808.0 { return 1 }
+        let whole = Int64(floor)
+        if i < whole { return -1 }
+        if i > whole { return 1 }
+        return d > floor ? -1 : 0
     }
 }
 
@@ -60,15 +82,13 @@ extension Value: CustomStringConvertible {
         }
     }
 
-    /// A decimal as plain digits with `.` (never an exponent): `4700000000`, `0.25`, `-3.5`.
-    ///
-    /// Swift's shortest round-trip form is used when it has no exponent; otherwise the value is
-    /// written with up to 15 significant digits so that CSV readers (Excel among them) take it as a number.
+    /// A decimal in the shortest form that reads back to the same double: `4700000000`, `0.25`,
+    /// `-3.5`. Whole numbers are written as integer digits (`3`, not `3.0`; `1e16` as
+    /// `10000000000000000`) so spreadsheets read them as plain numbers; very small magnitudes keep
+    /// their exponent (`1.665334536937734e-15`) rather than lose significant digits.
     public static func plainDecimal(_ v: Double) -> String {
-        if v == v.rounded(), abs(v) < 9.0e15 { return String(Int64(v)) }
-        let shortest = String(v)
-        if !shortest.contains("e") { return shortest }
-        return fixedDecimal(v, fractionDigits: max(0, 15 - Int((abs(v)).exponentBase10) - 1))
+        if v == v.rounded(), abs(v) < 9.2e18 { return String(Int64(v)) }
+        return String(v)
     }
 
     /// A decimal rounded to `fractionDigits` places, written plainly with `.`.
@@ -88,19 +108,4 @@ extension Value: CustomStringConvertible {
         }
         return negative && whole != "0" ? "-" + whole : whole
     }
-}
-
-extension Double {
-    fileprivate var exponentBase10: Double {
-        self == 0 ? 0 : (log10Approx(self)).rounded(.down)
-    }
-}
-
-/// log10 without Foundation: enough precision to choose a number of digits.
-private func log10Approx(_ x: Double) -> Double {
-    var e = 0.0
-    var v = x
-    while v >= 10 { v /= 10; e += 1 }
-    while v < 1 { v *= 10; e -= 1 }
-    return e
 }

@@ -74,9 +74,15 @@ public struct ReportEngine: Sendable {
         var index: [[Int64]: Int] = [:]
         var groups: [[Int]] = []
         var keys: [[Value]] = []
-        var key = [Int64](repeating: 0, count: cols.count)
+        // Two slots per column: a null flag, then the value's code. A code alone could not tell
+        // null from a value that happens to share its sentinel (Int64.min is a valid int).
+        var key = [Int64](repeating: 0, count: cols.count * 2)
         for r in rows {
-            for (k, c) in cols.enumerated() { key[k] = Self.code(c, r) }
+            for (k, c) in cols.enumerated() {
+                let null = c.isNull(r)
+                key[2 * k] = null ? 1 : 0
+                key[2 * k + 1] = null ? 0 : Self.code(c, r)
+            }
             if let g = index[key] {
                 groups[g].append(r)
             } else {
@@ -88,14 +94,15 @@ public struct ReportEngine: Sendable {
         return (groups, keys)
     }
 
-    /// A 64-bit code that is equal exactly when two cells of one column are equal (nulls included).
+    /// A 64-bit code that is equal exactly when two non-null cells of one column are equal.
     private static func code(_ c: Column, _ r: Int) -> Int64 {
         switch c.storage {
         case .string(let codes, _): return Int64(codes[r])
-        case .int(let v): return c.valid[r] ? v[r] : Int64.min
-        case .decimal(let v): return c.valid[r] ? Int64(bitPattern: (v[r] == 0 ? 0 : v[r]).bitPattern) : Int64.min
-        case .bool(let v): return c.valid[r] ? (v[r] ? 1 : 0) : -1
-        case .date(let v): return c.valid[r] ? Int64(v[r]) : Int64.min
+        case .int(let v): return v[r]
+        // -0.0 and 0.0 are one group.
+        case .decimal(let v): return Int64(bitPattern: (v[r] == 0 ? 0 : v[r]).bitPattern)
+        case .bool(let v): return v[r] ? 1 : 0
+        case .date(let v): return Int64(v[r])
         }
     }
 

@@ -52,9 +52,9 @@ extension CompiledFilter {
         case .member(let name, let set):
             return perRow(table.column(name)!, n) { v in
                 if set.contains(v) { return true }
-                // An int column listed with decimals (or the reverse) still matches by value.
-                if let d = v.doubleValue { return set.contains { $0.doubleValue == d } }
-                return false
+                // An int column listed with decimals (or the reverse) still matches by exact value.
+                guard v.doubleValue != nil else { return false }
+                return set.contains { Value.numericOrder(v, $0) == 0 }
             }
         case .compareColumns(let a, let op, let b):
             let ca = table.column(a)!
@@ -86,16 +86,7 @@ extension CompiledFilter {
     }
 
     static func compare(_ a: Value, _ op: ComparisonOperator, _ b: Value) -> Bool {
-        let equal: Bool
-        if let x = a.doubleValue, let y = b.doubleValue {
-            if case .int(let i) = a, case .int(let j) = b {
-                equal = i == j
-            } else {
-                equal = x == y
-            }
-        } else {
-            equal = a == b
-        }
+        let equal = Value.numericOrder(a, b).map { $0 == 0 } ?? (a == b)
         switch op {
         case .equal: return equal
         case .notEqual: return !equal

@@ -99,12 +99,12 @@ struct FilterChecker {
                 guard let spec = column(a, at: l.offset), let v = literal(r, for: spec, op: op) else {
                     return .constant(false)
                 }
-                return .compareLiteral(column: a, op, v)
+                return Self.exactInt(column: a, op, v, spec: spec, literal: r)
             case (_, .column(let b)):
                 guard let spec = column(b, at: r.offset), let v = literal(l, for: spec, op: op) else {
                     return .constant(false)
                 }
-                return .compareLiteral(column: b, op.flipped, v)
+                return Self.exactInt(column: b, op.flipped, v, spec: spec, literal: l)
             default:
                 errors.append(FilterError(offset: l.offset, message: "a comparison needs a column on one side"))
                 return .constant(false)
@@ -121,6 +121,11 @@ struct FilterChecker {
                     errors.append(
                         FilterError(offset: item.offset, message: "'in [...]' takes values, not the column '\(other)'"))
                 } else if let v = literal(item, for: spec, op: .equal) {
+                    // An int column never equals a fractional literal: such items cannot match.
+                    if spec.type == .int, case .number(let text) = item.kind, let exact = ExactDecimal(text) {
+                        if !exact.hasFraction, let whole = exact.floor { set.insert(.int(whole)) }
+                        if exact.floor != nil { continue }
+                    }
                     set.insert(v)
                 }
             }
@@ -134,6 +139,30 @@ struct FilterChecker {
         if let guess = closestMatch(to: name, among: schema.columnNames) { message += " (did you mean '\(guess)'?)" }
         errors.append(FilterError(offset: offset, message: message))
         return nil
+    }
+
+    /// A comparison of an int column with a number literal, decided exactly from the literal's text
+    /// (a Double cannot hold 9007199254740992.5): `x >= 2.5` is `x > 2`, `x == 2.5` is never true.
+    /// Null cells stay unknown, because the result is still a comparison on the column.
+    static func exactInt(
+        column: String, _ op: ComparisonOperator, _ value: Value, spec: ColumnSpec, literal: FilterOperand
+    ) -> CompiledFilter.Node {
+        guard spec.type == .int, case .number(let text) = literal.kind, let exact = ExactDecimal(text),
+            let floor = exact.floor, exact.hasFraction
+        else {
+            if spec.type == .int, case .number(let text) = literal.kind, let exact = ExactDecimal(text),
+                let floor = exact.floor
+            {
+                return .compareLiteral(column: column, op, .int(floor))
+            }
+            return .compareLiteral(column: column, op, value)
+        }
+        switch op {
+        case .equal: return .compareLiteral(column: column, .less, .int(Int64.min))  // false unless null
+        case .notEqual: return .compareLiteral(column: column, .greaterOrEqual, .int(Int64.min))  // true unless null
+        case .less, .lessOrEqual: return .compareLiteral(column: column, .lessOrEqual, .int(floor))
+        case .greater, .greaterOrEqual: return .compareLiteral(column: column, .greater, .int(floor))
+        }
     }
 
     /// Converts a literal to the column's type, or records why it cannot be compared with it.
@@ -169,5 +198,30 @@ struct FilterChecker {
         case (_, .bool(let b)): return mismatch("\(b)")
         case (_, .column): return nil
         }
+    }
+}
+
+/// A number literal in plain decimal notation, read exactly: its floor as an integer and whether
+/// it has a non-zero fraction. `nil` for exponents and integers beyond 64 bits.
+struct ExactDecimal {
+    var floor: Int64?
+    var hasFraction: Bool
+
+    init?(_ text: String) {
+        var digits = Substring(text)
+        let negative = digits.first == "-"
+        if negative || digits.first == "+" { digits = digits.dropFirst() }
+        let parts = digits.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count <= 2, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            !(parts.first?.isEmpty ?? true) || parts.count == 2
+        else { return nil }
+        let whole = parts[0].isEmpty ? "0" : String(parts[0])
+        hasFraction = parts.count == 2 && parts[1].contains { $0 != "0" }
+        guard let magnitude = Int64(whole) else {
+            floor = nil
+            return
+        }
+        // floor(-2.5) is -3.
+        floor = negative ? (hasFraction ? -magnitude - 1 : -magnitude) : magnitude
     }
 }

@@ -9,7 +9,9 @@ public struct ConfigLoader: Sendable {
 
     public init(calculators: CalculatorRegistry) { self.calculators = calculators }
 
-    static let daemonKeys = ["timezone", "reports", "state", "plugins", "output", "datasets", "locale"]
+    static let daemonKeys = [
+        "timezone", "reports", "state", "plugins", "output", "datasets", "locale", "max_concurrent", "shutdown_grace",
+    ]
     static let outputKeys = ["root", "keep"]
     static let datasetKeys = ["format", "path", "schema", "on_bad_rows"]
 
@@ -18,33 +20,50 @@ public struct ConfigLoader: Sendable {
     /// Never throws: problems are in `Configuration.diagnostics`; a report with errors is left out
     /// of `Configuration.reports` while the others load.
     public func load(configPath: String) -> Configuration {
+        let (daemon, daemonDiagnostics) = loadDaemon(configPath: configPath)
+        guard let daemon else { return Configuration(daemon: nil, reports: [], diagnostics: daemonDiagnostics) }
+        let files = loadReportFiles(daemon: daemon)
+        return Configuration(
+            daemon: daemon, reports: files.compactMap(\.report), diagnostics: daemonDiagnostics + files.flatMap(\.diagnostics))
+    }
+
+    /// Loads the daemon config alone (and the schemas it names).
+    public func loadDaemon(configPath: String) -> (DaemonConfig?, [Diagnostic]) {
         let path = DisplayPath.resolve(configPath, against: FileManager.default.currentDirectoryPath)
         var file = YAMLFile(path: path)
-        guard let daemon = parseDaemon(&file) else {
-            return Configuration(daemon: nil, reports: [], diagnostics: file.diagnostics)
-        }
-        var diagnostics = file.diagnostics
-        var reports: [LoadedReport] = []
+        let daemon = parseDaemon(&file)
+        return (daemon, file.diagnostics)
+    }
+
+    /// Loads every report file of the daemon's reports folder, each on its own: one file's errors
+    /// never stop another from loading. A report whose name an earlier file took gets an error.
+    public func loadReportFiles(daemon: DaemonConfig) -> [ReportFileResult] {
+        var listing: [Diagnostic] = []
+        var results: [ReportFileResult] = []
         var names: [String: (file: String, mark: Mark?)] = [:]
-        for reportPath in reportFiles(in: daemon.reportsDirectory, diagnostics: &diagnostics) {
-            let loaded = loadReport(path: reportPath, daemon: daemon)
-            diagnostics += loaded.diagnostics
-            guard let report = loaded.report else { continue }
-            if let first = names[report.definition.name] {
-                let where1 = first.mark.map { "\(first.file):\($0.line):\($0.column)" } ?? first.file
-                diagnostics.append(
-                    Diagnostic(
-                        file: DisplayPath.of(reportPath), line: loaded.nameMark?.line ?? 0,
-                        column: loaded.nameMark?.column ?? 0,
-                        message:
-                            "report name '\(report.definition.name)' is already used by \(where1): names must be unique"
-                    ))
-                continue
+        for reportPath in reportFiles(in: daemon.reportsDirectory, diagnostics: &listing) {
+            var loaded = loadReport(path: reportPath, daemon: daemon)
+            if let report = loaded.report {
+                if let first = names[report.definition.name] {
+                    let where1 = first.mark.map { "\(first.file):\($0.line):\($0.column)" } ?? first.file
+                    loaded.diagnostics.append(
+                        Diagnostic(
+                            file: DisplayPath.of(reportPath), line: loaded.nameMark?.line ?? 0,
+                            column: loaded.nameMark?.column ?? 0,
+                            message:
+                                "report name '\(report.definition.name)' is already used by \(where1): names must be unique"
+                        ))
+                    loaded.report = nil
+                } else {
+                    names[report.definition.name] = (DisplayPath.of(reportPath), loaded.nameMark)
+                }
             }
-            names[report.definition.name] = (DisplayPath.of(reportPath), loaded.nameMark)
-            reports.append(report)
+            results.append(loaded)
         }
-        return Configuration(daemon: daemon, reports: reports, diagnostics: diagnostics)
+        if !listing.isEmpty {
+            results.append(ReportFileResult(path: daemon.reportsDirectory, report: nil, diagnostics: listing, nameMark: nil))
+        }
+        return results
     }
 
     /// The `*.yaml` and `*.yml` files of the reports folder, sorted by name.
@@ -102,6 +121,10 @@ public struct ConfigLoader: Sendable {
         }
         var locale: String?
         if let node = fields["locale"] { locale = parseLocale(node, &file) }
+        var maxConcurrent = 2
+        if let node = fields["max_concurrent"], let v = file.int(node, "'max_concurrent'", range: 1...64) { maxConcurrent = v }
+        var shutdownGrace = 30
+        if let node = fields["shutdown_grace"], let v = file.duration(node, "'shutdown_grace'") { shutdownGrace = v }
         var datasets: [DatasetConfig] = []
         if let node = fields["datasets"] {
             if case .mapping(let mapping) = node {
@@ -119,7 +142,8 @@ public struct ConfigLoader: Sendable {
         return DaemonConfig(
             file: file.path, timezone: timezone, reportsDirectory: reports, stateDirectory: state,
             pluginsDirectory: plugins,
-            outputRoot: outputRoot, keep: keep, locale: locale, datasets: datasets)
+            outputRoot: outputRoot, keep: keep, locale: locale, datasets: datasets, maxConcurrent: maxConcurrent,
+            shutdownGrace: shutdownGrace)
     }
 
     func parseLocale(_ node: Node, _ file: inout YAMLFile) -> String? {

@@ -14,6 +14,10 @@ public struct DaemonConfig: Sendable {
     public var locale: String?
     /// Datasets by name, in file order.
     public var datasets: [DatasetConfig]
+    /// Runs at the same time, across all reports (`serve`).
+    public var maxConcurrent: Int = 2
+    /// Seconds running reports get to finish at shutdown before they are stopped unpublished.
+    public var shutdownGrace: Int = 30
 
     public func dataset(named name: String) -> DatasetConfig? { datasets.first { $0.name == name } }
 }

@@ -12,6 +12,7 @@ extension ConfigLoader {
 
     /// The outcome of loading one report file: its definition when valid, and its diagnostics.
     public struct ReportFileResult: Sendable {
+        public var path: String
         public var report: LoadedReport?
         public var diagnostics: [Diagnostic]
         var nameMark: Mark?
@@ -22,10 +23,10 @@ extension ConfigLoader {
         var file = YAMLFile(path: path)
         let (definition, nameMark) = parseReport(&file, daemon: daemon)
         guard let definition, !file.hasErrors else {
-            return ReportFileResult(report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
+            return ReportFileResult(path: file.path, report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
         }
         return ReportFileResult(
-            report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
+            path: file.path, report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
     }
 
     /// Loads a report from YAML text (report unit tests, `reportd test`).
@@ -33,10 +34,10 @@ extension ConfigLoader {
         var file = YAMLFile(path: path, text: text)
         let (definition, nameMark) = parseReport(&file, daemon: daemon)
         guard let definition, !file.hasErrors else {
-            return ReportFileResult(report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
+            return ReportFileResult(path: file.path, report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
         }
         return ReportFileResult(
-            report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
+            path: file.path, report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
     }
 
     func parseReport(_ file: inout YAMLFile, daemon: DaemonConfig) -> (ReportDefinition?, Mark?) {

@@ -63,7 +63,8 @@ enum CellParser {
     }
 
     static func isAllDigits(_ b: ArraySlice<UInt8>) -> Bool {
-        b.drop { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }.allSatisfy { $0 >= 48 && $0 <= 57 }
+        let unsigned = b.first == UInt8(ascii: "-") || b.first == UInt8(ascii: "+") ? b.dropFirst() : b
+        return !unsigned.isEmpty && unsigned.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
     static func trim(_ b: ArraySlice<UInt8>) -> ArraySlice<UInt8> {

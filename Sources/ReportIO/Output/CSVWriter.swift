@@ -18,17 +18,15 @@ public enum CSVWriter {
             $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13
         }
         guard needsQuotes else { return s }
-        return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        out.reserveCapacity(count)
-        for c in self {
-            if c == target { out += replacement } else { out.append(c) }
+        // Doubled by scalar, not by Character: a quote followed by a combining mark is one
+        // Character but must still be doubled.
+        var out = String.UnicodeScalarView()
+        out.append("\"")
+        for scalar in s.unicodeScalars {
+            out.append(scalar)
+            if scalar == "\"" { out.append("\"") }
         }
-        return out
+        out.append("\"")
+        return String(out)
     }
 }

@@ -25,51 +25,69 @@ public struct ReportRunner: Sendable {
         self.logger = logger
     }
 
-    /// Runs `reports` for the slot `date` (the start time, for a manual run).
+    /// Runs `reports` for the slot `date` (the start time, for a manual run), reading each dataset
+    /// once for all the reports that use it.
     public func run(_ reports: [LoadedReport], at date: Date) -> [RunOutcome] {
         var datasets: [String: Result<LoadedDataset, DatasetError>] = [:]
-        var outcomes: [RunOutcome] = []
-        for report in reports {
-            let definition = report.definition
-            let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
-            let slot = SlotTime(date: date, timeZone: zone)
-            var log = logger
-            log[metadataKey: "report.name"] = "\(definition.name)"
-            log[metadataKey: "report.slot"] = "\(slot.iso8601)"
-            if datasets[definition.dataset] == nil, let dataset = config.dataset(named: definition.dataset) {
-                let started = Date()
-                datasets[definition.dataset] = Result { () throws(DatasetError) in try DatasetLoader.load(dataset) }
-                if case .success(let d) = datasets[definition.dataset] {
-                    logger.info(
-                        "dataset loaded",
-                        metadata: [
-                            "dataset.name": "\(dataset.name)", "dataset.rows": "\(d.table.rowCount)",
-                            "dataset.rejected": "\(d.rejected.count)",
-                            "duration.ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
-                        ])
-                }
-            }
-            do {
-                guard let loaded = datasets[definition.dataset] else {
-                    throw RunError(report: definition.name, message: "unknown dataset '\(definition.dataset)'")
-                }
-                let files = try runOne(definition, dataset: try loaded.get(), slot: slot)
-                log.info(
-                    "report published",
-                    metadata: [
-                        "output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(files.count)",
-                    ])
-                outcomes.append(RunOutcome(report: definition.name, slot: slot.iso8601, files: files, error: nil))
-            } catch {
-                log.error("report failed: \(error)")
-                outcomes.append(RunOutcome(report: definition.name, slot: slot.iso8601, files: [], error: "\(error)"))
-            }
+        return reports.map { report in
+            let name = report.definition.dataset
+            if datasets[name] == nil, let config = config.dataset(named: name) { datasets[name] = load(config) }
+            return execute(report.definition, dataset: datasets[name], slot: date, shouldPublish: { true })
         }
-        return outcomes
+    }
+
+    /// Runs one report for `slot`, reading its dataset.
+    ///
+    /// - Parameter shouldPublish: asked just before the files are published; a run that was
+    ///   stopped (timeout, shutdown) answers false and publishes nothing.
+    public func runOne(_ definition: ReportDefinition, slot: Date, shouldPublish: @Sendable () -> Bool) -> RunOutcome {
+        let dataset = config.dataset(named: definition.dataset).map(load)
+        return execute(definition, dataset: dataset, slot: slot, shouldPublish: shouldPublish)
+    }
+
+    private func load(_ dataset: DatasetConfig) -> Result<LoadedDataset, DatasetError> {
+        let started = Date()
+        let result = Result { () throws(DatasetError) in try DatasetLoader.load(dataset) }
+        if case .success(let d) = result {
+            logger.debug(
+                "dataset loaded",
+                metadata: [
+                    "dataset.name": "\(dataset.name)", "dataset.rows": "\(d.table.rowCount)",
+                    "dataset.rejected": "\(d.rejected.count)",
+                    "duration.ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
+                ])
+        }
+        return result
+    }
+
+    private func execute(
+        _ definition: ReportDefinition, dataset: Result<LoadedDataset, DatasetError>?, slot date: Date,
+        shouldPublish: () -> Bool
+    ) -> RunOutcome {
+        let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
+        let slot = SlotTime(date: date, timeZone: zone)
+        var log = logger
+        log[metadataKey: "report.name"] = "\(definition.name)"
+        log[metadataKey: "report.slot"] = "\(slot.iso8601)"
+        do {
+            guard let dataset else {
+                throw RunError(report: definition.name, message: "unknown dataset '\(definition.dataset)'")
+            }
+            let files = try runOne(definition, dataset: try dataset.get(), slot: slot, shouldPublish: shouldPublish)
+            log.info(
+                "report published",
+                metadata: ["output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(files.count)"])
+            return RunOutcome(report: definition.name, slot: slot.iso8601, files: files, error: nil)
+        } catch {
+            log.error("report failed: \(error)")
+            return RunOutcome(report: definition.name, slot: slot.iso8601, files: [], error: "\(error)")
+        }
     }
 
     /// Computes and publishes one report; returns the published files relative to the output root.
-    func runOne(_ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime) throws -> [String] {
+    func runOne(
+        _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, shouldPublish: () -> Bool
+    ) throws -> [String] {
         let result = try engine.execute(definition, on: dataset.table)
         let context = RunContext(
             report: definition, slot: slot.iso8601, stamp: slot.stamp,
@@ -93,6 +111,9 @@ public struct ReportRunner: Sendable {
         if !dataset.rejected.isEmpty {
             slotFiles.append(
                 Publisher.File(name: "\(definition.name)_\(slot.stamp).rejected.csv", bytes: Self.rejectedCSV(dataset)))
+        }
+        guard shouldPublish() else {
+            throw RunError(report: definition.name, message: "stopped before publishing (timeout or shutdown)")
         }
         let publisher = Publisher(root: config.outputRoot)
         // Slot files first, `latest.*` last: `latest` always names a run whose files are all in place.

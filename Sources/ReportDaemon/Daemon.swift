@@ -1,0 +1,34 @@
+import Foundation
+import Logging
+import ReportCore
+import ReportIO
+import ServiceLifecycle
+
+/// Builds the daemon `reportd serve` runs: the scheduler in a service group that shuts down
+/// gracefully on SIGTERM and SIGINT (SIGHUP reloads, inside the scheduler).
+///
+/// - Throws: `ConfigError` when the daemon config is invalid. Invalid report files are logged and
+///   left out; the daemon starts with the valid ones.
+public func buildDaemon(
+    configPath: String, calculators: CalculatorRegistry, logger: Logger, clock: any WallClock = SystemClock()
+) throws(ConfigError) -> ServiceGroup {
+    let loader = ConfigLoader(calculators: calculators)
+    let (daemon, diagnostics) = loader.loadDaemon(configPath: configPath)
+    guard let daemon else { throw ConfigError(diagnostics) }
+    let files = loader.loadReportFiles(daemon: daemon)
+    for d in diagnostics + files.flatMap(\.diagnostics) {
+        logger.error("\(d.description)", metadata: ["config.file": "\(d.file)"])
+    }
+    let scheduler = SchedulerService(
+        reports: ReportSet(daemon: daemon, reports: files.compactMap(\.report)), clock: clock,
+        executor: ReportRunExecutor(calculators: calculators, logger: logger),
+        store: StateStore(directory: daemon.stateDirectory),
+        reloader: {
+            let (daemon, diagnostics) = loader.loadDaemon(configPath: configPath)
+            return (daemon, daemon.map { loader.loadReportFiles(daemon: $0) } ?? [], diagnostics)
+        },
+        logger: logger)
+    return ServiceGroup(
+        configuration: ServiceGroupConfiguration(
+            services: [.init(service: scheduler)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+}

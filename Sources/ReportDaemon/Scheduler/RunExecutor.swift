@@ -1,0 +1,40 @@
+import Dispatch
+import Foundation
+import Logging
+import ReportCore
+import ReportIO
+
+/// Performs runs for the scheduler.
+public protocol RunExecutor: Sendable {
+    /// Runs `request`; returns `nil` on success or the error text. Must return promptly once
+    /// `control` is stopped, and must not publish after that.
+    func execute(_ request: RunRequest, control: RunControl) async -> String?
+}
+
+/// Runs reports with `ReportRunner`: read the dataset, compute, publish.
+public struct ReportRunExecutor: RunExecutor {
+    let calculators: CalculatorRegistry
+    let logger: Logger
+
+    public init(calculators: CalculatorRegistry, logger: Logger) {
+        self.calculators = calculators
+        self.logger = logger
+    }
+
+    public func execute(_ request: RunRequest, control: RunControl) async -> String? {
+        var log = logger
+        log[metadataKey: "run.trigger"] = "\(request.trigger.rawValue)"
+        if request.attempt > 0 { log[metadataKey: "run.attempt"] = "\(request.attempt + 1)" }
+        let runner = ReportRunner(config: request.daemon, calculators: calculators, logger: log)
+        return await withCheckedContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            control.onStop { reason in once.resume("stopped: \(reason)") }
+            // Reading files and computing block a thread; a dispatch thread keeps them off the
+            // cooperative pool, so the scheduler, reloads and signals stay responsive meanwhile.
+            DispatchQueue.global().async {
+                let outcome = runner.runOne(request.report, slot: request.slot, shouldPublish: { !control.isStopped })
+                once.resume(outcome.error)
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import ReportCore
+import ReportIO
+
+/// Why a run started; recorded in the state and in every log line about the run.
+public enum RunTrigger: String, Sendable {
+    case schedule
+    case catchUp = "catch-up"
+    case retry
+    case manual
+    case backfill
+}
+
+/// One run to perform: a report, its slot, and the daemon config it runs under.
+public struct RunRequest: Sendable {
+    public var report: ReportDefinition
+    public var daemon: DaemonConfig
+    public var slot: Date
+    public var trigger: RunTrigger
+    /// 0 for the first attempt, then 1, 2… for retries.
+    public var attempt: Int
+
+    public init(report: ReportDefinition, daemon: DaemonConfig, slot: Date, trigger: RunTrigger, attempt: Int = 0) {
+        self.report = report
+        self.daemon = daemon
+        self.slot = slot
+        self.trigger = trigger
+        self.attempt = attempt
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import Logging
+import ReportCore
+import ReportIO
+
+/// The scheduler's state and rules, driven by `SchedulerService` one event at a time.
+struct SchedulerCore {
+    struct Entry {
+        var report: LoadedReport
+        var zone: TimeZone
+        var next: Date?
+    }
+
+    private(set) var set: ReportSet
+    let clock: any WallClock
+    let store: StateStore?
+    let logger: Logger
+    private var entries: [String: Entry] = [:]
+    private var queue: [RunRequest] = []
+    private var running: [String: (RunRequest, RunControl)] = [:]
+    private var retries: [(due: Date, request: RunRequest)] = []
+    private(set) var isShuttingDown = false
+    /// Base of the exponential retry backoff: 30 s, 60 s, 120 s… capped at an hour.
+    static let retryBase: TimeInterval = 30
+
+    init(set: ReportSet, clock: any WallClock, store: StateStore?, logger: Logger) {
+        self.set = set
+        self.clock = clock
+        self.store = store
+        self.logger = logger
+    }
+
+    var hasRunning: Bool { !running.isEmpty }
+
+    /// Loads state, queues catch-up runs and computes every report's next slot.
+    mutating func start(now: Date) {
+        for name in set.reports.keys.sorted() {
+            let report = set.reports[name]!
+            let entry = makeEntry(report, now: now)
+            entries[name] = entry
+            let last = store?.load(name).lastCompletedSlot
+            for slot in CatchUp.slots(
+                report.definition.schedule, in: entry.zone, lastCompleted: last, now: now, policy: report.definition.catchUp)
+            {
+                log(name, slot).notice("catching up a slot missed while the daemon was down")
+                offer(RunRequest(report: report.definition, daemon: set.daemon, slot: slot, trigger: .catchUp))
+            }
+        }
+        logger.notice(
+            "scheduler started",
+            metadata: ["reports": "\(entries.count)", "max_concurrent": "\(set.daemon.maxConcurrent)"])
+    }
+
+    private func makeEntry(_ report: LoadedReport, now: Date) -> Entry {
+        let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!
+        return Entry(report: report, zone: zone, next: report.definition.schedule.nextSlot(after: now, in: zone))
+    }
+
+    /// The earliest time something is due: a slot or a retry.
+    func nextDue() -> Date? {
+        guard !isShuttingDown else { return nil }
+        let slots = entries.values.compactMap(\.next)
+        return (slots + retries.map(\.due)).min()
+    }
+
+    /// Queues every slot and retry that is due.
+    mutating func fireDue(now: Date) {
+        for name in entries.keys.sorted() {
+            guard var entry = entries[name], let next = entry.next, next <= now else { continue }
+            // After a suspend or a stopped clock several slots may have passed: run the latest once.
+            var slot = next
+            while let later = entry.report.definition.schedule.nextSlot(after: slot, in: entry.zone), later <= now {
+                slot = later
+            }
+            entry.next = entry.report.definition.schedule.nextSlot(after: slot, in: entry.zone)
+            entries[name] = entry
+            offer(RunRequest(report: entry.report.definition, daemon: set.daemon, slot: slot, trigger: .schedule))
+        }
+        let due = retries.filter { $0.due <= now }
+        retries.removeAll { $0.due <= now }
+        for retry in due where entries[retry.request.report.name] != nil {
+            offer(retry.request)
+        }
+    }
+
+    /// Adds a run to the queue, or skips it by the report's overlap policy.
+    mutating func offer(_ request: RunRequest) {
+        guard !isShuttingDown else { return }
+        let name = request.report.name
+        if let last = store?.load(name).lastCompletedSlot, request.slot <= last, request.trigger != .retry {
+            log(name, request.slot).info("slot already completed; not running it again")
+            return
+        }
+        let busy = running[name] != nil || queue.contains { $0.report.name == name }
+        if busy {
+            if queue.contains(where: { $0.report.name == name && $0.slot == request.slot }) { return }
+            if request.report.overlap == .skip && request.trigger == .schedule {
+                log(name, request.slot).warning("skipped: the previous run of this report is still running (overlap: skip)")
+                return
+            }
+        }
+        queue.append(request)
+    }
+
+    /// Runs that may start now (within `max_concurrent`, one per report), removed from the queue.
+    mutating func startable() -> [(RunRequest, RunControl)] {
+        var started: [(RunRequest, RunControl)] = []
+        var index = 0
+        while index < queue.count, running.count < set.daemon.maxConcurrent {
+            let request = queue[index]
+            if running[request.report.name] != nil {
+                index += 1
+                continue
+            }
+            queue.remove(at: index)
+            let control = RunControl()
+            running[request.report.name] = (request, control)
+            log(request.report.name, request.slot).info(
+                "run started", metadata: ["run.trigger": "\(request.trigger.rawValue)", "run.attempt": "\(request.attempt + 1)"])
+            started.append((request, control))
+        }
+        return started
+    }
+
+    /// Records a finished run and schedules a retry when it failed and retries remain.
+    mutating func finished(_ request: RunRequest, error: String?, now: Date) {
+        let name = request.report.name
+        running[name] = nil
+        let log = log(name, request.slot)
+        do {
+            _ = try store?.record(name, slot: request.slot, trigger: request.trigger.rawValue, error: error, at: now)
+        } catch {
+            log.error("cannot write the report's state: \(error)")
+        }
+        guard let error else {
+            log.info("run succeeded", metadata: ["run.trigger": "\(request.trigger.rawValue)"])
+            return
+        }
+        if request.attempt < request.report.retries, !isShuttingDown, entries[name] != nil {
+            let delay = min(Self.retryBase * pow(2, Double(request.attempt)), 3600)
+            var retry = request
+            retry.attempt += 1
+            retry.trigger = .retry
+            retries.append((now.addingTimeInterval(delay), retry))
+            log.warning("run failed, retrying in \(Int(delay))s (attempt \(retry.attempt + 1) of \(request.report.retries + 1)): \(error)")
+        } else {
+            log.error("run failed: \(error)")
+        }
+    }
+
+    mutating func reload(daemon: DaemonConfig?, files: [ConfigLoader.ReportFileResult], diagnostics: [Diagnostic], now: Date) {
+        for d in diagnostics + files.flatMap(\.diagnostics) {
+            logger.error("\(d.description)", metadata: ["config.file": "\(d.file)"])
+        }
+        let (next, changes) = set.reloaded(daemon: daemon, files: files)
+        if changes.rejectedDaemonConfig {
+            logger.error("reload rejected: the daemon config is invalid; the running configuration stays in force")
+            return
+        }
+        set = next
+        for name in changes.removed {
+            entries[name] = nil
+            queue.removeAll { $0.report.name == name }
+            retries.removeAll { $0.request.report.name == name }
+            logger.notice("report removed; it will not run again", metadata: ["report.name": "\(name)"])
+        }
+        for name in changes.kept {
+            logger.warning(
+                "report file is invalid; keeping the previous definition", metadata: ["report.name": "\(name)"])
+        }
+        for (name, report) in set.reports {
+            let old = entries[name]
+            let sameSchedule = old.map {
+                $0.report.definition.schedule == report.definition.schedule
+                    && $0.report.definition.timezone == report.definition.timezone
+            } ?? false
+            var entry = makeEntry(report, now: now)
+            if sameSchedule, let old { entry.next = old.next }
+            entries[name] = entry
+        }
+        for name in changes.added { logger.notice("report added", metadata: ["report.name": "\(name)"]) }
+        logger.notice(
+            "reloaded",
+            metadata: [
+                "reports": "\(entries.count)", "added": "\(changes.added.count)", "removed": "\(changes.removed.count)",
+                "kept_previous": "\(changes.kept.count)",
+            ])
+    }
+
+    mutating func beginShutdown() {
+        isShuttingDown = true
+        if !queue.isEmpty { logger.notice("shutting down: \(queue.count) queued runs will not start") }
+        queue.removeAll()
+        retries.removeAll()
+    }
+
+    func stopAll(_ reason: String) {
+        for (name, (request, control)) in running {
+            log(name, request.slot).warning("stopping the run without publishing: \(reason)")
+            control.stop(reason)
+        }
+    }
+
+    /// `STATUS=` text: reports loaded and the next run.
+    func status() -> String {
+        if isShuttingDown { return "Stopping: \(running.count) running" }
+        var text = "\(entries.count) reports loaded"
+        if !running.isEmpty { text += ", \(running.count) running" }
+        if let (name, entry) = entries.filter({ $0.value.next != nil }).min(by: { $0.value.next! < $1.value.next! }) {
+            text += "; next: \(name) at \(SlotTime(date: entry.next!, timeZone: entry.zone).iso8601)"
+        }
+        return text
+    }
+
+    /// The next slot of each report, for `list` and tests.
+    func nextSlots() -> [String: Date] { entries.compactMapValues(\.next) }
+
+    private func log(_ name: String, _ slot: Date) -> Logger {
+        var l = logger
+        l[metadataKey: "report.name"] = "\(name)"
+        let zone = entries[name]?.zone ?? TimeZone(identifier: "UTC")!
+        l[metadataKey: "report.slot"] = "\(SlotTime(date: slot, timeZone: zone).iso8601)"
+        return l
+    }
+}

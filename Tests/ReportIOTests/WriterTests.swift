@@ -1,0 +1,450 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Testing
+
+@testable import ReportCore
+@testable import ReportIO
+
+private func column(_ name: String, _ type: ColumnType, metric calc: String? = nil) -> ReportResult.ResultColumn {
+    ReportResult.ResultColumn(name: name, role: calc == nil ? .group : .metric, calc: calc, type: type)
+}
+
+private func definition(name: String = "funding-by-program", title: String = "Kinh phí khuyến công") -> ReportDefinition {
+    ReportDefinition(
+        name: name, title: title, dataset: "projects", schedule: .every(seconds: 3600), timezone: "Asia/Ho_Chi_Minh",
+        metrics: [])
+}
+
+private func context(_ report: ReportDefinition = definition()) -> RunContext {
+    RunContext(
+        report: report, slot: "2026-11-29T06:00:00+07:00", stamp: "2026-11-29T060000",
+        generatedAt: "2026-11-29T06:00:03+07:00",
+        dataset: DatasetFigures(name: "projects", rows: 30, rowsUsed: 28, rowsRejected: 2, sha256: "abcdef0123456789" + String(repeating: "0", count: 48)))
+}
+
+private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+/// A temporary output root; removed when the test ends.
+private final class OutputRoot {
+    let path: String
+    let outside: String
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-publish-\(UUID().uuidString)")
+        path = base.appendingPathComponent("root").path
+        outside = base.appendingPathComponent("outside").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+
+    func names(_ report: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: "\(path)/\(report)").sorted()
+    }
+
+    func bytes(_ relative: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: "\(path)/\(relative)")))
+    }
+}
+
+/// Whether `path` itself (not what it points to) is a regular file.
+private func isRegularFile(_ path: String) -> Bool {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return false }
+    return (st.st_mode & S_IFMT) == S_IFREG
+}
+
+@Suite struct WriterTests {
+    // MARK: CSV
+
+    @Test func csvQuotesOnlyFieldsThatNeedIt() {
+        let result = ReportResult(
+            columns: [column("district", .string), column("note", .string), column("amount", .decimal, metric: "sum")],
+            rows: [
+                [.string("Lai Châu, Sìn Hồ"), .string(#"say "hi""#), .decimal(4_700_000_000)],
+                [.string("two\nlines"), .string("cr\rhere"), .decimal(0.25)],
+                [.string("plain"), .null, .null],
+                [.null, .string("crlf\r\nx"), .decimal(-3.5)],
+            ],
+            totals: nil, rowsUsed: 4)
+        let csv = text(CSVWriter.render(result, bom: false, lineEndings: .lf))
+        let expected =
+            "district,note,amount\n"
+            + "\"Lai Châu, Sìn Hồ\",\"say \"\"hi\"\"\",4700000000\n"
+            + "\"two\nlines\",\"cr\rhere\",0.25\n"
+            + "plain,,\n"
+            + ",\"crlf\r\nx\",-3.5\n"
+        #expect(Array(csv.utf8) == Array(expected.utf8))
+    }
+
+    @Test func csvWritesEveryValueTypePlainly() {
+        let result = ReportResult(
+            columns: [
+                column("d", .date), column("b", .bool), column("i", .int, metric: "sum"), column("x", .decimal, metric: "mean"),
+            ],
+            rows: [[.date(Day(iso: "2024-02-29")!), .bool(true), .int(Int64.min), .decimal(1234567.125)]],
+            totals: [.int(1), .decimal(2)], rowsUsed: 1)
+        let csv = text(CSVWriter.render(result, bom: false, lineEndings: .lf))
+        #expect(csv == "d,b,i,x\n2024-02-29,true,-9223372036854775808,1234567.125\n")
+    }
+
+    @Test func csvHeaderNamesAreQuotedToo() {
+        let result = ReportResult(columns: [column("a,b", .string)], rows: [], totals: nil, rowsUsed: 0)
+        #expect(text(CSVWriter.render(result, bom: false, lineEndings: .lf)) == "\"a,b\"\n")
+    }
+
+    @Test func csvByteOrderMarkAndCRLFForExcel() {
+        let result = ReportResult(
+            columns: [column("district", .string), column("n", .int, metric: "count")],
+            rows: [[.string("Sìn Hồ"), .int(3)], [.string("a\nb"), .int(4)]], totals: nil, rowsUsed: 7)
+        let bytes = CSVWriter.render(result, bom: true, lineEndings: .crlf)
+        #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        // Record ends are CRLF; a line break inside a quoted field is kept as written.
+        #expect(Array(bytes.dropFirst(3)) == Array("district,n\r\nSìn Hồ,3\r\n\"a\nb\",4\r\n".utf8))
+        let plain = CSVWriter.render(result, bom: false, lineEndings: .lf)
+        #expect(plain.first == UInt8(ascii: "d"))
+        #expect(!plain.contains(13))
+    }
+
+    // MARK: JSON
+
+    private func jsonResult() -> ReportResult {
+        ReportResult(
+            columns: [
+                column("program", .string), column("year", .int), column("projects", .int, metric: "count"),
+                column("mean_vnd", .decimal, metric: "mean"), column("ratio", .decimal, metric: "ratio"),
+            ],
+            rows: [
+                [.string("Sìn Hồ"), .int(2024), .int(9_007_199_254_740_993), .decimal(2.5), .null],
+                [.string("tab\there \"q\" back\\slash\u{01}\u{1F}\n\u{2028}"), .null, .int(-4), .decimal(.nan), .decimal(.infinity)],
+                [.null, .int(2025), .int(0), .decimal(-.infinity), .decimal(0.125)],
+            ],
+            totals: [.int(30), .decimal(1.25), .null], rowsUsed: 28)
+    }
+
+    private func parse(_ bytes: [UInt8]) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+    }
+
+    @Test func jsonDocumentHasTheSpecKeysAndFigures() throws {
+        let doc = try parse(JSONWriter.render(jsonResult(), context: context()))
+        #expect(doc["report"] as? String == "funding-by-program")
+        #expect(doc["title"] as? String == "Kinh phí khuyến công")
+        #expect(doc["generated_at"] as? String == "2026-11-29T06:00:03+07:00")
+        #expect(doc["slot"] as? String == "2026-11-29T06:00:00+07:00")
+        let dataset = try #require(doc["dataset"] as? [String: Any])
+        #expect(dataset["name"] as? String == "projects")
+        #expect((dataset["rows"] as? NSNumber)?.intValue == 30)
+        #expect((dataset["rows_used"] as? NSNumber)?.intValue == 28)
+        #expect((dataset["rows_rejected"] as? NSNumber)?.intValue == 2)
+        #expect((dataset["sha256"] as? String)?.count == 64)
+        let columns = try #require(doc["columns"] as? [[String: Any]])
+        #expect(columns.map { $0["name"] as? String } == ["program", "year", "projects", "mean_vnd", "ratio"])
+        #expect(columns.map { $0["role"] as? String } == ["group", "group", "metric", "metric", "metric"])
+        #expect(columns.map { $0["calc"] as? String } == [nil, nil, "count", "mean", "ratio"])
+        let rows = try #require(doc["rows"] as? [[String: Any]])
+        #expect(rows.count == 3)
+        for row in rows { #expect(Set(row.keys) == ["program", "year", "projects", "mean_vnd", "ratio"]) }
+        let totals = try #require(doc["totals"] as? [String: Any])
+        #expect(Set(totals.keys) == ["projects", "mean_vnd", "ratio"])
+        #expect((totals["projects"] as? NSNumber)?.intValue == 30)
+        #expect((totals["mean_vnd"] as? NSNumber)?.doubleValue == 1.25)
+        #expect(totals["ratio"] is NSNull)
+    }
+
+    @Test func jsonKeysKeepTheSpecOrder() {
+        let raw = text(JSONWriter.render(jsonResult(), context: context()))
+        let order = ["report", "title", "generated_at", "dataset", "columns", "rows", "totals"]
+        let positions = order.map { raw.range(of: "\n  \"\($0)\": ")?.lowerBound }
+        #expect(!positions.contains(nil))
+        #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
+    }
+
+    @Test func jsonIntegersStayExactIntegersAndUndefinedNumbersAreNull() throws {
+        let bytes = JSONWriter.render(jsonResult(), context: context())
+        let raw = text(bytes)
+        #expect(raw.contains(#""projects": 9007199254740993,"#))
+        #expect(raw.contains(#""year": 2024,"#))
+        #expect(raw.contains(#""mean_vnd": 2.5,"#))
+        #expect(raw.contains(#""ratio": 0.125}"#))
+        #expect(!raw.contains("nan") && !raw.contains("inf") && !raw.lowercased().contains("e+"))
+        let rows = try #require(try parse(bytes)["rows"] as? [[String: Any]])
+        #expect((rows[0]["projects"] as? NSNumber)?.int64Value == 9_007_199_254_740_993)
+        #expect(rows[0]["ratio"] is NSNull)
+        #expect(rows[1]["year"] is NSNull)
+        #expect(rows[1]["mean_vnd"] is NSNull)
+        #expect(rows[1]["ratio"] is NSNull)
+        #expect(rows[2]["program"] is NSNull)
+        #expect(rows[2]["mean_vnd"] is NSNull)
+        #expect((rows[1]["projects"] as? NSNumber)?.intValue == -4)
+    }
+
+    @Test func jsonEscapesControlCharactersAndKeepsVietnameseAsUTF8() throws {
+        let bytes = JSONWriter.render(jsonResult(), context: context(definition(title: "Báo cáo \"quý\"\u{07}")))
+        let raw = text(bytes)
+        #expect(raw.contains(#""tab\there \"q\" back\\slash\u0001\u001f\n\u2028""#))
+        #expect(raw.contains(#""title": "Báo cáo \"quý\"\u0007","#))
+        #expect(raw.contains("\"Sìn Hồ\""))
+        // No raw control character anywhere but the document's own line breaks.
+        #expect(!bytes.contains { $0 < 0x20 && $0 != 10 })
+        let doc = try parse(bytes)
+        #expect(doc["title"] as? String == "Báo cáo \"quý\"\u{07}")
+        let rows = try #require(doc["rows"] as? [[String: Any]])
+        #expect(rows[0]["program"] as? String == "Sìn Hồ")
+        #expect(rows[1]["program"] as? String == "tab\there \"q\" back\\slash\u{01}\u{1F}\n\u{2028}")
+    }
+
+    @Test func jsonWithoutTotalsOrRows() throws {
+        let result = ReportResult(columns: [column("n", .int, metric: "count")], rows: [], totals: nil, rowsUsed: 0)
+        let doc = try parse(JSONWriter.render(result, context: context()))
+        #expect((doc["rows"] as? [Any])?.isEmpty == true)
+        #expect(doc["totals"] == nil)
+    }
+
+    // MARK: Text
+
+    private func textResult() -> ReportResult {
+        ReportResult(
+            columns: [
+                column("district", .string), column("projects", .int, metric: "count"),
+                column("state_support_vnd", .int, metric: "sum"), column("share", .decimal, metric: "share"),
+            ],
+            rows: [
+                [.string("Sìn Hồ"), .int(12), .int(4_700_000_000), .decimal(61.5)],
+                [.string("Si\u{0300}n Ho\u{0302}\u{0300} (NFD)"), .int(3), .int(950_000), .decimal(1.3)],
+                [.string("漢字"), .int(1), .int(-1_234_567), .decimal(0)],
+                [.string("Mường Tè"), .int(7), .null, .null],
+                [.null, .int(2), .int(5), .decimal(37.2)],
+            ],
+            totals: [.int(25), .int(4_699_715_438), .decimal(100)], rowsUsed: 25)
+    }
+
+    /// The header, rule, data, rule and totals lines of the table.
+    private func tableLines(_ output: String) -> [String] {
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let start = lines.firstIndex(of: "") else { return [] }
+        let rest = lines[(start + 1)...]
+        guard let end = rest.firstIndex(of: "") else { return [] }
+        return Array(rest[..<end])
+    }
+
+    @Test(arguments: ["vi-VN", "en-US"])
+    func textColumnsAlignByDisplayWidth(locale: String) {
+        let output = text(TextWriter.render(textResult(), context: context(), locale: locale))
+        let lines = tableLines(output)
+        #expect(lines.count == 1 + 1 + 5 + 1 + 1)
+        let widths = Set(lines.map(DisplayWidth.of))
+        #expect(widths.count == 1, "\(lines.map { ($0, DisplayWidth.of($0)) })")
+        // Each column starts at the same display column on every line: the rule's gaps mark them.
+        let rule = lines[1]
+        #expect(rule.allSatisfy { $0 == "-" || $0 == " " })
+        #expect(lines[lines.count - 2] == rule)
+        // The right-aligned metric columns end where the rule's dashes end.
+        let ruleEnds = rule.indices.filter { rule[$0] == "-" && (rule.index(after: $0) == rule.endIndex || rule[rule.index(after: $0)] == " ") }
+            .map { DisplayWidth.of(String(rule[...$0])) }
+        for line in lines where line != rule {
+            for end in ruleEnds.dropFirst() {
+                let upTo = prefix(line, displayWidth: end)
+                #expect(upTo.last != " ", "'\(line)' has no value ending at column \(end)")
+            }
+        }
+    }
+
+    /// The leading characters of `s` that fill `displayWidth` columns.
+    private func prefix(_ s: String, displayWidth: Int) -> String {
+        var out = ""
+        for c in s {
+            if DisplayWidth.of(out + String(c)) > displayWidth { break }
+            out.append(c)
+        }
+        return out
+    }
+
+    @Test func textGroupsNumbersForVietnamese() {
+        let output = text(TextWriter.render(textResult(), context: context(), locale: "vi-VN"))
+        #expect(output.contains("4.700.000.000"))
+        #expect(output.contains("-1.234.567"))
+        #expect(output.contains("950.000"))
+        #expect(output.contains("61,50"))
+        #expect(output.contains("1,30"))
+        #expect(output.contains("4.699.715.438"))
+        #expect(!output.contains("4,700,000,000"))
+    }
+
+    @Test func textGroupsNumbersForEnglishByDefault() {
+        for locale in ["en-US", nil] as [String?] {
+            let output = text(TextWriter.render(textResult(), context: context(), locale: locale))
+            #expect(output.contains("4,700,000,000"))
+            #expect(output.contains("-1,234,567"))
+            #expect(output.contains("61.50"))
+            #expect(!output.contains("4.700.000.000"))
+        }
+    }
+
+    @Test func textHasTitleRunTimeTotalsAndDatasetLine() {
+        let output = text(TextWriter.render(textResult(), context: context(), locale: "vi-VN"))
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0] == "Kinh phí khuyến công")
+        #expect(lines[1] == "Report funding-by-program, run 2026-11-29T06:00:00+07:00")
+        let table = tableLines(output)
+        #expect(table[0].hasPrefix("district"))
+        let totals = table[table.count - 1]
+        #expect(totals.hasPrefix("Total"))
+        #expect(totals.contains("4.699.715.438"))
+        #expect(totals.hasSuffix("100,00"))
+        #expect(table.contains { $0.hasPrefix("–") })  // the null group key
+        #expect(output.contains("Dataset projects: 30 rows, 28 used, 2 rejected; sha256 abcdef012345\n"))
+    }
+
+    @Test func textWithoutRowsSaysSo() {
+        let result = ReportResult(
+            columns: [column("district", .string), column("n", .int, metric: "count")], rows: [], totals: nil, rowsUsed: 0)
+        let output = text(TextWriter.render(result, context: context(), locale: nil))
+        #expect(output.contains("(no rows)"))
+        #expect(!output.contains("Total"))
+    }
+
+    // MARK: Display width
+
+    @Test(arguments: [
+        ("", 0), ("abc", 3), ("Sìn Hồ", 6), ("Si\u{0300}n Ho\u{0302}\u{0300}", 6), ("Mường Tè", 8),
+        ("Mu\u{031B}\u{0300}o\u{031B}ng Te\u{0300}", 8), ("漢字", 4), ("漢a字", 5), ("한국", 4), ("Ａ", 2), ("😀", 2),
+        ("\u{0301}", 0), ("\u{0300}\u{0301}", 0), ("e\u{0301}", 1), ("\u{200B}", 0), ("\u{07}", 0), ("-", 1),
+    ])
+    func displayWidthCountsTerminalColumns(text: String, width: Int) {
+        #expect(DisplayWidth.of(text) == width)
+    }
+
+    @Test func padFillsToTheDisplayWidth() {
+        #expect(DisplayWidth.pad("Hồ", to: 5, alignRight: false) == "Hồ   ")
+        #expect(DisplayWidth.pad("漢字", to: 5, alignRight: true) == " 漢字")
+        #expect(DisplayWidth.pad("Ho\u{0302}\u{0300}", to: 3, alignRight: true) == " Ho\u{0302}\u{0300}")
+        #expect(DisplayWidth.pad("toolong", to: 3, alignRight: false) == "toolong")
+    }
+
+    // MARK: Publisher
+
+    private let csvName = "r_2026-11-29T060000.csv"
+
+    @Test func publishWritesExactBytesAndLeavesNoTemporaryFile() throws {
+        let root = try OutputRoot()
+        let publisher = Publisher(root: root.path)
+        let csv = Array("a,b\nSìn Hồ,1\n".utf8)
+        let json = Array("{\"x\": 1}\n".utf8)
+        try publisher.publish(
+            report: "r",
+            files: [
+                .init(name: csvName, bytes: csv), .init(name: "r_2026-11-29T060000.json", bytes: json),
+                .init(name: "latest.csv", bytes: csv), .init(name: "empty.txt", bytes: []),
+            ])
+        #expect(try root.names("r") == ["empty.txt", "latest.csv", csvName, "r_2026-11-29T060000.json"].sorted())
+        #expect(try root.bytes("r/\(csvName)") == csv)
+        #expect(try root.bytes("r/latest.csv") == csv)
+        #expect(try root.bytes("r/r_2026-11-29T060000.json") == json)
+        #expect(try root.bytes("r/empty.txt") == [])
+        #expect(try !root.names("r").contains { $0.hasPrefix(".") })
+    }
+
+    @Test func publishCreatesAMissingRoot() throws {
+        let root = try OutputRoot()
+        let nested = root.path + "/a/b"
+        try Publisher(root: nested).publish(report: "r", files: [.init(name: "latest.txt", bytes: [65])])
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: nested + "/r/latest.txt"))) == [65])
+    }
+
+    @Test func republishingReplacesTheFiles() throws {
+        let root = try OutputRoot()
+        let publisher = Publisher(root: root.path)
+        try publisher.publish(report: "r", files: [.init(name: csvName, bytes: Array("first, and longer\n".utf8))])
+        try publisher.publish(report: "r", files: [.init(name: csvName, bytes: Array("second\n".utf8))])
+        #expect(try root.bytes("r/\(csvName)") == Array("second\n".utf8))
+        #expect(try root.names("r") == [csvName])
+    }
+
+    @Test func symlinkPlantedAtTheReportFolderIsRefused() throws {
+        let root = try OutputRoot()
+        try FileManager.default.createSymbolicLink(atPath: "\(root.path)/r", withDestinationPath: root.outside)
+        let error = #expect(throws: PublishError.self) {
+            try Publisher(root: root.path).publish(report: "r", files: [.init(name: "latest.csv", bytes: [1, 2, 3])])
+        }
+        #expect(error?.code == .symlinkRefused)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.outside).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: "\(root.path)/r"))  // the link is left for the admin
+        #expect(throws: PublishError.self) { try Publisher(root: root.path).applyRetention(report: "r", keep: 1) }
+    }
+
+    @Test func danglingSymlinkAtTheReportFolderIsRefused() throws {
+        let root = try OutputRoot()
+        let target = root.outside + "/not-yet"
+        try FileManager.default.createSymbolicLink(atPath: "\(root.path)/r", withDestinationPath: target)
+        let error = #expect(throws: PublishError.self) {
+            try Publisher(root: root.path).publish(report: "r", files: [.init(name: "latest.csv", bytes: [1])])
+        }
+        #expect(error?.code == .symlinkRefused)
+        #expect(!FileManager.default.fileExists(atPath: target))
+    }
+
+    @Test func symlinkPlantedAtLatestIsReplacedNotFollowed() throws {
+        let root = try OutputRoot()
+        let publisher = Publisher(root: root.path)
+        try publisher.publish(report: "r", files: [.init(name: csvName, bytes: [1])])
+        let victim = root.outside + "/passwd"
+        try Data("secret\n".utf8).write(to: URL(fileURLWithPath: victim))
+        try FileManager.default.createSymbolicLink(atPath: "\(root.path)/r/latest.csv", withDestinationPath: victim)
+        let csv = Array("a\n1\n".utf8)
+        try publisher.publish(report: "r", files: [.init(name: "latest.csv", bytes: csv)])
+        #expect(isRegularFile("\(root.path)/r/latest.csv"))
+        #expect(try root.bytes("r/latest.csv") == csv)
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: victim))) == Array("secret\n".utf8))
+    }
+
+    @Test func retentionRemovesTheOldestStampsAndKeepsLatest() throws {
+        let root = try OutputRoot()
+        let publisher = Publisher(root: root.path)
+        let stamps = [
+            "2026-11-25T060000", "2026-11-26T060000", "2026-11-27T060000", "2026-11-28T060000", "2026-11-29T060000",
+        ]
+        for stamp in stamps.shuffled() {
+            try publisher.publish(
+                report: "r",
+                files: ["csv", "json", "txt"].map { Publisher.File(name: "r_\(stamp).\($0)", bytes: Array(stamp.utf8)) }
+                    + [Publisher.File(name: "latest.csv", bytes: Array(stamp.utf8))])
+        }
+        try publisher.publish(report: "r", files: [.init(name: "r_2026-11-24T060000.rejected.csv", bytes: [1])])
+        try publisher.publish(report: "r", files: [.init(name: "notes.txt", bytes: [1])])
+        let removed = try publisher.applyRetention(report: "r", keep: 2)
+        let expectedRemoved = ["2026-11-24T060000"].map { "r_\($0).rejected.csv" }
+            + stamps.prefix(3).flatMap { s in ["csv", "json", "txt"].map { "r_\(s).\($0)" } }
+        #expect(removed.sorted() == expectedRemoved.sorted())
+        let kept = stamps.suffix(2).flatMap { s in ["csv", "json", "txt"].map { "r_\(s).\($0)" } }
+        #expect(try root.names("r") == (kept + ["latest.csv", "notes.txt"]).sorted())
+    }
+
+    @Test func retentionWithFewerRunsThanKeepRemovesNothing() throws {
+        let root = try OutputRoot()
+        let publisher = Publisher(root: root.path)
+        try publisher.publish(report: "r", files: [.init(name: csvName, bytes: [1]), .init(name: "latest.csv", bytes: [1])])
+        #expect(try publisher.applyRetention(report: "r", keep: 1).isEmpty)
+        #expect(try publisher.applyRetention(report: "r", keep: 30).isEmpty)
+        #expect(try root.names("r") == ["latest.csv", csvName].sorted())
+    }
+
+    @Test func retentionIgnoresOtherReportsWithASharedPrefix() throws {
+        let root = try OutputRoot()
+        let publisher = Publisher(root: root.path)
+        try publisher.publish(
+            report: "r",
+            files: [
+                .init(name: "r_2026-11-28T060000.csv", bytes: [1]), .init(name: "r_2026-11-29T060000.csv", bytes: [1]),
+                .init(name: "r_x_2026-11-20T060000.csv", bytes: [1]),
+            ])
+        let removed = try publisher.applyRetention(report: "r", keep: 1)
+        #expect(removed == ["r_2026-11-28T060000.csv"])
+        #expect(try root.names("r").contains("r_x_2026-11-20T060000.csv"))
+    }
+}
