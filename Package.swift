@@ -54,10 +54,11 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "CSignalGuard"),
         .executableTarget(
             name: "reportd",
             dependencies: [
-                "ReportCore", "ReportIO", "ReportCalculators", "ReportDaemon",
+                "CSignalGuard", "ReportCore", "ReportIO", "ReportCalculators", "ReportDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSignalGuard
 import Foundation
 import Logging
 import ReportCalculators
@@ -8,7 +9,7 @@ import ReportIO
 import ServiceLifecycle
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main
@@ -124,7 +125,8 @@ struct Run: ParsableCommand {
             for report in selected {
                 let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!
                 guard let date = LocalTime.parse(slot, in: zone) else {
-                    throw ValidationError("--slot '\(slot)' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00")
+                    throw ValidationError(
+                        "--slot '\(slot)' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00")
                 }
                 outcomes += runner.run([report], at: date)
                 record(outcomes.last!, at: date, trigger: .backfill, daemon: daemon)
@@ -162,9 +164,10 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        // Before anything else: a SIGHUP during start-up (a reload sent too early) must not kill
-        // the process, whose default action for it is to exit. The scheduler traps it later.
-        signal(SIGHUP, SIG_IGN)
+        // A SIGHUP during start-up (a reload sent too early) must not kill the process, whose
+        // default action for it is to exit. CSignalGuard ignored it when the binary was loaded;
+        // this repeats it in case the guard did not run (an unusual loader). The scheduler traps it.
+        if reportd_sighup_guarded() == 0 { signal(SIGHUP, SIG_IGN) }
         let logger = options.logger()
         let group: ServiceGroup
         do throws(ConfigError) {
@@ -213,7 +216,9 @@ struct Next: ParsableCommand {
         }
         let utc = TimeZone(identifier: "UTC")!
         for slot in report.definition.schedule.slots(after: start, count: max(0, count), in: zone) {
-            print("\(SlotTime(date: slot, timeZone: zone).iso8601)  (\(SlotTime(date: slot, timeZone: utc).iso8601.dropLast(6))Z)")
+            print(
+                "\(SlotTime(date: slot, timeZone: zone).iso8601)  (\(SlotTime(date: slot, timeZone: utc).iso8601.dropLast(6))Z)"
+            )
         }
     }
 }
@@ -234,7 +239,8 @@ struct List: ParsableCommand {
         for r in configuration.reports {
             let d = r.definition
             let zone = TimeZone(identifier: d.timezone) ?? TimeZone(identifier: "UTC")!
-            let next = d.schedule.nextSlot(after: now, in: zone).map { SlotTime(date: $0, timeZone: zone).iso8601 } ?? "never"
+            let next =
+                d.schedule.nextSlot(after: now, in: zone).map { SlotTime(date: $0, timeZone: zone).iso8601 } ?? "never"
             let last = store.load(d.name).lastRun
             let lastText = last.map { SlotTime(date: $0.slot, timeZone: zone).iso8601 + " (\($0.trigger))" } ?? "never"
             rows.append([d.name, d.schedule.description, d.timezone, next, lastText, last?.outcome ?? "-"])

@@ -66,9 +66,12 @@ func utcDate(_ text: String) -> Date {
 
     @Test(arguments: [("none", 0), ("once", 1), ("all", 5)])
     func catchUpAfterDowntime(policy: String, runs: Int) async throws {
-        let fixture = try DaemonFixture(reports: ["a": DaemonFixture.report("a", schedule: "@hourly", extra: "catch_up: \(policy)")])
+        let fixture = try DaemonFixture(reports: [
+            "a": DaemonFixture.report("a", schedule: "@hourly", extra: "catch_up: \(policy)")
+        ])
         // Last completed at midnight; the daemon comes back at 05:30: 01:00…05:00 were missed.
-        _ = try fixture.store.record("a", slot: utcDate("2026-01-01T00:00:00Z"), trigger: "schedule", error: nil, at: t0)
+        _ = try fixture.store.record(
+            "a", slot: utcDate("2026-01-01T00:00:00Z"), trigger: "schedule", error: nil, at: t0)
         let h = try Harness(fixture, at: utcDate("2026-01-01T05:30:00Z"))
         try await eventually("catch-up runs") { h.executor.finished.count == runs }
         try await Task.sleep(for: .milliseconds(50))
@@ -79,8 +82,11 @@ func utcDate(_ text: String) -> Date {
     }
 
     @Test func catchUpAllIsBoundedToTwentyFour() async throws {
-        let fixture = try DaemonFixture(reports: ["a": DaemonFixture.report("a", schedule: "@hourly", extra: "catch_up: all")])
-        _ = try fixture.store.record("a", slot: utcDate("2026-01-01T00:00:00Z"), trigger: "schedule", error: nil, at: t0)
+        let fixture = try DaemonFixture(reports: [
+            "a": DaemonFixture.report("a", schedule: "@hourly", extra: "catch_up: all")
+        ])
+        _ = try fixture.store.record(
+            "a", slot: utcDate("2026-01-01T00:00:00Z"), trigger: "schedule", error: nil, at: t0)
         let h = try Harness(fixture, at: utcDate("2026-01-05T00:30:00Z"))
         try await eventually("24 catch-up runs") { h.executor.finished.count == 24 }
         try await Task.sleep(for: .milliseconds(50))
@@ -90,8 +96,11 @@ func utcDate(_ text: String) -> Date {
     }
 
     @Test func aCompletedSlotIsNeverRunAgain() async throws {
-        let fixture = try DaemonFixture(reports: ["a": DaemonFixture.report("a", schedule: "@hourly", extra: "catch_up: all")])
-        _ = try fixture.store.record("a", slot: utcDate("2026-01-01T05:00:00Z"), trigger: "schedule", error: nil, at: t0)
+        let fixture = try DaemonFixture(reports: [
+            "a": DaemonFixture.report("a", schedule: "@hourly", extra: "catch_up: all")
+        ])
+        _ = try fixture.store.record(
+            "a", slot: utcDate("2026-01-01T05:00:00Z"), trigger: "schedule", error: nil, at: t0)
         let h = try Harness(fixture, at: utcDate("2026-01-01T05:30:00Z"))
         try await h.advance(to: utcDate("2026-01-01T06:00:00Z"))
         try await eventually("the 06:00 run") { h.executor.finished.count == 1 }
@@ -183,7 +192,9 @@ func utcDate(_ text: String) -> Date {
     }
 
     @Test func maxConcurrentLimitsRunsAcrossReports() async throws {
-        let reports = ["a", "b", "c"].reduce(into: [String: String]()) { $0[$1] = DaemonFixture.report($1, schedule: "@daily") }
+        let reports = ["a", "b", "c"].reduce(into: [String: String]()) {
+            $0[$1] = DaemonFixture.report($1, schedule: "@daily")
+        }
         let h = try Harness(DaemonFixture(reports: reports, daemonExtra: "max_concurrent: 2"), at: t0)
         for r in ["a", "b", "c"] { h.executor.block(r) }
         try await h.advance(to: utcDate("2026-01-02T00:00:00Z"))
@@ -200,10 +211,13 @@ func utcDate(_ text: String) -> Date {
 
     @Test func reloadKeepsTheOldDefinitionOfABrokenFileAndStartsNewReports() async throws {
         let fixture = try DaemonFixture(reports: [
-            "a": DaemonFixture.report("a", schedule: "every 1m"), "gone": DaemonFixture.report("gone", schedule: "every 1m"),
+            "a": DaemonFixture.report("a", schedule: "every 1m"),
+            "gone": DaemonFixture.report("gone", schedule: "every 1m"),
         ])
         let h = try Harness(fixture, at: t0)
-        try fixture.write("a", DaemonFixture.report("a", schedule: "every 1m").replacingOccurrences(of: "calc: count", with: "calc: cnt"))
+        try fixture.write(
+            "a",
+            DaemonFixture.report("a", schedule: "every 1m").replacingOccurrences(of: "calc: count", with: "calc: cnt"))
         try fixture.write("b", DaemonFixture.report("b", schedule: "every 1m"))
         try fixture.write("bad-new", "name: bad-new\ndataset: nowhere\n")
         try fixture.remove("gone")
@@ -244,7 +258,8 @@ func utcDate(_ text: String) -> Date {
     }
 
     @Test func shutdownStopsRunsAfterTheGracePeriod() async throws {
-        let fixture = try DaemonFixture(reports: ["a": DaemonFixture.report("a", schedule: "@daily")], daemonExtra: "shutdown_grace: 5s")
+        let fixture = try DaemonFixture(
+            reports: ["a": DaemonFixture.report("a", schedule: "@daily")], daemonExtra: "shutdown_grace: 5s")
         let h = try Harness(fixture, at: t0)
         h.executor.block("a")
         try await h.advance(to: utcDate("2026-01-02T00:00:00Z"))

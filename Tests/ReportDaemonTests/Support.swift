@@ -159,17 +159,18 @@ final class DaemonFixture: Sendable {
         let fm = FileManager.default
         try fm.createDirectory(at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
         try """
-            timezone: UTC
-            reports: reports.d
-            state: state
-            output: {root: out, keep: 100}
-            datasets:
-              things: {format: csv, path: data.csv, schema: schema.yaml}
-            \(daemonExtra)
-            """.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
+        timezone: UTC
+        reports: reports.d
+        state: state
+        output: {root: out, keep: 100}
+        datasets:
+          things: {format: csv, path: data.csv, schema: schema.yaml}
+        \(daemonExtra)
+        """.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
         try "columns:\n  district: {type: string}\n  amount: {type: int}\n".write(
             to: folder.appendingPathComponent("schema.yaml"), atomically: true, encoding: .utf8)
-        try "district,amount\nSìn Hồ,5\nTam Đường,7\n".write(to: folder.appendingPathComponent("data.csv"), atomically: true, encoding: .utf8)
+        try "district,amount\nSìn Hồ,5\nTam Đường,7\n".write(
+            to: folder.appendingPathComponent("data.csv"), atomically: true, encoding: .utf8)
         for (name, text) in reports { try write(name, text) }
     }
 

@@ -12,7 +12,8 @@ extension Schedule {
         switch self {
         case .every(let seconds):
             let t = Int64(date.timeIntervalSince1970.rounded(.down))
-            let standardOffset = Int64(timeZone.secondsFromGMT(for: date)) - Int64(timeZone.daylightSavingTimeOffset(for: date))
+            let standardOffset =
+                Int64(timeZone.secondsFromGMT(for: date)) - Int64(timeZone.daylightSavingTimeOffset(for: date))
             let n = Int64(seconds)
             let local = t + standardOffset
             let next = (local >= 0 ? local / n : (local - n + 1) / n) * n + n

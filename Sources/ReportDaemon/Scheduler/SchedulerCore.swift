@@ -40,7 +40,8 @@ struct SchedulerCore {
             entries[name] = entry
             let last = store?.load(name).lastCompletedSlot
             for slot in CatchUp.slots(
-                report.definition.schedule, in: entry.zone, lastCompleted: last, now: now, policy: report.definition.catchUp)
+                report.definition.schedule, in: entry.zone, lastCompleted: last, now: now,
+                policy: report.definition.catchUp)
             {
                 log(name, slot).notice("catching up a slot missed while the daemon was down")
                 offer(RunRequest(report: report.definition, daemon: set.daemon, slot: slot, trigger: .catchUp))
@@ -95,7 +96,8 @@ struct SchedulerCore {
         if busy {
             if queue.contains(where: { $0.report.name == name && $0.slot == request.slot }) { return }
             if request.report.overlap == .skip && request.trigger == .schedule {
-                log(name, request.slot).warning("skipped: the previous run of this report is still running (overlap: skip)")
+                log(name, request.slot).warning(
+                    "skipped: the previous run of this report is still running (overlap: skip)")
                 return
             }
         }
@@ -116,7 +118,8 @@ struct SchedulerCore {
             let control = RunControl()
             running[request.report.name] = (request, control)
             log(request.report.name, request.slot).info(
-                "run started", metadata: ["run.trigger": "\(request.trigger.rawValue)", "run.attempt": "\(request.attempt + 1)"])
+                "run started",
+                metadata: ["run.trigger": "\(request.trigger.rawValue)", "run.attempt": "\(request.attempt + 1)"])
             started.append((request, control))
         }
         return started
@@ -142,13 +145,17 @@ struct SchedulerCore {
             retry.attempt += 1
             retry.trigger = .retry
             retries.append((now.addingTimeInterval(delay), retry))
-            log.warning("run failed, retrying in \(Int(delay))s (attempt \(retry.attempt + 1) of \(request.report.retries + 1)): \(error)")
+            log.warning(
+                "run failed, retrying in \(Int(delay))s (attempt \(retry.attempt + 1) of \(request.report.retries + 1)): \(error)"
+            )
         } else {
             log.error("run failed: \(error)")
         }
     }
 
-    mutating func reload(daemon: DaemonConfig?, files: [ConfigLoader.ReportFileResult], diagnostics: [Diagnostic], now: Date) {
+    mutating func reload(
+        daemon: DaemonConfig?, files: [ConfigLoader.ReportFileResult], diagnostics: [Diagnostic], now: Date
+    ) {
         for d in diagnostics + files.flatMap(\.diagnostics) {
             logger.error("\(d.description)", metadata: ["config.file": "\(d.file)"])
         }
@@ -170,10 +177,11 @@ struct SchedulerCore {
         }
         for (name, report) in set.reports {
             let old = entries[name]
-            let sameSchedule = old.map {
-                $0.report.definition.schedule == report.definition.schedule
-                    && $0.report.definition.timezone == report.definition.timezone
-            } ?? false
+            let sameSchedule =
+                old.map {
+                    $0.report.definition.schedule == report.definition.schedule
+                        && $0.report.definition.timezone == report.definition.timezone
+                } ?? false
             var entry = makeEntry(report, now: now)
             if sameSchedule, let old { entry.next = old.next }
             entries[name] = entry

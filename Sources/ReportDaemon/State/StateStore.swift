@@ -53,18 +53,24 @@ public struct StateStore: Sendable {
 
     /// Writes the report's state atomically.
     public func save(_ state: ReportState, for report: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         let data = try Self.encoder.encode(state)
         try Publisher(root: (directory as NSString).deletingLastPathComponent)
-            .publish(report: (directory as NSString).lastPathComponent, files: [Publisher.File(name: "\(report).json", bytes: Array(data))])
+            .publish(
+                report: (directory as NSString).lastPathComponent,
+                files: [Publisher.File(name: "\(report).json", bytes: Array(data))])
     }
 
     /// Records a finished run: the outcome always, the completed slot when it succeeded.
-    public func record(_ report: String, slot: Date, trigger: String, error: String?, at finished: Date) throws -> ReportState {
+    public func record(_ report: String, slot: Date, trigger: String, error: String?, at finished: Date) throws
+        -> ReportState
+    {
         var state = load(report)
         let previousFailures = state.lastRun?.outcome == "failed" ? state.lastRun?.failuresInARow ?? 0 : 0
         state.lastRun = ReportState.LastRun(
-            slot: slot, trigger: trigger, outcome: error == nil ? "success" : "failed", finishedAt: finished, error: error,
+            slot: slot, trigger: trigger, outcome: error == nil ? "success" : "failed", finishedAt: finished,
+            error: error,
             failuresInARow: error == nil ? 0 : previousFailures + 1)
         if error == nil, trigger != "manual", state.lastCompletedSlot.map({ slot > $0 }) ?? true {
             state.lastCompletedSlot = slot

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Sends sd_notify messages (`READY=1`, `RELOADING=1`, `STATUS=…`, `WATCHDOG=1`) to systemd.
 ///
@@ -20,7 +21,8 @@ public struct SystemdNotifier: Sendable {
     public var isEnabled: Bool { socketPath != nil }
 
     /// Sends one message, e.g. `"READY=1\nSTATUS=5 reports loaded"`. Failures are ignored: systemd
-    /// notices a missing READY by itself.
+    /// notices a missing READY by itself. Never blocks: a listener that stops reading (its queue
+    /// holds only a few datagrams) must not stall the scheduler, so a full queue drops the message.
     @discardableResult
     public func notify(_ message: String) -> Bool {
         guard let socketPath else { return false }
@@ -41,7 +43,9 @@ public struct SystemdNotifier: Sendable {
         let bytes = Array(message.utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), sa, length) }
+                bytes.withUnsafeBytes {
+                    sendto(fd, $0.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), sa, length)
+                }
             }
         }
         return sent == bytes.count
@@ -55,7 +59,9 @@ public struct SystemdNotifier: Sendable {
     }
 
     /// Half the watchdog interval systemd asks for (`WATCHDOG_USEC`), when it asks for one of this process.
-    public static func watchdogInterval(environment: [String: String] = ProcessInfo.processInfo.environment) -> Duration? {
+    public static func watchdogInterval(environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> Duration?
+    {
         guard let text = environment["WATCHDOG_USEC"], let usec = UInt64(text), usec > 0 else { return nil }
         if let pid = environment["WATCHDOG_PID"], pid != String(getpid()) { return nil }
         return .microseconds(Int64(usec / 2))

@@ -24,7 +24,8 @@ public struct ConfigLoader: Sendable {
         guard let daemon else { return Configuration(daemon: nil, reports: [], diagnostics: daemonDiagnostics) }
         let files = loadReportFiles(daemon: daemon)
         return Configuration(
-            daemon: daemon, reports: files.compactMap(\.report), diagnostics: daemonDiagnostics + files.flatMap(\.diagnostics))
+            daemon: daemon, reports: files.compactMap(\.report),
+            diagnostics: daemonDiagnostics + files.flatMap(\.diagnostics))
     }
 
     /// Loads the daemon config alone (and the schemas it names).
@@ -61,7 +62,8 @@ public struct ConfigLoader: Sendable {
             results.append(loaded)
         }
         if !listing.isEmpty {
-            results.append(ReportFileResult(path: daemon.reportsDirectory, report: nil, diagnostics: listing, nameMark: nil))
+            results.append(
+                ReportFileResult(path: daemon.reportsDirectory, report: nil, diagnostics: listing, nameMark: nil))
         }
         return results
     }
@@ -122,7 +124,9 @@ public struct ConfigLoader: Sendable {
         var locale: String?
         if let node = fields["locale"] { locale = parseLocale(node, &file) }
         var maxConcurrent = 2
-        if let node = fields["max_concurrent"], let v = file.int(node, "'max_concurrent'", range: 1...64) { maxConcurrent = v }
+        if let node = fields["max_concurrent"], let v = file.int(node, "'max_concurrent'", range: 1...64) {
+            maxConcurrent = v
+        }
         var shutdownGrace = 30
         if let node = fields["shutdown_grace"], let v = file.duration(node, "'shutdown_grace'") { shutdownGrace = v }
         var datasets: [DatasetConfig] = []

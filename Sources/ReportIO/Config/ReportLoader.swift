@@ -26,7 +26,8 @@ extension ConfigLoader {
             return ReportFileResult(path: file.path, report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
         }
         return ReportFileResult(
-            path: file.path, report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
+            path: file.path, report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics,
+            nameMark: nameMark)
     }
 
     /// Loads a report from YAML text (report unit tests, `reportd test`).
@@ -37,7 +38,8 @@ extension ConfigLoader {
             return ReportFileResult(path: file.path, report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
         }
         return ReportFileResult(
-            path: file.path, report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics, nameMark: nameMark)
+            path: file.path, report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics,
+            nameMark: nameMark)
     }
 
     func parseReport(_ file: inout YAMLFile, daemon: DaemonConfig) -> (ReportDefinition?, Mark?) {

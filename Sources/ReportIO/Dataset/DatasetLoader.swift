@@ -97,14 +97,18 @@ public enum DatasetLoader {
                     case .null:
                         if spec.required {
                             problem = (
-                                field.line, reader.column(offset: field.quoted ? field.start - 1 : field.start, lineStart: field.lineStart),
+                                field.line,
+                                reader.column(
+                                    offset: field.quoted ? field.start - 1 : field.start, lineStart: field.lineStart),
                                 "column '\(spec.name)' is required but empty"
                             )
                         }
                         row[c] = .null
                     case .invalid(let why):
                         problem = (
-                            field.line, reader.column(offset: field.quoted ? field.start - 1 : field.start, lineStart: field.lineStart),
+                            field.line,
+                            reader.column(
+                                offset: field.quoted ? field.start - 1 : field.start, lineStart: field.lineStart),
                             "column '\(spec.name)': \(why)"
                         )
                     }

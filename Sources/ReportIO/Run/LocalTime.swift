@@ -21,11 +21,13 @@ public enum LocalTime {
         guard halves.count == 2 else { return nil }
         let date = halves[0].split(separator: "-").compactMap { Int($0) }
         let time = halves[1].split(separator: ":").compactMap { Int($0) }
-        guard date.count == 3, (2...3).contains(time.count), (0...23).contains(time[0]), (0...59).contains(time[1]) else {
+        guard date.count == 3, (2...3).contains(time.count), (0...23).contains(time[0]), (0...59).contains(time[1])
+        else {
             return nil
         }
         var components = DateComponents(
-            year: date[0], month: date[1], day: date[2], hour: time[0], minute: time[1], second: time.count == 3 ? time[2] : 0)
+            year: date[0], month: date[1], day: date[2], hour: time[0], minute: time[1],
+            second: time.count == 3 ? time[2] : 0)
         var calendar = Calendar(identifier: .gregorian)
         if let offset {
             calendar.timeZone = TimeZone(secondsFromGMT: offset)!
