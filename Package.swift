@@ -75,7 +75,7 @@ let package = Package(
             name: "ReportDaemonTests",
             dependencies: ["ReportCore", "ReportIO", "ReportDaemon", "ReportCalculators"]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["reportd"], exclude: ["differential.py"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["reportd"], exclude: ["differential.py", "schema_check.py"]),
     ],
     swiftLanguageModes: [.v6]
 )

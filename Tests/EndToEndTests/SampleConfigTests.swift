@@ -139,3 +139,43 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("funding-by-program ") && $0.contains("Asia/Ho_Chi_Minh") })
     }
 }
+
+/// The JSON Schema of `reportd schema`, checked by an independent validator (Python's jsonschema).
+@Suite struct JSONSchemaTests {
+    @Test func sampleReportsValidateAndBrokenOnesDoNot() throws {
+        let folder = try temporaryFolder("schema")
+        let out = try runReportd(["schema"])
+        #expect(out.status == 0)
+        let schemaFile = folder.appendingPathComponent("report.schema.json")
+        try out.stdout.write(to: schemaFile, atomically: true, encoding: .utf8)
+        let reports = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("config/reports.d").path)
+            .filter { $0.hasSuffix(".yaml") }.map { packageRoot.appendingPathComponent("config/reports.d/\($0)").path }
+        let samples = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("Plugins").path)
+            .map { packageRoot.appendingPathComponent("Plugins/\($0)/sample.yaml").path }
+        let broken = [
+            "name: ../x\ndataset: p\nschedule: '@daily'\nmetrics: [{name: a, calc: count}]\n",
+            "name: a\ndataset: p\nschedule: '@daily'\nmetrics: [{name: a, calc: percentile, column: x, p: 150}]\n",
+            "name: a\ndataset: p\nschedule: '@daily'\ncolour: red\nmetrics: [{name: a, calc: count}]\n",
+            "name: a\ndataset: p\nschedule: '@daily'\nmetrics: [{name: a, calc: sum}]\n",
+            "name: a\ndataset: p\nschedule: '@daily'\nmetrics: [{name: a, calc: median, column: x, p: 5}]\n",
+        ]
+        var brokenPaths: [String] = []
+        for (i, text) in broken.enumerated() {
+            let path = folder.appendingPathComponent("broken\(i).yaml").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            brokenPaths.append(path)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("schema_check.py").path
+        process.arguments = ["python3", script, schemaFile.path] + reports + samples + ["--"] + brokenPaths
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("\(reports.count + samples.count) valid, 5 invalid files checked"), "\(output)")
+    }
+}
