@@ -36,10 +36,11 @@ let package = Package(
             name: "ReportCalculators",
             dependencies: ["ReportCore"] + calculatorFolders.map { .target(name: "Calc\($0)") }
         ),
+        .target(name: "CSpawn"),
         .target(
             name: "ReportIO",
             dependencies: [
-                "ReportCore",
+                "ReportCore", "CSpawn",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

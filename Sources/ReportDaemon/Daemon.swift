@@ -12,7 +12,7 @@ import ServiceLifecycle
 public func buildDaemon(
     configPath: String, calculators: CalculatorRegistry, logger: Logger, clock: any WallClock = SystemClock()
 ) throws(ConfigError) -> ServiceGroup {
-    let loader = ConfigLoader(calculators: calculators)
+    let loader = ConfigLoader(calculators: calculators, logger: logger)
     let (daemon, diagnostics) = loader.loadDaemon(configPath: configPath)
     guard let daemon else { throw ConfigError(diagnostics) }
     let files = loader.loadReportFiles(daemon: daemon)
@@ -21,7 +21,7 @@ public func buildDaemon(
     }
     let scheduler = SchedulerService(
         reports: ReportSet(daemon: daemon, reports: files.compactMap(\.report)), clock: clock,
-        executor: ReportRunExecutor(calculators: calculators, logger: logger),
+        executor: ReportRunExecutor(logger: logger),
         store: StateStore(directory: daemon.stateDirectory),
         reloader: {
             let (daemon, diagnostics) = loader.loadDaemon(configPath: configPath)

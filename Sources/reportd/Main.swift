@@ -32,8 +32,11 @@ struct ConfigOptions: ParsableArguments {
         config ?? ProcessInfo.processInfo.environment["REPORTD_CONFIG"] ?? "/etc/reportd/reportd.yaml"
     }
 
-    func load() -> Configuration {
-        ConfigLoader(calculators: BuiltinCalculators.registry).load(configPath: path)
+    /// Loads the daemon config, its plugins (their standard error goes to `logger`) and reports.
+    func load(logger: Logger? = nil) -> Configuration {
+        var loader = ConfigLoader(calculators: BuiltinCalculators.registry)
+        if let logger { loader.logger = logger }
+        return loader.load(configPath: path)
     }
 
     /// Bootstraps logging (once per process, here only): journal lines with priority prefixes when
@@ -98,7 +101,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let logger = options.logger()
-        let configuration = options.load()
+        let configuration = options.load(logger: logger)
         printDiagnostics(configuration.diagnostics)
         guard let daemon = configuration.daemon else { throw ExitCode(2) }
         var selected = configuration.reports
@@ -118,7 +121,7 @@ struct Run: ParsableCommand {
             selected = configuration.reports.filter { names.contains($0.definition.name) }
             failed = selected.count < Set(names).count
         }
-        let runner = ReportRunner(config: daemon, calculators: BuiltinCalculators.registry, logger: logger)
+        let runner = ReportRunner(config: daemon, logger: logger)
         var outcomes: [RunOutcome] = []
         if let slot {
             // A backfill runs each report at the slot as read in that report's own time zone.
@@ -251,10 +254,26 @@ struct List: ParsableCommand {
 
 struct Calculators: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Lists every calculator with its parameters and provider.")
+        abstract: "Lists every calculator, built-in and from the config's plugins, with its parameters and provider.")
+
+    @Option(
+        help:
+            "The daemon config whose plugins to include (default: $REPORTD_CONFIG, then /etc/reportd/reportd.yaml if it exists)."
+    )
+    var config: String?
 
     func run() throws {
-        for d in BuiltinCalculators.registry.descriptors {
+        let path =
+            config ?? ProcessInfo.processInfo.environment["REPORTD_CONFIG"]
+            ?? (FileManager.default.fileExists(atPath: "/etc/reportd/reportd.yaml") ? "/etc/reportd/reportd.yaml" : nil)
+        var registry = BuiltinCalculators.registry
+        if let path {
+            let (daemon, diagnostics) = ConfigLoader(calculators: registry).loadDaemon(configPath: path)
+            printDiagnostics(diagnostics)
+            guard let daemon else { throw ExitCode(2) }
+            registry = daemon.calculators
+        }
+        for d in registry.descriptors {
             print("\(d.name) — \(d.summary) [\(d.provider)]")
             if d.parameters.isEmpty { print("    (no parameters)") }
             for p in d.parameters {

@@ -13,19 +13,15 @@ public protocol RunExecutor: Sendable {
 
 /// Runs reports with `ReportRunner`: read the dataset, compute, publish.
 public struct ReportRunExecutor: RunExecutor {
-    let calculators: CalculatorRegistry
     let logger: Logger
 
-    public init(calculators: CalculatorRegistry, logger: Logger) {
-        self.calculators = calculators
-        self.logger = logger
-    }
+    public init(logger: Logger) { self.logger = logger }
 
     public func execute(_ request: RunRequest, control: RunControl) async -> String? {
         var log = logger
         log[metadataKey: "run.trigger"] = "\(request.trigger.rawValue)"
         if request.attempt > 0 { log[metadataKey: "run.attempt"] = "\(request.attempt + 1)" }
-        let runner = ReportRunner(config: request.daemon, calculators: calculators, logger: log)
+        let runner = ReportRunner(config: request.daemon, logger: log)
         return await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
             control.onStop { reason in once.resume("stopped: \(reason)") }

@@ -1,16 +1,24 @@
 import Foundation
+import Logging
 import ReportCore
 import Yams
 
 /// Loads the daemon config, the dataset schemas and every report definition, collecting every
 /// problem as a located `Diagnostic`.
 public struct ConfigLoader: Sendable {
+    /// The built-in calculators; each loaded daemon config adds its plugins' to them.
     public let calculators: CalculatorRegistry
+    /// Where plugins' standard error goes.
+    public var logger: Logger
 
-    public init(calculators: CalculatorRegistry) { self.calculators = calculators }
+    public init(calculators: CalculatorRegistry, logger: Logger = Logger(label: "reportd", factory: { _ in SwiftLogNoOpLogHandler() })) {
+        self.calculators = calculators
+        self.logger = logger
+    }
 
     static let daemonKeys = [
         "timezone", "reports", "state", "plugins", "output", "datasets", "locale", "max_concurrent", "shutdown_grace",
+        "plugin_timeout", "plugin_memory",
     ]
     static let outputKeys = ["root", "keep"]
     static let datasetKeys = ["format", "path", "schema", "on_bad_rows"]
@@ -32,8 +40,17 @@ public struct ConfigLoader: Sendable {
     public func loadDaemon(configPath: String) -> (DaemonConfig?, [Diagnostic]) {
         let path = DisplayPath.resolve(configPath, against: FileManager.default.currentDirectoryPath)
         var file = YAMLFile(path: path)
-        let daemon = parseDaemon(&file)
-        return (daemon, file.diagnostics)
+        guard var daemon = parseDaemon(&file) else { return (nil, file.diagnostics) }
+        daemon.calculators = calculators
+        var diagnostics = file.diagnostics
+        if let settings = daemon.pluginSettings {
+            // Each plugin is started once for its handshake; one that fails it only loses its own
+            // calculators (the reports that use them become invalid), never the daemon config.
+            let (external, problems) = PluginLoader.load(settings, builtIn: calculators, logger: logger)
+            for calculator in external { daemon.calculators.register(calculator) }
+            diagnostics += problems
+        }
+        return (daemon, diagnostics)
     }
 
     /// Loads every report file of the daemon's reports folder, each on its own: one file's errors
@@ -129,6 +146,12 @@ public struct ConfigLoader: Sendable {
         }
         var shutdownGrace = 30
         if let node = fields["shutdown_grace"], let v = file.duration(node, "'shutdown_grace'") { shutdownGrace = v }
+        var pluginTimeout = 60
+        if let node = fields["plugin_timeout"], let v = file.duration(node, "'plugin_timeout'") { pluginTimeout = v }
+        var pluginMemory = 1024
+        if let node = fields["plugin_memory"], let v = file.int(node, "'plugin_memory' (MiB)", range: 16...1_048_576) {
+            pluginMemory = v
+        }
         var datasets: [DatasetConfig] = []
         if let node = fields["datasets"] {
             if case .mapping(let mapping) = node {
@@ -143,11 +166,14 @@ public struct ConfigLoader: Sendable {
             file.error("the daemon config needs 'datasets'", at: root)
         }
         guard !file.hasErrors, let outputRoot else { return nil }
-        return DaemonConfig(
+        var config = DaemonConfig(
             file: file.path, timezone: timezone, reportsDirectory: reports, stateDirectory: state,
             pluginsDirectory: plugins,
             outputRoot: outputRoot, keep: keep, locale: locale, datasets: datasets, maxConcurrent: maxConcurrent,
             shutdownGrace: shutdownGrace)
+        config.pluginTimeout = pluginTimeout
+        config.pluginMemoryMiB = pluginMemory
+        return config
     }
 
     func parseLocale(_ node: Node, _ file: inout YAMLFile) -> String? {

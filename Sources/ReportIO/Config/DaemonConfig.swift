@@ -18,6 +18,18 @@ public struct DaemonConfig: Sendable {
     public var maxConcurrent: Int = 2
     /// Seconds running reports get to finish at shutdown before they are stopped unpublished.
     public var shutdownGrace: Int = 30
+    /// Seconds one external plugin process may take.
+    public var pluginTimeout: Int = 60
+    /// Address-space limit of each external plugin process, in MiB.
+    public var pluginMemoryMiB: Int = 1024
+    /// The calculators reports may use: the built-in ones and those of the plugins that passed
+    /// their handshake.
+    public var calculators = CalculatorRegistry()
+
+    /// The plugin settings, when the config names a plugins folder.
+    public var pluginSettings: PluginSettings? {
+        pluginsDirectory.map { PluginSettings(directory: $0, timeout: pluginTimeout, memoryMiB: pluginMemoryMiB) }
+    }
 
     public func dataset(named name: String) -> DatasetConfig? { datasets.first { $0.name == name } }
 }

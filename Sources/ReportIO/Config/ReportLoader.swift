@@ -137,7 +137,7 @@ extension ConfigLoader {
             if case .sequence(let seq) = node, !seq.isEmpty {
                 for item in seq {
                     if let m = parseMetric(
-                        item, schema: schema, groupBy: groupBy, taken: metrics.map(\.name) + groupBy, &file)
+                            item, registry: daemon.calculators, schema: schema, groupBy: groupBy, taken: metrics.map(\.name) + groupBy, &file)
                     {
                         metrics.append(m)
                     }
@@ -240,7 +240,7 @@ extension ConfigLoader {
     }
 
     private func parseMetric(
-        _ node: Node, schema: DatasetSchema?, groupBy: [String], taken: [String], _ file: inout YAMLFile
+        _ node: Node, registry: CalculatorRegistry, schema: DatasetSchema?, groupBy: [String], taken: [String], _ file: inout YAMLFile
     ) -> MetricDefinition? {
         guard let f = file.fields(node, what: "a metric", allowed: []) else { return nil }
         guard let nameNode = f["name"], let name = file.string(nameNode, "the metric's 'name'") else {
@@ -269,7 +269,7 @@ extension ConfigLoader {
         }
         let metric = MetricDefinition(name: name, calc: calc, parameters: MetricParameters(parameters))
         if let schema {
-            if case .failure(let problems) = calculators.check(metric, schema: schema, groupBy: groupBy) {
+            if case .failure(let problems) = registry.check(metric, schema: schema, groupBy: groupBy) {
                 for problem in problems.errors {
                     let at: Node
                     switch problem.parameter {

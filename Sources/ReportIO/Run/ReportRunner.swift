@@ -19,9 +19,11 @@ public struct ReportRunner: Sendable {
     public let engine: ReportEngine
     public let logger: Logger
 
-    public init(config: DaemonConfig, calculators: CalculatorRegistry, logger: Logger) {
+    /// - Parameter calculators: the calculators to compute with; the config's own (built-in and
+    ///   plugins) when not given.
+    public init(config: DaemonConfig, calculators: CalculatorRegistry? = nil, logger: Logger) {
         self.config = config
-        self.engine = ReportEngine(calculators: calculators)
+        self.engine = ReportEngine(calculators: calculators ?? config.calculators)
         self.logger = logger
     }
 

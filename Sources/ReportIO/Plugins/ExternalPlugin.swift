@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import ReportCore
+
+/// Where plugins live and how much they may use (daemon config `plugins`, `plugin_timeout`,
+/// `plugin_memory`).
+public struct PluginSettings: Sendable {
+    public var directory: String
+    /// Seconds one plugin process may take, handshake included.
+    public var timeout: Int
+    /// Address-space limit of each plugin process, in MiB.
+    public var memoryMiB: Int
+}
+
+/// An external plugin that passed its handshake: an executable and the calculators it declared.
+public struct ExternalPlugin: Sendable {
+    public var name: String
+    public var path: String
+    public var version: String
+    public var calculators: [ExternalCalculator]
+
+    /// The protocol version reportd speaks (PLUGINS.md).
+    public static let protocolVersion = 1
+
+    /// The executables of the plugins folder, by plugin name (file name without extension).
+    public static func discover(in directory: String) -> [(name: String, path: String)] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return files.sorted().compactMap { file in
+            guard !file.hasPrefix("."), !file.hasSuffix(".md"), !file.hasSuffix(".txt") else { return nil }
+            let path = directory + "/" + file
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                FileManager.default.isExecutableFile(atPath: path)
+            else { return nil }
+            let name = (file as NSString).deletingPathExtension
+            return (name, path)
+        }
+    }
+
+    /// Starts the plugin, shakes hands, and reads its calculators.
+    /// - Throws: `PluginError` saying what went wrong.
+    public static func handshake(name: String, path: String, settings: PluginSettings, logger: Logger) throws(PluginError)
+        -> ExternalPlugin
+    {
+        guard ReportDefinition.isValidName(name) else {
+            throw PluginError(plugin: name, what: "has a name that is not [a-z0-9][a-z0-9_-]*: rename the file")
+        }
+        let process = try PluginProcess(
+            name: name, path: path, directory: settings.directory, timeout: settings.timeout, memoryMiB: settings.memoryMiB,
+            logger: logger)
+        defer { process.finish() }
+        let line = try process.exchange(PluginMessages.hello)
+        guard (try? JSONSerialization.jsonObject(with: Data(line))) != nil else {
+            throw PluginError(plugin: name, what: "answered the hello with text that is not JSON: \(PluginMessages.excerpt(line))")
+        }
+        let reply: PluginMessages.Hello
+        do {
+            reply = try JSONDecoder().decode(PluginMessages.Hello.self, from: Data(line))
+        } catch {
+            throw PluginError(plugin: name, what: "answered the hello with no hello message: \(PluginMessages.excerpt(line))")
+        }
+        guard reply.type == "hello" else {
+            throw PluginError(plugin: name, what: "answered with no hello (type '\(reply.type)')")
+        }
+        guard reply.protocol == protocolVersion else {
+            throw PluginError(plugin: name, what: "speaks protocol \(reply.protocol); reportd speaks protocol \(protocolVersion)")
+        }
+        var calculators: [ExternalCalculator] = []
+        for declaration in reply.calculators ?? [] {
+            calculators.append(try ExternalCalculator(plugin: name, path: path, declaration: declaration, version: reply.plugin?.version, settings: settings, logger: logger))
+        }
+        guard !calculators.isEmpty else { throw PluginError(plugin: name, what: "declared no calculators") }
+        return ExternalPlugin(name: name, path: path, version: reply.plugin?.version ?? "", calculators: calculators)
+    }
+}
+
+/// Loads every plugin of a daemon config: the calculators that passed their handshake, and a
+/// diagnostic for each plugin that did not.
+public enum PluginLoader {
+    public static func load(_ settings: PluginSettings, builtIn: CalculatorRegistry, logger: Logger) -> (
+        [ExternalCalculator], [Diagnostic]
+    ) {
+        var calculators: [ExternalCalculator] = []
+        var diagnostics: [Diagnostic] = []
+        var taken = Set(builtIn.calculators.keys)
+        for (name, path) in ExternalPlugin.discover(in: settings.directory) {
+            func problem(_ message: String) {
+                diagnostics.append(Diagnostic(file: DisplayPath.of(path), line: 0, column: 0, message: "plugin '\(name)': \(message)"))
+            }
+            do {
+                let plugin = try ExternalPlugin.handshake(name: name, path: path, settings: settings, logger: logger)
+                for calculator in plugin.calculators {
+                    let calc = calculator.descriptor.name
+                    if taken.contains(calc) {
+                        problem("calculator '\(calc)' is already provided by \(builtIn[calc] != nil ? "a built-in calculator" : "another plugin"); it is ignored")
+                        continue
+                    }
+                    taken.insert(calc)
+                    calculators.append(calculator)
+                }
+            } catch {
+                problem("handshake failed: \(error.what); its calculators are unavailable")
+            }
+        }
+        return (calculators, diagnostics)
+    }
+}
