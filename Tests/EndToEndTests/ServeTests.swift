@@ -170,3 +170,33 @@ import Testing
         #expect(out.stderr.contains("reportd.yaml:1:11: error: unknown time zone 'Nowhere/Else'"))
     }
 }
+
+/// The systemd watchdog: WATCHDOG=1 at half the interval systemd asks for.
+@Suite struct WatchdogTests {
+    @Test func sendsWatchdogKeepAlivesWhenAsked() throws {
+        let f = try Fixture(csv: "district,year,amount\nA,2024,1\n", reports: ["a": Fixture.report("a")])
+        let listener = try NotifyListener()
+        let process = Process()
+        process.executableURL = try reportdBinary()
+        process.arguments = ["serve", "--config", f.config]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = listener.path
+        env["WATCHDOG_USEC"] = "400000"
+        env.removeValue(forKey: "WATCHDOG_PID")
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        try listener.waitFor("READY=1")
+        let start = Date()
+        try listener.waitFor("WATCHDOG=1", timeout: 5)
+        try listener.waitFor("WATCHDOG=1", timeout: 5)
+        try listener.waitFor("WATCHDOG=1", timeout: 5)
+        // Three keep-alives at 0.2 s intervals: well under the 0.4 s systemd would wait.
+        #expect(Date().timeIntervalSince(start) < 3)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
