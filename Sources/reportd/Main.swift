@@ -287,8 +287,18 @@ struct Schema: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Prints the JSON Schema of report definitions, for editors (yaml-language-server).")
 
+    @Option(help: "A daemon config whose plugins' calculators the schema should also know.")
+    var config: String?
+
     func run() throws {
-        print(ReportJSONSchema.make(calculators: BuiltinCalculators.registry))
+        var registry = BuiltinCalculators.registry
+        if let config {
+            let (daemon, diagnostics) = ConfigLoader(calculators: registry).loadDaemon(configPath: config)
+            printDiagnostics(diagnostics)
+            guard let daemon else { throw ExitCode(2) }
+            registry = daemon.calculators
+        }
+        print(ReportJSONSchema.make(calculators: registry))
     }
 }
 

@@ -76,6 +76,12 @@ import Testing
             text.contains("4.745.200.000")
                 || text.range(of: #"4\.7\d\d\.\d{3}\.\d{3}"#, options: .regularExpression) != nil)
         #expect(text.contains("Dataset projects: 30 rows, 30 used, 0 rejected"))
+
+        // Amounts in tỷ đồng where the report asks, with the vi-VN decimal comma.
+        let programText = try String(
+            contentsOf: root.appendingPathComponent("funding-by-program/latest.txt"), encoding: .utf8)
+        #expect(programText.contains("3,10 tỷ đồng"), "\(programText)")
+        #expect(programText.contains("4,75 tỷ đồng"), "\(programText)")
     }
 
     @Test func slotFilesAndLatestHoldTheSameBytes() throws {
@@ -144,7 +150,8 @@ import Testing
 @Suite struct JSONSchemaTests {
     @Test func sampleReportsValidateAndBrokenOnesDoNot() throws {
         let folder = try temporaryFolder("schema")
-        let out = try runReportd(["schema"])
+        // With the sample config, the schema also knows its plugins' calculators (hhi).
+        let out = try runReportd(["schema", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path])
         #expect(out.status == 0)
         let schemaFile = folder.appendingPathComponent("report.schema.json")
         try out.stdout.write(to: schemaFile, atomically: true, encoding: .utf8)

@@ -62,12 +62,26 @@ public struct MetricDefinition: Sendable {
     public var name: String
     public var calc: String
     public var parameters: MetricParameters
+    /// How text output shows the amounts (`unit: billion_vnd` gives "4,75 tỷ đồng"); CSV and JSON
+    /// always carry the exact number.
+    public var unit: TextUnit?
 
     public init(name: String, calc: String, parameters: MetricParameters) {
         self.name = name
         self.calc = calc
         self.parameters = parameters
     }
+}
+
+/// A unit for amounts in text output, for reading rather than computing.
+public enum TextUnit: String, Sendable, CaseIterable {
+    /// Billions of đồng: "4,75 tỷ đồng".
+    case billionVND = "billion_vnd"
+    /// Millions of đồng: "4.745,2 triệu đồng".
+    case millionVND = "million_vnd"
+
+    public var divisor: Double { self == .billionVND ? 1e9 : 1e6 }
+    public var label: String { self == .billionVND ? "tỷ đồng" : "triệu đồng" }
 }
 
 /// One sort key: a group or metric column, ascending or descending. Nulls sort last.

@@ -12,6 +12,7 @@ public enum ReportJSONSchema {
             var properties: [String: Any] = [
                 "name": ["type": "string", "description": "the output column"],
                 "calc": ["const": d.name, "description": d.summary],
+                "unit": ["enum": TextUnit.allCases.map(\.rawValue), "description": "how text output shows amounts"],
             ]
             for p in d.parameters {
                 switch p.kind {

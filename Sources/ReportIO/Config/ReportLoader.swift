@@ -256,7 +256,9 @@ extension ConfigLoader {
             return nil
         }
         var parameters: [String: ParameterValue] = [:]
-        for entry in f.entries where entry.name != "name" && entry.name != "calc" {
+        var unit: TextUnit?
+        if let node = f["unit"] { unit = file.choice(node, "'unit'", as: TextUnit.self) }
+        for entry in f.entries where entry.name != "name" && entry.name != "calc" && entry.name != "unit" {
             guard case .scalar(let s) = entry.value else {
                 file.error("parameter '\(entry.name)' of metric '\(name)' must be a single value", at: entry.value)
                 continue
@@ -267,7 +269,8 @@ extension ConfigLoader {
                 parameters[entry.name] = .string(s.string)
             }
         }
-        let metric = MetricDefinition(name: name, calc: calc, parameters: MetricParameters(parameters))
+        var metric = MetricDefinition(name: name, calc: calc, parameters: MetricParameters(parameters))
+        metric.unit = unit
         if let schema {
             if case .failure(let problems) = registry.check(metric, schema: schema, groupBy: groupBy) {
                 for problem in problems.errors {

@@ -23,6 +23,13 @@ public struct NumberStyle: Sendable {
         fractionDigits = 2
     }
 
+    /// An amount in a reading unit: 4745200000 in billions is "4,75 tỷ đồng" (vi-VN) or
+    /// "4.75 tỷ đồng" (en-US).
+    public func format(_ value: Value, unit: TextUnit?) -> String {
+        guard let unit, let amount = value.doubleValue else { return format(value) }
+        return format(.decimal(amount / unit.divisor)) + " " + unit.label
+    }
+
     /// A value as text output shows it.
     public func format(_ value: Value) -> String {
         switch value {

@@ -6,14 +6,16 @@ public enum TextWriter {
         let style = NumberStyle(locale: locale)
         let headers = result.columns.map(\.name)
         let numeric = result.columns.map { $0.role == .metric && ($0.type.isNumeric) }
-        var body: [[String]] = result.rows.map { row in
-            row.map { $0.isNull ? "–" : style.format($0) }
+        let units = result.columns.map { column in context.report.metrics.first { $0.name == column.name }?.unit }
+        func cell(_ value: Value, _ column: Int) -> String {
+            value.isNull ? "–" : style.format(value, unit: units[column])
         }
+        var body: [[String]] = result.rows.map { row in row.enumerated().map { cell($1, $0) } }
         if let totals = result.totals {
             let groupCount = result.columns.count - totals.count
             var row = [String](repeating: "", count: groupCount)
             if groupCount > 0 { row[0] = "Total" }
-            row += totals.map { $0.isNull ? "–" : style.format($0) }
+            row += totals.enumerated().map { cell($1, groupCount + $0) }
             body.append(row)
         }
         var widths = headers.map(DisplayWidth.of)
