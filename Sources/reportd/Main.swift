@@ -266,14 +266,7 @@ struct Calculators: ParsableCommand {
         let path =
             config ?? ProcessInfo.processInfo.environment["REPORTD_CONFIG"]
             ?? (FileManager.default.fileExists(atPath: "/etc/reportd/reportd.yaml") ? "/etc/reportd/reportd.yaml" : nil)
-        var registry = BuiltinCalculators.registry
-        if let path {
-            let (daemon, diagnostics) = ConfigLoader(calculators: registry).loadDaemon(configPath: path)
-            printDiagnostics(diagnostics)
-            guard let daemon else { throw ExitCode(2) }
-            registry = daemon.calculators
-        }
-        for d in registry.descriptors {
+        for d in try calculatorRegistry(configPath: path).descriptors {
             print("\(d.name) — \(d.summary) [\(d.provider)]")
             if d.parameters.isEmpty { print("    (no parameters)") }
             for p in d.parameters {
@@ -291,15 +284,17 @@ struct Schema: ParsableCommand {
     var config: String?
 
     func run() throws {
-        var registry = BuiltinCalculators.registry
-        if let config {
-            let (daemon, diagnostics) = ConfigLoader(calculators: registry).loadDaemon(configPath: config)
-            printDiagnostics(diagnostics)
-            guard let daemon else { throw ExitCode(2) }
-            registry = daemon.calculators
-        }
-        print(ReportJSONSchema.make(calculators: registry))
+        print(ReportJSONSchema.make(calculators: try calculatorRegistry(configPath: config)))
     }
+}
+
+/// The built-in calculators, plus the plugins of the daemon config at `configPath` when given.
+func calculatorRegistry(configPath: String?) throws -> CalculatorRegistry {
+    guard let configPath else { return BuiltinCalculators.registry }
+    let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry).loadDaemon(configPath: configPath)
+    printDiagnostics(diagnostics)
+    guard let daemon else { throw ExitCode(2) }
+    return daemon.calculators
 }
 
 /// Prints rows as columns aligned by display width.

@@ -30,18 +30,6 @@ extension ConfigLoader {
             nameMark: nameMark)
     }
 
-    /// Loads a report from YAML text (report unit tests, `reportd test`).
-    public func loadReport(text: String, path: String, daemon: DaemonConfig) -> ReportFileResult {
-        var file = YAMLFile(path: path, text: text)
-        let (definition, nameMark) = parseReport(&file, daemon: daemon)
-        guard let definition, !file.hasErrors else {
-            return ReportFileResult(path: file.path, report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
-        }
-        return ReportFileResult(
-            path: file.path, report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics,
-            nameMark: nameMark)
-    }
-
     func parseReport(_ file: inout YAMLFile, daemon: DaemonConfig) -> (ReportDefinition?, Mark?) {
         guard let root = file.root, let f = file.fields(root, what: "the report", allowed: Self.reportKeys) else {
             return (nil, nil)
