@@ -1,11 +1,13 @@
 import Foundation
 import Testing
 
-/// A small config written into a temporary folder, run with the real binary.
-struct Fixture {
+/// A small config written into a temporary folder, run with the real binary; removed afterwards.
+final class Fixture {
     let folder: URL
     var config: String { folder.appendingPathComponent("reportd.yaml").path }
     var output: URL { folder.appendingPathComponent("out") }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
 
     init(csv: String, format: String = "csv", onBadRows: String = "fail", reports: [String: String]) throws {
         folder = try temporaryFolder("fixture")

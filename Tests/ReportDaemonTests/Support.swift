@@ -136,7 +136,7 @@ final class FakeExecutor: RunExecutor {
 
 /// Waits (in real time, briefly) until `condition` holds.
 func eventually(
-    _ what: String = "condition", timeout: TimeInterval = 5, _ condition: () -> Bool
+    _ what: String = "condition", timeout: TimeInterval = 30, _ condition: () -> Bool
 ) async throws {
     let start = Date()
     while !condition() {
@@ -153,6 +153,8 @@ struct WaitTimeout: Error, CustomStringConvertible {
 /// A config folder with a dataset and report files, loaded as the daemon would.
 final class DaemonFixture: Sendable {
     let folder: URL
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
 
     init(reports: [String: String], daemonExtra: String = "") throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-daemon-\(UUID().uuidString)")

@@ -6,7 +6,7 @@ import Testing
 @testable import ReportIO
 
 /// A daemon config, a schema and report files in a fresh temporary folder.
-struct ConfigFixture {
+final class ConfigFixture {
     let folder: URL
 
     static let schema = """
@@ -35,6 +35,8 @@ struct ConfigFixture {
             path: data/projects.csv
             schema: data/projects.schema.yaml
         """
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
 
     init(daemon: String = ConfigFixture.daemon, reports: [String: String]) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-config-\(UUID().uuidString)")

@@ -74,13 +74,22 @@ final class PluginProcess {
     /// Writes `request` (one JSON line) and returns the plugin's next line.
     func exchange(_ request: [UInt8]) throws(PluginError) -> [UInt8] {
         var pending = request[...]
+        // Bytes of `buffer` already searched for a newline: each byte is looked at once, so a
+        // long line costs linear time, not quadratic.
+        var scanned = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            if let newline = buffer.firstIndex(of: 10) {
+            let found = buffer.withUnsafeBufferPointer { b -> Int? in
+                guard scanned < b.count, let hit = memchr(b.baseAddress! + scanned, 10, b.count - scanned) else { return nil }
+                return b.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            }
+            if let newline = found {
                 let line = Array(buffer[..<newline])
                 buffer.removeSubrange(...newline)
                 if pending.isEmpty { return line }
                 throw fail("answered before it had read the request")
             }
+            scanned = buffer.count
             if buffer.count > Self.maxLine { throw fail("wrote more than \(Self.maxLine >> 20) MiB without a newline") }
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { throw fail("timed out after \(timeout)s") }
@@ -104,7 +113,6 @@ final class PluginProcess {
                 throw exited()
             }
             if fds[0].revents != 0 {
-                var chunk = [UInt8](repeating: 0, count: 1 << 16)
                 let n = read(output, &chunk, chunk.count)
                 if n > 0 {
                     buffer.append(contentsOf: chunk[..<n])
