@@ -76,7 +76,7 @@ let package = Package(
             name: "ReportDaemonTests",
             dependencies: ["ReportCore", "ReportIO", "ReportDaemon", "ReportCalculators"]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["reportd"], exclude: ["differential.py", "schema_check.py"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["reportd"], exclude: ["differential.py", "schema_check.py", "plugins"]),
     ],
     swiftLanguageModes: [.v6]
 )

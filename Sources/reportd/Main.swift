@@ -291,7 +291,8 @@ struct Schema: ParsableCommand {
 /// The built-in calculators, plus the plugins of the daemon config at `configPath` when given.
 func calculatorRegistry(configPath: String?) throws -> CalculatorRegistry {
     guard let configPath else { return BuiltinCalculators.registry }
-    let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry).loadDaemon(configPath: configPath)
+    let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry).loadDaemon(
+        configPath: configPath)
     printDiagnostics(diagnostics)
     guard let daemon else { throw ExitCode(2) }
     return daemon.calculators

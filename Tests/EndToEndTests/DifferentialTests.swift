@@ -11,7 +11,8 @@ import Testing
 @Suite struct DifferentialTests {
     @Test func everyCalculatorMatchesDuckDB() throws {
         let binary = try reportdBinary()
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("differential.py")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "differential.py")
         let workdir = FileManager.default.temporaryDirectory
             .appendingPathComponent("reportd-differential-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: workdir, withIntermediateDirectories: true)

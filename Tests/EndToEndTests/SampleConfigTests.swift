@@ -8,7 +8,7 @@ import Testing
             "validate", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path,
         ])
         #expect(out.status == 0, "\(out.stderr)")
-        #expect(out.stdout.contains("OK: 5 reports, 1 dataset"))
+        #expect(out.stdout.contains("OK: 6 reports, 1 dataset"))
     }
 
     @Test func configComesFromTheEnvironmentWhenNotGiven() throws {
@@ -25,7 +25,8 @@ import Testing
         let root = folder.appendingPathComponent("var/reports")
         #expect(
             filesIn(root) == [
-                "funding-by-program", "funding-by-year", "impact-by-beneficiary", "support-by-activity",
+                "concentration-by-program", "funding-by-program", "funding-by-year", "impact-by-beneficiary",
+                "support-by-activity",
                 "support-by-district",
             ])
 
@@ -141,7 +142,7 @@ import Testing
         let out = try runReportd(["list", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path])
         #expect(out.status == 0)
         let lines = out.stdout.split(separator: "\n")
-        #expect(lines.count == 6)
+        #expect(lines.count == 7)
         #expect(lines.contains { $0.hasPrefix("funding-by-program ") && $0.contains("Asia/Ho_Chi_Minh") })
     }
 }
@@ -155,10 +156,14 @@ import Testing
         #expect(out.status == 0)
         let schemaFile = folder.appendingPathComponent("report.schema.json")
         try out.stdout.write(to: schemaFile, atomically: true, encoding: .utf8)
-        let reports = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("config/reports.d").path)
-            .filter { $0.hasSuffix(".yaml") }.map { packageRoot.appendingPathComponent("config/reports.d/\($0)").path }
-        let samples = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("Plugins").path)
-            .map { packageRoot.appendingPathComponent("Plugins/\($0)/sample.yaml").path }
+        let reports = try FileManager.default.contentsOfDirectory(
+            atPath: packageRoot.appendingPathComponent("config/reports.d").path
+        )
+        .filter { $0.hasSuffix(".yaml") }.map { packageRoot.appendingPathComponent("config/reports.d/\($0)").path }
+        let samples = try FileManager.default.contentsOfDirectory(
+            atPath: packageRoot.appendingPathComponent("Plugins").path
+        )
+        .map { packageRoot.appendingPathComponent("Plugins/\($0)/sample.yaml").path }
         let broken = [
             "name: ../x\ndataset: p\nschedule: '@daily'\nmetrics: [{name: a, calc: count}]\n",
             "name: a\ndataset: p\nschedule: '@daily'\nmetrics: [{name: a, calc: percentile, column: x, p: 150}]\n",
@@ -174,7 +179,9 @@ import Testing
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("schema_check.py").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "schema_check.py"
+        ).path
         process.arguments = ["python3", script, schemaFile.path] + reports + samples + ["--"] + brokenPaths
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -6,18 +6,22 @@ import Testing
     @Test func nextPrintsLocalTimesWithOffsets() throws {
         let report = Fixture.report("weekly").replacingOccurrences(of: "@daily", with: "0 6 * * 1")
         let f = try Fixture(csv: "district,year,amount\n", reports: ["weekly": report])
-        let out = try runReportd(["next", "weekly", "--config", f.config, "--count", "3", "--from", "2026-11-29T00:00:00+07:00"])
+        let out = try runReportd([
+            "next", "weekly", "--config", f.config, "--count", "3", "--from", "2026-11-29T00:00:00+07:00",
+        ])
         #expect(out.status == 0, "\(out.stderr)")
         let lines = out.stdout.split(separator: "\n").map(String.init)
-        #expect(lines == [
-            "2026-11-30T06:00:00+07:00  (2026-11-29T23:00:00Z)",
-            "2026-12-07T06:00:00+07:00  (2026-12-06T23:00:00Z)",
-            "2026-12-14T06:00:00+07:00  (2026-12-13T23:00:00Z)",
-        ])
+        #expect(
+            lines == [
+                "2026-11-30T06:00:00+07:00  (2026-11-29T23:00:00Z)",
+                "2026-12-07T06:00:00+07:00  (2026-12-06T23:00:00Z)",
+                "2026-12-14T06:00:00+07:00  (2026-12-13T23:00:00Z)",
+            ])
     }
 
     @Test func nextFollowsDSTInTheReportsZone() throws {
-        let report = Fixture.report("berlin", extra: "timezone: Europe/Berlin").replacingOccurrences(of: "@daily", with: "30 2 * * *")
+        let report = Fixture.report("berlin", extra: "timezone: Europe/Berlin").replacingOccurrences(
+            of: "@daily", with: "30 2 * * *")
         let f = try Fixture(csv: "district,year,amount\n", reports: ["berlin": report])
         let out = try runReportd(["next", "berlin", "--config", f.config, "--count", "2", "--from", "2026-03-28T12:00"])
         #expect(out.status == 0, "\(out.stderr)")

@@ -117,7 +117,8 @@ func compute(report: URL, daemon: DaemonConfig) -> Result<ReportResult, RunError
     /// byte for byte, or fail with a message containing `expected-error.txt`.
     @Test(arguments: goldenCases()) func goldenCase(_ name: String) throws {
         let parts = name.split(separator: "/").map(String.init)
-        let folder = pluginsFolder.appendingPathComponent(parts[0]).appendingPathComponent("testcases").appendingPathComponent(parts[1])
+        let folder = pluginsFolder.appendingPathComponent(parts[0]).appendingPathComponent("testcases")
+            .appendingPathComponent(parts[1])
         let daemon = try daemonConfig(
             dataset: "input", csv: folder.appendingPathComponent("input.csv"),
             schema: folder.appendingPathComponent("schema.yaml"))

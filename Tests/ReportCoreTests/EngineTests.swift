@@ -7,7 +7,8 @@ private struct TestSum: Calculator {
     var descriptor: CalculatorDescriptor {
         CalculatorDescriptor(
             name: "test_sum", summary: "sum of an int column",
-            parameters: [ParameterSpec(name: "column", kind: .column([.int]), summary: "the column")], provider: "tests")
+            parameters: [ParameterSpec(name: "column", kind: .column([.int]), summary: "the column")], provider: "tests"
+        )
     }
     func resultType(for context: MetricContext) throws(CalculatorError) -> ColumnType { .int }
     func compute(_ input: CalculatorInput) throws(CalculatorError) -> [Value] {
@@ -61,15 +62,17 @@ private func makeTable(_ schema: DatasetSchema, _ rows: [[Value]]) -> Table {
 /// | 4   | B        | 2022 | –      | done   |
 /// | 5   | A        | 2021 | 5      | done   |
 /// | 6   | C        | –    | 7      | done   |
-private let table = makeTable(schema, [
-    [.string("A"), .int(2021), .int(10), .string("done")],
-    [.string("B"), .int(2021), .int(20), .string("done")],
-    [.string("A"), .int(2022), .int(30), .string("draft")],
-    [.null, .int(2022), .int(40), .string("done")],
-    [.string("B"), .int(2022), .null, .string("done")],
-    [.string("A"), .int(2021), .int(5), .string("done")],
-    [.string("C"), .null, .int(7), .string("done")],
-])
+private let table = makeTable(
+    schema,
+    [
+        [.string("A"), .int(2021), .int(10), .string("done")],
+        [.string("B"), .int(2021), .int(20), .string("done")],
+        [.string("A"), .int(2022), .int(30), .string("draft")],
+        [.null, .int(2022), .int(40), .string("done")],
+        [.string("B"), .int(2022), .null, .string("done")],
+        [.string("A"), .int(2021), .int(5), .string("done")],
+        [.string("C"), .null, .int(7), .string("done")],
+    ])
 
 private func report(
     groupBy: [String] = [], filter: String? = nil, sort: [SortKey] = [], limit: Int? = nil, totals: Bool = false,
@@ -147,17 +150,22 @@ private struct SplitMix64: RandomNumberGenerator {
 
     @Test func groupsByBoolAndDateColumnsWithNulls() throws {
         let s = DatasetSchema(columns: [
-            ColumnSpec(name: "flag", type: .bool), ColumnSpec(name: "on", type: .date), ColumnSpec(name: "n", type: .int),
+            ColumnSpec(name: "flag", type: .bool), ColumnSpec(name: "on", type: .date),
+            ColumnSpec(name: "n", type: .int),
         ])
         let d1 = Value.date(Day(iso: "2024-01-01")!)
         let d2 = Value.date(Day(iso: "1969-12-31")!)
-        let t = makeTable(s, [
-            [.bool(true), d1, .int(1)], [.null, d2, .int(2)], [.bool(false), .null, .int(3)],
-            [.bool(true), d1, .int(4)], [.null, d2, .int(5)], [.bool(false), d1, .int(6)],
-        ])
+        let t = makeTable(
+            s,
+            [
+                [.bool(true), d1, .int(1)], [.null, d2, .int(2)], [.bool(false), .null, .int(3)],
+                [.bool(true), d1, .int(4)], [.null, d2, .int(5)], [.bool(false), d1, .int(6)],
+            ])
         var r = ReportDefinition(
             name: "b", title: "b", dataset: "d", schedule: .every(seconds: 60), timezone: "UTC",
-            metrics: [MetricDefinition(name: "sum", calc: "test_sum", parameters: MetricParameters(["column": .string("n")]))])
+            metrics: [
+                MetricDefinition(name: "sum", calc: "test_sum", parameters: MetricParameters(["column": .string("n")]))
+            ])
         r.groupBy = ["flag", "on"]
         let result = try engine.execute(r, on: t)
         #expect(
@@ -174,7 +182,9 @@ private struct SplitMix64: RandomNumberGenerator {
         let t = makeTable(s, [[.null, .int(1)], [.int(Int64.min), .int(2)], [.null, .int(4)], [.int(0), .int(8)]])
         var r = ReportDefinition(
             name: "k", title: "k", dataset: "d", schedule: .every(seconds: 60), timezone: "UTC",
-            metrics: [MetricDefinition(name: "sum", calc: "test_sum", parameters: MetricParameters(["column": .string("n")]))])
+            metrics: [
+                MetricDefinition(name: "sum", calc: "test_sum", parameters: MetricParameters(["column": .string("n")]))
+            ])
         r.groupBy = ["k"]
         let result = try engine.execute(r, on: t)
         #expect(result.rows == [[.int(Int64.min), .int(2)], [.int(0), .int(8)], [.null, .int(5)]])
@@ -185,7 +195,9 @@ private struct SplitMix64: RandomNumberGenerator {
         let t = makeTable(s, [[.decimal(0), .int(1)], [.decimal(-0.0), .int(2)], [.null, .int(4)]])
         var r = ReportDefinition(
             name: "k", title: "k", dataset: "d", schedule: .every(seconds: 60), timezone: "UTC",
-            metrics: [MetricDefinition(name: "sum", calc: "test_sum", parameters: MetricParameters(["column": .string("n")]))])
+            metrics: [
+                MetricDefinition(name: "sum", calc: "test_sum", parameters: MetricParameters(["column": .string("n")]))
+            ])
         r.groupBy = ["k"]
         let result = try engine.execute(r, on: t)
         #expect(result.rows.map { $0[1] } == [.int(3), .int(4)])
@@ -270,10 +282,12 @@ private struct SplitMix64: RandomNumberGenerator {
     // MARK: Calculator failures
 
     @Test func overflowingSumFailsTheRun() throws {
-        let t = makeTable(schema, [
-            [.string("A"), .int(1), .int(Int64.max), .string("done")],
-            [.string("A"), .int(1), .int(1), .string("done")],
-        ])
+        let t = makeTable(
+            schema,
+            [
+                [.string("A"), .int(1), .int(Int64.max), .string("done")],
+                [.string("A"), .int(1), .int(1), .string("done")],
+            ])
         let error = #expect(throws: RunError.self) { try engine.execute(try report(groupBy: ["district"]), on: t) }
         #expect(error?.report == "engine-test")
         #expect(error?.message.contains("metric 'total' (test_sum)") == true)
@@ -288,7 +302,8 @@ private struct SplitMix64: RandomNumberGenerator {
 
     @Test func calculatorGivingTheWrongNumberOfResultsFailsTheRun() throws {
         let r = try report(
-            groupBy: ["district"], metrics: [MetricDefinition(name: "m", calc: "test_one", parameters: MetricParameters())])
+            groupBy: ["district"],
+            metrics: [MetricDefinition(name: "m", calc: "test_one", parameters: MetricParameters())])
         let error = #expect(throws: RunError.self) { try engine.execute(r, on: table) }
         #expect(error?.message.contains("gave 1 results for 4 groups") == true)
     }
@@ -336,7 +351,8 @@ private struct SplitMix64: RandomNumberGenerator {
             let n = Int.random(in: 1...60, using: &rng)
             // Few distinct values so that duplicates are common.
             let values = (0..<n).map { _ in Double(Int.random(in: -5...5, using: &rng)) * 1.5 }
-            let p = trial % 3 == 0 ? Double(Int.random(in: 0...100, using: &rng)) : Double.random(in: 0...100, using: &rng)
+            let p =
+                trial % 3 == 0 ? Double(Int.random(in: 0...100, using: &rng)) : Double.random(in: 0...100, using: &rng)
             let sorted = values.sorted()
             let position = p / 100 * Double(n - 1)
             let lower = Int(position.rounded(.down))

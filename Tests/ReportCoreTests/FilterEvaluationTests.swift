@@ -26,7 +26,10 @@ private func day(_ iso: String) -> Value { .date(Day(iso: iso)!) }
 /// | 5   | Tam Đường | –    | 0       | 2025-12-31 | true   | 3   | 2   | -1      |
 private let table: Table = {
     let rows: [[Value]] = [
-        [.string("Sìn Hồ"), .int(2021), .decimal(150.5), day("2021-03-15"), .bool(true), .int(5), .int(1), .decimal(200)],
+        [
+            .string("Sìn Hồ"), .int(2021), .decimal(150.5), day("2021-03-15"), .bool(true), .int(5), .int(1),
+            .decimal(200),
+        ],
         [.string("Mường Tè"), .int(2022), .decimal(80), day("2022-07-01"), .bool(false), .null, .int(1), .decimal(50)],
         [.string("Phong Thổ"), .int(2023), .null, day("2023-01-10"), .null, .int(7), .int(0), .decimal(100)],
         [.null, .int(2024), .decimal(1000.25), .null, .bool(true), .int(5), .null, .decimal(1000.25)],

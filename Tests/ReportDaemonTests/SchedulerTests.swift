@@ -145,11 +145,14 @@ func utcDate(_ text: String) -> Date {
         let slot = utcDate("2026-01-02T00:00:00Z")
         try await h.advance(to: slot)
         try await eventually("first attempt") { h.executor.finished.count == 1 }
+        // The backoff counts from when the scheduler handles the failure: wait for it.
+        try await eventually("the retry is scheduled") { h.logs.all.contains { $0.contains("retrying in 30s") } }
         try await h.advance(to: slot.addingTimeInterval(29))
         try await Task.sleep(for: .milliseconds(30))
         #expect(h.executor.calls.count == 1)
         try await h.advance(to: slot.addingTimeInterval(30))
         try await eventually("second attempt after 30 s") { h.executor.finished.count == 2 }
+        try await eventually("the second retry is scheduled") { h.logs.all.contains { $0.contains("retrying in 60s") } }
         try await h.advance(to: slot.addingTimeInterval(30 + 60))
         try await eventually("third attempt after 60 s more") { h.executor.finished.count == 3 }
         #expect(h.executor.calls.map(\.attempt) == [0, 1, 2])
@@ -167,6 +170,7 @@ func utcDate(_ text: String) -> Date {
         let slot = utcDate("2026-01-02T00:00:00Z")
         try await h.advance(to: slot)
         try await eventually("first attempt") { h.executor.finished.count == 1 }
+        try await eventually("the retry is scheduled") { h.logs.all.contains { $0.contains("retrying in 30s") } }
         try await h.advance(to: slot.addingTimeInterval(30))
         try await eventually("the retry") { h.executor.finished.count == 2 }
         try await eventually("the failure is logged") { h.logs.all.contains { $0.hasPrefix("error run failed: boom") } }

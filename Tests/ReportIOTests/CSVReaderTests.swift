@@ -28,7 +28,8 @@ private final class DatasetFolder {
     }
 
     func dataset(
-        _ text: String, schema: DatasetSchema, format: DatasetConfig.Format = .csv, onBadRows: DatasetConfig.BadRows = .fail
+        _ text: String, schema: DatasetSchema, format: DatasetConfig.Format = .csv,
+        onBadRows: DatasetConfig.BadRows = .fail
     ) throws -> DatasetConfig {
         try dataset(Array(text.utf8), schema: schema, format: format, onBadRows: onBadRows)
     }
@@ -82,7 +83,8 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
 
     @Test func quotedFieldsHoldCommasDoubledQuotesAndNewlines() throws {
         let loaded = try load(
-            "name,count\n\"Lai Châu, Sìn Hồ\",1\n\"say \"\"hi\"\"\",2\n\"two\nlines\",3\n\"crlf\r\ninside\",4\n\"\",5\n")
+            "name,count\n\"Lai Châu, Sìn Hồ\",1\n\"say \"\"hi\"\"\",2\n\"two\nlines\",3\n\"crlf\r\ninside\",4\n\"\",5\n"
+        )
         let names = values(loaded, "name").map(stringBytes)
         #expect(
             names == [
@@ -137,7 +139,8 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
 
     @Test func typedCellsAreParsed() throws {
         let loaded = try load(
-            "name,count,amount,started,active\nA,-42,1234.5,2024-02-29,true\nB, 7 ,-0.25,1970-01-01,no\n", schema: mixed)
+            "name,count,amount,started,active\nA,-42,1234.5,2024-02-29,true\nB, 7 ,-0.25,1970-01-01,no\n", schema: mixed
+        )
         #expect(values(loaded, "count") == [.int(-42), .int(7)])
         #expect(values(loaded, "amount") == [.decimal(1234.5), .decimal(-0.25)])
         #expect(values(loaded, "started") == [.date(Day(iso: "2024-02-29")!), .date(Day(iso: "1970-01-01")!)])
@@ -192,7 +195,8 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
 
     @Test func missingFileIsAnError() {
         let config = DatasetConfig(
-            name: "projects", format: .csv, path: "/nonexistent/reportd/data.csv", schemaPath: "/nonexistent/schema.yaml",
+            name: "projects", format: .csv, path: "/nonexistent/reportd/data.csv",
+            schemaPath: "/nonexistent/schema.yaml",
             schema: nameCount, onBadRows: .fail)
         let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
         #expect(error?.line == 0)
@@ -262,10 +266,22 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
     }
 
     @Test(arguments: [
-        ("name,count,amount,started,active\nA,1,1;5,2024-01-01,true\n", 2, 5, "column 'amount': '1;5' is not a decimal number"),
-        ("name,count,amount,started,active\nA,1,1.5,2023-02-29,true\n", 2, 9, "column 'started': '2023-02-29' is not a date"),
-        ("name,count,amount,started,active\nA,1,1.5,2024-01-01,maybe\n", 2, 20, "column 'active': 'maybe' is not a bool"),
-        ("name,count,amount,started,active\nA,1,nan,2024-01-01,true\n", 2, 5, "column 'amount': 'nan' is not a decimal"),
+        (
+            "name,count,amount,started,active\nA,1,1;5,2024-01-01,true\n", 2, 5,
+            "column 'amount': '1;5' is not a decimal number"
+        ),
+        (
+            "name,count,amount,started,active\nA,1,1.5,2023-02-29,true\n", 2, 9,
+            "column 'started': '2023-02-29' is not a date"
+        ),
+        (
+            "name,count,amount,started,active\nA,1,1.5,2024-01-01,maybe\n", 2, 20,
+            "column 'active': 'maybe' is not a bool"
+        ),
+        (
+            "name,count,amount,started,active\nA,1,nan,2024-01-01,true\n", 2, 5,
+            "column 'amount': 'nan' is not a decimal"
+        ),
     ])
     func otherBadCellsNameTheirLineAndColumn(text: String, line: Int, column: Int, fragment: String) throws {
         let error = try loadError(text, schema: mixed)
@@ -383,7 +399,7 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
     }
 
     @Test(arguments: [
-        (#"[{"name": "A", "count": "12"}]"#, "record 1: column 'count': 12 is not a int"),
+        (#"[{"name": "A", "count": "12"}]"#, "record 1: column 'count': 12 is not an int"),
         (#"[{"name": "A"}, {"name": "B", "count": 2.5}]"#, "record 2: column 'count'"),
         (#"[{"name": "A", "started": "2024-13-01"}]"#, "record 1: column 'started': '2024-13-01' is not a date"),
         (#"[{"name": "A", "started": 20240101}]"#, "record 1: column 'started'"),
@@ -407,11 +423,15 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
     }
 
     @Test func jsonRejectModeKeepsGoodRecords() throws {
-        let text = #"[{"name": "A", "count": 1}, {"name": "B", "count": "two"}, {"count": 3}, {"name": "D", "count": 4}]"#
+        let text =
+            #"[{"name": "A", "count": 1}, {"name": "B", "count": "two"}, {"count": 3}, {"name": "D", "count": 4}]"#
         let loaded = try loadJSON(text, schema: mixed, onBadRows: .reject)
         #expect(values(loaded, "name") == [.string("A"), .string("D")])
         #expect(loaded.rejected.map(\.line) == [2, 3])
-        #expect(loaded.rejected.map(\.reason) == ["column 'count': two is not a int", "column 'name' is required but missing or null"])
+        #expect(
+            loaded.rejected.map(\.reason) == [
+                "column 'count': two is not an int", "column 'name' is required but missing or null",
+            ])
         #expect(loaded.rejected.first?.fields == ["B", "two", "", "", ""])
     }
 
@@ -445,7 +465,8 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
     }
 
     @Test(arguments: [
-        "1.0", "1e3", "1_000", "1,000", "0x10", "-", "+", "--1", "+-1", "1 2", "9223372036854775808", "-9223372036854775809",
+        "1.0", "1e3", "1_000", "1,000", "0x10", "-", "+", "--1", "+-1", "1 2", "9223372036854775808",
+        "-9223372036854775809",
         "١٢", "12abc",
     ])
     func cellParserRejectsBadInts(text: String) {

@@ -1,19 +1,21 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Testing
 
 @testable import ReportCore
 @testable import ReportIO
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 private func column(_ name: String, _ type: ColumnType, metric calc: String? = nil) -> ReportResult.ResultColumn {
     ReportResult.ResultColumn(name: name, role: calc == nil ? .group : .metric, calc: calc, type: type)
 }
 
-private func definition(name: String = "funding-by-program", title: String = "Kinh phí khuyến công") -> ReportDefinition {
+private func definition(name: String = "funding-by-program", title: String = "Kinh phí khuyến công") -> ReportDefinition
+{
     ReportDefinition(
         name: name, title: title, dataset: "projects", schedule: .every(seconds: 3600), timezone: "Asia/Ho_Chi_Minh",
         metrics: [])
@@ -23,7 +25,9 @@ private func context(_ report: ReportDefinition = definition()) -> RunContext {
     RunContext(
         report: report, slot: "2026-11-29T06:00:00+07:00", stamp: "2026-11-29T060000",
         generatedAt: "2026-11-29T06:00:03+07:00",
-        dataset: DatasetFigures(name: "projects", rows: 30, rowsUsed: 28, rowsRejected: 2, sha256: "abcdef0123456789" + String(repeating: "0", count: 48)))
+        dataset: DatasetFigures(
+            name: "projects", rows: 30, rowsUsed: 28, rowsRejected: 2,
+            sha256: "abcdef0123456789" + String(repeating: "0", count: 48)))
 }
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -85,7 +89,8 @@ private func isRegularFile(_ path: String) -> Bool {
     @Test func csvWritesEveryValueTypePlainly() {
         let result = ReportResult(
             columns: [
-                column("d", .date), column("b", .bool), column("i", .int, metric: "sum"), column("x", .decimal, metric: "mean"),
+                column("d", .date), column("b", .bool), column("i", .int, metric: "sum"),
+                column("x", .decimal, metric: "mean"),
             ],
             rows: [[.date(Day(iso: "2024-02-29")!), .bool(true), .int(Int64.min), .decimal(1234567.125)]],
             totals: [.int(1), .decimal(2)], rowsUsed: 1)
@@ -121,7 +126,10 @@ private func isRegularFile(_ path: String) -> Bool {
             ],
             rows: [
                 [.string("Sìn Hồ"), .int(2024), .int(9_007_199_254_740_993), .decimal(2.5), .null],
-                [.string("tab\there \"q\" back\\slash\u{01}\u{1F}\n\u{2028}"), .null, .int(-4), .decimal(.nan), .decimal(.infinity)],
+                [
+                    .string("tab\there \"q\" back\\slash\u{01}\u{1F}\n\u{2028}"), .null, .int(-4), .decimal(.nan),
+                    .decimal(.infinity),
+                ],
                 [.null, .int(2025), .int(0), .decimal(-.infinity), .decimal(0.125)],
             ],
             totals: [.int(30), .decimal(1.25), .null], rowsUsed: 28)
@@ -245,8 +253,10 @@ private func isRegularFile(_ path: String) -> Bool {
         #expect(rule.allSatisfy { $0 == "-" || $0 == " " })
         #expect(lines[lines.count - 2] == rule)
         // The right-aligned metric columns end where the rule's dashes end.
-        let ruleEnds = rule.indices.filter { rule[$0] == "-" && (rule.index(after: $0) == rule.endIndex || rule[rule.index(after: $0)] == " ") }
-            .map { DisplayWidth.of(String(rule[...$0])) }
+        let ruleEnds = rule.indices.filter {
+            rule[$0] == "-" && (rule.index(after: $0) == rule.endIndex || rule[rule.index(after: $0)] == " ")
+        }
+        .map { DisplayWidth.of(String(rule[...$0])) }
         for line in lines where line != rule {
             for end in ruleEnds.dropFirst() {
                 let upTo = prefix(line, displayWidth: end)
@@ -303,7 +313,8 @@ private func isRegularFile(_ path: String) -> Bool {
 
     @Test func textWithoutRowsSaysSo() {
         let result = ReportResult(
-            columns: [column("district", .string), column("n", .int, metric: "count")], rows: [], totals: nil, rowsUsed: 0)
+            columns: [column("district", .string), column("n", .int, metric: "count")], rows: [], totals: nil,
+            rowsUsed: 0)
         let output = text(TextWriter.render(result, context: context(), locale: nil))
         #expect(output.contains("(no rows)"))
         #expect(!output.contains("Total"))
@@ -418,7 +429,8 @@ private func isRegularFile(_ path: String) -> Bool {
         try publisher.publish(report: "r", files: [.init(name: "r_2026-11-24T060000.rejected.csv", bytes: [1])])
         try publisher.publish(report: "r", files: [.init(name: "notes.txt", bytes: [1])])
         let removed = try publisher.applyRetention(report: "r", keep: 2)
-        let expectedRemoved = ["2026-11-24T060000"].map { "r_\($0).rejected.csv" }
+        let expectedRemoved =
+            ["2026-11-24T060000"].map { "r_\($0).rejected.csv" }
             + stamps.prefix(3).flatMap { s in ["csv", "json", "txt"].map { "r_\(s).\($0)" } }
         #expect(removed.sorted() == expectedRemoved.sorted())
         let kept = stamps.suffix(2).flatMap { s in ["csv", "json", "txt"].map { "r_\(s).\($0)" } }
@@ -428,7 +440,8 @@ private func isRegularFile(_ path: String) -> Bool {
     @Test func retentionWithFewerRunsThanKeepRemovesNothing() throws {
         let root = try OutputRoot()
         let publisher = Publisher(root: root.path)
-        try publisher.publish(report: "r", files: [.init(name: csvName, bytes: [1]), .init(name: "latest.csv", bytes: [1])])
+        try publisher.publish(
+            report: "r", files: [.init(name: csvName, bytes: [1]), .init(name: "latest.csv", bytes: [1])])
         #expect(try publisher.applyRetention(report: "r", keep: 1).isEmpty)
         #expect(try publisher.applyRetention(report: "r", keep: 30).isEmpty)
         #expect(try root.names("r") == ["latest.csv", csvName].sorted())

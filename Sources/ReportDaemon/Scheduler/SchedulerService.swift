@@ -136,10 +136,12 @@ public final class SchedulerService: Service, Sendable {
                         let grace = core.set.daemon.shutdownGrace
                         let clock = self.clock
                         if core.hasRunning {
+                            // The deadline is fixed now, not when the timer task first runs.
+                            let deadline = clock.now().addingTimeInterval(TimeInterval(grace))
                             logger.notice("shutting down: waiting up to \(grace)s for running reports")
                             graceTimer = Task {
                                 do {
-                                    try await clock.sleep(until: clock.now().addingTimeInterval(TimeInterval(grace)))
+                                    try await clock.sleep(until: deadline)
                                     sink.yield(.graceExpired)
                                 } catch {}
                             }

@@ -11,7 +11,10 @@ public struct ConfigLoader: Sendable {
     /// Where plugins' standard error goes.
     public var logger: Logger
 
-    public init(calculators: CalculatorRegistry, logger: Logger = Logger(label: "reportd", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        calculators: CalculatorRegistry,
+        logger: Logger = Logger(label: "reportd", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.calculators = calculators
         self.logger = logger
     }

@@ -125,7 +125,8 @@ extension ConfigLoader {
             if case .sequence(let seq) = node, !seq.isEmpty {
                 for item in seq {
                     if let m = parseMetric(
-                            item, registry: daemon.calculators, schema: schema, groupBy: groupBy, taken: metrics.map(\.name) + groupBy, &file)
+                        item, registry: daemon.calculators, schema: schema, groupBy: groupBy,
+                        taken: metrics.map(\.name) + groupBy, &file)
                     {
                         metrics.append(m)
                     }
@@ -228,7 +229,8 @@ extension ConfigLoader {
     }
 
     private func parseMetric(
-        _ node: Node, registry: CalculatorRegistry, schema: DatasetSchema?, groupBy: [String], taken: [String], _ file: inout YAMLFile
+        _ node: Node, registry: CalculatorRegistry, schema: DatasetSchema?, groupBy: [String], taken: [String],
+        _ file: inout YAMLFile
     ) -> MetricDefinition? {
         guard let f = file.fields(node, what: "a metric", allowed: []) else { return nil }
         guard let nameNode = f["name"], let name = file.string(nameNode, "the metric's 'name'") else {

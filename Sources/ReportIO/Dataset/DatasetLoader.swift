@@ -220,7 +220,7 @@ enum JSONCell: Decodable, Sendable {
         case (.date, .string(let s)):
             if let d = Day(iso: s) { return .success(.date(d)) }
             return .failure(Mismatch(message: "'\(s)' is not a date (YYYY-MM-DD)"))
-        default: return .failure(Mismatch(message: "\(text) is not a \(type)"))
+        default: return .failure(Mismatch(message: "\(text) is not \(type == .int ? "an" : "a") \(type)"))
         }
     }
 

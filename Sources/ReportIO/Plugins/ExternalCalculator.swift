@@ -16,15 +16,22 @@ public struct ExternalCalculator: Calculator {
     let logger: Logger
 
     init(
-        plugin: String, path: String, declaration: PluginMessages.Declaration, version: String?, settings: PluginSettings,
+        plugin: String, path: String, declaration: PluginMessages.Declaration, version: String?,
+        settings: PluginSettings,
         logger: Logger
     ) throws(PluginError) {
-        guard !declaration.name.isEmpty, declaration.name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 })
+        guard !declaration.name.isEmpty,
+            declaration.name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 })
         else {
-            throw PluginError(plugin: plugin, what: "declared a calculator named '\(declaration.name)': names are [a-z0-9_]+")
+            throw PluginError(
+                plugin: plugin, what: "declared a calculator named '\(declaration.name)': names are [a-z0-9_]+")
         }
         guard let result = ColumnType(rawValue: declaration.result) else {
-            throw PluginError(plugin: plugin, what: "declared result type '\(declaration.result)' for '\(declaration.name)' (use int, decimal, string, bool or date)")
+            throw PluginError(
+                plugin: plugin,
+                what:
+                    "declared result type '\(declaration.result)' for '\(declaration.name)' (use int, decimal, string, bool or date)"
+            )
         }
         var parameters: [ParameterSpec] = []
         for p in declaration.parameters ?? [] {
@@ -34,17 +41,23 @@ public struct ExternalCalculator: Calculator {
                 var types: [ColumnType] = []
                 for t in p.types ?? ColumnType.allCases.map(\.rawValue) {
                     guard let type = ColumnType(rawValue: t) else {
-                        throw PluginError(plugin: plugin, what: "declared column type '\(t)' for parameter '\(p.name)' of '\(declaration.name)'")
+                        throw PluginError(
+                            plugin: plugin,
+                            what: "declared column type '\(t)' for parameter '\(p.name)' of '\(declaration.name)'")
                     }
                     types.append(type)
                 }
                 kind = .column(types)
-            case "number": kind = .number((p.min ?? -Double.greatestFiniteMagnitude)...(p.max ?? Double.greatestFiniteMagnitude))
+            case "number":
+                kind = .number((p.min ?? -Double.greatestFiniteMagnitude)...(p.max ?? Double.greatestFiniteMagnitude))
             case "string": kind = .string
             default:
-                throw PluginError(plugin: plugin, what: "declared parameter kind '\(p.kind)' for '\(p.name)' (use column, number or string)")
+                throw PluginError(
+                    plugin: plugin,
+                    what: "declared parameter kind '\(p.kind)' for '\(p.name)' (use column, number or string)")
             }
-            parameters.append(ParameterSpec(name: p.name, kind: kind, required: p.required ?? true, summary: p.summary ?? ""))
+            parameters.append(
+                ParameterSpec(name: p.name, kind: kind, required: p.required ?? true, summary: p.summary ?? ""))
         }
         self.plugin = plugin
         self.path = path
@@ -68,27 +81,33 @@ public struct ExternalCalculator: Calculator {
 
     private func exchange(_ input: CalculatorInput) throws(PluginError) -> [Value] {
         let process = try PluginProcess(
-            name: plugin, path: path, directory: settings.directory, timeout: settings.timeout, memoryMiB: settings.memoryMiB,
+            name: plugin, path: path, directory: settings.directory, timeout: settings.timeout,
+            memoryMiB: settings.memoryMiB,
             logger: logger)
         defer { process.finish() }
         let hello = try process.exchange(PluginMessages.hello)
-        guard let reply = try? JSONDecoder().decode(PluginMessages.Hello.self, from: Data(hello)), reply.type == "hello",
+        guard let reply = try? JSONDecoder().decode(PluginMessages.Hello.self, from: Data(hello)),
+            reply.type == "hello",
             reply.protocol == ExternalPlugin.protocolVersion
         else {
             throw PluginError(plugin: plugin, what: "answered garbage to the hello: \(PluginMessages.excerpt(hello))")
         }
         let line = try process.exchange(request(input))
         guard let answer = try? JSONDecoder().decode(PluginMessages.Answer.self, from: Data(line)) else {
-            throw PluginError(plugin: plugin, what: "answered garbage: \(PluginMessages.excerpt(line)) is not a result message")
+            throw PluginError(
+                plugin: plugin, what: "answered garbage: \(PluginMessages.excerpt(line)) is not a result message")
         }
         if answer.type == "error" {
             throw PluginError(plugin: plugin, what: "reported an error: \(answer.message ?? "(no message)")")
         }
         guard answer.type == "result", answer.id == 1, let cells = answer.values else {
-            throw PluginError(plugin: plugin, what: "answered garbage: expected a result for request 1, got \(PluginMessages.excerpt(line))")
+            throw PluginError(
+                plugin: plugin,
+                what: "answered garbage: expected a result for request 1, got \(PluginMessages.excerpt(line))")
         }
         guard cells.count == input.groups.count else {
-            throw PluginError(plugin: plugin, what: "answered garbage: \(cells.count) values for \(input.groups.count) groups")
+            throw PluginError(
+                plugin: plugin, what: "answered garbage: \(cells.count) values for \(input.groups.count) groups")
         }
         var values: [Value] = []
         values.reserveCapacity(cells.count)
@@ -101,7 +120,8 @@ public struct ExternalCalculator: Calculator {
                     values.append(v)
                 }
             case .failure(let why):
-                throw PluginError(plugin: plugin, what: "answered garbage: value \(i + 1): \(why.message) (it declared \(result))")
+                throw PluginError(
+                    plugin: plugin, what: "answered garbage: value \(i + 1): \(why.message) (it declared \(result))")
             }
         }
         return values
@@ -113,13 +133,16 @@ public struct ExternalCalculator: Calculator {
         var out: [UInt8] = []
         func put(_ s: String) { out.append(contentsOf: s.utf8) }
         let rowCount = input.groups.reduce(0) { $0 + $1.count }
-        put("{\"type\": \"compute\", \"id\": 1, \"calculator\": \(JSONWriter.string(descriptor.name)), \"parameters\": {")
-        put(input.parameters.values.sorted { $0.key < $1.key }.map { key, value in
-            switch value {
-            case .string(let s): return "\(JSONWriter.string(key)): \(JSONWriter.string(s))"
-            case .number(let n): return "\(JSONWriter.string(key)): \(Value.plainDecimal(n))"
-            }
-        }.joined(separator: ", "))
+        put(
+            "{\"type\": \"compute\", \"id\": 1, \"calculator\": \(JSONWriter.string(descriptor.name)), \"parameters\": {"
+        )
+        put(
+            input.parameters.values.sorted { $0.key < $1.key }.map { key, value in
+                switch value {
+                case .string(let s): return "\(JSONWriter.string(key)): \(JSONWriter.string(s))"
+                case .number(let n): return "\(JSONWriter.string(key)): \(Value.plainDecimal(n))"
+                }
+            }.joined(separator: ", "))
         put("}, \"rows\": \(rowCount), \"columns\": {")
         let columnNames = descriptor.parameters.compactMap { spec -> String? in
             guard case .column = spec.kind else { return nil }

@@ -39,35 +39,43 @@ public struct ExternalPlugin: Sendable {
 
     /// Starts the plugin, shakes hands, and reads its calculators.
     /// - Throws: `PluginError` saying what went wrong.
-    public static func handshake(name: String, path: String, settings: PluginSettings, logger: Logger) throws(PluginError)
+    public static func handshake(name: String, path: String, settings: PluginSettings, logger: Logger)
+        throws(PluginError)
         -> ExternalPlugin
     {
         guard ReportDefinition.isValidName(name) else {
             throw PluginError(plugin: name, what: "has a name that is not [a-z0-9][a-z0-9_-]*: rename the file")
         }
         let process = try PluginProcess(
-            name: name, path: path, directory: settings.directory, timeout: settings.timeout, memoryMiB: settings.memoryMiB,
+            name: name, path: path, directory: settings.directory, timeout: settings.timeout,
+            memoryMiB: settings.memoryMiB,
             logger: logger)
         defer { process.finish() }
         let line = try process.exchange(PluginMessages.hello)
         guard (try? JSONSerialization.jsonObject(with: Data(line))) != nil else {
-            throw PluginError(plugin: name, what: "answered the hello with text that is not JSON: \(PluginMessages.excerpt(line))")
+            throw PluginError(
+                plugin: name, what: "answered the hello with text that is not JSON: \(PluginMessages.excerpt(line))")
         }
         let reply: PluginMessages.Hello
         do {
             reply = try JSONDecoder().decode(PluginMessages.Hello.self, from: Data(line))
         } catch {
-            throw PluginError(plugin: name, what: "answered the hello with no hello message: \(PluginMessages.excerpt(line))")
+            throw PluginError(
+                plugin: name, what: "answered the hello with no hello message: \(PluginMessages.excerpt(line))")
         }
         guard reply.type == "hello" else {
             throw PluginError(plugin: name, what: "answered with no hello (type '\(reply.type)')")
         }
         guard reply.protocol == protocolVersion else {
-            throw PluginError(plugin: name, what: "speaks protocol \(reply.protocol); reportd speaks protocol \(protocolVersion)")
+            throw PluginError(
+                plugin: name, what: "speaks protocol \(reply.protocol); reportd speaks protocol \(protocolVersion)")
         }
         var calculators: [ExternalCalculator] = []
         for declaration in reply.calculators ?? [] {
-            calculators.append(try ExternalCalculator(plugin: name, path: path, declaration: declaration, version: reply.plugin?.version, settings: settings, logger: logger))
+            calculators.append(
+                try ExternalCalculator(
+                    plugin: name, path: path, declaration: declaration, version: reply.plugin?.version,
+                    settings: settings, logger: logger))
         }
         guard !calculators.isEmpty else { throw PluginError(plugin: name, what: "declared no calculators") }
         return ExternalPlugin(name: name, path: path, version: reply.plugin?.version ?? "", calculators: calculators)
@@ -85,14 +93,17 @@ public enum PluginLoader {
         var taken = Set(builtIn.calculators.keys)
         for (name, path) in ExternalPlugin.discover(in: settings.directory) {
             func problem(_ message: String) {
-                diagnostics.append(Diagnostic(file: DisplayPath.of(path), line: 0, column: 0, message: "plugin '\(name)': \(message)"))
+                diagnostics.append(
+                    Diagnostic(file: DisplayPath.of(path), line: 0, column: 0, message: "plugin '\(name)': \(message)"))
             }
             do {
                 let plugin = try ExternalPlugin.handshake(name: name, path: path, settings: settings, logger: logger)
                 for calculator in plugin.calculators {
                     let calc = calculator.descriptor.name
                     if taken.contains(calc) {
-                        problem("calculator '\(calc)' is already provided by \(builtIn[calc] != nil ? "a built-in calculator" : "another plugin"); it is ignored")
+                        problem(
+                            "calculator '\(calc)' is already provided by \(builtIn[calc] != nil ? "a built-in calculator" : "another plugin"); it is ignored"
+                        )
                         continue
                     }
                     taken.insert(calc)

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSpawn
 import Foundation
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One running plugin process: pipes to its standard input, output and error, a deadline, and the
 /// guarantee that it is killed and reaped whatever happens.
@@ -29,7 +30,9 @@ final class PluginProcess {
     private var reaped = false
 
     /// Starts `path` in `directory` with a clean environment.
-    init(name: String, path: String, directory: String, timeout: Int, memoryMiB: Int, logger: Logger) throws(PluginError) {
+    init(name: String, path: String, directory: String, timeout: Int, memoryMiB: Int, logger: Logger)
+        throws(PluginError)
+    {
         self.name = name
         self.timeout = timeout
         self.memoryMiB = memoryMiB
@@ -38,7 +41,9 @@ final class PluginProcess {
         var toChild: [Int32] = [0, 0]
         var fromChild: [Int32] = [0, 0]
         var errChild: [Int32] = [0, 0]
-        guard reportd_pipe(&toChild) == 0 else { throw PluginError(plugin: name, what: "could not be started: no pipe") }
+        guard reportd_pipe(&toChild) == 0 else {
+            throw PluginError(plugin: name, what: "could not be started: no pipe")
+        }
         guard reportd_pipe(&fromChild) == 0 else {
             close(toChild[0]); close(toChild[1])
             throw PluginError(plugin: name, what: "could not be started: no pipe")
@@ -52,7 +57,8 @@ final class PluginProcess {
         let child = withCStrings([path]) { argv in
             withCStrings(env) { envp in
                 reportd_spawn(
-                    path, argv, envp, directory, UInt64(memoryMiB) << 20, toChild[0], fromChild[1], errChild[1], &spawnError)
+                    path, argv, envp, directory, UInt64(memoryMiB) << 20, toChild[0], fromChild[1], errChild[1],
+                    &spawnError)
             }
         }
         close(toChild[0])
@@ -80,7 +86,9 @@ final class PluginProcess {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let found = buffer.withUnsafeBufferPointer { b -> Int? in
-                guard scanned < b.count, let hit = memchr(b.baseAddress! + scanned, 10, b.count - scanned) else { return nil }
+                guard scanned < b.count, let hit = memchr(b.baseAddress! + scanned, 10, b.count - scanned) else {
+                    return nil
+                }
                 return b.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
             }
             if let newline = found {
@@ -141,7 +149,8 @@ final class PluginProcess {
         reaped = true
         let limit = " (its memory limit is \(memoryMiB) MiB)"
         if status & 0x7f == 0 {
-            return PluginError(plugin: name, what: "exited with status \((status >> 8) & 0xff) before answering\(limit)")
+            return PluginError(
+                plugin: name, what: "exited with status \((status >> 8) & 0xff) before answering\(limit)")
         }
         return PluginError(plugin: name, what: "was killed by signal \(status & 0x7f)\(limit)")
     }
@@ -204,7 +213,8 @@ final class PluginProcess {
             logger.warning("plugin \(name): \(line)", metadata: ["plugin": "\(name)"])
         }
         if force, !errorBuffer.isEmpty {
-            logger.warning("plugin \(name): \(String(decoding: errorBuffer, as: UTF8.self))", metadata: ["plugin": "\(name)"])
+            logger.warning(
+                "plugin \(name): \(String(decoding: errorBuffer, as: UTF8.self))", metadata: ["plugin": "\(name)"])
             errorBuffer = []
         }
     }

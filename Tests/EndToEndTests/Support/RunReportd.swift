@@ -47,8 +47,11 @@ let packageRoot = URL(fileURLWithPath: #filePath)
 /// A copy of the sample `config/` folder in a temporary folder, so its relative output paths land there.
 func copyOfSampleConfig() throws -> URL {
     let folder = try temporaryFolder("sample")
-    try FileManager.default.copyItem(
-        at: packageRoot.appendingPathComponent("config"), to: folder.appendingPathComponent("config"))
+    // `examples/` comes along: the sample's plugin links to the example's source.
+    for item in ["config", "examples"] {
+        try FileManager.default.copyItem(
+            at: packageRoot.appendingPathComponent(item), to: folder.appendingPathComponent(item))
+    }
     return folder
 }
 

@@ -1,0 +1,1 @@
+../../examples/plugins/hhi-python/hhi.py
