@@ -44,19 +44,7 @@ import Testing
                     of: "@daily", with: "every 2s")
             ])
         let listener = try NotifyListener()
-        let logFile = f.folder.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logFile)
-        let process = Process()
-        process.executableURL = try reportdBinary()
-        process.arguments = ["serve", "--config", f.config]
-        var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = listener.path
-        env.removeValue(forKey: "JOURNAL_STREAM")
-        process.environment = env
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        let (process, logFile) = try startServe(f, notify: listener)
         defer { if process.isRunning { process.terminate() } }
         func logText() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
@@ -111,18 +99,7 @@ import Testing
     @Test func sighupDuringStartupDoesNotKillTheDaemon() throws {
         let f = try Fixture(csv: "district,year,amount\nA,2024,1\n", reports: ["a": Fixture.report("a")])
         let listener = try NotifyListener()
-        let process = Process()
-        process.executableURL = try reportdBinary()
-        process.arguments = ["serve", "--config", f.config]
-        var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = listener.path
-        process.environment = env
-        let logFile = f.folder.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        let (process, logFile) = try startServe(f, notify: listener)
         defer { if process.isRunning { process.terminate() } }
         // As soon as reportd's load-time guard has run (SIGHUP shows as ignored in /proc, before
         // main()), signal repeatedly: while the runtime starts, the config loads, the daemon gets ready.
@@ -176,17 +153,7 @@ import Testing
     @Test func sendsWatchdogKeepAlivesWhenAsked() throws {
         let f = try Fixture(csv: "district,year,amount\nA,2024,1\n", reports: ["a": Fixture.report("a")])
         let listener = try NotifyListener()
-        let process = Process()
-        process.executableURL = try reportdBinary()
-        process.arguments = ["serve", "--config", f.config]
-        var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = listener.path
-        env["WATCHDOG_USEC"] = "400000"
-        env.removeValue(forKey: "WATCHDOG_PID")
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, _) = try startServe(f, notify: listener, environment: ["WATCHDOG_USEC": "400000"])
         defer { if process.isRunning { process.terminate() } }
         try listener.waitFor("READY=1")
         let start = Date()
@@ -199,4 +166,24 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }
+}
+
+/// Starts `reportd serve` on a fixture with a real sd_notify listener; its log goes to `serve.log`
+/// in the fixture's folder.
+func startServe(_ f: Fixture, notify listener: NotifyListener, environment: [String: String] = [:]) throws -> (Process, URL) {
+    let logFile = f.folder.appendingPathComponent("serve.log")
+    FileManager.default.createFile(atPath: logFile.path, contents: nil)
+    let log = try FileHandle(forWritingTo: logFile)
+    let process = Process()
+    process.executableURL = try reportdBinary()
+    process.arguments = ["serve", "--config", f.config]
+    var env = ProcessInfo.processInfo.environment
+    env["NOTIFY_SOCKET"] = listener.path
+    for key in ["JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID"] { env.removeValue(forKey: key) }
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    process.standardOutput = log
+    process.standardError = log
+    try process.run()
+    return (process, logFile)
 }
