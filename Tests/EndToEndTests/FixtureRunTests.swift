@@ -158,4 +158,13 @@ final class Fixture {
         #expect(out.status == 1)
         #expect(out.stdout.contains("overflows 64-bit integers"), "\(out.stdout)")
     }
+
+    @Test func missingPluginsFolderIsAValidateError() throws {
+        let f = try Fixture(csv: "district,year,amount\nA,2024,1\n", reports: ["a": Fixture.report("a")])
+        let config = try String(contentsOfFile: f.config, encoding: .utf8)
+        try (config + "\nplugins: no-such-folder\n").write(toFile: f.config, atomically: true, encoding: .utf8)
+        let out = try runReportd(["validate", "--config", f.config])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("no-such-folder: error: the plugins folder does not exist"), "\(out.stderr)")
+    }
 }

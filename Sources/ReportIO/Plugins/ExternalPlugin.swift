@@ -90,6 +90,12 @@ public enum PluginLoader {
     ) {
         var calculators: [ExternalCalculator] = []
         var diagnostics: [Diagnostic] = []
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: settings.directory, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            let message = "the plugins folder does not exist: create it or remove 'plugins' from the daemon config"
+            return ([], [Diagnostic(file: DisplayPath.of(settings.directory), line: 0, column: 0, message: message)])
+        }
         var taken = Set(builtIn.calculators.keys)
         for (name, path) in ExternalPlugin.discover(in: settings.directory) {
             func problem(_ message: String) {
