@@ -164,6 +164,7 @@ import Testing
             atPath: packageRoot.appendingPathComponent("Plugins").path
         )
         .map { packageRoot.appendingPathComponent("Plugins/\($0)/sample.yaml").path }
+            .filter { FileManager.default.fileExists(atPath: $0) }
         let broken = [
             "name: ../x\ndataset: p\nschedule: '@daily'\nmetrics: [{name: a, calc: count}]\n",
             "name: a\ndataset: p\nschedule: '@daily'\nmetrics: [{name: a, calc: percentile, column: x, p: 150}]\n",
