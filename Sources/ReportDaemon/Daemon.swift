@@ -21,7 +21,8 @@ public func buildDaemon(
     }
     let scheduler = SchedulerService(
         reports: ReportSet(daemon: daemon, reports: files.compactMap(\.report)), clock: clock,
-        executor: ReportRunExecutor(logger: logger),
+        executor: ReportRunExecutor(
+            logger: logger, cache: daemon.datasetCacheMiB > 0 ? DatasetCache(limitMiB: daemon.datasetCacheMiB) : nil),
         store: StateStore(directory: daemon.stateDirectory),
         reloader: {
             let (daemon, diagnostics) = loader.loadDaemon(configPath: configPath)

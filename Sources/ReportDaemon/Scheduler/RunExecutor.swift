@@ -14,14 +14,21 @@ public protocol RunExecutor: Sendable {
 /// Runs reports with `ReportRunner`: read the dataset, compute, publish.
 public struct ReportRunExecutor: RunExecutor {
     let logger: Logger
+    let cache: DatasetCache?
 
-    public init(logger: Logger) { self.logger = logger }
+    /// - Parameter cache: datasets kept between runs; `nil` reads them every run.
+    public init(logger: Logger, cache: DatasetCache? = nil) {
+        self.logger = logger
+        self.cache = cache
+    }
 
     public func execute(_ request: RunRequest, control: RunControl) async -> String? {
         var log = logger
         log[metadataKey: "run.trigger"] = "\(request.trigger.rawValue)"
         if request.attempt > 0 { log[metadataKey: "run.attempt"] = "\(request.attempt + 1)" }
-        let runner = ReportRunner(config: request.daemon, logger: log)
+        var configured = ReportRunner(config: request.daemon, logger: log)
+        configured.cache = cache
+        let runner = configured
         return await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
             control.onStop { reason in once.resume("stopped: \(reason)") }

@@ -21,7 +21,7 @@ public struct ConfigLoader: Sendable {
 
     static let daemonKeys = [
         "timezone", "reports", "state", "plugins", "output", "datasets", "locale", "max_concurrent", "shutdown_grace",
-        "plugin_timeout", "plugin_memory",
+        "plugin_timeout", "plugin_memory", "dataset_cache",
     ]
     static let outputKeys = ["root", "keep"]
     static let datasetKeys = ["format", "path", "schema", "on_bad_rows"]
@@ -151,6 +151,10 @@ public struct ConfigLoader: Sendable {
         if let node = fields["shutdown_grace"], let v = file.duration(node, "'shutdown_grace'") { shutdownGrace = v }
         var pluginTimeout = 60
         if let node = fields["plugin_timeout"], let v = file.duration(node, "'plugin_timeout'") { pluginTimeout = v }
+        var datasetCache = 1024
+        if let node = fields["dataset_cache"], let v = file.int(node, "'dataset_cache' (MiB)", range: 0...1_048_576) {
+            datasetCache = v
+        }
         var pluginMemory = 1024
         if let node = fields["plugin_memory"], let v = file.int(node, "'plugin_memory' (MiB)", range: 16...1_048_576) {
             pluginMemory = v
@@ -176,6 +180,7 @@ public struct ConfigLoader: Sendable {
             shutdownGrace: shutdownGrace)
         config.pluginTimeout = pluginTimeout
         config.pluginMemoryMiB = pluginMemory
+        config.datasetCacheMiB = datasetCache
         return config
     }
 

@@ -22,6 +22,8 @@ public struct DaemonConfig: Sendable {
     public var pluginTimeout: Int = 60
     /// Address-space limit of each external plugin process, in MiB.
     public var pluginMemoryMiB: Int = 1024
+    /// Memory `serve` may use to keep datasets between runs, in MiB (0: read every run).
+    public var datasetCacheMiB: Int = 1024
     /// The calculators reports may use: the built-in ones and those of the plugins that passed
     /// their handshake.
     public var calculators = CalculatorRegistry()

@@ -18,6 +18,8 @@ public struct ReportRunner: Sendable {
     public let config: DaemonConfig
     public let engine: ReportEngine
     public let logger: Logger
+    /// Datasets kept between runs (`serve`); `nil` reads the file every time.
+    public var cache: DatasetCache?
 
     /// - Parameter calculators: the calculators to compute with; the config's own (built-in and
     ///   plugins) when not given.
@@ -43,7 +45,7 @@ public struct ReportRunner: Sendable {
     /// - Parameter shouldPublish: asked just before the files are published; a run that was
     ///   stopped (timeout, shutdown) answers false and publishes nothing.
     public func runOne(_ definition: ReportDefinition, slot: Date, shouldPublish: @Sendable () -> Bool) -> RunOutcome {
-        let dataset = config.dataset(named: definition.dataset).map(load)
+        let dataset = config.dataset(named: definition.dataset).map { cache?.load($0) ?? load($0) }
         return execute(definition, dataset: dataset, slot: slot, shouldPublish: shouldPublish)
     }
 

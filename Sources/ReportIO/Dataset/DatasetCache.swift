@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ReportCore
+import Synchronization
+
+/// Datasets kept in memory between runs of the daemon, so a schedule of many reports over one
+/// dataset costs one parse, not one per run.
+///
+/// An entry is used again while its file has the same size, modification time (nanoseconds),
+/// inode and device, and the dataset's settings are unchanged: the checks `make` and git rely on,
+/// without rereading the file. Memory is bounded: least recently used datasets are dropped when the
+/// total estimated size passes the limit; a dataset larger than the whole limit is not kept.
+public final class DatasetCache: Sendable {
+    struct Identity: Equatable {
+        var size: Int64
+        var seconds: Int
+        var nanoseconds: Int
+        var inode: UInt64
+        var device: UInt64
+    }
+
+    struct Entry {
+        var identity: Identity
+        var schema: DatasetSchema
+        var format: DatasetConfig.Format
+        var onBadRows: DatasetConfig.BadRows
+        var dataset: LoadedDataset
+        var bytes: Int
+        var lastUse: UInt64
+    }
+
+    struct State {
+        var entries: [String: Entry] = [:]
+        var tick: UInt64 = 0
+        var hits = 0
+        var misses = 0
+    }
+
+    public let limitBytes: Int
+    private let state = Mutex(State())
+
+    /// - Parameter limitMiB: the most memory the cached datasets may take, estimated; 0 keeps none.
+    public init(limitMiB: Int) { limitBytes = limitMiB << 20 }
+
+    /// Cache hits and misses so far.
+    public var statistics: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
+
+    /// The dataset of `config`: from memory when its file is unchanged, else read and kept.
+    public func load(_ config: DatasetConfig) -> Result<LoadedDataset, DatasetError> {
+        let identity = Self.identity(of: config.path)
+        if let identity {
+            let cached: LoadedDataset? = state.withLock { s in
+                guard var entry = s.entries[config.path], entry.identity == identity, entry.schema == config.schema,
+                    entry.format == config.format, entry.onBadRows == config.onBadRows
+                else { return nil }
+                s.tick += 1
+                entry.lastUse = s.tick
+                s.entries[config.path] = entry
+                s.hits += 1
+                return entry.dataset
+            }
+            if let cached { return .success(cached) }
+        }
+        let result = Result { () throws(DatasetError) in try DatasetLoader.load(config) }
+        state.withLock { s in
+            s.misses += 1
+            s.entries[config.path] = nil
+            // Keep it only if the file did not change while it was read.
+            guard case .success(let dataset) = result, let identity, identity == Self.identity(of: config.path) else { return }
+            let bytes = dataset.estimatedBytes
+            guard bytes <= limitBytes else { return }
+            s.tick += 1
+            s.entries[config.path] = Entry(
+                identity: identity, schema: config.schema, format: config.format, onBadRows: config.onBadRows,
+                dataset: dataset, bytes: bytes, lastUse: s.tick)
+            while s.entries.values.reduce(0, { $0 + $1.bytes }) > limitBytes,
+                let oldest = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+            {
+                s.entries[oldest] = nil
+            }
+        }
+        return result
+    }
+
+    static func identity(of path: String) -> Identity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Identity(
+            size: Int64(info.st_size), seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec,
+            inode: UInt64(info.st_ino), device: UInt64(info.st_dev))
+    }
+}
+
+extension LoadedDataset {
+    /// An estimate of the memory the typed columns take.
+    var estimatedBytes: Int {
+        var total = 0
+        for column in table.columns {
+            switch column.storage {
+            case .int(let v): total += v.count * 9
+            case .decimal(let v): total += v.count * 9
+            case .bool(let v): total += v.count * 2
+            case .date(let v): total += v.count * 5
+            case .string(let codes, let dictionary):
+                total += codes.count * 4 + dictionary.reduce(0) { $0 + $1.utf8.count + 32 }
+            }
+        }
+        return total + rejected.count * 256
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import ReportCore
+import Testing
+
+@testable import ReportIO
+
+@Suite struct DatasetCacheTests {
+    /// A one-column CSV dataset in a fresh folder.
+    func dataset(_ text: String, name: String = "d") throws -> (DatasetConfig, URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-cache-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("\(name).csv")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let config = DatasetConfig(
+            name: name, format: .csv, path: file.path, schemaPath: "",
+            schema: DatasetSchema(columns: [ColumnSpec(name: "n", type: .int)]), onBadRows: .fail)
+        return (config, folder)
+    }
+
+    func values(_ result: Result<LoadedDataset, DatasetError>) throws -> [Value] {
+        let table = try result.get().table
+        return (0..<table.rowCount).map { table.columns[0].value(at: $0) }
+    }
+
+    @Test func anUnchangedFileIsReadOnce() throws {
+        let (config, folder) = try dataset("n\n1\n2\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = DatasetCache(limitMiB: 16)
+        #expect(try values(cache.load(config)) == [.int(1), .int(2)])
+        #expect(try values(cache.load(config)) == [.int(1), .int(2)])
+        #expect(cache.statistics.hits == 1 && cache.statistics.misses == 1)
+    }
+
+    @Test func aChangedFileIsReadAgain() throws {
+        let (config, folder) = try dataset("n\n1\n2\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = DatasetCache(limitMiB: 16)
+        _ = cache.load(config)
+        // Same size, new content: the modification time (or inode, after an atomic replace) tells.
+        try "n\n7\n8\n".write(toFile: config.path, atomically: true, encoding: .utf8)
+        #expect(try values(cache.load(config)) == [.int(7), .int(8)])
+        #expect(cache.statistics.misses == 2)
+    }
+
+    @Test func aChangedSchemaIsNotServedFromTheCache() throws {
+        var (config, folder) = try dataset("n\n1\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = DatasetCache(limitMiB: 16)
+        _ = cache.load(config)
+        config.schema = DatasetSchema(columns: [ColumnSpec(name: "n", type: .decimal)])
+        #expect(try values(cache.load(config)) == [.decimal(1)])
+    }
+
+    @Test func failuresAreNotCached() throws {
+        let (config, folder) = try dataset("n\nx\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = DatasetCache(limitMiB: 16)
+        guard case .failure = cache.load(config) else { Issue.record("a bad row must fail"); return }
+        try "n\n5\n".write(toFile: config.path, atomically: true, encoding: .utf8)
+        #expect(try values(cache.load(config)) == [.int(5)])
+    }
+
+    @Test func theLeastRecentlyUsedDatasetIsDroppedAtTheLimit() throws {
+        // Each dataset is ~9 bytes a row: 70,000 rows is ~0.6 MiB; a 1 MiB limit holds one.
+        let rows = (0..<70_000).map(String.init).joined(separator: "\n")
+        let (a, folderA) = try dataset("n\n" + rows + "\n", name: "a")
+        let (b, folderB) = try dataset("n\n" + rows + "\n", name: "b")
+        defer {
+            try? FileManager.default.removeItem(at: folderA)
+            try? FileManager.default.removeItem(at: folderB)
+        }
+        let cache = DatasetCache(limitMiB: 1)
+        _ = cache.load(a)
+        _ = cache.load(b)  // evicts a
+        _ = cache.load(b)  // hit
+        _ = cache.load(a)  // miss again
+        #expect(cache.statistics.hits == 1)
+        #expect(cache.statistics.misses == 3)
+    }
+
+    @Test func aZeroLimitKeepsNothing() throws {
+        let (config, folder) = try dataset("n\n1\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = DatasetCache(limitMiB: 0)
+        _ = cache.load(config)
+        _ = cache.load(config)
+        #expect(cache.statistics.hits == 0)
+    }
+}
