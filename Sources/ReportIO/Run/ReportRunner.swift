@@ -45,8 +45,9 @@ public struct ReportRunner: Sendable {
     /// - Parameter shouldPublish: asked just before the files are published; a run that was
     ///   stopped (timeout, shutdown) answers false and publishes nothing.
     public func runOne(_ definition: ReportDefinition, slot: Date, shouldPublish: @Sendable () -> Bool) -> RunOutcome {
+        let started = Date()
         let dataset = config.dataset(named: definition.dataset).map { cache?.load($0) ?? load($0) }
-        return execute(definition, dataset: dataset, slot: slot, shouldPublish: shouldPublish)
+        return execute(definition, dataset: dataset, slot: slot, started: started, shouldPublish: shouldPublish)
     }
 
     private func load(_ dataset: DatasetConfig) -> Result<LoadedDataset, DatasetError> {
@@ -66,7 +67,7 @@ public struct ReportRunner: Sendable {
 
     private func execute(
         _ definition: ReportDefinition, dataset: Result<LoadedDataset, DatasetError>?, slot date: Date,
-        shouldPublish: () -> Bool
+        started: Date = Date(), shouldPublish: () -> Bool
     ) -> RunOutcome {
         let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
         let slot = SlotTime(date: date, timeZone: zone)
@@ -80,7 +81,10 @@ public struct ReportRunner: Sendable {
             let files = try runOne(definition, dataset: try dataset.get(), slot: slot, shouldPublish: shouldPublish)
             log.info(
                 "report published",
-                metadata: ["output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(files.count)"])
+                metadata: [
+                    "output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(files.count)",
+                    "duration.ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
+                ])
             return RunOutcome(report: definition.name, slot: slot.iso8601, files: files, error: nil)
         } catch {
             log.error("report failed: \(error)")
