@@ -93,6 +93,9 @@ struct Run: ParsableCommand {
     @Argument(help: "Names of the reports to run.")
     var names: [String] = []
 
+    @Flag(help: "When the daemon (or another run) is running a named report, wait for it instead of failing.")
+    var wait = false
+
     @Option(
         help: ArgumentHelp(
             "Rerun one past slot (backfill), e.g. 2026-11-23T06:00 in each report's time zone, or with an offset; its files replace that slot's.",
@@ -121,7 +124,8 @@ struct Run: ParsableCommand {
             selected = configuration.reports.filter { names.contains($0.definition.name) }
             failed = selected.count < Set(names).count
         }
-        let runner = ReportRunner(config: daemon, logger: logger)
+        var runner = ReportRunner(config: daemon, logger: logger)
+        runner.lockMode = wait ? .wait : .refuse
         var outcomes: [RunOutcome] = []
         if let slot {
             // A backfill runs each report at the slot as read in that report's own time zone.

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A small config written into a temporary folder, run with the real binary; removed afterwards.
 final class Fixture {
     let folder: URL
@@ -166,5 +170,48 @@ final class Fixture {
         let out = try runReportd(["validate", "--config", f.config])
         #expect(out.status == 1)
         #expect(out.stderr.contains("no-such-folder: error: the plugins folder does not exist"), "\(out.stderr)")
+    }
+
+    /// Holds the report's lock as a running daemon would.
+    func holdLock(_ f: Fixture, _ report: String) throws -> Int32 {
+        let folder = f.folder.appendingPathComponent("state/locks")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let fd = open(folder.appendingPathComponent("\(report).lock").path, O_RDWR | O_CREAT, 0o640)
+        #expect(fd >= 0)
+        #expect(flock(fd, LOCK_EX) == 0)
+        _ = write(fd, "4242\n", 5)
+        return fd
+    }
+
+    @Test func aManualRunRefusesWhileTheReportIsRunningElsewhere() throws {
+        let f = try Fixture(csv: goodCSV, reports: ["a": Fixture.report("a"), "b": Fixture.report("b")])
+        let fd = try holdLock(f, "a")
+        defer { close(fd) }
+        let out = try runReportd(["run", "--config", f.config])
+        #expect(out.status == 1)
+        #expect(
+            out.stdout.contains("FAILED a: report 'a' is being run by another reportd process (pid 4242)"),
+            "\(out.stdout)")
+        // The other report is not held up.
+        #expect(FileManager.default.fileExists(atPath: f.output.appendingPathComponent("b/latest.csv").path))
+        #expect(!FileManager.default.fileExists(atPath: f.output.appendingPathComponent("a").path))
+    }
+
+    @Test func aManualRunWithWaitRunsWhenTheLockIsReleased() throws {
+        let f = try Fixture(csv: goodCSV, reports: ["a": Fixture.report("a")])
+        let fd = try holdLock(f, "a")
+        let process = Process()
+        process.executableURL = try reportdBinary()
+        process.arguments = ["run", "--config", f.config, "--wait", "a"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        usleep(700_000)
+        #expect(process.isRunning, "it waits for the lock")
+        #expect(!FileManager.default.fileExists(atPath: f.output.appendingPathComponent("a/latest.csv").path))
+        close(fd)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(FileManager.default.fileExists(atPath: f.output.appendingPathComponent("a/latest.csv").path))
     }
 }

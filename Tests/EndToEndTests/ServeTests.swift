@@ -148,6 +148,39 @@ import Testing
     }
 }
 
+/// The daemon and a manual run never run one report at once.
+@Suite struct ServeLockTests {
+    @Test func theDaemonWaitsForAManualRunOfTheSameReport() throws {
+        let f = try Fixture(
+            csv: "district,year,amount\nA,2024,1\n",
+            reports: [
+                "a": Fixture.report("a", extra: "formats: [csv]").replacingOccurrences(of: "@daily", with: "every 1s")
+            ])
+        // Hold the lock as a long manual `reportd run a` would.
+        let folder = f.folder.appendingPathComponent("state/locks")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let fd = open(folder.appendingPathComponent("a.lock").path, O_RDWR | O_CREAT, 0o640)
+        #expect(flock(fd, LOCK_EX) == 0)
+        let listener = try NotifyListener()
+        let (process, _) = try startServe(f, notify: listener)
+        defer { if process.isRunning { process.terminate() } }
+        try listener.waitFor("READY=1")
+        usleep(2_500_000)
+        #expect(!FileManager.default.fileExists(atPath: f.output.appendingPathComponent("a/latest.csv").path))
+        close(fd)
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: f.output.appendingPathComponent("a/latest.csv").path),
+            Date() < deadline
+        {
+            usleep(50_000)
+        }
+        #expect(FileManager.default.fileExists(atPath: f.output.appendingPathComponent("a/latest.csv").path))
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
+
 /// The systemd watchdog: WATCHDOG=1 at half the interval systemd asks for.
 @Suite struct WatchdogTests {
     @Test func sendsWatchdogKeepAlivesWhenAsked() throws {
@@ -170,7 +203,9 @@ import Testing
 
 /// Starts `reportd serve` on a fixture with a real sd_notify listener; its log goes to `serve.log`
 /// in the fixture's folder.
-func startServe(_ f: Fixture, notify listener: NotifyListener, environment: [String: String] = [:]) throws -> (Process, URL) {
+func startServe(_ f: Fixture, notify listener: NotifyListener, environment: [String: String] = [:]) throws -> (
+    Process, URL
+) {
     let logFile = f.folder.appendingPathComponent("serve.log")
     FileManager.default.createFile(atPath: logFile.path, contents: nil)
     let log = try FileHandle(forWritingTo: logFile)

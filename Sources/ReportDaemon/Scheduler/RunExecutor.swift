@@ -28,6 +28,8 @@ public struct ReportRunExecutor: RunExecutor {
         if request.attempt > 0 { log[metadataKey: "run.attempt"] = "\(request.attempt + 1)" }
         var configured = ReportRunner(config: request.daemon, logger: log)
         configured.cache = cache
+        // A manual `reportd run` of the same report finishes first; the timeout still applies.
+        configured.lockMode = .wait
         let runner = configured
         return await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)

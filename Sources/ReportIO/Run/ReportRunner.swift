@@ -20,6 +20,9 @@ public struct ReportRunner: Sendable {
     public let logger: Logger
     /// Datasets kept between runs (`serve`); `nil` reads the file every time.
     public var cache: DatasetCache?
+    /// How a run meets another process running the same report (the per-report lock in the state
+    /// folder); `nil` takes no lock.
+    public var lockMode: ReportLock.Mode?
 
     /// - Parameter calculators: the calculators to compute with; the config's own (built-in and
     ///   plugins) when not given.
@@ -75,6 +78,11 @@ public struct ReportRunner: Sendable {
         log[metadataKey: "report.name"] = "\(definition.name)"
         log[metadataKey: "report.slot"] = "\(slot.iso8601)"
         do {
+            // Held until this run has published (or failed).
+            let lock = try lockMode.flatMap { mode throws(RunLockError) in
+                try ReportLock.acquire(stateDirectory: config.stateDirectory, report: definition.name, mode: mode)
+            }
+            defer { withExtendedLifetime(lock) {} }
             guard let dataset else {
                 throw RunError(report: definition.name, message: "unknown dataset '\(definition.dataset)'")
             }
