@@ -232,7 +232,7 @@ struct Next: ParsableCommand {
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "One line per report: name, schedule, time zone, dataset, title.")
+        abstract: "One line per report: name, schedule, time zone, next run, last run and its outcome.")
 
     @OptionGroup var options: ConfigOptions
 

@@ -144,6 +144,11 @@ import Testing
         let lines = out.stdout.split(separator: "\n")
         #expect(lines.count == 7)
         #expect(lines.contains { $0.hasPrefix("funding-by-program ") && $0.contains("Asia/Ho_Chi_Minh") })
+        #expect(lines.first?.contains("NEXT RUN") == true && lines.first?.contains("OUTCOME") == true)
+        // Every report shows its next slot as local time with the +07:00 offset.
+        for line in lines.dropFirst() {
+            #expect(line.range(of: #"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00"#, options: .regularExpression) != nil, "\(line)")
+        }
     }
 }
 
