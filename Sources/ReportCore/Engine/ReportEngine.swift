@@ -67,13 +67,104 @@ public struct ReportEngine: Sendable {
     /// Splits `rows` into groups by the values of `columns`, groups in order of first appearance.
     ///
     /// Keys are built from the columns' encoded values (string dictionary codes, integer values),
-    /// not from strings, so grouping a million rows hashes small integer arrays.
+    /// never from strings. When every group column has few possible values (dictionary-encoded
+    /// strings, bools, ints or dates within a small range) the key is a small integer that indexes
+    /// an array directly, with no hashing; otherwise keys are hashed.
     static func group(rows: [Int], by columns: [String], in table: Table) -> ([[Int]], [[Value]]) {
         guard !columns.isEmpty else { return ([rows], [[]]) }
         let cols = columns.compactMap { table.column($0) }
-        var index: [[Int64]: Int] = [:]
-        var groups: [[Int]] = []
-        var keys: [[Value]] = []
+        let groupOfRow = denseGroups(rows: rows, cols) ?? hashedGroups(rows: rows, cols)
+        // Two passes (sizes, then rows) so that each group's row list is allocated once.
+        var sizes: [Int] = []
+        var firstRow: [Int] = []
+        for (i, g) in groupOfRow.enumerated() {
+            if Int(g) == sizes.count {
+                sizes.append(0)
+                firstRow.append(rows[i])
+            }
+            sizes[Int(g)] += 1
+        }
+        var groups = sizes.map { size -> [Int] in
+            var a: [Int] = []
+            a.reserveCapacity(size)
+            return a
+        }
+        for (i, g) in groupOfRow.enumerated() { groups[Int(g)].append(rows[i]) }
+        let keys = firstRow.map { r in cols.map { $0.value(at: r) } }
+        return (groups, keys)
+    }
+
+    /// The group of each row, numbered in order of first appearance, when the key space is small:
+    /// each column maps its cells to 0 (null) or 1…n, and the codes combine in mixed radix.
+    private static func denseGroups(rows: [Int], _ cols: [Column]) -> [Int32]? {
+        var key = [Int32](repeating: 0, count: rows.count)
+        var space = 1
+        for c in cols {
+            var cardinality = 0
+            switch c.storage {
+            case .string(let codes, let dictionary):
+                cardinality = dictionary.count + 1
+                guard space * cardinality <= 1 << 20 else { return nil }
+                let stride = Int32(space)
+                for (i, r) in rows.enumerated() { key[i] &+= (codes[r] &+ 1) &* stride }
+            case .bool(let v):
+                cardinality = 3
+                let stride = Int32(space)
+                for (i, r) in rows.enumerated() where c.valid[r] { key[i] &+= (v[r] ? 2 : 1) &* stride }
+            case .int(let v):
+                guard let (low, high) = range(v, c.valid, rows), high - low < 1 << 20 else { return nil }
+                cardinality = Int(high - low) + 2
+                guard space * cardinality <= 1 << 20 else { return nil }
+                let stride = Int32(space)
+                for (i, r) in rows.enumerated() where c.valid[r] { key[i] &+= Int32(v[r] - low + 1) &* stride }
+            case .date(let v):
+                guard let (low, high) = range(v.lazy.map(Int64.init), c.valid, rows), high - low < 1 << 20 else {
+                    return nil
+                }
+                cardinality = Int(high - low) + 2
+                guard space * cardinality <= 1 << 20 else { return nil }
+                let stride = Int32(space)
+                for (i, r) in rows.enumerated() where c.valid[r] {
+                    key[i] &+= Int32(Int64(v[r]) - low + 1) &* stride
+                }
+            case .decimal:
+                return nil
+            }
+            space *= cardinality
+        }
+        var groupOfKey = [Int32](repeating: -1, count: space)
+        var next: Int32 = 0
+        for i in key.indices {
+            let k = Int(key[i])
+            if groupOfKey[k] < 0 {
+                groupOfKey[k] = next
+                next += 1
+            }
+            key[i] = groupOfKey[k]
+        }
+        return key
+    }
+
+    /// The smallest and largest non-null value among `rows`, or nil when all are null or the
+    /// range does not fit.
+    private static func range<C: RandomAccessCollection>(_ v: C, _ valid: [Bool], _ rows: [Int]) -> (Int64, Int64)?
+    where C.Element == Int64, C.Index == Int {
+        var low = Int64.max
+        var high = Int64.min
+        for r in rows where valid[r] {
+            low = min(low, v[r])
+            high = max(high, v[r])
+        }
+        guard low <= high else { return (0, 0) }
+        let (width, overflow) = high.subtractingReportingOverflow(low)
+        return overflow || width >= Int64(Int32.max) ? nil : (low, high)
+    }
+
+    /// The group of each row by hashing its key (any column types, any number of values).
+    private static func hashedGroups(rows: [Int], _ cols: [Column]) -> [Int32] {
+        var index: [[Int64]: Int32] = [:]
+        var out: [Int32] = []
+        out.reserveCapacity(rows.count)
         // Two slots per column: a null flag, then the value's code. A code alone could not tell
         // null from a value that happens to share its sentinel (Int64.min is a valid int).
         var key = [Int64](repeating: 0, count: cols.count * 2)
@@ -84,14 +175,14 @@ public struct ReportEngine: Sendable {
                 key[2 * k + 1] = null ? 0 : Self.code(c, r)
             }
             if let g = index[key] {
-                groups[g].append(r)
+                out.append(g)
             } else {
-                index[key] = groups.count
-                groups.append([r])
-                keys.append(cols.map { $0.value(at: r) })
+                let g = Int32(index.count)
+                index[key] = g
+                out.append(g)
             }
         }
-        return (groups, keys)
+        return out
     }
 
     /// A 64-bit code that is equal exactly when two non-null cells of one column are equal.
