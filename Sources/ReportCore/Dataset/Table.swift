@@ -5,11 +5,14 @@ public struct Table: Sendable {
     public let rowCount: Int
     private let index: [String: Int]
 
-    public init(schema: DatasetSchema, columns: [Column]) {
+    /// - Parameter rowCount: the number of rows, needed when there are no columns (a dataset read
+    ///   for reports that only count rows); the columns' length otherwise.
+    public init(schema: DatasetSchema, columns: [Column], rowCount: Int? = nil) {
         precondition(columns.count == schema.columns.count, "one column per schema column")
+        precondition(columns.allSatisfy { $0.count == (rowCount ?? columns[0].count) }, "columns of equal length")
         self.schema = schema
         self.columns = columns
-        self.rowCount = columns.first?.count ?? 0
+        self.rowCount = rowCount ?? columns.first?.count ?? 0
         var index: [String: Int] = [:]
         for (i, c) in columns.enumerated() { index[c.name] = i }
         self.index = index

@@ -58,6 +58,21 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 }
 
 /// One metric of a report: an output column computed by a calculator.
+extension ReportDefinition {
+    /// The columns of `schema` that computing this report reads: its group columns, its filter's
+    /// columns, and every metric parameter that names a column. A dataset can be read keeping only
+    /// these in memory.
+    public func columnsRead(in schema: DatasetSchema) -> Set<String> {
+        var names = Set(groupBy).union(filter?.columns ?? [])
+        for metric in metrics {
+            for case .string(let value) in metric.parameters.values.values where schema.column(named: value) != nil {
+                names.insert(value)
+            }
+        }
+        return names
+    }
+}
+
 public struct MetricDefinition: Sendable {
     public var name: String
     public var calc: String

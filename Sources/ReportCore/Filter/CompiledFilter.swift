@@ -19,6 +19,24 @@ public struct CompiledFilter: Sendable {
     /// The filter's source text.
     public let source: String
 
+    /// The dataset columns the filter reads.
+    public var columns: Set<String> {
+        var names: Set<String> = []
+        func walk(_ node: Node) {
+            switch node {
+            case .and(let a, let b), .or(let a, let b):
+                walk(a)
+                walk(b)
+            case .not(let a): walk(a)
+            case .constant: break
+            case .boolColumn(let c), .compareLiteral(let c, _, _), .member(let c, _): names.insert(c)
+            case .compareColumns(let a, _, let b): names.formUnion([a, b])
+            }
+        }
+        walk(root)
+        return names
+    }
+
     /// Type-checks `expression` against `schema`, collecting every problem.
     /// - Returns: the compiled filter, or every error found (unknown columns, type mismatches, bad literals).
     public static func compile(

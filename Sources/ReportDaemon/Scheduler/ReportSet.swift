@@ -13,6 +13,16 @@ public struct ReportSet: Sendable {
         self.reports = Dictionary(reports.map { ($0.definition.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The columns of `dataset` that any of the reports reads (see `ReportDefinition.columnsRead`).
+    public func columnsRead(dataset: String) -> Set<String>? {
+        guard let schema = daemon.dataset(named: dataset)?.schema else { return nil }
+        var names: Set<String> = []
+        for report in reports.values where report.definition.dataset == dataset {
+            names.formUnion(report.definition.columnsRead(in: schema))
+        }
+        return names
+    }
+
     /// What a reload did, for the log.
     public struct Changes: Sendable, Equatable {
         public var added: [String] = []

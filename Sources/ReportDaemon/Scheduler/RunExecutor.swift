@@ -37,7 +37,9 @@ public struct ReportRunExecutor: RunExecutor {
             // Reading files and computing block a thread; a dispatch thread keeps them off the
             // cooperative pool, so the scheduler, reloads and signals stay responsive meanwhile.
             DispatchQueue.global().async {
-                let outcome = runner.runOne(request.report, slot: request.slot, shouldPublish: { !control.isStopped })
+                let outcome = runner.runOne(
+                    request.report, slot: request.slot, columns: request.columns,
+                    shouldPublish: { !control.isStopped })
                 once.resume(outcome.error)
             }
         }

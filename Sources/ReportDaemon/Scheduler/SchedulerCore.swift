@@ -44,7 +44,10 @@ struct SchedulerCore {
                 policy: report.definition.catchUp)
             {
                 log(name, slot).notice("catching up a slot missed while the daemon was down")
-                offer(RunRequest(report: report.definition, daemon: set.daemon, slot: slot, trigger: .catchUp))
+                offer(
+                    RunRequest(
+                        report: report.definition, daemon: set.daemon, slot: slot, trigger: .catchUp,
+                        columns: set.columnsRead(dataset: report.definition.dataset)))
             }
         }
         logger.notice(
@@ -75,7 +78,10 @@ struct SchedulerCore {
             }
             entry.next = entry.report.definition.schedule.nextSlot(after: slot, in: entry.zone)
             entries[name] = entry
-            offer(RunRequest(report: entry.report.definition, daemon: set.daemon, slot: slot, trigger: .schedule))
+            offer(
+                RunRequest(
+                    report: entry.report.definition, daemon: set.daemon, slot: slot, trigger: .schedule,
+                    columns: set.columnsRead(dataset: entry.report.definition.dataset)))
         }
         let due = retries.filter { $0.due <= now }
         retries.removeAll { $0.due <= now }

@@ -24,21 +24,30 @@ struct CSVRecordReader {
         var message: String
     }
 
-    let bytes: [UInt8]
+    /// The whole file; the caller keeps it alive while the reader is used.
+    let bytes: UnsafeBufferPointer<UInt8>
     private(set) var position: Int
-    private(set) var line = 1
+    /// Physical line of `position`, counted from the line the reader started on.
+    private(set) var line: Int
     private var lineStart: Int
 
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
+    /// A reader from the start of the file (a UTF-8 byte-order mark is skipped).
+    init(bytes: UnsafeBufferPointer<UInt8>) {
         let bom = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
-        position = bom ? 3 : 0
-        lineStart = position
+        self.init(bytes: bytes, start: bom ? 3 : 0, line: 1)
     }
 
-    /// Reads the next record into `fields`; returns the line it starts on, or `nil` at the end.
-    /// Empty lines are skipped.
-    mutating func next(into fields: inout [Field]) throws(SyntaxError) -> Int? {
+    /// A reader from `start`, which must be the start of a record, counting lines from `line`.
+    init(bytes: UnsafeBufferPointer<UInt8>, start: Int, line: Int) {
+        self.bytes = bytes
+        position = start
+        lineStart = start
+        self.line = line
+    }
+
+    /// Reads the next record into `fields`; returns the line it starts on, or `nil` at the end of
+    /// the file or when the next record would start at or after `stopAt`. Empty lines are skipped.
+    mutating func next(into fields: inout [Field], stopAt: Int = .max) throws(SyntaxError) -> Int? {
         fields.removeAll(keepingCapacity: true)
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(10), cr = UInt8(13)
         // Skip blank lines.
@@ -49,7 +58,7 @@ struct CSVRecordReader {
             line += 1
             lineStart = position
         }
-        guard position < bytes.count else { return nil }
+        guard position < bytes.count, position < stopAt else { return nil }
         let recordLine = line
         while true {
             if position < bytes.count, bytes[position] == quote {
@@ -59,6 +68,16 @@ struct CSVRecordReader {
                 let start = position
                 var escaped = false
                 while true {
+                    // Skip eight bytes at a time while none is a quote or a line break.
+                    while position + 8 <= bytes.count {
+                        let w = Self.word(bytes, position)
+                        let m = Self.zeroBytes(w ^ Self.quotes) | Self.zeroBytes(w ^ Self.lineFeeds)
+                        if m != 0 {
+                            position += m.trailingZeroBitCount >> 3
+                            break
+                        }
+                        position += 8
+                    }
                     guard position < bytes.count else {
                         throw SyntaxError(
                             line: openLine, lineStart: openLineStart, offset: open,
@@ -94,6 +113,18 @@ struct CSVRecordReader {
                 }
             } else {
                 let start = position
+                // Skip eight bytes at a time while none is a comma or a line break.
+                while position + 8 <= bytes.count {
+                    let w = Self.word(bytes, position)
+                    let m =
+                        Self.zeroBytes(w ^ Self.commas) | Self.zeroBytes(w ^ Self.lineFeeds)
+                        | Self.zeroBytes(w ^ Self.carriageReturns)
+                    if m != 0 {
+                        position += m.trailingZeroBitCount >> 3
+                        break
+                    }
+                    position += 8
+                }
                 while position < bytes.count {
                     let c = bytes[position]
                     if c == comma || c == lf || (c == cr && (position + 1 == bytes.count || bytes[position + 1] == lf))
@@ -120,17 +151,43 @@ struct CSVRecordReader {
         }
     }
 
+    // SWAR (SIMD within a register): eight bytes compared at once. `zeroBytes(w ^ pattern)` has
+    // the high bit set in each byte of `w` equal to the pattern's byte; its lowest set bit is
+    // always exact (only bytes above a match can be false positives), which is all a scan needs.
+    private static let commas: UInt64 = 0x2C2C_2C2C_2C2C_2C2C
+    private static let quotes: UInt64 = 0x2222_2222_2222_2222
+    private static let lineFeeds: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+    private static let carriageReturns: UInt64 = 0x0D0D_0D0D_0D0D_0D0D
+
+    @inline(__always)
+    private static func word(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + at).loadUnaligned(as: UInt64.self))
+    }
+
+    @inline(__always)
+    private static func zeroBytes(_ x: UInt64) -> UInt64 {
+        (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+    }
+
     /// The field's bytes, with doubled quotes collapsed.
     func raw(_ f: Field) -> ArraySlice<UInt8> {
-        guard f.escapedQuotes else { return bytes[f.start..<f.end] }
         var out: [UInt8] = []
-        out.reserveCapacity(f.end - f.start)
+        unescape(f, into: &out)
+        return out[...]
+    }
+
+    /// Writes the field's bytes into `out`, doubled quotes collapsed.
+    func unescape(_ f: Field, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        guard f.escapedQuotes else {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[f.start..<f.end]))
+            return
+        }
         var i = f.start
         while i < f.end {
             out.append(bytes[i])
             i += bytes[i] == UInt8(ascii: "\"") ? 2 : 1
         }
-        return out[...]
     }
 
     /// 1-based character column of a byte offset within its line.

@@ -25,6 +25,8 @@ public final class DatasetCache: Sendable {
         var schema: DatasetSchema
         var format: DatasetConfig.Format
         var onBadRows: DatasetConfig.BadRows
+        /// The columns kept in memory (`nil`: all).
+        var columns: Set<String>?
         var dataset: LoadedDataset
         var bytes: Int
         var lastUse: UInt64
@@ -47,13 +49,23 @@ public final class DatasetCache: Sendable {
     public var statistics: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
 
     /// The dataset of `config`: from memory when its file is unchanged, else read and kept.
-    public func load(_ config: DatasetConfig) -> Result<LoadedDataset, DatasetError> {
+    ///
+    /// - Parameter columns: the columns the caller reads (`nil`: all). A cached read that kept
+    ///   fewer is read again, keeping these and the ones it kept, so that the columns of every
+    ///   report served so far stay together in one entry.
+    public func load(_ config: DatasetConfig, columns: Set<String>? = nil) -> Result<LoadedDataset, DatasetError> {
         let identity = Self.identity(of: config.path)
+        var wanted = columns
         if let identity {
             let cached: LoadedDataset? = state.withLock { s in
                 guard var entry = s.entries[config.path], entry.identity == identity, entry.schema == config.schema,
                     entry.format == config.format, entry.onBadRows == config.onBadRows
                 else { return nil }
+                if let kept = entry.columns, let asked = columns, !asked.isSubset(of: kept) {
+                    wanted = asked.union(kept)
+                    return nil
+                }
+                if entry.columns != nil, columns == nil { return nil }
                 s.tick += 1
                 entry.lastUse = s.tick
                 s.entries[config.path] = entry
@@ -62,7 +74,8 @@ public final class DatasetCache: Sendable {
             }
             if let cached { return .success(cached) }
         }
-        let result = Result { () throws(DatasetError) in try DatasetLoader.load(config) }
+        let columns = wanted
+        let result = Result { () throws(DatasetError) in try DatasetLoader.load(config, columns: columns) }
         state.withLock { s in
             s.misses += 1
             s.entries[config.path] = nil
@@ -73,7 +86,7 @@ public final class DatasetCache: Sendable {
             s.tick += 1
             s.entries[config.path] = Entry(
                 identity: identity, schema: config.schema, format: config.format, onBadRows: config.onBadRows,
-                dataset: dataset, bytes: bytes, lastUse: s.tick)
+                columns: columns, dataset: dataset, bytes: bytes, lastUse: s.tick)
             while s.entries.values.reduce(0, { $0 + $1.bytes }) > limitBytes,
                 let oldest = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
             {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ReportCore
+import Synchronization
 
 /// A dataset read and typed by its schema.
 public struct LoadedDataset: Sendable {
@@ -15,45 +16,87 @@ public struct LoadedDataset: Sendable {
 /// Reads dataset files (CSV, JSON) into typed columns.
 public enum DatasetLoader {
     /// Reads `config`'s file.
+    ///
+    /// - Parameter columns: the columns to keep in memory (those the reports read); every column is
+    ///   still checked against the schema, so a bad cell fails (or is rejected) whichever reports
+    ///   run. `nil` keeps them all.
     /// - Throws: `DatasetError` naming FILE:LINE:COLUMN for the first bad row (unless rows are rejected),
     ///   or the file when it cannot be read.
-    public static func load(_ config: DatasetConfig) throws(DatasetError) -> LoadedDataset {
+    public static func load(_ config: DatasetConfig, columns: Set<String>? = nil) throws(DatasetError) -> LoadedDataset {
         let display = DisplayPath.of(config.path)
         let bytes: [UInt8]
         do {
-            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: config.path)))
+            bytes = try FileBytes.read(config.path, parts: ProcessInfo.processInfo.activeProcessorCount)
         } catch {
             throw DatasetError(
                 file: display, line: 0, column: 0,
-                message: "cannot read dataset '\(config.name)': \(FileProblem.describe(error))")
+                message: "cannot read dataset '\(config.name)': \(error.message)")
         }
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-        var loaded: LoadedDataset
         switch config.format {
-        case .csv: loaded = try readCSV(bytes, config: config, display: display)
-        case .json: loaded = try readJSON(bytes, config: config, display: display)
+        case .csv:
+            // The checksum is computed on a core of its own while the chunks are typed.
+            let digest = Mutex("")
+            var loaded = try readCSV(
+                bytes, config: config, display: display, columns: columns, parts: defaultParts(bytes.count),
+                alsoDo: { digest.withLock { $0 = sha256(bytes) } })
+            loaded.sha256 = digest.withLock { $0 }
+            return loaded
+        case .json:
+            var loaded = try readJSON(bytes, config: config, display: display, columns: columns)
+            loaded.sha256 = sha256(bytes)
+            return loaded
         }
-        loaded.sha256 = digest
-        return loaded
     }
 
-    static func readCSV(_ bytes: [UInt8], config: DatasetConfig, display: String) throws(DatasetError) -> LoadedDataset
-    {
-        let schema = config.schema
-        var reader = CSVRecordReader(bytes: bytes)
-        var fields: [CSVRecordReader.Field] = []
-        func syntax(_ e: CSVRecordReader.SyntaxError) -> DatasetError {
-            DatasetError(
-                file: display, line: e.line, column: reader.column(offset: e.offset, lineStart: e.lineStart),
-                message: e.message)
+    static func sha256(_ bytes: [UInt8]) -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in SHA256.hash(data: bytes) {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 15)])
         }
-        let headerLine: Int?
-        do { headerLine = try reader.next(into: &fields) } catch { throw syntax(error) }
-        guard headerLine != nil else {
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Chunks to cut a file into: two per core, so the cores stay busy when chunks differ in
+    /// cost; one below 1 MiB, where threads cost more than they save.
+    static func defaultParts(_ size: Int) -> Int {
+        size < 1 << 20 ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount) * 2
+    }
+
+    /// The table of `config.schema`'s columns that `columns` names (all when nil), in schema order.
+    static func projected(_ schema: DatasetSchema, _ columns: Set<String>?) -> [Bool] {
+        schema.columns.map { columns?.contains($0.name) ?? true }
+    }
+
+    static func readCSV(
+        _ bytes: [UInt8], config: DatasetConfig, display: String, columns: Set<String>? = nil, parts: Int = 1,
+        alsoDo extra: (@Sendable () -> Void)? = nil
+    ) throws(DatasetError) -> LoadedDataset {
+        let schema = config.schema
+        let headerResult: (header: [String], line: Int?, bodyStart: Int, bodyLine: Int, syntax: DatasetError?) =
+            bytes.withUnsafeBufferPointer { buffer in
+                var reader = CSVRecordReader(bytes: buffer)
+                var fields: [CSVRecordReader.Field] = []
+                do throws(CSVRecordReader.SyntaxError) {
+                    let line = try reader.next(into: &fields)
+                    let header = fields.map {
+                        String(decoding: reader.raw($0), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    }
+                    return (header, line, reader.position, reader.line, nil)
+                } catch {
+                    let e = DatasetError(
+                        file: display, line: error.line,
+                        column: reader.column(offset: error.offset, lineStart: error.lineStart), message: error.message)
+                    return ([], nil, 0, 0, e)
+                }
+            }
+        if let syntax = headerResult.syntax { throw syntax }
+        guard let headerLine = headerResult.line else {
             throw DatasetError(
                 file: display, line: 0, column: 0, message: "the file is empty: a CSV dataset needs a header row")
         }
-        let header = fields.map { String(decoding: reader.raw($0), as: UTF8.self).trimmingCharacters(in: .whitespaces) }
+        let header = headerResult.header
         var positions: [Int] = []
         for column in schema.columns {
             guard let index = header.firstIndex(of: column.name) else {
@@ -62,79 +105,34 @@ public enum DatasetLoader {
                 if let guess = closestMatch(to: column.name, among: header) {
                     message += " (is '\(guess)' a misspelling?)"
                 }
-                throw DatasetError(file: display, line: headerLine!, column: 1, message: message)
+                throw DatasetError(file: display, line: headerLine, column: 1, message: message)
             }
             positions.append(index)
         }
         for (i, name) in header.enumerated() where header[..<i].contains(name) {
             throw DatasetError(
-                file: display, line: headerLine!, column: 1, message: "the header names column '\(name)' twice")
+                file: display, line: headerLine, column: 1, message: "the header names column '\(name)' twice")
         }
 
-        var builders = schema.columns.map { ColumnBuilder(spec: $0, capacity: bytes.count / 100) }
-        var rejected: [RejectedRow] = []
-        var row = [Value](repeating: .null, count: schema.columns.count)
-        while true {
-            let line: Int?
-            do {
-                line = try reader.next(into: &fields)
-            } catch {
-                let e = syntax(error)
-                guard config.onBadRows == .reject else { throw e }
-                // A quote that never closes swallows the rest of the file: nothing after it can be read.
-                rejected.append(RejectedRow(line: e.line, reason: e.message, fields: []))
-                break
-            }
-            guard let line else { break }
-            var problem: (line: Int, column: Int, message: String)?
-            if fields.count != header.count {
-                problem = (line, 1, "this row has \(fields.count) fields, the header has \(header.count)")
-            } else {
-                for (c, spec) in schema.columns.enumerated() {
-                    let field = fields[positions[c]]
-                    switch CellParser.parse(reader.raw(field), as: spec.type) {
-                    case .value(let v): row[c] = v
-                    case .null:
-                        if spec.required {
-                            problem = (
-                                field.line,
-                                reader.column(
-                                    offset: field.quoted ? field.start - 1 : field.start, lineStart: field.lineStart),
-                                "column '\(spec.name)' is required but empty"
-                            )
-                        }
-                        row[c] = .null
-                    case .invalid(let why):
-                        problem = (
-                            field.line,
-                            reader.column(
-                                offset: field.quoted ? field.start - 1 : field.start, lineStart: field.lineStart),
-                            "column '\(spec.name)': \(why)"
-                        )
-                    }
-                    if problem != nil { break }
-                }
-            }
-            if let problem {
-                guard config.onBadRows == .reject else {
-                    throw DatasetError(
-                        file: display, line: problem.line, column: problem.column, message: problem.message)
-                }
-                rejected.append(
-                    RejectedRow(
-                        line: line, reason: problem.message,
-                        fields: fields.map { String(decoding: reader.raw($0), as: UTF8.self) }))
-                continue
-            }
-            for c in 0..<builders.count { builders[c].append(row[c]) }
+        let keep = projected(schema, columns)
+        let reader = CSVDatasetReader(
+            schema: schema, positions: positions, headerCount: header.count, keep: keep,
+            rejectBadRows: config.onBadRows == .reject)
+        switch reader.read(bytes, from: headerResult.bodyStart, line: headerResult.bodyLine, parts: parts, alsoDo: extra) {
+        case .failure(let failure):
+            throw DatasetError(file: display, line: failure.line, column: failure.column, message: failure.message)
+        case .success(let read):
+            return LoadedDataset(
+                table: Table(
+                    schema: DatasetSchema(columns: read.columns.map(\.spec)), columns: read.columns,
+                    rowCount: read.rows),
+                rejected: read.rejected, header: header, sha256: "")
         }
-        return LoadedDataset(
-            table: Table(schema: schema, columns: builders.map { $0.build() }), rejected: rejected, header: header,
-            sha256: "")
     }
 
-    static func readJSON(_ bytes: [UInt8], config: DatasetConfig, display: String) throws(DatasetError) -> LoadedDataset
-    {
+    static func readJSON(
+        _ bytes: [UInt8], config: DatasetConfig, display: String, columns: Set<String>? = nil
+    ) throws(DatasetError) -> LoadedDataset {
         let schema = config.schema
         let records: [[String: JSONCell]]
         do {
@@ -169,9 +167,13 @@ public enum DatasetLoader {
             }
             for c in 0..<builders.count { builders[c].append(row[c]) }
         }
+        let keep = projected(schema, columns)
+        let kept = schema.columns.indices.filter { keep[$0] }
         return LoadedDataset(
-            table: Table(schema: schema, columns: builders.map { $0.build() }), rejected: rejected,
-            header: schema.columnNames, sha256: "")
+            table: Table(
+                schema: DatasetSchema(columns: kept.map { schema.columns[$0] }),
+                columns: kept.map { builders[$0].build() }, rowCount: records.count - rejected.count),
+            rejected: rejected, header: schema.columnNames, sha256: "")
     }
 }
 

@@ -1,6 +1,8 @@
+import Dispatch
 import Foundation
 import Logging
 import ReportCore
+import Synchronization
 
 /// The outcome of one report run.
 public struct RunOutcome: Sendable {
@@ -36,26 +38,50 @@ public struct ReportRunner: Sendable {
     /// once for all the reports that use it.
     public func run(_ reports: [LoadedReport], at date: Date) -> [RunOutcome] {
         var datasets: [String: Result<LoadedDataset, DatasetError>] = [:]
-        return reports.map { report in
+        for report in reports {
             let name = report.definition.dataset
-            if datasets[name] == nil, let config = config.dataset(named: name) { datasets[name] = load(config) }
-            return execute(report.definition, dataset: datasets[name], slot: date, shouldPublish: { true })
+            guard datasets[name] == nil, let config = config.dataset(named: name) else { continue }
+            // One read for every report of this run on the dataset (a shared scan), keeping the
+            // columns they read.
+            let columns = reports.filter { $0.definition.dataset == name }.reduce(into: Set<String>()) {
+                $0.formUnion($1.definition.columnsRead(in: config.schema))
+            }
+            datasets[name] = load(config, columns: columns)
         }
+        // The reports then compute and publish side by side, one per core: each only reads the
+        // shared columns.
+        let outcomes = Mutex([RunOutcome?](repeating: nil, count: reports.count))
+        let loaded = datasets
+        DispatchQueue.concurrentPerform(iterations: reports.count) { i in
+            let definition = reports[i].definition
+            let outcome = execute(
+                definition, dataset: loaded[definition.dataset], slot: date, shouldPublish: { true })
+            outcomes.withLock { $0[i] = outcome }
+        }
+        return outcomes.withLock { $0.map { $0! } }
     }
 
     /// Runs one report for `slot`, reading its dataset.
     ///
-    /// - Parameter shouldPublish: asked just before the files are published; a run that was
-    ///   stopped (timeout, shutdown) answers false and publishes nothing.
-    public func runOne(_ definition: ReportDefinition, slot: Date, shouldPublish: @Sendable () -> Bool) -> RunOutcome {
+    /// - Parameters:
+    ///   - columns: the dataset columns to keep in memory: the report's own at least; the daemon
+    ///     passes those of all its reports on the dataset, so that one cached read serves them all.
+    ///   - shouldPublish: asked just before the files are published; a run that was
+    ///     stopped (timeout, shutdown) answers false and publishes nothing.
+    public func runOne(
+        _ definition: ReportDefinition, slot: Date, columns: Set<String>? = nil, shouldPublish: @Sendable () -> Bool
+    ) -> RunOutcome {
         let started = Date()
-        let dataset = config.dataset(named: definition.dataset).map { cache?.load($0) ?? load($0) }
+        let dataset = config.dataset(named: definition.dataset).map { dataset in
+            let needed = definition.columnsRead(in: dataset.schema).union(columns ?? [])
+            return cache?.load(dataset, columns: needed) ?? load(dataset, columns: needed)
+        }
         return execute(definition, dataset: dataset, slot: slot, started: started, shouldPublish: shouldPublish)
     }
 
-    private func load(_ dataset: DatasetConfig) -> Result<LoadedDataset, DatasetError> {
+    private func load(_ dataset: DatasetConfig, columns: Set<String>) -> Result<LoadedDataset, DatasetError> {
         let started = Date()
-        let result = Result { () throws(DatasetError) in try DatasetLoader.load(dataset) }
+        let result = Result { () throws(DatasetError) in try DatasetLoader.load(dataset, columns: columns) }
         if case .success(let d) = result {
             logger.debug(
                 "dataset loaded",

@@ -1,0 +1,238 @@
+import Dispatch
+import ReportCore
+import Synchronization
+
+/// Reads the data rows of a CSV file into typed columns, on every core.
+///
+/// The body (after the header) is cut into chunks that each start at a record, so quoted line
+/// breaks never straddle a cut: a line break is a record boundary exactly when an even number of
+/// quotes precede it. Each chunk is typed into its own column sinks in parallel, then the chunks
+/// are joined in file order (strings re-coded into one dictionary), so rows, groups and errors come
+/// out exactly as a single pass would give them. The quote count is only right for well-formed
+/// quoting; every chunk therefore checks that the chunk before it ended exactly where it starts,
+/// and any disagreement (a stray quote inside an unquoted field) falls back to one sequential pass.
+struct CSVDatasetReader: Sendable {
+    struct Failure: Error, Sendable {
+        var line: Int
+        var column: Int
+        var message: String
+    }
+
+    /// The kept columns (in schema order), the rows read and the rows rejected.
+    struct Outcome {
+        var columns: [Column]
+        var rows: Int
+        var rejected: [RejectedRow]
+    }
+
+    /// The rows of one chunk; lines are counted from 1 at the chunk's start.
+    struct Chunk: Sendable {
+        var sinks: [ColumnSink]
+        var rows = 0
+        var rejected: [RejectedRow] = []
+        var failure: Failure?
+        /// Reject mode met a syntax error that hides the rest of the file.
+        var stoppedBySyntax = false
+        /// Where the reader stopped, and the line breaks it passed.
+        var end = 0
+        var linesPassed = 0
+    }
+
+    let schema: DatasetSchema
+    /// Where each schema column is in the header.
+    let positions: [Int]
+    let headerCount: Int
+    /// Which schema columns are stored (the others are checked only).
+    let keep: [Bool]
+    let rejectBadRows: Bool
+
+    /// Reads `bytes[start...]`, the first record being on line `line`, in `parts` chunks.
+    /// - Parameter extra: work to do on a core of its own meanwhile (the checksum).
+    /// - Returns: the kept columns, the row count and rejected rows, or the first failure with its
+    ///   absolute line.
+    func read(
+        _ bytes: [UInt8], from start: Int, line: Int, parts: Int, alsoDo extra: (@Sendable () -> Void)? = nil
+    ) -> Result<Outcome, Failure> {
+        let cuts = parts > 1 ? Self.cuts(bytes, from: start, parts: parts) : [start, bytes.count]
+        let chunkCount = cuts.count - 1
+        let results = Mutex([Chunk?](repeating: nil, count: chunkCount))
+        let capacity = (bytes.count - start) / max(1, chunkCount) / 64
+        DispatchQueue.concurrentPerform(iterations: chunkCount + (extra == nil ? 0 : 1)) { k in
+            guard k < chunkCount else {
+                extra?()
+                return
+            }
+            let chunk = bytes.withUnsafeBufferPointer { buffer in
+                parse(buffer, from: cuts[k], stopAt: k + 1 == chunkCount ? .max : cuts[k + 1], capacity: capacity)
+            }
+            results.withLock { $0[k] = chunk }
+        }
+        let chunks = results.withLock { $0.map { $0! } }
+
+        // Join in file order; line numbers become absolute.
+        var used: [Chunk] = []
+        var lineBase = line
+        for k in 0..<chunkCount {
+            var chunk = chunks[k]
+            if let failure = chunk.failure {
+                return .failure(
+                    Failure(line: lineBase + failure.line - 1, column: failure.column, message: failure.message))
+            }
+            for i in chunk.rejected.indices { chunk.rejected[i].line += lineBase - 1 }
+            used.append(chunk)
+            if chunk.stoppedBySyntax { break }
+            if k + 1 < chunkCount, chunk.end != cuts[k + 1] {
+                // The quote count misled the cut (malformed quoting): read it all in one pass.
+                var whole = bytes.withUnsafeBufferPointer { buffer in
+                    parse(buffer, from: start, stopAt: .max, capacity: capacity)
+                }
+                if let failure = whole.failure {
+                    return .failure(Failure(line: line + failure.line - 1, column: failure.column, message: failure.message))
+                }
+                for i in whole.rejected.indices { whole.rejected[i].line += line - 1 }
+                used = [whole]
+                break
+            }
+            lineBase += chunk.linesPassed
+        }
+        let columns = schema.columns.indices.filter { keep[$0] }.map { c in ColumnSink.join(used.map { $0.sinks[c] }) }
+        return .success(
+            Outcome(columns: columns, rows: used.reduce(0) { $0 + $1.rows }, rejected: used.flatMap(\.rejected)))
+    }
+
+    /// Types the records that start in `[start, stopAt)`.
+    func parse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAt: Int, capacity: Int) -> Chunk {
+        var chunk = Chunk(sinks: schema.columns.indices.map { ColumnSink(spec: schema.columns[$0], keep: keep[$0], capacity: capacity) })
+        var reader = CSVRecordReader(bytes: bytes, start: start, line: 1)
+        let end = min(stopAt, bytes.count)
+        // One check of the whole chunk instead of one per string cell (see UTF8Check).
+        let utf8Checked = start >= end || UTF8Check.isValid(bytes.baseAddress! + start, count: end - start)
+        var fields: [CSVRecordReader.Field] = []
+        var scratch: [UInt8] = []
+        let base = bytes.baseAddress!
+        while true {
+            let line: Int?
+            do {
+                line = try reader.next(into: &fields, stopAt: stopAt)
+            } catch {
+                let failure = Failure(
+                    line: error.line, column: reader.column(offset: error.offset, lineStart: error.lineStart),
+                    message: error.message)
+                if rejectBadRows {
+                    // A quote that never closes swallows the rest of the file: nothing after it can be read.
+                    chunk.rejected.append(RejectedRow(line: failure.line, reason: failure.message, fields: []))
+                    chunk.stoppedBySyntax = true
+                } else {
+                    chunk.failure = failure
+                }
+                break
+            }
+            guard let line else { break }
+            var problem: Failure?
+            if fields.count != headerCount {
+                problem = Failure(
+                    line: line, column: 1, message: "this row has \(fields.count) fields, the header has \(headerCount)")
+            } else {
+                for c in chunk.sinks.indices {
+                    let field = fields[positions[c]]
+                    do throws(ColumnSink.Problem) {
+                        if field.escapedQuotes {
+                            reader.unescape(field, into: &scratch)
+                            try scratch.withUnsafeBufferPointer { s throws(ColumnSink.Problem) in
+                                try chunk.sinks[c].append(
+                                    s.baseAddress ?? base, count: s.count, utf8Checked: utf8Checked)
+                            }
+                        } else {
+                            try chunk.sinks[c].append(
+                                base + field.start, count: field.end - field.start, utf8Checked: utf8Checked)
+                        }
+                    } catch {
+                        let column = reader.column(
+                            offset: field.quoted ? field.start - 1 : field.start, lineStart: field.lineStart)
+                        let spec = schema.columns[c]
+                        switch error {
+                        case .requiredButEmpty:
+                            problem = Failure(
+                                line: field.line, column: column, message: "column '\(spec.name)' is required but empty")
+                        case .invalid(let why):
+                            problem = Failure(line: field.line, column: column, message: "column '\(spec.name)': \(why)")
+                        }
+                        break
+                    }
+                }
+            }
+            if let problem {
+                guard rejectBadRows else {
+                    chunk.failure = problem
+                    break
+                }
+                for c in chunk.sinks.indices { chunk.sinks[c].truncate(to: chunk.rows) }
+                chunk.rejected.append(
+                    RejectedRow(
+                        line: line, reason: problem.message,
+                        fields: fields.map { String(decoding: reader.raw($0), as: UTF8.self) }))
+                continue
+            }
+            chunk.rows += 1
+        }
+        chunk.end = reader.position
+        chunk.linesPassed = reader.line - 1
+        return chunk
+    }
+
+    /// Cuts `bytes[start...]` into about `parts` pieces, each starting at a record: after a line
+    /// break preceded by an even number of quotes. Quotes are counted on every core.
+    static func cuts(_ bytes: [UInt8], from start: Int, parts: Int) -> [Int] {
+        let length = bytes.count - start
+        let nominal = (0...parts).map { start + length / parts * $0 }
+        let counts = Mutex([Int](repeating: 0, count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { k in
+            let upper = k + 1 == parts ? bytes.count : nominal[k + 1]
+            let n = bytes.withUnsafeBufferPointer { countQuotes($0.baseAddress! + nominal[k], upper - nominal[k]) }
+            counts.withLock { $0[k] = n }
+        }
+        let quoteCounts = counts.withLock { $0 }
+        var cuts = [start]
+        var quotesBefore = 0
+        bytes.withUnsafeBufferPointer { b in
+            for k in 1..<parts {
+                quotesBefore += quoteCounts[k - 1]
+                var inQuotes = quotesBefore % 2 == 1
+                var i = nominal[k]
+                while i < b.count {
+                    let c = b[i]
+                    if c == UInt8(ascii: "\"") {
+                        inQuotes.toggle()
+                    } else if c == 10, !inQuotes {
+                        break
+                    }
+                    i += 1
+                }
+                let cut = min(i + 1, b.count)
+                if cut > cuts.last! { cuts.append(cut) }
+            }
+        }
+        if cuts.last! < bytes.count { cuts.append(bytes.count) }
+        if cuts.count == 1 { cuts.append(bytes.count) }
+        return cuts
+    }
+
+    /// The number of `"` bytes, eight bytes per step (an exact zero-byte count, no false positives).
+    static func countQuotes(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        let raw = UnsafeRawPointer(p)
+        var count = 0
+        var i = 0
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        while i + 8 <= n {
+            let t = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ 0x2222_2222_2222_2222
+            let zeroBytes = ~(((t & low7) &+ low7) | t | low7)
+            count += zeroBytes.nonzeroBitCount
+            i += 8
+        }
+        while i < n {
+            if p[i] == UInt8(ascii: "\"") { count += 1 }
+            i += 1
+        }
+        return count
+    }
+}

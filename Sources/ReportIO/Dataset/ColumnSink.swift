@@ -1,0 +1,247 @@
+import ReportCore
+
+/// Types the cells of one CSV column straight from the file's bytes and stores them in a typed
+/// array: no `String` and no `Value` per cell.
+///
+/// The common forms take a fast path (plain digits for ints, `YYYY-MM-DD` dates, short decimals,
+/// string bytes looked up in a `StringInterner`); anything else goes to `CellParser`, which decides
+/// exactly as before and words the error. A column no report of the run reads (`keep == false`) is
+/// still checked, so a bad cell is reported whichever reports run, but nothing is stored.
+struct ColumnSink: Sendable {
+    enum Problem: Error {
+        case requiredButEmpty
+        case invalid(String)
+    }
+
+    let spec: ColumnSpec
+    let keep: Bool
+    private(set) var ints: [Int64] = []
+    private(set) var decimals: [Double] = []
+    private(set) var bools: [Bool] = []
+    private(set) var dates: [Int32] = []
+    private(set) var codes: [Int32] = []
+    private(set) var valid: [Bool] = []
+    private(set) var strings = StringInterner()
+
+    init(spec: ColumnSpec, keep: Bool, capacity: Int) {
+        self.spec = spec
+        self.keep = keep
+        guard keep else { return }
+        switch spec.type {
+        case .int: ints.reserveCapacity(capacity)
+        case .decimal: decimals.reserveCapacity(capacity)
+        case .bool: bools.reserveCapacity(capacity)
+        case .date: dates.reserveCapacity(capacity)
+        case .string: codes.reserveCapacity(capacity)
+        }
+        if spec.type != .string { valid.reserveCapacity(capacity) }
+    }
+
+    /// Rows stored so far.
+    var count: Int {
+        switch spec.type {
+        case .int: return ints.count
+        case .decimal: return decimals.count
+        case .bool: return bools.count
+        case .date: return dates.count
+        case .string: return codes.count
+        }
+    }
+
+    /// Types and stores one cell. `utf8Checked` says the bytes are already known to be valid UTF-8.
+    @inline(__always)
+    mutating func append(_ p: UnsafePointer<UInt8>, count n: Int, utf8Checked: Bool) throws(Problem) {
+        switch spec.type {
+        case .string:
+            if n == 0 {
+                if spec.required { throw .requiredButEmpty }
+                if keep { codes.append(-1) }
+                return
+            }
+            if !utf8Checked, !UTF8Check.isValid(p, count: n) { throw .invalid("is not valid UTF-8") }
+            if keep { codes.append(strings.code(of: p, count: n)) }
+        case .int:
+            // Fast path: up to 18 digits, optionally after '-', cannot overflow 64 bits.
+            if n > 0, n <= 18 {
+                var i = p[0] == UInt8(ascii: "-") ? 1 : 0
+                if i < n {
+                    var v: Int64 = 0
+                    while i < n, p[i] &- 48 < 10 {
+                        v = v &* 10 &+ Int64(p[i] &- 48)
+                        i += 1
+                    }
+                    if i == n {
+                        if keep { store(int: p[0] == UInt8(ascii: "-") ? -v : v) }
+                        return
+                    }
+                }
+            }
+            try slowPath(p, n)
+        case .date:
+            if n == 10, p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-"),
+                let y = Self.digits(p, 4), let m = Self.digits(p + 5, 2), let d = Self.digits(p + 8, 2),
+                let day = Day(year: y, month: m, day: d)
+            {
+                if keep {
+                    dates.append(day.daysSinceEpoch)
+                    valid.append(true)
+                }
+                return
+            }
+            try slowPath(p, n)
+        case .decimal:
+            if let v = Self.fastDecimal(p, n) {
+                if keep {
+                    decimals.append(v)
+                    valid.append(true)
+                }
+                return
+            }
+            try slowPath(p, n)
+        case .bool:
+            try slowPath(p, n)
+        }
+    }
+
+    @inline(__always)
+    private mutating func store(int v: Int64) {
+        ints.append(v)
+        valid.append(true)
+    }
+
+    /// Everything the fast paths do not take: spaces around numbers, a '+', huge or malformed
+    /// numbers, other date and bool forms, empty cells. `CellParser` decides and words errors.
+    private mutating func slowPath(_ p: UnsafePointer<UInt8>, _ n: Int) throws(Problem) {
+        switch CellParser.parse(Array(UnsafeBufferPointer(start: p, count: n))[...], as: spec.type) {
+        case .value(let v):
+            guard keep else { return }
+            switch v {
+            case .int(let x): store(int: x)
+            case .decimal(let x):
+                decimals.append(x)
+                valid.append(true)
+            case .bool(let x):
+                bools.append(x)
+                valid.append(true)
+            case .date(let x):
+                dates.append(x.daysSinceEpoch)
+                valid.append(true)
+            default: appendNull()
+            }
+        case .null:
+            if spec.required { throw .requiredButEmpty }
+            if keep { appendNull() }
+        case .invalid(let why):
+            throw .invalid(why)
+        }
+    }
+
+    private mutating func appendNull() {
+        switch spec.type {
+        case .int: ints.append(0)
+        case .decimal: decimals.append(0)
+        case .bool: bools.append(false)
+        case .date: dates.append(0)
+        case .string:
+            codes.append(-1)
+            return
+        }
+        valid.append(false)
+    }
+
+    /// Drops the cells after the first `n` rows (a rejected row's cells already stored).
+    mutating func truncate(to n: Int) {
+        guard keep else { return }
+        if ints.count > n { ints.removeLast(ints.count - n) }
+        if decimals.count > n { decimals.removeLast(decimals.count - n) }
+        if bools.count > n { bools.removeLast(bools.count - n) }
+        if dates.count > n { dates.removeLast(dates.count - n) }
+        if codes.count > n { codes.removeLast(codes.count - n) }
+        if valid.count > n { valid.removeLast(valid.count - n) }
+    }
+
+    /// The column of `parts` (one sink per chunk of the file, in file order), joined: one copy
+    /// of each array, strings re-coded into the first chunk's dictionary.
+    static func join(_ parts: [ColumnSink]) -> Column {
+        let spec = parts[0].spec
+        func concat<T>(_ arrays: [[T]]) -> [T] {
+            guard arrays.count > 1 else { return arrays[0] }
+            var out: [T] = []
+            out.reserveCapacity(arrays.reduce(0) { $0 + $1.count })
+            for a in arrays { out.append(contentsOf: a) }
+            return out
+        }
+        let valid = spec.type == .string ? [] : concat(parts.map(\.valid))
+        switch spec.type {
+        case .int: return Column(spec: spec, storage: .int(concat(parts.map(\.ints))), valid: valid)
+        case .decimal: return Column(spec: spec, storage: .decimal(concat(parts.map(\.decimals))), valid: valid)
+        case .bool: return Column(spec: spec, storage: .bool(concat(parts.map(\.bools))), valid: valid)
+        case .date: return Column(spec: spec, storage: .date(concat(parts.map(\.dates))), valid: valid)
+        case .string:
+            var strings = parts[0].strings
+            var codes = parts[0].codes
+            codes.reserveCapacity(parts.reduce(0) { $0 + $1.codes.count })
+            for part in parts.dropFirst() {
+                var recode = [Int32](repeating: -1, count: part.strings.count)
+                for code in 0..<part.strings.count {
+                    recode[code] = part.strings.bytes(of: code).withUnsafeBufferPointer { b in
+                        // A value is never empty (an empty cell is null), so the buffer has an address.
+                        strings.code(of: b.baseAddress!, count: b.count)
+                    }
+                }
+                recode.withUnsafeBufferPointer { map in
+                    codes.append(contentsOf: part.codes.lazy.map { $0 < 0 ? -1 : map[Int($0)] })
+                }
+            }
+            return Column(spec: spec, storage: .string(codes: codes, dictionary: strings.strings()), valid: [])
+        }
+    }
+
+    @inline(__always)
+    private static func digits(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
+        var v = 0
+        for i in 0..<n {
+            let d = p[i] &- 48
+            guard d < 10 else { return nil }
+            v = v * 10 + Int(d)
+        }
+        return v
+    }
+
+    /// Powers of ten that a Double holds exactly.
+    private static let exactPowers: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
+
+    /// `-?digits(.digits)?` with at most 15 significant digits and 22 decimals: the mantissa and the
+    /// power of ten are both exact doubles, so one division is correctly rounded (Clinger's fast
+    /// path) and gives the same double as `Double(String)`. Anything else returns nil.
+    @inline(__always)
+    static func fastDecimal(_ p: UnsafePointer<UInt8>, _ n: Int) -> Double? {
+        guard n > 0, n <= 24, p[n - 1] &- 48 < 10 else { return nil }
+        var i = 0
+        let negative = p[0] == UInt8(ascii: "-")
+        if negative { i = 1 }
+        guard i < n, p[i] &- 48 < 10 else { return nil }
+        var mantissa: Int64 = 0
+        var digitCount = 0
+        var fraction = 0
+        var seenPoint = false
+        var anyDigit = false
+        while i < n {
+            let c = p[i]
+            if c == UInt8(ascii: "."), !seenPoint {
+                seenPoint = true
+            } else if c &- 48 < 10 {
+                anyDigit = true
+                if mantissa != 0 || c != 48 { digitCount += 1 }
+                mantissa = mantissa &* 10 &+ Int64(c &- 48)
+                if seenPoint { fraction += 1 }
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard anyDigit, digitCount <= 15, fraction <= 22 else { return nil }
+        let value = Double(mantissa) / exactPowers[fraction]
+        return negative ? -value : value
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import Testing
+
+@testable import ReportCore
+@testable import ReportIO
+
+/// The CSV reader cuts the file into chunks typed in parallel. Whatever the number of chunks, the
+/// table, the rejected rows and the errors must be exactly those of one sequential pass.
+@Suite struct ParallelCSVTests {
+    static let schema = DatasetSchema(columns: [
+        ColumnSpec(name: "id", type: .string, required: true),
+        ColumnSpec(name: "title", type: .string),
+        ColumnSpec(name: "year", type: .int, required: true),
+        ColumnSpec(name: "amount", type: .int),
+        ColumnSpec(name: "rate", type: .decimal),
+        ColumnSpec(name: "day", type: .date),
+        ColumnSpec(name: "ok", type: .bool),
+    ])
+
+    static func config(onBadRows: DatasetConfig.BadRows = .fail) -> DatasetConfig {
+        DatasetConfig(
+            name: "projects", format: .csv, path: "data.csv", schemaPath: "schema.yaml", schema: schema,
+            onBadRows: onBadRows)
+    }
+
+    /// A deterministic generator (SplitMix64), so a failure can be replayed.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// A CSV with every quoting form: commas, doubled quotes and line breaks inside quotes, CRLF and
+    /// LF, blank lines, empty cells, Vietnamese text, and (when `bad`) rows that break the schema.
+    static func csv(rows: Int, seed: UInt64, bad: Bool) -> [UInt8] {
+        var g = Generator(state: seed)
+        let titles = [
+            "Đào tạo nghề dệt thổ cẩm", "\"Hỗ trợ máy móc, chế biến chè\"", "\"Nhãn \"\"Chè Tân Uyên\"\"\"",
+            "\"Hai dòng\nxuống dòng\"", "", "plain", "\"\"", "\"a,b\r\nc\"",
+        ]
+        var text = "id,title,year,amount,rate,day,ok\n"
+        for i in 0..<rows {
+            if Int.random(in: 0..<50, using: &g) == 0 { text += Bool.random(using: &g) ? "\n" : "\r\n" }
+            let amount = Int.random(in: 0..<10, using: &g) == 0 ? "" : String(Int.random(in: -5...900, using: &g) * 1_000_000)
+            let rate = Int.random(in: 0..<8, using: &g) == 0 ? "" : String(Double(Int.random(in: 0...100_000, using: &g)) / 1000)
+            var fields = [
+                "KC-\(i)", titles.randomElement(using: &g)!, String(Int.random(in: 2019...2025, using: &g)), amount,
+                rate, "2024-0\(Int.random(in: 1...9, using: &g))-1\(Int.random(in: 0...9, using: &g))",
+                Bool.random(using: &g) ? "true" : "",
+            ]
+            if bad {
+                switch Int.random(in: 0..<40, using: &g) {
+                case 0: fields[2] = "20x1"
+                case 1: fields.removeLast()
+                case 2: fields[0] = ""
+                case 3: fields[5] = "2024-02-30"
+                default: break
+                }
+            }
+            text += fields.joined(separator: ",") + (Bool.random(using: &g) ? "\r\n" : "\n")
+        }
+        return Array(text.utf8)
+    }
+
+    /// A comparable rendering of a load: every cell, the rejected rows, or the error.
+    static func outcome(_ bytes: [UInt8], parts: Int, onBadRows: DatasetConfig.BadRows, columns: Set<String>? = nil)
+        -> String
+    {
+        do {
+            let loaded = try DatasetLoader.readCSV(
+                bytes, config: config(onBadRows: onBadRows), display: "data.csv", columns: columns, parts: parts)
+            var lines = ["rows \(loaded.table.rowCount)", "columns \(loaded.table.schema.columnNames)"]
+            for r in 0..<loaded.table.rowCount {
+                lines.append(loaded.table.columns.map { "\($0.value(at: r))" }.joined(separator: "|"))
+            }
+            for row in loaded.rejected { lines.append("rejected \(row.line) \(row.reason) \(row.fields)") }
+            return lines.joined(separator: "\n")
+        } catch {
+            return "error \(error)"
+        }
+    }
+
+    @Test(arguments: [2, 3, 4, 7, 16])
+    func chunksGiveTheSequentialTable(parts: Int) {
+        for seed in UInt64(1)...6 {
+            let bytes = Self.csv(rows: 400, seed: seed, bad: false)
+            let one = Self.outcome(bytes, parts: 1, onBadRows: .fail)
+            #expect(one.hasPrefix("rows "), "seed \(seed): \(one.prefix(200))")
+            #expect(Self.outcome(bytes, parts: parts, onBadRows: .fail) == one, "seed \(seed)")
+        }
+    }
+
+    @Test(arguments: [2, 3, 5, 16])
+    func chunksRejectTheSameRowsOnTheSameLines(parts: Int) {
+        for seed in UInt64(10)...15 {
+            let bytes = Self.csv(rows: 400, seed: seed, bad: true)
+            let one = Self.outcome(bytes, parts: 1, onBadRows: .reject)
+            #expect(one.contains("rejected "), "seed \(seed) has bad rows")
+            #expect(Self.outcome(bytes, parts: parts, onBadRows: .reject) == one, "seed \(seed)")
+        }
+    }
+
+    @Test(arguments: [2, 4, 9])
+    func chunksFailOnTheFirstBadRowOfTheFile(parts: Int) {
+        // One bad cell near the end: the error must name its absolute line, not a chunk's.
+        var text = String(decoding: Self.csv(rows: 300, seed: 3, bad: false), as: UTF8.self)
+        text += "KC-bad,\"x\ny\",2021,12abc,1.5,2024-01-01,true\n"
+        let bytes = Array(text.utf8)
+        let one = Self.outcome(bytes, parts: 1, onBadRows: .fail)
+        #expect(one.hasPrefix("error data.csv:"), "\(one)")
+        #expect(one.contains("column 'amount': '12abc' is not an int"))
+        #expect(Self.outcome(bytes, parts: parts, onBadRows: .fail) == one)
+    }
+
+    @Test func aStrayQuoteMisleadingTheCutsFallsBackToOnePass() {
+        // `ab"c` is data in an unquoted field, but it flips the quote count that places the cuts.
+        var text = "id,title,year,amount,rate,day,ok\n"
+        for i in 0..<200 {
+            text += i == 20 ? "KC-\(i),ab\"c,2021,5,,,\n" : "KC-\(i),\"t,\nx\",2021,\(i),,,\n"
+        }
+        let bytes = Array(text.utf8)
+        let one = Self.outcome(bytes, parts: 1, onBadRows: .fail)
+        #expect(one.hasPrefix("rows 200"), "\(one.prefix(300))")
+        for parts in [2, 3, 8] { #expect(Self.outcome(bytes, parts: parts, onBadRows: .fail) == one, "\(parts)") }
+    }
+
+    @Test func anUnterminatedQuoteInALaterChunkHidesTheRestAsInOnePass() {
+        var text = String(decoding: Self.csv(rows: 200, seed: 4, bad: false), as: UTF8.self)
+        text += "KC-open,\"never closed,2021,1,,,\n"
+        // No quote after it, so nothing closes it.
+        for i in 0..<300 { text += "KC-tail-\(i),plain,2021,\(i),,,\n" }
+        let bytes = Array(text.utf8)
+        for mode in [DatasetConfig.BadRows.fail, .reject] {
+            let one = Self.outcome(bytes, parts: 1, onBadRows: mode)
+            #expect(one.contains("unterminated quoted field"), "\(mode)")
+            for parts in [2, 4, 8] { #expect(Self.outcome(bytes, parts: parts, onBadRows: mode) == one, "\(mode) \(parts)") }
+        }
+    }
+
+    @Test func columnsNoReportReadsAreCheckedButNotKept() throws {
+        let bytes = Self.csv(rows: 200, seed: 7, bad: false)
+        let kept = try DatasetLoader.readCSV(
+            bytes, config: Self.config(), display: "data.csv", columns: ["year", "amount"], parts: 3)
+        #expect(kept.table.schema.columnNames == ["year", "amount"])
+        #expect(kept.table.rowCount == 200)
+        let all = try DatasetLoader.readCSV(bytes, config: Self.config(), display: "data.csv", parts: 1)
+        for r in 0..<200 { #expect(kept.table.column("amount")!.value(at: r) == all.table.column("amount")!.value(at: r)) }
+
+        // No column kept at all: the row count still stands (a report that only counts rows).
+        let none = try DatasetLoader.readCSV(bytes, config: Self.config(), display: "data.csv", columns: [], parts: 2)
+        #expect(none.table.columns.isEmpty)
+        #expect(none.table.rowCount == 200)
+
+        // A bad cell in a column that is not kept is still an error, on the same line and column.
+        var text = String(decoding: bytes, as: UTF8.self)
+        text += "KC-x,t,2021,1,1.5,2024-13-01,true\n"
+        let broken = Array(text.utf8)
+        let one = Self.outcome(broken, parts: 1, onBadRows: .fail)
+        #expect(one.contains("column 'day': '2024-13-01' is not a date"), "\(one)")
+        #expect(Self.outcome(broken, parts: 3, onBadRows: .fail, columns: ["year"]) == one)
+    }
+
+    @Test func cutsStartAtRecordsWhateverTheQuoting() {
+        let bytes = Self.csv(rows: 500, seed: 8, bad: false)
+        let cuts = CSVDatasetReader.cuts(bytes, from: 33, parts: 6)
+        #expect(cuts.first == 33 && cuts.last == bytes.count)
+        #expect(zip(cuts, cuts.dropFirst()).allSatisfy { $0 < $1 })
+        for cut in cuts.dropFirst().dropLast() {
+            #expect(bytes[cut - 1] == 10)
+            // An even number of quotes before a cut: it is outside any quoted field.
+            #expect(bytes[..<cut].filter { $0 == UInt8(ascii: "\"") }.count % 2 == 0)
+        }
+    }
+
+    @Test func quoteCountingMatchesAByteLoop() {
+        var g = Generator(state: 99)
+        for length in [0, 1, 7, 8, 9, 63, 64, 1000] {
+            let alphabet: [UInt8] = [0x22, 0xA2, 0x02, 0x21, 0x23, 0x41]
+            let bytes: [UInt8] = (0..<length).map { _ in alphabet.randomElement(using: &g)! }
+            let expected = bytes.filter { $0 == UInt8(ascii: "\"") }.count
+            let counted = bytes.withUnsafeBufferPointer { CSVDatasetReader.countQuotes($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count)
+            }
+            #expect(counted == expected, "length \(length)")
+        }
+    }
+}
+
+@Suite struct FastPathTests {
+    @Test func utf8CheckAgreesWithTheStandardLibrary() {
+        var g = ParallelCSVTests.Generator(state: 5)
+        // Random short sequences biased toward the edges of the UTF-8 ranges.
+        let interesting: [UInt8] = [
+            0x00, 0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xA0, 0x9F, 0xED, 0xEF, 0xF0, 0x90, 0x8F,
+            0xF4, 0xF5, 0xFF,
+        ]
+        for _ in 0..<20_000 {
+            let n = Int.random(in: 0...12, using: &g)
+            let bytes = (0..<n).map { _ in interesting.randomElement(using: &g)! }
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            let got = bytes.withUnsafeBufferPointer { UTF8Check.isValid($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: $0.count) }
+            #expect(got == expected, "\(bytes.map { String($0, radix: 16) })")
+        }
+        let vietnamese = Array("Thành phố Lai Châu — Mường Tè, Nậm Nhùn 🧶".utf8)
+        #expect(vietnamese.withUnsafeBufferPointer { UTF8Check.isValid($0.baseAddress!, count: $0.count) })
+    }
+
+    @Test func fastDecimalsAreTheStandardLibrarysDoubles() {
+        var g = ParallelCSVTests.Generator(state: 6)
+        var texts = ["0", "-0", "0.1", "0.2", "123456789012345", "1.000000000000001", "-99.5", "0.000001", "1e5", ".5", "5.", "1.2.3", "-", "+1", "0x1p3", "12345678901234567"]
+        for _ in 0..<20_000 {
+            let digits = Int.random(in: 1...17, using: &g)
+            var t = (0..<digits).map { _ in String(Int.random(in: 0...9, using: &g)) }.joined()
+            let point = Int.random(in: 0...digits, using: &g)
+            if point < digits { t.insert(".", at: t.index(t.startIndex, offsetBy: point)) }
+            if Bool.random(using: &g) { t = "-" + t }
+            texts.append(t)
+        }
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let fast = bytes.withUnsafeBufferPointer { ColumnSink.fastDecimal($0.baseAddress!, $0.count) }
+            // The fast path may decline (nil); when it answers it must be exactly Double(String).
+            if let fast { #expect(fast.bitPattern == Double(text)!.bitPattern, "\(text)") }
+        }
+        // The common short forms must take it.
+        #expect(ColumnSink.fastDecimal(Array("1234.56".utf8), 7) == 1234.56)
+    }
+
+    @Test func internerKeepsExactBytesAndStableCodes() {
+        var interner = StringInterner()
+        func code(_ s: String) -> Int32 { Array(s.utf8).withUnsafeBufferPointer { interner.code(of: $0.baseAddress!, count: $0.count) } }
+        let nfc = "Hồ", nfd = "Ho\u{0302}\u{0300}"
+        #expect(code(nfc) == 0)
+        #expect(code(nfd) == 1, "canonically equal but different bytes: two values")
+        for i in 0..<10_000 { #expect(code("value \(i)") == Int32(i + 2)) }
+        #expect(code(nfc) == 0 && code("value 9999") == 10_001)
+        #expect(interner.strings()[1].utf8.elementsEqual(nfd.utf8))
+        #expect(interner.count == 10_002)
+    }
+}
