@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import ReportCore
 import Testing
 
@@ -40,6 +43,44 @@ import Testing
         try "n\n7\n8\n".write(toFile: config.path, atomically: true, encoding: .utf8)
         #expect(try values(cache.load(config)) == [.int(7), .int(8)])
         #expect(cache.statistics.misses == 2)
+    }
+
+    @Test func aFileRewrittenInPlaceWithItsTimesRestoredIsReadAgain() throws {
+        // Same size, same inode, modification time set back to the nanosecond: only the checksum
+        // can tell (rsync --times, cp --preserve, a clock stepped back).
+        let (config, folder) = try dataset("n\n1\n2\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = DatasetCache(limitMiB: 16)
+        #expect(try values(cache.load(config)) == [.int(1), .int(2)])
+        var before = stat()
+        #expect(stat(config.path, &before) == 0)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: config.path))
+        try handle.write(contentsOf: Data("n\n3\n4\n".utf8))
+        try handle.close()
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, config.path, &times, 0) == 0)
+        var after = stat()
+        #expect(stat(config.path, &after) == 0)
+        #expect(
+            after.st_ino == before.st_ino && after.st_size == before.st_size
+                && after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
+        #expect(try values(cache.load(config)) == [.int(3), .int(4)])
+        #expect(cache.statistics.hits == 0 && cache.statistics.misses == 2)
+    }
+
+    @Test func aReportReadingMoreColumnsWidensTheCachedRead() throws {
+        var (config, folder) = try dataset("a,b\n1,2\n3,4\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        config.schema = DatasetSchema(columns: [ColumnSpec(name: "a", type: .int), ColumnSpec(name: "b", type: .int)])
+        let cache = DatasetCache(limitMiB: 16)
+        #expect(try cache.load(config, columns: ["a"]).get().table.schema.columnNames == ["a"])
+        #expect(try cache.load(config, columns: ["a"]).get().table.schema.columnNames == ["a"])
+        #expect(cache.statistics.hits == 1)
+        // `b` was not kept: read again, keeping both, so the first report still hits afterwards.
+        #expect(try cache.load(config, columns: ["b"]).get().table.schema.columnNames == ["a", "b"])
+        #expect(try cache.load(config, columns: ["a"]).get().table.schema.columnNames == ["a", "b"])
+        #expect(try cache.load(config).get().table.column("b")?.value(at: 1) == .int(4))
+        #expect(cache.statistics.hits == 2 && cache.statistics.misses == 3)
     }
 
     @Test func aChangedSchemaIsNotServedFromTheCache() throws {

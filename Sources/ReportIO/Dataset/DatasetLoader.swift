@@ -11,6 +11,8 @@ public struct LoadedDataset: Sendable {
     public var header: [String]
     /// SHA-256 of the file's bytes, hex.
     public var sha256: String
+    /// A fast checksum of the same bytes (`Fingerprint`), for the cache to notice a changed file.
+    public var fingerprint: UInt64 = 0
 }
 
 /// Reads dataset files (CSV, JSON) into typed columns.
@@ -34,16 +36,21 @@ public enum DatasetLoader {
         }
         switch config.format {
         case .csv:
-            // The checksum is computed on a core of its own while the chunks are typed.
-            let digest = Mutex("")
+            // The checksums are computed on a core of their own while the chunks are typed.
+            let digests = Mutex(("", UInt64(0)))
             var loaded = try readCSV(
                 bytes, config: config, display: display, columns: columns, parts: defaultParts(bytes.count),
-                alsoDo: { digest.withLock { $0 = sha256(bytes) } })
-            loaded.sha256 = digest.withLock { $0 }
+                alsoDo: {
+                    let sha = sha256(bytes)
+                    let fingerprint = Fingerprint.of(bytes)
+                    digests.withLock { $0 = (sha, fingerprint) }
+                })
+            (loaded.sha256, loaded.fingerprint) = digests.withLock { $0 }
             return loaded
         case .json:
             var loaded = try readJSON(bytes, config: config, display: display, columns: columns)
             loaded.sha256 = sha256(bytes)
+            loaded.fingerprint = Fingerprint.of(bytes)
             return loaded
         }
     }
