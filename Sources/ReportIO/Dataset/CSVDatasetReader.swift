@@ -33,6 +33,8 @@ struct CSVDatasetReader: Sendable {
         var failure: Failure?
         /// Reject mode met a syntax error that hides the rest of the file.
         var stoppedBySyntax = false
+        /// The chunk ended on a syntax error (either mode).
+        var syntaxError = false
         /// Where the reader stopped, and the line breaks it passed.
         var end = 0
         var linesPassed = 0
@@ -115,6 +117,7 @@ struct CSVDatasetReader: Sendable {
             do {
                 line = try reader.next(into: &fields, stopAt: stopAt)
             } catch {
+                chunk.syntaxError = true
                 let failure = Failure(
                     line: error.line, column: reader.column(offset: error.offset, lineStart: error.lineStart),
                     message: error.message)

@@ -25,7 +25,19 @@ public enum DatasetLoader {
     /// - Throws: `DatasetError` naming FILE:LINE:COLUMN for the first bad row (unless rows are rejected),
     ///   or the file when it cannot be read.
     public static func load(_ config: DatasetConfig, columns: Set<String>? = nil) throws(DatasetError) -> LoadedDataset {
+        try load(config, columns: columns, blockSize: 16 << 20)
+    }
+
+    /// - Parameter blockSize: how much of a CSV file is read and typed at a time (`CSVStream`).
+    static func load(_ config: DatasetConfig, columns: Set<String>?, blockSize: Int) throws(DatasetError)
+        -> LoadedDataset
+    {
         let display = DisplayPath.of(config.path)
+        if config.format == .csv {
+            let stream = CSVStream(config: config, display: display, columns: columns, blockSize: blockSize)
+            if case .loaded(let dataset) = try stream.read() { return dataset }
+            // Otherwise the blocks disagreed with a sequential read: read it whole, in one pass.
+        }
         let bytes: [UInt8]
         do {
             bytes = try FileBytes.read(config.path, parts: ProcessInfo.processInfo.activeProcessorCount)
@@ -76,34 +88,30 @@ public enum DatasetLoader {
         schema.columns.map { columns?.contains($0.name) ?? true }
     }
 
-    static func readCSV(
-        _ bytes: [UInt8], config: DatasetConfig, display: String, columns: Set<String>? = nil, parts: Int = 1,
-        alsoDo extra: (@Sendable () -> Void)? = nil
-    ) throws(DatasetError) -> LoadedDataset {
+    /// Reads the header at the start of `buffer` and checks it against the schema.
+    /// - Returns: the reader for the data rows, the header, and where the data rows start (byte
+    ///   offset and line).
+    static func prepare(
+        _ buffer: UnsafeBufferPointer<UInt8>, config: DatasetConfig, display: String, columns: Set<String>?
+    ) throws(DatasetError) -> (CSVDatasetReader, [String], Int, Int) {
         let schema = config.schema
-        let headerResult: (header: [String], line: Int?, bodyStart: Int, bodyLine: Int, syntax: DatasetError?) =
-            bytes.withUnsafeBufferPointer { buffer in
-                var reader = CSVRecordReader(bytes: buffer)
-                var fields: [CSVRecordReader.Field] = []
-                do throws(CSVRecordReader.SyntaxError) {
-                    let line = try reader.next(into: &fields)
-                    let header = fields.map {
-                        String(decoding: reader.raw($0), as: UTF8.self).trimmingCharacters(in: .whitespaces)
-                    }
-                    return (header, line, reader.position, reader.line, nil)
-                } catch {
-                    let e = DatasetError(
-                        file: display, line: error.line,
-                        column: reader.column(offset: error.offset, lineStart: error.lineStart), message: error.message)
-                    return ([], nil, 0, 0, e)
-                }
-            }
-        if let syntax = headerResult.syntax { throw syntax }
-        guard let headerLine = headerResult.line else {
+        var reader = CSVRecordReader(bytes: buffer)
+        var fields: [CSVRecordReader.Field] = []
+        let line: Int?
+        do throws(CSVRecordReader.SyntaxError) {
+            line = try reader.next(into: &fields)
+        } catch {
+            throw DatasetError(
+                file: display, line: error.line,
+                column: reader.column(offset: error.offset, lineStart: error.lineStart), message: error.message)
+        }
+        guard let headerLine = line else {
             throw DatasetError(
                 file: display, line: 0, column: 0, message: "the file is empty: a CSV dataset needs a header row")
         }
-        let header = headerResult.header
+        let header = fields.map {
+            String(decoding: reader.raw($0), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        }
         var positions: [Int] = []
         for column in schema.columns {
             guard let index = header.firstIndex(of: column.name) else {
@@ -120,12 +128,20 @@ public enum DatasetLoader {
             throw DatasetError(
                 file: display, line: headerLine, column: 1, message: "the header names column '\(name)' twice")
         }
-
-        let keep = projected(schema, columns)
-        let reader = CSVDatasetReader(
-            schema: schema, positions: positions, headerCount: header.count, keep: keep,
+        let rows = CSVDatasetReader(
+            schema: schema, positions: positions, headerCount: header.count, keep: projected(schema, columns),
             rejectBadRows: config.onBadRows == .reject)
-        switch reader.read(bytes, from: headerResult.bodyStart, line: headerResult.bodyLine, parts: parts, alsoDo: extra) {
+        return (rows, header, reader.position, reader.line)
+    }
+
+    static func readCSV(
+        _ bytes: [UInt8], config: DatasetConfig, display: String, columns: Set<String>? = nil, parts: Int = 1,
+        alsoDo extra: (@Sendable () -> Void)? = nil
+    ) throws(DatasetError) -> LoadedDataset {
+        let (reader, header, bodyStart, bodyLine) = try bytes.withUnsafeBufferPointer { buffer throws(DatasetError) in
+            try prepare(buffer, config: config, display: display, columns: columns)
+        }
+        switch reader.read(bytes, from: bodyStart, line: bodyLine, parts: parts, alsoDo: extra) {
         case .failure(let failure):
             throw DatasetError(file: display, line: failure.line, column: failure.column, message: failure.message)
         case .success(let read):

@@ -71,6 +71,39 @@ enum Fingerprint {
         return combine(hashes.withLock { $0 }, length: expectedSize)
     }
 
+    /// The fingerprint of bytes that arrive in pieces, in order (a file being streamed). Pieces
+    /// that are whole segments are hashed where they lie; others are gathered first.
+    struct Accumulator {
+        private var hashes: [UInt64] = []
+        private var pending: [UInt8] = []
+        private var length = 0
+
+        mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int) {
+            length += n
+            var i = 0
+            if !pending.isEmpty {
+                let take = min(segment - pending.count, n)
+                pending.append(contentsOf: UnsafeBufferPointer(start: p, count: take))
+                i = take
+                if pending.count == segment {
+                    hashes.append(pending.withUnsafeBufferPointer { hash($0.baseAddress!, segment) })
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            while n - i >= segment {
+                hashes.append(hash(p + i, segment))
+                i += segment
+            }
+            if i < n { pending.append(contentsOf: UnsafeBufferPointer(start: p + i, count: n - i)) }
+        }
+
+        func finish() -> UInt64 {
+            var all = hashes
+            if !pending.isEmpty { all.append(pending.withUnsafeBufferPointer { hash($0.baseAddress!, $0.count) }) }
+            return combine(all, length: length)
+        }
+    }
+
     static func combine(_ hashes: [UInt64], length: Int) -> UInt64 {
         var h = p3 ^ UInt64(length)
         for s in hashes { h = mix(h ^ s) }

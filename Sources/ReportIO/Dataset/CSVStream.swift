@@ -1,0 +1,197 @@
+import Crypto
+import Dispatch
+import Foundation
+import ReportCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a CSV dataset from its file block by block, typing each block on a free core while the
+/// next is read, so the whole file is never in memory: peak memory is the kept columns plus a few
+/// blocks, far below the file's size, and reading overlaps typing.
+///
+/// Each block is read into a fresh buffer after the unfinished record the last one left over, and
+/// ends at its last line break preceded by an even number of quotes (see `CSVDatasetReader` for
+/// why that is a record boundary). A block whose rows do not end exactly there, or that meets a
+/// syntax error, means the quoting misled the cut (or the file is broken): the file is then read
+/// again whole, in one pass, and that pass decides, so every outcome is a sequential read's.
+/// The checksums (SHA-256 for the outputs, the cache's fingerprint) are taken on the blocks as
+/// they are read.
+struct CSVStream {
+    let config: DatasetConfig
+    let display: String
+    let columns: Set<String>?
+    let blockSize: Int
+
+    /// A block's bytes, owned by whoever holds it last (the worker that types it frees them).
+    private struct Block: @unchecked Sendable {
+        let base: UnsafeMutablePointer<UInt8>
+        let count: Int
+    }
+
+    enum Outcome {
+        case loaded(LoadedDataset)
+        /// The blocks disagree with a sequential read: read the file whole instead.
+        case readWhole
+    }
+
+    func read() throws(DatasetError) -> Outcome {
+        let fd = open(config.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw cannotRead(errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw cannotRead(errno) }
+        guard info.st_mode & S_IFMT != S_IFDIR else { throw cannotRead(EISDIR) }
+
+        var sha = SHA256()
+        var fingerprint = Fingerprint.Accumulator()
+        // The unfinished record carried to the next block, and whether the file is all read.
+        var carry: [UInt8] = []
+        var atEnd = false
+
+        /// Reads the next block after `carry`; returns it whole (carry included).
+        func nextBuffer() throws(DatasetError) -> (UnsafeMutablePointer<UInt8>, Int) {
+            let capacity = carry.count + blockSize
+            let base = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            carry.withUnsafeBufferPointer { c in
+                if let from = c.baseAddress { base.update(from: from, count: c.count) }
+            }
+            var count = carry.count
+            while count < capacity {
+                let n = Glibc.read(fd, base + count, capacity - count)
+                if n < 0, errno == EINTR { continue }
+                if n < 0 {
+                    let code = errno
+                    base.deallocate()
+                    throw cannotRead(code)
+                }
+                if n == 0 {
+                    atEnd = true
+                    break
+                }
+                count += n
+            }
+            sha.update(bufferPointer: UnsafeRawBufferPointer(start: base + carry.count, count: count - carry.count))
+            fingerprint.add(base + carry.count, count - carry.count)
+            return (base, count)
+        }
+
+        // The header: read until a whole first record is in hand.
+        var (base, count) = try nextBuffer()
+        while !atEnd, Self.lastRecordEnd(base, count) == nil {
+            carry = Array(UnsafeBufferPointer(start: base, count: count))
+            base.deallocate()
+            (base, count) = try nextBuffer()
+        }
+        let prepared: (CSVDatasetReader, [String], Int, Int)
+        do {
+            prepared = try DatasetLoader.prepare(
+                UnsafeBufferPointer(start: base, count: count), config: config, display: display, columns: columns)
+        } catch {
+            base.deallocate()
+            throw error
+        }
+        let (reader, header, bodyStart, bodyLine) = prepared
+
+        // Blocks are typed on worker threads; at most two per core wait or run at once.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let slots = DispatchSemaphore(value: cores * 2)
+        let group = DispatchGroup()
+        // Each block's rows, and where they must end: the block's end.
+        let results = Mutex([Int: (chunk: CSVDatasetReader.Chunk, end: Int)]())
+        func submit(_ block: Block, index: Int, from start: Int) {
+            slots.wait()
+            group.enter()
+            DispatchQueue.global().async {
+                let chunk = reader.parse(
+                    UnsafeBufferPointer(start: block.base, count: block.count), from: start, stopAt: .max,
+                    capacity: (block.count - start) / 100)
+                block.base.deallocate()
+                results.withLock { $0[index] = (chunk, block.count) }
+                slots.signal()
+                group.leave()
+            }
+        }
+
+        var index = 0
+        var start = bodyStart
+        while true {
+            let cut = atEnd ? count : max(start, Self.lastRecordEnd(base, count) ?? start)
+            carry = Array(UnsafeBufferPointer(start: base + cut, count: count - cut))
+            if cut > start {
+                submit(Block(base: base, count: cut), index: index, from: start)
+                index += 1
+            } else {
+                base.deallocate()
+            }
+            if atEnd { break }
+            start = 0
+            do {
+                (base, count) = try nextBuffer()
+            } catch {
+                group.wait()
+                throw error
+            }
+        }
+        group.wait()
+
+        // Join in file order; line numbers become absolute.
+        var chunks = results.withLock { all in (0..<index).map { all[$0]! } }
+        var lineBase = bodyLine
+        var rejected: [RejectedRow] = []
+        for k in chunks.indices {
+            let (chunk, end) = chunks[k]
+            if chunk.syntaxError { return .readWhole }
+            if let failure = chunk.failure {
+                throw DatasetError(
+                    file: display, line: lineBase + failure.line - 1, column: failure.column, message: failure.message)
+            }
+            if chunk.end != end { return .readWhole }
+            rejected += chunk.rejected.map { row in
+                var row = row
+                row.line += lineBase - 1
+                return row
+            }
+            lineBase += chunk.linesPassed
+        }
+        let rows = chunks.reduce(0) { $0 + $1.chunk.rows }
+        var kept: [Column] = []
+        for c in config.schema.columns.indices where reader.keep[c] {
+            let parts = chunks.map { $0.chunk.sinks[c] }
+            kept.append(ColumnSink.join(parts.isEmpty ? [ColumnSink(spec: config.schema.columns[c], keep: true, capacity: 0)] : parts))
+            // Free each chunk's copy as soon as the column is joined: one column at a time is doubled.
+            for k in chunks.indices { chunks[k].chunk.sinks[c] = ColumnSink(spec: config.schema.columns[c], keep: false, capacity: 0) }
+        }
+        let digest = sha.finalize()
+        var loaded = LoadedDataset(
+            table: Table(schema: DatasetSchema(columns: kept.map(\.spec)), columns: kept, rowCount: rows),
+            rejected: rejected, header: header, sha256: digest.map { String(format: "%02x", $0) }.joined())
+        loaded.fingerprint = fingerprint.finish()
+        return .loaded(loaded)
+    }
+
+    private func cannotRead(_ code: Int32) -> DatasetError {
+        DatasetError(
+            file: display, line: 0, column: 0,
+            message: "cannot read dataset '\(config.name)': \(FileBytes.describe(code))")
+    }
+
+    /// Just past the last line break of `base[0..<count]` with an even number of quotes before it,
+    /// or nil when there is none.
+    static func lastRecordEnd(_ base: UnsafePointer<UInt8>, _ count: Int) -> Int? {
+        var quotes = CSVDatasetReader.countQuotes(base, count)
+        var i = count
+        while i > 0 {
+            i -= 1
+            let c = base[i]
+            if c == UInt8(ascii: "\"") {
+                quotes -= 1
+            } else if c == 10, quotes % 2 == 0 {
+                return i + 1
+            }
+        }
+        return nil
+    }
+}
