@@ -83,6 +83,19 @@ import Testing
         #expect(cache.statistics.hits == 2 && cache.statistics.misses == 3)
     }
 
+    @Test func aChecksumSkippedAtTheReadIsTakenFromTheFileWhenAReportNeedsIt() throws {
+        let (config, folder) = try dataset("n\n1\n2\n")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = DatasetCache(limitMiB: 16)
+        // CSV-only reports: no SHA-256 computed.
+        #expect(try cache.load(config, checksum: false).get().sha256 == "")
+        // A report with JSON output: served from the cache, with the file's SHA-256.
+        let expected = DatasetLoader.sha256(Array("n\n1\n2\n".utf8))
+        #expect(try cache.load(config, checksum: true).get().sha256 == expected)
+        #expect(try cache.load(config, checksum: false).get().sha256 == expected)
+        #expect(cache.statistics.hits == 2 && cache.statistics.misses == 1)
+    }
+
     @Test func aChangedSchemaIsNotServedFromTheCache() throws {
         var (config, folder) = try dataset("n\n1\n")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -57,7 +57,11 @@ public final class DatasetCache: Sendable {
     /// - Parameter columns: the columns the caller reads (`nil`: all). A cached read that kept
     ///   fewer is read again, keeping these and the ones it kept, so that the columns of every
     ///   report served so far stay together in one entry.
-    public func load(_ config: DatasetConfig, columns: Set<String>? = nil) -> Result<LoadedDataset, DatasetError> {
+    /// - Parameter checksum: whether the caller needs the file's SHA-256; a cached read without it
+    ///   gets it from the file (just checked to be unchanged) and keeps it.
+    public func load(_ config: DatasetConfig, columns: Set<String>? = nil, checksum: Bool = true)
+        -> Result<LoadedDataset, DatasetError>
+    {
         let identity = Self.identity(of: config.path)
         var wanted = columns
         if let identity {
@@ -74,17 +78,24 @@ public final class DatasetCache: Sendable {
             }
             // Same size, time and inode: the checksum of the file as it is now has the last word
             // (a copy that keeps times, a clock set back). Computed outside the lock: it reads the file.
-            if let candidate, verify(config.path, identity: identity, fingerprint: candidate.fingerprint) {
+            if var candidate, verify(config.path, identity: identity, fingerprint: candidate.fingerprint) {
+                if checksum, candidate.sha256.isEmpty, let sha = DatasetLoader.sha256(ofFile: config.path) {
+                    candidate.sha256 = sha
+                }
+                let served = candidate
                 state.withLock { s in
                     s.tick += 1
                     s.entries[config.path]?.lastUse = s.tick
+                    if !served.sha256.isEmpty { s.entries[config.path]?.dataset.sha256 = served.sha256 }
                     s.hits += 1
                 }
-                return .success(candidate)
+                return .success(served)
             }
         }
         let columns = wanted
-        let result = Result { () throws(DatasetError) in try DatasetLoader.load(config, columns: columns) }
+        let result = Result { () throws(DatasetError) in
+            try DatasetLoader.load(config, columns: columns, checksum: checksum)
+        }
         state.withLock { s in
             s.misses += 1
             s.entries[config.path] = nil

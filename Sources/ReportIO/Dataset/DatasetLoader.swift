@@ -9,7 +9,8 @@ public struct LoadedDataset: Sendable {
     public var rejected: [RejectedRow]
     /// The header as read (CSV) or the schema's column names (JSON), for the rejected-rows file.
     public var header: [String]
-    /// SHA-256 of the file's bytes, hex.
+    /// SHA-256 of the file's bytes, hex; empty when the load was asked not to compute it (no
+    /// output of the run shows it).
     public var sha256: String
     /// A fast checksum of the same bytes (`Fingerprint`), for the cache to notice a changed file.
     public var fingerprint: UInt64 = 0
@@ -24,17 +25,21 @@ public enum DatasetLoader {
     ///   run. `nil` keeps them all.
     /// - Throws: `DatasetError` naming FILE:LINE:COLUMN for the first bad row (unless rows are rejected),
     ///   or the file when it cannot be read.
-    public static func load(_ config: DatasetConfig, columns: Set<String>? = nil) throws(DatasetError) -> LoadedDataset {
-        try load(config, columns: columns, blockSize: 16 << 20)
+    ///   - checksum: whether to compute the file's SHA-256 (JSON and text outputs show it).
+    public static func load(_ config: DatasetConfig, columns: Set<String>? = nil, checksum: Bool = true)
+        throws(DatasetError) -> LoadedDataset
+    {
+        try load(config, columns: columns, blockSize: 16 << 20, checksum: checksum)
     }
 
     /// - Parameter blockSize: how much of a CSV file is read and typed at a time (`CSVStream`).
-    static func load(_ config: DatasetConfig, columns: Set<String>?, blockSize: Int) throws(DatasetError)
-        -> LoadedDataset
+    static func load(_ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool = true)
+        throws(DatasetError) -> LoadedDataset
     {
         let display = DisplayPath.of(config.path)
         if config.format == .csv {
-            let stream = CSVStream(config: config, display: display, columns: columns, blockSize: blockSize)
+            let stream = CSVStream(
+                config: config, display: display, columns: columns, blockSize: blockSize, checksum: checksum)
             if case .loaded(let dataset) = try stream.read() { return dataset }
             // Otherwise the blocks disagreed with a sequential read: read it whole, in one pass.
         }
@@ -53,7 +58,7 @@ public enum DatasetLoader {
             var loaded = try readCSV(
                 bytes, config: config, display: display, columns: columns, parts: defaultParts(bytes.count),
                 alsoDo: {
-                    let sha = sha256(bytes)
+                    let sha = checksum ? sha256(bytes) : ""
                     let fingerprint = Fingerprint.of(bytes)
                     digests.withLock { $0 = (sha, fingerprint) }
                 })
@@ -61,18 +66,38 @@ public enum DatasetLoader {
             return loaded
         case .json:
             var loaded = try readJSON(bytes, config: config, display: display, columns: columns)
-            loaded.sha256 = sha256(bytes)
+            loaded.sha256 = checksum ? sha256(bytes) : ""
             loaded.fingerprint = Fingerprint.of(bytes)
             return loaded
         }
     }
 
-    static func sha256(_ bytes: [UInt8]) -> String {
-        let hex = Array("0123456789abcdef".utf8)
+    static func sha256(_ bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
+
+    /// The SHA-256 of the file at `path` as it is now, read a mebibyte at a time; nil when it
+    /// cannot be read.
+    public static func sha256(ofFile path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+        }
+        return hex(hasher.finalize())
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        for byte in SHA256.hash(data: bytes) {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 15)])
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -43,10 +43,9 @@ public struct ReportRunner: Sendable {
             guard datasets[name] == nil, let config = config.dataset(named: name) else { continue }
             // One read for every report of this run on the dataset (a shared scan), keeping the
             // columns they read.
-            let columns = reports.filter { $0.definition.dataset == name }.reduce(into: Set<String>()) {
-                $0.formUnion($1.definition.columnsRead(in: config.schema))
-            }
-            datasets[name] = load(config, columns: columns)
+            let readers = reports.filter { $0.definition.dataset == name }
+            let columns = readers.reduce(into: Set<String>()) { $0.formUnion($1.definition.columnsRead(in: config.schema)) }
+            datasets[name] = load(config, columns: columns, checksum: readers.contains { $0.definition.showsChecksum })
         }
         // The reports then compute and publish side by side, one per core: each only reads the
         // shared columns.
@@ -74,14 +73,18 @@ public struct ReportRunner: Sendable {
         let started = Date()
         let dataset = config.dataset(named: definition.dataset).map { dataset in
             let needed = definition.columnsRead(in: dataset.schema).union(columns ?? [])
-            return cache?.load(dataset, columns: needed) ?? load(dataset, columns: needed)
+            let checksum = definition.showsChecksum
+            return cache?.load(dataset, columns: needed, checksum: checksum)
+                ?? load(dataset, columns: needed, checksum: checksum)
         }
         return execute(definition, dataset: dataset, slot: slot, started: started, shouldPublish: shouldPublish)
     }
 
-    private func load(_ dataset: DatasetConfig, columns: Set<String>) -> Result<LoadedDataset, DatasetError> {
+    private func load(_ dataset: DatasetConfig, columns: Set<String>, checksum: Bool) -> Result<LoadedDataset, DatasetError> {
         let started = Date()
-        let result = Result { () throws(DatasetError) in try DatasetLoader.load(dataset, columns: columns) }
+        let result = Result { () throws(DatasetError) in
+            try DatasetLoader.load(dataset, columns: columns, checksum: checksum)
+        }
         if case .success(let d) = result {
             logger.debug(
                 "dataset loaded",
@@ -175,4 +178,10 @@ public struct ReportRunner: Sendable {
         }
         return Array(text.utf8)
     }
+}
+
+extension ReportDefinition {
+    /// Whether an output of this report shows the dataset's SHA-256 (JSON and text do, CSV does
+    /// not): a run whose reports all write CSV alone skips computing it.
+    var showsChecksum: Bool { formats.contains(.json) || formats.contains(.text) }
 }
