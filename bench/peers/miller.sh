@@ -5,7 +5,7 @@
 # verb chains, and the DSL of mlr 6.6 has no percentile function. mlr already keeps both cores
 # busy (its reader, parser and writer are goroutines); MILLER_PARALLEL=1 starts the five at once,
 # which measured no faster on 2 cores, needs five times the memory (each mlr peaks at about
-# 1.5 GB on 1,000,000 rows), and hides that memory from the benchmark's peak-RSS figure (wait4
+# 1.6 GB on 1,000,000 rows), and hides that memory from the benchmark's peak-RSS figure (wait4
 # reports the largest child, not the sum). Percentiles and median are interpolated
 # (-i: linear between closest ranks, R's type 7). Each writes OUTDIR/NAME.csv with the same
 # columns as reportd's CSV output. See bench/README.md.
