@@ -104,18 +104,32 @@ struct CSVDatasetReader: Sendable {
 
     /// Types the records that start in `[start, stopAt)`.
     func parse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAt: Int, capacity: Int) -> Chunk {
-        var chunk = Chunk(sinks: schema.columns.indices.map { ColumnSink(spec: schema.columns[$0], keep: keep[$0], capacity: capacity) })
+        var chunk = Chunk(sinks: [])
+        // The sinks are written through a pointer for the whole chunk: `chunk.sinks[c].append`
+        // would check the array's uniqueness on every cell.
+        var sinks = schema.columns.indices.map { ColumnSink(spec: schema.columns[$0], keep: keep[$0], capacity: capacity) }
+        sinks.withUnsafeMutableBufferPointer { sinks in
+            parse(bytes, from: start, stopAt: stopAt, into: &chunk, sinks: sinks)
+        }
+        chunk.sinks = sinks
+        return chunk
+    }
+
+    private func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAt: Int, into chunk: inout Chunk,
+        sinks: UnsafeMutableBufferPointer<ColumnSink>
+    ) {
         var reader = CSVRecordReader(bytes: bytes, start: start, line: 1)
         let end = min(stopAt, bytes.count)
         // One check of the whole chunk instead of one per string cell (see UTF8Check).
         let utf8Checked = start >= end || UTF8Check.isValid(bytes.baseAddress! + start, count: end - start)
-        var fields: [CSVRecordReader.Field] = []
+        let fields = CSVRecordReader.Fields()
         var scratch: [UInt8] = []
         let base = bytes.baseAddress!
         while true {
             let line: Int?
             do {
-                line = try reader.next(into: &fields, stopAt: stopAt)
+                line = try reader.next(into: fields, stopAt: stopAt)
             } catch {
                 chunk.syntaxError = true
                 let failure = Failure(
@@ -136,17 +150,16 @@ struct CSVDatasetReader: Sendable {
                 problem = Failure(
                     line: line, column: 1, message: "this row has \(fields.count) fields, the header has \(headerCount)")
             } else {
-                for c in chunk.sinks.indices {
+                for c in sinks.indices {
                     let field = fields[positions[c]]
                     do throws(ColumnSink.Problem) {
                         if field.escapedQuotes {
                             reader.unescape(field, into: &scratch)
                             try scratch.withUnsafeBufferPointer { s throws(ColumnSink.Problem) in
-                                try chunk.sinks[c].append(
-                                    s.baseAddress ?? base, count: s.count, utf8Checked: utf8Checked)
+                                try sinks[c].append(s.baseAddress ?? base, count: s.count, utf8Checked: utf8Checked)
                             }
                         } else {
-                            try chunk.sinks[c].append(
+                            try sinks[c].append(
                                 base + field.start, count: field.end - field.start, utf8Checked: utf8Checked)
                         }
                     } catch {
@@ -169,18 +182,17 @@ struct CSVDatasetReader: Sendable {
                     chunk.failure = problem
                     break
                 }
-                for c in chunk.sinks.indices { chunk.sinks[c].truncate(to: chunk.rows) }
+                for c in sinks.indices { sinks[c].truncate(to: chunk.rows) }
                 chunk.rejected.append(
                     RejectedRow(
                         line: line, reason: problem.message,
-                        fields: fields.map { String(decoding: reader.raw($0), as: UTF8.self) }))
+                        fields: fields.all.map { String(decoding: reader.raw($0), as: UTF8.self) }))
                 continue
             }
             chunk.rows += 1
         }
         chunk.end = reader.position
         chunk.linesPassed = reader.line - 1
-        return chunk
     }
 
     /// Cuts `bytes[start...]` into about `parts` pieces, each starting at a record: after a line

@@ -161,13 +161,22 @@ struct CSVStream {
             lineBase += chunk.linesPassed
         }
         let rows = chunks.reduce(0) { $0 + $1.chunk.rows }
-        var kept: [Column] = []
-        for c in config.schema.columns.indices where reader.keep[c] {
-            let parts = chunks.map { $0.chunk.sinks[c] }
-            kept.append(ColumnSink.join(parts.isEmpty ? [ColumnSink(spec: config.schema.columns[c], keep: true, capacity: 0)] : parts))
-            // Free each chunk's copy as soon as the column is joined: one column at a time is doubled.
-            for k in chunks.indices { chunks[k].chunk.sinks[c] = ColumnSink(spec: config.schema.columns[c], keep: false, capacity: 0) }
+        // Columns are joined side by side; each chunk's copy of a column is let go as soon as the
+        // column is joined, so at most one column per core is held twice.
+        let keptIndices = config.schema.columns.indices.filter { reader.keep[$0] }
+        let pending = Mutex(keptIndices.map { c in chunks.map { $0.chunk.sinks[c] } })
+        chunks.removeAll()
+        let joined = Mutex([Column?](repeating: nil, count: keptIndices.count))
+        DispatchQueue.concurrentPerform(iterations: keptIndices.count) { i in
+            let parts = pending.withLock { all in
+                defer { all[i] = [] }
+                return all[i]
+            }
+            let spec = config.schema.columns[keptIndices[i]]
+            let column = ColumnSink.join(parts.isEmpty ? [ColumnSink(spec: spec, keep: true, capacity: 0)] : parts)
+            joined.withLock { $0[i] = column }
         }
+        let kept = joined.withLock { $0.map { $0! } }
         let digest = checksum ? DatasetLoader.hex(sha.finalize()) : ""
         var loaded = LoadedDataset(
             table: Table(schema: DatasetSchema(columns: kept.map(\.spec)), columns: kept, rowCount: rows),

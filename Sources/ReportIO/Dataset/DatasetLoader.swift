@@ -121,10 +121,10 @@ public enum DatasetLoader {
     ) throws(DatasetError) -> (CSVDatasetReader, [String], Int, Int) {
         let schema = config.schema
         var reader = CSVRecordReader(bytes: buffer)
-        var fields: [CSVRecordReader.Field] = []
+        let fields = CSVRecordReader.Fields()
         let line: Int?
         do throws(CSVRecordReader.SyntaxError) {
-            line = try reader.next(into: &fields)
+            line = try reader.next(into: fields)
         } catch {
             throw DatasetError(
                 file: display, line: error.line,
@@ -134,7 +134,7 @@ public enum DatasetLoader {
             throw DatasetError(
                 file: display, line: 0, column: 0, message: "the file is empty: a CSV dataset needs a header row")
         }
-        let header = fields.map {
+        let header = fields.all.map {
             String(decoding: reader.raw($0), as: UTF8.self).trimmingCharacters(in: .whitespaces)
         }
         var positions: [Int] = []
