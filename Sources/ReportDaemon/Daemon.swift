@@ -13,9 +13,8 @@ public func buildDaemon(
     configPath: String, calculators: CalculatorRegistry, logger: Logger, clock: any WallClock = SystemClock()
 ) throws(ConfigError) -> ServiceGroup {
     let loader = ConfigLoader(calculators: calculators, logger: logger)
-    let (daemon, diagnostics) = loader.loadDaemon(configPath: configPath)
-    guard let daemon else { throw ConfigError(diagnostics) }
-    let files = loader.loadReportFiles(daemon: daemon)
+    let (loaded, files, diagnostics) = loader.loadFiles(configPath: configPath)
+    guard let daemon = loaded else { throw ConfigError(diagnostics) }
     for d in diagnostics + files.flatMap(\.diagnostics) {
         logger.error("\(d.description)", metadata: ["config.file": "\(d.file)"])
     }
@@ -24,10 +23,7 @@ public func buildDaemon(
         executor: ReportRunExecutor(
             logger: logger, cache: daemon.datasetCacheMiB > 0 ? DatasetCache(limitMiB: daemon.datasetCacheMiB) : nil),
         store: StateStore(directory: daemon.stateDirectory),
-        reloader: {
-            let (daemon, diagnostics) = loader.loadDaemon(configPath: configPath)
-            return (daemon, daemon.map { loader.loadReportFiles(daemon: $0) } ?? [], diagnostics)
-        },
+        reloader: { loader.loadFiles(configPath: configPath) },
         logger: logger)
     return ServiceGroup(
         configuration: ServiceGroupConfiguration(

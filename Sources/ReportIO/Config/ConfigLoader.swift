@@ -31,21 +31,49 @@ public struct ConfigLoader: Sendable {
     /// Never throws: problems are in `Configuration.diagnostics`; a report with errors is left out
     /// of `Configuration.reports` while the others load.
     public func load(configPath: String) -> Configuration {
-        let (daemon, daemonDiagnostics) = loadDaemon(configPath: configPath)
+        let (daemon, files, daemonDiagnostics) = loadFiles(configPath: configPath)
         guard let daemon else { return Configuration(daemon: nil, reports: [], diagnostics: daemonDiagnostics) }
-        let files = loadReportFiles(daemon: daemon)
         return Configuration(
             daemon: daemon, reports: files.compactMap(\.report),
             diagnostics: daemonDiagnostics + files.flatMap(\.diagnostics))
     }
 
-    /// Loads the daemon config alone (and the schemas it names).
+    /// Loads the daemon config, its plugins and every report file: what `loadDaemon` and then
+    /// `loadReportFiles` give, sooner. The plugins' handshakes run while the report files are read
+    /// and composed.
+    ///
+    /// Why: a handshake starts a process (a Python plugin takes 30–50 ms to answer, nearly all of
+    /// it waiting), and reading and composing the YAML of hundreds of report files is most of the
+    /// rest of the load; the two need nothing from each other. Only checking a report needs the
+    /// plugins' calculators, so that waits for the handshakes.
+    ///
+    /// - Returns: the daemon config (`nil` when it is invalid), every report file's result (none
+    ///   when the daemon config is invalid), and the diagnostics of the daemon config and plugins.
+    public func loadFiles(configPath: String) -> (DaemonConfig?, [ReportFileResult], [Diagnostic]) {
+        let (parsed, parseDiagnostics) = parseDaemon(configPath: configPath)
+        guard var daemon = parsed else { return (nil, [], parseDiagnostics) }
+        var diagnostics = parseDiagnostics
+        let handshakes = daemon.pluginSettings.map { settings in
+            let (calculators, logger) = (calculators, logger)
+            return OnItsOwnThread { PluginLoader.load(settings, builtIn: calculators, logger: logger) }
+        }
+        var listing: [Diagnostic] = []
+        let composed = Self.concurrentMap(reportFiles(in: daemon.reportsDirectory, diagnostics: &listing)) {
+            YAMLFile(path: $0)
+        }
+        if let handshakes {
+            let (external, problems) = handshakes.wait()
+            for calculator in external { daemon.calculators.register(calculator) }
+            diagnostics += problems
+        }
+        return (daemon, checkReportFiles(composed, listing: listing, daemon: daemon), diagnostics)
+    }
+
+    /// Loads the daemon config alone (and the schemas it names), and shakes hands with its plugins.
     public func loadDaemon(configPath: String) -> (DaemonConfig?, [Diagnostic]) {
-        let path = DisplayPath.resolve(configPath, against: FileManager.default.currentDirectoryPath)
-        var file = YAMLFile(path: path)
-        guard var daemon = parseDaemon(&file) else { return (nil, file.diagnostics) }
-        daemon.calculators = calculators
-        var diagnostics = file.diagnostics
+        let (parsed, parseDiagnostics) = parseDaemon(configPath: configPath)
+        guard var daemon = parsed else { return (nil, parseDiagnostics) }
+        var diagnostics = parseDiagnostics
         if let settings = daemon.pluginSettings {
             // Each plugin is started once for its handshake; one that fails it only loses its own
             // calculators (the reports that use them become invalid), never the daemon config.
@@ -56,36 +84,74 @@ public struct ConfigLoader: Sendable {
         return (daemon, diagnostics)
     }
 
+    /// The daemon config and the schemas it names, with the built-in calculators: no plugin is
+    /// started yet.
+    func parseDaemon(configPath: String) -> (DaemonConfig?, [Diagnostic]) {
+        let path = DisplayPath.resolve(configPath, against: FileManager.default.currentDirectoryPath)
+        var file = YAMLFile(path: path)
+        guard var daemon = parseDaemon(&file) else { return (nil, file.diagnostics) }
+        daemon.calculators = calculators
+        return (daemon, file.diagnostics)
+    }
+
     /// Loads every report file of the daemon's reports folder, each on its own: one file's errors
     /// never stop another from loading. A report whose name an earlier file took gets an error.
     public func loadReportFiles(daemon: DaemonConfig) -> [ReportFileResult] {
         var listing: [Diagnostic] = []
-        var results: [ReportFileResult] = []
+        let composed = Self.concurrentMap(reportFiles(in: daemon.reportsDirectory, diagnostics: &listing)) {
+            YAMLFile(path: $0)
+        }
+        return checkReportFiles(composed, listing: listing, daemon: daemon)
+    }
+
+    /// Checks report files read already, each on its own (on every core), then gives an error to
+    /// each report whose name an earlier file (in name order) took.
+    func checkReportFiles(_ composed: [YAMLFile], listing: [Diagnostic], daemon: DaemonConfig) -> [ReportFileResult] {
+        var results = Self.concurrentMap(composed) { checkReport($0, daemon: daemon) }
         var names: [String: (file: String, mark: Mark?)] = [:]
-        for reportPath in reportFiles(in: daemon.reportsDirectory, diagnostics: &listing) {
-            var loaded = loadReport(path: reportPath, daemon: daemon)
-            if let report = loaded.report {
-                if let first = names[report.definition.name] {
-                    let where1 = first.mark.map { "\(first.file):\($0.line):\($0.column)" } ?? first.file
-                    loaded.diagnostics.append(
-                        Diagnostic(
-                            file: DisplayPath.of(reportPath), line: loaded.nameMark?.line ?? 0,
-                            column: loaded.nameMark?.column ?? 0,
-                            message:
-                                "report name '\(report.definition.name)' is already used by \(where1): names must be unique"
-                        ))
-                    loaded.report = nil
-                } else {
-                    names[report.definition.name] = (DisplayPath.of(reportPath), loaded.nameMark)
-                }
+        for index in results.indices {
+            guard let report = results[index].report else { continue }
+            let reportPath = results[index].path
+            if let first = names[report.definition.name] {
+                let where1 = first.mark.map { "\(first.file):\($0.line):\($0.column)" } ?? first.file
+                let mark = results[index].nameMark
+                results[index].diagnostics.append(
+                    Diagnostic(
+                        file: DisplayPath.of(reportPath), line: mark?.line ?? 0, column: mark?.column ?? 0,
+                        message:
+                            "report name '\(report.definition.name)' is already used by \(where1): names must be unique"
+                    ))
+                results[index].report = nil
+            } else {
+                names[report.definition.name] = (DisplayPath.of(reportPath), results[index].nameMark)
             }
-            results.append(loaded)
         }
         if !listing.isEmpty {
             results.append(
                 ReportFileResult(path: daemon.reportsDirectory, report: nil, diagnostics: listing, nameMark: nil))
         }
         return results
+    }
+
+    /// `transform` applied to every item, spread over the cores; results in the items' order.
+    ///
+    /// Why: each report file is read, composed and checked on its own, and on a config of hundreds
+    /// of files that work is nearly all of `validate`, `list` and a reload. `transform` must touch
+    /// nothing shared that it changes.
+    static func concurrentMap<T, R>(_ items: [T], _ transform: (T) -> R) -> [R] {
+        guard items.count > 1 else { return items.map(transform) }
+        let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
+        results.initialize(repeating: nil)
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        withoutActuallyEscaping(transform) { transform in
+            // Each index is written by one iteration only, and read after all have finished.
+            let work = UncheckedSendable { (i: Int) in results[i] = transform(items[i]) }
+            DispatchQueue.concurrentPerform(iterations: items.count) { i in work.value(i) }
+        }
+        return results.map { $0! }
     }
 
     /// The `*.yaml` and `*.yml` files of the reports folder, sorted by name.
@@ -232,4 +298,32 @@ public struct ConfigLoader: Sendable {
             name: name, format: format, path: DisplayPath.resolve(path, against: base), schemaPath: schemaFile,
             schema: schema!, onBadRows: onBadRows)
     }
+}
+
+/// Work started on a thread of its own at once, and its result awaited later: for work that mostly
+/// waits (a plugin's handshake), so that it overlaps whatever the caller does meanwhile even when
+/// every core is busy.
+final class OnItsOwnThread<T>: @unchecked Sendable {
+    // Written once by the thread before `done` is signalled, read only after `wait()` saw it.
+    private var result: T?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping @Sendable () -> T) {
+        Thread { [self] in
+            result = work()
+            done.signal()
+        }.start()
+    }
+
+    /// The work's result, once it has finished.
+    func wait() -> T {
+        done.wait()
+        return result!
+    }
+}
+
+/// A value handed to other threads that the compiler cannot prove safe to share; the code that
+/// makes one says why it is.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
 }

@@ -20,14 +20,19 @@ extension ConfigLoader {
 
     /// Loads and checks one report definition against the daemon config (datasets, time zone).
     public func loadReport(path: String, daemon: DaemonConfig) -> ReportFileResult {
-        var file = YAMLFile(path: path)
+        checkReport(YAMLFile(path: path), daemon: daemon)
+    }
+
+    /// Checks one report file that was read and composed already.
+    func checkReport(_ composed: YAMLFile, daemon: DaemonConfig) -> ReportFileResult {
+        var file = composed
         let (definition, nameMark) = parseReport(&file, daemon: daemon)
         guard let definition, !file.hasErrors else {
             return ReportFileResult(path: file.path, report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
         }
         return ReportFileResult(
-            path: file.path, report: LoadedReport(definition: definition, file: path), diagnostics: file.diagnostics,
-            nameMark: nameMark)
+            path: file.path, report: LoadedReport(definition: definition, file: file.path),
+            diagnostics: file.diagnostics, nameMark: nameMark)
     }
 
     func parseReport(_ file: inout YAMLFile, daemon: DaemonConfig) -> (ReportDefinition?, Mark?) {

@@ -2,6 +2,10 @@ import Foundation
 import ReportCore
 import Yams
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A YAML file composed into Yams nodes (each with its line and column), plus the diagnostics
 /// gathered while reading it.
 ///
@@ -16,15 +20,46 @@ struct YAMLFile {
 
     /// Reads and composes `path`; syntax and I/O problems become diagnostics.
     init(path: String) {
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let text = String(data: data, encoding: .utf8) else {
+        switch Self.contents(of: path) {
+        case .success(let bytes):
+            guard let text = String(validating: bytes, as: UTF8.self) else {
                 self.init(path: path, failure: "the file is not valid UTF-8")
                 return
             }
             self.init(path: path, text: text)
-        } catch {
-            self.init(path: path, failure: "cannot read the file: \(FileProblem.describe(error))")
+        case .failure(let problem):
+            self.init(path: path, failure: "cannot read the file: \(problem.reason)")
+        }
+    }
+
+    struct ReadProblem: Error {
+        var reason: String
+    }
+
+    /// The bytes of the file at `path`, read to its end with `read(2)`.
+    ///
+    /// Not `Data(contentsOf:)`: that builds a URL for each file (a few percent of loading a
+    /// report) and refuses anything but a regular file ("permission denied" for a named pipe),
+    /// while a report may be any readable file: a test uses a named pipe to see when files are read.
+    static func contents(of path: String) -> Result<[UInt8], ReadProblem> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(ReadProblem(errno: errno)) }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return .failure(ReadProblem(errno: EISDIR)) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(info.st_mode & S_IFMT == S_IFREG ? Int(info.st_size) + 1 : 4096)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 << 14) { chunk in
+            while true {
+                let n = read(fd, chunk.baseAddress, chunk.count)
+                if n > 0 {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[..<n]))
+                } else if n == 0 {
+                    return .success(bytes)
+                } else if errno != EINTR {
+                    return .failure(ReadProblem(errno: errno))
+                }
+            }
         }
     }
 
@@ -39,7 +74,13 @@ struct YAMLFile {
         self.path = path
         self.displayPath = DisplayPath.of(path)
         do {
-            root = try Yams.compose(yaml: text)
+            // The encoding is given: Yams's default reads the environment (all of it, into a
+            // dictionary) for YAMS_DEFAULT_ENCODING on every parse, and prints a line to standard
+            // output when that variable is set, into `list`'s output. The basic resolver: the
+            // loaders read each scalar's text and style and never its resolved tag; Yams's default
+            // resolver runs up to seven regular expressions on every mapping key for its
+            // duplicate-key check. Keys are compared as text instead, which is how they are used.
+            root = try Yams.compose(yaml: text, .basic, .default, .utf8)
             if root == nil { error("the file is empty", line: 0, column: 0) }
         } catch let yamlError as YamlError {
             report(yamlError)
@@ -86,7 +127,7 @@ struct YAMLFile {
             error("\(what) must be a mapping of keys to values", at: node)
             return nil
         }
-        var fields = Fields(mark: mapping.mark)
+        var fields = Fields(mark: mapping.mark, capacity: mapping.count)
         for (key, value) in mapping {
             guard case .scalar(let k) = key else {
                 error("keys in \(what) must be plain names", at: key)
@@ -98,7 +139,7 @@ struct YAMLFile {
                 error(message, at: key)
                 continue
             }
-            fields.entries.append((k.string, key, value))
+            fields.append(k.string, key: key, value: value)
         }
         return fields
     }
@@ -184,10 +225,35 @@ struct YAMLFile {
 /// The entries of one YAML mapping, with the nodes of keys and values.
 struct Fields {
     var mark: Mark?
-    var entries: [(name: String, key: Node, value: Node)] = []
+    private(set) var entries: [(name: String, key: Node, value: Node)] = []
+    /// The entries' names, in the same order: looked up by name without touching the nodes.
+    /// Searching `entries` itself copied every entry it passed (a `Node` copy is hundreds of
+    /// instructions), which made these lookups a tenth of loading a report.
+    private var names: [String] = []
 
-    subscript(name: String) -> Node? { entries.first { $0.name == name }?.value }
-    func keyNode(_ name: String) -> Node? { entries.first { $0.name == name }?.key }
+    init(mark: Mark?, capacity: Int) {
+        self.mark = mark
+        entries.reserveCapacity(capacity)
+        names.reserveCapacity(capacity)
+    }
+
+    mutating func append(_ name: String, key: Node, value: Node) {
+        entries.append((name, key, value))
+        names.append(name)
+    }
+
+    subscript(name: String) -> Node? { names.firstIndex(of: name).map { entries[$0].value } }
+    func keyNode(_ name: String) -> Node? { names.firstIndex(of: name).map { entries[$0].key } }
+}
+
+extension YAMLFile.ReadProblem {
+    init(errno code: Int32) {
+        switch code {
+        case ENOENT: reason = "no such file"
+        case EACCES: reason = "permission denied"
+        default: reason = FileProblem.errno(code)
+        }
+    }
 }
 
 extension YamlError.Context {
