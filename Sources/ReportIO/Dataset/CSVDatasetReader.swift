@@ -2,6 +2,10 @@ import Dispatch
 import ReportCore
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads the data rows of a CSV file into typed columns, on every core.
 ///
 /// The body (after the header) is cut into chunks that each start at a record, so quoted line
@@ -121,8 +125,10 @@ struct CSVDatasetReader: Sendable {
     ) {
         var reader = CSVRecordReader(bytes: bytes, start: start, line: 1)
         let end = min(stopAt, bytes.count)
-        // One check of the whole chunk instead of one per string cell (see UTF8Check).
-        let utf8Checked = start >= end || UTF8Check.isValid(bytes.baseAddress! + start, count: end - start)
+        // One check of the whole chunk instead of one per string cell (see UTF8Check); a chunk
+        // that fails (bad UTF-8 or a NUL byte) has its string cells checked one by one.
+        let utf8Checked =
+            start >= end || UTF8Check.isValid(bytes.baseAddress! + start, count: end - start, allowingNUL: false)
         let fields = CSVRecordReader.Fields()
         var scratch: [UInt8] = []
         let base = bytes.baseAddress!
@@ -147,8 +153,14 @@ struct CSVDatasetReader: Sendable {
             guard let line else { break }
             var problem: Failure?
             if fields.count != headerCount {
-                problem = Failure(
-                    line: line, column: 1, message: "this row has \(fields.count) fields, the header has \(headerCount)")
+                var message = "this row has \(fields.count) fields, the header has \(headerCount)"
+                if !utf8Checked, fields.count > 0 {
+                    let from = fields[0].start, to = fields[fields.count - 1].end
+                    if to > from, memchr(base + from, 0, to - from) != nil {
+                        message += " (it holds NUL bytes (0x00): the file looks damaged)"
+                    }
+                }
+                problem = Failure(line: line, column: 1, message: message)
             } else {
                 for c in sinks.indices {
                     let field = fields[positions[c]]

@@ -1,5 +1,9 @@
 import ReportCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Types the cells of one CSV column straight from the file's bytes and stores them in a typed
 /// array: no `String` and no `Value` per cell.
 ///
@@ -58,7 +62,10 @@ struct ColumnSink: Sendable {
                 if keep { codes.append(-1) }
                 return
             }
-            if !utf8Checked, !UTF8Check.isValid(p, count: n) { throw .invalid("is not valid UTF-8") }
+            if !utf8Checked {
+                if memchr(p, 0, n) != nil { throw .invalid("holds a NUL byte (0x00): the file looks damaged") }
+                if !UTF8Check.isValid(p, count: n) { throw .invalid("is not valid UTF-8") }
+            }
             if keep { codes.append(strings.code(of: p, count: n)) }
         case .int:
             // Fast path: up to 18 digits, optionally after '-', cannot overflow 64 bits.

@@ -32,8 +32,41 @@ public enum DatasetLoader {
         try load(config, columns: columns, blockSize: 16 << 20, checksum: checksum)
     }
 
+    /// How many times a dataset that changes while it is read is read again before giving up.
+    static let attempts = 3
+
     /// - Parameter blockSize: how much of a CSV file is read and typed at a time (`CSVStream`).
+    ///
+    /// A file rewritten in place while it is read could mix old and new rows: the file's size,
+    /// modification time and inode are compared before and after each read, and a read that saw
+    /// them change (whether it succeeded or failed) is thrown away and done again, up to
+    /// `attempts` times; then the run fails saying so. A file replaced by an atomic rename is read
+    /// whole, old or new, and never mixed.
     static func load(_ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool = true)
+        throws(DatasetError) -> LoadedDataset
+    {
+        for _ in 1..<attempts {
+            let before = DatasetCache.identity(of: config.path)
+            let result = Result { () throws(DatasetError) in
+                try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum)
+            }
+            if before == DatasetCache.identity(of: config.path) { return try result.get() }
+        }
+        let before = DatasetCache.identity(of: config.path)
+        let result = Result { () throws(DatasetError) in
+            try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum)
+        }
+        guard before == DatasetCache.identity(of: config.path) else {
+            throw DatasetError(
+                file: DisplayPath.of(config.path), line: 0, column: 0,
+                message:
+                    "the file changed while it was being read, \(attempts) times in a row; a program is still writing it (write it to a temporary name and rename it into place)"
+            )
+        }
+        return try result.get()
+    }
+
+    static func loadOnce(_ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool)
         throws(DatasetError) -> LoadedDataset
     {
         let display = DisplayPath.of(config.path)

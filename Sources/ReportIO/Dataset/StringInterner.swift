@@ -102,16 +102,23 @@ struct StringInterner: Sendable {
 /// valid chunk has valid cells. Eight ASCII bytes are checked per step; the rest follows RFC 3629
 /// (no overlong forms, no surrogates, nothing above U+10FFFF).
 enum UTF8Check {
-    static func isValid(_ p: UnsafePointer<UInt8>, count n: Int) -> Bool {
+    /// - Parameter allowingNUL: whether a 0x00 byte is accepted (it is valid UTF-8, but in a CSV
+    ///   file it means damage: a file padded with zeros after a crash, a binary file).
+    static func isValid(_ p: UnsafePointer<UInt8>, count n: Int, allowingNUL: Bool = true) -> Bool {
         let raw = UnsafeRawPointer(p)
         var i = 0
         while i < n {
-            while i + 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            while i + 8 <= n {
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                guard w & 0x8080_8080_8080_8080 == 0,
+                    allowingNUL || (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080 == 0
+                else { break }
                 i += 8
             }
             guard i < n else { break }
             let b = p[i]
             if b < 0x80 {
+                if b == 0, !allowingNUL { return false }
                 i += 1
             } else if b < 0xC2 {
                 return false
