@@ -82,6 +82,28 @@ final class Fixture {
         #expect(!FileManager.default.fileExists(atPath: f.output.appendingPathComponent("a/latest.json").path))
     }
 
+    @Test func aDatasetThatGoesBadLeavesThePreviousOutputsUntouched() throws {
+        let f = try Fixture(csv: goodCSV, reports: ["a": Fixture.report("a")])
+        #expect(try runReportd(["run", "--config", f.config]).status == 0)
+        let folder = f.output.appendingPathComponent("a")
+        let before = try filesIn(folder).map { ($0, try Data(contentsOf: folder.appendingPathComponent($0))) }
+        // Damage of three kinds, each a failed run that publishes nothing and names the place.
+        let damaged: [(bytes: [UInt8], located: String)] = [
+            (Array("district,year,amount\nSìn Hồ,2024,100\n\"Tam Đường,2024,1\n".utf8), "data.csv:3:1: error: unterminated quoted field"),
+            (Array("district,year,amount\nSìn Hồ,2024,1".utf8) + [0, 0] + Array("\n".utf8), "data.csv:2:13: error: column 'amount'"),
+            (Array("district,year,amount\nS".utf8) + [0xC3, 0x28] + Array(",2024,1\n".utf8), "data.csv:2:1: error: column 'district': is not valid UTF-8"),
+        ]
+        for (bytes, located) in damaged {
+            try Data(bytes).write(to: f.folder.appendingPathComponent("data.csv"))
+            let out = try runReportd(["run", "--config", f.config])
+            #expect(out.status == 1)
+            #expect(out.stdout.contains(located), "\(out.stdout)")
+            let after = try filesIn(folder).map { ($0, try Data(contentsOf: folder.appendingPathComponent($0))) }
+            #expect(after.map(\.0) == before.map(\.0))
+            #expect(zip(after, before).allSatisfy { $0.1 == $1.1 }, "the previous run's files are untouched")
+        }
+    }
+
     @Test func rejectedRowsAreWrittenBesideTheOutputsAndCounted() throws {
         let csv =
             "district,year,amount\nSìn Hồ,2024,100\nSìn Hồ,20x4,5\n,2024,7\nTam Đường,2024,1,extra\nTam Đường,2025,9\n"
