@@ -250,6 +250,16 @@ func statOf(_ path: String) -> stat? {
         #expect(mode(f.root + "/r") == 0o2771)  // an existing folder keeps its mode
     }
 
+    @Test func underASetgidRootTheConfiguredFolderModeIsStillExact() throws {
+        let f = try PlantedFolder()
+        #expect(chmod(f.root, 0o2750) == 0)
+        try Publisher(root: f.root).publish(report: "inherits", files: [.init(name: "latest.csv", bytes: [1])])
+        #expect(mode(f.root + "/inherits") == 0o2750)
+        try Publisher(root: f.root, permissions: .init(fileMode: 0o640, folderMode: 0o750))
+            .publish(report: "plain", files: [.init(name: "latest.csv", bytes: [1])])
+        #expect(mode(f.root + "/plain") == 0o750)  // the inherited setgid bit is not kept
+    }
+
     @Test func privatePermissionsForTheStateFolder() throws {
         let f = try PlantedFolder()
         let state = f.base + "/var/state"

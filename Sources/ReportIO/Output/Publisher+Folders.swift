@@ -33,7 +33,9 @@ extension Publisher {
             var child = openat(fd, component, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             var created = false
             if child < 0 && errno == ENOENT {
-                if mkdirat(fd, component, 0o700) == 0 {
+                // With the wanted permission bits (the umask can only narrow them; setgid comes from
+                // a setgid parent or from fchmod below): see setPermissions.
+                if mkdirat(fd, component, (isLast ? permissions.folderMode : parentFolderMode) & 0o777) == 0 {
                     created = true
                 } else if errno != EEXIST {
                     let e = errno
@@ -78,7 +80,7 @@ extension Publisher {
     ) throws(PublishError) -> Int32 {
         try checkName(name, path: path)
         var created = false
-        if mkdirat(parent, name, 0o700) == 0 {
+        if mkdirat(parent, name, permissions.folderMode & 0o777) == 0 {
             created = true
         } else if errno != EEXIST {
             throw error(errno, path: path, doing: "creating the report folder")
@@ -111,29 +113,45 @@ extension Publisher {
     }
 
     /// Gives the open file or folder `fd` the configured group (when one is set) and exactly `mode`.
-    /// A file system without Unix modes (`fchmod` unsupported) is accepted as it is.
-    static func setPermissions(_ fd: Int32, mode: mode_t, permissions: Permissions, path: String) throws(PublishError) {
-        if let group = permissions.group {
-            var info = stat()
-            if fstat(fd, &info) != 0 || info.st_gid != group {
-                if fchown(fd, uid_t.max, group) != 0 {
-                    let e = errno
-                    let name = permissions.groupName ?? String(group)
-                    if e == EPERM || e == EACCES {
-                        throw PublishError(
-                            code: .permissionDenied, path: path,
-                            message:
-                                "cannot give it to group '\(name)': permission denied (the user running reportd must be a member of the group set by 'output.group')"
-                        )
-                    }
-                    throw error(e, path: path, doing: "setting its group to '\(name)'")
+    ///
+    /// Each is changed only when it differs: under systemd's `RestrictSUIDSGID=yes` a `fchmod` that
+    /// names the setgid bit is refused, while a folder that inherited the bit from a setgid parent
+    /// (the installed output root is 2750) already has the default 2750 and needs no call. Likewise
+    /// a file that took the configured group from a setgid folder needs no `fchown` (`@chown` is
+    /// outside the unit's system-call filter). A file system without Unix modes (`fchmod`
+    /// unsupported) is accepted as it is.
+    static func setPermissions(_ fd: Int32, mode: mode_t, permissions: Permissions, path: String) throws(PublishError)
+    {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw error(errno, path: path, doing: "reading its mode") }
+        if let group = permissions.group, info.st_gid != group {
+            if fchown(fd, uid_t.max, group) != 0 {
+                let e = errno
+                let name = permissions.groupName ?? String(group)
+                if e == EPERM || e == EACCES {
+                    throw PublishError(
+                        code: .permissionDenied, path: path,
+                        message:
+                            "cannot give it to group '\(name)': permission denied (the user running reportd must be a member of the group set by 'output.group'; under the systemd unit, give the output root that group and mode 2750 instead, so everything inherits it)"
+                    )
                 }
+                throw error(e, path: path, doing: "setting its group to '\(name)'")
             }
+            guard fstat(fd, &info) == 0 else { throw error(errno, path: path, doing: "reading its mode") }
         }
+        guard info.st_mode & 0o7777 != mode else { return }
         if fchmod(fd, mode) != 0 {
             let e = errno
             if e == ENOTSUP || e == EOPNOTSUPP { return }
-            throw error(e, path: path, doing: "setting its mode to \(String(mode, radix: 8))")
+            let shown = String(format: "%04o", mode)
+            if e == EPERM, mode & (S_ISGID | S_ISUID) != 0 {
+                throw PublishError(
+                    code: .permissionDenied, path: path,
+                    message:
+                        "cannot set mode \(shown): the setgid bit was refused (a service with RestrictSUIDSGID=yes may not set it; give the output root mode 2750 so new folders inherit it, or leave the 2 out of 'output.folder_mode')"
+                )
+            }
+            throw error(e, path: path, doing: "setting its mode to \(shown)")
         }
     }
 
