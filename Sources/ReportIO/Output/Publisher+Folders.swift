@@ -120,8 +120,7 @@ extension Publisher {
     /// a file that took the configured group from a setgid folder needs no `fchown` (`@chown` is
     /// outside the unit's system-call filter). A file system without Unix modes (`fchmod`
     /// unsupported) is accepted as it is.
-    static func setPermissions(_ fd: Int32, mode: mode_t, permissions: Permissions, path: String) throws(PublishError)
-    {
+    static func setPermissions(_ fd: Int32, mode: mode_t, permissions: Permissions, path: String) throws(PublishError) {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw error(errno, path: path, doing: "reading its mode") }
         if let group = permissions.group, info.st_gid != group {
