@@ -118,10 +118,10 @@ if [ "$(id -u)" -eq 0 ]; then
     systemd-sysusers "${root_flag[@]}" reportd.conf
     say "applied sysusers.d/reportd.conf: system user and group reportd"
     systemd-tmpfiles --create "${root_flag[@]}" reportd.conf
-    say "applied tmpfiles.d/reportd.conf: $root/var/lib/reportd (0750), $root/srv/reports (2750), owned by reportd"
+    say "applied tmpfiles.d/reportd.conf: $root/var/lib/reportd (0700), $root/srv/reports (2750), owned by reportd"
 else
     # Staging as an ordinary user: no accounts, no chown; the folders get their modes only.
-    install -d -m 0750 "$root/var/lib/reportd"
+    install -d -m 0700 "$root/var/lib/reportd"
     install -d -m 2750 "$root/srv/reports"
     say "not root: created $root/var/lib/reportd and $root/srv/reports without changing their owner"
 fi

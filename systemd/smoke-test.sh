@@ -229,6 +229,11 @@ check "outputs owned by reportd:reportd" \
     test "$(inside stat -c %U:%G /srv/reports/smoke-by-year/latest.json 2>/dev/null)" = reportd:reportd
 check "outputs group-readable only (0640)" \
     test "$(inside stat -c %a /srv/reports/smoke-by-year/latest.json 2>/dev/null)" = 640
+check "report folders 2750 (setgid kept under RestrictSUIDSGID=yes)" \
+    test "$(inside stat -c %a /srv/reports/smoke-by-year 2>/dev/null)" = 2750
+check "the state is private (folder 0700, files 0600, locks/ 0700)" \
+    test "$(inside stat -c %a /var/lib/reportd /var/lib/reportd/smoke-by-year.json /var/lib/reportd/locks 2>/dev/null \
+        | tr '\n' ' ')" = "700 600 700 "
 
 echo "== waiting (up to 45 s from the start) for a watchdog keep-alive (WatchdogSec=60: one every 30 s)"
 for _ in $(seq 45); do

@@ -174,7 +174,7 @@ import Testing
             ("etc/reportd/reports.d/funding-by-program.yaml", 0o644),
             ("etc/reportd/data/projects.csv", 0o644),
             ("etc/reportd/data/projects.schema.yaml", 0o644),
-            ("var/lib/reportd", 0o750),
+            ("var/lib/reportd", 0o700),
             ("srv/reports", 0o2750),
         ]
         for (path, mode) in expected {
@@ -239,6 +239,6 @@ import Testing
         }
         #expect(try String(contentsOf: config, encoding: .utf8) == edited, "uninstall.sh touched the config")
         #expect(Self.mode(at("srv/reports")) == 0o2750, "uninstall.sh removed the output root")
-        #expect(Self.mode(at("var/lib/reportd")) == 0o750, "uninstall.sh removed the state")
+        #expect(Self.mode(at("var/lib/reportd")) == 0o700, "uninstall.sh removed the state")
     }
 }

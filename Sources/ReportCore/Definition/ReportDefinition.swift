@@ -38,9 +38,17 @@ public struct ReportDefinition: Sendable {
         self.metrics = metrics
     }
 
-    /// Whether `name` may name a report (and so a folder): `[a-z0-9][a-z0-9_-]*`.
+    /// The longest report name, in bytes: with the slot stamp, the extension and the temporary
+    /// file's suffix, every file name built from it stays well under the file system's 255.
+    public static let maximumNameLength = 128
+
+    /// Whether `name` may name a report (and so a folder and its files): `[a-z0-9][a-z0-9_-]*`, at
+    /// most `maximumNameLength` bytes. No `/`, `..`, leading `.`, control character or upper case
+    /// (two names differing in case would share a folder on a case-insensitive share).
     public static func isValidName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, isLowerAlnum(first), name.utf8.count <= 128 else { return false }
+        guard let first = name.utf8.first, isLowerAlnum(first), name.utf8.count <= maximumNameLength else {
+            return false
+        }
         return name.utf8.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 

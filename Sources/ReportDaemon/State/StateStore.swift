@@ -38,7 +38,8 @@ extension ReportState.LastRun {
 }
 
 /// Per-report state files under the `state` folder (`NAME.json`), each written atomically
-/// (temporary file, fsync, rename) so a crash never leaves a half-written state.
+/// (temporary file, fsync, rename) so a crash never leaves a half-written state, and privately
+/// (folder 0700, files 0600).
 public struct StateStore: Sendable {
     public let directory: String
 
@@ -51,15 +52,12 @@ public struct StateStore: Sendable {
         return (try? Self.decoder.decode(ReportState.self, from: data)) ?? ReportState()
     }
 
-    /// Writes the report's state atomically.
+    /// Writes the report's state atomically. The state folder is private: created 0700 (with its
+    /// missing parents 0755), each file 0600, whatever the umask; no write follows a link in it.
     public func save(_ state: ReportState, for report: String) throws {
-        try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         let data = try Self.encoder.encode(state)
-        try Publisher(root: (directory as NSString).deletingLastPathComponent)
-            .publish(
-                report: (directory as NSString).lastPathComponent,
-                files: [Publisher.File(name: "\(report).json", bytes: Array(data))])
+        try Publisher(root: directory, permissions: .private)
+            .publish(files: [Publisher.File(name: "\(report).json", bytes: Array(data))])
     }
 
     /// Records a finished run: the outcome always, the completed slot when it succeeded.

@@ -3,6 +3,10 @@ import Logging
 import ReportCore
 import Yams
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Loads the daemon config, the dataset schemas and every report definition, collecting every
 /// problem as a located `Diagnostic`.
 public struct ConfigLoader: Sendable {
@@ -23,7 +27,7 @@ public struct ConfigLoader: Sendable {
         "timezone", "reports", "state", "plugins", "output", "datasets", "locale", "max_concurrent", "shutdown_grace",
         "plugin_timeout", "plugin_memory", "dataset_cache",
     ]
-    static let outputKeys = ["root", "keep"]
+    static let outputKeys = ["root", "keep", "file_mode", "folder_mode", "group"]
     static let datasetKeys = ["format", "path", "schema", "on_bad_rows"]
 
     /// Loads `configPath` and everything it names.
@@ -197,6 +201,7 @@ public struct ConfigLoader: Sendable {
         let plugins = fields["plugins"] != nil ? path("plugins", default: nil) : nil
         var outputRoot: String?
         var keep = 30
+        var permissions = Publisher.Permissions.shared
         if let node = fields["output"], let output = file.fields(node, what: "'output'", allowed: Self.outputKeys) {
             if let rootNode = output["root"] {
                 outputRoot = file.string(rootNode, "'output.root'").map { DisplayPath.resolve($0, against: base) }
@@ -204,6 +209,16 @@ public struct ConfigLoader: Sendable {
                 file.error("'output' needs 'root', the folder reports are written to", at: node)
             }
             if let k = output["keep"], let v = file.int(k, "'output.keep'", range: 1...100_000) { keep = v }
+            if let n = output["file_mode"], let v = parseMode(n, "'output.file_mode'", folder: false, &file) {
+                permissions.fileMode = v
+            }
+            if let n = output["folder_mode"], let v = parseMode(n, "'output.folder_mode'", folder: true, &file) {
+                permissions.folderMode = v
+            }
+            if let n = output["group"], let (gid, name) = parseGroup(n, &file) {
+                permissions.group = gid
+                permissions.groupName = name
+            }
         } else if fields["output"] == nil {
             file.error("the daemon config needs 'output: {root: FOLDER}'", at: root)
         }
@@ -245,9 +260,76 @@ public struct ConfigLoader: Sendable {
             outputRoot: outputRoot, keep: keep, locale: locale, datasets: datasets, maxConcurrent: maxConcurrent,
             shutdownGrace: shutdownGrace)
         config.pluginTimeout = pluginTimeout
+        config.outputPermissions = permissions
         config.pluginMemoryMiB = pluginMemory
         config.datasetCacheMiB = datasetCache
         return config
+    }
+
+    /// A mode such as `"0640"` or `2750` (octal, quoted or not), checked for what it is used on:
+    /// never writable by others; files without execute or special bits; folders that reportd
+    /// itself can enter, list and write (owner `7`), setgid and sticky allowed, setuid not.
+    func parseMode(_ node: Node, _ what: String, folder: Bool, _ file: inout YAMLFile) -> mode_t? {
+        guard let text = file.string(node, what) else { return nil }
+        let example = folder ? "\"2750\"" : "\"0640\""
+        guard (3...5).contains(text.count), text.allSatisfy({ ("0"..."7").contains($0) }),
+            let value = mode_t(text, radix: 8), value <= 0o7777
+        else {
+            file.error("\(what) must be an octal mode such as \(example), not '\(text)'", at: node)
+            return nil
+        }
+        let shown = String(format: "%04o", value)
+        if value & 0o002 != 0 {
+            file.error(
+                "\(what) \(shown) is world-writable: anyone on the server could change or replace the reports; use \(example)",
+                at: node)
+            return nil
+        }
+        if folder {
+            if value & 0o4000 != 0 {
+                file.error("\(what) \(shown) sets setuid, which means nothing on a folder; use \(example)", at: node)
+                return nil
+            }
+            if value & 0o700 != 0o700 {
+                file.error(
+                    "\(what) \(shown) must give the owner rwx (7): reportd creates, lists and removes files in its folders",
+                    at: node)
+                return nil
+            }
+        } else {
+            if value & 0o7000 != 0 {
+                file.error(
+                    "\(what) \(shown) sets setuid, setgid or sticky bits, which report files do not take; use \(example)",
+                    at: node)
+                return nil
+            }
+            if value & 0o111 != 0 {
+                file.error("\(what) \(shown) makes report files executable; use \(example)", at: node)
+                return nil
+            }
+        }
+        return value
+    }
+
+    /// A group name from the system's group database, or a numeric group id.
+    func parseGroup(_ node: Node, _ file: inout YAMLFile) -> (gid_t, String)? {
+        guard let text = file.string(node, "'output.group'") else { return nil }
+        if let gid = gid_t(text) { return (gid, text) }
+        if let gid = Self.groupID(named: text) { return (gid, text) }
+        file.error(
+            "unknown group '\(text)' in 'output.group': no such group on this system (create it, or give a numeric id)",
+            at: node)
+        return nil
+    }
+
+    /// The id of the group `name`, from the system's group database.
+    static func groupID(named name: String) -> gid_t? {
+        var entry = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        let status = getgrnam_r(name, &entry, &buffer, buffer.count, &result)
+        guard status == 0, let found = result else { return nil }
+        return found.pointee.gr_gid
     }
 
     func parseLocale(_ node: Node, _ file: inout YAMLFile) -> String? {

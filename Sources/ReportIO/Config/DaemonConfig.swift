@@ -10,6 +10,9 @@ public struct DaemonConfig: Sendable {
     public var outputRoot: String
     /// Runs kept per report; older ones are removed after a successful publish.
     public var keep: Int
+    /// Modes and group of published files and of the folders created under the output root
+    /// (`output.file_mode`, `output.folder_mode`, `output.group`).
+    public var outputPermissions: Publisher.Permissions = .shared
     /// Default number grouping for text output (`vi-VN` groups as 4.700.000.000).
     public var locale: String?
     /// Datasets by name, in file order.

@@ -50,9 +50,13 @@ extension ConfigLoader {
         if let node = nameNode, let text = file.string(node, "'name'") {
             if ReportDefinition.isValidName(text) {
                 name = text
+            } else if text.utf8.count > ReportDefinition.maximumNameLength {
+                file.error(
+                    "report name is \(text.utf8.count) bytes long; at most \(ReportDefinition.maximumNameLength) (it names a folder and its files)",
+                    at: node)
             } else {
                 file.error(
-                    "report name '\(text)' must match [a-z0-9][a-z0-9_-]* (lower-case letters, digits, '-' and '_'; it names a folder)",
+                    "report name '\(Self.printable(text))' must match [a-z0-9][a-z0-9_-]* (lower-case letters, digits, '-' and '_'; it names a folder)",
                     at: node)
             }
         }
@@ -292,6 +296,20 @@ extension ConfigLoader {
         var message = "unknown column '\(column)' in \(role)"
         if let guess = closestMatch(to: column, among: schema.columnNames) { message += " (did you mean '\(guess)'?)" }
         file.error(message, at: node)
+    }
+
+    /// `text` with control characters (a newline, an escape sequence) shown as `\u{1B}`, so that
+    /// a message quoting it cannot rewrite the terminal or split a log line.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
+                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// The position `offset` scalars into a single-line scalar (after its opening quote, if any).

@@ -15,13 +15,47 @@ import Foundation
 /// final name (rename replaces a link rather than following it), and the folder is fsynced. The
 /// report's folder is opened with `O_NOFOLLOW | O_DIRECTORY` relative to the root's descriptor, and
 /// every file is created with `O_EXCL | O_NOFOLLOW` relative to that folder's descriptor, so nothing
-/// is written outside `output.root`.
+/// is written outside `output.root`. (The root itself is the administrator's path: links in it are
+/// followed.)
+///
+/// Modes and group are set explicitly with `fchown`/`fchmod` on every file and on every folder
+/// the publisher creates, so the process's umask neither widens nor narrows them.
 public struct Publisher: Sendable {
     public let root: String
-    /// Mode of published files (before the umask).
-    public var fileMode: mode_t = 0o644
+    /// Modes and group of what is published.
+    public var permissions: Permissions
 
-    public init(root: String) { self.root = root }
+    public init(root: String, permissions: Permissions = .shared) {
+        self.root = root
+        self.permissions = permissions
+    }
+
+    /// The modes and group given to published files and to the folders the publisher creates.
+    public struct Permissions: Sendable, Equatable {
+        /// Mode of every published file (exactly this; the umask plays no part).
+        public var fileMode: mode_t
+        /// Mode of every folder the publisher creates (the root when missing, report folders).
+        /// Existing folders keep theirs.
+        public var folderMode: mode_t
+        /// Group of published files and created folders; `nil` leaves the one the system gives
+        /// (the folder's group under a setgid folder, else the process's).
+        public var group: gid_t?
+        /// How the group was written in the config, for messages.
+        public var groupName: String?
+
+        public init(fileMode: mode_t, folderMode: mode_t, group: gid_t? = nil, groupName: String? = nil) {
+            self.fileMode = fileMode
+            self.folderMode = folderMode
+            self.group = group
+            self.groupName = groupName
+        }
+
+        /// The output defaults: group-readable, nothing for others, folders setgid so their files
+        /// keep the folder's group (`output.file_mode: "0640"`, `output.folder_mode: "2750"`).
+        public static let shared = Permissions(fileMode: 0o640, folderMode: 0o2750)
+        /// The state folder: the daemon's user alone.
+        public static let `private` = Permissions(fileMode: 0o600, folderMode: 0o700)
+    }
 
     /// One file to publish.
     public struct File: Sendable {
@@ -38,9 +72,21 @@ public struct Publisher: Sendable {
     public func publish(report: String, files: [File]) throws(PublishError) {
         let folder = try openReportFolder(report)
         defer { close(folder) }
-        for file in files { try write(file, in: folder, report: report) }
+        try write(files, in: folder, path: "\(root)/\(report)")
+    }
+
+    /// Publishes `files` into the root folder itself, in order, each atomically (the state store's
+    /// `NAME.json` files).
+    public func publish(files: [File]) throws(PublishError) {
+        let folder = try Self.openFolder(atPath: root, permissions: permissions)
+        defer { close(folder) }
+        try write(files, in: folder, path: root)
+    }
+
+    private func write(_ files: [File], in folder: Int32, path: String) throws(PublishError) {
+        for file in files { try write(file, in: folder, folderPath: path) }
         if fsync(folder) != 0 && errno != EINVAL {
-            throw error(errno, path: "\(root)/\(report)", doing: "syncing the folder")
+            throw error(errno, path: path, doing: "syncing the folder")
         }
     }
 
@@ -72,39 +118,34 @@ public struct Publisher: Sendable {
     // MARK: Low level
 
     func openReportFolder(_ report: String) throws(PublishError) -> Int32 {
-        do {
-            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        } catch {
-            throw PublishError(
-                code: .io, path: root, message: "cannot create the output root: \(FileProblem.describe(error))")
-        }
-        let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard rootFD >= 0 else { throw self.error(errno, path: root, doing: "opening the output root") }
+        let rootFD = try Self.openFolder(atPath: root, permissions: permissions)
         defer { close(rootFD) }
-        if mkdirat(rootFD, report, 0o755) != 0, errno != EEXIST {
-            throw error(errno, path: "\(root)/\(report)", doing: "creating the report folder")
-        }
-        let fd = openat(rootFD, report, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            if e == ELOOP || e == ENOTDIR {
-                throw PublishError(
-                    code: .symlinkRefused, path: "\(root)/\(report)",
-                    message: "is a symbolic link or not a folder; reportd will not write through it (remove it)")
-            }
-            throw error(e, path: "\(root)/\(report)", doing: "opening the report folder")
-        }
-        return fd
+        return try Self.openChildFolder(report, in: rootFD, path: "\(root)/\(report)", permissions: permissions)
     }
 
-    private func write(_ file: File, in folder: Int32, report: String) throws(PublishError) {
-        let finalPath = "\(root)/\(report)/\(file.name)"
-        let temp = ".\(file.name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = openat(folder, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, fileMode)
+    private func write(_ file: File, in folder: Int32, folderPath: String) throws(PublishError) {
+        let finalPath = "\(folderPath)/\(file.name)"
+        try Self.checkName(file.name, path: finalPath)
+        // Created private, then given its group and mode explicitly: the umask plays no part, and
+        // nobody can open the file wider than intended while it is being written. A name taken by
+        // something planted (O_EXCL refuses it, link or not) is retried with another.
+        var temp = ""
+        var fd: Int32 = -1
+        for _ in 0..<8 {
+            temp = ".\(file.name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            fd = openat(folder, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 || errno != EEXIST { break }
+        }
         guard fd >= 0 else { throw error(errno, path: finalPath, doing: "creating a temporary file") }
         var ok = false
         defer {
             if !ok { unlinkat(folder, temp, 0) }
+        }
+        do throws(PublishError) {
+            try Self.setPermissions(fd, mode: permissions.fileMode, permissions: permissions, path: finalPath)
+        } catch {
+            close(fd)
+            throw error
         }
         var written = 0
         let total = file.bytes.count
@@ -147,6 +188,10 @@ public struct Publisher: Sendable {
     }
 
     private func error(_ code: Int32, path: String, doing: String) -> PublishError {
+        Self.error(code, path: path, doing: doing)
+    }
+
+    static func error(_ code: Int32, path: String, doing: String) -> PublishError {
         switch code {
         case ENOSPC, EDQUOT:
             return PublishError(

@@ -6,6 +6,10 @@ import Foundation
 
 /// A per-report lock (flock on `STATE/locks/NAME.lock`), so that a manual `reportd run NAME` and
 /// the daemon never run the same report at once.
+///
+/// The lock file is private (0600, in a `locks/` folder of mode 0700, in a state folder created
+/// 0700), set explicitly whatever the umask, and opened without following a link: by descriptor
+/// from the state folder, `locks` with `O_NOFOLLOW | O_DIRECTORY`, the file with `O_NOFOLLOW`.
 public final class ReportLock {
     public enum Mode: Sendable {
         /// Wait until the other run ends.
@@ -27,12 +31,7 @@ public final class ReportLock {
     /// this user may not write): the run then goes ahead unlocked, as before locks existed.
     /// - Throws: `RunLockError` in `.refuse` mode when another process holds the lock.
     public static func acquire(stateDirectory: String, report: String, mode: Mode) throws(RunLockError) -> ReportLock? {
-        let folder = stateDirectory + "/locks"
-        try? FileManager.default.createDirectory(
-            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
-        let path = "\(folder)/\(report).lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        guard fd >= 0 else { return nil }
+        guard let fd = openLockFile(stateDirectory: stateDirectory, report: report) else { return nil }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK else {
                 close(fd)
@@ -59,6 +58,42 @@ public final class ReportLock {
         _ = ftruncate(fd, 0)
         _ = pwrite(fd, pid, pid.count, 0)
         return ReportLock(fd: fd)
+    }
+}
+
+extension ReportLock {
+    /// Opens (creating when missing) `STATE/locks/NAME.lock`, or nil when it cannot be.
+    static func openLockFile(stateDirectory: String, report: String) -> Int32? {
+        guard
+            let state = try? Publisher.openFolder(atPath: stateDirectory, permissions: .private)
+        else { return nil }
+        defer { close(state) }
+        guard
+            let locks = try? Publisher.openChildFolder(
+                "locks", in: state, path: stateDirectory + "/locks", permissions: .private)
+        else { return nil }
+        defer { close(locks) }
+        let name = "\(report).lock"
+        guard (try? Publisher.checkName(name, path: name)) != nil else { return nil }
+        for _ in 0..<8 {
+            let created = openat(locks, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if created >= 0 {
+                guard
+                    (try? Publisher.setPermissions(
+                        created, mode: 0o600, permissions: .private, path: stateDirectory + "/locks/" + name)) != nil
+                else {
+                    close(created)
+                    return nil
+                }
+                return created
+            }
+            guard errno == EEXIST else { return nil }
+            let existing = openat(locks, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+            if existing >= 0 { return existing }
+            // Removed in between: create it again; anything else (a link: ELOOP) gives up.
+            guard errno == ENOENT else { return nil }
+        }
+        return nil
     }
 }
 

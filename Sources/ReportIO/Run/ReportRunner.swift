@@ -160,7 +160,7 @@ public struct ReportRunner: Sendable {
         guard shouldPublish() else {
             throw RunError(report: definition.name, message: "stopped before publishing (timeout or shutdown)")
         }
-        let publisher = Publisher(root: config.outputRoot)
+        let publisher = Publisher(root: config.outputRoot, permissions: config.outputPermissions)
         // Slot files first, `latest.*` last: `latest` always names a run whose files are all in place.
         try publisher.publish(report: definition.name, files: slotFiles + latest)
         let removed = try publisher.applyRetention(report: definition.name, keep: config.keep)
