@@ -27,8 +27,9 @@ import Testing
     func blocks(_ folder: URL, blockSize: Int) -> [String: Int] {
         var result: [String: Int] = [:]
         for name in filesIn(folder) where !name.hasPrefix(".") {
-            let size = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path))?[
-                .size] as? Int ?? 0
+            let size =
+                (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path))?[
+                    .size] as? Int ?? 0
             result[name] = (size + blockSize - 1) / blockSize
         }
         return result
@@ -93,7 +94,7 @@ import Testing
 
     /// In `serve`, a run that does not fit is retried on its backoff while the daemon goes on; once
     /// there is room, the next slot and the retry succeed. (The retry comes 30 s after the failure,
-    /// so this test takes about 35 s.)
+    /// so this test takes about 32 s.)
     @Test(.enabled(if: TmpfsMount.available(), "needs a small tmpfs (root); the reason is printed when skipped"))
     func serveRetriesARunThatDoesNotFitAndLives() throws {
         let f = try Fixture(
@@ -120,15 +121,18 @@ import Testing
         func lines(_ texts: String...) -> [Substring] {
             log().split(separator: "\n").filter { line in texts.allSatisfy { line.contains($0) } }
         }
-        do { try listener.waitFor("READY=1") } catch {
-            Issue.record("\(error)\n\(log())")
-            return
+        /// Waits, and shows the daemon's log when the wait fails.
+        func until(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) throws {
+            do { try waitUntil(what, timeout: timeout, condition) } catch {
+                throw AuditFailure("\(error); the daemon's log:\n\(log().suffix(4000))")
+            }
         }
-        try waitUntil("a failed run with its retry scheduled", timeout: 30) {
+        try until("READY=1") { (try? listener.waitFor("READY=1", timeout: 0.5)) != nil }
+        try until("a failed run with its retry scheduled") {
             !lines("run failed, retrying in 30s (attempt 2 of 3)", "no space left on the device").isEmpty
         }
         // Later slots fail too, and the daemon goes on.
-        try waitUntil("three failed runs", timeout: 30) { lines("run failed, retrying in").count >= 3 }
+        try until("three failed runs") { lines("run failed, retrying in").count >= 3 }
         #expect(process.isRunning)
         let failure = lines("run failed, retrying in 30s").first ?? ""
         print("DiskFullTests serve: \(failure)")
@@ -137,15 +141,14 @@ import Testing
 
         // Room again: the next slot publishes, and the first failed slot's retry succeeds.
         try FileManager.default.removeItem(at: f.output.appendingPathComponent("filler"))
-        try waitUntil("a run published after space was freed", timeout: 30) { !lines("report published").isEmpty }
-        try waitUntil("the retry of the failed slot", timeout: 60) {
+        try until("a run published after space was freed") { !lines("report published").isEmpty }
+        try until("the retry of the failed slot", timeout: 60) {
             !lines("run succeeded", "run.trigger=retry").isEmpty
         }
         #expect(process.isRunning)
         kill(process.processIdentifier, SIGTERM)
-        try waitUntil("exit after SIGTERM", timeout: 30) { !process.isRunning }
+        try until("exit after SIGTERM") { !process.isRunning }
         #expect(process.terminationStatus == 0)
-        if ProcessInfo.processInfo.environment["REPORTD_SHOW_LOG"] != nil { print(log()) }
         let audit = OutputAudit(root: f.output, state: f.folder.appendingPathComponent("state"))
         #expect(audit.problems.isEmpty && audit.temporaries.isEmpty, "\(audit.problems) \(audit.temporaries)")
     }

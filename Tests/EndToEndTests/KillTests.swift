@@ -162,7 +162,8 @@ import Testing
         let folder = s.root.appendingPathComponent("funding-by-year")
         // A pid that no process can have (above the kernel's pid_max), one that is running (this
         // test), and a hidden file that is not reportd's.
-        let pidMax = (try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8))
+        let pidMax =
+            (try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 4_194_304
         let dead = ".latest.json.tmp-\(pidMax + 1)-12345"
         let alive = ".latest.csv.tmp-\(getpid())-777"

@@ -13,7 +13,8 @@ import Testing
     final class Root {
         let path: String
         init() throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-recovery-\(UUID().uuidString)")
+            path =
+                FileManager.default.temporaryDirectory.appendingPathComponent("reportd-recovery-\(UUID().uuidString)")
                 .path
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         }
@@ -59,7 +60,8 @@ import Testing
         let root = try Root()
         let publisher = Publisher(root: root.path)
         try publisher.publish(report: "r", files: [.init(name: "latest.csv", bytes: Array("a\n".utf8))])
-        let pidMax = (try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8))
+        let pidMax =
+            (try? String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8))
             .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 4_194_304
         let gone = ".latest.json.tmp-\(pidMax + 1)-5"
         let mine = ".latest.csv.tmp-\(getpid())-6"
@@ -69,7 +71,9 @@ import Testing
         }
         let removed = try publisher.publish(report: "r", files: [.init(name: "latest.csv", bytes: Array("b\n".utf8))])
         #expect(removed == [gone])
-        #expect(root.names("r") == [".latest.csv.tmp-\(getpid())-6", ".latest.txt.tmp-1-7", ".other", "latest.csv"].sorted())
+        #expect(
+            root.names("r")
+                == [".latest.csv.tmp-\(getpid())-6", ".latest.txt.tmp-1-7", ".other", "latest.csv"].sorted())
         #expect(root.text("r/latest.csv") == "b\n")
     }
 }

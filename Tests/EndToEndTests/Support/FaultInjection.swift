@@ -231,7 +231,9 @@ struct OutputAudit {
             for name in filesIn(state) {
                 let url = state.appendingPathComponent(name)
                 if name.hasPrefix(".") {
-                    if isPublisherTemporary(name) { temporaries.append(url.path) } else {
+                    if isPublisherTemporary(name) {
+                        temporaries.append(url.path)
+                    } else {
                         problems.append("\(url.path): an unexpected hidden file")
                     }
                 } else if name.hasSuffix(".json") {
@@ -268,7 +270,7 @@ final class TmpfsMount {
         guard let probe = try? temporaryFolder("tmpfs-probe") else { return "cannot create a temporary folder" }
         defer { try? FileManager.default.removeItem(at: probe) }
         guard Glibc.mount("tmpfs", probe.path, "tmpfs", 0, "size=64k") == 0 else {
-            return "cannot mount a tmpfs (mount(2): \(String(cString: strerror(errno)))); run the tests as root"
+            return "cannot mount a tmpfs (mount(2): \(String(cString: strerror(errno)))); the tests must run as root with CAP_SYS_ADMIN"
         }
         umount2(probe.path, Int32(MNT_DETACH))
         return nil
