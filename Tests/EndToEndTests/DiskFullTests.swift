@@ -44,14 +44,14 @@ import Testing
     @Test(
         .enabled(if: TmpfsMount.available(), "needs a small tmpfs (root); the reason is printed when skipped"),
         arguments: Room.allCases)
-    func aRunThatDoesNotFitFailsAndChangesNothing(room: Room) throws {
+    func aRunThatDoesNotFitFailsAndChangesNothing(room: Room) async throws {
         let f = try Fixture(csv: Self.csv, reports: ["big": Self.report()])
         let disk = try TmpfsMount(at: f.output, size: "4m")
         defer {
             disk.unmount()
             withExtendedLifetime(f) {}
         }
-        let first = try runReportd(["run", "--config", f.config, "--slot", "2026-01-01T06:00"])
+        let first = try await reportd(["run", "--config", f.config, "--slot", "2026-01-01T06:00"])
         try #require(first.status == 0, "\(first.stdout)\n\(first.stderr)")
         let folder = f.output.appendingPathComponent("big")
         let before = snapshot(f.output)
@@ -68,7 +68,7 @@ import Testing
         try disk.fill(leaving: leave * disk.blockSize)
         #expect(disk.freeBytes == leave * disk.blockSize, "free \(disk.freeBytes), wanted \(leave) blocks")
 
-        let full = try runReportd(["run", "--config", f.config, "--slot", "2026-01-02T06:00"])
+        let full = try await reportd(["run", "--config", f.config, "--slot", "2026-01-02T06:00"])
         #expect(full.status == 1, "\(full.stdout)\n\(full.stderr)")
         let failure = full.stdout.split(separator: "\n").first { $0.hasPrefix("FAILED big:") } ?? ""
         print("DiskFullTests (\(room), \(leave) of \(needed) blocks free): \(failure)")
@@ -85,7 +85,7 @@ import Testing
 
         // Once there is room again, the same run succeeds.
         try FileManager.default.removeItem(at: f.output.appendingPathComponent("filler"))
-        let again = try runReportd(["run", "--config", f.config, "--slot", "2026-01-02T06:00"])
+        let again = try await reportd(["run", "--config", f.config, "--slot", "2026-01-02T06:00"])
         #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
         #expect(filesIn(folder).contains("big_2026-01-02T060000.json"))
         let audit = OutputAudit(root: f.output, state: f.folder.appendingPathComponent("state"))
@@ -96,7 +96,7 @@ import Testing
     /// there is room, the next slot and the retry succeed. (The retry comes 30 s after the failure,
     /// so this test takes about 32 s.)
     @Test(.enabled(if: TmpfsMount.available(), "needs a small tmpfs (root); the reason is printed when skipped"))
-    func serveRetriesARunThatDoesNotFitAndLives() throws {
+    func serveRetriesARunThatDoesNotFitAndLives() async throws {
         let f = try Fixture(
             csv: Self.csv,
             reports: ["big": Self.report("retries: 2").replacingOccurrences(of: "@daily", with: "every 1s")])
@@ -107,7 +107,7 @@ import Testing
         }
         // A manual run (not a backfill, which would count as a completed slot and make the daemon
         // catch up every second since then).
-        let first = try runReportd(["run", "--config", f.config])
+        let first = try await reportd(["run", "--config", f.config])
         try #require(first.status == 0, "\(first.stdout)\n\(first.stderr)")
         let folder = f.output.appendingPathComponent("big")
         func visible() -> [String: Data] { snapshot(f.output).filter { !$0.key.contains("/.") && $0.key != "filler" } }
@@ -122,17 +122,19 @@ import Testing
             log().split(separator: "\n").filter { line in texts.allSatisfy { line.contains($0) } }
         }
         /// Waits, and shows the daemon's log when the wait fails.
-        func until(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) throws {
-            do { try waitUntil(what, timeout: timeout, condition) } catch {
+        func until(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) async throws {
+            do { try await waitUntil(what, timeout: timeout, condition) } catch {
                 throw AuditFailure("\(error); the daemon's log:\n\(log().suffix(4000))")
             }
         }
-        try until("READY=1") { (try? listener.waitFor("READY=1", timeout: 0.5)) != nil }
-        try until("a failed run with its retry scheduled") {
+        do { try await listener.waitAsync(for: "READY=1") } catch {
+            throw AuditFailure("\(error); the daemon's log:\n\(log().suffix(4000))")
+        }
+        try await until("a failed run with its retry scheduled") {
             !lines("run failed, retrying in 30s (attempt 2 of 3)", "no space left on the device").isEmpty
         }
         // Later slots fail too, and the daemon goes on.
-        try until("three failed runs") { lines("run failed, retrying in").count >= 3 }
+        try await until("three failed runs") { lines("run failed, retrying in").count >= 3 }
         #expect(process.isRunning)
         let failure = lines("run failed, retrying in 30s").first ?? ""
         print("DiskFullTests serve: \(failure)")
@@ -141,13 +143,13 @@ import Testing
 
         // Room again: the next slot publishes, and the first failed slot's retry succeeds.
         try FileManager.default.removeItem(at: f.output.appendingPathComponent("filler"))
-        try until("a run published after space was freed") { !lines("report published").isEmpty }
-        try until("the retry of the failed slot", timeout: 60) {
+        try await until("a run published after space was freed") { !lines("report published").isEmpty }
+        try await until("the retry of the failed slot", timeout: 60) {
             !lines("run succeeded", "run.trigger=retry").isEmpty
         }
         #expect(process.isRunning)
         kill(process.processIdentifier, SIGTERM)
-        try until("exit after SIGTERM") { !process.isRunning }
+        try await until("exit after SIGTERM") { !process.isRunning }
         #expect(process.terminationStatus == 0)
         let audit = OutputAudit(root: f.output, state: f.folder.appendingPathComponent("state"))
         #expect(audit.problems.isEmpty && audit.temporaries.isEmpty, "\(audit.problems) \(audit.temporaries)")

@@ -61,7 +61,7 @@ import Testing
     /// After a kill: audit, then a following `reportd run` that must complete, publish and clean up.
     /// - Returns: how long the following run took.
     @discardableResult
-    func afterKill(_ s: EverySecondSample, _ tally: inout Tally, what: String) throws -> TimeInterval {
+    func afterKill(_ s: EverySecondSample, _ tally: inout Tally, what: String) async throws -> TimeInterval {
         let audit = OutputAudit(root: s.root, state: s.state)
         tally.filesAudited += audit.filesChecked
         tally.temporariesLeft += audit.temporaries.count
@@ -70,7 +70,7 @@ import Testing
         #expect(audit.problems.isEmpty, "after \(what): \(audit.problems.joined(separator: "\n"))")
 
         let started = Date()
-        let next = try runReportd(["run", "--config", s.config])
+        let next = try await reportd(["run", "--config", s.config])
         let took = Date().timeIntervalSince(started)
         #expect(next.status == 0, "the run after \(what): \(next.stdout)\n\(next.stderr)")
         let published = next.stdout.split(separator: "\n").filter { $0.hasPrefix("ok ") }
@@ -85,14 +85,14 @@ import Testing
 
     func seed() -> UInt64 { UInt64(environmentInt("REPORTD_KILL_SEED", default: 20_061)) }
 
-    @Test func killingRunAtRandomMomentsLeavesNothingPartial() throws {
+    @Test func killingRunAtRandomMomentsLeavesNothingPartial() async throws {
         let s = try EverySecondSample()
         let kills = environmentInt("REPORTD_KILLS", default: 30)
         var random = SeededGenerator(seed: seed())
         // A whole run first: `latest.*` exist from here on. The kills fall anywhere in a run's
         // life: the delays are spread over the median duration of the last few whole runs.
         let started = Date()
-        let first = try runReportd(["run", "--config", s.config])
+        let first = try await reportd(["run", "--config", s.config])
         try #require(first.status == 0, "\(first.stdout)\n\(first.stderr)")
         var durations = [Date().timeIntervalSince(started)]
         func duration() -> TimeInterval { durations.suffix(5).sorted()[durations.suffix(5).count / 2] }
@@ -101,12 +101,13 @@ import Testing
         for i in 0..<kills {
             let delay = Double.random(in: 0...duration(), using: &random)
             let child = try ReportdProcess(["run", "--config", s.config], log: s.log)
-            usleep(UInt32(delay * 1_000_000))
+            try await pause(delay)
             if !child.isRunning { tally.exitedBeforeTheKill += 1 }
             child.kill9()
             tally.kills += 1
             durations.append(
-                try afterKill(s, &tally, what: "kill \(i + 1) of `run` at \(Int(delay * 1000)) ms (seed \(seed()))"))
+                try await afterKill(
+                    s, &tally, what: "kill \(i + 1) of `run` at \(Int(delay * 1000)) ms (seed \(seed()))"))
         }
         print(
             "KillTests run: \(tally.kills) kills of `reportd run` (a whole run took \(Int(duration() * 1000)) ms; "
@@ -115,11 +116,11 @@ import Testing
                 + "\(tally.killsThatLeftTemporaries) kills (all removed by the next run), seed \(seed())")
     }
 
-    @Test func killingServeAtRandomMomentsLeavesNothingPartial() throws {
+    @Test func killingServeAtRandomMomentsLeavesNothingPartial() async throws {
         let s = try EverySecondSample()
         let kills = environmentInt("REPORTD_KILLS", default: 12)
         var random = SeededGenerator(seed: seed() &+ 1)
-        let first = try runReportd(["run", "--config", s.config])
+        let first = try await reportd(["run", "--config", s.config])
         try #require(first.status == 0, "\(first.stdout)\n\(first.stderr)")
 
         var tally = Tally()
@@ -134,12 +135,13 @@ import Testing
                 i % 2 == 0
                 ? Double.random(in: 0.05...0.8, using: &random)
                 : (spawned + 0.6).rounded(.up) - spawned + Double.random(in: 0...0.5, using: &random)
-            usleep(UInt32(max(0, delay - (Date().timeIntervalSince1970 - spawned)) * 1_000_000))
+            try await pause(delay - (Date().timeIntervalSince1970 - spawned))
             #expect(child.isRunning, "serve exited on its own: \(child.logText().suffix(2000))")
             child.kill9()
             tally.kills += 1
             publishedByKilled += publishedLines(s) - before
-            try afterKill(s, &tally, what: "kill \(i + 1) of `serve` at \(Int(delay * 1000)) ms (seed \(seed() &+ 1))")
+            try await afterKill(
+                s, &tally, what: "kill \(i + 1) of `serve` at \(Int(delay * 1000)) ms (seed \(seed() &+ 1))")
         }
         print(
             "KillTests serve: \(tally.kills) kills of `reportd serve`, \(publishedByKilled) runs published by the "
@@ -155,9 +157,9 @@ import Testing
 
     /// A killed run's temporary file is removed by the next run of that report; a running
     /// process's is not.
-    @Test func theNextRunRemovesTemporaryFilesOfAKilledRun() throws {
+    @Test func theNextRunRemovesTemporaryFilesOfAKilledRun() async throws {
         let s = try EverySecondSample()
-        let first = try runReportd(["run", "--config", s.config, "funding-by-year"])
+        let first = try await reportd(["run", "--config", s.config, "funding-by-year"])
         try #require(first.status == 0, "\(first.stdout)\n\(first.stderr)")
         let folder = s.root.appendingPathComponent("funding-by-year")
         // A pid that no process can have (above the kernel's pid_max), one that is running (this
@@ -173,7 +175,7 @@ import Testing
         let stateLeft = ".funding-by-year.json.tmp-\(pidMax + 1)-9"
         try Data("{".utf8).write(to: s.state.appendingPathComponent(stateLeft))
 
-        let next = try runReportd(["run", "--config", s.config, "funding-by-year"])
+        let next = try await reportd(["run", "--config", s.config, "funding-by-year"])
         #expect(next.status == 0, "\(next.stdout)\n\(next.stderr)")
         let names = filesIn(folder)
         #expect(!names.contains(dead), "\(names)")

@@ -59,7 +59,7 @@ import Testing
         }
     }
 
-    @Test func reloadsEverySecondWithBrokenFilesNeverRunABrokenDefinitionNorGrowMemory() throws {
+    @Test func reloadsEverySecondWithBrokenFilesNeverRunABrokenDefinitionNorGrowMemory() async throws {
         let began = Date()
         defer { print("ReloadUnderLoadTests: \(Int(Date().timeIntervalSince(began) * 1000)) ms in all") }
         let seconds = max(2, environmentInt("REPORTD_RELOAD_SECONDS", default: 15))
@@ -80,7 +80,7 @@ import Testing
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let pid = process.processIdentifier
         let launched = Date()
-        try listener.waitFor("READY=1", timeout: 60)
+        try await listener.waitAsync(for: "READY=1", timeout: 60)
         let startup = Date().timeIntervalSince(launched)
 
         var random = SeededGenerator(seed: 6)
@@ -107,13 +107,13 @@ import Testing
             }
             let asked = Date()
             kill(pid, SIGHUP)
-            try listener.waitFor("RELOADING=1", timeout: 30)
-            try listener.waitFor("READY=1", timeout: 30)
+            try await listener.waitAsync(for: "RELOADING=1", timeout: 30)
+            try await listener.waitAsync(for: "READY=1", timeout: 30)
             slowestReload = max(slowestReload, Date().timeIntervalSince(asked))
             try #require(process.isRunning, "the daemon exited at reload \(reload)")
             if let rss = residentKiB(pid) { samples.append(rss) }
             let next = start.addingTimeInterval(TimeInterval(reload))
-            if next > Date() { usleep(UInt32(next.timeIntervalSinceNow * 1_000_000)) }
+            try await pause(next.timeIntervalSinceNow)
         }
         // A last reload with every file valid.
         for i in brokenNow {
@@ -121,14 +121,14 @@ import Testing
             try write(i, Self.valid(i, version: seconds + 1))
         }
         kill(pid, SIGHUP)
-        try listener.waitFor("READY=1", timeout: 30)
+        try await listener.waitAsync(for: "READY=1", timeout: 30)
         let reloads = seconds + 1
 
         // The valid versions took effect: reports last edited at least two of their intervals
         // (11 s) before the end publish their newest title.
         let reloaded = Date()
         let settled = (0..<count).filter { version[$0] > 0 && version[$0] <= seconds - 11 }
-        try waitUntil("the newest versions' outputs", timeout: 30) {
+        try await waitUntil("the newest versions' outputs", timeout: 30) {
             settled.allSatisfy { i in
                 let latest = f.output.appendingPathComponent("\(Self.name(i))/latest.json")
                 let json = try? readJSON(latest)
@@ -138,7 +138,7 @@ import Testing
         let checked = Date()
         #expect(process.isRunning)
         kill(pid, SIGTERM)
-        try waitUntil("exit after SIGTERM", timeout: 40) { !process.isRunning }
+        try await waitUntil("exit after SIGTERM", timeout: 40) { !process.isRunning }
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         let stopping = Date().timeIntervalSince(checked)
 

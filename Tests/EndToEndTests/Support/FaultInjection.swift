@@ -34,12 +34,50 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` every 20 ms until it holds; throws after `timeout` seconds. The bound is
-/// generous: it only turns a hang into a failure, it never measures speed.
-func waitUntil(_ what: String, timeout: TimeInterval = 30, _ condition: () throws -> Bool) throws {
+/// generous: it only turns a hang into a failure, it never measures speed. It sleeps as a task, so
+/// the other tests' tasks keep the threads of Swift's cooperative pool (two on a two-core machine).
+func waitUntil(_ what: String, timeout: TimeInterval = 30, _ condition: () throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while try !condition() {
         if Date() > deadline { throw TimedOut(what: what) }
-        usleep(20_000)
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+/// Sleeps as a task (see `waitUntil`).
+func pause(_ seconds: TimeInterval) async throws {
+    if seconds > 0 { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
+}
+
+/// A value handed to another thread by a test that owns it alone meanwhile.
+struct Handed<T>: @unchecked Sendable {
+    var value: T
+}
+
+/// Runs blocking work (a child process, a socket poll) on a thread of its own while the test's task
+/// waits, so that a long test does not hold one of the cooperative pool's few threads, which the
+/// in-process scheduler tests need.
+func offThePool<T>(_ body: @escaping () throws -> T) async throws -> T {
+    let work = Handed(value: body)
+    let result: Handed<Result<T, any Error>> = await withCheckedContinuation { continuation in
+        Thread {
+            continuation.resume(returning: Handed(value: Result { try work.value() }))
+        }.start()
+    }
+    return try result.value.get()
+}
+
+/// `runReportd` off the cooperative pool.
+func reportd(_ arguments: [String]) async throws -> ProcessOutput {
+    try await offThePool { try runReportd(arguments) }
+}
+
+extension NotifyListener {
+    /// `waitFor` off the cooperative pool.
+    @discardableResult
+    func waitAsync(for text: String, timeout: TimeInterval = 20) async throws -> String {
+        let listener = Handed(value: self)
+        return try await offThePool { try listener.value.waitFor(text, timeout: timeout) }
     }
 }
 
@@ -76,13 +114,6 @@ final class ReportdProcess {
     func kill9() {
         _ = kill(pid, SIGKILL)
         process.waitUntilExit()
-    }
-
-    /// SIGTERM, then waits (bounded) for a clean exit; returns the exit status.
-    func terminate(timeout: TimeInterval = 30) throws -> Int32 {
-        _ = kill(pid, SIGTERM)
-        try waitUntil("reportd to exit after SIGTERM", timeout: timeout) { !process.isRunning }
-        return process.terminationStatus
     }
 
     func logText() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
@@ -270,7 +301,8 @@ final class TmpfsMount {
         guard let probe = try? temporaryFolder("tmpfs-probe") else { return "cannot create a temporary folder" }
         defer { try? FileManager.default.removeItem(at: probe) }
         guard Glibc.mount("tmpfs", probe.path, "tmpfs", 0, "size=64k") == 0 else {
-            return "cannot mount a tmpfs (mount(2): \(String(cString: strerror(errno)))); the tests must run as root with CAP_SYS_ADMIN"
+            return
+                "cannot mount a tmpfs (mount(2): \(String(cString: strerror(errno)))); the tests must run as root with CAP_SYS_ADMIN"
         }
         umount2(probe.path, Int32(MNT_DETACH))
         return nil
