@@ -174,7 +174,7 @@ import Testing
         // How fast the second half still climbs, per reload (allocator noise is a few KiB).
         let creep = second.count > 1 ? (second.last! - second.first!) / (second.count - 1) : 0
         print(
-            "ReloadUnderLoadTests: \(count) reports, ready after \(Int(startup * 1000)) ms; \(reloads) reloads in "
+            "ReloadUnderLoadTests: \(count) reports, READY=1 seen by the test after \(Int(startup * 1000)) ms; \(reloads) reloads in "
                 + "\(seconds) s, \(brokenReloads) of them with \(Self.brokenPerReload) broken files; slowest reload "
                 + "\(Int(slowestReload * 1000)) ms; \(published) runs published; \(settled.count) edited reports showed "
                 + "their newest version (after \(Int(checked.timeIntervalSince(reloaded) * 1000)) ms); stopped in "
