@@ -11,8 +11,10 @@ import Foundation
 /// Writes a report's files into `output.root` so that readers of the shared folder never see a
 /// partial file, and no write follows a symbolic link planted there.
 ///
-/// Each file is written to a hidden temporary file in its final folder, fsynced, renamed over the
-/// final name (rename replaces a link rather than following it), and the folder is fsynced. The
+/// Each file is written to a hidden temporary file in its final folder and fsynced; once every file
+/// of the run is written, each is renamed over its final name (rename replaces a link rather than
+/// following it), and the folder is fsynced. A run that cannot write all its files (a full disk)
+/// leaves nothing behind and replaces nothing. The
 /// report's folder is opened with `O_NOFOLLOW | O_DIRECTORY` relative to the root's descriptor, and
 /// every file is created with `O_EXCL | O_NOFOLLOW` relative to that folder's descriptor, so nothing
 /// is written outside `output.root`. (The root itself is the administrator's path: links in it are
@@ -69,25 +71,71 @@ public struct Publisher: Sendable {
     }
 
     /// Publishes `files` into the report's folder, in order, each atomically.
-    public func publish(report: String, files: [File]) throws(PublishError) {
+    ///
+    /// Every file is first written in full to a hidden temporary file and synced; only when all of
+    /// them are written are they renamed into place, in order. So a failure while writing (a full
+    /// disk, an I/O error) removes the temporary files and changes nothing a reader can see: no
+    /// file of the failed run appears and the previous files, `latest.*` included, stay as they were.
+    ///
+    /// Temporary files left in the folder by a process that was killed while publishing (its pid
+    /// no longer runs) are removed first.
+    ///
+    /// - Returns: the names of the stale temporary files removed.
+    @discardableResult
+    public func publish(report: String, files: [File]) throws(PublishError) -> [String] {
         let folder = try openReportFolder(report)
         defer { close(folder) }
-        try write(files, in: folder, path: "\(root)/\(report)")
+        return try write(files, in: folder, path: "\(root)/\(report)")
     }
 
     /// Publishes `files` into the root folder itself, in order, each atomically (the state store's
     /// `NAME.json` files).
-    public func publish(files: [File]) throws(PublishError) {
+    @discardableResult
+    public func publish(files: [File]) throws(PublishError) -> [String] {
         let folder = try Self.openFolder(atPath: root, permissions: permissions)
         defer { close(folder) }
-        try write(files, in: folder, path: root)
+        return try write(files, in: folder, path: root)
     }
 
-    private func write(_ files: [File], in folder: Int32, path: String) throws(PublishError) {
-        for file in files { try write(file, in: folder, folderPath: path) }
+    private func write(_ files: [File], in folder: Int32, path: String) throws(PublishError) -> [String] {
+        let stale = removeStaleTemporaries(in: folder)
+        var staged: [String] = []
+        var renamed = 0
+        // Whatever was written but not renamed (a failure part-way) is removed.
+        defer { for temp in staged[renamed...] { unlinkat(folder, temp, 0) } }
+        for file in files { staged.append(try stage(file, in: folder, folderPath: path)) }
+        for (temp, file) in zip(staged, files) {
+            guard renameat(folder, temp, folder, file.name) == 0 else {
+                throw error(errno, path: "\(path)/\(file.name)", doing: "renaming into place")
+            }
+            renamed += 1
+        }
         if fsync(folder) != 0 && errno != EINVAL {
             throw error(errno, path: path, doing: "syncing the folder")
         }
+        return stale
+    }
+
+    /// Whether `name` is one of the publisher's temporary files (`.NAME.tmp-PID-RANDOM`); the pid
+    /// of the process that wrote it.
+    static func temporaryFilePID(_ name: String) -> pid_t? {
+        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return nil }
+        let parts = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, UInt32(parts[1]) != nil else { return nil }
+        return pid
+    }
+
+    /// Removes temporary files whose writer is gone: a process killed between creating its
+    /// temporary file and renaming it leaves one behind. Files of this process and of any process
+    /// still running (another reportd publishing now) are left alone.
+    func removeStaleTemporaries(in folder: Int32) -> [String] {
+        var removed: [String] = []
+        for name in listFolder(folder) {
+            guard let pid = Self.temporaryFilePID(name), pid != getpid() else { continue }
+            if kill(pid, 0) == 0 || errno != ESRCH { continue }
+            if unlinkat(folder, name, 0) == 0 { removed.append(name) }
+        }
+        return removed.sorted()
     }
 
     /// Removes the oldest runs beyond `keep` (a run = every file with one slot stamp).
@@ -123,7 +171,10 @@ public struct Publisher: Sendable {
         return try Self.openChildFolder(report, in: rootFD, path: "\(root)/\(report)", permissions: permissions)
     }
 
-    private func write(_ file: File, in folder: Int32, folderPath: String) throws(PublishError) {
+    /// Writes `file` in full to a new hidden temporary file in the folder, with its mode and
+    /// group, and syncs it.
+    /// - Returns: the temporary file's name; on failure it is removed.
+    private func stage(_ file: File, in folder: Int32, folderPath: String) throws(PublishError) -> String {
         let finalPath = "\(folderPath)/\(file.name)"
         try Self.checkName(file.name, path: finalPath)
         // Created private, then given its group and mode explicitly: the umask plays no part, and
@@ -139,14 +190,10 @@ public struct Publisher: Sendable {
         guard fd >= 0 else { throw error(errno, path: finalPath, doing: "creating a temporary file") }
         var ok = false
         defer {
+            close(fd)
             if !ok { unlinkat(folder, temp, 0) }
         }
-        do throws(PublishError) {
-            try Self.setPermissions(fd, mode: permissions.fileMode, permissions: permissions, path: finalPath)
-        } catch {
-            close(fd)
-            throw error
-        }
+        try Self.setPermissions(fd, mode: permissions.fileMode, permissions: permissions, path: finalPath)
         var written = 0
         let total = file.bytes.count
         while written < total {
@@ -155,22 +202,13 @@ public struct Publisher: Sendable {
             }
             if n < 0 {
                 if errno == EINTR { continue }
-                let e = errno
-                close(fd)
-                throw error(e, path: finalPath, doing: "writing")
+                throw error(errno, path: finalPath, doing: "writing")
             }
             written += n
         }
-        if fsync(fd) != 0 {
-            let e = errno
-            close(fd)
-            throw error(e, path: finalPath, doing: "syncing")
-        }
-        close(fd)
-        guard renameat(folder, temp, folder, file.name) == 0 else {
-            throw error(errno, path: finalPath, doing: "renaming into place")
-        }
+        if fsync(fd) != 0 { throw error(errno, path: finalPath, doing: "syncing") }
         ok = true
+        return temp
     }
 
     private func listFolder(_ fd: Int32) -> [String] {
@@ -193,9 +231,14 @@ public struct Publisher: Sendable {
 
     static func error(_ code: Int32, path: String, doing: String) -> PublishError {
         switch code {
-        case ENOSPC, EDQUOT:
+        case ENOSPC:
             return PublishError(
-                code: .diskFull, path: path, message: "the disk is full (\(doing)); free space on the output volume")
+                code: .diskFull, path: path,
+                message: "the disk is full: no space left on the device (\(doing)); free space on that volume")
+        case EDQUOT:
+            return PublishError(
+                code: .diskFull, path: path,
+                message: "the disk is full: disk quota exceeded (\(doing)); free space or raise the quota")
         case EACCES, EPERM:
             return PublishError(code: .permissionDenied, path: path, message: "permission denied (\(doing))")
         case ELOOP:

@@ -162,7 +162,12 @@ public struct ReportRunner: Sendable {
         }
         let publisher = Publisher(root: config.outputRoot, permissions: config.outputPermissions)
         // Slot files first, `latest.*` last: `latest` always names a run whose files are all in place.
-        try publisher.publish(report: definition.name, files: slotFiles + latest)
+        let leftovers = try publisher.publish(report: definition.name, files: slotFiles + latest)
+        if !leftovers.isEmpty {
+            logger.notice(
+                "removed temporary files left by an interrupted run",
+                metadata: ["output.path": "\(config.outputRoot)/\(definition.name)", "output.removed": "\(leftovers)"])
+        }
         let removed = try publisher.applyRetention(report: definition.name, keep: config.keep)
         if !removed.isEmpty {
             logger.debug("retention removed old runs", metadata: ["output.removed": "\(removed.count)"])
