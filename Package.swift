@@ -22,6 +22,12 @@ let package = Package(
     products: [
         .executable(name: "reportd", targets: ["reportd"]),
         .library(name: "ReportCore", targets: ["ReportCore"]),
+        // libFuzzer targets (scripts/fuzz.sh builds them with -sanitize=fuzzer and -DFUZZING);
+        // a plain build replays their corpus in Tests/Fuzz.
+        .executable(name: "fuzz-config", targets: ["fuzz-config"]),
+        .executable(name: "fuzz-filter", targets: ["fuzz-filter"]),
+        .executable(name: "fuzz-schedule", targets: ["fuzz-schedule"]),
+        .executable(name: "fuzz-csv", targets: ["fuzz-csv"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -65,6 +71,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "FuzzTargets", dependencies: ["ReportCore", "ReportIO", "ReportCalculators"]),
+        .executableTarget(name: "fuzz-config", dependencies: ["FuzzTargets"]),
+        .executableTarget(name: "fuzz-filter", dependencies: ["FuzzTargets"]),
+        .executableTarget(name: "fuzz-schedule", dependencies: ["FuzzTargets"]),
+        .executableTarget(name: "fuzz-csv", dependencies: ["FuzzTargets"]),
         .testTarget(name: "ReportCoreTests", dependencies: ["ReportCore"]),
         .testTarget(
             name: "ReportCalculatorsTests",
@@ -76,7 +87,10 @@ let package = Package(
             name: "ReportDaemonTests",
             dependencies: ["ReportCore", "ReportIO", "ReportDaemon", "ReportCalculators"]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["reportd"], exclude: ["differential.py", "schema_check.py", "plugins"]),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["reportd"],
+            exclude: ["differential.py", "schema_check.py", "plugins"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -191,7 +191,7 @@ private func cron(_ text: String) throws -> CronExpression { try CronExpression.
         ("every 0m", 6, "is not an interval"),
         ("every -5m", 6, "is not an interval"),
         ("every m", 6, "is not an interval"),
-        ("every", 6, "is not an interval"),
+        ("every", 5, "is not an interval"),  // the end of the text, where the number is missing
         ("every 15 m", 6, "is not an interval"),
         ("every 9000h", 6, "longer than a year"),
     ])

@@ -21,7 +21,13 @@ public enum Schedule: Sendable, Hashable, CustomStringConvertible {
             return .cron(try CronExpression.parse(expansion))
         }
         if trimmed.hasPrefix("every") {
-            return try parseEvery(trimmed)
+            // Offsets count from `text`, leading blanks included.
+            let lead = text.prefix { $0 == " " || $0 == "\t" }.count
+            do {
+                return try parseEvery(trimmed)
+            } catch {
+                throw ScheduleError(offset: lead + error.offset, message: error.message)
+            }
         }
         return .cron(try CronExpression.parse(text))
     }
@@ -30,18 +36,20 @@ public enum Schedule: Sendable, Hashable, CustomStringConvertible {
         let rest = text.dropFirst("every".count).trimmingSpaces
         guard let unit = rest.last, let n = Int(rest.dropLast()), n > 0 else {
             throw ScheduleError(
-                offset: 6,
+                offset: min(6, text.count),
                 message: "'\(text)' is not an interval: write 'every' then a number and s, m or h (e.g. every 15m)")
         }
-        let seconds: Int
+        let scale: Int
         switch unit {
-        case "s": seconds = n
-        case "m": seconds = n * 60
-        case "h": seconds = n * 3600
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
         default:
             throw ScheduleError(offset: text.count - 1, message: "unknown interval unit '\(unit)': use s, m or h")
         }
-        guard seconds <= 366 * 86400 else {
+        // `every 9999999999999999h` overflows: longer than a year, like any interval past it.
+        let (seconds, overflow) = n.multipliedReportingOverflow(by: scale)
+        guard !overflow, seconds <= 366 * 86400 else {
             throw ScheduleError(offset: 6, message: "interval '\(rest)' is longer than a year: use a cron expression")
         }
         return .every(seconds: seconds)

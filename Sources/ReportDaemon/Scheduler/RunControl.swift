@@ -1,4 +1,4 @@
-import Synchronization
+import ReportCore
 
 /// Lets the scheduler stop a run (timeout, shutdown) that executes outside structured concurrency.
 ///
@@ -10,7 +10,7 @@ public final class RunControl: Sendable {
         var handlers: [@Sendable (String) -> Void] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 
@@ -40,9 +40,9 @@ public final class RunControl: Sendable {
 
 /// Resumes a continuation once, whichever of several racers gets there first.
 final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, Never>?>
+    private let continuation: Locked<CheckedContinuation<T, Never>?>
 
-    init(_ c: CheckedContinuation<T, Never>) { continuation = Mutex(c) }
+    init(_ c: CheckedContinuation<T, Never>) { continuation = Locked(c) }
 
     func resume(_ value: T) {
         let c = continuation.withLock { c in

@@ -88,7 +88,7 @@ extension ConfigLoader {
             do {
                 schedule = try Schedule.parse(text)
             } catch {
-                let (line, column) = shifted(node, by: error.offset)
+                let (line, column) = file.position(in: node, offset: error.offset)
                 file.error("invalid schedule '\(text)': \(error.message)", line: line, column: column)
             }
         }
@@ -122,7 +122,7 @@ extension ConfigLoader {
             case .success(let compiled): filter = compiled
             case .failure(let list):
                 for e in list.errors {
-                    let (line, column) = shifted(node, by: e.offset)
+                    let (line, column) = file.position(in: node, offset: e.offset)
                     file.error("filter: \(e.message)", line: line, column: column)
                 }
             }
@@ -310,17 +310,5 @@ extension ConfigLoader {
             }
         }
         return out
-    }
-
-    /// The position `offset` scalars into a single-line scalar (after its opening quote, if any).
-    private func shifted(_ node: Node, by offset: Int) -> (line: Int, column: Int) {
-        guard case .scalar(let s) = node, let mark = s.mark else {
-            return (node.mark?.line ?? 0, node.mark?.column ?? 0)
-        }
-        switch s.style {
-        case .singleQuoted, .doubleQuoted: return (mark.line, mark.column + 1 + offset)
-        case .plain: return (mark.line, mark.column + offset)
-        default: return (mark.line, mark.column)
-        }
     }
 }

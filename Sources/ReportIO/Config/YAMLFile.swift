@@ -17,6 +17,8 @@ struct YAMLFile {
     let displayPath: String
     private(set) var root: Node?
     var diagnostics: [Diagnostic] = []
+    /// The text's lines, split where libyaml counts a line break, to locate problems inside a scalar.
+    private var lines: [[Unicode.Scalar]] = []
 
     /// Reads and composes `path`; syntax and I/O problems become diagnostics.
     init(path: String) {
@@ -73,6 +75,7 @@ struct YAMLFile {
     init(path: String, text: String) {
         self.path = path
         self.displayPath = DisplayPath.of(path)
+        lines = Self.lines(of: text)
         do {
             // The encoding is given: Yams's default reads the environment (all of it, into a
             // dictionary) for YAMS_DEFAULT_ENCODING on every parse, and prints a line to standard
@@ -95,7 +98,8 @@ struct YAMLFile {
             .composer(let context, let problem, let mark, _):
             var message = "YAML syntax: \(problem)"
             if let context { message += " (\(context.text))" }
-            error(message, at: mark)
+            let (line, column) = withinText(mark)
+            error(message, line: line, column: column)
         case .duplicatedKeysInMapping(let duplicates, let context):
             error(
                 "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping", at: context.mark
@@ -107,6 +111,16 @@ struct YAMLFile {
         }
     }
 
+    /// `mark` moved back onto the text: at the end of a last line that has no line break, libyaml
+    /// marks the end of the stream one line below it.
+    private func withinText(_ mark: Mark) -> (line: Int, column: Int) {
+        guard !lines.isEmpty, mark.line > lines.count || mark.column > lines[max(0, mark.line - 1)].count + 1 else {
+            return (mark.line, mark.column)
+        }
+        let line = min(max(mark.line, 1), lines.count)
+        return (line, lines[line - 1].count + 1)
+    }
+
     mutating func error(_ message: String, at mark: Mark?) {
         error(message, line: mark?.line ?? 0, column: mark?.column ?? 0)
     }
@@ -116,6 +130,51 @@ struct YAMLFile {
     }
 
     mutating func error(_ message: String, at node: Node) { error(message, at: node.mark) }
+
+    /// The line and column of the character `offset` Unicode scalars into a scalar node's value
+    /// (where a filter or schedule error lies). Only a value that stands verbatim on its line can
+    /// be located inside; for any other (one with escapes, or folded over several lines) the
+    /// position is the node's own, so a column never points past its line.
+    func position(in node: Node, offset: Int) -> (line: Int, column: Int) {
+        guard case .scalar(let s) = node, let mark = s.mark else {
+            return (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        }
+        let quote: Int
+        switch s.style {
+        case .plain: quote = 0
+        case .singleQuoted, .doubleQuoted: quote = 1
+        default: return (mark.line, mark.column)
+        }
+        let value = Array(s.string.unicodeScalars)
+        let start = mark.column - 1 + quote
+        guard (1...lines.count).contains(mark.line), start >= 0, (0...value.count).contains(offset) else {
+            return (mark.line, mark.column)
+        }
+        let line = lines[mark.line - 1]
+        guard start + value.count <= line.count, line[start..<(start + value.count)].elementsEqual(value) else {
+            return (mark.line, mark.column)
+        }
+        return (mark.line, mark.column + quote + offset)
+    }
+
+    /// `text` cut at the line breaks libyaml counts: CR LF, CR, LF, NEL, LS and PS.
+    static func lines(of text: String) -> [[Unicode.Scalar]] {
+        var lines: [[Unicode.Scalar]] = []
+        var current: [Unicode.Scalar] = []
+        var afterCR = false
+        for c in text.unicodeScalars {
+            defer { afterCR = c == "\r" }
+            switch c {
+            case "\n" where afterCR: continue
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                lines.append(current)
+                current = []
+            default: current.append(c)
+            }
+        }
+        lines.append(current)
+        return lines
+    }
 
     var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
@@ -209,16 +268,30 @@ struct YAMLFile {
         }
     }
 
-    /// A duration such as `90s`, `10m`, `2h` or `1d`, in seconds.
+    /// The longest duration accepted: 366 days.
+    static let longestDuration = 366 * 86400
+
+    /// A duration such as `90s`, `10m`, `2h` or `1d`, in seconds, at most 366 days.
     mutating func duration(_ node: Node, _ what: String) -> Int? {
         guard let text = string(node, what) else { return nil }
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        var seconds: Int?
         if let unit = text.last, let scale = units[unit], let n = Int(text.dropLast()), n > 0 {
-            return n * scale
+            // A count such as 99999999999999999d overflows: it is too long, like any beyond a year.
+            let (product, overflow) = n.multipliedReportingOverflow(by: scale)
+            seconds = overflow ? .max : product
+        } else if let n = Int(text), n > 0 {
+            seconds = n
         }
-        if let n = Int(text), n > 0 { return n }
-        error("\(what) must be a duration such as 30s, 10m or 2h, not '\(text)'", at: node)
-        return nil
+        guard let seconds else {
+            error("\(what) must be a duration such as 30s, 10m or 2h, not '\(text)'", at: node)
+            return nil
+        }
+        guard seconds <= Self.longestDuration else {
+            error("\(what) must be at most 366d, not '\(text)'", at: node)
+            return nil
+        }
+        return seconds
     }
 }
 

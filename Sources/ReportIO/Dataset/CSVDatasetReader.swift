@@ -1,6 +1,5 @@
 import Dispatch
 import ReportCore
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -61,7 +60,7 @@ struct CSVDatasetReader: Sendable {
     ) -> Result<Outcome, Failure> {
         let cuts = parts > 1 ? Self.cuts(bytes, from: start, parts: parts) : [start, bytes.count]
         let chunkCount = cuts.count - 1
-        let results = Mutex([Chunk?](repeating: nil, count: chunkCount))
+        let results = Locked([Chunk?](repeating: nil, count: chunkCount))
         let capacity = (bytes.count - start) / max(1, chunkCount) / 64
         DispatchQueue.concurrentPerform(iterations: chunkCount + (extra == nil ? 0 : 1)) { k in
             guard k < chunkCount else {
@@ -212,7 +211,7 @@ struct CSVDatasetReader: Sendable {
     static func cuts(_ bytes: [UInt8], from start: Int, parts: Int) -> [Int] {
         let length = bytes.count - start
         let nominal = (0...parts).map { start + length / parts * $0 }
-        let counts = Mutex([Int](repeating: 0, count: parts))
+        let counts = Locked([Int](repeating: 0, count: parts))
         DispatchQueue.concurrentPerform(iterations: parts) { k in
             let upper = k + 1 == parts ? bytes.count : nominal[k + 1]
             let n = bytes.withUnsafeBufferPointer { countQuotes($0.baseAddress! + nominal[k], upper - nominal[k]) }

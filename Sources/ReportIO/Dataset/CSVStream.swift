@@ -2,7 +2,6 @@ import Crypto
 import Dispatch
 import Foundation
 import ReportCore
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -104,7 +103,7 @@ struct CSVStream {
         let slots = DispatchSemaphore(value: cores * 2)
         let group = DispatchGroup()
         // Each block's rows, and where they must end: the block's end.
-        let results = Mutex([Int: (chunk: CSVDatasetReader.Chunk, end: Int)]())
+        let results = Locked([Int: (chunk: CSVDatasetReader.Chunk, end: Int)]())
         func submit(_ block: Block, index: Int, from start: Int) {
             slots.wait()
             group.enter()
@@ -164,9 +163,9 @@ struct CSVStream {
         // Columns are joined side by side; each chunk's copy of a column is let go as soon as the
         // column is joined, so at most one column per core is held twice.
         let keptIndices = config.schema.columns.indices.filter { reader.keep[$0] }
-        let pending = Mutex(keptIndices.map { c in chunks.map { $0.chunk.sinks[c] } })
+        let pending = Locked(keptIndices.map { c in chunks.map { $0.chunk.sinks[c] } })
         chunks.removeAll()
-        let joined = Mutex([Column?](repeating: nil, count: keptIndices.count))
+        let joined = Locked([Column?](repeating: nil, count: keptIndices.count))
         DispatchQueue.concurrentPerform(iterations: keptIndices.count) { i in
             let parts = pending.withLock { all in
                 defer { all[i] = [] }

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import Dispatch
 import ReportCore
-import Synchronization
 
 /// Datasets kept in memory between runs of the daemon, so a schedule of many reports over one
 /// dataset costs one parse, not one per run.
@@ -42,9 +41,9 @@ public final class DatasetCache: Sendable {
     }
 
     public let limitBytes: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// The last successful checksum check of each file.
-    private let verified = Mutex([String: (identity: Identity, fingerprint: UInt64, at: UInt64)]())
+    private let verified = Locked([String: (identity: Identity, fingerprint: UInt64, at: UInt64)]())
 
     /// - Parameter limitMiB: the most memory the cached datasets may take, estimated; 0 keeps none.
     public init(limitMiB: Int) { limitBytes = limitMiB << 20 }

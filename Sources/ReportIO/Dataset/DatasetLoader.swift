@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import ReportCore
-import Synchronization
 
 /// A dataset read and typed by its schema.
 public struct LoadedDataset: Sendable {
@@ -87,7 +86,7 @@ public enum DatasetLoader {
         switch config.format {
         case .csv:
             // The checksums are computed on a core of their own while the chunks are typed.
-            let digests = Mutex(("", UInt64(0)))
+            let digests = Locked(("", UInt64(0)))
             var loaded = try readCSV(
                 bytes, config: config, display: display, columns: columns, parts: defaultParts(bytes.count),
                 alsoDo: {

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import ReportCore
 
 #if canImport(Glibc)
 import Glibc
@@ -68,7 +68,7 @@ enum FileBytes {
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             nonisolated(unsafe) let base = buffer.baseAddress!
             let piece = (size + parts - 1) / parts
-            let short = Mutex(false)
+            let short = Locked(false)
             DispatchQueue.concurrentPerform(iterations: parts) { k in
                 var offset = k * piece
                 let end = min(size, offset + piece)

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Synchronization
+import ReportCore
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +24,7 @@ enum Fingerprint {
     /// The fingerprint of bytes in memory.
     static func of(_ bytes: [UInt8]) -> UInt64 {
         let count = (bytes.count + segment - 1) / segment
-        let hashes = Mutex([UInt64](repeating: 0, count: count))
+        let hashes = Locked([UInt64](repeating: 0, count: count))
         DispatchQueue.concurrentPerform(iterations: count) { i in
             let start = i * segment
             let h = bytes.withUnsafeBufferPointer { b in
@@ -42,8 +42,8 @@ enum Fingerprint {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         let count = (expectedSize + segment - 1) / segment
-        let hashes = Mutex([UInt64](repeating: 0, count: count))
-        let failed = Mutex(false)
+        let hashes = Locked([UInt64](repeating: 0, count: count))
+        let failed = Locked(false)
         let workers = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             // One buffer per worker, reused for each of its segments.

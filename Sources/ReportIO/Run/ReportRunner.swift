@@ -2,7 +2,6 @@ import Dispatch
 import Foundation
 import Logging
 import ReportCore
-import Synchronization
 
 /// The outcome of one report run.
 public struct RunOutcome: Sendable {
@@ -49,7 +48,7 @@ public struct ReportRunner: Sendable {
         }
         // The reports then compute and publish side by side, one per core: each only reads the
         // shared columns.
-        let outcomes = Mutex([RunOutcome?](repeating: nil, count: reports.count))
+        let outcomes = Locked([RunOutcome?](repeating: nil, count: reports.count))
         let loaded = datasets
         DispatchQueue.concurrentPerform(iterations: reports.count) { i in
             let definition = reports[i].definition

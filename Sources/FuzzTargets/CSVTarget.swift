@@ -1,0 +1,115 @@
+import Foundation
+import ReportCore
+import ReportIO
+
+extension FuzzTarget {
+    /// The CSV dataset reader: the input is a data file's contents, read with a small schema of
+    /// every column type (header `id,year,amount,start_date,active,status`).
+    ///
+    /// Invariants: the streamed read gives the same table, rejected rows, checksum, or the same
+    /// error, whatever the block size (the default 16 MiB, 64 bytes, 7 bytes), and so does a read
+    /// of the bytes in memory cut into 3 chunks typed in parallel; in both `on_bad_rows` modes.
+    /// Errors carry a line within the file.
+    public static let csv = FuzzTarget(name: "fuzz-csv", corpus: "csv") { bytes throws(InvariantViolation) in
+        let path = FuzzScratch.folder + "/data.csv"
+        FuzzScratch.write(bytes, to: path)
+        let lines = bytes.reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
+        for mode in [DatasetConfig.BadRows.fail, .reject] {
+            let config = DatasetConfig(
+                name: "data", format: .csv, path: path, schema: CSVFixture.schema, onBadRows: mode)
+            let reference = CSVOutcome { () throws(DatasetError) in try DatasetLoader.load(config) }
+            if case .failed(let e) = reference {
+                try check(
+                    e.line >= 0 && e.line <= lines && e.column >= 0, "error outside the file (\(lines) lines): \(e)")
+            }
+            for blockSize in [64, 7] {
+                let small = CSVOutcome { () throws(DatasetError) in
+                    try DatasetLoader.loadForFuzzing(config, blockSize: blockSize)
+                }
+                try check(
+                    small == reference, "\(mode) with \(blockSize)-byte blocks: \(small) but by default \(reference)")
+            }
+            let parts = CSVOutcome { () throws(DatasetError) in
+                var loaded = try DatasetLoader.readCSVForFuzzing(bytes, config: config, parts: 3)
+                loaded.sha256 = ""
+                return loaded
+            }
+            try check(parts == reference.withoutChecksum, "\(mode) in 3 parts: \(parts) but by default \(reference)")
+        }
+    }
+}
+
+enum CSVFixture {
+    static let schema = DatasetSchema(columns: [
+        ColumnSpec(name: "id", type: .string, required: true),
+        ColumnSpec(name: "year", type: .int, required: true),
+        ColumnSpec(name: "amount", type: .decimal),
+        ColumnSpec(name: "start_date", type: .date),
+        ColumnSpec(name: "active", type: .bool),
+        ColumnSpec(name: "status", type: .string),
+    ])
+}
+
+/// A load's outcome in comparable form.
+enum CSVOutcome: Equatable, CustomStringConvertible {
+    case loaded(rows: [[String]], rejected: [String], header: [String], sha256: String)
+    case failed(DatasetError)
+
+    init(_ load: () throws(DatasetError) -> LoadedDataset) {
+        do {
+            let d = try load()
+            let rows = (0..<d.table.rowCount).map { r in d.table.columns.map { Self.cell($0.value(at: r)) } }
+            self = .loaded(
+                rows: rows, rejected: d.rejected.map { "\($0.line): \($0.reason) \($0.fields)" }, header: d.header,
+                sha256: d.sha256)
+        } catch {
+            self = .failed(error)
+        }
+    }
+
+    /// A cell exactly: decimals by bit pattern (so -0.0 and NaN compare as read).
+    static func cell(_ v: Value) -> String {
+        if case .decimal(let d) = v { return "decimal:\(d.bitPattern)" }
+        return "\(v)"
+    }
+
+    var withoutChecksum: CSVOutcome {
+        if case .loaded(let rows, let rejected, let header, _) = self {
+            return .loaded(rows: rows, rejected: rejected, header: header, sha256: "")
+        }
+        return self
+    }
+
+    static func == (a: CSVOutcome, b: CSVOutcome) -> Bool {
+        switch (a, b) {
+        case (.loaded(let r1, let j1, let h1, let s1), .loaded(let r2, let j2, let h2, let s2)):
+            return r1 == r2 && j1 == j2 && h1 == h2 && s1 == s2
+        case (.failed(let e1), .failed(let e2)):
+            return e1.line == e2.line && e1.column == e2.column && e1.message == e2.message
+        default: return false
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .loaded(let rows, let rejected, _, _): return "\(rows.count) rows \(rows.prefix(3)), rejected \(rejected)"
+        case .failed(let e): return "error \(e.line):\(e.column): \(e.message)"
+        }
+    }
+}
+
+/// A private folder for the files the targets read, made once per process.
+enum FuzzScratch {
+    static let folder: String = {
+        let path = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("reportd-fuzz-\(getpid())").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: FuzzScratch.folder) }
+        return path
+    }()
+
+    static func write(_ bytes: [UInt8], to path: String) {
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            fatalError("cannot write \(path)")
+        }
+    }
+}
