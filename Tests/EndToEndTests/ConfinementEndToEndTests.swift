@@ -7,26 +7,6 @@ import Testing
 
 /// Runs the real binary under `sh -c 'umask U; exec reportd …'`, so the umask is the one the
 /// process starts with, as under a service manager or a login shell.
-private func runReportd(umask: String, _ arguments: [String]) throws -> ProcessOutput {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", try reportdBinary().path] + arguments
-    var env = ProcessInfo.processInfo.environment
-    env.removeValue(forKey: "REPORTD_CONFIG")
-    process.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessOutput(
-        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
-}
-
 private func lstatOf(_ url: URL) -> stat? {
     var info = stat()
     return lstat(url.path, &info) == 0 ? info : nil
@@ -59,7 +39,7 @@ private func tree(_ url: URL) -> [String] {
         let folder = try copyOfSampleConfig()
         defer { try? FileManager.default.removeItem(at: folder) }
         let out = try runReportd(
-            umask: umask, ["run", "--config", folder.appendingPathComponent("config/reportd.yaml").path])
+            ["run", "--config", folder.appendingPathComponent("config/reportd.yaml").path], umask: umask)
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
         let reports = folder.appendingPathComponent("var/reports")
         let state = folder.appendingPathComponent("var/state")
@@ -130,8 +110,8 @@ private func tree(_ url: URL) -> [String] {
         try editOutput(
             folder, ["file_mode: \"0644\"", "folder_mode: \"0755\""] + (group.map { ["group: \($0.1)"] } ?? []))
         let out = try runReportd(
-            umask: "077",
-            ["run", "--config", folder.appendingPathComponent("config/reportd.yaml").path, "funding-by-program"])
+            ["run", "--config", folder.appendingPathComponent("config/reportd.yaml").path, "funding-by-program"],
+            umask: "077")
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
         let report = folder.appendingPathComponent("var/reports/funding-by-program")
         #expect(modeOf(folder.appendingPathComponent("var/reports")) == 0o755)

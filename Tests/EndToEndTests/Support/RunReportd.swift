@@ -8,12 +8,18 @@ struct ProcessOutput {
 }
 
 /// Runs the built `reportd` binary with `arguments` and waits for it.
-func runReportd(_ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil) throws
-    -> ProcessOutput
-{
+/// - Parameter umask: when given, the binary is started by `/bin/sh` after `umask UMASK`.
+func runReportd(
+    _ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil, umask: String? = nil
+) throws -> ProcessOutput {
     let process = Process()
-    process.executableURL = try reportdBinary()
-    process.arguments = arguments
+    if let umask {
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", try reportdBinary().path] + arguments
+    } else {
+        process.executableURL = try reportdBinary()
+        process.arguments = arguments
+    }
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "REPORTD_CONFIG")
     for (k, v) in environment { env[k] = v }
