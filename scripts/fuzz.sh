@@ -3,9 +3,11 @@
 # (and -DFUZZING, which gives them libFuzzer's driver) in their own scratch folder, then runs each
 # for SECONDS (default 60). Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 # Targets: config filter schedule csv (all by default). Seeds are read from Tests/Fuzz/TARGET/
-# and never written to; new inputs go to .build-fuzz/corpus/TARGET/, crashing inputs to
-# .build-fuzz/artifacts/TARGET/. Copy a crashing input into Tests/Fuzz/TARGET/ with its fix, so
-# the corpus test (FuzzCorpusTests) replays it from then on.
+# (with the dictionary Tests/Fuzz/TARGET.dict) and never written to; new inputs go to
+# .build-fuzz/corpus/TARGET/, crashing inputs to .build-fuzz/artifacts/TARGET/. Copy a crashing
+# input into Tests/Fuzz/TARGET/ with its fix, so the corpus test (FuzzCorpusTests) replays it
+# from then on.
+# FUZZ_SEED=N fixes libFuzzer's random seed (CI does, so that a run repeats the last one's inputs).
 # Prints, per target, the executions, executions per second, time, corpus size and crashes;
 # exits 1 when any target crashed or broke an invariant.
 set -euo pipefail
@@ -50,7 +52,8 @@ for target in "${targets[@]}"; do
     start=$(date +%s)
     status=0
     "$bin/fuzz-$target" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
-        -max_len=4096 -artifact_prefix="$artifacts/" "$work" "Tests/Fuzz/$target" >"$log" 2>&1 || status=$?
+        -max_len=4096 -dict="Tests/Fuzz/$target.dict" -artifact_prefix="$artifacts/" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
+        "$work" "Tests/Fuzz/$target" >"$log" 2>&1 || status=$?
     elapsed=$(( $(date +%s) - start ))
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
