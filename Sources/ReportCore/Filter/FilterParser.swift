@@ -4,6 +4,15 @@
 public struct FilterParser {
     private var tokens: [FilterToken]
     private var position = 0
+    /// Parentheses and `not`s open around the current token, and conditions read so far.
+    private var depth = 0
+    private var conditions = 0
+
+    /// The deepest nesting of parentheses and `not` accepted. Parsing, checking and evaluating
+    /// recurse once per level: 2,284 parentheses overflowed the stack (found by fuzz-filter).
+    public static let maxDepth = 32
+    /// The most conditions accepted; `a and b and c` nests one level per condition in the tree.
+    public static let maxConditions = 256
 
     /// Parses `source` into a syntax tree.
     /// - Throws: `FilterError` at the offending position.
@@ -61,17 +70,40 @@ public struct FilterParser {
     }
 
     private mutating func parseNot() throws(FilterError) -> FilterExpression {
-        if accept(keyword: "not") { return .not(try parseNot()) }
+        let offset = peek.offset
+        if accept(keyword: "not") {
+            try enter(at: offset)
+            defer { depth -= 1 }
+            return .not(try parseNot())
+        }
         return try parseComparison()
     }
 
+    /// One more level of nesting, refused past `maxDepth`.
+    private mutating func enter(at offset: Int) throws(FilterError) {
+        depth += 1
+        if depth > Self.maxDepth {
+            throw FilterError(
+                offset: offset,
+                message: "the filter nests parentheses and 'not' more than \(Self.maxDepth) deep: simplify it")
+        }
+    }
+
     private mutating func parseComparison() throws(FilterError) -> FilterExpression {
+        let offset = peek.offset
         if accept(symbol: "(") {
+            try enter(at: offset)
+            defer { depth -= 1 }
             let inner = try parseOr()
             guard accept(symbol: ")") else {
                 throw FilterError(offset: peek.offset, message: "expected ')' but found \(peek.describe())")
             }
             return inner
+        }
+        conditions += 1
+        if conditions > Self.maxConditions {
+            throw FilterError(
+                offset: offset, message: "the filter has more than \(Self.maxConditions) conditions: split the report")
         }
         let left = try parseOperand()
         if case .symbol(let s) = peek.kind, let op = ComparisonOperator(rawValue: s) {
