@@ -94,9 +94,18 @@ struct CSVStream {
                 UnsafeBufferPointer(start: base, count: count), config: config, display: display, columns: columns)
         } catch {
             base.deallocate()
+            // A stray quote can make the quote count end the first record too early, so the header
+            // was read from a buffer that stops inside it: only a whole read can tell (found by
+            // fuzz-csv).
+            if !atEnd { return .readWhole }
             throw error
         }
         let (reader, header, bodyStart, bodyLine) = prepared
+        if !atEnd, bodyStart >= count {
+            // The header ran to the end of the buffer without a line break: the same cause.
+            base.deallocate()
+            return .readWhole
+        }
 
         // Blocks are typed on worker threads; at most two per core wait or run at once.
         let cores = ProcessInfo.processInfo.activeProcessorCount
