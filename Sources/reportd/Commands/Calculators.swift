@@ -1,0 +1,37 @@
+import ArgumentParser
+import CSignalGuard
+import Foundation
+import Logging
+import ReportCalculators
+import ReportCore
+import ReportDaemon
+import ReportIO
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct Calculators: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Lists every calculator, built-in and from the config's plugins, with its parameters and provider.")
+
+    @Option(
+        help:
+            "The daemon config whose plugins to include (default: $REPORTD_CONFIG, then /etc/reportd/reportd.yaml if it exists)."
+    )
+    var config: String?
+
+    func run() throws {
+        let path =
+            config ?? ProcessInfo.processInfo.environment["REPORTD_CONFIG"]
+            ?? (FileManager.default.fileExists(atPath: "/etc/reportd/reportd.yaml") ? "/etc/reportd/reportd.yaml" : nil)
+        for d in try calculatorRegistry(configPath: path).descriptors {
+            print("\(d.name) — \(d.summary) [\(d.provider)]")
+            if d.parameters.isEmpty { print("    (no parameters)") }
+            for p in d.parameters {
+                print("    \(p.name): \(p.kindDescription), \(p.required ? "required" : "optional") — \(p.summary)")
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import CSignalGuard
+import Foundation
+import Logging
+import ReportCalculators
+import ReportCore
+import ReportDaemon
+import ReportIO
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct Next: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prints the next run times of one report, in its time zone with the UTC offset.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "The report.")
+    var name: String
+
+    @Option(help: "How many run times.")
+    var count: Int = 5
+
+    @Option(help: ArgumentHelp("Start after this time instead of now (ISO 8601).", valueName: "time"))
+    var from: String?
+
+    func run() throws {
+        let configuration = options.load()
+        guard let report = configuration.reports.first(where: { $0.definition.name == name }) else {
+            printDiagnostics(configuration.diagnostics)
+            var message = "reportd: no valid report named '\(name)'"
+            if let guess = closestMatch(to: name, among: configuration.reports.map(\.definition.name)) {
+                message += " (did you mean '\(guess)'?)"
+            }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            throw ExitCode(2)
+        }
+        let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!
+        var start = Date()
+        if let from {
+            guard let parsed = LocalTime.parse(from, in: zone) else {
+                throw ValidationError("--from '\(from)' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00Z")
+            }
+            start = parsed
+        }
+        let utc = TimeZone(identifier: "UTC")!
+        for slot in report.definition.schedule.slots(after: start, count: max(0, count), in: zone) {
+            print(
+                "\(SlotTime(date: slot, timeZone: zone).iso8601)  (\(SlotTime(date: slot, timeZone: utc).iso8601.dropLast(6))Z)"
+            )
+        }
+    }
+}

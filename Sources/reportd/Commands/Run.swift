@@ -1,0 +1,93 @@
+import ArgumentParser
+import CSignalGuard
+import Foundation
+import Logging
+import ReportCalculators
+import ReportCore
+import ReportDaemon
+import ReportIO
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Runs reports once, now, and publishes their outputs (all reports when none is named).")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "Names of the reports to run.")
+    var names: [String] = []
+
+    @Flag(help: "When the daemon (or another run) is running a named report, wait for it instead of failing.")
+    var wait = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Rerun one past slot (backfill), e.g. 2026-11-23T06:00 in each report's time zone, or with an offset; its files replace that slot's.",
+            valueName: "time"))
+    var slot: String?
+
+    func run() throws {
+        let logger = options.logger()
+        let configuration = options.load(logger: logger)
+        printDiagnostics(configuration.diagnostics)
+        guard let daemon = configuration.daemon else { throw ExitCode(2) }
+        var selected = configuration.reports
+        var failed = !configuration.errors.isEmpty
+        if !names.isEmpty {
+            let known = configuration.reports.map(\.definition.name)
+            var unknown = false
+            for name in names where !known.contains(name) {
+                // A named report whose file has errors was reported above; anything else is a typo.
+                if !configuration.errors.isEmpty { continue }
+                var message = "reportd: no report named '\(name)'"
+                if let guess = closestMatch(to: name, among: known) { message += " (did you mean '\(guess)'?)" }
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+                unknown = true
+            }
+            if unknown { throw ExitCode(2) }
+            selected = configuration.reports.filter { names.contains($0.definition.name) }
+            failed = selected.count < Set(names).count
+        }
+        var runner = ReportRunner(config: daemon, logger: logger)
+        runner.lockMode = wait ? .wait : .refuse
+        var outcomes: [RunOutcome] = []
+        if let slot {
+            // A backfill runs each report at the slot as read in that report's own time zone.
+            for report in selected {
+                let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!
+                guard let date = LocalTime.parse(slot, in: zone) else {
+                    throw ValidationError(
+                        "--slot '\(slot)' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00")
+                }
+                outcomes += runner.run([report], at: date)
+                record(outcomes.last!, at: date, trigger: .backfill, daemon: daemon)
+            }
+        } else {
+            let now = Date()
+            outcomes = runner.run(selected, at: now)
+            for outcome in outcomes { record(outcome, at: now, trigger: .manual, daemon: daemon) }
+        }
+        for outcome in outcomes {
+            if let error = outcome.error {
+                print("FAILED \(outcome.report): \(error)")
+                failed = true
+            } else {
+                print(
+                    "ok     \(outcome.report) -> \(daemon.outputRoot)/\(outcome.report)/ (\(outcome.files.count) files)"
+                )
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    /// Notes the run in the report's state, so `list` shows it; a state folder that cannot be
+    /// written (a manual run as another user) does not fail the run.
+    private func record(_ outcome: RunOutcome, at slot: Date, trigger: RunTrigger, daemon: DaemonConfig) {
+        _ = try? StateStore(directory: daemon.stateDirectory).record(
+            outcome.report, slot: slot, trigger: trigger.rawValue, error: outcome.error, at: Date())
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import CSignalGuard
+import Foundation
+import Logging
+import ReportCalculators
+import ReportCore
+import ReportDaemon
+import ReportIO
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Runs every report on its schedule until SIGTERM or SIGINT; SIGHUP reloads the configuration.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        // A SIGHUP during start-up (a reload sent too early) must not kill the process, whose
+        // default action for it is to exit. CSignalGuard ignored it when the binary was loaded;
+        // this repeats it in case the guard did not run (an unusual loader). The scheduler traps it.
+        if reportd_sighup_guarded() == 0 { signal(SIGHUP, SIG_IGN) }
+        let logger = options.logger()
+        let group: ServiceGroup
+        do throws(ConfigError) {
+            group = try buildDaemon(configPath: options.path, calculators: BuiltinCalculators.registry, logger: logger)
+        } catch {
+            printDiagnostics(error.diagnostics)
+            throw ExitCode(1)
+        }
+        try await group.run()
+    }
+}
