@@ -107,7 +107,12 @@ final class FakeExecutor: RunExecutor {
         for gate in gates { gate.resume(nil) }
     }
 
-    func execute(_ request: RunRequest, control: RunControl) async -> String? {
+    func execute(_ request: RunRequest, control: RunControl) async -> RunOutcome {
+        let started = Date()
+        return RunOutcome(request, started: started, error: await run(request, control: control))
+    }
+
+    private func run(_ request: RunRequest, control: RunControl) async -> String? {
         let name = request.report.name
         let blocking = state.withLock { s -> Bool in
             s.calls.append(Call(report: name, slot: request.slot, trigger: request.trigger, attempt: request.attempt))

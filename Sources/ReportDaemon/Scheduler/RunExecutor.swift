@@ -6,9 +6,9 @@ import ReportIO
 
 /// Performs runs for the scheduler.
 public protocol RunExecutor: Sendable {
-    /// Runs `request`; returns `nil` on success or the error text. Must return promptly once
-    /// `control` is stopped, and must not publish after that.
-    func execute(_ request: RunRequest, control: RunControl) async -> String?
+    /// Runs `request`; returns its outcome (with `error` set when it failed). Must return promptly
+    /// once `control` is stopped, and must not publish after that.
+    func execute(_ request: RunRequest, control: RunControl) async -> RunOutcome
 }
 
 /// Runs reports with `ReportRunner`: read the dataset, compute, publish.
@@ -22,7 +22,7 @@ public struct ReportRunExecutor: RunExecutor {
         self.cache = cache
     }
 
-    public func execute(_ request: RunRequest, control: RunControl) async -> String? {
+    public func execute(_ request: RunRequest, control: RunControl) async -> RunOutcome {
         var log = logger
         log[metadataKey: "run.trigger"] = "\(request.trigger.rawValue)"
         if request.attempt > 0 { log[metadataKey: "run.attempt"] = "\(request.attempt + 1)" }
@@ -31,17 +31,30 @@ public struct ReportRunExecutor: RunExecutor {
         // A manual `reportd run` of the same report finishes first; the timeout still applies.
         configured.lockMode = .wait
         let runner = configured
+        let started = Date()
         return await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
-            control.onStop { reason in once.resume("stopped: \(reason)") }
+            control.onStop { reason in
+                once.resume(RunOutcome(request, started: started, error: "stopped: \(reason)"))
+            }
             // Reading files and computing block a thread; a dispatch thread keeps them off the
             // cooperative pool, so the scheduler, reloads and signals stay responsive meanwhile.
             DispatchQueue.global().async {
                 let outcome = runner.runOne(
                     request.report, slot: request.slot, columns: request.columns,
                     shouldPublish: { !control.isStopped })
-                once.resume(outcome.error)
+                once.resume(outcome)
             }
         }
+    }
+}
+
+extension RunOutcome {
+    /// The outcome of `request` that ended before the run could say more (stopped, or a test's).
+    public init(_ request: RunRequest, started: Date, error: String?) {
+        let zone = TimeZone(identifier: request.report.timezone) ?? TimeZone(identifier: "UTC")!
+        self.init(
+            report: request.report.name, slot: SlotTime(date: request.slot, timeZone: zone).iso8601,
+            slotDate: request.slot, started: started, duration: Date().timeIntervalSince(started), error: error)
     }
 }

@@ -32,6 +32,16 @@ struct SchedulerCore {
 
     var hasRunning: Bool { !running.isEmpty }
 
+    /// Where finished runs are recorded: the state, the run history, the metrics file.
+    var recorder: RunRecorder? {
+        store.map { RunRecorder(store: $0, daemon: set.daemon, reports: Array(set.reports.keys)) }
+    }
+
+    /// Rewrites the metrics file (at start and after a reload, so added and removed reports show).
+    func writeMetrics() {
+        do { try recorder?.writeMetrics() } catch { logger.error("cannot write the metrics file: \(error)") }
+    }
+
     /// Loads state, queues catch-up runs and computes every report's next slot.
     mutating func start(now: Date) {
         for name in set.reports.keys.sorted() {
@@ -50,6 +60,7 @@ struct SchedulerCore {
                         columns: set.columnsRead(dataset: report.definition.dataset)))
             }
         }
+        writeMetrics()
         logger.notice(
             "scheduler started",
             metadata: ["reports": "\(entries.count)", "max_concurrent": "\(set.daemon.maxConcurrent)"])
@@ -132,17 +143,20 @@ struct SchedulerCore {
     }
 
     /// Records a finished run and schedules a retry when it failed and retries remain.
-    mutating func finished(_ request: RunRequest, error: String?, now: Date) {
+    mutating func finished(_ request: RunRequest, outcome: RunOutcome, now: Date) {
         let name = request.report.name
         running[name] = nil
-        let log = log(name, request.slot)
-        do {
-            _ = try store?.record(name, slot: request.slot, trigger: request.trigger.rawValue, error: error, at: now)
-        } catch {
-            log.error("cannot write the report's state: \(error)")
+        var log = log(name, request.slot)
+        if let recorder {
+            recorder.log(
+                recorder.record(outcome, trigger: request.trigger, attempt: request.attempt + 1, finished: now),
+                logger: log)
         }
-        guard let error else {
-            log.info("run succeeded", metadata: ["run.trigger": "\(request.trigger.rawValue)"])
+        log[metadataKey: "run.trigger"] = "\(request.trigger.rawValue)"
+        log[metadataKey: "run.outcome"] = "\(outcome.succeeded ? "success" : "failed")"
+        log[metadataKey: "duration.ms"] = "\(Int(outcome.duration * 1000))"
+        guard let error = outcome.error else {
+            log.info("run succeeded")
             return
         }
         if request.attempt < request.report.retries, !isShuttingDown, entries[name] != nil {
@@ -193,6 +207,7 @@ struct SchedulerCore {
             entries[name] = entry
         }
         for name in changes.added { logger.notice("report added", metadata: ["report.name": "\(name)"]) }
+        writeMetrics()
         logger.notice(
             "reloaded",
             metadata: [

@@ -29,7 +29,7 @@ public final class SchedulerService: Service, Sendable {
 
     enum Event: Sendable {
         case timer
-        case finished(RunRequest, error: String?)
+        case finished(RunRequest, RunOutcome)
         case reload
         case shutdown
         case graceExpired
@@ -110,9 +110,9 @@ public final class SchedulerService: Service, Sendable {
                                     } catch {}
                                 }
                             }
-                            let error = await executor.execute(request, control: control)
+                            let outcome = await executor.execute(request, control: control)
                             timeout?.cancel()
-                            sink.yield(.finished(request, error: error))
+                            sink.yield(.finished(request, outcome))
                         }
                     }
                 }
@@ -122,8 +122,8 @@ public final class SchedulerService: Service, Sendable {
                     switch event {
                     case .timer:
                         core.fireDue(now: clock.now())
-                    case .finished(let request, let error):
-                        core.finished(request, error: error, now: clock.now())
+                    case .finished(let request, let outcome):
+                        core.finished(request, outcome: outcome, now: clock.now())
                     case .reload:
                         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
                         let (daemon, files, diagnostics) = reloader()

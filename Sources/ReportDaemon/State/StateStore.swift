@@ -7,6 +7,12 @@ public struct ReportState: Codable, Sendable, Equatable {
     /// missed slots from it.
     public var lastCompletedSlot: Date?
     public var lastRun: LastRun?
+    /// The last successful run (for the metrics file and `status`).
+    public var lastSuccess: LastRun?
+    /// Runs and failed runs since the state began, whatever started them: the metrics file's
+    /// counters, which survive compaction of the run history.
+    public var runsTotal: Int = 0
+    public var failuresTotal: Int = 0
 
     public struct LastRun: Codable, Sendable, Equatable {
         public var slot: Date
@@ -16,6 +22,10 @@ public struct ReportState: Codable, Sendable, Equatable {
         public var error: String?
         /// Failed attempts in a row for this report.
         public var failuresInARow: Int
+        /// Seconds the run took; nil in states written before reportd recorded it.
+        public var duration: TimeInterval?
+        public var rowsUsed: Int?
+        public var rowsRejected: Int?
     }
 
     public init(lastCompletedSlot: Date? = nil, lastRun: LastRun? = nil) {
@@ -26,14 +36,29 @@ public struct ReportState: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case lastCompletedSlot = "last_completed_slot"
         case lastRun = "last_run"
+        case lastSuccess = "last_success"
+        case runsTotal = "runs_total"
+        case failuresTotal = "failures_total"
+    }
+
+    /// Reads states written by earlier versions too (no counters, no last success).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lastCompletedSlot = try c.decodeIfPresent(Date.self, forKey: .lastCompletedSlot)
+        lastRun = try c.decodeIfPresent(LastRun.self, forKey: .lastRun)
+        lastSuccess = try c.decodeIfPresent(LastRun.self, forKey: .lastSuccess)
+        runsTotal = try c.decodeIfPresent(Int.self, forKey: .runsTotal) ?? 0
+        failuresTotal = try c.decodeIfPresent(Int.self, forKey: .failuresTotal) ?? 0
     }
 }
 
 extension ReportState.LastRun {
     enum CodingKeys: String, CodingKey {
-        case slot, trigger, outcome, error
+        case slot, trigger, outcome, error, duration
         case finishedAt = "finished_at"
         case failuresInARow = "failures_in_a_row"
+        case rowsUsed = "rows_used"
+        case rowsRejected = "rows_rejected"
     }
 }
 
@@ -60,16 +85,25 @@ public struct StateStore: Sendable {
             .publish(files: [Publisher.File(name: "\(report).json", bytes: Array(data))])
     }
 
-    /// Records a finished run: the outcome always, the completed slot when it succeeded.
-    public func record(_ report: String, slot: Date, trigger: String, error: String?, at finished: Date) throws
-        -> ReportState
-    {
+    /// Records a finished run: the outcome and the counters always, the completed slot when it
+    /// succeeded (and was not a manual run at an arbitrary time).
+    public func record(
+        _ report: String, slot: Date, trigger: String, error: String?, at finished: Date,
+        duration: TimeInterval? = nil, rowsUsed: Int? = nil, rowsRejected: Int? = nil
+    ) throws -> ReportState {
         var state = load(report)
         let previousFailures = state.lastRun?.outcome == "failed" ? state.lastRun?.failuresInARow ?? 0 : 0
-        state.lastRun = ReportState.LastRun(
+        let run = ReportState.LastRun(
             slot: slot, trigger: trigger, outcome: error == nil ? "success" : "failed", finishedAt: finished,
-            error: error,
-            failuresInARow: error == nil ? 0 : previousFailures + 1)
+            error: error, failuresInARow: error == nil ? 0 : previousFailures + 1, duration: duration,
+            rowsUsed: rowsUsed, rowsRejected: rowsRejected)
+        state.lastRun = run
+        state.runsTotal += 1
+        if error == nil {
+            state.lastSuccess = run
+        } else {
+            state.failuresTotal += 1
+        }
         if error == nil, trigger != "manual", state.lastCompletedSlot.map({ slot > $0 }) ?? true {
             state.lastCompletedSlot = slot
         }

@@ -25,8 +25,9 @@ public struct ConfigLoader: Sendable {
 
     static let daemonKeys = [
         "timezone", "reports", "state", "plugins", "output", "datasets", "locale", "max_concurrent", "shutdown_grace",
-        "plugin_timeout", "plugin_memory", "dataset_cache",
+        "plugin_timeout", "plugin_memory", "dataset_cache", "metrics_file", "history",
     ]
+    static let historyKeys = ["keep", "detailed"]
     static let outputKeys = ["root", "keep", "file_mode", "folder_mode", "group"]
     static let datasetKeys = ["format", "path", "schema", "on_bad_rows"]
 
@@ -240,6 +241,21 @@ public struct ConfigLoader: Sendable {
         if let node = fields["plugin_memory"], let v = file.int(node, "'plugin_memory' (MiB)", range: 16...1_048_576) {
             pluginMemory = v
         }
+        let metricsFile = fields["metrics_file"] != nil ? path("metrics_file", default: nil) : nil
+        if let metricsFile, let node = fields["metrics_file"], !metricsFile.hasSuffix(".prom") {
+            file.error(
+                "'metrics_file' must end in .prom: node_exporter's textfile collector reads only *.prom files",
+                at: node)
+        }
+        var history = (keep: 1000, detailed: 100)
+        if let node = fields["history"], let h = file.fields(node, what: "'history'", allowed: Self.historyKeys) {
+            if let n = h["keep"], let v = file.int(n, "'history.keep' (records per report)", range: 1...1_000_000) {
+                history.keep = v
+            }
+            if let n = h["detailed"], let v = file.int(n, "'history.detailed' (records)", range: 0...1_000_000) {
+                history.detailed = v
+            }
+        }
         var datasets: [DatasetConfig] = []
         if let node = fields["datasets"] {
             if case .mapping(let mapping) = node {
@@ -263,6 +279,9 @@ public struct ConfigLoader: Sendable {
         config.outputPermissions = permissions
         config.pluginMemoryMiB = pluginMemory
         config.datasetCacheMiB = datasetCache
+        config.metricsFile = metricsFile
+        config.historyKeep = history.keep
+        config.historyDetailed = min(history.detailed, history.keep)
         return config
     }
 

@@ -27,6 +27,13 @@ public struct DaemonConfig: Sendable {
     public var pluginMemoryMiB: Int = 1024
     /// Memory `serve` may use to keep datasets between runs, in MiB (0: read every run).
     public var datasetCacheMiB: Int = 1024
+    /// Where to write the Prometheus text-format metrics after each run (`metrics_file`), for
+    /// node_exporter's textfile collector; `nil`: none.
+    public var metricsFile: String?
+    /// Run-history records kept per report (`history.keep`), and how many of the newest keep their
+    /// file lists and calculators (`history.detailed`); older ones keep the outcome and figures.
+    public var historyKeep: Int = 1000
+    public var historyDetailed: Int = 100
     /// The calculators reports may use: the built-in ones and those of the plugins that passed
     /// their handshake.
     public var calculators = CalculatorRegistry()

@@ -97,7 +97,7 @@ public struct Publisher: Sendable {
         return try write(files, in: folder, path: root)
     }
 
-    private func write(_ files: [File], in folder: Int32, path: String) throws(PublishError) -> [String] {
+    func write(_ files: [File], in folder: Int32, path: String) throws(PublishError) -> [String] {
         let stale = removeStaleTemporaries(in: folder)
         var staged: [String] = []
         var renamed = 0
@@ -144,7 +144,18 @@ public struct Publisher: Sendable {
     public func applyRetention(report: String, keep: Int) throws(PublishError) -> [String] {
         let folder = try openReportFolder(report)
         defer { close(folder) }
-        let names = listFolder(folder)
+        let byStamp = Self.runs(of: report, in: listFolder(folder))
+        let stamps = byStamp.keys.sorted(by: >)
+        guard stamps.count > keep else { return [] }
+        var removed: [String] = []
+        for stamp in stamps[keep...] {
+            for name in byStamp[stamp]! where unlinkat(folder, name, 0) == 0 { removed.append(name) }
+        }
+        return removed
+    }
+
+    /// The files of each run among `names` (`REPORT_STAMP.EXT`), by slot stamp.
+    static func runs(of report: String, in names: [String]) -> [String: [String]] {
         let prefix = report + "_"
         var byStamp: [String: [String]] = [:]
         for name in names where name.hasPrefix(prefix) {
@@ -154,13 +165,7 @@ public struct Publisher: Sendable {
             }
             byStamp[String(rest[..<dot]), default: []].append(name)
         }
-        let stamps = byStamp.keys.sorted(by: >)
-        guard stamps.count > keep else { return [] }
-        var removed: [String] = []
-        for stamp in stamps[keep...] {
-            for name in byStamp[stamp]! where unlinkat(folder, name, 0) == 0 { removed.append(name) }
-        }
-        return removed
+        return byStamp
     }
 
     // MARK: Low level
@@ -211,7 +216,7 @@ public struct Publisher: Sendable {
         return temp
     }
 
-    private func listFolder(_ fd: Int32) -> [String] {
+    func listFolder(_ fd: Int32) -> [String] {
         let dup = dup(fd)
         guard dup >= 0, let dir = fdopendir(dup) else { return [] }
         defer { closedir(dir) }

@@ -3,17 +3,6 @@ import Foundation
 import Logging
 import ReportCore
 
-/// The outcome of one report run.
-public struct RunOutcome: Sendable {
-    public var report: String
-    public var slot: String
-    /// Paths of the files published, relative to the output root.
-    public var files: [String]
-    public var error: String?
-
-    public var succeeded: Bool { error == nil }
-}
-
 /// Runs reports once: reads each dataset once for all the reports that use it, computes, publishes.
 public struct ReportRunner: Sendable {
     public let config: DaemonConfig
@@ -105,6 +94,9 @@ public struct ReportRunner: Sendable {
         var log = logger
         log[metadataKey: "report.name"] = "\(definition.name)"
         log[metadataKey: "report.slot"] = "\(slot.iso8601)"
+        var outcome = RunOutcome(
+            report: definition.name, slot: slot.iso8601, slotDate: date, started: started,
+            calculators: engine.calculators.uses(by: definition))
         do {
             // Held until this run has published (or failed).
             let lock = try lockMode.flatMap { mode throws(RunLockError) in
@@ -114,31 +106,39 @@ public struct ReportRunner: Sendable {
             guard let dataset else {
                 throw RunError(report: definition.name, message: "unknown dataset '\(definition.dataset)'")
             }
-            let files = try runOne(definition, dataset: try dataset.get(), slot: slot, shouldPublish: shouldPublish)
+            let loaded = try dataset.get()
+            outcome.datasetChecksum = String(format: "%016llx", loaded.fingerprint)
+            try runOne(definition, dataset: loaded, slot: slot, into: &outcome, shouldPublish: shouldPublish)
+            outcome.duration = Date().timeIntervalSince(started)
             log.info(
                 "report published",
                 metadata: [
-                    "output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(files.count)",
-                    "duration.ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
+                    "output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(outcome.files.count)",
+                    "duration.ms": "\(Int(outcome.duration * 1000))", "run.outcome": "success",
                 ])
-            return RunOutcome(report: definition.name, slot: slot.iso8601, files: files, error: nil)
         } catch {
-            log.error("report failed: \(error)")
-            return RunOutcome(report: definition.name, slot: slot.iso8601, files: [], error: "\(error)")
+            outcome.error = "\(error)"
+            outcome.refused = error is RunLockError
+            outcome.duration = Date().timeIntervalSince(started)
+            log.error("report failed: \(error)", metadata: ["run.outcome": "failed"])
         }
+        return outcome
     }
 
-    /// Computes and publishes one report; returns the published files relative to the output root.
+    /// Computes and publishes one report, then rewrites its manifest; notes the dataset's figures
+    /// and the published files (paths relative to the output root) in `outcome`.
     func runOne(
-        _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, shouldPublish: () -> Bool
-    ) throws -> [String] {
+        _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, into outcome: inout RunOutcome,
+        shouldPublish: () -> Bool
+    ) throws {
         let result = try engine.execute(definition, on: dataset.table)
+        let figures = DatasetFigures(
+            name: definition.dataset, rows: dataset.table.rowCount, rowsUsed: result.rowsUsed,
+            rowsRejected: dataset.rejected.count, sha256: dataset.sha256)
+        outcome.dataset = figures
         let context = RunContext(
             report: definition, slot: slot.iso8601, stamp: slot.stamp,
-            generatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601,
-            dataset: DatasetFigures(
-                name: definition.dataset, rows: dataset.table.rowCount, rowsUsed: result.rowsUsed,
-                rowsRejected: dataset.rejected.count, sha256: dataset.sha256))
+            generatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601, dataset: figures)
         var slotFiles: [Publisher.File] = []
         var latest: [Publisher.File] = []
         for format in definition.formats {
@@ -167,11 +167,16 @@ public struct ReportRunner: Sendable {
                 "removed temporary files left by an interrupted run",
                 metadata: ["output.path": "\(config.outputRoot)/\(definition.name)", "output.removed": "\(leftovers)"])
         }
+        outcome.files = (slotFiles + latest).map { PublishedFile(path: "\(definition.name)/\($0.name)", contents: $0.bytes) }
         let removed = try publisher.applyRetention(report: definition.name, keep: config.keep)
         if !removed.isEmpty {
             logger.debug("retention removed old runs", metadata: ["output.removed": "\(removed.count)"])
         }
-        return (slotFiles + latest).map { "\(definition.name)/\($0.name)" }
+        let known = Dictionary(
+            outcome.files.map { (String($0.path.dropFirst(definition.name.count + 1)), $0) }, uniquingKeysWith: { $1 })
+        try publisher.writeManifest(
+            report: definition.name, title: definition.title, formats: definition.formats.map(\.fileExtension),
+            latest: slot.stamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601)
     }
 
     /// The rejected rows with their line and reason, then the row's fields under the file's header.

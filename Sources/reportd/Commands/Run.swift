@@ -52,6 +52,9 @@ struct Run: ParsableCommand {
             selected = configuration.reports.filter { names.contains($0.definition.name) }
             failed = selected.count < Set(names).count
         }
+        let recorder = RunRecorder(
+            store: StateStore(directory: daemon.stateDirectory), daemon: daemon,
+            reports: configuration.reports.map(\.definition.name))
         var runner = ReportRunner(config: daemon, logger: logger)
         runner.lockMode = wait ? .wait : .refuse
         var outcomes: [RunOutcome] = []
@@ -64,12 +67,11 @@ struct Run: ParsableCommand {
                         "--slot '\(slot)' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00")
                 }
                 outcomes += runner.run([report], at: date)
-                record(outcomes.last!, at: date, trigger: .backfill, daemon: daemon)
+                record(outcomes.last!, trigger: .backfill, recorder: recorder)
             }
         } else {
-            let now = Date()
-            outcomes = runner.run(selected, at: now)
-            for outcome in outcomes { record(outcome, at: now, trigger: .manual, daemon: daemon) }
+            outcomes = runner.run(selected, at: Date())
+            for outcome in outcomes { record(outcome, trigger: .manual, recorder: recorder) }
         }
         for outcome in outcomes {
             if let error = outcome.error {
@@ -84,10 +86,17 @@ struct Run: ParsableCommand {
         if failed { throw ExitCode(1) }
     }
 
-    /// Notes the run in the report's state, so `list` shows it; a state folder that cannot be
-    /// written (a manual run as another user) does not fail the run.
-    private func record(_ outcome: RunOutcome, at slot: Date, trigger: RunTrigger, daemon: DaemonConfig) {
-        _ = try? StateStore(directory: daemon.stateDirectory).record(
-            outcome.report, slot: slot, trigger: trigger.rawValue, error: outcome.error, at: Date())
+    /// Notes the run in the report's state, its history and the metrics file, so that `status`,
+    /// `history` and monitoring see it. A run refused because another process runs the report is
+    /// not a run and is not recorded. A state folder this user cannot write (a manual run as
+    /// another user) does not fail the run: it is said on standard error.
+    private func record(_ outcome: RunOutcome, trigger: RunTrigger, recorder: RunRecorder) {
+        guard !outcome.refused else { return }
+        let problems = recorder.record(outcome, trigger: trigger)
+        for (what, error) in [("state", problems.state), ("run history", problems.history), ("metrics file", problems.metrics)] {
+            guard let error else { continue }
+            FileHandle.standardError.write(
+                Data("reportd: warning: \(outcome.report): the run was not recorded in the \(what): \(error)\n".utf8))
+        }
     }
 }

@@ -1,0 +1,101 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `NAME/manifest.json`: every kept run of a report with its files, their sizes and SHA-256, so that
+/// a consumer of the shared folder (a sync job, a colleague's script) can tell a complete set of
+/// files from one still arriving or damaged.
+public struct Manifest: Codable, Sendable, Equatable {
+    public var report: String
+    public var title: String
+    /// When the manifest was written, ISO 8601 with offset.
+    public var updatedAt: String
+    /// The formats every run writes (a run whose files lack one is incomplete).
+    public var formats: [String]
+    /// The stamp of the run `latest.*` are copies of.
+    public var latest: String?
+    public var latestFiles: [Entry]
+    /// Kept runs, newest first.
+    public var runs: [Run]
+
+    public struct Run: Codable, Sendable, Equatable {
+        /// The slot as it appears in file names (`2026-11-29T060000`).
+        public var stamp: String
+        public var files: [Entry]
+    }
+
+    public struct Entry: Codable, Sendable, Equatable {
+        public var name: String
+        public var bytes: Int
+        public var sha256: String
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case report, title, formats, latest, runs
+        case updatedAt = "updated_at"
+        case latestFiles = "latest_files"
+    }
+
+    public static let fileName = "manifest.json"
+}
+
+extension Publisher {
+    /// Rewrites `REPORT/manifest.json` atomically from the files in the report's folder: call it
+    /// after each publish and retention pass, with the report's lock held (so that no other run of
+    /// the report changes the folder meanwhile).
+    ///
+    /// Every kept file is read and hashed again rather than trusted from the previous manifest: the
+    /// manifest vouches for what is on the disk now. Outputs are aggregates (kilobytes), so this costs
+    /// little next to the run.
+    ///
+    /// - Parameters:
+    ///   - known: SHA-256 of files this run just wrote, by name, which need not be read back.
+    ///   - latest: the stamp of the run `latest.*` now copy.
+    @discardableResult
+    public func writeManifest(
+        report: String, title: String, formats: [String], latest: String?, known: [String: PublishedFile],
+        updatedAt: String
+    ) throws(PublishError) -> Manifest {
+        let folder = try openReportFolder(report)
+        defer { close(folder) }
+        let names = listFolder(folder)
+        func entry(_ name: String) -> Manifest.Entry? {
+            if let file = known[name] { return Manifest.Entry(name: name, bytes: file.bytes, sha256: file.sha256) }
+            guard let bytes = Self.readFile(name, in: folder) else { return nil }
+            return Manifest.Entry(name: name, bytes: bytes.count, sha256: PublishedFile.sha256(bytes))
+        }
+        let runs = Self.runs(of: report, in: names).sorted { $0.key > $1.key }.map { stamp, files in
+            Manifest.Run(stamp: stamp, files: files.sorted().compactMap(entry))
+        }
+        let latestFiles = names.filter { $0.hasPrefix("latest.") && !$0.hasPrefix(".") }.sorted().compactMap(entry)
+        let manifest = Manifest(
+            report: report, title: title, updatedAt: updatedAt, formats: formats, latest: latest,
+            latestFiles: latestFiles, runs: runs)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding these plain values cannot fail.
+        let data = (try? encoder.encode(manifest)) ?? Data()
+        try write([File(name: Manifest.fileName, bytes: Array(data) + [0x0A])], in: folder, path: "\(root)/\(report)")
+        return manifest
+    }
+
+    /// The contents of regular file `name` in `folder`, not following a link; nil when it cannot be read.
+    static func readFile(_ name: String, in folder: Int32) -> [UInt8]? {
+        let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { return bytes }
+            bytes += chunk[..<n]
+        }
+    }
+}

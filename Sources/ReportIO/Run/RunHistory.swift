@@ -1,0 +1,221 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One line of a report's run history: when it ran, why, on what data, with what, what it wrote,
+/// and how it ended.
+public struct RunRecord: Codable, Sendable, Equatable {
+    public var report: String
+    /// The slot, local time with offset.
+    public var slot: String
+    /// `schedule`, `catch-up`, `retry`, `manual` or `backfill`.
+    public var trigger: String
+    /// 1 for a first attempt, 2… for retries.
+    public var attempt: Int
+    /// Start and end, UTC, ISO 8601.
+    public var started: String
+    public var finished: String
+    public var durationSeconds: Double
+    /// `success` or `failed`.
+    public var outcome: String
+    public var error: String?
+    public var dataset: Dataset?
+    /// Absent from compacted records.
+    public var calculators: [CalculatorUse]?
+    public var files: [PublishedFile]?
+    /// The reportd version and process that ran it.
+    public var reportd: String
+    public var pid: Int
+    /// Set on records whose file list and calculators were dropped by compaction.
+    public var compacted: Bool?
+
+    public struct Dataset: Codable, Sendable, Equatable {
+        public var name: String
+        /// Rows read (rejected rows excluded), rows the report's filter kept, rows rejected.
+        public var rows: Int
+        public var rowsUsed: Int
+        public var rowsRejected: Int
+        /// SHA-256 of the file, when an output showed it (JSON, text).
+        public var sha256: String?
+        /// reportd's fast 64-bit checksum of the file, always.
+        public var checksum: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, rows, sha256, checksum
+            case rowsUsed = "rows_used"
+            case rowsRejected = "rows_rejected"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case report, slot, trigger, attempt, started, finished, outcome, error, dataset, calculators, files, reportd,
+            pid, compacted
+        case durationSeconds = "duration_seconds"
+    }
+
+    /// The record of `outcome`.
+    public init(_ outcome: RunOutcome, trigger: String, attempt: Int = 1, finished: Date = Date()) {
+        let utc = TimeZone(identifier: "UTC")!
+        report = outcome.report
+        slot = outcome.slot
+        self.trigger = trigger
+        self.attempt = attempt
+        started = SlotTime(date: outcome.started, timeZone: utc).iso8601
+        self.finished = SlotTime(date: finished, timeZone: utc).iso8601
+        durationSeconds = (outcome.duration * 1000).rounded() / 1000
+        self.outcome = outcome.succeeded ? "success" : "failed"
+        error = outcome.error
+        if let d = outcome.dataset {
+            dataset = Dataset(
+                name: d.name, rows: d.rows, rowsUsed: d.rowsUsed, rowsRejected: d.rowsRejected,
+                sha256: d.sha256.isEmpty ? nil : d.sha256, checksum: outcome.datasetChecksum)
+        }
+        calculators = outcome.calculators
+        files = outcome.files
+        reportd = ReportdVersion.current
+        pid = Int(getpid())
+    }
+
+    /// The record without its file list and calculators.
+    var compactedCopy: RunRecord {
+        var copy = self
+        copy.files = nil
+        copy.calculators = nil
+        copy.compacted = true
+        return copy
+    }
+}
+
+/// The run history of each report: `STATE/history/NAME.jsonl`, one JSON record per line, oldest
+/// first, appended after every run (`serve`, `run`, backfills alike).
+///
+/// Bounded: when a file holds more than `keep` records (plus a tenth, so that it is not rewritten at
+/// every run), the oldest are dropped; records older than the newest `detailed` lose their file
+/// lists and calculators (`"compacted": true`) but keep the outcome and the figures. The rewrite is
+/// atomic (temporary file, rename). Appends and rewrites hold an flock on the history folder, so a
+/// manual run and the daemon never interleave. A line cut short by a crash is skipped when read and
+/// dropped at the next rewrite; the next append starts on a fresh line.
+///
+/// The folder is private like the rest of the state (0700, files 0600), opened without following
+/// links.
+public struct RunHistory: Sendable {
+    public let stateDirectory: String
+    public var keep: Int
+    public var detailed: Int
+
+    public init(stateDirectory: String, keep: Int = 1000, detailed: Int = 100) {
+        self.stateDirectory = stateDirectory
+        self.keep = max(1, keep)
+        self.detailed = min(max(0, detailed), self.keep)
+    }
+
+    var folderPath: String { stateDirectory + "/history" }
+
+    /// Appends `record` to its report's history, compacting the file when it has grown past its bounds.
+    public func append(_ record: RunRecord) throws(PublishError) {
+        let folder = try openFolder()
+        defer { close(folder) }
+        while flock(folder, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw Publisher.error(errno, path: folderPath, doing: "locking the history") }
+        }
+        defer { flock(folder, LOCK_UN) }
+        let name = "\(record.report).jsonl"
+        let path = "\(folderPath)/\(name)"
+        let fd = openat(folder, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Publisher.error(errno, path: path, doing: "opening the history") }
+        defer { close(fd) }
+        try Publisher.setPermissions(fd, mode: 0o600, permissions: .private, path: path)
+        var line = Self.encode(record)
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_size > 0 {
+            var last: UInt8 = 0
+            let readable = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            if readable >= 0 {
+                if pread(readable, &last, 1, off_t(info.st_size - 1)) == 1, last != 0x0A { line.insert(0x0A, at: 0) }
+                close(readable)
+            }
+        }
+        try writeAll(fd, line, path: path)
+        if fsync(fd) != 0 { throw Publisher.error(errno, path: path, doing: "syncing the history") }
+        try compactIfNeeded(name, in: folder)
+    }
+
+    /// The report's records, oldest first; the newest `limit` when given. Lines that do not decode
+    /// (cut short by a crash) are skipped.
+    public func records(_ report: String, limit: Int? = nil) throws(PublishError) -> [RunRecord] {
+        let path = "\(folderPath)/\(report).jsonl"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            // No history yet is an empty one; one that exists but cannot be read is an error.
+            if access(path, F_OK) != 0 && errno == ENOENT { return [] }
+            throw PublishError(
+                code: .permissionDenied, path: path,
+                message: "cannot read the run history (run as reportd's user or root)")
+        }
+        let lines = Array(data).split(separator: 0x0A)
+        let wanted = limit.map { lines.suffix(max(0, $0)) } ?? lines[...]
+        return wanted.compactMap { try? Self.decoder.decode(RunRecord.self, from: Data($0)) }
+    }
+
+    // MARK: Compaction
+
+    private func compactIfNeeded(_ name: String, in folder: Int32) throws(PublishError) {
+        guard let bytes = Publisher.readFile(name, in: folder) else { return }
+        let lines = bytes.split(separator: 0x0A)
+        let marker = Array("\"files\":".utf8)
+        let detailedLines = lines.reduce(0) { $0 + (contains($1, marker) ? 1 : 0) }
+        let total = lines.count
+        let slackKeep = max(1, keep / 10)
+        let slackDetailed = max(1, detailed / 10)
+        guard total > keep + slackKeep || detailedLines > detailed + slackDetailed else { return }
+        var records = lines.compactMap { try? Self.decoder.decode(RunRecord.self, from: Data($0)) }
+        if records.count > keep { records.removeFirst(records.count - keep) }
+        let firstDetailed = records.count - detailed
+        for i in records.indices where i < firstDetailed && records[i].compacted != true {
+            records[i] = records[i].compactedCopy
+        }
+        let text = records.flatMap { Self.encode($0) }
+        try Publisher(root: folderPath, permissions: .private)
+            .write([Publisher.File(name: name, bytes: text)], in: folder, path: folderPath)
+    }
+
+    private func contains(_ line: ArraySlice<UInt8>, _ marker: [UInt8]) -> Bool {
+        guard line.count >= marker.count else { return false }
+        var i = line.startIndex
+        while i <= line.endIndex - marker.count {
+            if line[i] == marker[0] && line[i..<(i + marker.count)].elementsEqual(marker) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    // MARK: Files
+
+    private func openFolder() throws(PublishError) -> Int32 {
+        let state = try Publisher.openFolder(atPath: stateDirectory, permissions: .private)
+        defer { close(state) }
+        return try Publisher.openChildFolder("history", in: state, path: folderPath, permissions: .private)
+    }
+
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(PublishError) {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Publisher.error(errno, path: path, doing: "appending to the history")
+            }
+            written += n
+        }
+    }
+
+    static func encode(_ record: RunRecord) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Plain values: encoding cannot fail.
+        return Array((try? encoder.encode(record)) ?? Data()) + [0x0A]
+    }
+
+    static let decoder = JSONDecoder()
+}

@@ -1,0 +1,100 @@
+import Crypto
+import Foundation
+import ReportCore
+
+/// reportd's version, recorded in every run record and shown by `reportd --version`.
+public enum ReportdVersion {
+    public static let current = "0.7.0"
+}
+
+/// The outcome of one report run, with everything the run history records about it.
+public struct RunOutcome: Sendable {
+    public var report: String
+    /// The slot as local time with its UTC offset (`2026-11-29T06:00:00+07:00`).
+    public var slot: String
+    public var slotDate: Date
+    public var started: Date
+    /// Seconds from the start of the run to its end (publish included).
+    public var duration: TimeInterval
+    /// The files published, in publish order, paths relative to the output root.
+    public var files: [PublishedFile]
+    /// The dataset's figures, when it was read.
+    public var dataset: DatasetFigures?
+    /// The dataset file's fast checksum (16 hex digits), which is computed on every read, for when
+    /// no output asked for its SHA-256.
+    public var datasetChecksum: String?
+    /// The calculators the report's metrics use, with who provides them (built-in with reportd's
+    /// version, or a plugin with its declared version).
+    public var calculators: [CalculatorUse]
+    public var error: String?
+    /// The run did not start: another process was running the report and the lock was refused.
+    public var refused = false
+
+    public var succeeded: Bool { error == nil }
+
+    public init(
+        report: String, slot: String, slotDate: Date, started: Date, duration: TimeInterval = 0,
+        files: [PublishedFile] = [], dataset: DatasetFigures? = nil, datasetChecksum: String? = nil,
+        calculators: [CalculatorUse] = [], error: String? = nil
+    ) {
+        self.report = report
+        self.slot = slot
+        self.slotDate = slotDate
+        self.started = started
+        self.duration = duration
+        self.files = files
+        self.dataset = dataset
+        self.datasetChecksum = datasetChecksum
+        self.calculators = calculators
+        self.error = error
+    }
+}
+
+/// One published file: its path under the output root, size and SHA-256.
+public struct PublishedFile: Sendable, Codable, Equatable {
+    public var path: String
+    public var bytes: Int
+    public var sha256: String
+
+    public init(path: String, bytes: Int, sha256: String) {
+        self.path = path
+        self.bytes = bytes
+        self.sha256 = sha256
+    }
+
+    /// The figures of `bytes` published at `path`.
+    public init(path: String, contents: [UInt8]) {
+        self.init(path: path, bytes: contents.count, sha256: Self.sha256(contents))
+    }
+
+    public static func sha256(_ bytes: some DataProtocol) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// A calculator a run used and who provides it.
+public struct CalculatorUse: Sendable, Codable, Equatable {
+    public var name: String
+    /// A built-in module with reportd's version (`CalcSum (reportd 0.7.0)`), or a plugin with the
+    /// version it declared (`plugin hhi 1.0.0`).
+    public var provider: String
+
+    public init(name: String, provider: String) {
+        self.name = name
+        self.provider = provider
+    }
+}
+
+extension CalculatorRegistry {
+    /// The calculators `definition` uses, each once, in the order of its metrics.
+    public func uses(by definition: ReportDefinition) -> [CalculatorUse] {
+        var seen: Set<String> = []
+        let providers = Dictionary(descriptors.map { ($0.name, $0.provider) }, uniquingKeysWith: { a, _ in a })
+        return definition.metrics.compactMap { metric in
+            guard seen.insert(metric.calc).inserted else { return nil }
+            var provider = providers[metric.calc] ?? "unknown"
+            if !provider.hasPrefix("plugin ") { provider += " (reportd \(ReportdVersion.current))" }
+            return CalculatorUse(name: metric.calc, provider: provider)
+        }
+    }
+}
