@@ -54,7 +54,7 @@ private func tree(_ url: URL) -> [String] {
             let report = reports.appendingPathComponent(name)
             #expect(modeOf(report) == 0o2750, "\(name)/: \(octal(modeOf(report)))")
             let files = filesIn(report)
-            #expect(files.count == 6, "\(name): \(files)")
+            #expect(files.count == 7, "\(name): \(files)")  // three slot files, three latest, the manifest
             for file in files {
                 let mode = modeOf(report.appendingPathComponent(file))
                 #expect(mode == 0o640, "\(name)/\(file): \(octal(mode))")
@@ -117,7 +117,7 @@ private func tree(_ url: URL) -> [String] {
         #expect(modeOf(folder.appendingPathComponent("var/reports")) == 0o755)
         #expect(modeOf(report) == 0o755)
         let files = filesIn(report)
-        #expect(files.count == 6, "\(files)")
+        #expect(files.count == 7, "\(files)")  // three slot files, three latest, the manifest
         for file in files {
             let url = report.appendingPathComponent(file)
             #expect(modeOf(url) == 0o644, "\(file): \(octal(modeOf(url)))")

@@ -32,8 +32,9 @@ import Testing
 
         for report in filesIn(root) {
             let files = filesIn(root.appendingPathComponent(report))
-            // Three slot files, three latest files, nothing hidden or temporary left behind.
-            #expect(files.count == 6, "\(report): \(files)")
+            // Three slot files, three latest files, the manifest, nothing hidden or temporary left behind.
+            #expect(files.count == 7, "\(report): \(files)")
+            #expect(files.contains("manifest.json"), "\(report): \(files)")
             #expect(files.filter { $0.hasPrefix("latest.") } == ["latest.csv", "latest.json", "latest.txt"])
             #expect(files.filter { $0.hasPrefix("\(report)_") && $0.hasSuffix(".json") }.count == 1)
             #expect(!files.contains { $0.hasPrefix(".") }, "\(report): \(files)")

@@ -217,7 +217,15 @@ struct OutputAudit {
                     continue
                 }
                 let stamp = name.hasPrefix(report + "_") ? String(name.dropFirst(report.count + 1).prefix(17)) : nil
-                if name.hasSuffix(".rejected.csv") {
+                if name == "manifest.json" {
+                    // Rewritten whole (temporary file, rename): always a complete manifest of this report.
+                    check(url) {
+                        let object = try JSONSerialization.jsonObject(with: data)
+                        guard let manifest = object as? [String: Any], manifest["report"] as? String == report,
+                            manifest["runs"] is [Any], manifest["latest_files"] is [Any]
+                        else { throw Problem("not a complete manifest") }
+                    }
+                } else if name.hasSuffix(".rejected.csv") {
                     check(url, { _ = try csvFieldCounts(data) })
                 } else if name.hasSuffix(".csv") {
                     check(url) {

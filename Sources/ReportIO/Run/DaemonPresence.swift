@@ -1,0 +1,177 @@
+import Foundation
+import ReportCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `STATE/reportd.pid`: how `reportd status` knows whether the daemon is running and alive.
+///
+/// `serve` holds an exclusive flock on the file for its whole life (so a second daemon on the same
+/// state folder refuses to start, and a crashed one leaves no stale claim: the kernel drops the
+/// lock with the process), writes its pid, start time, version and systemd status line into it,
+/// and touches its modification time every `heartbeatInterval` as a heartbeat. `status` reads the
+/// file and tries a shared lock: refused means a daemon holds it.
+public final class DaemonPresence: Sendable {
+    /// Seconds between heartbeats; `status` calls a daemon whose heartbeat is older than three of
+    /// them unresponsive.
+    public static let heartbeatInterval: TimeInterval = 30
+    public static let fileName = "reportd.pid"
+
+    public struct Info: Codable, Sendable, Equatable {
+        public var pid: Int
+        public var startedAt: Date
+        public var version: String
+        public var config: String
+        /// The systemd `STATUS=` text: reports loaded, running, the next run.
+        public var status: String
+
+        enum CodingKeys: String, CodingKey {
+            case pid, version, config, status
+            case startedAt = "started_at"
+        }
+    }
+
+    /// What `status` learns about the daemon.
+    public struct Probe: Sendable {
+        public var running: Bool
+        public var info: Info?
+        /// When the daemon last touched the file.
+        public var heartbeat: Date?
+        /// Why nothing could be learned (the state folder cannot be read), if so.
+        public var problem: String?
+
+        /// Whether a running daemon's heartbeat is older than three intervals.
+        public func isStale(now: Date = Date()) -> Bool {
+            guard running, let heartbeat else { return false }
+            return now.timeIntervalSince(heartbeat) > 3 * DaemonPresence.heartbeatInterval
+        }
+    }
+
+    private let fd: Int32
+    private let info: Locked<Info>
+    public let path: String
+
+    private init(fd: Int32, info: Info, path: String) {
+        self.fd = fd
+        self.info = Locked(info)
+        self.path = path
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+
+    /// Claims the state folder for this daemon.
+    /// - Throws: `PresenceError` naming the other daemon's pid when one holds it, or what failed.
+    public static func claim(stateDirectory: String, config: String) throws -> DaemonPresence {
+        let path = stateDirectory + "/" + fileName
+        let state = try Publisher.openFolder(atPath: stateDirectory, permissions: .private)
+        defer { close(state) }
+        let fd = openat(state, fileName, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Publisher.error(errno, path: path, doing: "opening the pid file") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let other = read(fd).flatMap { try? JSONDecoder.presence.decode(Info.self, from: $0) }
+            close(fd)
+            throw PresenceError(path: path, pid: other?.pid)
+        }
+        do {
+            try Publisher.setPermissions(fd, mode: 0o600, permissions: .private, path: path)
+        } catch {
+            close(fd)
+            throw error
+        }
+        let presence = DaemonPresence(
+            fd: fd,
+            info: Info(
+                pid: Int(getpid()), startedAt: Date(), version: ReportdVersion.current, config: config,
+                status: "starting"),
+            path: path)
+        presence.write()
+        return presence
+    }
+
+    /// Notes the daemon's status line (written at once) and beats.
+    public func update(status: String) {
+        info.withLock { $0.status = status }
+        write()
+    }
+
+    /// The heartbeat: touches the file's modification time.
+    public func beat() {
+        _ = futimens(fd, nil)
+    }
+
+    private func write() {
+        let data = (try? JSONEncoder.presence.encode(info.withLock { $0 })) ?? Data()
+        let bytes = Array(data) + [0x0A]
+        _ = ftruncate(fd, 0)
+        _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        beat()
+    }
+
+    /// Looks at the state folder's pid file without changing anything.
+    public static func probe(stateDirectory: String) -> Probe {
+        let path = stateDirectory + "/" + fileName
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return Probe(running: false) }
+            return Probe(running: false, problem: "\(path): \(FileProblem.errno(errno))")
+        }
+        defer { close(fd) }
+        var running = false
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+        } else {
+            running = errno == EWOULDBLOCK
+        }
+        var st = stat()
+        let heartbeat =
+            fstat(fd, &st) == 0
+            ? Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec) + TimeInterval(st.st_mtim.tv_nsec) / 1e9)
+            : nil
+        // The daemon rewrites the file in place; a read that meets it half-written is tried again.
+        var info: Info?
+        for _ in 0..<5 {
+            info = read(fd).flatMap { try? JSONDecoder.presence.decode(Info.self, from: $0) }
+            if info != nil || !running { break }
+            usleep(10_000)
+        }
+        return Probe(running: running, info: info, heartbeat: heartbeat)
+    }
+
+    private static func read(_ fd: Int32) -> Data? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        return n > 0 ? Data(buffer[..<n]) : nil
+    }
+}
+
+/// Another daemon holds the state folder.
+public struct PresenceError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var pid: Int?
+
+    public var description: String {
+        "another reportd daemon is running with this state folder (\(path), pid \(pid.map(String.init) ?? "?")); "
+            + "stop it first, or give this one another 'state' folder"
+    }
+}
+
+extension JSONEncoder {
+    fileprivate static var presence: JSONEncoder {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .secondsSince1970
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}
+
+extension JSONDecoder {
+    fileprivate static var presence: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .secondsSince1970
+        return d
+    }
+}
