@@ -17,7 +17,11 @@ struct Reportd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reportd",
         abstract: "Runs report definitions on their schedule and publishes CSV, JSON and text summaries.",
-        subcommands: [Validate.self, Run.self, Serve.self, List.self, Next.self, Calculators.self, Schema.self])
+        version: ReportdVersion.current,
+        subcommands: [
+            Validate.self, Run.self, Serve.self, Status.self, History.self, List.self, Next.self, Calculators.self,
+            Schema.self,
+        ])
 }
 
 /// `--config`, shared by the commands that read the daemon config.

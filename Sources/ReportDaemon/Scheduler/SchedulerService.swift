@@ -22,6 +22,8 @@ public final class SchedulerService: Service, Sendable {
     let reloader: Reloader
     let store: StateStore?
     let notifier: SystemdNotifier
+    /// The state folder's pid file, which this daemon holds and beats (`reportd status`).
+    let presence: DaemonPresence?
     let logger: Logger
     let reloadSignals: Bool
     let events: AsyncStream<Event>
@@ -39,7 +41,8 @@ public final class SchedulerService: Service, Sendable {
     ///   - reloadOnSIGHUP: trap SIGHUP and reload; tests call `requestReload()` instead.
     public init(
         reports: ReportSet, clock: any WallClock, executor: any RunExecutor, store: StateStore?,
-        reloader: @escaping Reloader, notifier: SystemdNotifier = SystemdNotifier(), logger: Logger,
+        reloader: @escaping Reloader, notifier: SystemdNotifier = SystemdNotifier(), presence: DaemonPresence? = nil,
+        logger: Logger,
         reloadOnSIGHUP: Bool = true
     ) {
         self.initial = reports
@@ -48,6 +51,7 @@ public final class SchedulerService: Service, Sendable {
         self.store = store
         self.reloader = reloader
         self.notifier = notifier
+        self.presence = presence
         self.logger = logger
         self.reloadSignals = reloadOnSIGHUP
         (events, eventSink) = AsyncStream.makeStream(of: Event.self)
@@ -76,8 +80,18 @@ public final class SchedulerService: Service, Sendable {
                         }
                     }
                 }
+                if let presence = self.presence {
+                    // The heartbeat `reportd status` reads; a task, so a busy run never delays it.
+                    group.addTask {
+                        while !Task.isCancelled {
+                            presence.beat()
+                            try? await Task.sleep(for: .seconds(DaemonPresence.heartbeatInterval))
+                        }
+                    }
+                }
                 core.start(now: clock.now())
                 notifier.notify("READY=1\nSTATUS=\(core.status())")
+                presence?.update(status: core.status())
                 // The timer is the one unstructured task: it is replaced whenever the next due time
                 // changes, and a child of the group could not be cancelled on its own.
                 var timer: Task<Void, Never>?
@@ -129,6 +143,7 @@ public final class SchedulerService: Service, Sendable {
                         let (daemon, files, diagnostics) = reloader()
                         core.reload(daemon: daemon, files: files, diagnostics: diagnostics, now: clock.now())
                         notifier.notify("READY=1\nSTATUS=\(core.status())")
+                        presence?.update(status: core.status())
                         lastStatus = ""
                     case .shutdown:
                         notifier.notify("STOPPING=1")
@@ -155,6 +170,7 @@ public final class SchedulerService: Service, Sendable {
                     let status = core.status()
                     if status != lastStatus {
                         notifier.notify("STATUS=\(status)")
+                        presence?.update(status: status)
                         lastStatus = status
                     }
                 }

@@ -12,8 +12,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var title: String
     /// When the manifest was written, ISO 8601 with offset.
     public var updatedAt: String
-    /// The formats every run writes (a run whose files lack one is incomplete).
-    public var formats: [String]
+    /// The file extensions every run writes (`csv`, `json`, `txt`…): a run without one of them is
+    /// incomplete. (A run can also have `rejected.csv`.)
+    public var extensions: [String]
     /// The stamp of the run `latest.*` are copies of.
     public var latest: String?
     public var latestFiles: [Entry]
@@ -33,7 +34,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case report, title, formats, latest, runs
+        case report, title, extensions, latest, runs
         case updatedAt = "updated_at"
         case latestFiles = "latest_files"
     }
@@ -55,7 +56,7 @@ extension Publisher {
     ///   - latest: the stamp of the run `latest.*` now copy.
     @discardableResult
     public func writeManifest(
-        report: String, title: String, formats: [String], latest: String?, known: [String: PublishedFile],
+        report: String, title: String, extensions: [String], latest: String?, known: [String: PublishedFile],
         updatedAt: String
     ) throws(PublishError) -> Manifest {
         let folder = try openReportFolder(report)
@@ -71,7 +72,7 @@ extension Publisher {
         }
         let latestFiles = names.filter { $0.hasPrefix("latest.") && !$0.hasPrefix(".") }.sorted().compactMap(entry)
         let manifest = Manifest(
-            report: report, title: title, updatedAt: updatedAt, formats: formats, latest: latest,
+            report: report, title: title, updatedAt: updatedAt, extensions: extensions, latest: latest,
             latestFiles: latestFiles, runs: runs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -175,7 +175,7 @@ public struct ReportRunner: Sendable {
         let known = Dictionary(
             outcome.files.map { (String($0.path.dropFirst(definition.name.count + 1)), $0) }, uniquingKeysWith: { $1 })
         try publisher.writeManifest(
-            report: definition.name, title: definition.title, formats: definition.formats.map(\.fileExtension),
+            report: definition.name, title: definition.title, extensions: definition.formats.map(\.fileExtension),
             latest: slot.stamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601)
     }
 

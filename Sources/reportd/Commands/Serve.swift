@@ -25,10 +25,13 @@ struct Serve: AsyncParsableCommand {
         if reportd_sighup_guarded() == 0 { signal(SIGHUP, SIG_IGN) }
         let logger = options.logger()
         let group: ServiceGroup
-        do throws(ConfigError) {
+        do {
             group = try buildDaemon(configPath: options.path, calculators: BuiltinCalculators.registry, logger: logger)
-        } catch {
+        } catch let error as ConfigError {
             printDiagnostics(error.diagnostics)
+            throw ExitCode(1)
+        } catch {
+            FileHandle.standardError.write(Data("reportd: \(error)\n".utf8))
             throw ExitCode(1)
         }
         try await group.run()

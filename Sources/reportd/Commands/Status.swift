@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import ReportCore
+import ReportDaemon
+import ReportIO
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Shows whether the daemon runs and each report's last run, next slot and failures in a row.",
+        discussion: """
+            Reads the state folder only (run it as root or as reportd's user). Exit status 0 when all is \
+            well; 1 when any report's last run failed, a slot is overdue (more than 10 minutes past and \
+            not completed), or the daemon runs but its heartbeat stopped; 2 when the config or the state \
+            folder cannot be read. Suitable for a monitoring check.
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "One report, shown in detail with its last run's record (files, SHA-256, dataset).")
+    var name: String?
+
+    @Flag(help: "Print JSON, for scripts.")
+    var json = false
+
+    func run() throws {
+        let configuration = options.load()
+        printDiagnostics(configuration.diagnostics)
+        guard let daemon = configuration.daemon else { throw ExitCode(2) }
+        try checkReadable(daemon.stateDirectory)
+        var reports = configuration.reports
+        if let name {
+            reports = reports.filter { $0.definition.name == name }
+            if reports.isEmpty {
+                var message = "reportd: no valid report named '\(name)'"
+                if let guess = closestMatch(to: name, among: configuration.reports.map(\.definition.name)) {
+                    message += " (did you mean '\(guess)'?)"
+                }
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+                throw ExitCode(2)
+            }
+        }
+        let status = StatusReport.make(reports: reports, stateDirectory: daemon.stateDirectory, withLastRecord: name != nil)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(status), as: UTF8.self))
+        } else {
+            printText(status, detailed: name != nil)
+        }
+        if !status.ok { throw ExitCode(1) }
+    }
+
+    /// Fails with exit status 2 when the state folder exists but cannot be read (another user's).
+    private func checkReadable(_ state: String) throws {
+        if access(state, F_OK) != 0 && errno == ENOENT { return }
+        if access(state, R_OK | X_OK) != 0 {
+            FileHandle.standardError.write(
+                Data(
+                    "reportd: cannot read the state folder \(state): \(String(cString: strerror(errno))); run as root or as reportd's user (sudo -u reportd reportd status)\n"
+                        .utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    private func printText(_ status: StatusReport, detailed: Bool) {
+        let d = status.daemon
+        var line = "daemon: "
+        if d.running {
+            line += "running (pid \(d.pid.map(String.init) ?? "?")"
+            if let started = d.startedAt { line += ", since \(started)" }
+            if let age = d.heartbeatAgeSeconds { line += ", heartbeat \(age) s ago" }
+            line += ")"
+            if d.unresponsive { line += " — UNRESPONSIVE: no heartbeat for over \(Int(3 * DaemonPresence.heartbeatInterval)) s" }
+            if let text = d.status { line += "; \(text)" }
+        } else {
+            line += "not running"
+            if let pid = d.pid, let started = d.startedAt { line += " (last: pid \(pid), started \(started))" }
+        }
+        print(line)
+        if detailed, let report = status.reports.first {
+            printDetail(report)
+            return
+        }
+        var rows = [["REPORT", "LAST SLOT", "TRIGGER", "OUTCOME", "FINISHED", "DURATION", "ROWS", "FAILS", "NEXT SLOT"]]
+        for r in status.reports {
+            let last = r.lastRun
+            var outcome = last?.outcome ?? "never run"
+            if r.overdueSince != nil { outcome += " (overdue)" }
+            rows.append([
+                r.name, last?.slot ?? "-", last?.trigger ?? "-", outcome, last?.finishedAt ?? "-",
+                last?.durationSeconds.map(Self.seconds) ?? "-", last?.rowsUsed.map(String.init) ?? "-",
+                String(r.failuresInARow), r.nextSlot ?? "never",
+            ])
+        }
+        printTable(rows)
+        for r in status.reports {
+            if let overdue = r.overdueSince { print("\(r.name): the slot \(overdue) is overdue (not completed)") }
+            if let last = r.lastRun, last.outcome == "failed" {
+                print("\(r.name): failed \(r.failuresInARow) time\(r.failuresInARow == 1 ? "" : "s") in a row: \(last.error ?? "?")")
+            }
+        }
+    }
+
+    private func printDetail(_ r: StatusReport.Report) {
+        print("report: \(r.name) — \(r.title)")
+        print("schedule: \(r.schedule) (\(r.timezone)); next slot: \(r.nextSlot ?? "never")")
+        print("runs: \(r.runsTotal) (\(r.failuresTotal) failed); failures in a row: \(r.failuresInARow)")
+        if let success = r.lastSuccess { print("last success: finished \(success)") }
+        if let overdue = r.overdueSince { print("OVERDUE: the slot \(overdue) has not completed") }
+        guard let last = r.lastRun else {
+            print("last run: never")
+            return
+        }
+        var text = "last run: slot \(last.slot), \(last.trigger), finished \(last.finishedAt)"
+        if let duration = last.durationSeconds { text += ", took \(Self.seconds(duration))" }
+        print(text + ": \(last.outcome)")
+        if let error = last.error { print("  error: \(error)") }
+        guard let record = r.lastRecord else { return }
+        if let d = record.dataset {
+            var line = "  dataset: \(d.name), \(d.rows) rows, \(d.rowsUsed) used, \(d.rowsRejected) rejected"
+            if let sha = d.sha256 { line += ", sha256 \(sha)" } else if let checksum = d.checksum { line += ", checksum \(checksum)" }
+            print(line)
+        }
+        if let calculators = record.calculators, !calculators.isEmpty {
+            print("  calculators: " + calculators.map { "\($0.name) [\($0.provider)]" }.joined(separator: ", "))
+        }
+        if let files = record.files, !files.isEmpty {
+            print("  files:")
+            var rows: [[String]] = [["    PATH", "BYTES", "SHA-256"]]
+            for f in files { rows.append(["    " + f.path, String(f.bytes), f.sha256]) }
+            printTable(rows)
+        }
+    }
+
+    static func seconds(_ s: Double) -> String {
+        s < 10 ? String(format: "%.2f s", s) : String(format: "%.0f s", s)
+    }
+}
