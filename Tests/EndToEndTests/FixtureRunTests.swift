@@ -13,7 +13,11 @@ final class Fixture {
 
     deinit { try? FileManager.default.removeItem(at: folder) }
 
-    init(csv: String, format: String = "csv", onBadRows: String = "fail", reports: [String: String]) throws {
+    /// - Parameter extraConfig: more top-level lines for `reportd.yaml` (`metrics_file: …`).
+    init(
+        csv: String, format: String = "csv", onBadRows: String = "fail", reports: [String: String],
+        extraConfig: String = ""
+    ) throws {
         folder = try temporaryFolder("fixture")
         let fm = FileManager.default
         try fm.createDirectory(at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
@@ -28,6 +32,7 @@ final class Fixture {
             path: data.\(format)
             schema: schema.yaml
             on_bad_rows: \(onBadRows)
+        \(extraConfig)
         """.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
         try """
         columns:

@@ -1,0 +1,358 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Operating reportd (issue 7), with the real binary on real files: the run history, `status`,
+/// `history`, the manifest, the metrics file read by Prometheus's own parser, the pid file and
+/// heartbeat of `serve`, the per-report lock between real processes, and journald fields in a real
+/// journald.
+@Suite struct OperatingTests {
+    static let csv = "district,year,amount\n\"Sìn Hồ\",2024,100\nTam Đường,2024,250\n\"Sìn Hồ\",2025,\n"
+    static let plugins = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("plugins")
+    static let metricsParser = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("parse_metrics.py")
+
+    /// A fixture with plugins (`error.py`, `gate.py`) and a metrics file; report `a` is well, `b`
+    /// fails in its calculator (the `error` plugin answers every compute with an error).
+    static func fixture(reports: [String: String]? = nil, schedule: String = "@daily") throws -> Fixture {
+        let f = try Fixture(
+            csv: csv,
+            reports: reports ?? [
+                "a": Fixture.report("a").replacingOccurrences(of: "@daily", with: schedule),
+                "b": """
+                name: b
+                title: "Lỗi có chủ ý"
+                dataset: things
+                schedule: "\(schedule)"
+                group_by: [district]
+                metrics:
+                  - {name: broken, calc: error_calc}
+                """,
+            ],
+            extraConfig: "plugins: plugins\nmetrics_file: metrics/reportd.prom\nplugin_timeout: 90s")
+        let folder = f.folder.appendingPathComponent("plugins")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for script in ["error.py", "gate.py"] {
+            try FileManager.default.copyItem(
+                at: plugins.appendingPathComponent(script), to: folder.appendingPathComponent(script))
+        }
+        return f
+    }
+
+    /// The metrics file parsed by prometheus_client: family → samples (name, labels, value).
+    static func parseMetrics(_ path: URL) throws -> [String: (type: String, samples: [(String, [String: String], Double)])] {
+        let out = try runProcess("/usr/bin/env", ["python3", metricsParser.path, path.path])
+        try #require(
+            out.status == 0,
+            "prometheus_client could not parse \(path.path) (pip install prometheus_client): \(out.stderr)\n\((try? String(contentsOf: path, encoding: .utf8)) ?? "")"
+        )
+        let object = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: [String: Any]] ?? [:]
+        return object.mapValues { family in
+            let samples = (family["samples"] as? [[Any]] ?? []).map { s in
+                (s[0] as? String ?? "", s[1] as? [String: String] ?? [:], (s[2] as? NSNumber)?.doubleValue ?? .nan)
+            }
+            return (family["type"] as? String ?? "", samples)
+        }
+    }
+
+    static func value(
+        _ families: [String: (type: String, samples: [(String, [String: String], Double)])], _ family: String,
+        report: String
+    ) -> Double? {
+        families[family]?.samples.first { $0.1["report"] == report }?.2
+    }
+
+    @Test func aRunIsRecordedInTheHistoryStatusManifestAndMetrics() async throws {
+        let f = try Self.fixture()
+        let first = try await reportd(["run", "--config", f.config, "--slot", "2026-11-01T06:00"])
+        #expect(first.status == 1, "b fails: \(first.stdout)\n\(first.stderr)")
+        #expect(first.stdout.contains("ok     a"), "\(first.stdout)")
+        let second = try await reportd(["run", "--config", f.config, "--slot", "2026-11-02T06:00", "a"])
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+
+        // status: exit 1 because b's last run failed; both reports shown with their last run.
+        let status = try await reportd(["status", "--config", f.config])
+        #expect(status.status == 1, "\(status.stdout)\n\(status.stderr)")
+        #expect(status.stdout.contains("daemon: not running"), "\(status.stdout)")
+        let aLine = status.stdout.split(separator: "\n").first { $0.hasPrefix("a ") } ?? ""
+        #expect(aLine.contains("2026-11-02T06:00:00+07:00") && aLine.contains("backfill") && aLine.contains("success"), "\(aLine)")
+        #expect(status.stdout.contains("b: failed 1 time in a row: "), "\(status.stdout)")
+        #expect(status.stdout.contains("no data for this group"), "\(status.stdout)")
+
+        // status --json for scripts.
+        let json = try await reportd(["status", "--config", f.config, "--json"])
+        #expect(json.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["ok"] as? Bool == false)
+        let reports = try #require(object["reports"] as? [[String: Any]])
+        let a = try #require(reports.first { $0["name"] as? String == "a" })
+        #expect(a["runs_total"] as? Int == 2 && a["failures_in_a_row"] as? Int == 0)
+        #expect((a["last_run"] as? [String: Any])?["rows_used"] as? Int == 3)
+        #expect((a["next_slot"] as? String)?.hasSuffix("T00:00:00+07:00") == true, "\(a)")
+        let b = try #require(reports.first { $0["name"] as? String == "b" })
+        #expect((b["last_run"] as? [String: Any])?["outcome"] as? String == "failed")
+        #expect((object["daemon"] as? [String: Any])?["running"] as? Bool == false)
+
+        // The history: two records for a, with files and their SHA-256 as written.
+        let history = f.folder.appendingPathComponent("state/history/a.jsonl")
+        let lines = try String(contentsOf: history, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
+        #expect(record["trigger"] as? String == "backfill" && record["outcome"] as? String == "success")
+        #expect(record["slot"] as? String == "2026-11-02T06:00:00+07:00")
+        let dataset = try #require(record["dataset"] as? [String: Any])
+        #expect(dataset["rows"] as? Int == 3 && dataset["rows_used"] as? Int == 3 && dataset["rows_rejected"] as? Int == 0)
+        #expect((dataset["sha256"] as? String) == sha256(of: f.folder.appendingPathComponent("data.csv")))
+        #expect((dataset["checksum"] as? String)?.count == 16)
+        let calculators = try #require(record["calculators"] as? [[String: String]])
+        #expect(calculators.map { $0["name"] } == ["count", "sum"])
+        #expect(calculators.allSatisfy { $0["provider"]?.contains("reportd ") == true }, "\(calculators)")
+        let files = try #require(record["files"] as? [[String: Any]])
+        #expect(files.count == 6)
+        for file in files {
+            let path = try #require(file["path"] as? String)
+            let url = f.output.appendingPathComponent(path)
+            #expect(file["sha256"] as? String == sha256(of: url), "\(path)")
+            #expect(file["bytes"] as? Int == (try? Data(contentsOf: url).count), "\(path)")
+        }
+        #expect(fileMode(history) == 0o600 && fileMode(history.deletingLastPathComponent()) == 0o700)
+        let bRecord = try String(contentsOf: f.folder.appendingPathComponent("state/history/b.jsonl"), encoding: .utf8)
+        #expect(bRecord.contains("\"outcome\":\"failed\"") && bRecord.contains("no data for this group"), "\(bRecord)")
+        #expect(bRecord.contains("\"provider\":\"plugin error 1.0.0\""), "\(bRecord)")
+
+        // `history` prints them.
+        let printed = try await reportd(["history", "--config", f.config])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(printed.stdout.split(separator: "\n").count == 1 + 3 + 1, "\(printed.stdout)")  // header, 3 runs, b's error
+
+        // The manifest lists both kept runs of a, each file with its size and SHA-256 as on disk.
+        let manifestURL = f.output.appendingPathComponent("a/manifest.json")
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any])
+        #expect(manifest["report"] as? String == "a" && manifest["latest"] as? String == "2026-11-02T060000")
+        #expect(manifest["extensions"] as? [String] == ["csv", "json", "txt"])
+        let runs = try #require(manifest["runs"] as? [[String: Any]])
+        #expect(runs.map { $0["stamp"] as? String } == ["2026-11-02T060000", "2026-11-01T060000"])
+        var listed = 0
+        for run in runs {
+            for file in run["files"] as? [[String: Any]] ?? [] {
+                let url = f.output.appendingPathComponent("a/\(file["name"] as? String ?? "?")")
+                #expect(file["sha256"] as? String == sha256(of: url))
+                listed += 1
+            }
+        }
+        #expect(listed == 6)
+        #expect(fileMode(manifestURL) == 0o640)
+
+        // The metrics file, read by Prometheus's Python client.
+        let metricsURL = f.folder.appendingPathComponent("metrics/reportd.prom")
+        let metrics = try Self.parseMetrics(metricsURL)
+        #expect(fileMode(metricsURL) == 0o644)
+        #expect(Self.value(metrics, "reportd_report_runs", report: "a") == 2, "\(metrics.keys.sorted())")
+        #expect(metrics["reportd_report_runs"]?.type == "counter")
+        #expect(Self.value(metrics, "reportd_report_failures", report: "a") == 0)
+        #expect(Self.value(metrics, "reportd_report_failures", report: "b") == 1)
+        #expect(Self.value(metrics, "reportd_report_last_run_success", report: "b") == 0)
+        #expect(Self.value(metrics, "reportd_report_last_run_success", report: "a") == 1)
+        #expect(Self.value(metrics, "reportd_report_rows_used", report: "a") == 3)
+        #expect(Self.value(metrics, "reportd_report_last_success_timestamp_seconds", report: "b") == nil)
+        let lastSuccess = try #require(Self.value(metrics, "reportd_report_last_success_timestamp_seconds", report: "a"))
+        #expect(abs(lastSuccess - Date().timeIntervalSince1970) < 600)
+        #expect(Self.value(metrics, "reportd_report_last_duration_seconds", report: "a").map { $0 >= 0 } == true)
+    }
+
+    @Test func serveKeepsAPidFileAndHeartbeatAndRefusesASecondDaemon() async throws {
+        let f = try Self.fixture(
+            reports: ["a": Fixture.report("a").replacingOccurrences(of: "\"@daily\"", with: "every 1s")])
+        let listener = try NotifyListener()
+        let (process, logFile) = try startServe(f, notify: listener)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        try await listener.waitAsync(for: "READY=1")
+        let history = f.folder.appendingPathComponent("state/history/a.jsonl")
+        try await waitUntil("two scheduled runs in the history") {
+            ((try? String(contentsOf: history, encoding: .utf8)) ?? "").split(separator: "\n").count >= 2
+        }
+
+        let status = try await reportd(["status", "--config", f.config])
+        #expect(status.status == 0, "\(status.stdout)\n\(status.stderr)")
+        #expect(status.stdout.contains("daemon: running (pid \(process.processIdentifier), since "), "\(status.stdout)")
+        #expect(status.stdout.contains("1 reports loaded"), "\(status.stdout)")
+        let json = try await reportd(["status", "--config", f.config, "--json"])
+        let daemon = try #require(
+            (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["daemon"] as? [String: Any])
+        #expect(daemon["running"] as? Bool == true && daemon["unresponsive"] as? Bool == false)
+        #expect(daemon["pid"] as? Int == Int(process.processIdentifier))
+        #expect((daemon["heartbeat_age_seconds"] as? Int).map { $0 < 90 } == true, "\(daemon)")
+
+        // A second daemon on the same state folder refuses to start.
+        let second = try await reportd(["serve", "--config", f.config])
+        #expect(second.status == 1)
+        #expect(
+            second.stderr.contains("another reportd daemon is running with this state folder")
+                && second.stderr.contains("pid \(process.processIdentifier)"), "\(second.stderr)")
+
+        // The metrics file counts the daemon's runs.
+        let metrics = try Self.parseMetrics(f.folder.appendingPathComponent("metrics/reportd.prom"))
+        #expect((Self.value(metrics, "reportd_report_runs", report: "a") ?? 0) >= 2)
+        let scheduled = try String(contentsOf: history, encoding: .utf8)
+        #expect(scheduled.contains("\"trigger\":\"schedule\"") || scheduled.contains("\"trigger\":\"catch-up\""))
+
+        kill(process.processIdentifier, SIGTERM)
+        try await waitUntil("exit after SIGTERM") { !process.isRunning }
+        #expect(process.terminationStatus == 0, "\((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
+        let after = try await reportd(["status", "--config", f.config])
+        #expect(after.stdout.contains("daemon: not running (last: pid \(process.processIdentifier)"), "\(after.stdout)")
+
+        // A daemon whose heartbeat stopped is reported unresponsive (exit 1): a stopped process
+        // (SIGSTOP) keeps its lock but beats no more; its pid file is aged by hand rather than
+        // waiting 90 s.
+        let (stopped, _) = try startServe(f, notify: listener)
+        defer { if stopped.isRunning { kill(stopped.processIdentifier, SIGKILL) } }
+        let pidFile = f.folder.appendingPathComponent("state/reportd.pid")
+        try await waitUntil("the new daemon's pid file") {
+            ((try? String(contentsOf: pidFile, encoding: .utf8)) ?? "").contains("\"pid\":\(stopped.processIdentifier)")
+        }
+        kill(stopped.processIdentifier, SIGSTOP)
+        var old = [timespec(tv_sec: time(nil) - 600, tv_nsec: 0), timespec(tv_sec: time(nil) - 600, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, pidFile.path, &old, 0) == 0)
+        let hung = try await reportd(["status", "--config", f.config])
+        #expect(hung.status == 1, "\(hung.stdout)")
+        #expect(hung.stdout.contains("UNRESPONSIVE"), "\(hung.stdout)")
+        kill(stopped.processIdentifier, SIGKILL)
+        kill(stopped.processIdentifier, SIGCONT)
+    }
+
+    /// Three real reportd processes and one report: while one runs it (held inside its calculator
+    /// by the `gate` plugin), a second refuses with the holder's pid and a third with `--wait` runs
+    /// only after the first has published.
+    @Test func twoProcessesNeverRunOneReportAtOnce() async throws {
+        let f = try Self.fixture(
+            reports: [
+                "g": """
+                name: g
+                title: "Chờ"
+                dataset: things
+                schedule: "@daily"
+                group_by: [district]
+                metrics:
+                  - {name: rows, calc: gate_count}
+                """
+            ])
+        let gate = f.folder.appendingPathComponent("plugins")
+        let first = Process()
+        first.executableURL = try reportdBinary()
+        first.arguments = ["run", "--config", f.config, "--slot", "2026-11-01T06:00", "g"]
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        try await waitUntil("the first run inside its calculator", timeout: 60) {
+            FileManager.default.fileExists(atPath: gate.appendingPathComponent("gate.started").path)
+        }
+
+        let refused = try await reportd(["run", "--config", f.config, "--slot", "2026-11-02T06:00", "g"])
+        #expect(refused.status == 1)
+        #expect(
+            refused.stdout.contains("FAILED g: report 'g' is being run by another reportd process (pid \(first.processIdentifier))"),
+            "\(refused.stdout)")
+
+        let waiting = Process()
+        waiting.executableURL = try reportdBinary()
+        waiting.arguments = ["run", "--config", f.config, "--wait", "--slot", "2026-11-03T06:00", "g"]
+        waiting.standardOutput = FileHandle.nullDevice
+        waiting.standardError = FileHandle.nullDevice
+        try waiting.run()
+        defer { if waiting.isRunning { kill(waiting.processIdentifier, SIGKILL) } }
+        try await pause(1.0)
+        #expect(waiting.isRunning, "--wait waits while the first run holds the lock")
+        let folder = f.output.appendingPathComponent("g")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("g_2026-11-03T060000.csv").path))
+
+        FileManager.default.createFile(atPath: gate.appendingPathComponent("gate.release").path, contents: nil)
+        try await waitUntil("both runs to end", timeout: 60) { !first.isRunning && !waiting.isRunning }
+        #expect(first.terminationStatus == 0 && waiting.terminationStatus == 0)
+        // The first published before the waiting one; the refused one never ran (and is not in
+        // the history: a refused run is not a run).
+        let records = try String(contentsOf: f.folder.appendingPathComponent("state/history/g.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(records.map { $0["slot"] as? String } == ["2026-11-01T06:00:00+07:00", "2026-11-03T06:00:00+07:00"])
+        // The two computes did not overlap: each began after the other ended.
+        let log = try String(contentsOf: gate.appendingPathComponent("gate.log"), encoding: .utf8)
+        #expect(log.split(separator: "\n").map { $0.split(separator: " ")[0] } == ["begin", "end", "begin", "end"], "\(log)")
+        let times = log.split(separator: "\n").compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        #expect(times == times.sorted(), "\(log)")
+        #expect(records[0]["calculators"] as? [[String: String]] == [["name": "gate_count", "provider": "plugin gate 2.1.0"]])
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("g_2026-11-02T060000.csv").path))
+    }
+
+    /// The fields of each run's log line in a real journald: started in a private mount namespace
+    /// (a tmpfs over /run, so the machine's own journal is untouched), with reportd logging as under
+    /// systemd (`JOURNAL_STREAM` set), read back with `journalctl -o json`.
+    @Test(.enabled(if: JournalProbe.available(), "needs root, unshare and systemd-journald; the reason is printed when skipped"))
+    func runLogLinesCarryReportSlotAndOutcomeFieldsInTheJournal() async throws {
+        let f = try Fixture(csv: Self.csv, reports: ["a": Fixture.report("a")])
+        let script = f.folder.appendingPathComponent("journal.sh")
+        try """
+        set -e
+        mount -t tmpfs tmpfs /run
+        "$JOURNALD" & journald=$!
+        for _ in $(seq 200); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
+        JOURNAL_STREAM=0:0 "$REPORTD" run --config "$CONFIG" --slot 2026-11-01T06:00 >/dev/null 2>"$ERRORS" || true
+        for _ in $(seq 100); do
+            journalctl -D /run/log/journal -o json --no-pager SYSLOG_IDENTIFIER=reportd > "$OUT" 2>/dev/null || true
+            grep -q OUTCOME "$OUT" && break
+            sleep 0.05
+        done
+        kill "$journald"; wait "$journald" || true
+        """.write(to: script, atomically: true, encoding: .utf8)
+        let out = f.folder.appendingPathComponent("journal.json")
+        let errors = f.folder.appendingPathComponent("stderr.txt")
+        let result = try runProcess(
+            "/usr/bin/unshare", ["-m", "/bin/sh", script.path],
+            environment: [
+                "JOURNALD": JournalProbe.journald ?? "", "REPORTD": try reportdBinary().path, "CONFIG": f.config,
+                "OUT": out.path, "ERRORS": errors.path,
+            ])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let entries = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let published = try #require(entries.first { ($0["MESSAGE"] as? String ?? "").hasPrefix("report published") }, "\(entries)")
+        #expect(published["REPORT"] as? String == "a")
+        #expect(published["SLOT"] as? String == "2026-11-01T06:00:00+07:00")
+        #expect(published["OUTCOME"] as? String == "success")
+        #expect(published["PRIORITY"] as? String == "6")
+        #expect(published["SYSLOG_IDENTIFIER"] as? String == "reportd")
+        #expect(published["OUTPUT_PATH"] as? String == f.output.appendingPathComponent("a").path)
+        // Nothing went to standard error: the journal took every line.
+        #expect(try String(contentsOf: errors, encoding: .utf8).isEmpty)
+    }
+}
+
+/// Whether the journald test can run here, and where journald is.
+enum JournalProbe {
+    static let journald = ["/usr/lib/systemd/systemd-journald", "/lib/systemd/systemd-journald"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    static func available() -> Bool {
+        let ok = getuid() == 0 && journald != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/journalctl")
+        if !ok { print("OperatingTests: the journald test needs root, unshare, systemd-journald and journalctl") }
+        return ok
+    }
+}
+
+/// SHA-256 of a file, by Python's hashlib (independent of reportd's own).
+func sha256(of url: URL) -> String? {
+    let out = try? runProcess(
+        "/usr/bin/env", ["python3", "-c", "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", url.path])
+    return out?.status == 0 ? out?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+}
+
+private func fileMode(_ url: URL) -> Int? {
+    var info = stat()
+    return lstat(url.path, &info) == 0 ? Int(info.st_mode & 0o7777) : nil
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Test plugin `gate`: gate_count = rows per group, but each compute first creates `gate.started`
+in its working directory (the plugins folder) and waits (at most 60 s) until `gate.release` exists
+there, so a test controls how long a run lasts. Each compute appends `begin TIME` and `end TIME`
+lines to `gate.log`, so a test can tell whether two computes overlapped."""
+import json
+import os
+import sys
+import time
+
+HELLO = {"type": "hello", "protocol": 1, "plugin": {"name": "gate", "version": "2.1.0"},
+         "calculators": [{"name": "gate_count", "summary": "rows per group, once released", "result": "int",
+                          "parameters": []}]}
+
+for line in sys.stdin:
+    msg = json.loads(line)
+    if msg["type"] == "hello":
+        reply = HELLO
+    else:
+        with open("gate.log", "a") as log:
+            log.write(f"begin {time.time()}\n")
+        open("gate.started", "a").close()
+        deadline = time.time() + 60
+        while not os.path.exists("gate.release") and time.time() < deadline:
+            time.sleep(0.02)
+        with open("gate.log", "a") as log:
+            log.write(f"end {time.time()}\n")
+        reply = {"type": "result", "id": msg["id"], "values": [len(g["rows"]) for g in msg["groups"]]}
+    sys.stdout.write(json.dumps(reply) + "\n")
+    sys.stdout.flush()
