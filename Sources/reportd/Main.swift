@@ -17,7 +17,7 @@ struct Reportd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reportd",
         abstract: "Runs report definitions on their schedule and publishes CSV, JSON and text summaries.",
-        subcommands: [Validate.self, Run.self, Serve.self, List.self, Next.self, Calculators.self, Schema.self])
+        subcommands: [Validate.self, Run.self, Serve.self, List.self, Next.self, Calculators.self, Test.self, Schema.self])
 }
 
 /// `--config`, shared by the commands that read the daemon config.
