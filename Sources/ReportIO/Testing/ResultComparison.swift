@@ -121,7 +121,12 @@ public enum ResultComparison {
 
         /// The cell as shown in a diff: `null` for null, nothing for a column this side lacks.
         func text(_ column: String) -> String {
-            if isExpected { return expected[column]?.description ?? "" }
+            if isExpected {
+                // 3_100_000_000 is shown as 3100000000, lined up with the computed figure.
+                guard let cell = expected[column] else { return "" }
+                let plain = numberText(cell.text)
+                return !cell.isNull && cell.text.contains("_") && Double(plain) != nil ? plain : cell.description
+            }
             guard let value = actual[column] else { return "" }
             return value.isNull ? "null" : value.description
         }
