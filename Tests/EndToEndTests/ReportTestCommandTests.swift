@@ -71,19 +71,19 @@ import Testing
         // National state support in the fixture is 300 + 250 + 400 = 950 million; 960 is wrong.
         try sample.write(
             Self.fundingByProgram + """
-              - name: wrong national support
-                expect:
-                  rows:
-                    - {program: local, projects: 5, state_support_vnd: 225_000_000, counterpart_vnd: 65_000_000,
-                       counterpart_per_state: 0.288888888889}
-                    - {program: national, projects: 3, state_support_vnd: 960_000_000, counterpart_vnd: 970_000_000,
-                       counterpart_per_state: 1.02105263158}
-              - name: right local row alone is not enough
-                expect:
-                  rows:
-                    - {program: local, projects: 5, state_support_vnd: 225_000_000, counterpart_vnd: 65_000_000,
-                       counterpart_per_state: 0.288888888889}
-            """, to: "config/tests/wrong.yaml")
+                  - name: wrong national support
+                    expect:
+                      rows:
+                        - {program: local, projects: 5, state_support_vnd: 225_000_000, counterpart_vnd: 65_000_000,
+                           counterpart_per_state: 0.288888888889}
+                        - {program: national, projects: 3, state_support_vnd: 960_000_000, counterpart_vnd: 970_000_000,
+                           counterpart_per_state: 1.02105263158}
+                  - name: right local row alone is not enough
+                    expect:
+                      rows:
+                        - {program: local, projects: 5, state_support_vnd: 225_000_000, counterpart_vnd: 65_000_000,
+                           counterpart_per_state: 0.288888888889}
+                """, to: "config/tests/wrong.yaml")
         let out = try sample.test(["config/tests/wrong.yaml"])
         #expect(out.status == 1, "\(out.stdout)\n\(out.stderr)")
         let lines = out.stdout.split(separator: "\n").map(String.init)
@@ -102,18 +102,20 @@ import Testing
         let sample = try Sample()
         try sample.write(
             Self.fundingByProgram + """
-              - name: a bad amount fails the run
-                dataset: data/bad.csv
-                expect: {error: "'lots' is not an int"}
-              - name: the run fails another way
-                dataset: data/bad.csv
-                expect: {error: "is required but empty"}
-              - name: the run does not fail
-                expect: {error: "'lots' is not an int"}
-            """, to: "config/tests/errors.yaml")
+                  - name: a bad amount fails the run
+                    dataset: data/bad.csv
+                    expect: {error: "'lots' is not an int"}
+                  - name: the run fails another way
+                    dataset: data/bad.csv
+                    expect: {error: "is required but empty"}
+                  - name: the run does not fail
+                    expect: {error: "'lots' is not an int"}
+                """, to: "config/tests/errors.yaml")
         let csv = try String(
             contentsOf: sample.folder.appendingPathComponent("config/tests/data/projects-small.csv"), encoding: .utf8)
-        try sample.write(csv.replacingOccurrences(of: ",300000000,300000000,", with: ",lots,300000000,"), to: "config/tests/data/bad.csv")
+        try sample.write(
+            csv.replacingOccurrences(of: ",300000000,300000000,", with: ",lots,300000000,"),
+            to: "config/tests/data/bad.csv")
         let out = try sample.test(["config/tests/errors.yaml"])
         #expect(out.status == 1, "\(out.stdout)\n\(out.stderr)")
         let lines = out.stdout.split(separator: "\n").map(String.init)
@@ -132,11 +134,11 @@ import Testing
         let sample = try Sample()
         try sample.write(
             Self.fundingByProgram + """
-              - name: typo
-                expect:
-                  rows:
-                    - {program: local, projcts: 5}
-            """, to: "config/tests/broken.yaml")
+                  - name: typo
+                    expect:
+                      rows:
+                        - {program: local, projcts: 5}
+                """, to: "config/tests/broken.yaml")
         let out = try sample.test()
         #expect(out.status == 2, "\(out.stdout)\n\(out.stderr)")
         #expect(

@@ -410,7 +410,8 @@ let fixtureCSV = """
 
     @Test func matchingRowsGiveNoDifference() {
         let expected = ReportTest.ExpectedRows(rows: [Self.row("A", "2", "60"), Self.row("B", "1", "40")])
-        #expect(ResultComparison.differences(expected: expected, result: Self.result([("A", 2, 60), ("B", 1, 40)])).isEmpty)
+        #expect(
+            ResultComparison.differences(expected: expected, result: Self.result([("A", 2, 60), ("B", 1, 40)])).isEmpty)
     }
 
     @Test func rowsInAnotherOrderDifferUnlessOrderIsNotCompared() {
@@ -482,7 +483,9 @@ let fixtureCSV = """
 
     @Test func totalsAreComparedAndTheirDifferencesNamed() {
         var expected = ReportTest.ExpectedRows(rows: [Self.row("A", "2", "100")])
-        expected.totals = ReportTest.ExpectedRow(cells: [("projects", ExpectedCell("3")), ("share", ExpectedCell("100"))])
+        expected.totals = ReportTest.ExpectedRow(cells: [
+            ("projects", ExpectedCell("3")), ("share", ExpectedCell("100")),
+        ])
         let lines = ResultComparison.differences(
             expected: expected, result: Self.result([("A", 2, 100)], totals: [.int(2), .decimal(100)]))
         #expect(

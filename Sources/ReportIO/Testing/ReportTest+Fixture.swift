@@ -37,11 +37,13 @@ extension ReportTest.Fixture {
                     }
                 }
                 if problem == nil, spec.required, typed[c].isNull {
-                    problem = "column '\(spec.name)' is required but \(row.cells[spec.name] == nil ? "missing" : "empty")"
+                    problem =
+                        "column '\(spec.name)' is required but \(row.cells[spec.name] == nil ? "missing" : "empty")"
                 }
                 if let problem {
                     if dataset.onBadRows == .reject { continue rows }
-                    throw DatasetError(file: testFile, line: row.line, column: row.column, message: "fixture row: \(problem)")
+                    throw DatasetError(
+                        file: testFile, line: row.line, column: row.column, message: "fixture row: \(problem)")
                 }
             }
             for c in builders.indices { builders[c].append(typed[c]) }

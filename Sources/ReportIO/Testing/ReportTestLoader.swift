@@ -150,7 +150,8 @@ public struct ReportTestLoader: Sendable {
         guard let fixture = parseFixture(datasetNode, datasetName: datasetName, context.base, &file) else {
             return nil
         }
-        let key = "\(reportFile.path):\(reportNode.mark?.line ?? 0):\(reportNode.mark?.column ?? 0)|\(fixture.dataset.schemaPath)"
+        let key =
+            "\(reportFile.path):\(reportNode.mark?.line ?? 0):\(reportNode.mark?.column ?? 0)|\(fixture.dataset.schemaPath)"
         let report: ReportDefinition?
         if let known = context.reports[key] {
             report = known
@@ -206,7 +207,8 @@ public struct ReportTestLoader: Sendable {
 
     // MARK: Fixture
 
-    func parseFixture(_ node: Node, datasetName: String?, _ base: String, _ file: inout YAMLFile) -> ReportTest.Fixture? {
+    func parseFixture(_ node: Node, datasetName: String?, _ base: String, _ file: inout YAMLFile) -> ReportTest.Fixture?
+    {
         var fields: Fields?
         if case .scalar = node {
             fields = nil
@@ -378,6 +380,7 @@ public struct ReportTestLoader: Sendable {
                 at: node)
             bad = true
         }
-        return bad ? nil : ReportTest.ExpectedRow(line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, cells: cells)
+        return bad
+            ? nil : ReportTest.ExpectedRow(line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, cells: cells)
     }
 }

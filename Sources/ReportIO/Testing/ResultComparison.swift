@@ -75,12 +75,15 @@ public enum ResultComparison {
             var header = "rows differ (- expected, + got"
             if !expected.ordered { header += "; order not compared" }
             lines.append(header + "): expected \(wanted.count) row\(wanted.count == 1 ? "" : "s"), got \(actual.count)")
-            let table = [("  ", columns.map { $0 })] + edits.map { edit -> (String, [String]) in
-                switch edit.kind {
-                case .same, .added: return (edit.kind == .same ? "  " : "+ ", columns.map { actual[edit.actual!].text($0) })
-                case .removed: return ("- ", columns.map { wanted[edit.expected!].text($0) })
+            let table =
+                [("  ", columns.map { $0 })]
+                + edits.map { edit -> (String, [String]) in
+                    switch edit.kind {
+                    case .same, .added:
+                        return (edit.kind == .same ? "  " : "+ ", columns.map { actual[edit.actual!].text($0) })
+                    case .removed: return ("- ", columns.map { wanted[edit.expected!].text($0) })
+                    }
                 }
-            }
             lines += aligned(table, rightAligned: columns.map { numeric.contains($0) })
             lines += explanations(edits, wanted, actual, columns: columns, keys: groupColumns, expected.tolerance)
         }
@@ -89,14 +92,17 @@ public enum ResultComparison {
             let got = result.totals.map { Row(names: metricNames, values: $0) }
             let want = Row(expected: totals)
             let totalColumns = metricNames + totals.cells.map(\.name).filter { !metricNames.contains($0) }
-            let differing = totalColumns.filter { !matches(want.expected[$0], got?.actual[$0], tolerance: expected.tolerance) }
+            let differing = totalColumns.filter {
+                !matches(want.expected[$0], got?.actual[$0], tolerance: expected.tolerance)
+            }
             if !differing.isEmpty {
                 lines.append("totals differ (- expected, + got):")
                 var table = [("  ", totalColumns), ("- ", totalColumns.map { want.text($0) })]
                 if let got { table.append(("+ ", totalColumns.map { got.text($0) })) }
                 lines += aligned(table, rightAligned: totalColumns.map { numeric.contains($0) })
                 for column in differing {
-                    lines.append("  totals: \(column): expected \(want.text(column)), got \(got?.text(column) ?? "no totals")")
+                    lines.append(
+                        "  totals: \(column): expected \(want.text(column)), got \(got?.text(column) ?? "no totals")")
                 }
             }
         }
@@ -237,7 +243,9 @@ public enum ResultComparison {
     static func aligned(_ rows: [(String, [String])], rightAligned: [Bool]) -> [String] {
         guard let count = rows.first?.1.count else { return [] }
         var widths = [Int](repeating: 0, count: count)
-        for (_, cells) in rows { for (c, cell) in cells.enumerated() { widths[c] = max(widths[c], DisplayWidth.of(cell)) } }
+        for (_, cells) in rows {
+            for (c, cell) in cells.enumerated() { widths[c] = max(widths[c], DisplayWidth.of(cell)) }
+        }
         return rows.map { prefix, cells in
             var line = prefix
             for (c, cell) in cells.enumerated() {
