@@ -133,6 +133,53 @@ let fixtureCSV = """
         #expect(fixture.run(test).passed, "\(fixture.run(test).details)")
     }
 
+    @Test func aJSONFixtureIsReadAsAJSONDataset() throws {
+        let fixture = try TestFileFixture()
+        try fixture.write(
+            """
+            [{"project_id": "A", "year": 2021, "program": "local", "status": "completed", "state_support_vnd": 40},
+             {"project_id": "B", "year": 2022, "program": "local", "status": "completed", "state_support_vnd": 60}]
+            """, to: "data/small.json")
+        // local: 40 and 60 → 2 projects, 100, p90 = 40 + 0.9 × 20 = 58.
+        let (tests, diagnostics) = try fixture.load(
+            """
+            tests:
+              - name: json
+                report: ../reports.d/by-program.yaml
+                dataset: data/small.json
+                slot: 2026-11-23T06:00
+                expect:
+                  rows: [{program: local, projects: 2, support: 100, p90: 58}]
+            """)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let test = try #require(tests.first)
+        #expect(test.fixture.dataset.format == .json)
+        #expect(fixture.run(test).passed, "\(fixture.run(test).details)")
+    }
+
+    @Test func badInlineRowsAreLeftOutWhenTheFixtureRejectsThem() throws {
+        let fixture = try TestFileFixture()
+        let (tests, diagnostics) = try fixture.load(
+            """
+            tests:
+              - name: reject
+                report: ../reports.d/by-program.yaml
+                dataset:
+                  on_bad_rows: reject
+                  rows:
+                    - {project_id: A, year: 2021, program: local, status: completed, state_support_vnd: 40}
+                    - {project_id: B, year: soon, program: local, status: completed, state_support_vnd: 60}
+                    - {year: 2021, program: local, status: completed, state_support_vnd: 70}
+                slot: 2026-11-23T06:00
+                expect:
+                  rows: [{program: local, projects: 1, support: 40, p90: 40}]
+            """)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let test = try #require(tests.first)
+        #expect(try test.fixture.load(testFile: test.file).rowCount == 1)
+        #expect(fixture.run(test).passed, "\(fixture.run(test).details)")
+    }
+
     @Test func aFixtureMayBringItsOwnSchema() throws {
         let fixture = try TestFileFixture()
         let (tests, diagnostics) = try fixture.load(
