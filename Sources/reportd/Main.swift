@@ -20,7 +20,7 @@ struct Reportd: AsyncParsableCommand {
         version: ReportdVersion.current,
         subcommands: [
             Validate.self, Run.self, Serve.self, Status.self, History.self, List.self, Next.self, Calculators.self,
-            Schema.self,
+            Test.self, Schema.self,
         ])
 }
 

@@ -15,7 +15,9 @@ import Yams
 struct YAMLFile {
     let path: String
     let displayPath: String
-    private(set) var root: Node?
+    /// The composed document; a loader may point it at a mapping inside the file (an inline report)
+    /// to check that part with the same functions, its marks still in this file.
+    var root: Node?
     var diagnostics: [Diagnostic] = []
     /// The text's lines, split where libyaml counts a line break, to locate problems inside a scalar.
     private var lines: [[Unicode.Scalar]] = []
