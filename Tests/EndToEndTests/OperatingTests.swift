@@ -287,6 +287,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("g_2026-11-02T060000.csv").path))
     }
 
+    /// An administrator's `sudo reportd run` in the service's state folder leaves files the service
+    /// can still read and append to: what root creates there goes to the folder's owner.
+    @Test(.enabled(if: getuid() == 0, "needs root (to run as root in another user's folder)"))
+    func rootRunningInTheServicesStateFolderGivesItsFilesToTheFolderOwner() async throws {
+        let f = try Self.fixture(reports: ["a": Fixture.report("a")])
+        let state = f.folder.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        #expect(chown(state.path, 65534, 65534) == 0 && chmod(state.path, 0o700) == 0)
+        let out = try await reportd(["run", "--config", f.config, "--slot", "2026-11-01T06:00"])
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        for path in ["a.json", "history", "history/a.jsonl", "locks", "locks/a.lock"] {
+            var info = stat()
+            #expect(lstat(state.appendingPathComponent(path).path, &info) == 0, "\(path)")
+            #expect(info.st_uid == 65534 && info.st_gid == 65534, "\(path): \(info.st_uid):\(info.st_gid)")
+        }
+    }
+
     /// The fields of each run's log line in a real journald: started in a private mount namespace
     /// (a tmpfs over /run, so the machine's own journal is untouched), with reportd logging as under
     /// systemd (`JOURNAL_STREAM` set), read back with `journalctl -o json`.

@@ -81,7 +81,7 @@ public struct StateStore: Sendable {
     /// missing parents 0755), each file 0600, whatever the umask; no write follows a link in it.
     public func save(_ state: ReportState, for report: String) throws {
         let data = try Self.encoder.encode(state)
-        try Publisher(root: directory, permissions: .private)
+        try Publisher(root: directory, permissions: .private(in: directory))
             .publish(files: [Publisher.File(name: "\(report).json", bytes: Array(data))])
     }
 

@@ -123,6 +123,12 @@ extension Publisher {
     static func setPermissions(_ fd: Int32, mode: mode_t, permissions: Permissions, path: String) throws(PublishError) {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw error(errno, path: path, doing: "reading its mode") }
+        if let owner = permissions.owner, info.st_uid != owner {
+            if fchown(fd, owner, permissions.group ?? gid_t.max) != 0 {
+                throw error(errno, path: path, doing: "giving it to the state folder's owner (uid \(owner))")
+            }
+            guard fstat(fd, &info) == 0 else { throw error(errno, path: path, doing: "reading its mode") }
+        }
         if let group = permissions.group, info.st_gid != group {
             if fchown(fd, uid_t.max, group) != 0 {
                 let e = errno

@@ -44,6 +44,9 @@ public struct Publisher: Sendable {
         public var group: gid_t?
         /// How the group was written in the config, for messages.
         public var groupName: String?
+        /// Owner of created files and folders, when root writes into a folder that belongs to
+        /// another user (see `private(in:)`); `nil` leaves the creator's.
+        public var owner: uid_t?
 
         public init(fileMode: mode_t, folderMode: mode_t, group: gid_t? = nil, groupName: String? = nil) {
             self.fileMode = fileMode
@@ -57,6 +60,20 @@ public struct Publisher: Sendable {
         public static let shared = Permissions(fileMode: 0o640, folderMode: 0o2750)
         /// The state folder: the daemon's user alone.
         public static let `private` = Permissions(fileMode: 0o600, folderMode: 0o700)
+
+        /// `.private`, for files in the state folder at `path`. When root writes there (an
+        /// administrator's `sudo reportd run`) and the folder belongs to another user (the
+        /// service's), what root creates is given to that user and group: otherwise the daemon
+        /// could no longer read its report's state or append to its history.
+        public static func `private`(in path: String) -> Permissions {
+            var permissions = Permissions.private
+            var info = stat()
+            if geteuid() == 0, stat(path, &info) == 0, info.st_uid != 0 {
+                permissions.owner = info.st_uid
+                permissions.group = info.st_gid
+            }
+            return permissions
+        }
     }
 
     /// One file to publish.

@@ -67,7 +67,7 @@ public final class DaemonPresence: Sendable {
     /// - Throws: `PresenceError` naming the other daemon's pid when one holds it, or what failed.
     public static func claim(stateDirectory: String, config: String) throws -> DaemonPresence {
         let path = stateDirectory + "/" + fileName
-        let state = try Publisher.openFolder(atPath: stateDirectory, permissions: .private)
+        let state = try Publisher.openFolder(atPath: stateDirectory, permissions: .private(in: stateDirectory))
         defer { close(state) }
         let fd = openat(state, fileName, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Publisher.error(errno, path: path, doing: "opening the pid file") }
@@ -77,7 +77,7 @@ public final class DaemonPresence: Sendable {
             throw PresenceError(path: path, pid: other?.pid)
         }
         do {
-            try Publisher.setPermissions(fd, mode: 0o600, permissions: .private, path: path)
+            try Publisher.setPermissions(fd, mode: 0o600, permissions: .private(in: stateDirectory), path: path)
         } catch {
             close(fd)
             throw error

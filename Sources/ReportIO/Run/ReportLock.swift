@@ -65,12 +65,12 @@ extension ReportLock {
     /// Opens (creating when missing) `STATE/locks/NAME.lock`, or nil when it cannot be.
     static func openLockFile(stateDirectory: String, report: String) -> Int32? {
         guard
-            let state = try? Publisher.openFolder(atPath: stateDirectory, permissions: .private)
+            let state = try? Publisher.openFolder(atPath: stateDirectory, permissions: .private(in: stateDirectory))
         else { return nil }
         defer { close(state) }
         guard
             let locks = try? Publisher.openChildFolder(
-                "locks", in: state, path: stateDirectory + "/locks", permissions: .private)
+                "locks", in: state, path: stateDirectory + "/locks", permissions: .private(in: stateDirectory))
         else { return nil }
         defer { close(locks) }
         let name = "\(report).lock"
@@ -80,7 +80,7 @@ extension ReportLock {
             if created >= 0 {
                 guard
                     (try? Publisher.setPermissions(
-                        created, mode: 0o600, permissions: .private, path: stateDirectory + "/locks/" + name)) != nil
+                        created, mode: 0o600, permissions: .private(in: stateDirectory), path: stateDirectory + "/locks/" + name)) != nil
                 else {
                     close(created)
                     return nil

@@ -126,7 +126,7 @@ public struct RunHistory: Sendable {
         let fd = openat(folder, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Publisher.error(errno, path: path, doing: "opening the history") }
         defer { close(fd) }
-        try Publisher.setPermissions(fd, mode: 0o600, permissions: .private, path: path)
+        try Publisher.setPermissions(fd, mode: 0o600, permissions: .private(in: stateDirectory), path: path)
         var line = Self.encode(record)
         var info = stat()
         if fstat(fd, &info) == 0, info.st_size > 0 {
@@ -176,7 +176,7 @@ public struct RunHistory: Sendable {
             records[i] = records[i].compactedCopy
         }
         let text = records.flatMap { Self.encode($0) }
-        try Publisher(root: folderPath, permissions: .private)
+        try Publisher(root: folderPath, permissions: .private(in: stateDirectory))
             .write([Publisher.File(name: name, bytes: text)], in: folder, path: folderPath)
     }
 
@@ -193,9 +193,9 @@ public struct RunHistory: Sendable {
     // MARK: Files
 
     private func openFolder() throws(PublishError) -> Int32 {
-        let state = try Publisher.openFolder(atPath: stateDirectory, permissions: .private)
+        let state = try Publisher.openFolder(atPath: stateDirectory, permissions: .private(in: stateDirectory))
         defer { close(state) }
-        return try Publisher.openChildFolder("history", in: state, path: folderPath, permissions: .private)
+        return try Publisher.openChildFolder("history", in: state, path: folderPath, permissions: .private(in: stateDirectory))
     }
 
     private func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(PublishError) {
