@@ -147,6 +147,7 @@ public struct ReportRunner: Sendable {
             case .csv: bytes = CSVWriter.render(result, bom: definition.csvBOM, lineEndings: definition.lineEndings)
             case .json: bytes = JSONWriter.render(result, context: context)
             case .text: bytes = TextWriter.render(result, context: context, locale: definition.locale ?? config.locale)
+            case .html: bytes = HTMLWriter.render(result, context: context, locale: definition.locale ?? config.locale)
             }
             slotFiles.append(
                 Publisher.File(name: "\(definition.name)_\(slot.stamp).\(format.fileExtension)", bytes: bytes))
@@ -185,7 +186,7 @@ public struct ReportRunner: Sendable {
 }
 
 extension ReportDefinition {
-    /// Whether an output of this report shows the dataset's SHA-256 (JSON and text do, CSV does
+    /// Whether an output of this report shows the dataset's SHA-256 (JSON, text and HTML do, CSV does
     /// not): a run whose reports all write CSV alone skips computing it.
-    var showsChecksum: Bool { formats.contains(.json) || formats.contains(.text) }
+    var showsChecksum: Bool { formats.contains(.json) || formats.contains(.text) || formats.contains(.html) }
 }
