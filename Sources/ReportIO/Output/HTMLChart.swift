@@ -294,7 +294,7 @@ struct HTMLChart {
 
     /// Round tick values from at most `low` to at least `high`: 1, 2 or 5 times a power of ten apart.
     static func ticks(low: Double, high: Double) -> [Double] {
-        let span = high > low ? high - low : max(1, abs(high))
+        let span = high > low ? high - low : 4
         let raw = span / 4
         var magnitude = 1.0
         while raw / magnitude >= 10 { magnitude *= 10 }

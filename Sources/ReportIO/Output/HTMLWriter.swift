@@ -136,6 +136,7 @@ public enum HTMLWriter {
         tbody tr:nth-child(even) { background: var(--band); }
         tfoot th, tfoot td { font-weight: 600; border-top: 2px solid var(--ink); }
         .num { text-align: right; white-space: nowrap; }
+        time { white-space: nowrap; }
         .neg { color: #b42318; }
         .empty { color: var(--muted); font-style: italic; }
         figure.chart { margin: 1.5rem 0; }

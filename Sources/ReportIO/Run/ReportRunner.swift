@@ -172,6 +172,14 @@ public struct ReportRunner: Sendable {
         if !removed.isEmpty {
             logger.debug("retention removed old runs", metadata: ["output.removed": "\(removed.count)"])
         }
+        // The root's index.html; a failure to write it is logged, the run's own files are published.
+        do {
+            try OutputIndex.update(
+                after: definition, outputRoot: config.outputRoot, permissions: config.outputPermissions,
+                stateDirectory: config.stateDirectory, timeZone: TimeZone(identifier: config.timezone) ?? slot.timeZone)
+        } catch {
+            logger.warning("could not update \(OutputIndex.fileName): \(error)", metadata: ["output.path": "\(error.path)"])
+        }
         return (slotFiles + latest).map { "\(definition.name)/\($0.name)" }
     }
 
