@@ -274,6 +274,40 @@ private let districts: [[Value]] = [
         #expect(html.contains("2 báo cáo"))
     }
 
+    @Test func updateWaitsForTheLockAndRescansUnderIt() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-index-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let root = base.appendingPathComponent("out").path
+        let state = base.appendingPathComponent("state").path
+        let publisher = Publisher(root: root, permissions: .shared)
+        try publisher.publish(report: "first", files: [Publisher.File(name: "latest.csv", bytes: Array("a\n".utf8))])
+        // Another writer holds the index lock.
+        let held = try #require(ReportLock.openLockFile(stateDirectory: state, report: OutputIndex.lockName))
+        #expect(flock(held, LOCK_EX) == 0)
+        var report = ReportDefinition(
+            name: "first", title: "Thứ nhất", dataset: "d", schedule: .every(seconds: 60), timezone: "UTC", metrics: [])
+        report.formats = [.html]
+        let definition = report
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            _ = try? OutputIndex.update(
+                after: definition, outputRoot: root, permissions: .shared, stateDirectory: state,
+                timeZone: TimeZone(identifier: "UTC")!)
+            finished.signal()
+        }
+        thread.start()
+        #expect(finished.wait(timeout: .now() + 0.5) == .timedOut, "the update waits while the lock is held")
+        #expect(!FileManager.default.fileExists(atPath: root + "/index.html"))
+        // Published while the update waited: the rescan under the lock sees it.
+        try publisher.publish(report: "second", files: [Publisher.File(name: "latest.csv", bytes: Array("b\n".utf8))])
+        flock(held, LOCK_UN)
+        close(held)
+        #expect(finished.wait(timeout: .now() + 30) == .success)
+        let index = try String(contentsOfFile: root + "/index.html", encoding: .utf8)
+        #expect(index.contains("<a href=\"first/latest.csv\"") && index.contains("<a href=\"second/latest.csv\""))
+        #expect(FileManager.default.fileExists(atPath: state + "/locks/_index.lock"))
+    }
+
     @Test func scanReadsTitlesAndSkipsWhatIsNotAReport() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-index-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -287,6 +321,8 @@ private let districts: [[Value]] = [
         try "Báo cáo B\nReport b, run …\n".write(
             to: root.appendingPathComponent("b/latest.txt"), atomically: true, encoding: .utf8)
         try "x".write(to: root.appendingPathComponent("b/latest.exe"), atomically: true, encoding: .utf8)
+        try "<!doctype html>\n<title>Trang &lt;C&gt; &amp;amp;</title>".write(
+            to: root.appendingPathComponent("c/latest.html"), atomically: true, encoding: .utf8)
         try "x".write(to: root.appendingPathComponent("Not A Report/latest.csv"), atomically: true, encoding: .utf8)
         try "x".write(to: root.appendingPathComponent(".hidden/latest.csv"), atomically: true, encoding: .utf8)
         // A link named like a latest file is not listed, nor followed.
@@ -298,7 +334,9 @@ private let districts: [[Value]] = [
         try #require(fd >= 0)
         defer { close(fd) }
         let entries = OutputIndex.scan(fd, timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh")!)
-        #expect(entries.map(\.report) == ["a", "b"])
+        #expect(entries.map(\.report) == ["a", "b", "c"])
+        #expect(entries[2].title == "Trang <C> &amp;", "the page's title, unescaped once")
+        #expect(entries[2].files == ["latest.html"], "the planted link is not listed")
         #expect(entries[0].title == "Tiêu đề \"A\"")
         #expect(entries[0].lastRun == "2026-11-29T06:00:00+07:00")
         #expect(entries[0].files == ["latest.html", "latest.json"])

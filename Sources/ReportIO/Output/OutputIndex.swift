@@ -31,7 +31,7 @@ public enum OutputIndex {
     /// One report folder as the index shows it.
     public struct Entry: Sendable, Equatable {
         public var report: String
-        /// From `latest.json`, else the first line of `latest.txt`; nil when neither is there.
+        /// From `latest.json`, else `latest.html`'s `<title>`, else the first line of `latest.txt`.
         public var title: String?
         /// The slot of the latest run (`latest.json`), else the newest `latest.*` file's time.
         public var lastRun: String?
@@ -110,6 +110,9 @@ public enum OutputIndex {
             if files.contains("latest.json"), let head = readHead(folder, "latest.json") {
                 (title, lastRun) = fromJSON(head)
             }
+            if title == nil, files.contains("latest.html"), let head = readHead(folder, "latest.html") {
+                title = fromHTML(head)
+            }
             if title == nil, files.contains("latest.txt"), let head = readHead(folder, "latest.txt") {
                 title = head.split(separator: "\n", maxSplits: 1).first.map(String.init)
             }
@@ -134,6 +137,17 @@ public enum OutputIndex {
             if let s = object["slot"] as? String { slot = s }
         }
         return (title, slot)
+    }
+
+    /// The `<title>` of a page that HTMLWriter wrote, unescaped.
+    static func fromHTML(_ head: String) -> String? {
+        guard let start = head.range(of: "<title>"), let end = head.range(of: "</title>", range: start.upperBound..<head.endIndex)
+        else { return nil }
+        var text = String(head[start.upperBound..<end.lowerBound])
+        for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
+            text = text.replacingOccurrences(of: entity, with: character)
+        }
+        return text
     }
 
     /// The first `headerBytes` of a regular file in `folder`, read without following a link or
