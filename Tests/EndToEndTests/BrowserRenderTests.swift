@@ -26,7 +26,10 @@ import Testing
                 "by-year": Fixture.report("by-year", extra: "formats: [html]").replacingOccurrences(
                     of: "group_by: [district]", with: "group_by: [year, district]"),
             ])
-        let out = try runReportd(["run", "--config", f.config])
+        let config = f.config
+        // Blocking work (reportd, Chromium, the PNG decoder) runs off the cooperative pool, which
+        // the in-process scheduler tests need.
+        let out = try await offThePool { try runReportd(["run", "--config", config]) }
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
 
         // Bars in the bar colour, lines in the first line colour, the index with text alone.
@@ -40,7 +43,7 @@ import Testing
                 try chromium.screenshot(f.output.appendingPathComponent(page), to: png, width: 1000, height: 900)
             }
             #expect(rendering.consoleMessages.isEmpty, "\(page): \(rendering.consoleMessages)")
-            let stats = try PNGStats.of(png, counting: colour.map { [$0] } ?? [])
+            let stats = try await offThePool { try PNGStats.of(png, counting: colour.map { [$0] } ?? []) }
             #expect(stats.width == 1000 && stats.height == 900, "\(page): \(stats)")
             #expect(stats.background == "ffffff", "\(page): \(stats)")
             #expect(stats.colours >= 16 && stats.nonBackground > 0.01, "\(page) looks blank: \(stats)")
@@ -68,7 +71,7 @@ import Testing
             let rendering = try await offThePool {
                 try chromium.screenshot(folder.appendingPathComponent(name), to: png, width: 400, height: 300)
             }
-            return (rendering, try PNGStats.of(png))
+            return (rendering, try await offThePool { try PNGStats.of(png) })
         }
         let (error, errorStats) = try await render("error.html")
         #expect(error.consoleMessages.contains { $0.contains("reportd-test-error") }, "\(error.consoleMessages)")
