@@ -47,7 +47,9 @@ import Testing
             #expect(stats.width == 1000 && stats.height == 900, "\(page): \(stats)")
             #expect(stats.background == "ffffff", "\(page): \(stats)")
             #expect(stats.colours >= 16 && stats.nonBackground > 0.01, "\(page) looks blank: \(stats)")
-            if let colour { #expect(stats.pixels[colour, default: 0] >= least, "\(page): the chart is not drawn: \(stats)") }
+            if let colour {
+                #expect(stats.pixels[colour, default: 0] >= least, "\(page): the chart is not drawn: \(stats)")
+            }
         }
     }
 
@@ -56,11 +58,12 @@ import Testing
         let folder = try temporaryFolder("browser-bad")
         defer { try? FileManager.default.removeItem(at: folder) }
         let pages = [
-            "error.html": "<!doctype html><title>x</title><h1>Lỗi</h1><script>console.error('reportd-test-error')</script>",
+            "error.html":
+                "<!doctype html><title>x</title><h1>Lỗi</h1><script>console.error('reportd-test-error')</script>",
             "csp.html": """
-                <!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'">
-                <title>x</title><h1>Chặn</h1><img src="elsewhere.png" alt="">
-                """,
+            <!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+            <title>x</title><h1>Chặn</h1><img src="elsewhere.png" alt="">
+            """,
             "blank.html": "<!doctype html><title>x</title>",
         ]
         for (name, text) in pages {
@@ -146,7 +149,8 @@ struct Chromium: Sendable {
         if done.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             if done.wait(timeout: .now() + 5) == .timedOut { kill(process.processIdentifier, SIGKILL) }
-            throw Failed(description: "chromium did not finish rendering \(page.lastPathComponent) in \(Int(timeout)) s")
+            throw Failed(
+                description: "chromium did not finish rendering \(page.lastPathComponent) in \(Int(timeout)) s")
         }
         let stderr = (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0, FileManager.default.fileExists(atPath: png.path) else {

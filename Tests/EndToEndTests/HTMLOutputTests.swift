@@ -3,7 +3,8 @@ import Testing
 
 /// The real `reportd` writing the `html` format and the output root's `index.html`.
 @Suite struct HTMLOutputTests {
-    static let csv = "district,year,amount\n\"Sìn Hồ\",2024,100\nTam Đường,2024,250\n\"Sìn Hồ\",2025,\nMường Tè,2025,-40\n"
+    static let csv =
+        "district,year,amount\n\"Sìn Hồ\",2024,100\nTam Đường,2024,250\n\"Sìn Hồ\",2025,\nMường Tè,2025,-40\n"
 
     @Test func runWritesPagesAndAnIndexLinkingThem() throws {
         let f = try Fixture(
@@ -25,7 +26,9 @@ import Testing
         let files = filesIn(folder)
         let slot = try #require(files.first { $0.hasPrefix("by-district_") && $0.hasSuffix(".html") }, "\(files)")
         #expect(slot.range(of: #"^by-district_\d{4}-\d{2}-\d{2}T\d{6}\.html$"#, options: .regularExpression) != nil)
-        #expect(files.filter { !$0.hasPrefix(".") }.sorted() == [slot.replacingOccurrences(of: ".html", with: ".csv"), slot, "latest.csv", "latest.html"].sorted())
+        #expect(
+            files.filter { !$0.hasPrefix(".") }.sorted()
+                == [slot.replacingOccurrences(of: ".html", with: ".csv"), slot, "latest.csv", "latest.html"].sorted())
         let latest = try Data(contentsOf: folder.appendingPathComponent("latest.html"))
         #expect(try Data(contentsOf: folder.appendingPathComponent(slot)) == latest)
 
@@ -45,7 +48,10 @@ import Testing
 
         // The index: every report folder, linked relatively, with its title and last run.
         let index = try String(contentsOf: f.output.appendingPathComponent("index.html"), encoding: .utf8)
-        for link in ["by-district/latest.html", "by-district/latest.csv", "by-year/latest.html", "by-year/latest.json", "plain/latest.json"] {
+        for link in [
+            "by-district/latest.html", "by-district/latest.csv", "by-year/latest.html", "by-year/latest.json",
+            "plain/latest.json",
+        ] {
             #expect(index.contains("<a href=\"\(link)\""), "\(link)")
         }
         #expect(index.contains("<a href=\"by-district/latest.html\">Tổng hợp theo huyện</a>"))
@@ -53,7 +59,8 @@ import Testing
         #expect(!index.contains("<a href=\"/") && !index.contains("file:"))
         let json = try readJSON(f.output.appendingPathComponent("by-year/latest.json"))
         let slotTime = try #require(json["slot"] as? String)
-        #expect(index.contains("<time datetime=\"\(slotTime)\">"), "the run time from latest.json: \(slotTime) in \(index)")
+        #expect(
+            index.contains("<time datetime=\"\(slotTime)\">"), "the run time from latest.json: \(slotTime) in \(index)")
         #expect(filesIn(f.output).filter { $0.hasPrefix(".") }.isEmpty, "no temporary file left in the root")
     }
 
@@ -104,7 +111,8 @@ import Testing
         let out = try runReportd(["validate", "--config", f.config])
         #expect(out.status == 1)
         #expect(
-            out.stderr.contains("unknown format 'htm' (use csv, json, text, html); did you mean 'html'?"), "\(out.stderr)")
+            out.stderr.contains("unknown format 'htm' (use csv, json, text, html); did you mean 'html'?"),
+            "\(out.stderr)")
         let schema = try runReportd(["schema"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(schema.stdout.utf8)) as? [String: Any])
         let properties = try #require(object["properties"] as? [String: Any])
@@ -121,7 +129,8 @@ import Testing
         for day in 1...5 {
             for ext in ["csv", "html"] {
                 try "old".write(
-                    to: folder.appendingPathComponent("a_2020-01-0\(day)T060000.\(ext)"), atomically: true, encoding: .utf8)
+                    to: folder.appendingPathComponent("a_2020-01-0\(day)T060000.\(ext)"), atomically: true,
+                    encoding: .utf8)
             }
         }
         let out = try runReportd(["run", "--config", f.config])

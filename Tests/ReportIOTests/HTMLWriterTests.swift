@@ -32,7 +32,8 @@ private func report(title: String = "Kinh phí hỗ trợ khuyến công theo hu
 
 private func page(
     _ columns: [ReportResult.ResultColumn], _ rows: [[Value]], totals: [Value]? = nil,
-    report: ReportDefinition = report(), locale: String? = nil, sha256: String = "85d98934343a" + String(repeating: "f", count: 52)
+    report: ReportDefinition = report(), locale: String? = nil,
+    sha256: String = "85d98934343a" + String(repeating: "f", count: 52)
 ) -> String {
     let result = ReportResult(columns: columns, rows: rows, totals: totals, rowsUsed: rows.count)
     let context = RunContext(
@@ -71,7 +72,9 @@ private let districts: [[Value]] = [
         #expect(html.hasPrefix("<!doctype html>\n<html lang=\"vi\">"))
         #expect(html.contains("<meta charset=\"utf-8\">"))
         #expect(html.contains("<meta name=\"viewport\""))
-        #expect(html.contains("http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'"))
+        #expect(
+            html.contains(
+                "http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'"))
         #expect(html.hasSuffix("</html>\n"))
         // Nothing runs and nothing loads: no script, no URL, no external reference of any kind.
         let lower = html.lowercased()
@@ -116,9 +119,14 @@ private let districts: [[Value]] = [
     @Test func numbersReadAsInTheTextOutput() {
         let r = report(units: ["state_support_vnd": .billionVND])
         let html = page(
-            [group("program"), metric("projects"), metric("state_support_vnd"), metric("ratio", .decimal, calc: "ratio")],
-            [[.string("national"), .int(10), .int(3_100_000_000), .decimal(1.3)],
-             [.string("local"), .int(20), .int(1_645_200_000), .null]],
+            [
+                group("program"), metric("projects"), metric("state_support_vnd"),
+                metric("ratio", .decimal, calc: "ratio"),
+            ],
+            [
+                [.string("national"), .int(10), .int(3_100_000_000), .decimal(1.3)],
+                [.string("local"), .int(20), .int(1_645_200_000), .null],
+            ],
             totals: [.int(30), .int(4_745_200_000), .decimal(0.87)], report: r, locale: "vi-VN")
         #expect(html.contains("<td class=\"num\">3,10 tỷ đồng</td>"))
         #expect(html.contains("<td class=\"num\">1,30</td>"))
@@ -130,7 +138,8 @@ private let districts: [[Value]] = [
         #expect(html.contains(">85d98934343a</code>"))
         #expect(html.contains("<time datetime=\"2026-11-29T06:00:00+07:00\">2026-11-29 06:00:00 (+07:00)</time>"))
         // With no checksum computed, none is shown.
-        #expect(!page([group("program"), metric("projects")], [[.string("a"), .int(1)]], sha256: "").contains("sha256"))
+        #expect(
+            !page([group("program"), metric("projects")], [[.string("a"), .int(1)]], sha256: "").contains("sha256"))
     }
 
     @Test func groupValuesAreLabelsNotAmounts() {
@@ -149,10 +158,13 @@ private let districts: [[Value]] = [
         (group("active", .bool), .bars),
     ])
     func chartKindFollowsTheFirstGroupColumn(column: ReportResult.ResultColumn, expected: HTMLChart.Kind) {
-        let first: Value = column.type == .date ? .date(Day(daysSinceEpoch: 20000)) : column.type == .bool ? .bool(false) : .int(2024)
-        let second: Value = column.type == .date ? .date(Day(daysSinceEpoch: 20400)) : column.type == .bool ? .bool(true) : .int(2025)
+        let first: Value =
+            column.type == .date ? .date(Day(daysSinceEpoch: 20000)) : column.type == .bool ? .bool(false) : .int(2024)
+        let second: Value =
+            column.type == .date ? .date(Day(daysSinceEpoch: 20400)) : column.type == .bool ? .bool(true) : .int(2025)
         let result = ReportResult(
-            columns: [column, metric("projects")], rows: [[first, .int(4)], [second, .int(6)]], totals: nil, rowsUsed: 10)
+            columns: [column, metric("projects")], rows: [[first, .int(4)], [second, .int(6)]], totals: nil,
+            rowsUsed: 10)
         let chart = HTMLChart(result: result, report: report(), style: NumberStyle(locale: nil))
         #expect(chart?.kind == expected, "\(column.name)")
         let html = page([column, metric("projects")], [[first, .int(4)], [second, .int(6)]])
@@ -176,7 +188,11 @@ private let districts: [[Value]] = [
         // Only nulls.
         #expect(!page([group("district"), metric("projects")], [[.string("a"), .null]]).contains("<svg"))
         // No numeric metric.
-        #expect(!page([group("district"), metric("first", .date, calc: "min")], [[.string("a"), .date(Day(daysSinceEpoch: 1))]]).contains("<svg"))
+        #expect(
+            !page(
+                [group("district"), metric("first", .date, calc: "min")],
+                [[.string("a"), .date(Day(daysSinceEpoch: 1))]]
+            ).contains("<svg"))
     }
 
     @Test func barLengthsAreProportionalToValues() throws {
@@ -221,7 +237,8 @@ private let districts: [[Value]] = [
 
     @Test func longLabelsAreCutWithTheWholeLabelInTheTitle() {
         let long = "Hợp tác xã dệt thổ cẩm và chế biến chè shan tuyết xã Sì Lở Lầu, huyện Phong Thổ"
-        let html = page([group("beneficiary"), metric("projects")], [[.string(long), .int(3)], [.string("Hộ A"), .int(1)]])
+        let html = page(
+            [group("beneficiary"), metric("projects")], [[.string(long), .int(3)], [.string("Hộ A"), .int(1)]])
         #expect(html.contains("<title>\(long): 3</title>"))
         #expect(html.contains(">\(HTMLChart.truncate(long, columns: 36))</text>"))
         #expect(HTMLChart.truncate(long, columns: 36).hasSuffix("…"))
@@ -231,9 +248,11 @@ private let districts: [[Value]] = [
     @Test func lineChartHasOneLinePerOtherGroupAndBreaksAtNulls() throws {
         let html = page(
             [group("year", .int), group("program"), metric("state_support_vnd")],
-            [[.int(2021), .string("local"), .int(185)], [.int(2021), .string("national"), .int(600)],
-             [.int(2022), .string("local"), .null], [.int(2022), .string("national"), .int(565)],
-             [.int(2023), .string("local"), .int(323)], [.int(2023), .string("national"), .int(640)]])
+            [
+                [.int(2021), .string("local"), .int(185)], [.int(2021), .string("national"), .int(600)],
+                [.int(2022), .string("local"), .null], [.int(2022), .string("national"), .int(565)],
+                [.int(2023), .string("local"), .int(323)], [.int(2023), .string("national"), .int(640)],
+            ])
         let paths = html.components(separatedBy: "<path d=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
         try #require(paths.count == 2)
         // local: a gap at 2022, so two moves; national: one move, two lines.
@@ -261,7 +280,8 @@ private let districts: [[Value]] = [
                 lastRun: "2026-11-29T06:00:00+07:00", files: ["latest.html", "latest.csv"]),
             OutputIndex.Entry(report: "plain", title: nil, lastRun: nil, files: ["latest.csv"]),
         ]
-        let html = String(decoding: OutputIndex.render(entries, generatedAt: "2026-11-29T06:00:05+07:00"), as: UTF8.self)
+        let html = String(
+            decoding: OutputIndex.render(entries, generatedAt: "2026-11-29T06:00:05+07:00"), as: UTF8.self)
         #expect(html.hasPrefix("<!doctype html>\n<html lang=\"vi\">"))
         #expect(html.contains("default-src 'none'"))
         #expect(
@@ -328,7 +348,8 @@ private let districts: [[Value]] = [
         // A link named like a latest file is not listed, nor followed.
         try fm.createSymbolicLink(
             atPath: root.appendingPathComponent("c/latest.csv").path, withDestinationPath: "/etc/passwd")
-        try fm.createSymbolicLink(atPath: root.appendingPathComponent("d").path, withDestinationPath: root.appendingPathComponent("a").path)
+        try fm.createSymbolicLink(
+            atPath: root.appendingPathComponent("d").path, withDestinationPath: root.appendingPathComponent("a").path)
 
         let fd = open(root.path, O_RDONLY | O_DIRECTORY)
         try #require(fd >= 0)

@@ -141,7 +141,8 @@ struct HTMLChart {
 
         var description = "Biểu đồ thanh ngang, \(rows.count) nhóm"
         if let lowest = values.compactMap({ $0 }).min(), let highest = values.compactMap({ $0 }).max() {
-            description += "; từ \(style.format(.decimal(lowest), unit: unit)) đến \(style.format(.decimal(highest), unit: unit))"
+            description +=
+                "; từ \(style.format(.decimal(lowest), unit: unit)) đến \(style.format(.decimal(highest), unit: unit))"
         }
         description += ". Số liệu đầy đủ ở bảng."
         var out = open(height: height, description: description)
@@ -269,7 +270,8 @@ struct HTMLChart {
                 drawing = true
             }
             out += "<g class=\"series\"><title>\(e(s.name))</title>"
-            out += "<path d=\"\(path.trimmingTrailingSpaces)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2.5\"/>"
+            out +=
+                "<path d=\"\(path.trimmingTrailingSpaces)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2.5\"/>"
             for point in s.points {
                 guard let v = Self.number(point.value) else { continue }
                 out += "<circle cx=\"\(Self.f(x(point.x)))\" cy=\"\(Self.f(y(v)))\" r=\"4\" fill=\"\(colour)\">"
@@ -279,7 +281,8 @@ struct HTMLChart {
         }
         for item in legend {
             let ly = legendTop + Double(item.row) * 22
-            out += "<rect x=\"\(Self.f(item.x))\" y=\"\(Self.f(ly - 10))\" width=\"22\" height=\"4\" fill=\"\(item.colour)\"/>"
+            out +=
+                "<rect x=\"\(Self.f(item.x))\" y=\"\(Self.f(ly - 10))\" width=\"22\" height=\"4\" fill=\"\(item.colour)\"/>"
             out += "<text x=\"\(Self.f(item.x + 30))\" y=\"\(Self.f(ly - 3))\">\(e(item.name))</text>\n"
         }
         out += "</svg>"

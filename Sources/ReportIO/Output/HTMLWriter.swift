@@ -32,7 +32,8 @@ public enum HTMLWriter {
         out += "<h1>\(escape(context.report.title))</h1>\n"
         out += "<p class=\"run\">Báo cáo <code>\(escape(context.report.name))</code> · kỳ chạy "
         out += "<time datetime=\"\(escape(context.slot))\">\(escape(readable(context.slot)))</time>"
-        out += " · tạo lúc <time datetime=\"\(escape(context.generatedAt))\">\(escape(readable(context.generatedAt)))</time></p>\n"
+        out +=
+            " · tạo lúc <time datetime=\"\(escape(context.generatedAt))\">\(escape(readable(context.generatedAt)))</time></p>\n"
         out += "<p class=\"dataset\">\(datasetLine(context.dataset, style: style))</p>\n"
         out += "</header>\n"
 
@@ -74,7 +75,8 @@ public enum HTMLWriter {
             out += "<figure class=\"chart\">\n" + chart.svg() + "\n"
             out += "<figcaption>\(escape(chart.caption))</figcaption>\n</figure>\n"
         }
-        out += "</main>\n<footer>Tạo bởi reportd · số liệu đầy đủ ở bảng trên và trong các tệp CSV/JSON cùng thư mục</footer>\n"
+        out +=
+            "</main>\n<footer>Tạo bởi reportd · số liệu đầy đủ ở bảng trên và trong các tệp CSV/JSON cùng thư mục</footer>\n"
         out += "</body>\n</html>\n"
         return Array(out.utf8)
     }

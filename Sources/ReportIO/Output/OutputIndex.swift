@@ -141,7 +141,8 @@ public enum OutputIndex {
 
     /// The `<title>` of a page that HTMLWriter wrote, unescaped.
     static func fromHTML(_ head: String) -> String? {
-        guard let start = head.range(of: "<title>"), let end = head.range(of: "</title>", range: start.upperBound..<head.endIndex)
+        guard let start = head.range(of: "<title>"),
+            let end = head.range(of: "</title>", range: start.upperBound..<head.endIndex)
         else { return nil }
         var text = String(head[start.upperBound..<end.lowerBound])
         for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
@@ -194,7 +195,8 @@ public enum OutputIndex {
         for entry in entries {
             // Report names are [a-z0-9_-] and file names latest.EXT: links need no percent-encoding.
             let folder = e(entry.report)
-            out += "<tr><th scope=\"row\"><a href=\"\(folder)/\(e(entry.files[0]))\">\(e(entry.title ?? entry.report))</a>"
+            out +=
+                "<tr><th scope=\"row\"><a href=\"\(folder)/\(e(entry.files[0]))\">\(e(entry.title ?? entry.report))</a>"
             out += "<br><code>\(folder)</code></th>"
             if let run = entry.lastRun {
                 out += "<td><time datetime=\"\(e(run))\">\(e(HTMLWriter.readable(run)))</time></td>"

@@ -178,7 +178,8 @@ public struct ReportRunner: Sendable {
                 after: definition, outputRoot: config.outputRoot, permissions: config.outputPermissions,
                 stateDirectory: config.stateDirectory, timeZone: TimeZone(identifier: config.timezone) ?? slot.timeZone)
         } catch {
-            logger.warning("could not update \(OutputIndex.fileName): \(error)", metadata: ["output.path": "\(error.path)"])
+            logger.warning(
+                "could not update \(OutputIndex.fileName): \(error)", metadata: ["output.path": "\(error.path)"])
         }
         return (slotFiles + latest).map { "\(definition.name)/\($0.name)" }
     }
