@@ -48,13 +48,15 @@ private func tree(_ url: URL) -> [String] {
             modeOf(folder.appendingPathComponent("var")) == 0o755,
             "var: \(octal(modeOf(folder.appendingPathComponent("var"))))")
         #expect(modeOf(reports) == 0o2750, "output root: \(octal(modeOf(reports)))")
-        let names = filesIn(reports)
+        // Six report folders and the index page, which gets the files' mode too.
+        #expect(modeOf(reports.appendingPathComponent("index.html")) == 0o640)
+        let names = filesIn(reports).filter { $0 != "index.html" }
         #expect(names.count == 6, "\(names)")
         for name in names {
             let report = reports.appendingPathComponent(name)
             #expect(modeOf(report) == 0o2750, "\(name)/: \(octal(modeOf(report)))")
             let files = filesIn(report)
-            #expect(files.count == 7, "\(name): \(files)")  // three slot files, three latest, the manifest
+            #expect(files.count == 9, "\(name): \(files)")  // four slot files, four latest, the manifest
             for file in files {
                 let mode = modeOf(report.appendingPathComponent(file))
                 #expect(mode == 0o640, "\(name)/\(file): \(octal(mode))")
@@ -69,7 +71,8 @@ private func tree(_ url: URL) -> [String] {
         }
         let locks = state.appendingPathComponent("locks")
         #expect(modeOf(locks) == 0o700, "locks: \(octal(modeOf(locks)))")
-        #expect(filesIn(locks).count == 6, "\(filesIn(locks))")
+        // One per report, and the index's (`_index.lock`).
+        #expect(filesIn(locks).count == 7 && filesIn(locks).contains("_index.lock"), "\(filesIn(locks))")
         for file in filesIn(locks) {
             #expect(modeOf(locks.appendingPathComponent(file)) == 0o600, "locks/\(file)")
         }
@@ -117,7 +120,8 @@ private func tree(_ url: URL) -> [String] {
         #expect(modeOf(folder.appendingPathComponent("var/reports")) == 0o755)
         #expect(modeOf(report) == 0o755)
         let files = filesIn(report)
-        #expect(files.count == 7, "\(files)")  // three slot files, three latest, the manifest
+        #expect(files.count == 9, "\(files)")  // four slot files, four latest, the manifest
+        #expect(modeOf(folder.appendingPathComponent("var/reports/index.html")) == 0o644)
         for file in files {
             let url = report.appendingPathComponent(file)
             #expect(modeOf(url) == 0o644, "\(file): \(octal(modeOf(url)))")

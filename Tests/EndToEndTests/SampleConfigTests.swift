@@ -26,16 +26,17 @@ import Testing
         #expect(
             filesIn(root) == [
                 "concentration-by-program", "funding-by-program", "funding-by-year", "impact-by-beneficiary",
-                "support-by-activity",
+                "index.html", "support-by-activity",
                 "support-by-district",
             ])
 
-        for report in filesIn(root) {
+        for report in filesIn(root) where report != "index.html" {
             let files = filesIn(root.appendingPathComponent(report))
-            // Three slot files, three latest files, the manifest, nothing hidden or temporary left behind.
-            #expect(files.count == 7, "\(report): \(files)")
+            // Four slot files, four latest files, the manifest, nothing hidden or temporary left behind.
+            #expect(files.count == 9, "\(report): \(files)")
             #expect(files.contains("manifest.json"), "\(report): \(files)")
-            #expect(files.filter { $0.hasPrefix("latest.") } == ["latest.csv", "latest.json", "latest.txt"])
+            #expect(
+                files.filter { $0.hasPrefix("latest.") } == ["latest.csv", "latest.html", "latest.json", "latest.txt"])
             #expect(files.filter { $0.hasPrefix("\(report)_") && $0.hasSuffix(".json") }.count == 1)
             #expect(!files.contains { $0.hasPrefix(".") }, "\(report): \(files)")
         }
@@ -93,8 +94,8 @@ import Testing
         ])
         #expect(out.status == 0, "\(out.stderr)")
         let dir = folder.appendingPathComponent("var/reports/funding-by-year")
-        #expect(filesIn(folder.appendingPathComponent("var/reports")) == ["funding-by-year"])
-        for ext in ["csv", "json", "txt"] {
+        #expect(filesIn(folder.appendingPathComponent("var/reports")) == ["funding-by-year", "index.html"])
+        for ext in ["csv", "json", "txt", "html"] {
             let slot = try #require(filesIn(dir).first { $0.hasPrefix("funding-by-year_") && $0.hasSuffix("." + ext) })
             #expect(slot.range(of: #"^funding-by-year_\d{4}-\d{2}-\d{2}T\d{6}\."#, options: .regularExpression) != nil)
             #expect(

@@ -21,7 +21,7 @@ public struct ReportDefinition: Sendable {
     public var sort: [SortKey] = []
     public var limit: Int?
     public var totals: Bool = false
-    public var formats: [OutputFormat] = OutputFormat.allCases
+    public var formats: [OutputFormat] = OutputFormat.defaults
     public var csvBOM: Bool = false
     public var lineEndings: LineEndings = .lf
     /// Number grouping in text output: `nil` or `en` gives `4,700,000,000`; `vi-VN` gives `4.700.000.000`.
@@ -60,6 +60,11 @@ public struct ReportDefinition: Sendable {
 /// An output file format.
 public enum OutputFormat: String, Sendable, CaseIterable {
     case csv, json, text
+    /// A self-contained page: the table and a chart, for a browser.
+    case html
+
+    /// The formats of a report that names none: csv, json and text (html only when asked for).
+    public static let defaults: [OutputFormat] = [.csv, .json, .text]
 
     /// The file extension of this format.
     public var fileExtension: String { self == .text ? "txt" : rawValue }

@@ -183,7 +183,8 @@ extension ConfigLoader {
                 if let format = OutputFormat(rawValue: text) {
                     if !formats.contains(format) { formats.append(format) }
                 } else {
-                    var message = "unknown format '\(text)' (use csv, json, text)"
+                    var message =
+                        "unknown format '\(text)' (use \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")))"
                     if let guess = closestMatch(to: text, among: OutputFormat.allCases.map(\.rawValue)) {
                         message += "; did you mean '\(guess)'?"
                     }

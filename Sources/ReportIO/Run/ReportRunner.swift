@@ -147,6 +147,7 @@ public struct ReportRunner: Sendable {
             case .csv: bytes = CSVWriter.render(result, bom: definition.csvBOM, lineEndings: definition.lineEndings)
             case .json: bytes = JSONWriter.render(result, context: context)
             case .text: bytes = TextWriter.render(result, context: context, locale: definition.locale ?? config.locale)
+            case .html: bytes = HTMLWriter.render(result, context: context, locale: definition.locale ?? config.locale)
             }
             slotFiles.append(
                 Publisher.File(name: "\(definition.name)_\(slot.stamp).\(format.fileExtension)", bytes: bytes))
@@ -177,6 +178,15 @@ public struct ReportRunner: Sendable {
         try publisher.writeManifest(
             report: definition.name, title: definition.title, extensions: definition.formats.map(\.fileExtension),
             latest: slot.stamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601)
+        // The root's index.html; a failure to write it is logged, the run's own files are published.
+        do {
+            try OutputIndex.update(
+                after: definition, outputRoot: config.outputRoot, permissions: config.outputPermissions,
+                stateDirectory: config.stateDirectory, timeZone: TimeZone(identifier: config.timezone) ?? slot.timeZone)
+        } catch {
+            logger.warning(
+                "could not update \(OutputIndex.fileName): \(error)", metadata: ["output.path": "\(error.path)"])
+        }
     }
 
     /// The rejected rows with their line and reason, then the row's fields under the file's header.
@@ -190,7 +200,7 @@ public struct ReportRunner: Sendable {
 }
 
 extension ReportDefinition {
-    /// Whether an output of this report shows the dataset's SHA-256 (JSON and text do, CSV does
+    /// Whether an output of this report shows the dataset's SHA-256 (JSON, text and HTML do, CSV does
     /// not): a run whose reports all write CSV alone skips computing it.
-    var showsChecksum: Bool { formats.contains(.json) || formats.contains(.text) }
+    var showsChecksum: Bool { formats.contains(.json) || formats.contains(.text) || formats.contains(.html) }
 }

@@ -193,6 +193,16 @@ struct OutputAudit {
         let fm = FileManager.default
         for report in filesIn(root) {
             let folder = root.appendingPathComponent(report)
+            // The index page and its publisher temporaries live in the root itself.
+            if report == "index.html" {
+                filesChecked += 1
+                check(folder) { try Self.checkHTML(fm.contents(atPath: folder.path) ?? Data()) }
+                continue
+            }
+            if report.hasPrefix("."), isPublisherTemporary(report) {
+                temporaries.append(folder.path)
+                continue
+            }
             var isFolder: ObjCBool = false
             guard fm.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
                 problems.append("\(folder.path): not a folder")
@@ -250,6 +260,8 @@ struct OutputAudit {
                         }
                         guard String(data: data, encoding: .utf8) != nil else { throw Problem("not UTF-8") }
                     }
+                } else if name.hasSuffix(".html") {
+                    check(url) { try Self.checkHTML(data) }
                 } else {
                     problems.append("\(url.path): an unexpected file")
                 }
@@ -291,6 +303,14 @@ struct OutputAudit {
     struct Problem: Error, CustomStringConvertible {
         var description: String
         init(_ description: String) { self.description = description }
+    }
+
+    /// A whole page: it begins with the doctype and ends with `</html>` and a line break.
+    private static func checkHTML(_ data: Data) throws {
+        let text = String(decoding: data, as: UTF8.self)
+        guard text.hasPrefix("<!doctype html>"), text.hasSuffix("</html>\n") else {
+            throw Problem("not a whole HTML page (\(data.count) bytes)")
+        }
     }
 
     private mutating func check(_ url: URL, _ body: () throws -> Void) {
