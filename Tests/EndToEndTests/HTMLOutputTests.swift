@@ -28,7 +28,10 @@ import Testing
         #expect(slot.range(of: #"^by-district_\d{4}-\d{2}-\d{2}T\d{6}\.html$"#, options: .regularExpression) != nil)
         #expect(
             files.filter { !$0.hasPrefix(".") }.sorted()
-                == [slot.replacingOccurrences(of: ".html", with: ".csv"), slot, "latest.csv", "latest.html"].sorted())
+                == [
+                    slot.replacingOccurrences(of: ".html", with: ".csv"), slot, "latest.csv", "latest.html",
+                    "manifest.json",
+                ].sorted())
         let latest = try Data(contentsOf: folder.appendingPathComponent("latest.html"))
         #expect(try Data(contentsOf: folder.appendingPathComponent(slot)) == latest)
 
