@@ -286,6 +286,18 @@ private func isRegularFile(_ path: String) -> Bool {
         #expect(!output.contains("4,700,000,000"))
     }
 
+    /// A group column's integers are labels (years, codes): never digit-grouped, in any locale.
+    @Test(arguments: ["vi-VN", "en-US"])
+    func textLeavesGroupIntegersUngrouped(locale: String) {
+        let result = ReportResult(
+            columns: [column("year", .int), column("state_support_vnd", .int, metric: "sum")],
+            rows: [[.int(2024), .int(4_700_000)], [.int(2025), .int(12_000)]], totals: nil, rowsUsed: 2)
+        let table = tableLines(text(TextWriter.render(result, context: context(), locale: locale)))
+        #expect(table[2].hasPrefix("2024  "), "\(table)")
+        #expect(table[3].hasPrefix("2025  "), "\(table)")
+        #expect(table[2].hasSuffix(locale == "vi-VN" ? "4.700.000" : "4,700,000"), "\(table)")
+    }
+
     @Test func textGroupsNumbersForEnglishByDefault() {
         for locale in ["en-US", nil] as [String?] {
             let output = text(TextWriter.render(textResult(), context: context(), locale: locale))

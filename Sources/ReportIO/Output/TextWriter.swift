@@ -7,8 +7,12 @@ public enum TextWriter {
         let headers = result.columns.map(\.name)
         let numeric = result.columns.map { $0.role == .metric && ($0.type.isNumeric) }
         let units = result.columns.map { column in context.report.metrics.first { $0.name == column.name }?.unit }
+        let groups = result.columns.map { $0.role != .metric }
         func cell(_ value: Value, _ column: Int) -> String {
-            value.isNull ? "–" : style.format(value, unit: units[column])
+            if value.isNull { return "–" }
+            // A group value is a label (a year, a code), not an amount: 2024, never 2,024.
+            if groups[column], case .int(let n) = value { return String(n) }
+            return style.format(value, unit: units[column])
         }
         var body: [[String]] = result.rows.map { row in row.enumerated().map { cell($1, $0) } }
         if let totals = result.totals {
