@@ -131,6 +131,19 @@ let validReport = """
         #expect(e.message.contains("'limit' must be a whole number"))
     }
 
+    @Test func chartOptionsAreCheckedAndLocated() throws {
+        let metricError = try onlyError(validReport + "\nchart: {metric: suport}\n")
+        #expect(metricError.line == 17 && metricError.column == 17, "\(metricError)")
+        #expect(metricError.message.contains("'chart.metric' names no metric of this report: 'suport'"))
+        #expect(metricError.message.contains("did you mean 'support'?"))
+        let typeError = try onlyError(validReport + "\nchart: {type: pie}\n")
+        #expect(typeError.line == 17 && typeError.column == 15, "\(typeError)")
+        #expect(typeError.message.contains("'chart.type'"), "\(typeError.message)")
+        let fixture = try ConfigFixture(reports: ["r.yaml": validReport + "\nchart: {metric: support, type: line}\n"])
+        let chart = try #require(fixture.load().reports.first?.definition.chart)
+        #expect(chart == ChartOptions(metric: "support", kind: .line))
+    }
+
     @Test func unknownDatasetIsLocated() throws {
         let e = try onlyError(validReport.replacingOccurrences(of: "dataset: projects", with: "dataset: project"))
         #expect(e.line == 3 && e.column == 10)

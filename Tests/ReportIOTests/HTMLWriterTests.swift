@@ -264,6 +264,36 @@ private let districts: [[Value]] = [
         for year in ["2021", "2022", "2023"] { #expect(html.contains("text-anchor=\"middle\">\(year)</text>")) }
     }
 
+    /// `chart:` picks the metric and the kind: the money instead of the first (count) metric, a
+    /// line over quarters named by text, or no chart.
+    @Test func chartOptionsPickTheMetricAndTheKind() throws {
+        let columns = [group("quarter"), metric("projects", calc: "count"), metric("state_support_vnd")]
+        let rows: [[Value]] = [
+            [.string("Q1"), .int(4), .int(100)], [.string("Q2"), .int(4), .int(300)], [.string("Q3"), .int(2), .int(200)],
+        ]
+        var money = report()
+        money.chart = ChartOptions(metric: "state_support_vnd")
+        let bars = page(columns, rows, report: money)
+        let widths = barWidths(bars)
+        try #require(widths.count == 3)
+        #expect(abs(widths[1] / widths[0] - 3) < 0.01 && abs(widths[2] / widths[0] - 2) < 0.01, "\(widths)")
+        #expect(bars.contains("state_support_vnd theo quarter"))
+
+        var line = report()
+        line.chart = ChartOptions(kind: .line)
+        let lines = page(columns, rows, report: line)
+        #expect(lines.contains("<path d=\"M") && !lines.contains("<rect class=\"bar"))
+        for quarter in ["Q1", "Q2", "Q3"] { #expect(lines.contains("text-anchor=\"middle\">\(quarter)</text>")) }
+
+        var none = report()
+        none.chart = ChartOptions(kind: .none)
+        #expect(!page(columns, rows, report: none).contains("<svg"))
+
+        var bar = report()
+        bar.chart = ChartOptions(kind: .bars)
+        #expect(!page([group("year", .int), metric("n")], [[.int(2024), .int(1)], [.int(2025), .int(2)]], report: bar).contains("<path"))
+    }
+
     @Test func ticksAreRoundAndCoverTheValues() {
         #expect(HTMLChart.ticks(low: 0, high: 6) == [0, 2, 4, 6])
         #expect(HTMLChart.ticks(low: 0, high: 650_000_000) == [0, 200_000_000, 400_000_000, 600_000_000, 800_000_000])

@@ -26,6 +26,8 @@ public struct ReportDefinition: Sendable {
     public var lineEndings: LineEndings = .lf
     /// Number grouping in text output: `nil` or `en` gives `4,700,000,000`; `vi-VN` gives `4.700.000.000`.
     public var locale: String?
+    /// The HTML page's chart (`chart:`): which metric, and which kind.
+    public var chart = ChartOptions()
 
     public init(
         name: String, title: String, dataset: String, schedule: Schedule, timezone: String, metrics: [MetricDefinition]
@@ -120,5 +122,28 @@ public struct SortKey: Sendable, Hashable {
     public init(column: String, descending: Bool) {
         self.column = column
         self.descending = descending
+    }
+}
+
+/// The `chart:` options of a report's HTML page.
+public struct ChartOptions: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// A line chart when the first group column is a period (a date, or a year by its name),
+        /// horizontal bars otherwise.
+        case auto
+        case bars
+        /// A line over the first group column's values in table order, whatever its name.
+        case line
+        /// No chart.
+        case none
+    }
+
+    /// The metric to draw; the first numeric metric when nil.
+    public var metric: String?
+    public var kind: Kind = .auto
+
+    public init(metric: String? = nil, kind: Kind = .auto) {
+        self.metric = metric
+        self.kind = kind
     }
 }

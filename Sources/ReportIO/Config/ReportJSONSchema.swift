@@ -84,6 +84,13 @@ public enum ReportJSONSchema {
                     "properties": ["bom": ["type": "boolean"], "line_endings": ["enum": ["lf", "crlf"]]],
                 ],
                 "locale": ["enum": NumberStyle.known],
+                "chart": [
+                    "type": "object", "additionalProperties": false,
+                    "properties": [
+                        "metric": ["type": "string"],
+                        "type": ["enum": ChartOptions.Kind.allCases.map(\.rawValue)],
+                    ],
+                ],
             ],
         ]
         let data = try! JSONSerialization.data(

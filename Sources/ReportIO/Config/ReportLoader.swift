@@ -5,8 +5,9 @@ import Yams
 extension ConfigLoader {
     static let reportKeys = [
         "name", "title", "description", "dataset", "schedule", "timezone", "catch_up", "overlap", "retries", "timeout",
-        "filter", "group_by", "metrics", "sort", "limit", "totals", "formats", "csv", "locale",
+        "filter", "group_by", "metrics", "sort", "limit", "totals", "formats", "csv", "locale", "chart",
     ]
+    static let chartKeys = ["metric", "type"]
     static let sortKeys = ["by", "order"]
     static let csvKeys = ["bom", "line_endings"]
 
@@ -200,6 +201,21 @@ extension ConfigLoader {
                 let v = file.choice(l, "'csv.line_endings'", as: ReportDefinition.LineEndings.self)
             {
                 d.lineEndings = v
+            }
+        }
+        if let n = f["chart"], let chart = file.fields(n, what: "'chart'", allowed: Self.chartKeys) {
+            if let m = chart["metric"], let name = file.string(m, "'chart.metric'") {
+                let names = d.metrics.map(\.name)
+                if names.contains(name) {
+                    d.chart.metric = name
+                } else {
+                    var message = "'chart.metric' names no metric of this report: '\(name)'"
+                    if let guess = closestMatch(to: name, among: names) { message += "; did you mean '\(guess)'?" }
+                    file.error(message, at: m)
+                }
+            }
+            if let k = chart["type"], let v = file.choice(k, "'chart.type'", as: ChartOptions.Kind.self) {
+                d.chart.kind = v
             }
         }
         if let n = f["sort"] {

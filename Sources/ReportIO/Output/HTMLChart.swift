@@ -33,12 +33,18 @@ struct HTMLChart {
     private let metric: Int
     private let unit: TextUnit?
     private let style: NumberStyle
+    /// For a line over a first group column that is neither a number nor a date (`chart.type:
+    /// line` on `quarter: Q1…`): each value's place in the order of first appearance.
+    private let orderPositions: [Value: Double]
 
     /// The chart of `result`, or nil when it gets none (see the type's documentation).
     init?(result: ReportResult, report: ReportDefinition, style: NumberStyle) {
         let groupCount = result.columns.prefix { $0.role == .group }.count
-        guard groupCount > 0, !result.rows.isEmpty,
-            let metric = result.columns.firstIndex(where: { $0.role == .metric && $0.type.isNumeric }),
+        let wanted = report.chart.metric
+        guard report.chart.kind != .none, groupCount > 0, !result.rows.isEmpty,
+            let metric = result.columns.firstIndex(where: {
+                $0.role == .metric && $0.type.isNumeric && (wanted == nil || $0.name == wanted)
+            }),
             result.rows.contains(where: { Self.number($0[metric]) != nil })
         else { return nil }
         self.result = result
@@ -48,7 +54,14 @@ struct HTMLChart {
         let metricName = result.columns[metric].name
         unit = report.metrics.first { $0.name == metricName }?.unit
         let periods = Set(result.rows.compactMap { Self.periodPosition($0[0]) })
-        kind = Self.isPeriod(result.columns[0]) && periods.count >= 2 ? .lines : .bars
+        var order: [Value: Double] = [:]
+        for row in result.rows where order[row[0]] == nil && !row[0].isNull { order[row[0]] = Double(order.count) }
+        orderPositions = order
+        switch report.chart.kind {
+        case .bars: kind = .bars
+        case .line: kind = result.rows.count >= 2 ? .lines : .bars
+        case .auto, .none: kind = Self.isPeriod(result.columns[0]) && periods.count >= 2 ? .lines : .bars
+        }
 
         let groups = result.columns[..<groupCount].map(\.name)
         var text = "\(metricName) theo \(groups[0])"
@@ -191,7 +204,7 @@ struct HTMLChart {
         var order: [String] = []
         var byName: [String: Series] = [:]
         for row in result.rows {
-            guard let position = Self.periodPosition(row[0]) else { continue }
+            guard let position = Self.periodPosition(row[0]) ?? orderPositions[row[0]] else { continue }
             let name = groupCount > 1 ? seriesLabel(row) : result.columns[metric].name
             if byName[name] == nil {
                 order.append(name)
