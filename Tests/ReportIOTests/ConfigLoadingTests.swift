@@ -105,6 +105,26 @@ import Testing
         #expect(configuration.reports.first?.definition.metrics.map(\.calc) == ["late_count"])
     }
 
+    /// Entries of the plugins folder that cannot run are said (a warning each), not silently
+    /// dropped: otherwise the only sign is "unknown calculator" in the reports that use them.
+    @Test func pluginsThatCannotRunAreNamedWithWhy() throws {
+        let fixture = try ConfigFixture(daemon: ConfigFixture.daemon + "\nplugins: plugins\n", reports: [:])
+        let plugins = fixture.folder.appendingPathComponent("plugins")
+        try FileManager.default.createDirectory(at: plugins, withIntermediateDirectories: true)
+        try "#!/bin/sh\n".write(to: plugins.appendingPathComponent("plain.sh"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o644], ofItemAtPath: plugins.appendingPathComponent("plain.sh").path)
+        try "notes".write(to: plugins.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+        #expect(symlink("../elsewhere/gone.py", plugins.appendingPathComponent("gone.py").path) == 0)
+        let configuration = ConfigLoader(calculators: BuiltinCalculators.registry)
+            .load(configPath: fixture.folder.appendingPathComponent("reportd.yaml").path)
+        let warnings = configuration.diagnostics.filter { $0.severity == .warning }.map(\.description)
+        #expect(warnings.count == 2, "\(warnings)")
+        #expect(warnings.contains { $0.hasSuffix("gone.py: warning: a symbolic link to a missing file; it is not loaded") })
+        #expect(warnings.contains { $0.contains("plain.sh: warning: not executable") })
+        #expect(configuration.errors.isEmpty)
+    }
+
     static let latePlugin = """
         #!/usr/bin/env python3
         # Answers the hello only after writing ../reports.d/late.yaml, a named pipe: it can open the

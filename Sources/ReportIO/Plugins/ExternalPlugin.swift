@@ -24,17 +24,34 @@ public struct ExternalPlugin: Sendable {
 
     /// The executables of the plugins folder, by plugin name (file name without extension).
     public static func discover(in directory: String) -> [(name: String, path: String)] {
+        discoverAll(in: directory).plugins
+    }
+
+    /// The plugins folder's executables, and the entries that look meant as plugins but cannot be
+    /// run (a link to a missing file, a file without execute permission), with why. Hidden files,
+    /// folders and notes (`*.md`, `*.txt`) are not plugins.
+    static func discoverAll(in directory: String) -> (
+        plugins: [(name: String, path: String)], skipped: [(path: String, reason: String)]
+    ) {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return files.sorted().compactMap { file in
-            guard !file.hasPrefix("."), !file.hasSuffix(".md"), !file.hasSuffix(".txt") else { return nil }
+        var plugins: [(name: String, path: String)] = []
+        var skipped: [(path: String, reason: String)] = []
+        for file in files.sorted() {
+            guard !file.hasPrefix("."), !file.hasSuffix(".md"), !file.hasSuffix(".txt") else { continue }
             let path = directory + "/" + file
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                FileManager.default.isExecutableFile(atPath: path)
-            else { return nil }
-            let name = (file as NSString).deletingPathExtension
-            return (name, path)
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                skipped.append((path, "a symbolic link to a missing file; it is not loaded"))
+                continue
+            }
+            if isDirectory.boolValue { continue }
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                skipped.append((path, "not executable, so not loaded as a plugin (chmod +x it, or move it out)"))
+                continue
+            }
+            plugins.append(((file as NSString).deletingPathExtension, path))
         }
+        return (plugins, skipped)
     }
 
     /// Starts the plugin, shakes hands, and reads its calculators.
@@ -97,7 +114,12 @@ public enum PluginLoader {
             return ([], [Diagnostic(file: DisplayPath.of(settings.directory), line: 0, column: 0, message: message)])
         }
         var taken = Set(builtIn.calculators.keys)
-        for (name, path) in ExternalPlugin.discover(in: settings.directory) {
+        let (plugins, skipped) = ExternalPlugin.discoverAll(in: settings.directory)
+        for (path, reason) in skipped {
+            diagnostics.append(
+                Diagnostic(file: DisplayPath.of(path), line: 0, column: 0, severity: .warning, message: reason))
+        }
+        for (name, path) in plugins {
             func problem(_ message: String) {
                 diagnostics.append(
                     Diagnostic(file: DisplayPath.of(path), line: 0, column: 0, message: "plugin '\(name)': \(message)"))
