@@ -126,7 +126,7 @@ struct Chromium: Sendable {
         let profile = try temporaryFolder("chromium-profile")
         defer { try? FileManager.default.removeItem(at: profile) }
         let stderrFile = profile.appendingPathComponent("stderr.log")
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: stderrFile)
         defer { try? log.close() }
         let process = Process()

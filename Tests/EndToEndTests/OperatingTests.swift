@@ -43,8 +43,8 @@ import Testing
     }
 
     /// The metrics file parsed by prometheus_client: family → samples (name, labels, value).
-    static func parseMetrics(_ path: URL) throws -> [String: (type: String, samples: [(String, [String: String], Double)])] {
-        let out = try runProcess("/usr/bin/env", ["python3", metricsParser.path, path.path])
+    static func parseMetrics(_ path: URL) async throws -> [String: (type: String, samples: [(String, [String: String], Double)])] {
+        let out = try await offThePool { try runProcess("/usr/bin/env", ["python3", metricsParser.path, path.path]) }
         try #require(
             out.status == 0,
             "prometheus_client could not parse \(path.path) (pip install prometheus_client): \(out.stderr)\n\((try? String(contentsOf: path, encoding: .utf8)) ?? "")"
@@ -105,17 +105,19 @@ import Testing
         #expect(record["slot"] as? String == "2026-11-02T06:00:00+07:00")
         let dataset = try #require(record["dataset"] as? [String: Any])
         #expect(dataset["rows"] as? Int == 3 && dataset["rows_used"] as? Int == 3 && dataset["rows_rejected"] as? Int == 0)
-        #expect((dataset["sha256"] as? String) == sha256(of: f.folder.appendingPathComponent("data.csv")))
+        let dataFile = f.folder.appendingPathComponent("data.csv")
+        #expect((dataset["sha256"] as? String) == (try await sha256(of: [dataFile]))[dataFile.path])
         #expect((dataset["checksum"] as? String)?.count == 16)
         let calculators = try #require(record["calculators"] as? [[String: String]])
         #expect(calculators.map { $0["name"] } == ["count", "sum"])
         #expect(calculators.allSatisfy { $0["provider"]?.contains("reportd ") == true }, "\(calculators)")
         let files = try #require(record["files"] as? [[String: Any]])
         #expect(files.count == 6)
+        let written = try await sha256(of: files.map { f.output.appendingPathComponent($0["path"] as? String ?? "?") })
         for file in files {
             let path = try #require(file["path"] as? String)
             let url = f.output.appendingPathComponent(path)
-            #expect(file["sha256"] as? String == sha256(of: url), "\(path)")
+            #expect(file["sha256"] as? String == written[url.path], "\(path)")
             #expect(file["bytes"] as? Int == (try? Data(contentsOf: url).count), "\(path)")
         }
         #expect(fileMode(history) == 0o600 && fileMode(history.deletingLastPathComponent()) == 0o700)
@@ -136,19 +138,19 @@ import Testing
         let runs = try #require(manifest["runs"] as? [[String: Any]])
         #expect(runs.map { $0["stamp"] as? String } == ["2026-11-02T060000", "2026-11-01T060000"])
         var listed = 0
-        for run in runs {
-            for file in run["files"] as? [[String: Any]] ?? [] {
-                let url = f.output.appendingPathComponent("a/\(file["name"] as? String ?? "?")")
-                #expect(file["sha256"] as? String == sha256(of: url))
-                listed += 1
-            }
+        let kept = runs.flatMap { $0["files"] as? [[String: Any]] ?? [] }
+        let onDisk = try await sha256(of: kept.map { f.output.appendingPathComponent("a/\($0["name"] as? String ?? "?")") })
+        for file in kept {
+            let url = f.output.appendingPathComponent("a/\(file["name"] as? String ?? "?")")
+            #expect(file["sha256"] as? String == onDisk[url.path], "\(url.path)")
+            listed += 1
         }
         #expect(listed == 6)
         #expect(fileMode(manifestURL) == 0o640)
 
         // The metrics file, read by Prometheus's Python client.
         let metricsURL = f.folder.appendingPathComponent("metrics/reportd.prom")
-        let metrics = try Self.parseMetrics(metricsURL)
+        let metrics = try await Self.parseMetrics(metricsURL)
         #expect(fileMode(metricsURL) == 0o644)
         #expect(Self.value(metrics, "reportd_report_runs", report: "a") == 2, "\(metrics.keys.sorted())")
         #expect(metrics["reportd_report_runs"]?.type == "counter")
@@ -194,7 +196,7 @@ import Testing
                 && second.stderr.contains("pid \(process.processIdentifier)"), "\(second.stderr)")
 
         // The metrics file counts the daemon's runs.
-        let metrics = try Self.parseMetrics(f.folder.appendingPathComponent("metrics/reportd.prom"))
+        let metrics = try await Self.parseMetrics(f.folder.appendingPathComponent("metrics/reportd.prom"))
         #expect((Self.value(metrics, "reportd_report_runs", report: "a") ?? 0) >= 2)
         let scheduled = try String(contentsOf: history, encoding: .utf8)
         #expect(scheduled.contains("\"trigger\":\"schedule\"") || scheduled.contains("\"trigger\":\"catch-up\""))
@@ -270,7 +272,7 @@ import Testing
         let folder = f.output.appendingPathComponent("g")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("g_2026-11-03T060000.csv").path))
 
-        FileManager.default.createFile(atPath: gate.appendingPathComponent("gate.release").path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: gate.appendingPathComponent("gate.release").path, contents: nil))
         try await waitUntil("both runs to end", timeout: 60) { !first.isRunning && !waiting.isRunning }
         #expect(first.terminationStatus == 0 && waiting.terminationStatus == 0)
         // The first published before the waiting one; the refused one never ran (and is not in
@@ -326,12 +328,13 @@ import Testing
         """.write(to: script, atomically: true, encoding: .utf8)
         let out = f.folder.appendingPathComponent("journal.json")
         let errors = f.folder.appendingPathComponent("stderr.txt")
-        let result = try runProcess(
-            "/usr/bin/unshare", ["-m", "/bin/sh", script.path],
-            environment: [
-                "JOURNALD": JournalProbe.journald ?? "", "REPORTD": try reportdBinary().path, "CONFIG": f.config,
-                "OUT": out.path, "ERRORS": errors.path,
-            ])
+        let environment = [
+            "JOURNALD": JournalProbe.journald ?? "", "REPORTD": try reportdBinary().path, "CONFIG": f.config,
+            "OUT": out.path, "ERRORS": errors.path,
+        ]
+        let result = try await offThePool {
+            try runProcess("/usr/bin/unshare", ["-m", "/bin/sh", script.path], environment: environment)
+        }
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let entries = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").compactMap {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
@@ -362,11 +365,17 @@ enum JournalProbe {
     }
 }
 
-/// SHA-256 of a file, by Python's hashlib (independent of reportd's own).
-func sha256(of url: URL) -> String? {
-    let out = try? runProcess(
-        "/usr/bin/env", ["python3", "-c", "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", url.path])
-    return out?.status == 0 ? out?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+/// SHA-256 of files by path, by Python's hashlib (independent of reportd's own), in one child process
+/// run off the cooperative pool.
+func sha256(of urls: [URL]) async throws -> [String: String] {
+    let script = "import hashlib,sys\nfor p in sys.argv[1:]: print(hashlib.sha256(open(p,'rb').read()).hexdigest(), p)"
+    let out = try await offThePool { try runProcess("/usr/bin/env", ["python3", "-c", script] + urls.map(\.path)) }
+    var hashes: [String: String] = [:]
+    for line in out.stdout.split(separator: "\n") {
+        let parts = line.split(separator: " ", maxSplits: 1)
+        if parts.count == 2 { hashes[String(parts[1])] = String(parts[0]) }
+    }
+    return hashes
 }
 
 private func fileMode(_ url: URL) -> Int? {

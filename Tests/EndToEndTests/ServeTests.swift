@@ -207,7 +207,7 @@ func startServe(_ f: Fixture, notify listener: NotifyListener, environment: [Str
     Process, URL
 ) {
     let logFile = f.folder.appendingPathComponent("serve.log")
-    FileManager.default.createFile(atPath: logFile.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
     let log = try FileHandle(forWritingTo: logFile)
     let process = Process()
     process.executableURL = try reportdBinary()
