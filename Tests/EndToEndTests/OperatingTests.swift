@@ -129,6 +129,12 @@ import Testing
         let printed = try await reportd(["history", "--config", f.config])
         #expect(printed.status == 0, "\(printed.stderr)")
         #expect(printed.stdout.split(separator: "\n").count == 1 + 3 + 1, "\(printed.stdout)")  // header, 3 runs, b's error
+        let recent = try await reportd(["history", "--config", f.config, "--since", "1h", "a"])
+        #expect(recent.stdout.split(separator: "\n").count == 1 + 2, "\(recent.stdout)")
+        let future = try await reportd(["history", "--config", f.config, "--since", "2099-01-01T00:00"])
+        #expect(future.status == 0 && future.stdout.split(separator: "\n").count == 1, "\(future.stdout)")
+        let bad = try await reportd(["history", "--config", f.config, "--since", "yesterday"])
+        #expect(bad.status != 0 && bad.stderr.contains("--since 'yesterday'"), "\(bad.stderr)")
 
         // The manifest lists both kept runs of a, each file with its size and SHA-256 as on disk.
         let manifestURL = f.output.appendingPathComponent("a/manifest.json")

@@ -17,6 +17,12 @@ struct History: ParsableCommand {
     @Option(help: "How many runs, newest.")
     var limit: Int = 20
 
+    @Option(
+        help: ArgumentHelp(
+            "Only runs that finished since then: a duration back from now (12h, 2d) or a time (2026-11-28T18:00, in the daemon's time zone, or with an offset).",
+            valueName: "when"))
+    var since: String?
+
     @Flag(help: "Print the records as JSON lines, as stored.")
     var json = false
 
@@ -31,13 +37,29 @@ struct History: ParsableCommand {
             FileHandle.standardError.write(Data((message + "\n").utf8))
             throw ExitCode(2)
         }
+        let zone = TimeZone(identifier: daemon.timezone) ?? TimeZone(identifier: "UTC")!
+        var from: Date?
+        if let since {
+            guard let date = Self.parseSince(since, now: Date(), zone: zone) else {
+                throw ValidationError("--since '\(since)' is neither a duration such as 12h or 2d nor a time such as 2026-11-28T18:00")
+            }
+            from = date
+        }
         let history = RunHistory(stateDirectory: daemon.stateDirectory)
         var records: [RunRecord] = []
         do {
-            for report in name.map({ [$0] }) ?? known { records += try history.records(report, limit: limit) }
+            for report in name.map({ [$0] }) ?? known {
+                // Without --since the newest `limit` of each report suffice; with it, all are read
+                // and filtered by time first.
+                records += try history.records(report, limit: from == nil ? limit : nil)
+            }
         } catch {
             FileHandle.standardError.write(Data("reportd: \(error)\n".utf8))
             throw ExitCode(2)
+        }
+        let utc = TimeZone(identifier: "UTC")!
+        if let from {
+            records = records.filter { LocalTime.parse($0.finished, in: utc).map { $0 >= from } ?? true }
         }
         records = Array(records.sorted { $0.finished < $1.finished }.suffix(max(0, limit)))
         if json {
@@ -56,5 +78,14 @@ struct History: ParsableCommand {
         }
         printTable(rows)
         for r in records where r.error != nil { print("\(r.report) \(r.slot): \(r.error!)") }
+    }
+
+    /// `12h`, `90m`, `2d`, `30s` back from `now`, or a local time in `zone` (or with an offset).
+    static func parseSince(_ text: String, now: Date, zone: TimeZone) -> Date? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = text.last, let scale = units[unit], let n = Double(text.dropLast()), n >= 0, n < 1e7 {
+            return now.addingTimeInterval(-n * scale)
+        }
+        return LocalTime.parse(text, in: zone)
     }
 }
