@@ -171,6 +171,32 @@ import Testing
         #expect(Self.value(metrics, "reportd_report_last_duration_seconds", report: "a").map { $0 >= 0 } == true)
     }
 
+    /// `latest.*` stay the newest slot's: a backfill of an older slot adds its own files only, and
+    /// the manifest says which run `latest.*` copy.
+    @Test func aBackfillOfAnOlderSlotLeavesLatestAtTheNewestSlot() async throws {
+        let f = try Fixture(csv: Self.csv, reports: ["a": Fixture.report("a")])
+        let newer = try await reportd(["run", "--config", f.config, "--slot", "2026-11-02T06:00"])
+        #expect(newer.status == 0, "\(newer.stderr)")
+        try "district,year,amount\nMường Tè,2024,7\n".write(
+            to: f.folder.appendingPathComponent("data.csv"), atomically: true, encoding: .utf8)
+        let older = try await reportd(["run", "--config", f.config, "--slot", "2026-11-01T06:00"])
+        #expect(older.status == 0, "\(older.stderr)")
+        let folder = f.output.appendingPathComponent("a")
+        let latest = try Data(contentsOf: folder.appendingPathComponent("latest.csv"))
+        #expect(latest == (try Data(contentsOf: folder.appendingPathComponent("a_2026-11-02T060000.csv"))))
+        let old = try String(contentsOf: folder.appendingPathComponent("a_2026-11-01T060000.csv"), encoding: .utf8)
+        #expect(old.contains("Mường Tè"))
+        let manifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
+                as? [String: Any])
+        #expect(manifest["latest"] as? String == "2026-11-02T060000")
+        #expect((manifest["runs"] as? [Any])?.count == 2)
+        // Rerunning the newest slot itself does replace latest.*.
+        let again = try await reportd(["run", "--config", f.config, "--slot", "2026-11-02T06:00"])
+        #expect(again.status == 0)
+        #expect(try String(contentsOf: folder.appendingPathComponent("latest.csv"), encoding: .utf8).contains("Mường Tè"))
+    }
+
     @Test func serveKeepsAPidFileAndHeartbeatAndRefusesASecondDaemon() async throws {
         let f = try Self.fixture(
             reports: ["a": Fixture.report("a").replacingOccurrences(of: "\"@daily\"", with: "every 1s")])

@@ -82,6 +82,13 @@ extension Publisher {
         return manifest
     }
 
+    /// The stamp of the newest run in the report's folder, if any.
+    public func newestRun(of report: String) throws(PublishError) -> String? {
+        let folder = try openReportFolder(report)
+        defer { close(folder) }
+        return Self.runs(of: report, in: listFolder(folder)).keys.max()
+    }
+
     /// The contents of regular file `name` in `folder`, not following a link; nil when it cannot be read.
     static func readFile(_ name: String, in folder: Int32) -> [UInt8]? {
         let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)

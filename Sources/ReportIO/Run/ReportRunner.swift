@@ -161,6 +161,16 @@ public struct ReportRunner: Sendable {
             throw RunError(report: definition.name, message: "stopped before publishing (timeout or shutdown)")
         }
         let publisher = Publisher(root: config.outputRoot, permissions: config.outputPermissions)
+        // `latest.*` are the newest slot's files: a backfill of an older slot, or a retry that
+        // succeeds after later slots did, publishes its own files only.
+        var latestStamp = slot.stamp
+        if let newest = try publisher.newestRun(of: definition.name), newest > slot.stamp {
+            latest = []
+            latestStamp = newest
+            logger.info(
+                "an older slot than the newest published: latest.* stay the newest slot's",
+                metadata: ["output.latest": "\(newest)"])
+        }
         // Slot files first, `latest.*` last: `latest` always names a run whose files are all in place.
         let leftovers = try publisher.publish(report: definition.name, files: slotFiles + latest)
         if !leftovers.isEmpty {
@@ -177,7 +187,7 @@ public struct ReportRunner: Sendable {
             outcome.files.map { (String($0.path.dropFirst(definition.name.count + 1)), $0) }, uniquingKeysWith: { $1 })
         try publisher.writeManifest(
             report: definition.name, title: definition.title, extensions: definition.formats.map(\.fileExtension),
-            latest: slot.stamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601)
+            latest: latestStamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601)
         // The root's index.html; a failure to write it is logged, the run's own files are published.
         do {
             try OutputIndex.update(
