@@ -13,12 +13,24 @@ public enum CatchUp {
         _ schedule: Schedule, in timeZone: TimeZone, lastCompleted: Date?, now: Date, policy: ReportDefinition.CatchUp
     ) -> [Date] {
         guard let lastCompleted, policy != .none else { return [] }
+        // Only the newest `limit` missed slots can run, so the walk starts near `now` and reaches
+        // back (doubling) only until it has found more than that, or `lastCompleted`: a report
+        // scheduled every second and down for months is not walked slot by slot since then.
+        var reach: TimeInterval = 3600
         var missed: [Date] = []
-        var cursor = lastCompleted
-        while let next = schedule.nextSlot(after: cursor, in: timeZone), next <= now {
-            missed.append(next)
-            if missed.count > limit { missed.removeFirst() }
-            cursor = next
+        while true {
+            let start = max(lastCompleted, now.addingTimeInterval(-reach))
+            var found = 0
+            missed = []
+            var cursor = start
+            while let next = schedule.nextSlot(after: cursor, in: timeZone), next <= now {
+                missed.append(next)
+                found += 1
+                if missed.count > limit { missed.removeFirst() }
+                cursor = next
+            }
+            if found > limit || start == lastCompleted { break }
+            reach *= 2
         }
         switch policy {
         case .none: return []
