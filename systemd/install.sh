@@ -139,7 +139,7 @@ copy_missing() {
 }
 
 etc="$root/etc/reportd"
-install -d -m 0755 "$etc" "$etc/reports.d" "$etc/data" "$etc/plugins.d"
+install -d -m 0755 "$etc" "$etc/reports.d" "$etc/data" "$etc/plugins.d" "$etc/tests" "$etc/tests/data"
 
 # The sample plugin (the `hhi` calculator) is Python; without python3 neither it nor the report
 # that uses it is installed, so that the starting config validates.
@@ -155,6 +155,14 @@ for report in "$checkout"/config/reports.d/*.yaml; do
 done
 for file in "$checkout"/config/data/*; do
     copy_missing "$file" "$etc/data/$(basename "$file")" 0644
+done
+# The sample reports' tests (`reportd test`), for the reports installed above.
+for test in "$checkout"/config/tests/*.yaml; do
+    [ -e "$etc/reports.d/$(basename "$test")" ] || continue
+    copy_missing "$test" "$etc/tests/$(basename "$test")" 0644
+done
+for file in "$checkout"/config/tests/data/*; do
+    copy_missing "$file" "$etc/tests/data/$(basename "$file")" 0644
 done
 if [ "$with_python" = yes ]; then
     # config/plugins.d/hhi.py is a link into examples/; install the file it points to.
@@ -234,6 +242,7 @@ cat <<EOF
 
 Next steps:
   $root/usr/local/bin/reportd validate --config $etc/reportd.yaml   # check the config and reports
+  $root/usr/local/bin/reportd test --config $etc/reportd.yaml       # run the reports' tests in $etc/tests
 EOF
 if [ "$started" = no ]; then
     say "  systemctl enable --now reportd     # start it now and at every boot"
@@ -242,6 +251,7 @@ cat <<EOF
   systemctl status reportd            # state, and the daemon's STATUS line
   journalctl -u reportd -f            # its log
   systemctl reload reportd            # after adding or editing a report in $etc/reports.d
-Outputs appear under $root/srv/reports/NAME/ at each report's schedule; \`reportd list\` shows when.
+Outputs appear under $root/srv/reports/NAME/ at each report's schedule (index.html lists them);
+\`reportd status\` shows each report's last run and next slot.
 Colleagues who read them directly: usermod -aG reportd NAME.
 EOF

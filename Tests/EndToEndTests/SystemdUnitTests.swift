@@ -174,6 +174,8 @@ import Testing
             ("etc/reportd/reports.d/funding-by-program.yaml", 0o644),
             ("etc/reportd/data/projects.csv", 0o644),
             ("etc/reportd/data/projects.schema.yaml", 0o644),
+            ("etc/reportd/tests/funding-by-program.yaml", 0o644),
+            ("etc/reportd/tests/data/projects-small.csv", 0o644),
             ("var/lib/reportd", 0o700),
             ("srv/reports", 0o2750),
         ]
@@ -208,6 +210,10 @@ import Testing
         #expect(text.contains("root: \(root.path)/srv/reports"), "\(text)")
         let valid = try runReportd(["validate", "--config", config.path])
         #expect(valid.status == 0, "validate of the starting config failed:\n\(valid.stdout)\n\(valid.stderr)")
+        // And the installed reports' tests pass there.
+        let tests = try runReportd(["test", "--config", config.path])
+        #expect(tests.status == 0, "reportd test of the starting config failed:\n\(tests.stdout)\n\(tests.stderr)")
+        #expect(tests.stdout.contains(" passed, 0 failed"), "\(tests.stdout)")
 
         // An administrator edits the config and a report; a second install keeps both unchanged.
         let edited = text.replacingOccurrences(of: "keep: 30", with: "keep: 7") + "# edited by the administrator\n"
