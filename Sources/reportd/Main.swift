@@ -16,7 +16,7 @@ import ServiceLifecycle
 struct Reportd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reportd",
-        abstract: "Runs report definitions on their schedule and publishes CSV, JSON and text summaries.",
+        abstract: "Runs report definitions on their schedule and publishes CSV, JSON, text and HTML summaries.",
         version: ReportdVersion.current,
         subcommands: [
             Validate.self, Run.self, Serve.self, Status.self, History.self, List.self, Next.self, Calculators.self,
