@@ -15,7 +15,9 @@ import Testing
     /// `Tests/EndToEndTests/plugins/`.
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("plugins")
 
-    static let timeout = 3
+    /// Short, so the hang case is quick; long enough for the good plugin's Python to start and
+    /// answer on a loaded machine (3 s once ran out beside the rest of the suite).
+    static let timeout = 5
 
     // MARK: - Runtime failures
 
@@ -36,7 +38,7 @@ import Testing
         RuntimeCase(
             script: "exits.py", calculator: "exits_calc",
             expected: ["plugin 'exits' exited with status 3 before answering", "256 MiB"]),
-        RuntimeCase(script: "hang.py", calculator: "hang_calc", expected: ["plugin 'hang' timed out after 3s"]),
+        RuntimeCase(script: "hang.py", calculator: "hang_calc", expected: ["plugin 'hang' timed out after \(timeout)s"]),
         RuntimeCase(script: "garbage.py", calculator: "garbage_calc", expected: ["plugin 'garbage' answered garbage"]),
         RuntimeCase(
             script: "wrong-shape.py", calculator: "wrong_shape_calc",
@@ -73,8 +75,9 @@ import Testing
         try f.expectGoodPublished()
         #expect(!FileManager.default.fileExists(atPath: f.output.appendingPathComponent("bad/latest.json").path))
         #expect(leftovers.isEmpty, "plugin processes left running: \(leftovers)")
-        // A bound, not a benchmark: the time limit, plus the handshakes and the good report.
-        #expect(elapsed < Double(Self.timeout + 3), "reportd run took \(elapsed) s")
+        // A bound, not a benchmark: the time limit, plus the handshakes and the good report, with
+        // room for a loaded machine (a hang that is never stopped would take an hour).
+        #expect(elapsed < Double(Self.timeout + 20), "reportd run took \(elapsed) s")
         if c.expected.contains(where: { $0.contains("timed out") }) {
             // ...and it did wait for the time limit before giving up.
             #expect(elapsed >= Double(Self.timeout) - 0.1, "gave up after \(elapsed) s")
@@ -159,7 +162,8 @@ import Testing
         try f.expectGoodPublished()
         #expect(!FileManager.default.fileExists(atPath: f.output.appendingPathComponent("bad").path))
         #expect(processesMentioning(f.folder.path).isEmpty)
-        #expect(elapsed < Double(Self.timeout + 3), "reportd run took \(elapsed) s")
+        // A bound, not a benchmark (see above).
+        #expect(elapsed < Double(Self.timeout + 20), "reportd run took \(elapsed) s")
     }
 
     // MARK: - The example plugins against independent computations
