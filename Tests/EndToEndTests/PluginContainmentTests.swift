@@ -465,9 +465,8 @@ func runPython(_ arguments: [String]) throws -> ProcessOutput {
     try runProcess("/usr/bin/env", ["python3"] + arguments)
 }
 
-/// Runs a program and waits for it. With `mergingErrors`, standard error goes into `stdout` too
-/// (for chatty programs). Both pipes are read at once, so a child that fills one never blocks.
-/// `environment` adds to (or replaces in) this process's environment.
+/// Runs a program and waits for it (see `runCollecting`). `environment` adds to (or replaces in)
+/// this process's environment.
 func runProcess(
     _ executable: String, _ arguments: [String], mergingErrors: Bool = false, environment: [String: String] = [:]
 ) throws -> ProcessOutput {
@@ -477,23 +476,5 @@ func runProcess(
     if !environment.isEmpty {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = mergingErrors ? out : err
-    try process.run()
-    // Standard error is read on another thread while this one reads standard output.
-    final class Box: @unchecked Sendable { var data = Data() }
-    let errors = Box()
-    let group = DispatchGroup()
-    if !mergingErrors {
-        let handle = err.fileHandleForReading
-        DispatchQueue.global().async(group: group) { errors.data = handle.readDataToEndOfFile() }
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return ProcessOutput(
-        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errors.data, as: UTF8.self))
+    return try runCollecting(process, mergingErrors: mergingErrors)
 }

@@ -25,18 +25,31 @@ func runReportd(
     for (k, v) in environment { env[k] = v }
     process.environment = env
     if let folder { process.currentDirectoryURL = folder }
+    return try runCollecting(process)
+}
+
+/// Starts `process` with its standard output and error on pipes, reads both to their end at once
+/// (standard error on another thread, so a child that fills either pipe never blocks), and waits.
+/// With `mergingErrors`, standard error goes into `stdout` too.
+func runCollecting(_ process: Process, mergingErrors: Bool = false) throws -> ProcessOutput {
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
-    process.standardError = err
+    process.standardError = mergingErrors ? out : err
     try process.run()
-    // Read both pipes before waiting, so a chatty child cannot fill a pipe and block.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errors = Box()
+    let group = DispatchGroup()
+    if !mergingErrors {
+        let handle = err.fileHandleForReading
+        DispatchQueue.global().async(group: group) { errors.data = handle.readDataToEndOfFile() }
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
     process.waitUntilExit()
     return ProcessOutput(
         status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+        stderr: String(decoding: errors.data, as: UTF8.self))
 }
 
 /// A fresh temporary folder.
