@@ -37,8 +37,11 @@ struct ConfigOptions: ParsableArguments {
     }
 
     /// Loads the daemon config, its plugins (their standard error goes to `logger`) and reports.
-    func load(logger: Logger? = nil) -> Configuration {
+    /// - Parameter startingPlugins: false for commands that read only schedules and state: no
+    ///   plugin process is started (see `ConfigLoader.startsPlugins`).
+    func load(logger: Logger? = nil, startingPlugins: Bool = true) -> Configuration {
         var loader = ConfigLoader(calculators: BuiltinCalculators.registry)
+        loader.startsPlugins = startingPlugins
         if let logger { loader.logger = logger }
         return loader.load(configPath: path)
     }

@@ -319,6 +319,25 @@ import Testing
         #expect(times == times.sorted(), "\(log)")
         #expect(records[0]["calculators"] as? [[String: String]] == [["name": "gate_count", "provider": "plugin gate 2.1.0"]])
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("g_2026-11-02T060000.csv").path))
+
+        // Commands that only read schedules and state start no plugin: a monitoring check that runs
+        // `status` every minute costs no plugin process.
+        let hellos = gate.appendingPathComponent("gate.hellos")
+        let before = try String(contentsOf: hellos, encoding: .utf8).count
+        // (`status` exits 1 here: the backfilled slots leave the daily slots since overdue.)
+        for (command, shows) in [
+            (["status"], "g "), (["status", "g"], "report: g"), (["history"], " g "), (["list"], "g "),
+            (["next", "g"], "+07:00"),
+        ] {
+            let out = try await reportd(command + ["--config", f.config])
+            #expect(out.status == (command[0] == "status" ? 1 : 0), "\(command): \(out.stdout)\n\(out.stderr)")
+            #expect(out.stdout.contains(shows), "\(command): \(out.stdout)")
+            #expect(!out.stderr.contains("error"), "\(command): \(out.stderr)")
+        }
+        #expect(try String(contentsOf: hellos, encoding: .utf8).count == before, "a read-only command started the plugin")
+        // `validate` does start it (to check the calculator).
+        _ = try await reportd(["validate", "--config", f.config])
+        #expect(try String(contentsOf: hellos, encoding: .utf8).count > before)
     }
 
     /// An administrator's `sudo reportd run` in the service's state folder leaves files the service

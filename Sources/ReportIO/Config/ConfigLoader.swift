@@ -14,6 +14,11 @@ public struct ConfigLoader: Sendable {
     public let calculators: CalculatorRegistry
     /// Where plugins' standard error goes.
     public var logger: Logger
+    /// Whether loading shakes hands with the plugins. Commands that only read the schedule and the
+    /// state (`status`, `history`, `list`, `next`) need none of their calculators and do not start
+    /// them: a metric whose calculator is not built in is then taken on trust (a monitoring check
+    /// that runs `status` every minute starts no plugin process).
+    public var startsPlugins = true
 
     public init(
         calculators: CalculatorRegistry,
@@ -58,7 +63,7 @@ public struct ConfigLoader: Sendable {
         let (parsed, parseDiagnostics) = parseDaemon(configPath: configPath)
         guard var daemon = parsed else { return (nil, [], parseDiagnostics) }
         var diagnostics = parseDiagnostics
-        let handshakes = daemon.pluginSettings.map { settings in
+        let handshakes = daemon.pluginSettings.flatMap { settings in !startsPlugins ? nil : settings }.map { settings in
             let (calculators, logger) = (calculators, logger)
             return OnItsOwnThread { PluginLoader.load(settings, builtIn: calculators, logger: logger) }
         }
@@ -79,7 +84,7 @@ public struct ConfigLoader: Sendable {
         let (parsed, parseDiagnostics) = parseDaemon(configPath: configPath)
         guard var daemon = parsed else { return (nil, parseDiagnostics) }
         var diagnostics = parseDiagnostics
-        if let settings = daemon.pluginSettings {
+        if startsPlugins, let settings = daemon.pluginSettings {
             // Each plugin is started once for its handshake; one that fails it only loses its own
             // calculators (the reports that use them become invalid), never the daemon config.
             let (external, problems) = PluginLoader.load(settings, builtIn: calculators, logger: logger)

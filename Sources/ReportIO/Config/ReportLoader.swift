@@ -287,7 +287,8 @@ extension ConfigLoader {
         }
         var metric = MetricDefinition(name: name, calc: calc, parameters: MetricParameters(parameters))
         metric.unit = unit
-        if let schema {
+        // Without the plugins started, a calculator that is not built in may be one of theirs.
+        if let schema, startsPlugins || registry[calc] != nil {
             if case .failure(let problems) = registry.check(metric, schema: schema, groupBy: groupBy) {
                 for problem in problems.errors {
                     let at: Node

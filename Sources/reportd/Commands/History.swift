@@ -27,7 +27,7 @@ struct History: ParsableCommand {
     var json = false
 
     func run() throws {
-        let configuration = options.load()
+        let configuration = options.load(startingPlugins: false)
         printDiagnostics(configuration.diagnostics)
         guard let daemon = configuration.daemon else { throw ExitCode(2) }
         let known = configuration.reports.map(\.definition.name)

@@ -19,7 +19,7 @@ struct List: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
-        let configuration = options.load()
+        let configuration = options.load(startingPlugins: false)
         printDiagnostics(configuration.diagnostics)
         guard let daemon = configuration.daemon else { throw ExitCode(2) }
         let store = StateStore(directory: daemon.stateDirectory)

@@ -28,7 +28,7 @@ struct Next: ParsableCommand {
     var from: String?
 
     func run() throws {
-        let configuration = options.load()
+        let configuration = options.load(startingPlugins: false)
         guard let report = configuration.reports.first(where: { $0.definition.name == name }) else {
             printDiagnostics(configuration.diagnostics)
             var message = "reportd: no valid report named '\(name)'"

@@ -2,7 +2,8 @@
 """Test plugin `gate`: gate_count = rows per group, but each compute first creates `gate.started`
 in its working directory (the plugins folder) and waits (at most 60 s) until `gate.release` exists
 there, so a test controls how long a run lasts. Each compute appends `begin TIME` and `end TIME`
-lines to `gate.log`, so a test can tell whether two computes overlapped."""
+lines to `gate.log`, so a test can tell whether two computes overlapped; each handshake appends a
+line to `gate.hellos`, so a test can count the times the plugin was started."""
 import json
 import os
 import sys
@@ -15,6 +16,8 @@ HELLO = {"type": "hello", "protocol": 1, "plugin": {"name": "gate", "version": "
 for line in sys.stdin:
     msg = json.loads(line)
     if msg["type"] == "hello":
+        with open("gate.hellos", "a") as hellos:
+            hellos.write("hello\n")
         reply = HELLO
     else:
         with open("gate.log", "a") as log:
