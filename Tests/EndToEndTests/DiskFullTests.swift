@@ -94,13 +94,13 @@ import Testing
     }
 
     /// In `serve`, a run that does not fit is retried on its backoff while the daemon goes on; once
-    /// there is room, the next slot and the retry succeed. (The retry comes 30 s after the failure,
-    /// so this test takes about 32 s.)
+    /// there is room, the next slot and the retry succeed. (`retry_delay: 2s`: the retry comes 2 s
+    /// after the failure, the next 4 s after that.)
     @Test(.enabled(if: TmpfsMount.available(), "needs a small tmpfs (root); the reason is printed when skipped"))
     func serveRetriesARunThatDoesNotFitAndLives() async throws {
         let f = try Fixture(
             csv: Self.csv,
-            reports: ["big": Self.report("retries: 2").replacingOccurrences(of: "@daily", with: "every 1s")])
+            reports: ["big": Self.report("retries: 2\nretry_delay: 2s").replacingOccurrences(of: "@daily", with: "every 1s")])
         let disk = try TmpfsMount(at: f.output, size: "4m")
         defer {
             disk.unmount()
@@ -132,17 +132,17 @@ import Testing
             throw AuditFailure("\(error); the daemon's log:\n\(log().suffix(4000))")
         }
         try await until("a failed run with its retry scheduled") {
-            !lines("run failed, retrying in 30s (attempt 2 of 3)", "no space left on the device").isEmpty
+            !lines("run failed, retrying in 2s (attempt 2 of 3)", "no space left on the device").isEmpty
         }
         // Later slots fail too, and the daemon goes on.
         try await until("three failed runs") { lines("run failed, retrying in").count >= 3 }
         #expect(process.isRunning)
-        let failure = lines("run failed, retrying in 30s").first ?? ""
+        let failure = lines("run failed, retrying in 2s").first ?? ""
         print("DiskFullTests serve: \(failure)")
         #expect(failure.contains("\(folder.path)/"), "\(failure)")
         #expect(visible() == before, "a failed run changed the visible outputs")
 
-        // Room again: the next slot publishes, and the first failed slot's retry succeeds.
+        // Room again: the next slot publishes, and a failed slot's retry succeeds.
         try FileManager.default.removeItem(at: f.output.appendingPathComponent("filler"))
         try await until("a run published after space was freed") { !lines("report published").isEmpty }
         try await until("the retry of the failed slot", timeout: 60) {

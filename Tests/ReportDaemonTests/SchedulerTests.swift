@@ -163,6 +163,22 @@ func utcDate(_ text: String) -> Date {
         #expect(h.fixture.store.load("a").lastCompletedSlot == slot)
     }
 
+    @Test func retryDelaySetsTheFirstWait() async throws {
+        let report = DaemonFixture.report("a", schedule: "@daily", extra: "retries: 2\nretry_delay: 5s")
+        let h = try Harness(DaemonFixture(reports: ["a": report]), at: t0)
+        h.executor.fail("a", times: 2)
+        let slot = utcDate("2026-01-02T00:00:00Z")
+        try await h.advance(to: slot)
+        try await eventually("the retry is scheduled") { h.logs.all.contains { $0.contains("retrying in 5s") } }
+        try await h.advance(to: slot.addingTimeInterval(5))
+        try await eventually("second attempt after 5 s") { h.executor.finished.count == 2 }
+        try await eventually("the second retry is scheduled") { h.logs.all.contains { $0.contains("retrying in 10s") } }
+        try await h.advance(to: slot.addingTimeInterval(15))
+        try await eventually("third attempt after 10 s more") { h.executor.finished.count == 3 }
+        #expect(h.executor.finished.map(\.1) == ["boom", "boom", nil])
+        try await h.stop()
+    }
+
     @Test func retriesRunOutAndTheFailureIsRecorded() async throws {
         let report = DaemonFixture.report("a", schedule: "@daily", extra: "retries: 1")
         let h = try Harness(DaemonFixture(reports: ["a": report]), at: t0)
@@ -178,6 +194,12 @@ func utcDate(_ text: String) -> Date {
         #expect(state.lastRun?.outcome == "failed")
         #expect(state.lastRun?.failuresInARow == 2)
         #expect(state.lastCompletedSlot == nil)
+        #expect(state.runsTotal == 2 && state.failuresTotal == 2)
+        // Both attempts are in the run history, with their trigger and attempt number.
+        let records = try RunHistory(stateDirectory: h.fixture.store.directory).records("a")
+        #expect(records.map(\.trigger) == ["schedule", "retry"])
+        #expect(records.map(\.attempt) == [1, 2])
+        #expect(records.allSatisfy { $0.outcome == "failed" && $0.error == "boom" })
         try await h.stop()
     }
 

@@ -131,6 +131,16 @@ let validReport = """
         #expect(e.message.contains("'limit' must be a whole number"))
     }
 
+    @Test func retryDelayIsADurationOfAtMostAnHour() throws {
+        let long = try onlyError(validReport + "\nretry_delay: 2h\n")
+        #expect(long.line == 17 && long.column == 14, "\(long)")
+        #expect(long.message.contains("'retry_delay' must be at most 1h"))
+        let word = try onlyError(validReport + "\nretry_delay: soon\n")
+        #expect(word.message.contains("'retry_delay' must be a duration"), "\(word.message)")
+        let fixture = try ConfigFixture(reports: ["r.yaml": validReport + "\nretry_delay: 90s\n"])
+        #expect(try #require(fixture.load().reports.first).definition.retryDelay == 90)
+    }
+
     @Test func chartOptionsAreCheckedAndLocated() throws {
         let metricError = try onlyError(validReport + "\nchart: {metric: suport}\n")
         #expect(metricError.line == 17 && metricError.column == 17, "\(metricError)")

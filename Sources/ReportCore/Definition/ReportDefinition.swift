@@ -13,6 +13,9 @@ public struct ReportDefinition: Sendable {
     public var catchUp: CatchUp = .once
     public var overlap: Overlap = .skip
     public var retries: Int = 0
+    /// Seconds before the first retry (`retry_delay`); each later retry waits twice as long as the
+    /// one before, at most an hour.
+    public var retryDelay: Int = 30
     /// Seconds; `nil` means no limit.
     public var timeout: Int?
     public var filter: CompiledFilter?

@@ -20,8 +20,8 @@ struct SchedulerCore {
     private var running: [String: (RunRequest, RunControl)] = [:]
     private var retries: [(due: Date, request: RunRequest)] = []
     private(set) var isShuttingDown = false
-    /// Base of the exponential retry backoff: 30 s, 60 s, 120 s… capped at an hour.
-    static let retryBase: TimeInterval = 30
+    /// The longest wait before a retry.
+    static let longestRetryDelay: TimeInterval = 3600
 
     init(set: ReportSet, clock: any WallClock, store: StateStore?, logger: Logger) {
         self.set = set
@@ -160,7 +160,8 @@ struct SchedulerCore {
             return
         }
         if request.attempt < request.report.retries, !isShuttingDown, entries[name] != nil {
-            let delay = min(Self.retryBase * pow(2, Double(request.attempt)), 3600)
+            // `retry_delay` (30 s by default), then twice as long each time, at most an hour.
+            let delay = min(TimeInterval(request.report.retryDelay) * pow(2, Double(request.attempt)), Self.longestRetryDelay)
             var retry = request
             retry.attempt += 1
             retry.trigger = .retry

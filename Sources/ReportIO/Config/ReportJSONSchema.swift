@@ -58,6 +58,7 @@ public enum ReportJSONSchema {
                 "catch_up": ["enum": ReportDefinition.CatchUp.allCases.map(\.rawValue)],
                 "overlap": ["enum": ReportDefinition.Overlap.allCases.map(\.rawValue)],
                 "retries": ["type": "integer", "minimum": 0, "maximum": 10],
+                "retry_delay": ["type": "string", "pattern": "^[0-9]+[smhd]?$"],
                 "timeout": ["type": "string", "pattern": "^[0-9]+[smhd]?$"],
                 "filter": ["type": "string", "description": "e.g. year >= 2021 and status == 'completed'"],
                 "group_by": ["type": "array", "items": ["type": "string"]],

@@ -4,7 +4,8 @@ import Yams
 
 extension ConfigLoader {
     static let reportKeys = [
-        "name", "title", "description", "dataset", "schedule", "timezone", "catch_up", "overlap", "retries", "timeout",
+        "name", "title", "description", "dataset", "schedule", "timezone", "catch_up", "overlap", "retries", "retry_delay",
+        "timeout",
         "filter", "group_by", "metrics", "sort", "limit", "totals", "formats", "csv", "locale", "chart",
     ]
     static let chartKeys = ["metric", "type"]
@@ -174,6 +175,13 @@ extension ConfigLoader {
             d.overlap = v
         }
         if let n = f["retries"], let v = file.int(n, "'retries'", range: 0...10) { d.retries = v }
+        if let n = f["retry_delay"], let v = file.duration(n, "'retry_delay'") {
+            if v > 3600 {
+                file.error("'retry_delay' must be at most 1h (retries wait at most an hour apart)", at: n)
+            } else {
+                d.retryDelay = v
+            }
+        }
         if let n = f["timeout"], let v = file.duration(n, "'timeout'") { d.timeout = v }
         if let n = f["limit"], let v = file.int(n, "'limit'", range: 1...10_000_000) { d.limit = v }
         if let n = f["totals"], let v = file.bool(n, "'totals'") { d.totals = v }
