@@ -394,6 +394,7 @@ import Testing
         #expect(published["REPORT"] as? String == "a")
         #expect(published["SLOT"] as? String == "2026-11-01T06:00:00+07:00")
         #expect(published["OUTCOME"] as? String == "success")
+        #expect(published["TRIGGER"] as? String == "backfill")
         #expect(published["PRIORITY"] as? String == "6")
         #expect(published["SYSLOG_IDENTIFIER"] as? String == "reportd")
         #expect(published["OUTPUT_PATH"] as? String == f.output.appendingPathComponent("a").path)

@@ -55,7 +55,9 @@ struct Run: ParsableCommand {
         let recorder = RunRecorder(
             store: StateStore(directory: daemon.stateDirectory), daemon: daemon,
             reports: configuration.reports.map(\.definition.name))
-        var runner = ReportRunner(config: daemon, logger: logger)
+        var runLogger = logger
+        runLogger[metadataKey: "run.trigger"] = "\((slot == nil ? RunTrigger.manual : .backfill).rawValue)"
+        var runner = ReportRunner(config: daemon, logger: runLogger)
         runner.lockMode = wait ? .wait : .refuse
         var outcomes: [RunOutcome] = []
         if let slot {
