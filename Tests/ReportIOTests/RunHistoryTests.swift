@@ -136,4 +136,30 @@ import Testing
             report: "r", title: "t", extensions: ["csv", "txt"], latest: nil, known: [:], updatedAt: "now")
         #expect(again.runs[2].files[0].sha256 == PublishedFile.sha256(Array("tampered".utf8)))
     }
+
+    /// Files unchanged since the previous manifest keep their hashes without being read again: a
+    /// file rewritten with the same size but dated back before that manifest is not noticed (the
+    /// documented limit), while one rewritten now is.
+    @Test func unchangedFilesKeepTheirHashesWithoutBeingReadAgain() throws {
+        let root = try RunHistoryTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let publisher = Publisher(root: root)
+        try publisher.publish(report: "r", files: [.init(name: "r_2026-11-01T060000.csv", bytes: Array("aaaa".utf8))])
+        try publisher.publish(report: "r", files: [.init(name: "r_2026-11-02T060000.csv", bytes: Array("bbbb".utf8))])
+        let first = try publisher.writeManifest(
+            report: "r", title: "t", extensions: ["csv"], latest: nil, known: [:], updatedAt: "1")
+        let old = root + "/r/r_2026-11-01T060000.csv"
+        let recent = root + "/r/r_2026-11-02T060000.csv"
+        // Same sizes, other bytes; the first dated back an hour, the second left as written now.
+        try Data("xxxx".utf8).write(to: URL(fileURLWithPath: old))
+        try Data("yyyy".utf8).write(to: URL(fileURLWithPath: recent))
+        var times = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, old, &times, 0) == 0)
+        let second = try publisher.writeManifest(
+            report: "r", title: "t", extensions: ["csv"], latest: nil, known: [:], updatedAt: "2")
+        let hashes = Dictionary(uniqueKeysWithValues: second.runs.flatMap(\.files).map { ($0.name, $0.sha256) })
+        let before = Dictionary(uniqueKeysWithValues: first.runs.flatMap(\.files).map { ($0.name, $0.sha256) })
+        #expect(hashes["r_2026-11-01T060000.csv"] == before["r_2026-11-01T060000.csv"])
+        #expect(hashes["r_2026-11-02T060000.csv"] == PublishedFile.sha256(Array("yyyy".utf8)))
+    }
 }

@@ -47,9 +47,10 @@ extension Publisher {
     /// after each publish and retention pass, with the report's lock held (so that no other run of
     /// the report changes the folder meanwhile).
     ///
-    /// Every kept file is read and hashed again rather than trusted from the previous manifest: the
-    /// manifest vouches for what is on the disk now. Outputs are aggregates (kilobytes), so this costs
-    /// little next to the run.
+    /// The manifest vouches for what is on the disk now: a file this run did not write is hashed
+    /// again, unless the previous manifest lists it with the same size and the file has not been
+    /// modified since that manifest was written (its modification time is older than the
+    /// manifest's), so a run re-reads only what changed rather than every kept run's files.
     ///
     /// - Parameters:
     ///   - known: SHA-256 of files this run just wrote, by name, which need not be read back.
@@ -62,8 +63,17 @@ extension Publisher {
         let folder = try openReportFolder(report)
         defer { close(folder) }
         let names = listFolder(folder)
+        let previous = Self.previousManifest(in: folder)
         func entry(_ name: String) -> Manifest.Entry? {
             if let file = known[name] { return Manifest.Entry(name: name, bytes: file.bytes, sha256: file.sha256) }
+            if let (entries, written) = previous, let old = entries[name] {
+                var info = stat()
+                if fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFREG,
+                    Int(info.st_size) == old.bytes, Self.nanoseconds(info.st_mtim) < written
+                {
+                    return old
+                }
+            }
             guard let bytes = Self.readFile(name, in: folder) else { return nil }
             return Manifest.Entry(name: name, bytes: bytes.count, sha256: PublishedFile.sha256(bytes))
         }
@@ -81,6 +91,21 @@ extension Publisher {
         try write([File(name: Manifest.fileName, bytes: Array(data) + [0x0A])], in: folder, path: "\(root)/\(report)")
         return manifest
     }
+
+    /// The previous manifest's entries by file name, and when it was written (ns since 1970); nil
+    /// when there is none or it cannot be read.
+    static func previousManifest(in folder: Int32) -> ([String: Manifest.Entry], Int64)? {
+        var info = stat()
+        guard fstatat(folder, Manifest.fileName, &info, AT_SYMLINK_NOFOLLOW) == 0,
+            info.st_mode & S_IFMT == S_IFREG, let bytes = readFile(Manifest.fileName, in: folder),
+            let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(bytes))
+        else { return nil }
+        var entries: [String: Manifest.Entry] = [:]
+        for file in manifest.runs.flatMap(\.files) + manifest.latestFiles { entries[file.name] = file }
+        return (entries, nanoseconds(info.st_mtim))
+    }
+
+    static func nanoseconds(_ t: timespec) -> Int64 { Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec) }
 
     /// The stamp of the newest run in the report's folder, if any.
     public func newestRun(of report: String) throws(PublishError) -> String? {
