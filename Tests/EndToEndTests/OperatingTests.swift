@@ -258,6 +258,49 @@ import Testing
         kill(stopped.processIdentifier, SIGCONT)
     }
 
+    /// `status` while the daemon runs a report (held inside its calculator by the `gate` plugin):
+    /// the report shows as running with its slot, and a manual run of it refuses naming the daemon.
+    @Test func statusShowsWhatTheDaemonIsRunning() async throws {
+        let f = try Self.fixture(
+            reports: [
+                "g": """
+                name: g
+                title: "Chờ"
+                dataset: things
+                schedule: "every 2s"
+                group_by: [district]
+                metrics:
+                  - {name: rows, calc: gate_count}
+                """
+            ])
+        let gate = f.folder.appendingPathComponent("plugins")
+        let listener = try NotifyListener()
+        let (process, logFile) = try startServe(f, notify: listener)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        try await listener.waitAsync(for: "READY=1")
+        try await waitUntil("the daemon's run inside its calculator", timeout: 60) {
+            FileManager.default.fileExists(atPath: gate.appendingPathComponent("gate.started").path)
+        }
+        let status = try await reportd(["status", "--config", f.config])
+        #expect(status.stdout.contains("g: running now, for the slot "), "\(status.stdout)")
+        #expect(status.stdout.contains("1 running"), "\(status.stdout)")
+        let json = try await reportd(["status", "--config", f.config, "--json"])
+        let reports = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["reports"]
+        let slot = ((reports as? [[String: Any]])?.first?["running_slot"] as? String) ?? ""
+        #expect(slot.hasSuffix("+07:00"), "\(json.stdout)")
+        let manual = try await reportd(["run", "--config", f.config, "g"])
+        #expect(manual.status == 1)
+        #expect(
+            manual.stdout.contains("is being run by another reportd process (pid \(process.processIdentifier))"),
+            "\(manual.stdout)")
+        #expect(FileManager.default.createFile(atPath: gate.appendingPathComponent("gate.release").path, contents: nil))
+        try await waitUntil("the run to end") {
+            ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains("run succeeded")
+        }
+        kill(process.processIdentifier, SIGTERM)
+        try await waitUntil("exit after SIGTERM") { !process.isRunning }
+    }
+
     /// Three real reportd processes and one report: while one runs it (held inside its calculator
     /// by the `gate` plugin), a second refuses with the holder's pid and a third with `--wait` runs
     /// only after the first has published.

@@ -45,9 +45,11 @@ import Testing
         #expect(!DaemonPresence.probe(stateDirectory: state).running)
         do {
             let presence = try DaemonPresence.claim(stateDirectory: state, config: "/etc/reportd/reportd.yaml")
-            presence.update(status: "3 reports loaded")
+            presence.update(status: "3 reports loaded, 1 running", running: ["a": "2026-11-29T06:00:00+07:00"])
             let probe = DaemonPresence.probe(stateDirectory: state)
-            #expect(probe.running && probe.info?.pid == Int(getpid()) && probe.info?.status == "3 reports loaded")
+            #expect(probe.running && probe.info?.pid == Int(getpid()))
+            #expect(probe.info?.status == "3 reports loaded, 1 running")
+            #expect(probe.info?.running == ["a": "2026-11-29T06:00:00+07:00"])
             #expect(!probe.isStale())
             #expect(probe.isStale(now: Date().addingTimeInterval(4 * DaemonPresence.heartbeatInterval)))
             #expect(throws: PresenceError.self) {
@@ -95,6 +97,16 @@ import Testing
         let late = StatusReport.make(reports: [reports[0]], stateDirectory: state, now: slot.addingTimeInterval(90_000))
         #expect(!late.ok)
         #expect(late.reports[0].overdueSince == "2026-11-11T06:00:00+07:00")
+        // …unless the daemon is running it right now (a long run is not a missed one).
+        do {
+            let presence = try DaemonPresence.claim(stateDirectory: state, config: "reportd.yaml")
+            presence.update(status: "1 running", running: ["ok": "2026-11-11T06:00:00+07:00"])
+            let running = StatusReport.make(
+                reports: [reports[0]], stateDirectory: state, now: slot.addingTimeInterval(90_000))
+            #expect(running.reports[0].overdueSince == nil)
+            #expect(running.reports[0].runningSlot == "2026-11-11T06:00:00+07:00")
+            #expect(running.ok && running.daemon.running)
+        }
         let fine = StatusReport.make(reports: [reports[0]], stateDirectory: state, now: slot.addingTimeInterval(3_600))
         #expect(fine.ok && fine.reports[0].nextSlot == "2026-11-11T06:00:00+07:00")
         #expect(!fine.daemon.running)

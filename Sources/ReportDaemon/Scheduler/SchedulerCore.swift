@@ -242,6 +242,14 @@ struct SchedulerCore {
         return text
     }
 
+    /// The reports running now and their slots, for the pid file (`reportd status`).
+    func runningSlots() -> [String: String] {
+        running.mapValues { request, _ in
+            SlotTime(date: request.slot, timeZone: entries[request.report.name]?.zone ?? TimeZone(identifier: "UTC")!)
+                .iso8601
+        }
+    }
+
     /// The next slot of each report, for `list` and tests.
     func nextSlots() -> [String: Date] { entries.compactMapValues(\.next) }
 

@@ -91,12 +91,13 @@ public final class SchedulerService: Service, Sendable {
                 }
                 core.start(now: clock.now())
                 notifier.notify("READY=1\nSTATUS=\(core.status())")
-                presence?.update(status: core.status())
+                presence?.update(status: core.status(), running: core.runningSlots())
                 // The timer is the one unstructured task: it is replaced whenever the next due time
                 // changes, and a child of the group could not be cancelled on its own.
                 var timer: Task<Void, Never>?
                 var graceTimer: Task<Void, Never>?
                 var lastStatus = ""
+                var lastPresence: (status: String, running: [String: String]) = ("", [:])
                 func rearm() {
                     timer?.cancel()
                     guard let due = core.nextDue() else { return }
@@ -143,7 +144,6 @@ public final class SchedulerService: Service, Sendable {
                         let (daemon, files, diagnostics) = reloader()
                         core.reload(daemon: daemon, files: files, diagnostics: diagnostics, now: clock.now())
                         notifier.notify("READY=1\nSTATUS=\(core.status())")
-                        presence?.update(status: core.status())
                         lastStatus = ""
                     case .shutdown:
                         notifier.notify("STOPPING=1")
@@ -170,8 +170,14 @@ public final class SchedulerService: Service, Sendable {
                     let status = core.status()
                     if status != lastStatus {
                         notifier.notify("STATUS=\(status)")
-                        presence?.update(status: status)
                         lastStatus = status
+                    }
+                    // The pid file: the status line and which reports run (which changes with every
+                    // start and end, the status text not always).
+                    let running = core.runningSlots()
+                    if status != lastPresence.status || running != lastPresence.running {
+                        presence?.update(status: status, running: running)
+                        lastPresence = (status, running)
                     }
                 }
                 timer?.cancel()

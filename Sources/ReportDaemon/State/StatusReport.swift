@@ -44,6 +44,8 @@ public struct StatusReport: Codable, Sendable {
         /// The first slot after the last completed one, when it is more than its grace in the past
         /// and has not completed: a run that should have happened did not (yet).
         public var overdueSince: String?
+        /// The slot the daemon is running for this report now, if it is.
+        public var runningSlot: String?
         /// The newest history record, in full (`status NAME`).
         public var lastRecord: RunRecord?
 
@@ -56,6 +58,7 @@ public struct StatusReport: Codable, Sendable {
             case runsTotal = "runs_total"
             case failuresTotal = "failures_total"
             case overdueSince = "overdue_since"
+            case runningSlot = "running_slot"
             case lastRecord = "last_record"
         }
     }
@@ -115,7 +118,11 @@ public struct StatusReport: Codable, Sendable {
                 lastSuccess: state.lastSuccess.map { local($0.finishedAt) },
                 failuresInARow: state.lastRun?.failuresInARow ?? 0, runsTotal: state.runsTotal,
                 failuresTotal: state.failuresTotal)
-            if let last = state.lastCompletedSlot, let due = d.schedule.nextSlot(after: last, in: zone) {
+            if probe.running { report.runningSlot = probe.info?.running?[d.name] }
+            // A slot is not overdue while the daemon is running the report (a long run).
+            if report.runningSlot == nil, let last = state.lastCompletedSlot,
+                let due = d.schedule.nextSlot(after: last, in: zone)
+            {
                 let grace = max(overdueGrace, TimeInterval(d.timeout ?? 0) + 60)
                 if due.addingTimeInterval(grace) < now { report.overdueSince = local(due) }
             }

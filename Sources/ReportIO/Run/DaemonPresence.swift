@@ -25,9 +25,11 @@ public final class DaemonPresence: Sendable {
         public var config: String
         /// The systemd `STATUS=` text: reports loaded, running, the next run.
         public var status: String
+        /// The reports running now, with the slot each runs (ISO 8601 with offset).
+        public var running: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case pid, version, config, status
+            case pid, version, config, status, running
             case startedAt = "started_at"
         }
     }
@@ -92,9 +94,12 @@ public final class DaemonPresence: Sendable {
         return presence
     }
 
-    /// Notes the daemon's status line (written at once) and beats.
-    public func update(status: String) {
-        info.withLock { $0.status = status }
+    /// Notes the daemon's status line and the reports running now (written at once), and beats.
+    public func update(status: String, running: [String: String]) {
+        info.withLock {
+            $0.status = status
+            $0.running = running
+        }
         write()
     }
 

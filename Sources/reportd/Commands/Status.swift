@@ -90,6 +90,7 @@ struct Status: ParsableCommand {
             let last = r.lastRun
             var outcome = last?.outcome ?? "never run"
             if r.overdueSince != nil { outcome += " (overdue)" }
+            if r.runningSlot != nil { outcome += " (running)" }
             rows.append([
                 r.name, last?.slot ?? "-", last?.trigger ?? "-", outcome, last?.finishedAt ?? "-",
                 last?.durationSeconds.map(Self.seconds) ?? "-", last?.rowsUsed.map(String.init) ?? "-",
@@ -98,6 +99,7 @@ struct Status: ParsableCommand {
         }
         printTable(rows)
         for r in status.reports {
+            if let slot = r.runningSlot { print("\(r.name): running now, for the slot \(slot)") }
             if let overdue = r.overdueSince { print("\(r.name): the slot \(overdue) is overdue (not completed)") }
             if let last = r.lastRun, last.outcome == "failed" {
                 print("\(r.name): failed \(r.failuresInARow) time\(r.failuresInARow == 1 ? "" : "s") in a row: \(last.error ?? "?")")
@@ -111,6 +113,7 @@ struct Status: ParsableCommand {
         print("runs: \(r.runsTotal) (\(r.failuresTotal) failed); failures in a row: \(r.failuresInARow)")
         if let success = r.lastSuccess { print("last success: finished \(success)") }
         if let overdue = r.overdueSince { print("OVERDUE: the slot \(overdue) has not completed") }
+        if let slot = r.runningSlot { print("running now, for the slot \(slot)") }
         guard let last = r.lastRun else {
             print("last run: never")
             return
