@@ -86,8 +86,7 @@ public struct StatusReport: Codable, Sendable {
 
     /// Builds the status of `reports` (all configured reports, or the one asked for).
     public static func make(
-        reports: [LoadedReport], stateDirectory: String, now: Date = Date(), withLastRecord: Bool = false,
-        historyLimit: Int = 1
+        reports: [LoadedReport], stateDirectory: String, now: Date = Date(), withLastRecord: Bool = false
     ) -> StatusReport {
         let probe = DaemonPresence.probe(stateDirectory: stateDirectory)
         let store = StateStore(directory: stateDirectory)
@@ -126,7 +125,7 @@ public struct StatusReport: Codable, Sendable {
                 let grace = max(overdueGrace, TimeInterval(d.timeout ?? 0) + 60)
                 if due.addingTimeInterval(grace) < now { report.overdueSince = local(due) }
             }
-            if withLastRecord { report.lastRecord = (try? history.records(d.name, limit: historyLimit))?.last }
+            if withLastRecord { report.lastRecord = (try? history.records(d.name, limit: 1))?.last }
             if report.lastRun?.outcome == "failed" || report.overdueSince != nil { ok = false }
             rows.append(report)
         }
