@@ -191,8 +191,8 @@ struct PNGStats: Decodable, CustomStringConvertible {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let problem = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let data = readToEnd(out.fileHandleForReading)
+        let problem = String(decoding: readToEnd(err.fileHandleForReading), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw Chromium.Failed(description: "cannot decode \(png.lastPathComponent): \(problem)")

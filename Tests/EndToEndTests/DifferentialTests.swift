@@ -25,7 +25,7 @@ import Testing
         process.standardError = pipe
         try process.run()
         // Read to the end before waiting, so a full pipe can never block the script.
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let data = readToEnd(pipe.fileHandleForReading)
         process.waitUntilExit()
         let output = String(decoding: data, as: UTF8.self)
         let status = process.terminationStatus

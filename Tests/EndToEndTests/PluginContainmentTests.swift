@@ -452,7 +452,7 @@ func processesMentioning(_ path: String) -> [String] {
         guard let pid = Int32(entry), pid != me,
             let handle = FileHandle(forReadingAtPath: "/proc/\(entry)/cmdline")
         else { continue }
-        let data = handle.readDataToEndOfFile()
+        let data = readToEnd(handle)
         try? handle.close()
         let command = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
         if command.contains(path) { found.append("\(pid): \(command)") }

@@ -53,10 +53,10 @@ import Testing
         nonisolated(unsafe) var errData = Data()
         let errDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errData = readToEnd(err.fileHandleForReading)
             errDone.signal()
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let outData = readToEnd(out.fileHandleForReading)
         errDone.wait()
         process.waitUntilExit()
         return ProcessOutput(

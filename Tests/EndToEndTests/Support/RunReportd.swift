@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a finished `reportd` process printed.
 struct ProcessOutput {
     var status: Int32
@@ -42,14 +46,34 @@ func runCollecting(_ process: Process, mergingErrors: Bool = false) throws -> Pr
     let group = DispatchGroup()
     if !mergingErrors {
         let handle = err.fileHandleForReading
-        DispatchQueue.global().async(group: group) { errors.data = handle.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: group) { errors.data = readToEnd(handle) }
     }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let outData = readToEnd(out.fileHandleForReading)
     group.wait()
     process.waitUntilExit()
     return ProcessOutput(
         status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
         stderr: String(decoding: errors.data, as: UTF8.self))
+}
+
+/// Everything `handle` gives until its end. A read interrupted by a signal is retried, and any
+/// other error ends the data: Foundation's `readDataToEndOfFile()` traps on any error, which took
+/// the whole test process down once (`ESRCH` from `/proc/PID/cmdline` of a process that had just
+/// exited; `EINTR` on a pipe).
+func readToEnd(_ handle: FileHandle) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    let fd = handle.fileDescriptor
+    while true {
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n > 0 {
+            data.append(contentsOf: buffer[..<n])
+        } else if n < 0 && errno == EINTR {
+            continue
+        } else {
+            return data
+        }
+    }
 }
 
 /// A fresh temporary folder.
