@@ -46,6 +46,10 @@ import Testing
         RuntimeCase(
             script: "wrong-type.py", calculator: "wrong_type_calc", expected: ["plugin 'wrong-type' answered garbage"]),
         RuntimeCase(script: "flood.py", calculator: "flood_calc", expected: ["plugin 'flood' wrote more than"]),
+        // Before SIGPIPE was ignored, reportd died of it here (exit status 141).
+        RuntimeCase(
+            script: "closes-input.py", calculator: "closes_input_calc",
+            expected: ["plugin 'closes-input' "], oneOf: ["closed its input", "exited", "killed"]),
         RuntimeCase(
             script: "memory-hog.py", calculator: "memory_hog_calc", expected: ["plugin 'memory-hog' ", "256 MiB"],
             oneOf: ["exited with status", "was killed by signal"]),

@@ -29,6 +29,17 @@ final class PluginProcess {
     private var errorBuffer: [UInt8] = []
     private var reaped = false
 
+    /// A plugin that closes its input (or dies) while reportd writes a request must not kill
+    /// reportd: the default action of SIGPIPE is to end the process, and `serve` would go down with
+    /// one bad plugin. With SIGPIPE ignored the write fails with EPIPE, read as the plugin's exit.
+    /// Once per process, before the first plugin starts; plugins get the default back (CSpawn).
+    private static let brokenPipesIgnored: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
+
+    static func ignoreBrokenPipes() { _ = brokenPipesIgnored }
+
     /// Starts `path` in `directory` with a clean environment.
     init(name: String, path: String, directory: String, timeout: Int, memoryMiB: Int, logger: Logger)
         throws(PluginError)
@@ -37,6 +48,7 @@ final class PluginProcess {
         self.timeout = timeout
         self.memoryMiB = memoryMiB
         self.logger = logger
+        Self.ignoreBrokenPipes()
         deadline = Date().addingTimeInterval(TimeInterval(timeout))
         var toChild: [Int32] = [0, 0]
         var fromChild: [Int32] = [0, 0]
@@ -115,6 +127,10 @@ final class PluginProcess {
             if fds[2].revents & Int16(POLLOUT) != 0 {
                 let n = pending.withUnsafeBytes { write(input, $0.baseAddress, $0.count) }
                 if n > 0 { pending = pending.dropFirst(n) }
+                // The plugin closed its input before reading the request.
+                if n < 0 && errno == EPIPE {
+                    throw fail("closed its input before reading the whole request (the protocol keeps it open)")
+                }
             }
             if fds[2].revents & Int16(POLLERR | POLLHUP) != 0 && !pending.isEmpty {
                 // The plugin closed its input: it is gone or going.
