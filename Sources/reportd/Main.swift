@@ -69,7 +69,7 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Writes diagnostics to standard error, one per line.
 func printDiagnostics(_ diagnostics: [Diagnostic]) {
-    for d in diagnostics { FileHandle.standardError.write(Data((d.description + "\n").utf8)) }
+    for d in diagnostics { writeStandardError(d.description + "\n") }
 }
 
 /// The built-in calculators, plus the plugins of the daemon config at `configPath` when given.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ReportIO
 
 #if canImport(Glibc)
     import Glibc
@@ -56,7 +57,7 @@ public struct JournalLogHandler: LogHandler {
             if socket.send(Self.datagram(fields)) { return }
         }
         let line = "<\(Self.priority(event.level))>" + text.replacingOccurrences(of: "\n", with: " ") + "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        writeStandardError(line)
     }
 
     /// syslog priorities: 7 debug … 2 critical.

@@ -34,7 +34,7 @@ struct History: ParsableCommand {
         if let name, !known.contains(name) {
             var message = "reportd: no valid report named '\(name)'"
             if let guess = closestMatch(to: name, among: known) { message += " (did you mean '\(guess)'?)" }
-            FileHandle.standardError.write(Data((message + "\n").utf8))
+            writeStandardError(message + "\n")
             throw ExitCode(2)
         }
         let zone = TimeZone(identifier: daemon.timezone) ?? TimeZone(identifier: "UTC")!
@@ -54,7 +54,7 @@ struct History: ParsableCommand {
                 records += try history.records(report, limit: from == nil ? limit : nil)
             }
         } catch {
-            FileHandle.standardError.write(Data("reportd: \(error)\n".utf8))
+            writeStandardError("reportd: \(error)\n")
             throw ExitCode(2)
         }
         let utc = TimeZone(identifier: "UTC")!

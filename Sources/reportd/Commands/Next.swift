@@ -35,7 +35,7 @@ struct Next: ParsableCommand {
             if let guess = closestMatch(to: name, among: configuration.reports.map(\.definition.name)) {
                 message += " (did you mean '\(guess)'?)"
             }
-            FileHandle.standardError.write(Data((message + "\n").utf8))
+            writeStandardError(message + "\n")
             throw ExitCode(2)
         }
         let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!

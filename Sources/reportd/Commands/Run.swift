@@ -45,7 +45,7 @@ struct Run: ParsableCommand {
                 if !configuration.errors.isEmpty { continue }
                 var message = "reportd: no report named '\(name)'"
                 if let guess = closestMatch(to: name, among: known) { message += " (did you mean '\(guess)'?)" }
-                FileHandle.standardError.write(Data((message + "\n").utf8))
+                writeStandardError(message + "\n")
                 unknown = true
             }
             if unknown { throw ExitCode(2) }
@@ -97,8 +97,7 @@ struct Run: ParsableCommand {
         let problems = recorder.record(outcome, trigger: trigger)
         for (what, error) in [("state", problems.state), ("run history", problems.history), ("metrics file", problems.metrics)] {
             guard let error else { continue }
-            FileHandle.standardError.write(
-                Data("reportd: warning: \(outcome.report): the run was not recorded in the \(what): \(error)\n".utf8))
+            writeStandardError("reportd: warning: \(outcome.report): the run was not recorded in the \(what): \(error)\n")
         }
     }
 }

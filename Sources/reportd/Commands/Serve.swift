@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
             printDiagnostics(error.diagnostics)
             throw ExitCode(1)
         } catch {
-            FileHandle.standardError.write(Data("reportd: \(error)\n".utf8))
+            writeStandardError("reportd: \(error)\n")
             throw ExitCode(1)
         }
         try await group.run()

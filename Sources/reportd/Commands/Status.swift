@@ -39,7 +39,7 @@ struct Status: ParsableCommand {
                 if let guess = closestMatch(to: name, among: configuration.reports.map(\.definition.name)) {
                     message += " (did you mean '\(guess)'?)"
                 }
-                FileHandle.standardError.write(Data((message + "\n").utf8))
+                writeStandardError(message + "\n")
                 throw ExitCode(2)
             }
         }
@@ -58,10 +58,9 @@ struct Status: ParsableCommand {
     private func checkReadable(_ state: String) throws {
         if access(state, F_OK) != 0 && errno == ENOENT { return }
         if access(state, R_OK | X_OK) != 0 {
-            FileHandle.standardError.write(
-                Data(
-                    "reportd: cannot read the state folder \(state): \(String(cString: strerror(errno))); run as root or as reportd's user (sudo -u reportd reportd status)\n"
-                        .utf8))
+            writeStandardError(
+                "reportd: cannot read the state folder \(state): \(String(cString: strerror(errno))); "
+                    + "run as root or as reportd's user (sudo -u reportd reportd status)\n")
             throw ExitCode(2)
         }
     }

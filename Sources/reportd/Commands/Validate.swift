@@ -23,7 +23,7 @@ struct Validate: ParsableCommand {
         printDiagnostics(configuration.diagnostics)
         guard configuration.isValid else {
             let count = configuration.errors.count
-            FileHandle.standardError.write(Data("\(count) error\(count == 1 ? "" : "s") found\n".utf8))
+            writeStandardError("\(count) error\(count == 1 ? "" : "s") found\n")
             throw ExitCode(1)
         }
         let datasets = configuration.daemon?.datasets.count ?? 0
