@@ -67,6 +67,14 @@ struct ConfigOptions: ParsableArguments {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
+/// Says on standard error that no report is named `name` (`valid` when reports with errors were left
+/// out), with the closest configured name when one is close.
+func sayNoReport(_ name: String, among known: [String], valid: Bool = true) {
+    var message = "reportd: no \(valid ? "valid " : "")report named '\(name)'"
+    if let guess = closestMatch(to: name, among: known) { message += " (did you mean '\(guess)'?)" }
+    writeStandardError(message + "\n")
+}
+
 /// Writes diagnostics to standard error, one per line.
 func printDiagnostics(_ diagnostics: [Diagnostic]) {
     for d in diagnostics { writeStandardError(d.description + "\n") }

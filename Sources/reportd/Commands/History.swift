@@ -32,9 +32,7 @@ struct History: ParsableCommand {
         guard let daemon = configuration.daemon else { throw ExitCode(2) }
         let known = configuration.reports.map(\.definition.name)
         if let name, !known.contains(name) {
-            var message = "reportd: no valid report named '\(name)'"
-            if let guess = closestMatch(to: name, among: known) { message += " (did you mean '\(guess)'?)" }
-            writeStandardError(message + "\n")
+            sayNoReport(name, among: known)
             throw ExitCode(2)
         }
         let zone = TimeZone(identifier: daemon.timezone) ?? TimeZone(identifier: "UTC")!

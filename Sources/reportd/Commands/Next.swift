@@ -31,11 +31,7 @@ struct Next: ParsableCommand {
         let configuration = options.load(startingPlugins: false)
         guard let report = configuration.reports.first(where: { $0.definition.name == name }) else {
             printDiagnostics(configuration.diagnostics)
-            var message = "reportd: no valid report named '\(name)'"
-            if let guess = closestMatch(to: name, among: configuration.reports.map(\.definition.name)) {
-                message += " (did you mean '\(guess)'?)"
-            }
-            writeStandardError(message + "\n")
+            sayNoReport(name, among: configuration.reports.map(\.definition.name))
             throw ExitCode(2)
         }
         let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!

@@ -43,9 +43,7 @@ struct Run: ParsableCommand {
             for name in names where !known.contains(name) {
                 // A named report whose file has errors was reported above; anything else is a typo.
                 if !configuration.errors.isEmpty { continue }
-                var message = "reportd: no report named '\(name)'"
-                if let guess = closestMatch(to: name, among: known) { message += " (did you mean '\(guess)'?)" }
-                writeStandardError(message + "\n")
+                sayNoReport(name, among: known, valid: false)
                 unknown = true
             }
             if unknown { throw ExitCode(2) }

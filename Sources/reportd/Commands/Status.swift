@@ -35,11 +35,7 @@ struct Status: ParsableCommand {
         if let name {
             reports = reports.filter { $0.definition.name == name }
             if reports.isEmpty {
-                var message = "reportd: no valid report named '\(name)'"
-                if let guess = closestMatch(to: name, among: configuration.reports.map(\.definition.name)) {
-                    message += " (did you mean '\(guess)'?)"
-                }
-                writeStandardError(message + "\n")
+                sayNoReport(name, among: configuration.reports.map(\.definition.name))
                 throw ExitCode(2)
             }
         }
