@@ -67,9 +67,7 @@ public struct PublishedFile: Sendable, Codable, Equatable {
         self.init(path: path, bytes: contents.count, sha256: Self.sha256(contents))
     }
 
-    public static func sha256(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-    }
+    public static func sha256(_ bytes: some DataProtocol) -> String { DatasetLoader.hex(SHA256.hash(data: bytes)) }
 }
 
 /// A calculator a run used and who provides it.
