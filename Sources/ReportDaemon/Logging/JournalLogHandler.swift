@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ReportCore
 import ReportIO
 
 #if canImport(Glibc)
@@ -136,12 +137,18 @@ public final class JournalSocket: Sendable {
         self.address = address
     }
 
-    private static let sockets = LockedSockets()
+    /// One socket per path for the whole process (handlers are made per logger label).
+    private static let sockets = Locked<[String: JournalSocket?]>([:])
 
     /// The process's socket to `path`, or nil when none can be made or nothing listens there.
     static func shared(path: String) -> JournalSocket? {
         guard access(path, W_OK) == 0 else { return nil }
-        return sockets.socket(for: path)
+        return sockets.withLock { byPath in
+            if let known = byPath[path] { return known }
+            let socket = JournalSocket(path: path)
+            byPath[path] = socket
+            return socket
+        }
     }
 
     /// Sends one record; false when it could not be (too large, journald gone).
@@ -155,20 +162,5 @@ public final class JournalSocket: Sendable {
             }
         }
         return sent == datagram.count
-    }
-
-    /// One socket per path for the whole process (handlers are made per logger label).
-    private final class LockedSockets: @unchecked Sendable {
-        private let lock = NSLock()
-        private var byPath: [String: JournalSocket] = [:]
-
-        func socket(for path: String) -> JournalSocket? {
-            lock.lock()
-            defer { lock.unlock() }
-            if let socket = byPath[path] { return socket }
-            let socket = JournalSocket(path: path)
-            byPath[path] = socket
-            return socket
-        }
     }
 }
