@@ -164,7 +164,7 @@ public struct RunHistory: Sendable {
         guard let bytes = Publisher.readFile(name, in: folder) else { return }
         let lines = bytes.split(separator: 0x0A)
         let marker = Array("\"files\":".utf8)
-        let detailedLines = lines.reduce(0) { $0 + (contains($1, marker) ? 1 : 0) }
+        let detailedLines = lines.reduce(0) { $0 + ($1.firstRange(of: marker) != nil ? 1 : 0) }
         let total = lines.count
         let slackKeep = max(1, keep / 10)
         let slackDetailed = max(1, detailed / 10)
@@ -178,16 +178,6 @@ public struct RunHistory: Sendable {
         let text = records.flatMap { Self.encode($0) }
         try Publisher(root: folderPath, permissions: .private(in: stateDirectory))
             .write([Publisher.File(name: name, bytes: text)], in: folder, path: folderPath)
-    }
-
-    private func contains(_ line: ArraySlice<UInt8>, _ marker: [UInt8]) -> Bool {
-        guard line.count >= marker.count else { return false }
-        var i = line.startIndex
-        while i <= line.endIndex - marker.count {
-            if line[i] == marker[0] && line[i..<(i + marker.count)].elementsEqual(marker) { return true }
-            i += 1
-        }
-        return false
     }
 
     // MARK: Files
