@@ -13,16 +13,29 @@ import ServiceLifecycle
 public func buildDaemon(
     configPath: String, calculators: CalculatorRegistry, logger: Logger, clock: any WallClock = SystemClock()
 ) throws -> ServiceGroup {
+    // The version and the config file, absolute: the first things to know when reading a log.
+    let configFile = URL(fileURLWithPath: configPath).standardizedFileURL.path
+    logger.notice(
+        "reportd \(ReportdVersion.current) starting with the config \(configFile)",
+        metadata: ["version": "\(ReportdVersion.current)", "config.file": "\(configFile)"])
     let loader = ConfigLoader(calculators: calculators, logger: logger)
     let (loaded, files, diagnostics) = loader.loadFiles(configPath: configPath)
     guard let daemon = loaded else { throw ConfigError(diagnostics) }
     for d in diagnostics + files.flatMap(\.diagnostics) {
         logger.error("\(d.description)", metadata: ["config.file": "\(d.file)"])
     }
+    let (reports, changes) = ReportSet.loading(daemon: daemon, files: files, now: clock.now())
+    let zone = TimeZone(identifier: daemon.timezone) ?? TimeZone(identifier: "UTC")!
+    for state in changes.files where !state.condition.isHealthy {
+        var metadata: Logger.Metadata = ["config.file": "\(state.file)"]
+        if let name = state.report { metadata["report.name"] = "\(name)" }
+        logger.warning("\(state.reason(in: zone) ?? "")", metadata: metadata)
+    }
+    logger.notice("\(changes.summary(initial: true))")
     // Claimed before anything runs: two daemons on one state folder would run every report twice.
     let presence = try DaemonPresence.claim(stateDirectory: daemon.stateDirectory, config: configPath)
     let scheduler = SchedulerService(
-        reports: ReportSet(daemon: daemon, reports: files.compactMap(\.report)), clock: clock,
+        reports: reports, clock: clock,
         executor: ReportRunExecutor(
             logger: logger, cache: daemon.datasetCacheMiB > 0 ? DatasetCache(limitMiB: daemon.datasetCacheMiB) : nil),
         store: StateStore(directory: daemon.stateDirectory),

@@ -46,6 +46,14 @@ struct ConfigOptions: ParsableArguments {
         return loader.load(configPath: path)
     }
 
+    /// Loads the daemon config and every report file on its own (see `ConfigLoader.loadFiles`):
+    /// for commands that show invalid report files too.
+    func loadFiles(startingPlugins: Bool = true) -> (DaemonConfig?, [ConfigLoader.ReportFileResult], [Diagnostic]) {
+        var loader = ConfigLoader(calculators: BuiltinCalculators.registry)
+        loader.startsPlugins = startingPlugins
+        return loader.loadFiles(configPath: path)
+    }
+
     /// Bootstraps logging (once per process, here only): journal lines with priority prefixes when
     /// standard error goes to the journal, plain lines with timestamps otherwise.
     func logger() -> Logger {

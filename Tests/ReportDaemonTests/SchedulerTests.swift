@@ -248,9 +248,18 @@ func utcDate(_ text: String) -> Date {
         try fixture.write("bad-new", "name: bad-new\ndataset: nowhere\n")
         try fixture.remove("gone")
         h.scheduler.requestReload()
-        try await eventually("reload logged") { h.logs.all.contains { $0.hasPrefix("notice reloaded") } }
+        try await eventually("reload logged") { h.logs.all.contains { $0.hasPrefix("notice reload: ") } }
         #expect(h.logs.all.contains { $0.contains("a.yaml:4:") && $0.contains("unknown calculator 'cnt'") })
-        #expect(h.logs.all.contains { $0.contains("keeping the previous definition") && $0.contains("report.name=a") })
+        #expect(
+            h.logs.all.contains {
+                $0.contains("running the previous definition since") && $0.contains("report.name=a")
+            })
+        // One line says what the reload did to each file, with counts that add up to the files.
+        let line = try #require(h.logs.all.first { $0.hasPrefix("notice reload: ") })
+        #expect(line.contains("reload: 3 report files: 0 unchanged, 0 changed, 1 added (b), 1 kept previous definition (a: "), "\(line)")
+        #expect(line.contains("a.yaml:4:"), "\(line)")
+        #expect(line.contains(", 1 refused (bad-new: "), "\(line)")
+        #expect(line.contains(", 0 not loaded (plugin); 1 removed (gone)"), "\(line)")
         try await h.advance(to: utcDate("2026-01-01T00:01:00Z"))
         try await eventually("runs") { h.executor.finished.count == 2 }
         try await Task.sleep(for: .milliseconds(50))

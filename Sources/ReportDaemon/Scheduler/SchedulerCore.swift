@@ -3,6 +3,10 @@ import Logging
 import ReportCore
 import ReportIO
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The scheduler's state and rules, driven by `SchedulerService` one event at a time.
 struct SchedulerCore {
     struct Entry {
@@ -42,6 +46,20 @@ struct SchedulerCore {
         do { try recorder?.writeMetrics() } catch { logger.error("cannot write the metrics file: \(error)") }
     }
 
+    /// Records every report file's state for `status` (`STATE/reportd.reports.json`), at start and
+    /// after each reload.
+    func writeLoadedReports(now: Date) {
+        guard let store else { return }
+        let record = LoadedReportsFile(
+            pid: Int(getpid()), version: ReportdVersion.current, config: set.daemon.file, loadedAt: now,
+            files: set.files)
+        do {
+            try record.save(stateDirectory: store.directory)
+        } catch {
+            logger.error("cannot write \(LoadedReportsFile.fileName) in the state folder: \(error)")
+        }
+    }
+
     /// Loads state, queues catch-up runs and computes every report's next slot.
     mutating func start(now: Date) {
         for name in set.reports.keys.sorted() {
@@ -61,6 +79,7 @@ struct SchedulerCore {
             }
         }
         writeMetrics()
+        writeLoadedReports(now: now)
         logger.notice(
             "scheduler started",
             metadata: ["reports": "\(entries.count)", "max_concurrent": "\(set.daemon.maxConcurrent)"])
@@ -180,7 +199,7 @@ struct SchedulerCore {
         for d in diagnostics + files.flatMap(\.diagnostics) {
             logger.error("\(d.description)", metadata: ["config.file": "\(d.file)"])
         }
-        let (next, changes) = set.reloaded(daemon: daemon, files: files)
+        let (next, changes) = set.reloaded(daemon: daemon, files: files, now: now)
         if changes.rejectedDaemonConfig {
             logger.error("reload rejected: the daemon config is invalid; the running configuration stays in force")
             return
@@ -192,9 +211,11 @@ struct SchedulerCore {
             retries.removeAll { $0.request.report.name == name }
             logger.notice("report removed; it will not run again", metadata: ["report.name": "\(name)"])
         }
-        for name in changes.kept {
-            logger.warning(
-                "report file is invalid; keeping the previous definition", metadata: ["report.name": "\(name)"])
+        let zone = TimeZone(identifier: set.daemon.timezone) ?? TimeZone(identifier: "UTC")!
+        for state in changes.files where !state.condition.isHealthy {
+            var metadata: Logger.Metadata = ["config.file": "\(state.file)"]
+            if let name = state.report { metadata["report.name"] = "\(name)" }
+            logger.warning("\(state.reason(in: zone) ?? "")", metadata: metadata)
         }
         for (name, report) in set.reports {
             let old = entries[name]
@@ -209,11 +230,13 @@ struct SchedulerCore {
         }
         for name in changes.added { logger.notice("report added", metadata: ["report.name": "\(name)"]) }
         writeMetrics()
+        writeLoadedReports(now: now)
         logger.notice(
-            "reloaded",
+            "\(changes.summary(initial: false))",
             metadata: [
                 "reports": "\(entries.count)", "added": "\(changes.added.count)", "removed": "\(changes.removed.count)",
-                "kept_previous": "\(changes.kept.count)",
+                "kept_previous": "\(changes.kept.count)", "refused": "\(changes.refused.count)",
+                "not_loaded": "\(changes.notLoaded.count)",
             ])
     }
 

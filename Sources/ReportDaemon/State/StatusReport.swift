@@ -2,15 +2,26 @@ import Foundation
 import ReportCore
 import ReportIO
 
-/// What `reportd status` shows: whether the daemon runs, and per report its last run, next slot,
-/// failures in a row, and whether a slot is overdue. Built from the state folder alone (the
-/// daemon's pid file, each report's state and history), so it works whether or not the daemon runs.
+/// What `reportd status` shows: whether the daemon runs, every report file and whether its report
+/// runs (loaded, on its previous definition, refused, not loaded), and per report its last run,
+/// next slot, failures in a row, and whether a slot is overdue. Built from the state folder (the
+/// daemon's pid file, its record of the report files it loaded, each report's state and history),
+/// so it works whether or not the daemon runs.
 public struct StatusReport: Codable, Sendable {
     public var daemon: Daemon
     public var reports: [Report]
-    /// False when any report's last run failed, a slot is overdue, or the daemon is running but
-    /// its heartbeat stopped: what `status` exits 1 for.
+    /// False when any report file is not loaded as it says (previous definition kept, refused, not
+    /// loaded, invalid), any report's last run failed, a slot is overdue, or the daemon is running
+    /// but its heartbeat stopped: what `status` exits 1 for.
     public var ok: Bool
+    /// Whether the report files' states are the running daemon's record (else `status` checked
+    /// the files itself: no daemon runs, or it has not recorded them yet).
+    public var filesFromDaemon: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case daemon, reports, ok
+        case filesFromDaemon = "files_from_daemon"
+    }
 
     public struct Daemon: Codable, Sendable {
         public var running: Bool
@@ -31,10 +42,22 @@ public struct StatusReport: Codable, Sendable {
     }
 
     public struct Report: Codable, Sendable {
+        /// The report's name; for a file without a usable name, the file.
         public var name: String
-        public var title: String
-        public var schedule: String
-        public var timezone: String
+        /// The report file, as messages name it.
+        public var file: String
+        /// Whether the report runs as its file says, and if not, why (`reason`).
+        public var state: ReportFileState.Condition
+        /// When the file entered `state`, in the report's (or the daemon's) time zone.
+        public var stateSince: String?
+        /// The file's first error, `FILE:LINE:COL: error: MESSAGE`, when it is invalid.
+        public var firstError: String?
+        /// Why the report is not well, in one line: its state, a failed last run or an overdue slot.
+        public var problem: String?
+        /// Title, schedule and time zone of the definition that runs; nil when none runs.
+        public var title: String?
+        public var schedule: String?
+        public var timezone: String?
         public var nextSlot: String?
         public var lastRun: LastRun?
         public var lastSuccess: String?
@@ -50,7 +73,9 @@ public struct StatusReport: Codable, Sendable {
         public var lastRecord: RunRecord?
 
         enum CodingKeys: String, CodingKey {
-            case name, title, schedule, timezone
+            case name, file, state, problem, title, schedule, timezone
+            case stateSince = "state_since"
+            case firstError = "first_error"
             case nextSlot = "next_slot"
             case lastRun = "last_run"
             case lastSuccess = "last_success"
@@ -84,14 +109,26 @@ public struct StatusReport: Codable, Sendable {
     /// when longer, plus a minute).
     public static let overdueGrace: TimeInterval = 600
 
-    /// Builds the status of `reports` (all configured reports, or the one asked for).
+    /// Builds the status of `reports` (all configured reports, or the one asked for), all loaded.
     public static func make(
         reports: [LoadedReport], stateDirectory: String, now: Date = Date(), withLastRecord: Bool = false
+    ) -> StatusReport {
+        let files = reports.map { ReportFileState.loaded($0, since: nil) }
+        return make(
+            view: ReportFilesView(files: files, fromDaemon: false), stateDirectory: stateDirectory, now: now,
+            withLastRecord: withLastRecord)
+    }
+
+    /// Builds the status of every report file of `view` (in its order), or of the report `only`.
+    public static func make(
+        view: ReportFilesView, stateDirectory: String, daemonTimeZone: String = "UTC", now: Date = Date(),
+        withLastRecord: Bool = false, only: String? = nil
     ) -> StatusReport {
         let probe = DaemonPresence.probe(stateDirectory: stateDirectory)
         let store = StateStore(directory: stateDirectory)
         let history = RunHistory(stateDirectory: stateDirectory)
         let utc = TimeZone(identifier: "UTC")!
+        let daemonZone = TimeZone(identifier: daemonTimeZone) ?? utc
         let daemon = Daemon(
             running: probe.running, pid: probe.info?.pid,
             startedAt: probe.info.map { SlotTime(date: $0.startedAt, timeZone: utc).iso8601 },
@@ -100,35 +137,50 @@ public struct StatusReport: Codable, Sendable {
             unresponsive: probe.isStale(now: now))
         var ok = !daemon.unresponsive
         var rows: [Report] = []
-        for loaded in reports {
-            let d = loaded.definition
-            let zone = TimeZone(identifier: d.timezone) ?? utc
+        for file in view.files where only == nil || file.report == only {
+            let d = file.report.flatMap { file.definition?.reportDefinition(name: $0) }
+            let zone = d.flatMap { TimeZone(identifier: $0.timezone) } ?? daemonZone
             func local(_ date: Date) -> String { SlotTime(date: date, timeZone: zone).iso8601 }
-            let state = store.load(d.name)
             var report = Report(
-                name: d.name, title: d.title, schedule: d.schedule.description, timezone: d.timezone,
-                nextSlot: d.schedule.nextSlot(after: now, in: zone).map(local),
-                lastRun: state.lastRun.map {
+                name: file.label, file: file.file, state: file.condition, stateSince: file.since.map(local),
+                firstError: file.firstError?.description, problem: file.reason(in: zone), title: d?.title,
+                schedule: d?.schedule.description, timezone: d?.timezone,
+                failuresInARow: 0, runsTotal: 0, failuresTotal: 0)
+            if !file.condition.isHealthy { ok = false }
+            if let name = file.report {
+                let state = store.load(name)
+                report.lastRun = state.lastRun.map {
                     LastRun(
                         slot: local($0.slot), trigger: $0.trigger, outcome: $0.outcome, finishedAt: local($0.finishedAt),
                         durationSeconds: $0.duration.map { ($0 * 1000).rounded() / 1000 }, rowsUsed: $0.rowsUsed,
                         error: $0.error)
-                },
-                lastSuccess: state.lastSuccess.map { local($0.finishedAt) },
-                failuresInARow: state.lastRun?.failuresInARow ?? 0, runsTotal: state.runsTotal,
-                failuresTotal: state.failuresTotal)
-            if probe.running { report.runningSlot = probe.info?.running?[d.name] }
-            // A slot is not overdue while the daemon is running the report (a long run).
-            if report.runningSlot == nil, let last = state.lastCompletedSlot,
-                let due = d.schedule.nextSlot(after: last, in: zone)
-            {
-                let grace = max(overdueGrace, TimeInterval(d.timeout ?? 0) + 60)
-                if due.addingTimeInterval(grace) < now { report.overdueSince = local(due) }
+                }
+                report.lastSuccess = state.lastSuccess.map { local($0.finishedAt) }
+                report.failuresInARow = state.lastRun?.failuresInARow ?? 0
+                report.runsTotal = state.runsTotal
+                report.failuresTotal = state.failuresTotal
+                if let d {
+                    report.nextSlot = d.schedule.nextSlot(after: now, in: zone).map(local)
+                    if probe.running { report.runningSlot = probe.info?.running?[name] }
+                    // A slot is not overdue while the daemon is running the report (a long run).
+                    if report.runningSlot == nil, let last = state.lastCompletedSlot,
+                        let due = d.schedule.nextSlot(after: last, in: zone)
+                    {
+                        let grace = max(overdueGrace, TimeInterval(d.timeout ?? 0) + 60)
+                        if due.addingTimeInterval(grace) < now { report.overdueSince = local(due) }
+                    }
+                }
+                if withLastRecord { report.lastRecord = (try? history.records(name, limit: 1))?.last }
+                if report.problem == nil, let overdue = report.overdueSince {
+                    report.problem = "the slot \(overdue) is overdue (not completed)"
+                }
+                if report.problem == nil, let last = report.lastRun, last.outcome == "failed" {
+                    report.problem = "the last run failed: \(last.error ?? "?")"
+                }
+                if report.lastRun?.outcome == "failed" || report.overdueSince != nil { ok = false }
             }
-            if withLastRecord { report.lastRecord = (try? history.records(d.name, limit: 1))?.last }
-            if report.lastRun?.outcome == "failed" || report.overdueSince != nil { ok = false }
             rows.append(report)
         }
-        return StatusReport(daemon: daemon, reports: rows, ok: ok)
+        return StatusReport(daemon: daemon, reports: rows, ok: ok, filesFromDaemon: view.fromDaemon)
     }
 }

@@ -72,9 +72,10 @@ public struct ConfigLoader: Sendable {
             YAMLFile(path: $0)
         }
         if let handshakes {
-            let (external, problems) = handshakes.wait()
+            let (external, problems, failed) = handshakes.wait()
             for calculator in external { daemon.calculators.register(calculator) }
             diagnostics += problems
+            daemon.pluginProblems = failed
         }
         return (daemon, checkReportFiles(composed, listing: listing, daemon: daemon), diagnostics)
     }
@@ -87,9 +88,10 @@ public struct ConfigLoader: Sendable {
         if startsPlugins, let settings = daemon.pluginSettings {
             // Each plugin is started once for its handshake; one that fails it only loses its own
             // calculators (the reports that use them become invalid), never the daemon config.
-            let (external, problems) = PluginLoader.load(settings, builtIn: calculators, logger: logger)
+            let (external, problems, failed) = PluginLoader.load(settings, builtIn: calculators, logger: logger)
             for calculator in external { daemon.calculators.register(calculator) }
             diagnostics += problems
+            daemon.pluginProblems = failed
         }
         return (daemon, diagnostics)
     }
@@ -138,7 +140,8 @@ public struct ConfigLoader: Sendable {
         }
         if !listing.isEmpty {
             results.append(
-                ReportFileResult(path: daemon.reportsDirectory, report: nil, diagnostics: listing, nameMark: nil))
+                ReportFileResult(
+                    path: daemon.reportsDirectory, report: nil, diagnostics: listing, isReportFile: false))
         }
         return results
     }

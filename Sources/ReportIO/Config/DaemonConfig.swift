@@ -37,6 +37,9 @@ public struct DaemonConfig: Sendable {
     /// The calculators reports may use: the built-in ones and those of the plugins that passed
     /// their handshake.
     public var calculators = CalculatorRegistry()
+    /// The plugins that were meant to load and did not (failed handshake, not executable, a link to
+    /// a missing file, no plugins folder): a report whose calculator is unknown may be theirs.
+    public var pluginProblems: [PluginProblem] = []
 
     /// The plugin settings, when the config names a plugins folder.
     public var pluginSettings: PluginSettings? {
@@ -63,6 +66,8 @@ public struct DatasetConfig: Sendable {
 public struct LoadedReport: Sendable {
     public var definition: ReportDefinition
     public var file: String
+    /// SHA-256 of the file's bytes (hex), to tell a reload what changed; empty when not known.
+    public var digest: String = ""
 }
 
 /// Everything `validate` and `run` need: the daemon config, every valid report, and every problem.

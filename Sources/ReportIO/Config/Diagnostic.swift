@@ -37,8 +37,8 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Paths as they appear in messages: relative to the working directory when below it.
-enum DisplayPath {
-    static func of(_ path: String) -> String {
+public enum DisplayPath {
+    public static func of(_ path: String) -> String {
         let cwd = FileManager.default.currentDirectoryPath
         let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path

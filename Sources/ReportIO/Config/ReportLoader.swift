@@ -18,6 +18,32 @@ extension ConfigLoader {
         public var report: LoadedReport?
         public var diagnostics: [Diagnostic]
         var nameMark: Mark?
+        /// The report's name as the file gives it, when it is a valid name: set for invalid files too.
+        public var name: String?
+        /// Calculators the file names that are neither built in nor provided by a loaded plugin.
+        public var unknownCalculators: [String] = []
+        /// False for the entry that says the reports folder could not be listed.
+        public var isReportFile = true
+
+        public init(
+            path: String, report: LoadedReport?, diagnostics: [Diagnostic], name: String? = nil,
+            unknownCalculators: [String] = [], isReportFile: Bool = true
+        ) {
+            self.path = path
+            self.report = report
+            self.diagnostics = diagnostics
+            self.name = name ?? report?.definition.name
+            self.unknownCalculators = unknownCalculators
+            self.isReportFile = isReportFile
+        }
+
+        init(path: String, report: LoadedReport?, diagnostics: [Diagnostic], nameMark: Mark?) {
+            self.init(path: path, report: report, diagnostics: diagnostics)
+            self.nameMark = nameMark
+        }
+
+        /// The first error, which messages and `status` quote.
+        public var firstError: Diagnostic? { diagnostics.first { $0.severity == .error } }
     }
 
     /// Loads and checks one report definition against the daemon config (datasets, time zone).
@@ -30,11 +56,24 @@ extension ConfigLoader {
         var file = composed
         let (definition, nameMark) = parseReport(&file, daemon: daemon)
         guard let definition, !file.hasErrors else {
-            return ReportFileResult(path: file.path, report: nil, diagnostics: file.diagnostics, nameMark: nameMark)
+            var result = ReportFileResult(
+                path: file.path, report: nil, diagnostics: file.diagnostics, name: Self.declaredName(file),
+                unknownCalculators: file.unknownCalculators)
+            result.nameMark = nameMark
+            return result
         }
         return ReportFileResult(
-            path: file.path, report: LoadedReport(definition: definition, file: file.path),
+            path: file.path, report: LoadedReport(definition: definition, file: file.path, digest: file.digest),
             diagnostics: file.diagnostics, nameMark: nameMark)
+    }
+
+    /// The `name` of an invalid report file, when it is there and a valid name.
+    static func declaredName(_ file: YAMLFile) -> String? {
+        let key: String = "name"
+        guard case .mapping(let mapping)? = file.root, case .scalar(let scalar)? = mapping[key],
+            ReportDefinition.isValidName(scalar.string)
+        else { return nil }
+        return scalar.string
     }
 
     func parseReport(_ file: inout YAMLFile, daemon: DaemonConfig) -> (ReportDefinition?, Mark?) {
@@ -297,6 +336,7 @@ extension ConfigLoader {
         metric.unit = unit
         // Without the plugins started, a calculator that is not built in may be one of theirs.
         if let schema, startsPlugins || registry[calc] != nil {
+            if registry[calc] == nil { file.unknownCalculators.append(calc) }
             if case .failure(let problems) = registry.check(metric, schema: schema, groupBy: groupBy) {
                 for problem in problems.errors {
                     let at: Node

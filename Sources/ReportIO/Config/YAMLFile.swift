@@ -19,6 +19,11 @@ struct YAMLFile {
     /// to check that part with the same functions, its marks still in this file.
     var root: Node?
     var diagnostics: [Diagnostic] = []
+    /// SHA-256 of the file's bytes (hex); empty when it could not be read.
+    private(set) var digest = ""
+    /// The calculators a report file names that the registry does not know (the report loader notes
+    /// them, so a reload can tell a report whose plugin failed from one with a typo).
+    var unknownCalculators: [String] = []
     /// The text's lines, split where libyaml counts a line break, to locate problems inside a scalar.
     private var lines: [[Unicode.Scalar]] = []
 
@@ -31,6 +36,7 @@ struct YAMLFile {
                 return
             }
             self.init(path: path, text: text)
+            digest = DatasetLoader.sha256(bytes)
         case .failure(let problem):
             self.init(path: path, failure: "cannot read the file: \(problem.reason)")
         }

@@ -99,25 +99,48 @@ public struct ExternalPlugin: Sendable {
     }
 }
 
-/// Loads every plugin of a daemon config: the calculators that passed their handshake, and a
-/// diagnostic for each plugin that did not.
+/// A plugin that was meant to load and did not, and why: what `status` names for a report whose
+/// calculator is therefore unavailable.
+public struct PluginProblem: Codable, Sendable, Equatable {
+    /// The plugin's name (its file name without extension); empty when the plugins folder is missing.
+    public var name: String
+    /// The plugin's file (or the missing plugins folder), as messages name it.
+    public var file: String
+    public var reason: String
+
+    public init(name: String, file: String, reason: String) {
+        self.name = name
+        self.file = file
+        self.reason = reason
+    }
+}
+
+/// Loads every plugin of a daemon config: the calculators that passed their handshake, a
+/// diagnostic for each plugin that did not, and the same as typed problems.
 public enum PluginLoader {
     public static func load(_ settings: PluginSettings, builtIn: CalculatorRegistry, logger: Logger) -> (
-        [ExternalCalculator], [Diagnostic]
+        [ExternalCalculator], [Diagnostic], [PluginProblem]
     ) {
         var calculators: [ExternalCalculator] = []
         var diagnostics: [Diagnostic] = []
+        var failed: [PluginProblem] = []
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: settings.directory, isDirectory: &isDirectory), isDirectory.boolValue
         else {
             let message = "the plugins folder does not exist: create it or remove 'plugins' from the daemon config"
-            return ([], [Diagnostic(file: DisplayPath.of(settings.directory), line: 0, column: 0, message: message)])
+            let file = DisplayPath.of(settings.directory)
+            return (
+                [], [Diagnostic(file: file, line: 0, column: 0, message: message)],
+                [PluginProblem(name: "", file: file, reason: "the plugins folder does not exist")]
+            )
         }
         var taken = Set(builtIn.calculators.keys)
         let (plugins, skipped) = ExternalPlugin.discoverAll(in: settings.directory)
         for (path, reason) in skipped {
             diagnostics.append(
                 Diagnostic(file: DisplayPath.of(path), line: 0, column: 0, severity: .warning, message: reason))
+            let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            failed.append(PluginProblem(name: name, file: DisplayPath.of(path), reason: reason))
         }
         for (name, path) in plugins {
             func problem(_ message: String) {
@@ -139,8 +162,10 @@ public enum PluginLoader {
                 }
             } catch {
                 problem("handshake failed: \(error.what); its calculators are unavailable")
+                failed.append(
+                    PluginProblem(name: name, file: DisplayPath.of(path), reason: "handshake failed: \(error.what)"))
             }
         }
-        return (calculators, diagnostics)
+        return (calculators, diagnostics, failed)
     }
 }

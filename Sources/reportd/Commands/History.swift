@@ -27,15 +27,24 @@ struct History: ParsableCommand {
     var json = false
 
     func run() throws {
-        let configuration = options.load(startingPlugins: false)
-        printDiagnostics(configuration.diagnostics)
-        guard let daemon = configuration.daemon else { throw ExitCode(2) }
-        let known = configuration.reports.map(\.definition.name)
+        let (loaded, files, diagnostics) = options.loadFiles(startingPlugins: false)
+        printDiagnostics(diagnostics + files.flatMap(\.diagnostics))
+        guard let daemon = loaded else { throw ExitCode(2) }
+        // Every report the daemon runs or refused, by name: one on its previous definition (its
+        // file invalid now) has a history too.
+        let view = ReportFilesView.current(stateDirectory: daemon.stateDirectory, checked: files)
+        let known = view.names
         if let name, !known.contains(name) {
-            sayNoReport(name, among: known)
+            sayNoReport(name, among: known, valid: false)
             throw ExitCode(2)
         }
         let zone = TimeZone(identifier: daemon.timezone) ?? TimeZone(identifier: "UTC")!
+        var zones: [String: TimeZone] = [:]
+        for state in view.files {
+            if let name = state.report, let tz = state.definition.flatMap({ TimeZone(identifier: $0.timezone) }) {
+                zones[name] = tz
+            }
+        }
         var from: Date?
         if let since {
             guard let date = Self.parseSince(since, now: Date(), zone: zone) else {
@@ -66,16 +75,24 @@ struct History: ParsableCommand {
             for record in records { print(String(decoding: try encoder.encode(record), as: UTF8.self)) }
             return
         }
-        var rows = [["FINISHED (UTC)", "REPORT", "SLOT", "TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]]
+        // Times in the report's time zone, with the offset, as the slots and every other command.
+        func finished(_ r: RunRecord) -> String {
+            guard let date = LocalTime.parse(r.finished, in: utc) else { return r.finished }
+            return SlotTime(date: date, timeZone: zones[r.report] ?? zone).iso8601
+        }
+        var rows = [["FINISHED", "REPORT", "SLOT", "TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]]
         for r in records {
             rows.append([
-                r.finished, r.report, r.slot, r.attempt > 1 ? "\(r.trigger) #\(r.attempt)" : r.trigger,
+                finished(r), r.report, r.slot, r.attempt > 1 ? "\(r.trigger) #\(r.attempt)" : r.trigger,
                 r.outcome, Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
                 r.files.map { String($0.count) } ?? (r.compacted == true ? "(compacted)" : "0"),
             ])
         }
         printTable(rows)
         for r in records where r.error != nil { print("\(r.report) \(r.slot): \(r.error!)") }
+        for state in view.problems where name == nil || state.report == name {
+            print("note: \(state.label): \(state.reason(in: zone) ?? "")")
+        }
     }
 
     /// `12h`, `90m`, `2d`, `30s` back from `now`, or a local time in `zone` (or with an offset).

@@ -19,21 +19,36 @@ struct List: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
-        let configuration = options.load(startingPlugins: false)
-        printDiagnostics(configuration.diagnostics)
-        guard let daemon = configuration.daemon else { throw ExitCode(2) }
+        let (loaded, files, diagnostics) = options.loadFiles(startingPlugins: false)
+        printDiagnostics(diagnostics + files.flatMap(\.diagnostics))
+        guard let daemon = loaded else { throw ExitCode(2) }
         let store = StateStore(directory: daemon.stateDirectory)
+        let view = ReportFilesView.current(stateDirectory: daemon.stateDirectory, checked: files)
+        let daemonZone = TimeZone(identifier: daemon.timezone) ?? TimeZone(identifier: "UTC")!
         let now = Date()
         var rows = [["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN", "LAST RUN", "OUTCOME"]]
-        for r in configuration.reports {
-            let d = r.definition
-            let zone = TimeZone(identifier: d.timezone) ?? TimeZone(identifier: "UTC")!
+        // In report name order, every report file: those that do not run as their file says are
+        // marked, and said why below.
+        for state in view.files {
+            let d = state.report.flatMap { state.definition?.reportDefinition(name: $0) }
+            let zone = d.flatMap { TimeZone(identifier: $0.timezone) } ?? daemonZone
+            let last = state.report.flatMap { store.load($0).lastRun }
+            let lastText = last.map { SlotTime(date: $0.slot, timeZone: zone).iso8601 + " (\($0.trigger))" } ?? "never"
+            var outcome = last?.outcome ?? "-"
+            if !state.condition.isHealthy {
+                outcome = d == nil ? Status.word(state.condition) : outcome + " [\(Status.word(state.condition))]"
+            }
+            guard let d else {
+                rows.append([state.label, "-", "-", "not running", lastText, outcome])
+                continue
+            }
             let next =
                 d.schedule.nextSlot(after: now, in: zone).map { SlotTime(date: $0, timeZone: zone).iso8601 } ?? "never"
-            let last = store.load(d.name).lastRun
-            let lastText = last.map { SlotTime(date: $0.slot, timeZone: zone).iso8601 + " (\($0.trigger))" } ?? "never"
-            rows.append([d.name, d.schedule.description, d.timezone, next, lastText, last?.outcome ?? "-"])
+            rows.append([d.name, d.schedule.description, d.timezone, next, lastText, outcome])
         }
         printTable(rows)
+        for state in view.problems {
+            print("\(state.label): \(state.reason(in: daemonZone) ?? "")")
+        }
     }
 }

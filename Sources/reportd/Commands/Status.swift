@@ -12,9 +12,13 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Shows whether the daemon runs and each report's last run, next slot and failures in a row.",
         discussion: """
-            Reads the state folder only (run it as root or as reportd's user). Exit status 0 when all is \
-            well; 1 when any report's last run failed, a slot is overdue (more than 10 minutes past and \
-            not completed), or the daemon runs but its heartbeat stopped; 2 when the config or the state \
+            Reads the state folder (run it as root or as reportd's user): every report file with its state \
+            as the running daemon last loaded it (loaded; running its PREVIOUS DEFINITION because the file \
+            is invalid; REFUSED, new and invalid; NOT LOADED, its plugin did not load). With no daemon \
+            running, it checks the report files itself (INVALID: the daemon would not load it), without \
+            starting plugins. Exit status 0 when all is well; 1 when any report file is not loaded as it \
+            says, any report's last run failed, a slot is overdue (more than 10 minutes past and not \
+            completed), or the daemon runs but its heartbeat stopped; 2 when the config or the state \
             folder cannot be read. Suitable for a monitoring check.
             """)
 
@@ -27,25 +31,24 @@ struct Status: ParsableCommand {
     var json = false
 
     func run() throws {
-        let configuration = options.load(startingPlugins: false)
-        printDiagnostics(configuration.diagnostics)
-        guard let daemon = configuration.daemon else { throw ExitCode(2) }
+        let (loaded, files, diagnostics) = options.loadFiles(startingPlugins: false)
+        printDiagnostics(diagnostics + files.flatMap(\.diagnostics))
+        guard let daemon = loaded else { throw ExitCode(2) }
         try checkReadable(daemon.stateDirectory)
-        var reports = configuration.reports
-        if let name {
-            reports = reports.filter { $0.definition.name == name }
-            if reports.isEmpty {
-                sayNoReport(name, among: configuration.reports.map(\.definition.name))
-                throw ExitCode(2)
-            }
+        let view = ReportFilesView.current(stateDirectory: daemon.stateDirectory, checked: files)
+        if let name, !view.names.contains(name) {
+            sayNoReport(name, among: view.names, valid: false)
+            throw ExitCode(2)
         }
-        let status = StatusReport.make(reports: reports, stateDirectory: daemon.stateDirectory, withLastRecord: name != nil)
+        let status = StatusReport.make(
+            view: view, stateDirectory: daemon.stateDirectory, daemonTimeZone: daemon.timezone,
+            withLastRecord: name != nil, only: name)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(status), as: UTF8.self))
         } else {
-            printText(status, detailed: name != nil)
+            printText(status, detailed: name != nil, loadedAt: view.loadedAt, zone: daemon.timezone)
         }
         if !status.ok { throw ExitCode(1) }
     }
@@ -61,7 +64,18 @@ struct Status: ParsableCommand {
         }
     }
 
-    private func printText(_ status: StatusReport, detailed: Bool) {
+    /// The STATE column's word for each condition.
+    static func word(_ condition: ReportFileState.Condition) -> String {
+        switch condition {
+        case .loaded: "loaded"
+        case .keptPrevious: "PREVIOUS DEFINITION"
+        case .refused: "REFUSED"
+        case .notLoaded: "NOT LOADED"
+        case .invalid: "INVALID"
+        }
+    }
+
+    private func printText(_ status: StatusReport, detailed: Bool, loadedAt: Date?, zone: String) {
         let d = status.daemon
         var line = "daemon: "
         if d.running {
@@ -76,23 +90,36 @@ struct Status: ParsableCommand {
             if let pid = d.pid, let started = d.startedAt { line += " (last: pid \(pid), started \(started))" }
         }
         print(line)
+        if let loadedAt {
+            let tz = TimeZone(identifier: zone) ?? TimeZone(identifier: "UTC")!
+            print("report files: as the daemon loaded them at \(SlotTime(date: loadedAt, timeZone: tz).iso8601)")
+        } else if d.running {
+            print("report files: checked now (the daemon has not recorded what it loaded)")
+        } else {
+            print("report files: checked now, without starting plugins (reportd validate checks those)")
+        }
         if detailed, let report = status.reports.first {
             printDetail(report)
             return
         }
-        var rows = [["REPORT", "LAST SLOT", "TRIGGER", "OUTCOME", "FINISHED", "DURATION", "ROWS", "FAILS", "NEXT SLOT"]]
+        var rows = [
+            ["REPORT", "STATE", "LAST SLOT", "TRIGGER", "OUTCOME", "FINISHED", "DURATION", "ROWS", "FAILS", "NEXT SLOT"]
+        ]
         for r in status.reports {
             let last = r.lastRun
             var outcome = last?.outcome ?? "never run"
             if r.overdueSince != nil { outcome += " (overdue)" }
             if r.runningSlot != nil { outcome += " (running)" }
             rows.append([
-                r.name, last?.slot ?? "-", last?.trigger ?? "-", outcome, last?.finishedAt ?? "-",
+                r.name, Self.word(r.state), last?.slot ?? "-", last?.trigger ?? "-", outcome, last?.finishedAt ?? "-",
                 last?.durationSeconds.map(Self.seconds) ?? "-", last?.rowsUsed.map(String.init) ?? "-",
-                String(r.failuresInARow), r.nextSlot ?? "never",
+                String(r.failuresInARow), r.schedule == nil ? "-" : r.nextSlot ?? "never",
             ])
         }
         printTable(rows)
+        for r in status.reports where !r.state.isHealthy {
+            print("\(r.name): \(r.problem ?? Self.word(r.state))")
+        }
         for r in status.reports {
             if let slot = r.runningSlot { print("\(r.name): running now, for the slot \(slot)") }
             if let overdue = r.overdueSince { print("\(r.name): the slot \(overdue) is overdue (not completed)") }
@@ -103,8 +130,15 @@ struct Status: ParsableCommand {
     }
 
     private func printDetail(_ r: StatusReport.Report) {
-        print("report: \(r.name) — \(r.title)")
-        print("schedule: \(r.schedule) (\(r.timezone)); next slot: \(r.nextSlot ?? "never")")
+        print("report: \(r.name)" + (r.title.map { " — \($0)" } ?? ""))
+        print("file: \(r.file)")
+        var state = "state: \(Self.word(r.state))"
+        if let since = r.stateSince { state += " since \(since)" }
+        print(state)
+        if !r.state.isHealthy, let problem = r.problem { print("  \(problem)") }
+        if let schedule = r.schedule {
+            print("schedule: \(schedule) (\(r.timezone ?? "?")); next slot: \(r.nextSlot ?? "never")")
+        }
         print("runs: \(r.runsTotal) (\(r.failuresTotal) failed); failures in a row: \(r.failuresInARow)")
         if let success = r.lastSuccess { print("last success: finished \(success)") }
         if let overdue = r.overdueSince { print("OVERDUE: the slot \(overdue) has not completed") }
