@@ -175,7 +175,8 @@ extension ConfigLoader {
             if case .sequence(let seq) = node, !seq.isEmpty {
                 for item in seq {
                     if let m = parseMetric(
-                        item, registry: daemon.calculators, schema: schema, groupBy: groupBy,
+                        item, registry: daemon.calculators, plugins: daemon.pluginsDirectory != nil, schema: schema,
+                        groupBy: groupBy,
                         taken: metrics.map(\.name) + groupBy, &file)
                     {
                         metrics.append(m)
@@ -302,7 +303,8 @@ extension ConfigLoader {
     }
 
     private func parseMetric(
-        _ node: Node, registry: CalculatorRegistry, schema: DatasetSchema?, groupBy: [String], taken: [String],
+        _ node: Node, registry: CalculatorRegistry, plugins: Bool, schema: DatasetSchema?, groupBy: [String],
+        taken: [String],
         _ file: inout YAMLFile
     ) -> MetricDefinition? {
         guard let f = file.fields(node, what: "a metric", allowed: []) else { return nil }
@@ -334,8 +336,9 @@ extension ConfigLoader {
         }
         var metric = MetricDefinition(name: name, calc: calc, parameters: MetricParameters(parameters))
         metric.unit = unit
-        // Without the plugins started, a calculator that is not built in may be one of theirs.
-        if let schema, startsPlugins || registry[calc] != nil {
+        // Without the plugins started, a calculator that is not built in may be one of theirs (when
+        // the config has a plugins folder; without one, it is unknown all the same).
+        if let schema, startsPlugins || !plugins || registry[calc] != nil {
             if registry[calc] == nil { file.unknownCalculators.append(calc) }
             if case .failure(let problems) = registry.check(metric, schema: schema, groupBy: groupBy) {
                 for problem in problems.errors {
