@@ -157,8 +157,11 @@ import Testing
         #expect(reportFolders == count, "\(reportFolders) of \(count) reports published")
         let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
         let logLines = log.split(separator: "\n")
-        let reloadedLines = logLines.filter { $0.contains(" reloaded") || $0.hasSuffix("reloaded") }
-        let keptPrevious = logLines.filter { $0.contains("keeping the previous definition") }.count
+        let reloadedLines = logLines.filter { $0.contains(" reload: ") }
+        let keptPrevious = logLines.filter { $0.contains("running the previous definition since") }.count
+        // Each reload line counts every report file once.
+        let miscounted = reloadedLines.filter { !$0.contains("reload: \(count) report files: ") }
+        #expect(miscounted.isEmpty, "\(miscounted.prefix(3))")
         let published = logLines.filter { $0.contains("report published") }.count
         #expect(reloadedLines.count == reloads, "\(reloadedLines.count) reloads logged of \(reloads)")
         #expect(

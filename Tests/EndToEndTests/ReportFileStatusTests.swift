@@ -164,6 +164,18 @@ import Testing
         #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
     }
 
+    /// The daemon under systemd works in `/`: messages and the record name files by their absolute
+    /// paths, not as `etc/reportd/…`.
+    @Test func filesAreNamedByAbsolutePathsFromTheRootFolder() async throws {
+        let f = try Fixture(
+            csv: Self.csv, reports: ["b": Fixture.report("b").replacingOccurrences(of: "calc: count", with: "calc: cnt")])
+        let out = try await offThePool { try runReportd(["status", "--config", f.config], in: URL(fileURLWithPath: "/")) }
+        #expect(out.status == 1)
+        let file = f.folder.appendingPathComponent("reports.d/b.yaml").path
+        #expect(out.stdout.contains("b: invalid: the daemon will not load \(file): \(file):7:"), "\(out.stdout)")
+        #expect(out.stderr.contains("\(file):7:"), "\(out.stderr)")
+    }
+
     /// Without a plugins folder no calculator can be a plugin's: `status` with no daemon running
     /// finds an unknown calculator itself.
     @Test func statusWithoutTheDaemonFindsAnUnknownCalculatorWhenThereAreNoPlugins() async throws {

@@ -113,6 +113,20 @@ import Testing
         #expect(fixed.files.first { $0.report == "broken" }?.condition == .loaded)
     }
 
+    @Test func aReloadOfManyFilesNamesTenAndCountsTheRest() {
+        var changes = ReportSet.Changes()
+        changes.unchanged = (0..<188).map { "u\($0)" }
+        changes.replaced = (0..<12).map { "r\($0)" }
+        changes.files = (0..<200).map {
+            ReportFileState(file: "\($0).yaml", report: "\($0)", condition: .loaded, since: nil)
+        }
+        let line = changes.summary(initial: false)
+        #expect(
+            line
+                == "reload: 200 report files: 188 unchanged, 12 changed (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, and 2 more), 0 added, 0 kept previous definition, 0 refused, 0 not loaded (plugin); 0 removed"
+        )
+    }
+
     @Test func theRecordRoundTripsPrivatelyAndNamesNoReportsState() throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("loaded-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: state) }

@@ -58,8 +58,11 @@ public struct ReportSet: Sendable {
         /// previous definition (y: FILE:L:C), 0 refused, 0 not loaded; 1 removed (z)`. At start
         /// (`initial`) every running report is counted as loaded.
         public func summary(initial: Bool) -> String {
+            // At most ten names a count, so that a reload of hundreds of files stays one readable line.
             func names(_ list: [String]) -> String {
-                list.isEmpty ? "" : " (" + list.joined(separator: ", ") + ")"
+                guard !list.isEmpty else { return "" }
+                let more = list.count > 10 ? ", and \(list.count - 10) more" : ""
+                return " (" + list.prefix(10).joined(separator: ", ") + more + ")"
             }
             func located(_ states: [ReportFileState]) -> String {
                 names(states.map { "\($0.label): \($0.firstError?.location ?? $0.file)" })

@@ -40,6 +40,8 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 public enum DisplayPath {
     public static func of(_ path: String) -> String {
         let cwd = FileManager.default.currentDirectoryPath
+        // Under systemd the working directory is `/`: `etc/reportd/…` would read as relative.
+        if cwd == "/" { return path }
         let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
