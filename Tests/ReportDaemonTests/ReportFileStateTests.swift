@@ -113,6 +113,17 @@ import Testing
         #expect(fixed.files.first { $0.report == "broken" }?.condition == .loaded)
     }
 
+    @Test func aReportsFolderThatCannotBeListedStopsNoReport() throws {
+        let f = try DaemonFixture(reports: ["a": DaemonFixture.report("a", schedule: "@daily")])
+        let before = try f.load()
+        try FileManager.default.removeItem(at: f.folder.appendingPathComponent("reports.d"))
+        let (daemon, files, _) = f.reload()
+        #expect(files.count == 1 && files.first?.isReportFile == false)
+        let (after, changes) = before.reloaded(daemon: daemon, files: files)
+        #expect(changes.unlistedReportsFolder?.message.contains("cannot list report definitions") == true)
+        #expect(changes.removed.isEmpty && Array(after.reports.keys) == ["a"])
+    }
+
     @Test func aReloadOfManyFilesNamesTenAndCountsTheRest() {
         var changes = ReportSet.Changes()
         changes.unchanged = (0..<188).map { "u\($0)" }

@@ -53,6 +53,9 @@ public struct ReportSet: Sendable {
         public var files: [ReportFileState] = []
         /// The daemon config was invalid: nothing changed.
         public var rejectedDaemonConfig = false
+        /// The reports folder could not be listed: nothing changed (rather than every report
+        /// stopping because no file was found).
+        public var unlistedReportsFolder: Diagnostic?
 
         /// The log line: `reload: 6 report files: 4 unchanged, 1 changed (x), 0 added, 1 kept
         /// previous definition (y: FILE:L:C), 0 refused, 0 not loaded; 1 removed (z)`. At start
@@ -113,6 +116,11 @@ public struct ReportSet: Sendable {
         var changes = Changes()
         guard let daemon else {
             changes.rejectedDaemonConfig = true
+            changes.files = self.files
+            return (self, changes)
+        }
+        if let listing = files.first(where: { !$0.isReportFile })?.firstError, !reports.isEmpty {
+            changes.unlistedReportsFolder = listing
             changes.files = self.files
             return (self, changes)
         }

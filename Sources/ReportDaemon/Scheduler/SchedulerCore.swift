@@ -204,6 +204,12 @@ struct SchedulerCore {
             logger.error("reload rejected: the daemon config is invalid; the running configuration stays in force")
             return
         }
+        if let listing = changes.unlistedReportsFolder {
+            logger.error(
+                "reload rejected: the reports folder cannot be listed (\(listing.message)); every report keeps its definition"
+            )
+            return
+        }
         set = next
         for name in changes.removed {
             entries[name] = nil
