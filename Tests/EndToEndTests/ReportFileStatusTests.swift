@@ -51,7 +51,8 @@ import Testing
 
         // Break one file, add a report with an unknown calculator, and one whose plugin fails its
         // handshake; then reload.
-        try Self.write(f, "1-broken", Fixture.report("broken").replacingOccurrences(of: "calc: count", with: "calc: cnt"))
+        try Self.write(
+            f, "1-broken", Fixture.report("broken").replacingOccurrences(of: "calc: count", with: "calc: cnt"))
         try Self.write(f, "3-typo", Fixture.report("typo").replacingOccurrences(of: "calc: sum", with: "calc: average"))
         try Self.write(
             f, "4-hs",
@@ -84,8 +85,11 @@ import Testing
         #expect(status.status == 1, "\(status.stdout)")
         let names = ["alpha ", "broken ", "hs ", "typo ", "zeta "]
         let rows = status.stdout.split(separator: "\n").filter { line in names.contains { line.hasPrefix($0) } }
-        #expect(rows.map { String($0.prefix { $0 != " " }) } == ["alpha", "broken", "hs", "typo", "zeta"], "\(status.stdout)")
-        #expect(rows[1].contains("PREVIOUS DEFINITION") && rows[2].contains("NOT LOADED") && rows[3].contains("REFUSED"))
+        #expect(
+            rows.map { String($0.prefix { $0 != " " }) } == ["alpha", "broken", "hs", "typo", "zeta"],
+            "\(status.stdout)")
+        #expect(
+            rows[1].contains("PREVIOUS DEFINITION") && rows[2].contains("NOT LOADED") && rows[3].contains("REFUSED"))
         #expect(rows[0].contains(" loaded ") && rows[4].contains(" loaded "))
         #expect(
             status.stdout.contains(
@@ -154,7 +158,10 @@ import Testing
         let alone = try await reportd(["status", "--config", f.config])
         #expect(alone.status == 1, "\(alone.stdout)")
         #expect(alone.stdout.contains("report files: checked now, without starting plugins"), "\(alone.stdout)")
-        #expect(alone.stdout.contains("typo: invalid: the daemon will not load \(reports)/3-typo.yaml: \(reports)/3-typo.yaml:4:"), "\(alone.stdout)")
+        #expect(
+            alone.stdout.contains(
+                "typo: invalid: the daemon will not load \(reports)/3-typo.yaml: \(reports)/3-typo.yaml:4:"),
+            "\(alone.stdout)")
         let aloneJSON = Self.json(try await reportd(["status", "--config", f.config, "--json"]).stdout)
         #expect(aloneJSON["ok"] as? Bool == false && aloneJSON["files_from_daemon"] as? Bool == false)
         // Fixed files: green again.
@@ -168,8 +175,11 @@ import Testing
     /// paths, not as `etc/reportd/…`.
     @Test func filesAreNamedByAbsolutePathsFromTheRootFolder() async throws {
         let f = try Fixture(
-            csv: Self.csv, reports: ["b": Fixture.report("b").replacingOccurrences(of: "calc: count", with: "calc: cnt")])
-        let out = try await offThePool { try runReportd(["status", "--config", f.config], in: URL(fileURLWithPath: "/")) }
+            csv: Self.csv,
+            reports: ["b": Fixture.report("b").replacingOccurrences(of: "calc: count", with: "calc: cnt")])
+        let out = try await offThePool {
+            try runReportd(["status", "--config", f.config], in: URL(fileURLWithPath: "/"))
+        }
         #expect(out.status == 1)
         let file = f.folder.appendingPathComponent("reports.d/b.yaml").path
         #expect(out.stdout.contains("b: invalid: the daemon will not load \(file): \(file):7:"), "\(out.stdout)")

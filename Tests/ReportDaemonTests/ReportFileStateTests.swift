@@ -36,7 +36,8 @@ import Testing
     @Test func startClassifiesEveryFileAndTheLineCountsThem() throws {
         let f = try Self.fixture([
             "a": DaemonFixture.report("a", schedule: "@daily"),
-            "typo": DaemonFixture.report("typo", schedule: "@daily").replacingOccurrences(of: "calc: count", with: "calc: average"),
+            "typo": DaemonFixture.report("typo", schedule: "@daily").replacingOccurrences(
+                of: "calc: count", with: "calc: average"),
             "conc": Self.pluginReport,
         ])
         let (daemon, files, _) = f.reload()
@@ -145,7 +146,8 @@ import Testing
         let files = [
             ReportFileState(
                 file: "reports.d/z.yaml", report: "b-report", condition: .refused, since: Self.t0,
-                firstError: .init(Diagnostic(file: "reports.d/z.yaml", line: 7, column: 13, message: "unknown calculator 'x'")),
+                firstError: .init(
+                    Diagnostic(file: "reports.d/z.yaml", line: 7, column: 13, message: "unknown calculator 'x'")),
                 errors: 2),
             ReportFileState(
                 file: "reports.d/a.yaml", report: "z-report", condition: .loaded, since: Self.t0,
@@ -154,7 +156,8 @@ import Testing
                         name: "z-report", title: "Z", dataset: "things", schedule: .every(seconds: 900),
                         timezone: "Asia/Ho_Chi_Minh", metrics: []))),
         ]
-        let record = LoadedReportsFile(pid: 42, version: "1.2.3", config: "/etc/reportd/reportd.yaml", loadedAt: Self.t0, files: files)
+        let record = LoadedReportsFile(
+            pid: 42, version: "1.2.3", config: "/etc/reportd/reportd.yaml", loadedAt: Self.t0, files: files)
         // Sorted by report name, not by file name.
         #expect(record.files.map(\.report) == ["b-report", "z-report"])
         try record.save(stateDirectory: state)
@@ -198,8 +201,10 @@ import Testing
             try LoadedReportsFile(pid: 1, version: "x", config: f.configPath, loadedAt: Self.t0, files: [kept])
                 .save(stateDirectory: state)
             #expect(!ReportFilesView.current(stateDirectory: state, checked: files).fromDaemon)
-            try LoadedReportsFile(pid: Int(getpid()), version: "x", config: f.configPath, loadedAt: Self.t0, files: [kept])
-                .save(stateDirectory: state)
+            try LoadedReportsFile(
+                pid: Int(getpid()), version: "x", config: f.configPath, loadedAt: Self.t0, files: [kept]
+            )
+            .save(stateDirectory: state)
             let view = ReportFilesView.current(stateDirectory: state, checked: files)
             #expect(view.fromDaemon && view.files == [kept])
             let status = StatusReport.make(view: view, stateDirectory: state, now: Self.t0)

@@ -256,7 +256,10 @@ func utcDate(_ text: String) -> Date {
             })
         // One line says what the reload did to each file, with counts that add up to the files.
         let line = try #require(h.logs.all.first { $0.hasPrefix("notice reload: ") })
-        #expect(line.contains("reload: 3 report files: 0 unchanged, 0 changed, 1 added (b), 1 kept previous definition (a: "), "\(line)")
+        #expect(
+            line.contains(
+                "reload: 3 report files: 0 unchanged, 0 changed, 1 added (b), " + "1 kept previous definition (a: "),
+            "\(line)")
         #expect(line.contains("a.yaml:4:"), "\(line)")
         #expect(line.contains(", 1 refused (bad-new: "), "\(line)")
         #expect(line.contains(", 0 not loaded (plugin); 1 removed (gone)"), "\(line)")

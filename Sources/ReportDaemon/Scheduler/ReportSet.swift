@@ -156,7 +156,9 @@ public struct ReportSet: Sendable {
         }
         for file in reportFiles where file.report == nil {
             let display = DisplayPath.of(file.path)
-            if let previous = reports.values.first(where: { $0.file == file.path }), next[previous.definition.name] == nil {
+            if let previous = reports.values.first(where: { $0.file == file.path }),
+                next[previous.definition.name] == nil
+            {
                 next[previous.definition.name] = previous
                 changes.kept.append(previous.definition.name)
                 states.append(

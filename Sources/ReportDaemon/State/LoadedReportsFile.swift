@@ -85,7 +85,8 @@ public struct ReportFilesView: Sendable {
     ///   plugins), used when no daemon runs or it has not written its record yet.
     public static func current(stateDirectory: String, checked: [ConfigLoader.ReportFileResult]) -> ReportFilesView {
         let probe = DaemonPresence.probe(stateDirectory: stateDirectory)
-        if probe.running, let pid = probe.info?.pid, let record = LoadedReportsFile.load(stateDirectory: stateDirectory),
+        if probe.running, let pid = probe.info?.pid,
+            let record = LoadedReportsFile.load(stateDirectory: stateDirectory),
             record.pid == pid
         {
             return ReportFilesView(files: record.files, fromDaemon: true, loadedAt: record.loadedAt)

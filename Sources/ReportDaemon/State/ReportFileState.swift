@@ -115,7 +115,8 @@ public struct ReportFileState: Codable, Sendable, Equatable {
     /// times in `zone`.
     public func reason(in zone: TimeZone) -> String? {
         let error = firstError.map { "\($0)" } ?? "invalid"
-        let more = errors > 1 ? " (and \(errors - 1) more error\(errors == 2 ? "" : "s"); reportd validate lists them)" : ""
+        let more =
+            errors > 1 ? " (and \(errors - 1) more error\(errors == 2 ? "" : "s"); reportd validate lists them)" : ""
         switch condition {
         case .loaded:
             return nil

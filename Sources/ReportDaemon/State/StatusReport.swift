@@ -151,7 +151,8 @@ public struct StatusReport: Codable, Sendable {
                 let state = store.load(name)
                 report.lastRun = state.lastRun.map {
                     LastRun(
-                        slot: local($0.slot), trigger: $0.trigger, outcome: $0.outcome, finishedAt: local($0.finishedAt),
+                        slot: local($0.slot), trigger: $0.trigger, outcome: $0.outcome,
+                        finishedAt: local($0.finishedAt),
                         durationSeconds: $0.duration.map { ($0 * 1000).rounded() / 1000 }, rowsUsed: $0.rowsUsed,
                         error: $0.error)
                 }

@@ -103,7 +103,7 @@ struct Status: ParsableCommand {
             return
         }
         var rows = [
-            ["REPORT", "STATE", "LAST SLOT", "TRIGGER", "OUTCOME", "FINISHED", "DURATION", "ROWS", "FAILS", "NEXT SLOT"]
+            ["REPORT", "STATE", "LAST SLOT", "TRIGGER", "OUTCOME", "FINISHED", "DURATION", "ROWS", "FAILS", "NEXT SLOT"],
         ]
         for r in status.reports {
             let last = r.lastRun
