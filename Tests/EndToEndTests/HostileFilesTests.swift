@@ -92,4 +92,88 @@ import Testing
         kill(process.processIdentifier, SIGTERM)
         try wait("exit after SIGTERM", timeout: 20) { !process.isRunning }
     }
+
+    /// Runs `reportd ARGUMENTS` under `ulimit -v KIB` (through /bin/sh).
+    func runLimited(_ kib: Int, _ arguments: [String]) throws -> ProcessOutput {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -v \(kib) && exec \"$0\" \"$@\"", try reportdBinary().path] + arguments
+        return try runCollecting(process)
+    }
+
+    /// A dataset larger than the process may map aborted reportd (exit 134: in `serve`, a restart
+    /// loop under systemd). Now the run fails and says what to change. The dataset is a sparse
+    /// file: 2 GiB by its size, nothing on the disk.
+    @Test func aDatasetLargerThanTheMemoryLimitFailsTheRunNotTheProcess() throws {
+        let f = try Fixture(csv: "district,year,amount\n", reports: ["a": Fixture.report("a")])
+        let data = f.folder.appendingPathComponent("data.csv").path
+        let fd = open(data, O_WRONLY | O_APPEND)
+        #expect(fd >= 0)
+        #expect(ftruncate(fd, 2 << 30) == 0)
+        close(fd)
+        let out = try runLimited(1_500_000, ["run", "--config", f.config, "a"])
+        #expect(out.status == 1, "\(out.stderr)")
+        #expect(out.stderr.contains("the dataset is 2048 MiB and reading it needs about"), "\(out.stderr)")
+        #expect(out.stderr.contains("raise the limit"))
+    }
+
+    /// A dataset path that blocks (a named pipe; a hung network mount) with `timeout: 1s` and
+    /// `every 1s`: each timed-out run left its thread blocked and the next slot blocked another,
+    /// until at ~257 threads nothing ran. A named pipe now fails at once; and a run stopped while
+    /// its work has not returned keeps later runs of its report from starting another thread.
+    @Test func aDatasetThatIsANamedPipeFailsTheRunAtOnce() throws {
+        let f = try Fixture(
+            csv: "", reports: ["a": Fixture.report("a", extra: "timeout: 1s").replacingOccurrences(of: "@daily", with: "every 1s")])
+        let data = f.folder.appendingPathComponent("data.csv").path
+        try FileManager.default.removeItem(atPath: data)
+        #expect(mkfifo(data, 0o600) == 0)
+        defer {
+            let fd = open(data, O_WRONLY | O_NONBLOCK)
+            if fd >= 0 { close(fd) }
+        }
+        let out = try runReportd(["run", "--config", f.config, "a"])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("it is a named pipe: datasets are read from regular files"), "\(out.stderr)")
+    }
+
+    /// A run that times out while its work is blocked (here: waiting for its report's lock, which
+    /// the test holds, as a hung mount would hold a read) must not let the next slot start another
+    /// blocked thread: the daemon grew one thread per slot until it stopped altogether.
+    @Test func aTimedOutRunThatHasNotReturnedHoldsBackItsReport() throws {
+        let f = try Fixture(
+            csv: "district,year,amount\nA,2024,1\n",
+            reports: [
+                "a": Fixture.report("a", extra: "timeout: 1s\nretries: 0\nformats: [json]").replacingOccurrences(
+                    of: "@daily", with: "every 1s")
+            ])
+        let locks = f.folder.appendingPathComponent("state/locks")
+        try FileManager.default.createDirectory(at: locks, withIntermediateDirectories: true)
+        let lock = open(locks.appendingPathComponent("a.lock").path, O_RDWR | O_CREAT, 0o600)
+        #expect(lock >= 0)
+        #expect(flock(lock, LOCK_EX) == 0)
+        var held = true
+        defer { if held { close(lock) } }
+        let listener = try NotifyListener()
+        let (process, logFile) = try startServe(f, notify: listener)
+        defer { if process.isRunning { process.terminate() } }
+        func logText() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+        func threads() -> Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/task").count) ?? 0
+        }
+        _ = try listener.waitFor("READY=1")
+        try wait("a slot refused because the stopped run has not returned") {
+            logText().contains("has still not returned")
+        }
+        let early = threads()
+        try wait("six more slots") { logText().components(separatedBy: "has still not returned").count > 7 }
+        // One thread per slot before; now the blocked run's one thread, whatever the slots.
+        #expect(threads() <= early + 2, "threads: \(early) then \(threads())")
+        close(lock)
+        held = false
+        try wait("a published run once the blocked one returned") {
+            FileManager.default.fileExists(atPath: f.output.appendingPathComponent("a/latest.json").path)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        try wait("exit after SIGTERM", timeout: 20) { !process.isRunning }
+    }
 }

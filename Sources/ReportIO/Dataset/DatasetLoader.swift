@@ -109,9 +109,12 @@ public enum DatasetLoader {
     /// The SHA-256 of the file at `path` as it is now, read a mebibyte at a time; nil when it
     /// cannot be read.
     public static func sha256(ofFile path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        // Never a named pipe: that would block this thread until something wrote to it.
+        var kind = stat()
+        guard fstat(fd, &kind) == 0, kind.st_mode & S_IFMT == S_IFREG else { return nil }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
