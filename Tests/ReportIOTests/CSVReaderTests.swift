@@ -495,7 +495,7 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
         #expect(parsedValue(text, .decimal) == .decimal(value))
     }
 
-    @Test(arguments: ["1,5", "nan", "NaN", "inf", "-infinity", "1e400", "abc", "1.2.3", "0x1p3 junk"])
+    @Test(arguments: ["1,5", "nan", "NaN", "inf", "-infinity", "1e400", "abc", "1.2.3", "0x1p3 junk", "0x10", "0X1A", "0x1p3"])
     func cellParserRejectsBadDecimals(text: String) {
         #expect(isInvalid(text, .decimal))
     }
