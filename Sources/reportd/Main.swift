@@ -60,12 +60,13 @@ struct ConfigOptions: ParsableArguments {
         let level = logLevel
         let journal = JournalLogHandler.isJournal()
         LoggingSystem.bootstrap { label in
+            // Control characters in messages and metadata are escaped (no forged log lines).
             if journal {
-                var handler = JournalLogHandler(label: label)
+                var handler = EscapingLogHandler(JournalLogHandler(label: label))
                 handler.logLevel = level
                 return handler
             }
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = EscapingLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = level
             return handler
         }

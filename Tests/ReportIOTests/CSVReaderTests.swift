@@ -217,6 +217,20 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
         #expect(error?.message.contains("no column 'count'") == true)
     }
 
+    /// Excel exports often end the header with empty cells: they are extra columns, ignored, not
+    /// a column named '' twice (issue 13).
+    @Test func emptyTrailingHeaderCellsAreIgnored() throws {
+        let loaded = try load("name,count,,\nA,1,,\nB,2,,\n")
+        #expect(values(loaded, "count") == [.int(1), .int(2)])
+    }
+
+    /// A very wide header is checked in one pass (an 80,000-column header took 11.7 s before).
+    @Test func aWideHeaderWithADuplicateIsFoundAtTheEnd() throws {
+        let names = (0..<100_000).map { "c\($0)" }
+        let error = try loadError("name,count," + names.joined(separator: ",") + ",c99999\nA,1\n")
+        #expect(error?.message.contains("names column 'c99999' twice") == true)
+    }
+
     @Test func duplicateHeaderColumnIsAnError() throws {
         let error = try loadError("name,count,name\nA,1,B\n")
         #expect(error?.line == 1)
@@ -481,7 +495,7 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
         #expect(parsedValue(text, .decimal) == .decimal(value))
     }
 
-    @Test(arguments: ["1,5", "nan", "NaN", "inf", "-infinity", "1e400", "abc", "1.2.3", "0x1p3 junk"])
+    @Test(arguments: ["1,5", "nan", "NaN", "inf", "-infinity", "1e400", "abc", "1.2.3", "0x1p3 junk", "0x10", "0X1A", "0x1p3"])
     func cellParserRejectsBadDecimals(text: String) {
         #expect(isInvalid(text, .decimal))
     }

@@ -255,14 +255,17 @@ let validReport = """
         }
     }
 
-    @Test func twoReportsWithOneName() throws {
+    /// Neither file wins: one that sorts first must not take over the other's report (issue 13).
+    @Test func twoReportsWithOneNameAreBothRefused() throws {
         let fixture = try ConfigFixture(reports: ["a.yaml": validReport, "b.yaml": validReport])
         let configuration = fixture.load()
-        let errors = fixture.errors()
-        #expect(errors.count == 1)
-        #expect(errors.first?.file == "b.yaml" && errors.first?.line == 1 && errors.first?.column == 7)
-        #expect(errors.first?.message.contains("already used by") == true)
-        #expect(configuration.reports.count == 1)
+        let errors = fixture.errors().sorted { $0.file < $1.file }
+        #expect(errors.count == 2)
+        #expect(errors.map(\.file) == ["a.yaml", "b.yaml"])
+        #expect(errors.allSatisfy { $0.line == 1 && $0.column == 7 })
+        #expect(errors.first?.message.contains("reports.d/b.yaml:1:7: names must be unique") == true)
+        #expect(errors.last?.message.contains("reports.d/a.yaml:1:7: names must be unique") == true)
+        #expect(configuration.reports.isEmpty)
     }
 
     @Test(arguments: ["../x", "A-report", "-x", "x/y", "x y", "é"]) func reportNameMustBeSafe(name: String) throws {

@@ -15,6 +15,9 @@ public protocol RunExecutor: Sendable {
 public struct ReportRunExecutor: RunExecutor {
     let logger: Logger
     let cache: DatasetCache?
+    /// Runs that were stopped (timed out) but whose work has not returned yet, by report: their
+    /// thread is still blocked (a read from a hung NFS mount, say).
+    let unreturned = Locked<[String: (slot: Date, since: Date)]>([:])
 
     /// - Parameter cache: datasets kept between runs; `nil` reads them every run.
     public init(logger: Logger, cache: DatasetCache? = nil) {
@@ -32,9 +35,27 @@ public struct ReportRunExecutor: RunExecutor {
         configured.lockMode = .wait
         let runner = configured
         let started = Date()
+        let name = request.report.name
+        // A stopped run whose work never returned still holds its thread: another run of the
+        // report would block a second one, and so on at every slot until the daemon ran out of
+        // threads (issue 13: ~257 threads, then nothing ran). The report waits for it instead.
+        if let left = unreturned.withLock({ $0[name] }) {
+            let zone = TimeZone(identifier: request.report.timezone) ?? TimeZone(identifier: "UTC")!
+            let slot = SlotTime(date: left.slot, timeZone: zone).iso8601
+            return RunOutcome(
+                request, started: started,
+                error:
+                    "not started: the run of the slot \(slot), stopped \(Int(started.timeIntervalSince(left.since)))s "
+                    + "ago, has still not returned (a read that blocks, such as a hung network mount?)")
+        }
+        let unreturned = self.unreturned
         return await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
+            let returned = Locked(false)
             control.onStop { reason in
+                unreturned.withLock { runs in
+                    if !returned.withLock({ $0 }) { runs[name] = (request.slot, Date()) }
+                }
                 once.resume(RunOutcome(request, started: started, error: "stopped: \(reason)"))
             }
             // Reading files and computing block a thread; a dispatch thread keeps them off the
@@ -43,6 +64,10 @@ public struct ReportRunExecutor: RunExecutor {
                 let outcome = runner.runOne(
                     request.report, slot: request.slot, columns: request.columns,
                     shouldPublish: { !control.isStopped })
+                unreturned.withLock { runs in
+                    returned.withLock { $0 = true }
+                    if runs[name]?.slot == request.slot { runs[name] = nil }
+                }
                 once.resume(outcome)
             }
         }

@@ -57,6 +57,40 @@ public final class SchedulerService: Service, Sendable {
         (events, eventSink) = AsyncStream.makeStream(of: Event.self)
     }
 
+    /// Which event the loop is handling, and since when (the watchdog reads it).
+    let loop = LoopProgress()
+
+    /// Seconds a reload may take before the daemon gives up on it and keeps its configuration:
+    /// the plugins' handshakes may take `plugin_timeout` each (they run side by side), and reading
+    /// report files is bounded (regular files of at most 4 MiB).
+    static func reloadDeadline(pluginTimeout: Int) -> Int { pluginTimeout + 30 }
+
+    /// How long the loop may stay on one event before the watchdog stops vouching for it.
+    static func stuckAfter(pluginTimeout: Int) -> Duration { .seconds(reloadDeadline(pluginTimeout: pluginTimeout) + 30) }
+
+    /// Runs `reloader` on a thread of its own and waits at most `seconds` for it; nil when it did
+    /// not finish in time (it is left to finish on its thread and its result dropped).
+    ///
+    /// Why a thread: loading reads files and waits for plugin processes, blocking calls that must
+    /// not hold one of the few threads of Swift's cooperative pool, nor the scheduler's loop
+    /// forever.
+    static func load(
+        _ reloader: @escaping Reloader, within seconds: Int
+    ) async -> (DaemonConfig?, [ConfigLoader.ReportFileResult], [Diagnostic])? {
+        await withCheckedContinuation { continuation in
+            let resumed = Locked(false)
+            @Sendable func finish(_ value: (DaemonConfig?, [ConfigLoader.ReportFileResult], [Diagnostic])?) {
+                let first = resumed.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: value) }
+            }
+            Thread { finish(reloader()) }.start()
+            DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) { finish(nil) }
+        }
+    }
+
     /// Asks for a reload, as SIGHUP does.
     public func requestReload() { eventSink.yield(.reload) }
 
@@ -71,21 +105,50 @@ public final class SchedulerService: Service, Sendable {
                         for await _ in signals.cancelOnGracefulShutdown() { sink.yield(.reload) }
                     }
                 }
+                // The watchdog and the heartbeat vouch for the loop: while it has been on one event
+                // longer than any event may take (a reload is bounded by its deadline), they stop,
+                // so systemd and `reportd status` see a daemon that no longer schedules.
+                let loop = self.loop
+                let stuckAfter = Self.stuckAfter(pluginTimeout: initial.daemon.pluginTimeout)
                 if let interval = SystemdNotifier.watchdogInterval() {
                     let notifier = self.notifier
                     group.addTask {
                         while !Task.isCancelled {
-                            notifier.notify("WATCHDOG=1")
+                            if !loop.isStuck(after: stuckAfter) { notifier.notify("WATCHDOG=1") }
                             try? await Task.sleep(for: interval)
                         }
                     }
                 }
                 if let presence = self.presence {
                     // The heartbeat `reportd status` reads; a task, so a busy run never delays it.
+                    // Every 2 s it also checks that the pid file still exists: deleting the state
+                    // folder under the daemon let a second daemon start and run every slot twice.
+                    let logger = self.logger
                     group.addTask {
+                        var last = ContinuousClock.now
+                        var lostSaid = false
                         while !Task.isCancelled {
-                            presence.beat()
-                            try? await Task.sleep(for: .seconds(DaemonPresence.heartbeatInterval))
+                            switch presence.checkClaim() {
+                            case .alive: break
+                            case .lost where lostSaid: break
+                            case .reclaimed:
+                                lostSaid = false
+                                let message =
+                                    "the pid file \(presence.path) was deleted (the state folder removed?): claimed "
+                                    + "it again; last-run times and history written before are lost"
+                                logger.critical("\(message)")
+                            case .lost(let why):
+                                lostSaid = true
+                                logger.critical(
+                                    "the pid file \(presence.path) was deleted and cannot be claimed again: \(why)")
+                            }
+                            if ContinuousClock.now - last >= .seconds(DaemonPresence.heartbeatInterval),
+                                !loop.isStuck(after: stuckAfter)
+                            {
+                                presence.beat()
+                                last = .now
+                            }
+                            try? await Task.sleep(for: .seconds(2))
                         }
                     }
                 }
@@ -134,6 +197,8 @@ public final class SchedulerService: Service, Sendable {
                 dispatch()
                 rearm()
                 for await event in events {
+                    loop.begin()
+                    defer { loop.end() }
                     switch event {
                     case .timer:
                         core.fireDue(now: clock.now())
@@ -141,8 +206,15 @@ public final class SchedulerService: Service, Sendable {
                         core.finished(request, outcome: outcome, now: clock.now())
                     case .reload:
                         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
-                        let (daemon, files, diagnostics) = reloader()
-                        core.reload(daemon: daemon, files: files, diagnostics: diagnostics, now: clock.now())
+                        let deadline = Self.reloadDeadline(pluginTimeout: core.set.daemon.pluginTimeout)
+                        if let (daemon, files, diagnostics) = await Self.load(reloader, within: deadline) {
+                            core.reload(daemon: daemon, files: files, diagnostics: diagnostics, now: clock.now())
+                        } else {
+                            let message =
+                                "reload did not finish within \(deadline)s (a plugin or a file that does not answer?); "
+                                + "the running configuration stays in force"
+                            logger.error("\(message)")
+                        }
                         notifier.notify("READY=1\nSTATUS=\(core.status())")
                         lastStatus = ""
                     case .shutdown:
@@ -188,5 +260,18 @@ public final class SchedulerService: Service, Sendable {
             sink.yield(.shutdown)
         }
         logger.notice("stopped")
+    }
+}
+
+/// When the scheduler's loop began the event it is handling; nil while it waits for the next.
+final class LoopProgress: Sendable {
+    private let busySince = Locked<ContinuousClock.Instant?>(nil)
+
+    func begin() { busySince.withLock { $0 = .now } }
+    func end() { busySince.withLock { $0 = nil } }
+
+    /// Whether the loop has been on one event for longer than `limit`.
+    func isStuck(after limit: Duration) -> Bool {
+        busySince.withLock { since in since.map { ContinuousClock.now - $0 > limit } ?? false }
     }
 }

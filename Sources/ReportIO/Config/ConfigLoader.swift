@@ -116,32 +116,43 @@ public struct ConfigLoader: Sendable {
         return checkReportFiles(composed, listing: listing, daemon: daemon)
     }
 
-    /// Checks report files read already, each on its own (on every core), then gives an error to
-    /// each report whose name an earlier file (in name order) took.
+    /// Checks report files read already, each on its own (on every core), then refuses every file
+    /// whose report name another file uses too: both (all) get an error naming the others, so a
+    /// newcomer can never take over a running report just by sorting first, and on a reload the
+    /// daemon keeps the running definition as it does for any invalid file.
     func checkReportFiles(_ composed: [YAMLFile], listing: [Diagnostic], daemon: DaemonConfig) -> [ReportFileResult] {
         var results = Self.concurrentMap(composed) { checkReport($0, daemon: daemon) }
-        var names: [String: (file: String, mark: Mark?)] = [:]
+        var byName: [String: [Int]] = [:]
         for index in results.indices {
             guard let report = results[index].report else { continue }
-            let reportPath = results[index].path
-            if let first = names[report.definition.name] {
-                let where1 = first.mark.map { "\(first.file):\($0.line):\($0.column)" } ?? first.file
+            byName[report.definition.name, default: []].append(index)
+        }
+        func location(_ index: Int) -> String {
+            let file = DisplayPath.of(results[index].path)
+            return results[index].nameMark.map { "\(file):\($0.line):\($0.column)" } ?? file
+        }
+        for (name, indices) in byName where indices.count > 1 {
+            for index in indices {
+                let others = indices.filter { $0 != index }.map(location).joined(separator: ", ")
                 let mark = results[index].nameMark
                 results[index].diagnostics.append(
                     Diagnostic(
-                        file: DisplayPath.of(reportPath), line: mark?.line ?? 0, column: mark?.column ?? 0,
+                        file: DisplayPath.of(results[index].path), line: mark?.line ?? 0, column: mark?.column ?? 0,
                         message:
-                            "report name '\(report.definition.name)' is already used by \(where1): names must be unique"
+                            "report name '\(name)' is also used by \(others): names must be unique, "
+                            + "so neither file is loaded (rename one)"
                     ))
                 results[index].report = nil
-            } else {
-                names[report.definition.name] = (DisplayPath.of(reportPath), results[index].nameMark)
             }
         }
-        if !listing.isEmpty {
+        // A problem with the folder, or with one entry of it (a link that leaves it): one result
+        // for each file named, so that each is reported as a file that did not load.
+        let cwd = FileManager.default.currentDirectoryPath
+        for (file, problems) in Dictionary(grouping: listing, by: \.file).sorted(by: { $0.key < $1.key }) {
             results.append(
                 ReportFileResult(
-                    path: daemon.reportsDirectory, report: nil, diagnostics: listing, isReportFile: false))
+                    path: DisplayPath.resolve(file, against: cwd), report: nil, diagnostics: problems,
+                    isReportFile: DisplayPath.resolve(file, against: cwd) != daemon.reportsDirectory))
         }
         return results
     }
@@ -168,12 +179,41 @@ public struct ConfigLoader: Sendable {
     }
 
     /// The `*.yaml` and `*.yml` files of the reports folder, sorted by name.
+    ///
+    /// A symbolic link whose target lies outside the reports folder is left out with an error
+    /// naming it: a link planted there (to `/etc/shadow`, say) must not have its lines read and
+    /// quoted back in `validate`'s messages or the reload log. Links within the folder are kept.
     func reportFiles(in directory: String, diagnostics: inout [Diagnostic]) -> [String] {
         do {
-            return try FileManager.default.contentsOfDirectory(atPath: directory)
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory)
                 .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
                 .sorted()
-                .map { directory + "/" + $0 }
+            let folder = Self.realPath(directory) ?? directory
+            var files: [String] = []
+            for name in names {
+                let path = directory + "/" + name
+                var info = stat()
+                if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+                    guard let target = Self.realPath(path) else {
+                        diagnostics.append(
+                            Diagnostic(
+                                file: DisplayPath.of(path), line: 0, column: 0,
+                                message: "a symbolic link to a missing file; it is not loaded"))
+                        continue
+                    }
+                    guard target.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") else {
+                        diagnostics.append(
+                            Diagnostic(
+                                file: DisplayPath.of(path), line: 0, column: 0,
+                                message:
+                                    "a symbolic link that leaves the reports folder; it is not read "
+                                    + "(put the report file itself in \(DisplayPath.of(directory)))"))
+                        continue
+                    }
+                }
+                files.append(path)
+            }
+            return files
         } catch {
             diagnostics.append(
                 Diagnostic(
@@ -181,6 +221,13 @@ public struct ConfigLoader: Sendable {
                     message: "cannot list report definitions: \(FileProblem.describe(error))"))
             return []
         }
+    }
+
+    /// `path` with every link resolved, or nil when it cannot be resolved.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     // MARK: Daemon config

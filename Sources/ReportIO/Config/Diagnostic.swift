@@ -1,4 +1,5 @@
 import Foundation
+import ReportCore
 
 /// One problem found while loading configuration, located in the file the administrator edits.
 ///
@@ -22,8 +23,12 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// One line: control characters in the file name or the message (a YAML key or a value quoted
+    /// back) are escaped, so a file cannot forge lines in `validate`'s output or the reload log.
     public var description: String {
-        line > 0 ? "\(file):\(line):\(column): \(severity): \(message)" : "\(file): \(severity): \(message)"
+        let file = file.escapingControlCharacters
+        let message = message.escapingControlCharacters
+        return line > 0 ? "\(file):\(line):\(column): \(severity): \(message)" : "\(file): \(severity): \(message)"
     }
 }
 

@@ -31,7 +31,9 @@ struct YAMLFile {
     init(path: String) {
         switch Self.contents(of: path) {
         case .success(let bytes):
-            guard let text = String(validating: bytes, as: UTF8.self) else {
+            // A UTF-8 byte-order mark (Windows editors write one) is not part of the YAML.
+            let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+            guard let text = String(validating: body, as: UTF8.self) else {
                 self.init(path: path, failure: "the file is not valid UTF-8")
                 return
             }
@@ -46,24 +48,44 @@ struct YAMLFile {
         var reason: String
     }
 
-    /// The bytes of the file at `path`, read to its end with `read(2)`.
+    /// The largest config or report file read: far more than any real definition (a report with
+    /// 20,000 metrics is about 1.2 MB), small enough that a link to a huge file costs nothing.
+    static let maximumBytes = 4 << 20
+
+    /// The bytes of the regular file at `path`, read to its end with `read(2)`.
     ///
-    /// Not `Data(contentsOf:)`: that builds a URL for each file (a few percent of loading a
-    /// report) and refuses anything but a regular file ("permission denied" for a named pipe),
-    /// while a report may be any readable file: a test uses a named pipe to see when files are read.
+    /// Only a regular file of at most `maximumBytes` is read: it is opened with `O_NONBLOCK`, so a
+    /// named pipe (or a device, a socket) planted in the reports folder cannot block the loader,
+    /// and the daemon's reloads with it; `/dev/zero` and a huge file are refused by size
+    /// instead of filling memory. Not `Data(contentsOf:)`: that builds a URL for each file (a few
+    /// percent of loading a report).
     static func contents(of path: String) -> Result<[UInt8], ReadProblem> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return .failure(ReadProblem(errno: errno)) }
         defer { close(fd) }
         var info = stat()
-        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return .failure(ReadProblem(errno: EISDIR)) }
+        guard fstat(fd, &info) == 0 else { return .failure(ReadProblem(errno: errno)) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: return .failure(ReadProblem(errno: EISDIR))
+        case S_IFIFO: return .failure(ReadProblem(reason: "it is a named pipe, not a regular file"))
+        default: return .failure(ReadProblem(reason: "it is not a regular file (a device or a socket)"))
+        }
+        guard Int(info.st_size) <= maximumBytes else {
+            return .failure(
+                ReadProblem(reason: "it is \(info.st_size) bytes, more than the \(maximumBytes >> 20) MiB a definition may have"))
+        }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(info.st_mode & S_IFMT == S_IFREG ? Int(info.st_size) + 1 : 4096)
+        bytes.reserveCapacity(Int(info.st_size) + 1)
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 << 14) { chunk in
             while true {
                 let n = read(fd, chunk.baseAddress, chunk.count)
                 if n > 0 {
                     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[..<n]))
+                    // The file grew while being read.
+                    if bytes.count > maximumBytes {
+                        return .failure(ReadProblem(reason: "it grew past \(maximumBytes >> 20) MiB while being read"))
+                    }
                 } else if n == 0 {
                     return .success(bytes)
                 } else if errno != EINTR {
@@ -91,6 +113,12 @@ struct YAMLFile {
             // loaders read each scalar's text and style and never its resolved tag; Yams's default
             // resolver runs up to seven regular expressions on every mapping key for its
             // duplicate-key check. Keys are compared as text instead, which is how they are used.
+            if let nodes = YAMLAliasBudget.expandedNodes(of: text), nodes > YAMLAliasBudget.maximumNodes {
+                error(
+                    "its aliases expand to more than \(YAMLAliasBudget.maximumNodes) YAML nodes (an alias bomb?): "
+                        + "write the values out or use fewer nested aliases", line: 1, column: 1)
+                return
+            }
             root = try Yams.compose(yaml: text, .basic, .default, .utf8)
             if root == nil { error("the file is empty", line: 0, column: 0) }
         } catch let yamlError as YamlError {

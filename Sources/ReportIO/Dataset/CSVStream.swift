@@ -39,12 +39,20 @@ struct CSVStream {
     }
 
     func read() throws(DatasetError) -> Outcome {
-        let fd = open(config.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw cannotRead(errno) }
+        let fd: Int32
+        let info: stat
+        do throws(FileBytes.Failure) {
+            (fd, info) = try FileBytes.openRegular(config.path)
+        } catch {
+            throw DatasetError(
+                file: display, line: 0, column: 0, message: "cannot read dataset '\(config.name)': \(error.message)")
+        }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw cannotRead(errno) }
-        guard info.st_mode & S_IFMT != S_IFDIR else { throw cannotRead(EISDIR) }
+        // Blocks are read and typed as they come: about the file's size in columns and strings.
+        if let refusal = MemoryHeadroom.refusal(datasetBytes: Int(info.st_size), factor: 1) {
+            throw DatasetError(
+                file: display, line: 0, column: 0, message: "cannot read dataset '\(config.name)': \(refusal)")
+        }
 
         var sha = SHA256()
         var fingerprint = Fingerprint.Accumulator()

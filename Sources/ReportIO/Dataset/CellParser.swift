@@ -23,7 +23,14 @@ enum CellParser {
                 isAllDigits(trimmed)
                     ? "'\(text(trimmed))' is outside the 64-bit integer range" : "'\(text(trimmed))' is not an int")
         case .decimal:
-            if let v = Double(text(trimmed)), v.isFinite { return .value(.decimal(v)) }
+            // Decimal notation only: `Double(String)` also reads hexadecimal (`0x10` became 16),
+            // `inf` and `nan`.
+            let plain = trimmed.allSatisfy {
+                ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ".")
+                    || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "e")
+                    || $0 == UInt8(ascii: "E")
+            }
+            if plain, let v = Double(text(trimmed)), v.isFinite { return .value(.decimal(v)) }
             return .invalid("'\(text(trimmed))' is not a decimal number (use '.' as the decimal point)")
         case .date:
             if let d = Day(isoBytes: trimmed) { return .value(.date(d)) }

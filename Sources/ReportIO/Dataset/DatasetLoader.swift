@@ -109,9 +109,12 @@ public enum DatasetLoader {
     /// The SHA-256 of the file at `path` as it is now, read a mebibyte at a time; nil when it
     /// cannot be read.
     public static func sha256(ofFile path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        // Never a named pipe: that would block this thread until something wrote to it.
+        var kind = stat()
+        guard fstat(fd, &kind) == 0, kind.st_mode & S_IFMT == S_IFREG else { return nil }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
@@ -181,9 +184,14 @@ public enum DatasetLoader {
             }
             positions.append(index)
         }
-        for (i, name) in header.enumerated() where header[..<i].contains(name) {
+        // One pass with a set (checking each name against those before it took 11.7 s for an
+        // 80,000-column header). Empty names are not columns: Excel exports often end the header
+        // with empty cells, and extra columns are ignored.
+        var seen = Set<String>(minimumCapacity: header.count)
+        for name in header where !name.isEmpty && !seen.insert(name).inserted {
             throw DatasetError(
-                file: display, line: headerLine, column: 1, message: "the header names column '\(name)' twice")
+                file: display, line: headerLine, column: 1,
+                message: "the header names column '\(name.escapingControlCharacters)' twice")
         }
         let rows = CSVDatasetReader(
             schema: schema, positions: positions, headerCount: header.count, keep: projected(schema, columns),

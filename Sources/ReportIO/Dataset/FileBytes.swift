@@ -17,14 +17,38 @@ enum FileBytes {
         var message: String
     }
 
-    static func read(_ path: String, parts: Int = 1) throws(Failure) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// Opens a dataset file for reading: only a regular file (opened with `O_NONBLOCK`, so a named
+    /// pipe at the dataset's path fails the run at once instead of blocking its thread forever).
+    /// - Returns: the descriptor, which the caller closes, and the file's status.
+    static func openRegular(_ path: String) throws(Failure) -> (Int32, stat) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw Failure(message: describe(errno)) }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw Failure(message: describe(errno)) }
-        guard info.st_mode & S_IFMT != S_IFDIR else { throw Failure(message: describe(EISDIR)) }
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw Failure(message: describe(code))
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return (fd, info)
+        case S_IFDIR:
+            close(fd)
+            throw Failure(message: describe(EISDIR))
+        case S_IFIFO:
+            close(fd)
+            throw Failure(message: "it is a named pipe: datasets are read from regular files")
+        default:
+            close(fd)
+            throw Failure(message: "it is not a regular file (a device or a socket): datasets are read from regular files")
+        }
+    }
+
+    static func read(_ path: String, parts: Int = 1) throws(Failure) -> [UInt8] {
+        let (fd, info) = try openRegular(path)
+        defer { close(fd) }
         let size = Int(info.st_size)
+        // The bytes, then the typed columns and strings built from them.
+        if let refusal = MemoryHeadroom.refusal(datasetBytes: size, factor: 2) { throw Failure(message: refusal) }
         if parts > 1, size >= 8 << 20, let whole = readInPieces(fd, size: size, parts: parts) { return whole }
         // The size is a hint: a file that grows while it is read is read to its end.
         var capacity = max(Int(info.st_size) + 1, 4096)

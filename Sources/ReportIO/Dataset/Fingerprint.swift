@@ -38,9 +38,12 @@ enum Fingerprint {
     /// The fingerprint of the file at `path` as it is now, read in segments without keeping it in
     /// memory; nil when it cannot be read or changes size meanwhile.
     static func ofFile(_ path: String, expectedSize: Int) -> UInt64? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        // Never a named pipe: that would block this thread until something wrote to it.
+        var kind = stat()
+        guard fstat(fd, &kind) == 0, kind.st_mode & S_IFMT == S_IFREG else { return nil }
         let count = (expectedSize + segment - 1) / segment
         let hashes = Locked([UInt64](repeating: 0, count: count))
         let failed = Locked(false)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 #if canImport(Glibc)
@@ -74,13 +75,16 @@ extension Publisher {
                     return old
                 }
             }
-            guard let bytes = Self.readFile(name, in: folder) else { return nil }
-            return Manifest.Entry(name: name, bytes: bytes.count, sha256: PublishedFile.sha256(bytes))
+            guard let (bytes, sha256) = Self.hashFile(name, in: folder) else { return nil }
+            return Manifest.Entry(name: name, bytes: bytes, sha256: sha256)
         }
         let runs = Self.runs(of: report, in: names).sorted { $0.key > $1.key }.map { stamp, files in
             Manifest.Run(stamp: stamp, files: files.sorted().compactMap(entry))
         }
-        let latestFiles = names.filter { $0.hasPrefix("latest.") && !$0.hasPrefix(".") }.sorted().compactMap(entry)
+        // Only the `latest.*` names reportd writes: anything else planted there is not vouched for
+        // (nor read: a named pipe or a 100 GB sparse file called `latest.x` would stall every run).
+        let latestNames = Set((extensions + ["rejected.csv"]).map { "latest.\($0)" })
+        let latestFiles = names.filter(latestNames.contains).sorted().compactMap(entry)
         let manifest = Manifest(
             report: report, title: title, updatedAt: updatedAt, extensions: extensions, latest: latest,
             latestFiles: latestFiles, runs: runs)
@@ -97,7 +101,7 @@ extension Publisher {
     static func previousManifest(in folder: Int32) -> ([String: Manifest.Entry], Int64)? {
         var info = stat()
         guard fstatat(folder, Manifest.fileName, &info, AT_SYMLINK_NOFOLLOW) == 0,
-            info.st_mode & S_IFMT == S_IFREG, let bytes = readFile(Manifest.fileName, in: folder),
+            info.st_mode & S_IFMT == S_IFREG, let bytes = readFile(Manifest.fileName, in: folder, atMost: 64 << 20),
             let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(bytes))
         else { return nil }
         var entries: [String: Manifest.Entry] = [:]
@@ -114,13 +118,45 @@ extension Publisher {
         return Self.runs(of: report, in: listFolder(folder)).keys.max()
     }
 
-    /// The contents of regular file `name` in `folder`, not following a link; nil when it cannot be read.
-    static func readFile(_ name: String, in folder: Int32) -> [UInt8]? {
-        let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    /// The largest file the manifest hashes: far above any report's output. A larger file under a
+    /// run's name (planted, or a sparse file) is left out of the manifest rather than read.
+    static let largestHashed = 1 << 32
+
+    /// The size and SHA-256 of regular file `name` in `folder`, read in blocks (never whole in
+    /// memory); nil when it is not a regular file, is larger than `largestHashed`, or cannot be
+    /// read. It is opened with `O_NONBLOCK | O_NOFOLLOW`: a named pipe or a link planted in the
+    /// report's folder neither blocks the run (which holds the report's lock) nor is followed.
+    static func hashFile(_ name: String, in folder: Int32) -> (bytes: Int, sha256: String)? {
+        let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) <= largestHashed else {
+            return nil
+        }
+        var hasher = SHA256()
+        var total = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { return (total, DatasetLoader.hex(hasher.finalize())) }
+            total += n
+            // The file grew past the limit while being read.
+            guard total <= largestHashed else { return nil }
+            hasher.update(data: chunk[..<n])
+        }
+    }
+
+    /// The contents of regular file `name` in `folder`, not following a link and never blocking on
+    /// a named pipe; nil when it cannot be read or is larger than `atMost` bytes.
+    static func readFile(_ name: String, in folder: Int32, atMost: Int = .max) -> [UInt8]? {
+        let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) <= atMost else { return nil }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {

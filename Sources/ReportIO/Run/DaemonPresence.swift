@@ -50,17 +50,22 @@ public final class DaemonPresence: Sendable {
         }
     }
 
-    private let fd: Int32
+    /// The pid file's descriptor: replaced when the file was deleted and the claim is made again.
+    private let descriptor: Locked<Int32>
+    private var fd: Int32 { descriptor.withLock { $0 } }
     private let info: Locked<Info>
     public let path: String
+    private let stateDirectory: String
 
-    private init(fd: Int32, info: Info, path: String) {
-        self.fd = fd
+    private init(fd: Int32, info: Info, path: String, stateDirectory: String) {
+        self.descriptor = Locked(fd)
         self.info = Locked(info)
         self.path = path
+        self.stateDirectory = stateDirectory
     }
 
     deinit {
+        let fd = self.fd
         flock(fd, LOCK_UN)
         close(fd)
     }
@@ -68,6 +73,20 @@ public final class DaemonPresence: Sendable {
     /// Claims the state folder for this daemon.
     /// - Throws: `PresenceError` naming the other daemon's pid when one holds it, or what failed.
     public static func claim(stateDirectory: String, config: String) throws -> DaemonPresence {
+        let path = stateDirectory + "/" + fileName
+        let fd = try lockedFile(stateDirectory: stateDirectory)
+        let presence = DaemonPresence(
+            fd: fd,
+            info: Info(
+                pid: Int(getpid()), startedAt: Date(), version: ReportdVersion.current, config: config,
+                status: "starting"),
+            path: path, stateDirectory: stateDirectory)
+        presence.write()
+        return presence
+    }
+
+    /// The pid file, opened (the state folder and the file created when missing) and locked.
+    private static func lockedFile(stateDirectory: String) throws -> Int32 {
         let path = stateDirectory + "/" + fileName
         let state = try Publisher.openFolder(atPath: stateDirectory, permissions: .private(in: stateDirectory))
         defer { close(state) }
@@ -84,14 +103,38 @@ public final class DaemonPresence: Sendable {
             close(fd)
             throw error
         }
-        let presence = DaemonPresence(
-            fd: fd,
-            info: Info(
-                pid: Int(getpid()), startedAt: Date(), version: ReportdVersion.current, config: config,
-                status: "starting"),
-            path: path)
-        presence.write()
-        return presence
+        return fd
+    }
+
+    /// What a heartbeat found.
+    public enum Beat: Sendable, Equatable {
+        case alive
+        /// The pid file had been deleted (the state folder removed under the daemon): the claim was
+        /// made again on a new file.
+        case reclaimed
+        /// The pid file had been deleted and could not be claimed again (why).
+        case lost(String)
+    }
+
+    /// Checks that the pid file is still the one this daemon locked; when it was deleted (its
+    /// link count is 0: `rm -rf state` under a running daemon), creates and locks a new one at
+    /// once, so `status` still finds the daemon and a second daemon is still refused.
+    public func checkClaim() -> Beat {
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_nlink == 0 else { return .alive }
+        do {
+            let fresh = try Self.lockedFile(stateDirectory: stateDirectory)
+            let old = descriptor.withLock { fd in
+                defer { fd = fresh }
+                return fd
+            }
+            flock(old, LOCK_UN)
+            close(old)
+            write()
+            return .reclaimed
+        } catch {
+            return .lost("\(error)")
+        }
     }
 
     /// Notes the daemon's status line and the reports running now (written at once), and beats.

@@ -203,7 +203,9 @@ public struct ReportRunner: Sendable {
     static func rejectedCSV(_ dataset: LoadedDataset) -> [UInt8] {
         var text = (["line", "reason"] + dataset.header).map(CSVWriter.field).joined(separator: ",") + "\n"
         for row in dataset.rejected {
-            text += ([String(row.line), row.reason] + row.fields).map(CSVWriter.field).joined(separator: ",") + "\n"
+            text +=
+                ([String(row.line), row.reason] + row.fields.map(CSVWriter.neutralized)).map(CSVWriter.field)
+                .joined(separator: ",") + "\n"
         }
         return Array(text.utf8)
     }

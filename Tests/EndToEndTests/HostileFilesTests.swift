@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Files planted where the real daemon reads and writes (issue 13): none may stop it.
+@Suite(.serialized) struct HostileFilesTests {
+    func wait(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            if Date() > deadline { throw ServeTests.WaitFailed(what: what) }
+            usleep(50_000)
+        }
+    }
+
+    func slotFiles(_ folder: URL) -> [String] {
+        filesIn(folder).filter { !$0.hasPrefix("latest") && $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+    }
+
+    /// `mkfifo reports.d/x.yaml; kill -HUP`: the reload read the pipe on the scheduler's loop and no
+    /// report ever ran again, SIGTERM included. Now the pipe is refused and everything goes on.
+    /// A named pipe planted under a name the manifest lists hung every run after it published.
+    @Test func aNamedPipeInTheReportsOrOutputFolderStopsNothing() throws {
+        let f = try Fixture(
+            csv: "district,year,amount\nSìn Hồ,2024,100\n",
+            reports: [
+                "fast": Fixture.report("fast", extra: "formats: [json]").replacingOccurrences(
+                    of: "@daily", with: "every 1s")
+            ])
+        let listener = try NotifyListener()
+        let (process, logFile) = try startServe(f, notify: listener)
+        var pipes: [String] = []
+        defer {
+            if process.isRunning { process.terminate() }
+            // Unblock any reader left behind, so a failing test cannot hang the suite.
+            for pipe in pipes {
+                let fd = open(pipe, O_WRONLY | O_NONBLOCK)
+                if fd >= 0 { close(fd) }
+            }
+        }
+        func logText() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+        _ = try listener.waitFor("READY=1")
+        let fast = f.output.appendingPathComponent("fast")
+        try wait("a first run") { slotFiles(fast).count >= 1 }
+
+        // In the reports folder; and in the report's folder under a name reportd does not write
+        // and under a run's name that sorts newest, which retention keeps: the manifest met both.
+        pipes = [
+            f.folder.appendingPathComponent("reports.d/x.yaml").path, fast.appendingPathComponent("latest.bogus").path,
+            fast.appendingPathComponent("fast_2099-01-01T000000.json").path,
+        ]
+        for pipe in pipes { #expect(mkfifo(pipe, 0o600) == 0) }
+        kill(process.processIdentifier, SIGHUP)
+        _ = try listener.waitFor("RELOADING=1")
+        _ = try listener.waitFor("READY=1")
+        try wait("the named pipe's error in the log") {
+            logText().contains("x.yaml: error: cannot read the file: it is a named pipe, not a regular file")
+        }
+        let before = slotFiles(fast).count
+        try wait("runs after the reload") { slotFiles(fast).count >= before + 2 }
+        kill(process.processIdentifier, SIGTERM)
+        try wait("exit after SIGTERM", timeout: 20) { !process.isRunning }
+        #expect(process.terminationStatus == 0)
+    }
+
+    /// `rm -rf state` under a running daemon: `status` said it was not running and a second
+    /// daemon started, so every slot ran twice. Now the daemon claims a new pid file at once.
+    @Test func deletingTheStateFolderDoesNotLetASecondDaemonIn() throws {
+        let f = try Fixture(
+            csv: "district,year,amount\nSìn Hồ,2024,100\n",
+            reports: ["slow": Fixture.report("slow").replacingOccurrences(of: "@daily", with: "every 1h")])
+        let listener = try NotifyListener()
+        let (process, logFile) = try startServe(f, notify: listener)
+        defer { if process.isRunning { process.terminate() } }
+        func logText() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+        _ = try listener.waitFor("READY=1")
+        let state = f.folder.appendingPathComponent("state")
+        try FileManager.default.removeItem(at: state)
+        try wait("the daemon to claim its pid file again") {
+            logText().contains("was deleted (the state folder removed?): claimed it again")
+        }
+        #expect(FileManager.default.fileExists(atPath: state.appendingPathComponent("reportd.pid").path))
+        let status = try runReportd(["status", "--config", f.config])
+        #expect(status.stdout.contains("running (pid"), "\(status.stdout)")
+        #expect(!status.stdout.contains("not running"), "\(status.stdout)")
+        let second = try runReportd(["serve", "--config", f.config])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("another reportd daemon is running"), "\(second.stderr)")
+        #expect(process.isRunning)
+        kill(process.processIdentifier, SIGTERM)
+        try wait("exit after SIGTERM", timeout: 20) { !process.isRunning }
+    }
+
+    /// Runs `reportd ARGUMENTS` under `ulimit -v KIB` (through /bin/sh).
+    func runLimited(_ kib: Int, _ arguments: [String]) throws -> ProcessOutput {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -v \(kib) && exec \"$0\" \"$@\"", try reportdBinary().path] + arguments
+        return try runCollecting(process)
+    }
+
+    /// A dataset larger than the process may map aborted reportd (exit 134: in `serve`, a restart
+    /// loop under systemd). Now the run fails and says what to change. The dataset is a sparse
+    /// file: 2 GiB by its size, nothing on the disk.
+    @Test func aDatasetLargerThanTheMemoryLimitFailsTheRunNotTheProcess() throws {
+        let f = try Fixture(csv: "district,year,amount\n", reports: ["a": Fixture.report("a")])
+        let data = f.folder.appendingPathComponent("data.csv").path
+        let fd = open(data, O_WRONLY | O_APPEND)
+        #expect(fd >= 0)
+        #expect(ftruncate(fd, 2 << 30) == 0)
+        close(fd)
+        let out = try runLimited(1_500_000, ["run", "--config", f.config, "a"])
+        #expect(out.status == 1, "\(out.stderr)")
+        #expect(out.stderr.contains("the dataset is 2048 MiB and reading it needs about"), "\(out.stderr)")
+        #expect(out.stderr.contains("raise the limit"))
+    }
+
+    /// A dataset path that blocks (a named pipe; a hung network mount) with `timeout: 1s` and
+    /// `every 1s`: each timed-out run left its thread blocked and the next slot blocked another,
+    /// until at ~257 threads nothing ran. A named pipe now fails at once; and a run stopped while
+    /// its work has not returned keeps later runs of its report from starting another thread.
+    @Test func aDatasetThatIsANamedPipeFailsTheRunAtOnce() throws {
+        let f = try Fixture(
+            csv: "", reports: ["a": Fixture.report("a", extra: "timeout: 1s").replacingOccurrences(of: "@daily", with: "every 1s")])
+        let data = f.folder.appendingPathComponent("data.csv").path
+        try FileManager.default.removeItem(atPath: data)
+        #expect(mkfifo(data, 0o600) == 0)
+        defer {
+            let fd = open(data, O_WRONLY | O_NONBLOCK)
+            if fd >= 0 { close(fd) }
+        }
+        let out = try runReportd(["run", "--config", f.config, "a"])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("it is a named pipe: datasets are read from regular files"), "\(out.stderr)")
+    }
+
+    /// A run that times out while its work is blocked (here: waiting for its report's lock, which
+    /// the test holds, as a hung mount would hold a read) must not let the next slot start another
+    /// blocked thread: the daemon grew one thread per slot until it stopped altogether.
+    @Test func aTimedOutRunThatHasNotReturnedHoldsBackItsReport() throws {
+        let f = try Fixture(
+            csv: "district,year,amount\nA,2024,1\n",
+            reports: [
+                "a": Fixture.report("a", extra: "timeout: 1s\nretries: 0\nformats: [json]").replacingOccurrences(
+                    of: "@daily", with: "every 1s")
+            ])
+        let locks = f.folder.appendingPathComponent("state/locks")
+        try FileManager.default.createDirectory(at: locks, withIntermediateDirectories: true)
+        let lock = open(locks.appendingPathComponent("a.lock").path, O_RDWR | O_CREAT, 0o600)
+        #expect(lock >= 0)
+        #expect(flock(lock, LOCK_EX) == 0)
+        var held = true
+        defer { if held { close(lock) } }
+        let listener = try NotifyListener()
+        let (process, logFile) = try startServe(f, notify: listener)
+        defer { if process.isRunning { process.terminate() } }
+        func logText() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+        func threads() -> Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/task").count) ?? 0
+        }
+        _ = try listener.waitFor("READY=1")
+        try wait("a slot refused because the stopped run has not returned") {
+            logText().contains("has still not returned")
+        }
+        let early = threads()
+        try wait("six more slots") { logText().components(separatedBy: "has still not returned").count > 7 }
+        // One thread per slot before; now the blocked run's one thread, whatever the slots.
+        #expect(threads() <= early + 2, "threads: \(early) then \(threads())")
+        close(lock)
+        held = false
+        try wait("a published run once the blocked one returned") {
+            FileManager.default.fileExists(atPath: f.output.appendingPathComponent("a/latest.json").path)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        try wait("exit after SIGTERM", timeout: 20) { !process.isRunning }
+    }
+}
