@@ -28,6 +28,8 @@ import Testing
         var expected: [String]
         /// At least one of these, when not empty.
         var oneOf: [String] = []
+        /// Texts the line must not contain.
+        var absent: [String] = []
         var testDescription: String { script }
     }
 
@@ -37,7 +39,12 @@ import Testing
             expected: ["plugin 'crash' was killed by signal 11", "256 MiB"]),
         RuntimeCase(
             script: "exits.py", calculator: "exits_calc",
-            expected: ["plugin 'exits' exited with status 3 before answering", "256 MiB"]),
+            expected: ["plugin 'exits' exited with status 3 before answering"],
+            // Nothing says memory ran out: no hint that it might have.
+            absent: ["MiB"]),
+        RuntimeCase(
+            script: "huge-number.py", calculator: "huge_number_calc",
+            expected: ["plugin 'huge-number' answered garbage: value 1: a number out of range"]),
         RuntimeCase(script: "hang.py", calculator: "hang_calc", expected: ["plugin 'hang' timed out after \(timeout)s"]),
         RuntimeCase(script: "garbage.py", calculator: "garbage_calc", expected: ["plugin 'garbage' answered garbage"]),
         RuntimeCase(
@@ -71,6 +78,9 @@ import Testing
         #expect(failed != nil, "no FAILED line for bad:\n\(out.stdout)")
         for text in c.expected {
             #expect(failed?.contains(text) == true, "expected '\(text)' in: \(failed ?? out.stdout)")
+        }
+        for text in c.absent {
+            #expect(failed?.contains(text) == false, "did not expect '\(text)' in: \(failed ?? "")")
         }
         if !c.oneOf.isEmpty {
             #expect(c.oneOf.contains { failed?.contains($0) == true }, "expected one of \(c.oneOf) in: \(failed ?? "")")
@@ -131,6 +141,13 @@ import Testing
         HandshakeCase(
             script: "handshake-garbage.py", plugin: "handshake-garbage", calculator: "handshake_garbage_calc",
             reasons: ["not JSON"]),
+        HandshakeCase(
+            script: "string-protocol.py", plugin: "string-protocol", calculator: "string_protocol_calc",
+            reasons: ["the protocol version must be a number"]),
+        // Its standard error is shown: the reason a Python plugin does not start is there.
+        HandshakeCase(
+            script: "import-error.py", plugin: "import-error", calculator: "import_error_calc",
+            reasons: ["ModuleNotFoundError: No module named 'reportd_no_such_module'"]),
         HandshakeCase(
             script: "handshake-hang.py", plugin: "handshake-hang", calculator: "handshake_hang_calc",
             reasons: ["timed out"]),
@@ -397,7 +414,10 @@ struct PluginFixture {
             ])
     }
 
-    init(schema: String, csv: String, pluginFiles: [(String, URL)], memoryMiB: Int?, reports: [String: String]) throws {
+    init(
+        schema: String, csv: String, pluginFiles: [(String, URL)], memoryMiB: Int?, reports: [String: String],
+        extraConfig: String = ""
+    ) throws {
         folder = try temporaryFolder("plugin")
         let fm = FileManager.default
         try fm.createDirectory(at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
@@ -415,6 +435,7 @@ struct PluginFixture {
         plugin_timeout: \(PluginContainmentTests.timeout)s
         \(memoryMiB.map { "plugin_memory: \($0)" } ?? "")
         output: {root: out, keep: 5}
+        \(extraConfig)
         datasets:
           things:
             format: csv

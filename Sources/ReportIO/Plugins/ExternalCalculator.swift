@@ -88,7 +88,7 @@ public struct ExternalCalculator: Calculator {
         let hello = try process.exchange(PluginMessages.hello)
         guard let reply = try? JSONDecoder().decode(PluginMessages.Hello.self, from: Data(hello)),
             reply.type == "hello",
-            reply.protocol == ExternalPlugin.protocolVersion
+            reply.protocol == .number(ExternalPlugin.protocolVersion)
         else {
             throw PluginError(plugin: plugin, what: "answered garbage to the hello: \(PluginMessages.excerpt(hello))")
         }
@@ -98,7 +98,10 @@ public struct ExternalCalculator: Calculator {
                 plugin: plugin, what: "answered garbage: \(PluginMessages.excerpt(line)) is not a result message")
         }
         if answer.type == "error" {
-            throw PluginError(plugin: plugin, what: "reported an error: \(answer.message ?? "(no message)")")
+            // Escaped (a newline must not forge a log line) and bounded: the message is stored in the
+            // run history and shown by `status`.
+            let message = answer.message.map { PluginText.escape($0, limit: PluginText.maxMessage) } ?? "(no message)"
+            throw PluginError(plugin: plugin, what: "reported an error: \(message)")
         }
         guard answer.type == "result", answer.id == 1, let cells = answer.values else {
             throw PluginError(
@@ -120,8 +123,9 @@ public struct ExternalCalculator: Calculator {
                     values.append(v)
                 }
             case .failure(let why):
+                let message = PluginMessages.shapeProblem(line, index: i).map { "\($0) is not \(result == .int ? "an" : "a") \(result)" } ?? why.message
                 throw PluginError(
-                    plugin: plugin, what: "answered garbage: value \(i + 1): \(why.message) (it declared \(result))")
+                    plugin: plugin, what: "answered garbage: value \(i + 1): \(message) (it declared \(result))")
             }
         }
         return values

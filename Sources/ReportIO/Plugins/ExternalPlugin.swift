@@ -2,6 +2,10 @@ import Foundation
 import Logging
 import ReportCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where plugins live and how much they may use (daemon config `plugins`, `plugin_timeout`,
 /// `plugin_memory`).
 public struct PluginSettings: Sendable {
@@ -18,6 +22,9 @@ public struct ExternalPlugin: Sendable {
     public var path: String
     public var version: String
     public var calculators: [ExternalCalculator]
+    /// The hello's `plugin.name`, when it differs from `name` (the file name, which is what
+    /// reportd calls the plugin everywhere).
+    public var declaredName: String?
 
     /// The protocol version reportd speaks (PLUGINS.md).
     public static let protocolVersion = 1
@@ -83,9 +90,14 @@ public struct ExternalPlugin: Sendable {
         guard reply.type == "hello" else {
             throw PluginError(plugin: name, what: "answered with no hello (type '\(reply.type)')")
         }
-        guard reply.protocol == protocolVersion else {
+        switch reply.protocol {
+        case .notANumber(let what):
             throw PluginError(
-                plugin: name, what: "speaks protocol \(reply.protocol); reportd speaks protocol \(protocolVersion)")
+                plugin: name, what: "answered the hello with protocol \(what): the protocol version must be a number")
+        case .number(let version) where version != protocolVersion:
+            throw PluginError(
+                plugin: name, what: "speaks protocol \(version); reportd speaks protocol \(protocolVersion)")
+        case .number: break
         }
         var calculators: [ExternalCalculator] = []
         for declaration in reply.calculators ?? [] {
@@ -95,7 +107,10 @@ public struct ExternalPlugin: Sendable {
                     settings: settings, logger: logger))
         }
         guard !calculators.isEmpty else { throw PluginError(plugin: name, what: "declared no calculators") }
-        return ExternalPlugin(name: name, path: path, version: reply.plugin?.version ?? "", calculators: calculators)
+        let declared = reply.plugin?.name.flatMap { $0 == name ? nil : PluginText.escape($0, limit: 80) }
+        return ExternalPlugin(
+            name: name, path: path, version: reply.plugin?.version ?? "", calculators: calculators,
+            declaredName: declared)
     }
 }
 
@@ -119,13 +134,34 @@ public enum PluginLoader {
             diagnostics.append(
                 Diagnostic(file: DisplayPath.of(path), line: 0, column: 0, severity: .warning, message: reason))
         }
-        for (name, path) in plugins {
+        // Every handshake at once, each on a thread of its own: a handshake mostly waits for the
+        // plugin's runtime to start, and a hung plugin then costs its time limit once, not once
+        // per plugin (three hung plugins with a 5 s limit: 5 s, not 15 s). Threads rather than
+        // tasks: a handshake blocks in poll(), and blocked tasks would starve the cooperative pool.
+        let handshakes = plugins.map { name, path in
+            OnItsOwnThread { () -> Result<ExternalPlugin, PluginError> in
+                do throws(PluginError) {
+                    return .success(try HelloCache.shared.handshake(name: name, path: path, settings: settings, logger: logger))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+        for ((name, path), handshake) in zip(plugins, handshakes) {
             func problem(_ message: String) {
                 diagnostics.append(
                     Diagnostic(file: DisplayPath.of(path), line: 0, column: 0, message: "plugin '\(name)': \(message)"))
             }
-            do {
-                let plugin = try ExternalPlugin.handshake(name: name, path: path, settings: settings, logger: logger)
+            switch handshake.wait() {
+            case .success(let plugin):
+                if let declared = plugin.declaredName {
+                    diagnostics.append(
+                        Diagnostic(
+                            file: DisplayPath.of(path), line: 0, column: 0, severity: .warning,
+                            message:
+                                "plugin '\(name)': its hello calls it '\(declared)'; reportd names a plugin by its file name, so it is '\(name)' in logs, errors and the run history"
+                        ))
+                }
                 for calculator in plugin.calculators {
                     let calc = calculator.descriptor.name
                     if taken.contains(calc) {
@@ -137,10 +173,69 @@ public enum PluginLoader {
                     taken.insert(calc)
                     calculators.append(calculator)
                 }
-            } catch {
-                problem("handshake failed: \(error.what); its calculators are unavailable")
+            case .failure(let error):
+                var message = "handshake failed: \(error.what); its calculators are unavailable"
+                if !error.standardError.isEmpty {
+                    message += "; its standard error ended with: " + error.standardError.joined(separator: " | ")
+                }
+                problem(message)
             }
         }
         return (calculators, diagnostics)
+    }
+}
+
+/// The hellos of the plugins that passed their handshake, by the plugin file's identity: a reload
+/// (or a second load in one process) does not start a plugin whose file has not changed since.
+///
+/// The identity is the path, device, inode, size and modification time of the file (and the
+/// settings the handshake ran with). What the file runs is not part of it: after changing a module
+/// a script imports, or its interpreter, touch the plugin file (PLUGINS.md). A failed handshake is
+/// not kept: it is tried again on the next load, so that a fixed environment is seen.
+final class HelloCache: Sendable {
+    static let shared = HelloCache()
+
+    struct Key: Hashable {
+        var path: String
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modified: Int64
+        var modifiedNanoseconds: Int64
+        var directory: String
+        var timeout: Int
+        var memoryMiB: Int
+    }
+
+    private let hellos = Locked<[Key: ExternalPlugin]>([:])
+    /// Handshakes actually run (a process started), for tests and `--log-level debug`.
+    private let started = Locked(0)
+
+    var handshakesStarted: Int { started.withLock { $0 } }
+
+    static func key(path: String, settings: PluginSettings) -> Key? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Key(
+            path: path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            modified: Int64(info.st_mtim.tv_sec), modifiedNanoseconds: Int64(info.st_mtim.tv_nsec),
+            directory: settings.directory, timeout: settings.timeout, memoryMiB: settings.memoryMiB)
+    }
+
+    func handshake(name: String, path: String, settings: PluginSettings, logger: Logger) throws(PluginError)
+        -> ExternalPlugin
+    {
+        let key = Self.key(path: path, settings: settings)
+        if let key, let known = hellos.withLock({ $0[key] }), known.name == name {
+            logger.debug("plugin \(name): unchanged since its last handshake; not started again")
+            return known
+        }
+        started.withLock { $0 += 1 }
+        let plugin = try ExternalPlugin.handshake(name: name, path: path, settings: settings, logger: logger)
+        // Only when the file did not change while the plugin answered.
+        if let key, Self.key(path: path, settings: settings) == key {
+            hellos.withLock { $0[key] = plugin }
+        }
+        return plugin
     }
 }

@@ -3,10 +3,13 @@ public struct PluginError: Error, Sendable, CustomStringConvertible {
     public var plugin: String
     /// What the plugin did, without its name: "timed out after 30s".
     public var what: String
+    /// The last lines the plugin wrote to standard error (escaped), when it wrote any.
+    public var standardError: [String]
 
-    public init(plugin: String, what: String) {
+    public init(plugin: String, what: String, standardError: [String] = []) {
         self.plugin = plugin
         self.what = what
+        self.standardError = standardError
     }
 
     public var description: String { "plugin '\(plugin)' \(what)" }

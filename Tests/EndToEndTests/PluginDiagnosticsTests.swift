@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What reportd says about a plugin: its standard error and messages bounded and escaped, its
+/// handshakes in parallel, and the diagnostics of PLUGINS.md. One plugin script per case, in
+/// `plugins/`.
+@Suite(.serialized) struct PluginDiagnosticsTests {
+    @Test func standardErrorIsBoundedEscapedAndCut() throws {
+        let f = try PluginFixture(plugins: ["good.py", "stderr-flood.py"], badCalculator: "stderr_flood_calc")
+        let out = try runReportd(["run", "--config", f.config], in: f.folder)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        // 600 KB written; what is logged is the first 64 KiB, a count, and the last lines.
+        #expect(out.stderr.utf8.count < 100_000, "\(out.stderr.utf8.count) bytes of log")
+        #expect(!out.stderr.contains("\u{1B}"), "an escape sequence reached the log")
+        #expect(out.stderr.contains(#"colour \e[31mRED\e[0m and a bell \u{7}"#), "\(out.stderr.prefix(2000))")
+        #expect(out.stderr.contains("[line cut: "), "no marker on the cut line")
+        #expect(out.stderr.contains("of standard error were not logged"), "\(out.stderr.suffix(2000))")
+        #expect(out.stderr.contains("plugin stderr-flood: the last line"), "\(out.stderr.suffix(2000))")
+    }
+
+    @Test func anErrorMessageIsEscapedAndCapped() throws {
+        let f = try PluginFixture(plugins: ["good.py", "error-message.py"], badCalculator: "error_message_calc")
+        let out = try runReportd(["run", "--config", f.config], in: f.folder)
+        #expect(out.status == 1)
+        let all = out.stdout + out.stderr
+        #expect(!all.split(separator: "\n").contains { $0.hasPrefix("FORGED") }, "a forged line:\n\(all.prefix(3000))")
+        #expect(!all.contains("\u{1B}"))
+        let failed = try #require(out.stdout.split(separator: "\n").first { $0.hasPrefix("FAILED bad:") })
+        #expect(failed.contains(#"first line\nFORGED reportd: everything is fine\e[2J"#), "\(failed.prefix(300))")
+        #expect(failed.utf8.count < 5000, "\(failed.utf8.count) bytes")
+        #expect(failed.contains("[cut: "))
+        // The run history keeps the capped message, not 10 MB.
+        let stored = filesIn(f.folder.appendingPathComponent("state")).reduce(0) { total, name in
+            let attributes = try? FileManager.default.attributesOfItem(
+                atPath: f.folder.appendingPathComponent("state/\(name)").path)
+            return total + ((attributes?[.size] as? Int) ?? 0)
+        }
+        #expect(stored < 100_000, "the state folder holds \(stored) bytes")
+    }
+
+    @Test func aNonZeroExitAfterAGoodAnswerIsLogged() throws {
+        let f = try PluginFixture(plugins: ["good.py", "exits-after-answer.py"], badCalculator: "exits_after_answer_calc")
+        let out = try runReportd(["run", "--config", f.config], in: f.folder)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        #expect(
+            out.stderr.contains("plugin exits-after-answer: exited with status 3 after answering"), "\(out.stderr)")
+    }
+
+    @Test func calculatorsExitsOneWhenAPluginFailedToLoad() throws {
+        let f = try PluginFixture(plugins: ["good.py", "import-error.py"], badCalculator: "good_count")
+        let out = try runReportd(["calculators", "--config", f.config], in: f.folder)
+        #expect(out.status == 1, "\(out.stdout)\n\(out.stderr)")
+        #expect(out.stdout.contains("good_count"), "the plugins that loaded are still listed")
+        #expect(out.stderr.contains("ModuleNotFoundError"), "\(out.stderr)")
+    }
+
+    @Test func aHelloNamingThePluginOtherwiseIsAWarning() throws {
+        let f = try PluginFixture(plugins: ["good.py", "misnamed.py"], badCalculator: "misnamed_calc")
+        let out = try runReportd(["validate", "--config", f.config], in: f.folder)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        #expect(
+            out.stderr.contains("warning: plugin 'misnamed': its hello calls it 'other-name'"), "\(out.stderr)")
+        let calculators = try runReportd(["calculators", "--config", f.config], in: f.folder)
+        #expect(calculators.stdout.contains("misnamed_calc — misbehaves on purpose [plugin misnamed 1.0.0]"))
+    }
+
+    /// Three plugins that never answer the hello, beside a report that uses none of them: the
+    /// handshakes run at once, so each command waits for one time limit, not three. The bound is
+    /// generous (the three handshakes in a row take 3 × 5 s = 15 s, in parallel 5 s plus the
+    /// start-up); it stays well clear of both on a loaded machine, since a slower machine only
+    /// stretches the start-up, not the time limit that dominates.
+    @Test func hungHandshakesRunInParallel() throws {
+        let hang = PluginContainmentTests.scripts.appendingPathComponent("handshake-hang.py")
+        let f = try PluginFixture(
+            schema: PluginFixture.schema, csv: PluginFixture.csv,
+            pluginFiles: [("hang1.py", hang), ("hang2.py", hang), ("hang3.py", hang)], memoryMiB: 256,
+            reports: [
+                "other": """
+                name: other
+                title: other
+                dataset: things
+                schedule: "@daily"
+                metrics:
+                  - {name: rows, calc: count}
+                """
+            ])
+        for command in [["run", "--config", f.config, "other"], ["validate", "--config", f.config]] {
+            let started = Date()
+            let out = try runReportd(command, in: f.folder)
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(out.stderr.contains("plugin 'hang3': handshake failed: timed out"), "\(out.stderr)")
+            #expect(elapsed < 12, "\(command[0]) took \(elapsed) s")
+        }
+
+        let listener = try NotifyListener()
+        let process = Process()
+        process.executableURL = try reportdBinary()
+        process.arguments = ["serve", "--config", f.config]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = listener.path
+        for key in ["JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID"] { env.removeValue(forKey: key) }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        _ = try listener.waitFor("READY=1", timeout: 60)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed < 12, "READY after \(elapsed) s")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(processesMentioning(f.folder.path).isEmpty)
+    }
+
+    /// The daemon shakes hands with a plugin at start-up; a reload does not start it again while
+    /// its file is unchanged, and does once the file changed. `detach.py` notes every message it
+    /// reads in `grandchildren.txt`.
+    @Test func anUnchangedPluginIsNotRestartedOnReload() throws {
+        let f = try PluginFixture(plugins: ["detach.py"], badCalculator: "detach_calc")
+        let listener = try NotifyListener()
+        let process = Process()
+        process.executableURL = try reportdBinary()
+        process.arguments = ["serve", "--config", f.config]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = listener.path
+        for key in ["JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID"] { env.removeValue(forKey: key) }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        func hellos() -> Int { PluginTreeTests.helpers(f).filter { $0.message == "hello" }.count }
+        _ = try listener.waitFor("READY=1", timeout: 60)
+        #expect(hellos() == 1)
+        kill(process.processIdentifier, SIGHUP)
+        _ = try listener.waitFor("RELOADING=1", timeout: 60)
+        _ = try listener.waitFor("READY=1", timeout: 60)
+        #expect(hellos() == 1, "the unchanged plugin was started again on reload")
+        let plugin = f.folder.appendingPathComponent("plugins/detach.py").path
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: plugin)
+        kill(process.processIdentifier, SIGHUP)
+        _ = try listener.waitFor("RELOADING=1", timeout: 60)
+        _ = try listener.waitFor("READY=1", timeout: 60)
+        #expect(hellos() == 2, "the changed plugin was not started again")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(PluginTreeTests.survivors(f).isEmpty)
+    }
+}
