@@ -103,15 +103,21 @@ static int kill_children(pid_t self) {
     return found;
 }
 
-/// Reaps every child that has exited, reporting the plugin's wait status once.
+/// Tells reportd how the plugin ended (`reportd_plugin_exit` on the status pipe), once.
+static void report_exit(int status, const struct rusage *usage, int *reported) {
+    if (*reported) return;
+    reportd_plugin_exit message = {status, 0, usage->ru_maxrss};
+    (void)!write(FD_STATUS, &message, sizeof message);
+    *reported = 1;
+}
+
+/// Reaps every child that has exited, reporting the plugin's end once.
 static void reap(pid_t plugin, int *reported) {
     int status;
+    struct rusage usage;
     pid_t w;
-    while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
-        if (w == plugin && !*reported) {
-            (void)!write(FD_STATUS, &status, sizeof status);
-            *reported = 1;
-        }
+    while ((w = wait4(-1, &status, WNOHANG, &usage)) > 0) {
+        if (w == plugin) report_exit(status, &usage, reported);
     }
 }
 
@@ -145,12 +151,10 @@ static void supervise(pid_t plugin) {
         int found = kill_children(self);
         reap(plugin, &reported);
         int status;
-        pid_t w = waitpid(-1, &status, found ? 0 : WNOHANG);
+        struct rusage usage;
+        pid_t w = wait4(-1, &status, found ? 0 : WNOHANG, &usage);
         if (w > 0) {
-            if (w == plugin && !reported) {
-                (void)!write(FD_STATUS, &status, sizeof status);
-                reported = 1;
-            }
+            if (w == plugin) report_exit(status, &usage, &reported);
             continue;
         }
         if (w < 0 && errno == ECHILD && !found) break;

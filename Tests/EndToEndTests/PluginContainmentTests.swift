@@ -244,6 +244,55 @@ import Testing
         try? FileManager.default.removeItem(at: folder)
     }
 
+    /// `gini` (Node.js), under the default memory limit and under 256 MiB, against the mean
+    /// absolute difference computed by Python (a different formula: Σ|xᵢ − xⱼ| / (2 n² mean)).
+    /// Under an address-space limit Node 20 could not start at 256 MiB (it reserves gigabytes).
+    @Test(.enabled(if: nodeAvailable), arguments: [nil, 256] as [Int?])
+    func giniNodeExampleMatchesPython(memoryMiB: Int?) throws {
+        let script = packageRoot.appendingPathComponent("examples/plugins/gini-node/gini.js")
+        let f = try PluginFixture(
+            schema: PluginFixture.schema, csv: PluginFixture.csv, pluginFiles: [("gini.js", script)],
+            memoryMiB: memoryMiB,
+            reports: [
+                "inequality": """
+                name: inequality
+                title: inequality
+                dataset: things
+                schedule: "@daily"
+                group_by: [year]
+                metrics:
+                  - {name: g, calc: gini, column: amount}
+                totals: true
+                """
+            ])
+        let out = try runReportd(["run", "--config", f.config], in: f.folder)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let json = try readJSON(f.output.appendingPathComponent("inequality/latest.json"))
+        let rows = try #require(json["rows"] as? [[String: Any]])
+        var got: [String: Double] = [:]
+        for row in rows { got["\(row["year"] as? Int ?? 0)"] = row["g"] as? Double }
+        got["all"] = (json["totals"] as? [String: Any])?["g"] as? Double
+        let python = """
+            import json
+            def gini(xs):
+                n = len(xs); mean = sum(xs) / n
+                return sum(abs(a - b) for a in xs for b in xs) / (2 * n * n * mean)
+            data = {"2024": [100, 250], "2025": [9007199254740993]}
+            out = {k: gini(v) for k, v in data.items()}
+            out["all"] = gini(data["2024"] + data["2025"])
+            print(json.dumps(out))
+            """
+        let oracle = try runPython(["-c", python])
+        let expected = try #require(
+            try JSONSerialization.jsonObject(with: Data(oracle.stdout.utf8)) as? [String: Double], "\(oracle.stderr)")
+        #expect(Set(got.keys) == Set(expected.keys), "\(got)")
+        for (key, value) in expected {
+            let mine = try #require(got[key], "\(key) missing in \(got)")
+            #expect(abs(mine - value) <= 1e-12 + 1e-9 * abs(value), "\(key): reportd \(mine), Python \(value)")
+        }
+        #expect(processesMentioning(f.folder.path).isEmpty)
+    }
+
     /// `cagr`, built from its package, on a fixture whose answers were worked out by hand.
     @Test(.timeLimit(.minutes(5))) func cagrExampleMatchesHandCalculation() throws {
         let scratch = try temporaryFolder("cagr-build")
@@ -484,6 +533,11 @@ func processesMentioning(_ path: String) -> [String] {
     }
     return found
 }
+
+/// Whether `node` is on PATH (the Node example's test needs it).
+let nodeAvailable: Bool = {
+    (try? runProcess("/usr/bin/env", ["node", "--version"]))?.status == 0
+}()
 
 /// Runs `python3` (the one on PATH, which has the duckdb package) with `arguments`.
 func runPython(_ arguments: [String]) throws -> ProcessOutput {

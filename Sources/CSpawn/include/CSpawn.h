@@ -6,6 +6,14 @@
 /// `memory_kind` of `reportd_spawn`: which resource limit `memory_bytes` sets.
 enum { REPORTD_LIMIT_DATA = 0, REPORTD_LIMIT_ADDRESS_SPACE = 1 };
 
+/// What the supervisor writes on the status pipe when the plugin has exited: its wait status and
+/// its peak resident memory (ru_maxrss, KiB).
+typedef struct {
+    int status;
+    int reserved;
+    long long max_resident_kib;
+} reportd_plugin_exit;
+
 /// Starts `path` with `argv` and `envp` under a supervisor process of its own (a child subreaper
 /// in a new process group), with its standard input, output and error on the given descriptors,
 /// its working directory `cwd`, a memory limit of `memory_bytes` (0: none; RLIMIT_DATA or
@@ -13,8 +21,8 @@ enum { REPORTD_LIMIT_DATA = 0, REPORTD_LIMIT_ADDRESS_SPACE = 1 };
 /// every other descriptor closed.
 ///
 /// Returns the supervisor's pid, with `*control_out` the write end of its control pipe and
-/// `*status_out` the read end of its status pipe (both close-on-exec). The plugin's wait status
-/// (an int) arrives on the status pipe once it has exited. Closing the control pipe (or reportd's
+/// `*status_out` the read end of its status pipe (both close-on-exec). A `reportd_plugin_exit`
+/// arrives on the status pipe once the plugin has exited. Closing the control pipe (or reportd's
 /// exit) makes the supervisor kill the plugin and everything it started, reap them and exit; the
 /// caller then reaps the supervisor.
 ///

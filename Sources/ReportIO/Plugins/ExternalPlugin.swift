@@ -12,7 +12,7 @@ public struct PluginSettings: Sendable {
     public var directory: String
     /// Seconds one plugin process may take, handshake included.
     public var timeout: Int
-    /// Address-space limit of each plugin process, in MiB.
+    /// Data limit (RLIMIT_DATA: heap and private writable mappings) of each plugin process, in MiB.
     public var memoryMiB: Int
 }
 

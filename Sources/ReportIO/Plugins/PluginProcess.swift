@@ -38,6 +38,9 @@ final class PluginProcess {
     private var buffer: [UInt8] = []
     /// The plugin's wait status, once it has exited.
     private(set) var exitStatus: Int32?
+    /// The plugin's peak resident memory, once it has exited.
+    private(set) var peakResidentKiB: Int?
+    private let started = Date()
     /// Set once the tree is gone and the supervisor reaped.
     private var ended = false
     /// Whether reportd killed the plugin (time limit, garbage, or not exiting when asked).
@@ -88,7 +91,7 @@ final class PluginProcess {
         let child = withCStrings([path]) { argv in
             withCStrings(env) { envp in
                 reportd_spawn(
-                    path, argv, envp, directory, UInt64(memoryMiB) << 20, Int32(REPORTD_LIMIT_ADDRESS_SPACE),
+                    path, argv, envp, directory, UInt64(memoryMiB) << 20, Int32(REPORTD_LIMIT_DATA),
                     toChild[0], fromChild[1], errChild[1], &controlFD, &statusFD, &spawnError)
             }
         }
@@ -180,10 +183,11 @@ final class PluginProcess {
     /// a status (the supervisor was killed) counts as a SIGKILL.
     private func readStatus() {
         guard exitStatus == nil else { return }
-        var status: Int32 = 0
-        let n = read(statusPipe, &status, MemoryLayout<Int32>.size)
-        if n == MemoryLayout<Int32>.size {
-            exitStatus = status
+        var message = reportd_plugin_exit()
+        let n = read(statusPipe, &message, MemoryLayout<reportd_plugin_exit>.size)
+        if n == MemoryLayout<reportd_plugin_exit>.size {
+            exitStatus = message.status
+            peakResidentKiB = Int(message.max_resident_kib)
         } else if n == 0 {
             exitStatus = SIGKILL
         }
@@ -230,6 +234,8 @@ final class PluginProcess {
     private func memoryHint(_ status: Int32) -> String {
         guard memoryMiB > 0 else { return "" }
         let hint = " (its memory limit is \(memoryMiB) MiB)"
+        // It came near the limit.
+        if let peak = peakResidentKiB, peak >= (memoryMiB << 10) * 8 / 10 { return hint }
         let signal = status & 0x7f
         if signal != 0 {
             return [SIGSEGV, SIGABRT, SIGBUS, SIGKILL, SIGTRAP].contains(signal) && !killedByUs ? hint : ""
@@ -237,7 +243,7 @@ final class PluginProcess {
         let said = standardError.lastLines(20).joined(separator: "\n").lowercased()
         let words = [
             "memoryerror", "out of memory", "cannot allocate", "enomem", "allocation failed", "bad_alloc",
-            "failed to reserve", "could not reserve", "mmap",
+            "failed to reserve", "could not reserve", "failed to allocate", "mmap",
         ]
         return words.contains { said.contains($0) } ? hint : ""
     }
@@ -288,6 +294,9 @@ final class PluginProcess {
                 "plugin \(name): exited \(how) after answering; its answer was used",
                 metadata: ["plugin": "\(name)"])
         }
+        logger.debug(
+            "plugin \(name): ended after \(Int(Date().timeIntervalSince(started) * 1000)) ms; peak resident memory \(peakResidentKiB.map { "\($0 >> 10) MiB" } ?? "unknown")",
+            metadata: ["plugin": "\(name)"])
         closeAll()
     }
 
