@@ -42,6 +42,22 @@ import Testing
         #expect(stored < 100_000, "the state folder holds \(stored) bytes")
     }
 
+    /// What an author needs to see (PLUGINS.md, "Debugging a plugin"): at trace level the lines
+    /// sent and answered, at debug level each process's duration and peak resident memory.
+    @Test func traceLogShowsRequestsAndAnswers() throws {
+        let f = try PluginFixture(plugins: ["good.py"], badCalculator: "good_count")
+        let out = try runReportd(["run", "--config", f.config, "--log-level", "trace", "bad"], in: f.folder)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let lines = out.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.contains(#"plugin good was sent 32 bytes: {"type": "hello", "protocol": 1}"#) })
+        #expect(
+            lines.contains {
+                $0.contains("plugin good was sent") && $0.contains(#"{"type": "compute", "id": 1, "calculator": "good_count""#)
+            }, "\(out.stderr)")
+        #expect(lines.contains { $0.contains(#"plugin good answered"#) && $0.contains(#"{"type": "result", "id": 1, "values": [2, 2, 1]}"#) }, "\(out.stderr)")
+        #expect(lines.contains { $0.contains("plugin good: ended after") && $0.contains("peak resident memory") })
+    }
+
     @Test func aNonZeroExitAfterAGoodAnswerIsLogged() throws {
         let f = try PluginFixture(plugins: ["good.py", "exits-after-answer.py"], badCalculator: "exits_after_answer_calc")
         let out = try runReportd(["run", "--config", f.config], in: f.folder)
@@ -112,6 +128,16 @@ import Testing
         _ = try listener.waitFor("READY=1", timeout: 60)
         let elapsed = Date().timeIntervalSince(started)
         #expect(elapsed < 12, "READY after \(elapsed) s")
+        // A reload does not start the unchanged hung plugins again: their time-out is kept.
+        func starts() -> Int {
+            let text = try? String(contentsOf: f.folder.appendingPathComponent("plugins/starts.txt"), encoding: .utf8)
+            return text?.split(separator: "\n").count ?? 0
+        }
+        let before = starts()
+        kill(process.processIdentifier, SIGHUP)
+        _ = try listener.waitFor("RELOADING=1", timeout: 60)
+        _ = try listener.waitFor("READY=1", timeout: 60)
+        #expect(starts() == before, "hung plugins started again on reload")
         process.terminate()
         process.waitUntilExit()
         #expect(processesMentioning(f.folder.path).isEmpty)

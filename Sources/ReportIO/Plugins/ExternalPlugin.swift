@@ -190,8 +190,11 @@ public enum PluginLoader {
 ///
 /// The identity is the path, device, inode, size and modification time of the file (and the
 /// settings the handshake ran with). What the file runs is not part of it: after changing a module
-/// a script imports, or its interpreter, touch the plugin file (PLUGINS.md). A failed handshake is
-/// not kept: it is tried again on the next load, so that a fixed environment is seen.
+/// a script imports, or its interpreter, touch the plugin file (PLUGINS.md).
+///
+/// A handshake that timed out is kept too, so that a hung plugin costs its time limit once, not on
+/// every reload; one that failed otherwise (fast: a missing module, a bad hello) is tried again on
+/// the next load, so that a fixed environment is seen.
 final class HelloCache: Sendable {
     static let shared = HelloCache()
 
@@ -207,7 +210,7 @@ final class HelloCache: Sendable {
         var memoryMiB: Int
     }
 
-    private let hellos = Locked<[Key: ExternalPlugin]>([:])
+    private let hellos = Locked<[Key: Result<ExternalPlugin, PluginError>]>([:])
     /// Handshakes actually run (a process started), for tests and `--log-level debug`.
     private let started = Locked(0)
 
@@ -226,16 +229,32 @@ final class HelloCache: Sendable {
         -> ExternalPlugin
     {
         let key = Self.key(path: path, settings: settings)
-        if let key, let known = hellos.withLock({ $0[key] }), known.name == name {
-            logger.debug("plugin \(name): unchanged since its last handshake; not started again")
-            return known
+        if let key, let known = hellos.withLock({ $0[key] }) {
+            switch known {
+            case .success(let plugin) where plugin.name == name:
+                logger.debug("plugin \(name): unchanged since its last handshake; not started again")
+                return plugin
+            case .failure(var error) where error.plugin == name:
+                error.what += " (at an earlier load; its file has not changed since: touch it to try again)"
+                throw error
+            default: break
+            }
         }
         started.withLock { $0 += 1 }
-        let plugin = try ExternalPlugin.handshake(name: name, path: path, settings: settings, logger: logger)
+        let result: Result<ExternalPlugin, PluginError>
+        do throws(PluginError) {
+            result = .success(try ExternalPlugin.handshake(name: name, path: path, settings: settings, logger: logger))
+        } catch {
+            result = .failure(error)
+        }
         // Only when the file did not change while the plugin answered.
         if let key, Self.key(path: path, settings: settings) == key {
-            hellos.withLock { $0[key] = plugin }
+            switch result {
+            case .success: hellos.withLock { $0[key] = result }
+            case .failure(let error) where error.timedOut: hellos.withLock { $0[key] = result }
+            case .failure: break
+            }
         }
-        return plugin
+        return try result.get()
     }
 }

@@ -5,6 +5,8 @@ public struct PluginError: Error, Sendable, CustomStringConvertible {
     public var what: String
     /// The last lines the plugin wrote to standard error (escaped), when it wrote any.
     public var standardError: [String]
+    /// Whether the plugin ran out of time (rather than failing at once).
+    public var timedOut = false
 
     public init(plugin: String, what: String, standardError: [String] = []) {
         self.plugin = plugin

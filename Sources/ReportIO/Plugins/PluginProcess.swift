@@ -115,6 +115,22 @@ final class PluginProcess {
 
     /// Writes `request` (one JSON line) and returns the plugin's next line.
     func exchange(_ request: [UInt8]) throws(PluginError) -> [UInt8] {
+        trace("was sent", request.last == 10 ? request.dropLast() : request[...])
+        let line = try exchangeLine(request)
+        trace("answered", line[...])
+        return line
+    }
+
+    /// At log level trace, what was sent and answered: the first 2 KiB of each line (escaped), and
+    /// its size (`reportd run --log-level trace`, PLUGINS.md "Debugging a plugin").
+    private func trace(_ what: String, _ line: ArraySlice<UInt8>) {
+        guard logger.logLevel <= .trace else { return }
+        logger.trace(
+            "plugin \(name) \(what) \(line.count) bytes: \(PluginText.escape(line, limit: 2048))",
+            metadata: ["plugin": "\(name)"])
+    }
+
+    private func exchangeLine(_ request: [UInt8]) throws(PluginError) -> [UInt8] {
         var pending = request[...]
         // Bytes of `buffer` already searched for a newline: each byte is looked at once, so a
         // long line costs linear time, not quadratic.
@@ -136,7 +152,11 @@ final class PluginProcess {
             scanned = buffer.count
             if buffer.count > Self.maxLine { throw fail("wrote more than \(Self.maxLine >> 20) MiB without a newline") }
             let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 { throw fail("timed out after \(timeout)s") }
+            if remaining <= 0 {
+                var error = fail("timed out after \(timeout)s")
+                error.timedOut = true
+                throw error
+            }
             var fds = [
                 pollfd(fd: output, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: errors, events: Int16(POLLIN), revents: 0),
