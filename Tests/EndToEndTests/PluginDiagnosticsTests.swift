@@ -140,7 +140,7 @@ import Testing
         #expect(starts() == before, "hung plugins started again on reload")
         process.terminate()
         process.waitUntilExit()
-        #expect(processesMentioning(f.folder.path).isEmpty)
+        #expect(PluginTreeTests.leftovers(f).isEmpty)
     }
 
     /// The daemon shakes hands with a plugin at start-up; a reload does not start it again while
@@ -176,5 +176,59 @@ import Testing
         process.terminate()
         process.waitUntilExit()
         #expect(PluginTreeTests.survivors(f).isEmpty)
+    }
+
+    /// The daemon does not wait for a plugin that is slow to answer its hello: READY comes first
+    /// (the plugin takes 10 s, the daemon waits 3 s for handshakes), and when the hello comes the
+    /// daemon reloads and runs the report that uses the plugin.
+    @Test func aSlowHelloDoesNotDelayReady() throws {
+        let f = try PluginFixture(
+            schema: PluginFixture.schema, csv: PluginFixture.csv,
+            pluginFiles: [("slow-hello.py", PluginContainmentTests.scripts.appendingPathComponent("slow-hello.py"))],
+            memoryMiB: 256,
+            reports: [
+                "late": PluginTreeTests.report(calculator: "slow_hello_calc", schedule: "every 1s")
+                    .replacingOccurrences(of: "name: bad", with: "name: late"),
+                "other": """
+                name: other
+                title: other
+                dataset: things
+                schedule: "every 1s"
+                metrics:
+                  - {name: rows, calc: count}
+                """,
+            ])
+        // Ten seconds to answer must be within the limit.
+        let config = try String(contentsOfFile: f.config, encoding: .utf8)
+        try config.replacingOccurrences(of: "plugin_timeout: \(PluginContainmentTests.timeout)s", with: "plugin_timeout: 60s")
+            .write(toFile: f.config, atomically: true, encoding: .utf8)
+        let listener = try NotifyListener()
+        let process = Process()
+        process.executableURL = try reportdBinary()
+        process.arguments = ["serve", "--config", f.config]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = listener.path
+        for key in ["JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID"] { env.removeValue(forKey: key) }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let answered = f.folder.appendingPathComponent("plugins/answered.txt").path
+        _ = try listener.waitFor("READY=1", timeout: 60)
+        #expect(!FileManager.default.fileExists(atPath: answered), "READY waited for the slow hello")
+        // The report that does not use the plugin runs meanwhile.
+        try PluginTreeTests.waitFor("the other report's output") {
+            FileManager.default.fileExists(atPath: f.output.appendingPathComponent("other/latest.json").path)
+        }
+        // The late hello makes the daemon reload, and the report that uses the plugin runs.
+        _ = try listener.waitFor("RELOADING=1", timeout: 60)
+        _ = try listener.waitFor("READY=1", timeout: 60)
+        try PluginTreeTests.waitFor("the late report's output") {
+            FileManager.default.fileExists(atPath: f.output.appendingPathComponent("late/latest.json").path)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(PluginTreeTests.leftovers(f).isEmpty)
     }
 }

@@ -44,10 +44,16 @@ import Testing
         return alive
     }
 
-    /// `processesMentioning(f.folder.path)`, each killed so that a failing test leaves nothing
-    /// behind.
+    /// `processesMentioning(f.folder.path)` still there a few seconds later, each killed so that a
+    /// failing test leaves nothing behind.
     static func leftovers(_ f: PluginFixture) -> [String] {
-        let found = processesMentioning(f.folder.path)
+        // A supervisor ends its plugin's tree and exits a moment after reportd has gone.
+        let deadline = Date().addingTimeInterval(10)
+        var found = processesMentioning(f.folder.path)
+        while !found.isEmpty && Date() < deadline {
+            usleep(50_000)
+            found = processesMentioning(f.folder.path)
+        }
         for entry in found {
             if let pid = pid_t(entry.prefix { $0 != ":" }) { kill(pid, SIGKILL) }
         }

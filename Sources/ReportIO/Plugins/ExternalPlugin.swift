@@ -117,9 +117,14 @@ public struct ExternalPlugin: Sendable {
 /// Loads every plugin of a daemon config: the calculators that passed their handshake, and a
 /// diagnostic for each plugin that did not.
 public enum PluginLoader {
-    public static func load(_ settings: PluginSettings, builtIn: CalculatorRegistry, logger: Logger) -> (
-        [ExternalCalculator], [Diagnostic]
-    ) {
+    /// - Parameters:
+    ///   - wait: how long to wait for the handshakes (`nil`: until each answered or timed out). A
+    ///     plugin still shaking hands then is left out with a warning, and `lateHello` is called
+    ///     once it has answered (the daemon then reloads, and finds its hello in `HelloCache`).
+    public static func load(
+        _ settings: PluginSettings, builtIn: CalculatorRegistry, logger: Logger, wait: TimeInterval? = nil,
+        lateHello: (@Sendable () -> Void)? = nil
+    ) -> ([ExternalCalculator], [Diagnostic]) {
         var calculators: [ExternalCalculator] = []
         var diagnostics: [Diagnostic] = []
         var isDirectory: ObjCBool = false
@@ -139,7 +144,7 @@ public enum PluginLoader {
         // per plugin (three hung plugins with a 5 s limit: 5 s, not 15 s). Threads rather than
         // tasks: a handshake blocks in poll(), and blocked tasks would starve the cooperative pool.
         let handshakes = plugins.map { name, path in
-            OnItsOwnThread { () -> Result<ExternalPlugin, PluginError> in
+            PendingHandshake(lateHello: lateHello) {
                 do throws(PluginError) {
                     return .success(try HelloCache.shared.handshake(name: name, path: path, settings: settings, logger: logger))
                 } catch {
@@ -147,12 +152,22 @@ public enum PluginLoader {
                 }
             }
         }
+        let deadline = wait.map { Date().addingTimeInterval($0) }
         for ((name, path), handshake) in zip(plugins, handshakes) {
             func problem(_ message: String) {
                 diagnostics.append(
                     Diagnostic(file: DisplayPath.of(path), line: 0, column: 0, message: "plugin '\(name)': \(message)"))
             }
-            switch handshake.wait() {
+            guard let result = handshake.result(by: deadline) else {
+                diagnostics.append(
+                    Diagnostic(
+                        file: DisplayPath.of(path), line: 0, column: 0, severity: .warning,
+                        message:
+                            "plugin '\(name)': has not answered its hello yet (it may take up to \(settings.timeout)s); the reports that use its calculators are loaded once it answers"
+                    ))
+                continue
+            }
+            switch result {
             case .success(let plugin):
                 if let declared = plugin.declaredName {
                     diagnostics.append(
@@ -185,6 +200,45 @@ public enum PluginLoader {
     }
 }
 
+/// A handshake running on a thread of its own (a handshake mostly waits, and blocked tasks would
+/// starve the cooperative pool), whose result may be given up on at a deadline; a successful one
+/// that arrives after that calls `lateHello`.
+final class PendingHandshake: Sendable {
+    private struct State {
+        var result: Result<ExternalPlugin, PluginError>?
+        var givenUp = false
+    }
+
+    private let state = Locked(State())
+    private let done = DispatchSemaphore(value: 0)
+
+    init(lateHello: (@Sendable () -> Void)?, _ work: @escaping @Sendable () -> Result<ExternalPlugin, PluginError>) {
+        Thread { [state, done] in
+            let result = work()
+            let late = state.withLock { s in
+                s.result = result
+                return s.givenUp
+            }
+            done.signal()
+            if late, case .success = result { lateHello?() }
+        }.start()
+    }
+
+    /// The result, waiting for it until `deadline` (`nil`: as long as it takes); `nil` when it
+    /// has not come by then (and it is then given up on: `lateHello` is called when it comes).
+    func result(by deadline: Date?) -> Result<ExternalPlugin, PluginError>? {
+        if let deadline {
+            _ = done.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow))
+        } else {
+            done.wait()
+        }
+        return state.withLock { s in
+            if s.result == nil { s.givenUp = true }
+            return s.result
+        }
+    }
+}
+
 /// The hellos of the plugins that passed their handshake, by the plugin file's identity: a reload
 /// (or a second load in one process) does not start a plugin whose file has not changed since.
 ///
@@ -211,6 +265,14 @@ final class HelloCache: Sendable {
     }
 
     private let hellos = Locked<[Key: Result<ExternalPlugin, PluginError>]>([:])
+    private let flights = Locked<[Key: Flight]>([:])
+
+    /// A handshake in progress; `done` is signalled once `result` is set (and passed on by each
+    /// waiter).
+    final class Flight: Sendable {
+        let result = Locked<Result<ExternalPlugin, PluginError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+    }
     /// Handshakes actually run (a process started), for tests and `--log-level debug`.
     private let started = Locked(0)
 
@@ -240,6 +302,21 @@ final class HelloCache: Sendable {
             default: break
             }
         }
+        // A handshake of the same file still running (a load that stopped waiting for it, then a
+        // reload): wait for it rather than start the plugin a second time.
+        if let key {
+            let (flight, mine) = flights.withLock { flights -> (Flight, Bool) in
+                if let running = flights[key] { return (running, false) }
+                let flight = Flight()
+                flights[key] = flight
+                return (flight, true)
+            }
+            if !mine {
+                flight.done.wait()
+                flight.done.signal()
+                if let result = flight.result.withLock({ $0 }) { return try result.get() }
+            }
+        }
         started.withLock { $0 += 1 }
         let result: Result<ExternalPlugin, PluginError>
         do throws(PluginError) {
@@ -247,12 +324,18 @@ final class HelloCache: Sendable {
         } catch {
             result = .failure(error)
         }
-        // Only when the file did not change while the plugin answered.
-        if let key, Self.key(path: path, settings: settings) == key {
-            switch result {
-            case .success: hellos.withLock { $0[key] = result }
-            case .failure(let error) where error.timedOut: hellos.withLock { $0[key] = result }
-            case .failure: break
+        if let key {
+            // Kept only when the file did not change while the plugin answered.
+            if Self.key(path: path, settings: settings) == key {
+                switch result {
+                case .success: hellos.withLock { $0[key] = result }
+                case .failure(let error) where error.timedOut: hellos.withLock { $0[key] = result }
+                case .failure: break
+                }
+            }
+            if let flight = flights.withLock({ $0.removeValue(forKey: key) }) {
+                flight.result.withLock { $0 = result }
+                flight.done.signal()
             }
         }
         return try result.get()
