@@ -231,4 +231,43 @@ import Testing
         process.waitUntilExit()
         #expect(PluginTreeTests.leftovers(f).isEmpty)
     }
+
+    /// Protocol 2: the groups and the totals row in one request (groups by row count), against
+    /// the built-in `sum` on the same rows; a protocol 1 plugin beside it still gets two requests.
+    @Test func protocolTwoSendsTheTotalsInTheSameRequest() throws {
+        let f = try PluginFixture(
+            schema: PluginFixture.schema, csv: PluginFixture.csv,
+            pluginFiles: ["good-v2.py", "good.py"].map { ($0, PluginContainmentTests.scripts.appendingPathComponent($0)) },
+            memoryMiB: 256,
+            reports: [
+                "sums": """
+                name: sums
+                title: sums
+                dataset: things
+                schedule: "@daily"
+                group_by: [district]
+                metrics:
+                  - {name: v2, calc: good_v2_sum, column: amount}
+                  - {name: v1, calc: good_sum, column: amount}
+                  - {name: builtin, calc: sum, column: amount}
+                totals: true
+                """
+            ])
+        let out = try runReportd(["run", "--config", f.config], in: f.folder)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let json = try readJSON(f.output.appendingPathComponent("sums/latest.json"))
+        let rows = try #require(json["rows"] as? [[String: Any]])
+        #expect(rows.map { $0["builtin"] as? Int } == [nil, 100, 9_007_199_254_741_243])
+        for row in rows {
+            #expect(row["v2"] as? Int == row["builtin"] as? Int, "\(row)")
+            #expect(row["v1"] as? Int == row["builtin"] as? Int, "\(row)")
+        }
+        let totals = try #require(json["totals"] as? [String: Any])
+        #expect(totals["v2"] as? Int == 9_007_199_254_741_343)
+        #expect(totals["v1"] as? Int == 9_007_199_254_741_343)
+        let requests = try String(contentsOf: f.folder.appendingPathComponent("plugins/requests.txt"), encoding: .utf8)
+            .split(separator: "\n")
+        #expect(requests.count == 1, "\(requests)")
+        #expect(requests.first?.contains(#""totals": true"#) == true, "\(requests)")
+    }
 }

@@ -26,8 +26,11 @@ public struct ExternalPlugin: Sendable {
     /// reportd calls the plugin everywhere).
     public var declaredName: String?
 
-    /// The protocol version reportd speaks (PLUGINS.md).
+    /// The protocol version reportd says in its hello (PLUGINS.md); a plugin that cannot speak
+    /// another answers with it.
     public static let protocolVersion = 1
+    /// The protocol versions reportd speaks; the plugin picks one in its answer to the hello.
+    public static let protocolVersions = 1...2
 
     /// The executables of the plugins folder, by plugin name (file name without extension).
     public static func discover(in directory: String) -> [(name: String, path: String)] {
@@ -90,21 +93,23 @@ public struct ExternalPlugin: Sendable {
         guard reply.type == "hello" else {
             throw PluginError(plugin: name, what: "answered with no hello (type '\(reply.type)')")
         }
+        let version: Int
         switch reply.protocol {
         case .notANumber(let what):
             throw PluginError(
                 plugin: name, what: "answered the hello with protocol \(what): the protocol version must be a number")
-        case .number(let version) where version != protocolVersion:
-            throw PluginError(
-                plugin: name, what: "speaks protocol \(version); reportd speaks protocol \(protocolVersion)")
-        case .number: break
+        case .number(let number):
+            guard protocolVersions.contains(number) else {
+                throw PluginError(plugin: name, what: "speaks protocol \(number); reportd speaks protocols 1 and 2")
+            }
+            version = number
         }
         var calculators: [ExternalCalculator] = []
         for declaration in reply.calculators ?? [] {
             calculators.append(
                 try ExternalCalculator(
                     plugin: name, path: path, declaration: declaration, version: reply.plugin?.version,
-                    settings: settings, logger: logger))
+                    protocolVersion: version, settings: settings, logger: logger))
         }
         guard !calculators.isEmpty else { throw PluginError(plugin: name, what: "declared no calculators") }
         let declared = reply.plugin?.name.flatMap { $0 == name ? nil : PluginText.escape($0, limit: 80) }

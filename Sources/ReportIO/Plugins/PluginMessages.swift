@@ -3,7 +3,8 @@ import ReportCore
 
 /// The messages of the plugin protocol, version 1 (PLUGINS.md).
 enum PluginMessages {
-    static let hello = Array("{\"type\": \"hello\", \"protocol\": 1}\n".utf8)
+    /// `protocol` stays 1 for the plugins written for it; `protocols` lists what reportd speaks.
+    static let hello = Array("{\"type\": \"hello\", \"protocol\": 1, \"protocols\": [1, 2]}\n".utf8)
 
     struct Hello: Decodable {
         var type: String
