@@ -49,7 +49,7 @@ import Testing
         let out = try runReportd(["run", "--config", f.config, "--log-level", "trace", "bad"], in: f.folder)
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
         let lines = out.stderr.split(separator: "\n")
-        #expect(lines.contains { $0.contains(#"plugin good was sent 32 bytes: {"type": "hello", "protocol": 1}"#) })
+        #expect(lines.contains { $0.contains(#"plugin good was sent 53 bytes: {"type": "hello", "protocol": 1, "protocols": [1, 2]}"#) })
         #expect(
             lines.contains {
                 $0.contains("plugin good was sent") && $0.contains(#"{"type": "compute", "id": 1, "calculator": "good_count""#)
