@@ -18,7 +18,13 @@ public func buildDaemon(
     logger.notice(
         "reportd \(ReportdVersion.current) starting with the config \(configFile)",
         metadata: ["version": "\(ReportdVersion.current)", "config.file": "\(configFile)"])
-    let loader = ConfigLoader(calculators: calculators, logger: logger)
+    var configured = ConfigLoader(calculators: calculators, logger: logger)
+    // A hung plugin must not delay READY, a reload, or the reports that do not use it: the daemon
+    // waits this long for the handshakes, and reloads when a plugin answers later.
+    let lateHello = LateHello()
+    configured.handshakeWait = 3
+    configured.lateHello = { lateHello.fire() }
+    let loader = configured
     let (loaded, files, diagnostics) = loader.loadFiles(configPath: configPath)
     guard let daemon = loaded else { throw ConfigError(diagnostics) }
     for d in diagnostics + files.flatMap(\.diagnostics) {
@@ -41,7 +47,37 @@ public func buildDaemon(
         store: StateStore(directory: daemon.stateDirectory),
         reloader: { loader.loadFiles(configPath: configPath) },
         presence: presence, logger: logger)
+    lateHello.whenFired { [weak scheduler] in
+        logger.notice("a plugin answered its hello after the load: reloading")
+        scheduler?.requestReload()
+    }
     return ServiceGroup(
         configuration: ServiceGroupConfiguration(
             services: [.init(service: scheduler)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+}
+
+/// A plugin's late hello, which may come before the scheduler that reloads on it exists.
+final class LateHello: Sendable {
+    private struct State {
+        var fired = false
+        var handler: (@Sendable () -> Void)?
+    }
+
+    private let state = Locked(State())
+
+    func fire() {
+        let handler = state.withLock { s in
+            s.fired = true
+            return s.handler
+        }
+        handler?()
+    }
+
+    func whenFired(_ handler: @escaping @Sendable () -> Void) {
+        let fired = state.withLock { s in
+            s.handler = handler
+            return s.fired
+        }
+        if fired { handler() }
+    }
 }

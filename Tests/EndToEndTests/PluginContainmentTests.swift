@@ -28,6 +28,8 @@ import Testing
         var expected: [String]
         /// At least one of these, when not empty.
         var oneOf: [String] = []
+        /// Texts the line must not contain.
+        var absent: [String] = []
         var testDescription: String { script }
     }
 
@@ -37,7 +39,12 @@ import Testing
             expected: ["plugin 'crash' was killed by signal 11", "256 MiB"]),
         RuntimeCase(
             script: "exits.py", calculator: "exits_calc",
-            expected: ["plugin 'exits' exited with status 3 before answering", "256 MiB"]),
+            expected: ["plugin 'exits' exited with status 3 before answering"],
+            // Nothing says memory ran out: no hint that it might have.
+            absent: ["MiB"]),
+        RuntimeCase(
+            script: "huge-number.py", calculator: "huge_number_calc",
+            expected: ["plugin 'huge-number' answered garbage: value 1: a number out of range"]),
         RuntimeCase(script: "hang.py", calculator: "hang_calc", expected: ["plugin 'hang' timed out after \(timeout)s"]),
         RuntimeCase(script: "garbage.py", calculator: "garbage_calc", expected: ["plugin 'garbage' answered garbage"]),
         RuntimeCase(
@@ -71,6 +78,9 @@ import Testing
         #expect(failed != nil, "no FAILED line for bad:\n\(out.stdout)")
         for text in c.expected {
             #expect(failed?.contains(text) == true, "expected '\(text)' in: \(failed ?? out.stdout)")
+        }
+        for text in c.absent {
+            #expect(failed?.contains(text) == false, "did not expect '\(text)' in: \(failed ?? "")")
         }
         if !c.oneOf.isEmpty {
             #expect(c.oneOf.contains { failed?.contains($0) == true }, "expected one of \(c.oneOf) in: \(failed ?? "")")
@@ -131,6 +141,13 @@ import Testing
         HandshakeCase(
             script: "handshake-garbage.py", plugin: "handshake-garbage", calculator: "handshake_garbage_calc",
             reasons: ["not JSON"]),
+        HandshakeCase(
+            script: "string-protocol.py", plugin: "string-protocol", calculator: "string_protocol_calc",
+            reasons: ["the protocol version must be a number"]),
+        // Its standard error is shown: the reason a Python plugin does not start is there.
+        HandshakeCase(
+            script: "import-error.py", plugin: "import-error", calculator: "import_error_calc",
+            reasons: ["ModuleNotFoundError: No module named 'reportd_no_such_module'"]),
         HandshakeCase(
             script: "handshake-hang.py", plugin: "handshake-hang", calculator: "handshake_hang_calc",
             reasons: ["timed out"]),
@@ -225,6 +242,55 @@ import Testing
             #expect(mine > 0 && mine <= 10000)
         }
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// `gini` (Node.js), under the default memory limit and under 256 MiB, against the mean
+    /// absolute difference computed by Python (a different formula: Σ|xᵢ − xⱼ| / (2 n² mean)).
+    /// Under an address-space limit Node 20 could not start at 256 MiB (it reserves gigabytes).
+    @Test(.enabled(if: nodeAvailable), arguments: [nil, 256] as [Int?])
+    func giniNodeExampleMatchesPython(memoryMiB: Int?) throws {
+        let script = packageRoot.appendingPathComponent("examples/plugins/gini-node/gini.js")
+        let f = try PluginFixture(
+            schema: PluginFixture.schema, csv: PluginFixture.csv, pluginFiles: [("gini.js", script)],
+            memoryMiB: memoryMiB,
+            reports: [
+                "inequality": """
+                name: inequality
+                title: inequality
+                dataset: things
+                schedule: "@daily"
+                group_by: [year]
+                metrics:
+                  - {name: g, calc: gini, column: amount}
+                totals: true
+                """
+            ])
+        let out = try runReportd(["run", "--config", f.config], in: f.folder)
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let json = try readJSON(f.output.appendingPathComponent("inequality/latest.json"))
+        let rows = try #require(json["rows"] as? [[String: Any]])
+        var got: [String: Double] = [:]
+        for row in rows { got["\(row["year"] as? Int ?? 0)"] = row["g"] as? Double }
+        got["all"] = (json["totals"] as? [String: Any])?["g"] as? Double
+        let python = """
+            import json
+            def gini(xs):
+                n = len(xs); mean = sum(xs) / n
+                return sum(abs(a - b) for a in xs for b in xs) / (2 * n * n * mean)
+            data = {"2024": [100, 250], "2025": [9007199254740993]}
+            out = {k: gini(v) for k, v in data.items()}
+            out["all"] = gini(data["2024"] + data["2025"])
+            print(json.dumps(out))
+            """
+        let oracle = try runPython(["-c", python])
+        let expected = try #require(
+            try JSONSerialization.jsonObject(with: Data(oracle.stdout.utf8)) as? [String: Double], "\(oracle.stderr)")
+        #expect(Set(got.keys) == Set(expected.keys), "\(got)")
+        for (key, value) in expected {
+            let mine = try #require(got[key], "\(key) missing in \(got)")
+            #expect(abs(mine - value) <= 1e-12 + 1e-9 * abs(value), "\(key): reportd \(mine), Python \(value)")
+        }
+        #expect(processesMentioning(f.folder.path).isEmpty)
     }
 
     /// `cagr`, built from its package, on a fixture whose answers were worked out by hand.
@@ -397,7 +463,10 @@ struct PluginFixture {
             ])
     }
 
-    init(schema: String, csv: String, pluginFiles: [(String, URL)], memoryMiB: Int?, reports: [String: String]) throws {
+    init(
+        schema: String, csv: String, pluginFiles: [(String, URL)], memoryMiB: Int?, reports: [String: String],
+        extraConfig: String = ""
+    ) throws {
         folder = try temporaryFolder("plugin")
         let fm = FileManager.default
         try fm.createDirectory(at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
@@ -415,6 +484,7 @@ struct PluginFixture {
         plugin_timeout: \(PluginContainmentTests.timeout)s
         \(memoryMiB.map { "plugin_memory: \($0)" } ?? "")
         output: {root: out, keep: 5}
+        \(extraConfig)
         datasets:
           things:
             format: csv
@@ -463,6 +533,11 @@ func processesMentioning(_ path: String) -> [String] {
     }
     return found
 }
+
+/// Whether `node` is on PATH (the Node example's test needs it).
+let nodeAvailable: Bool = {
+    (try? runProcess("/usr/bin/env", ["node", "--version"]))?.status == 0
+}()
 
 /// Runs `python3` (the one on PATH, which has the duckdb package) with `arguments`.
 func runPython(_ arguments: [String]) throws -> ProcessOutput {

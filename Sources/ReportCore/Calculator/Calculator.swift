@@ -20,6 +20,21 @@ public protocol Calculator: Sendable {
     /// One result per group, in the order of `input.groups`.
     /// - Throws: `CalculatorError` when the result cannot be computed (an integer overflow).
     func compute(_ input: CalculatorInput) throws(CalculatorError) -> [Value]
+
+    /// One result per group and the result over `all` rows (the totals row), at once. The default
+    /// computes twice; an external plugin that speaks protocol 2 answers both from one request.
+    func computeWithTotal(_ input: CalculatorInput, all: [Int]) throws(CalculatorError) -> (values: [Value], total: Value)
+}
+
+extension Calculator {
+    public func computeWithTotal(_ input: CalculatorInput, all: [Int]) throws(CalculatorError) -> (
+        values: [Value], total: Value
+    ) {
+        let values = try compute(input)
+        let everything = CalculatorInput(
+            table: input.table, groups: [all], groupKeys: [[]], groupBy: [], parameters: input.parameters)
+        return (values, try compute(everything).first ?? .null)
+    }
 }
 
 /// What a calculator takes and does, for validation, `reportd calculators` and the JSON Schema.

@@ -34,16 +34,18 @@ public struct ReportEngine: Sendable {
                 let input = CalculatorInput(
                     table: table, groups: groups, groupKeys: keys, groupBy: report.groupBy,
                     parameters: metric.parameters)
-                let values = try calculator.compute(input)
+                let values: [Value]
+                if report.totals {
+                    let total: Value
+                    (values, total) = try calculator.computeWithTotal(input, all: rows)
+                    totals.append(total)
+                } else {
+                    values = try calculator.compute(input)
+                }
                 guard values.count == groups.count else {
                     throw CalculatorError("gave \(values.count) results for \(groups.count) groups")
                 }
                 metricValues.append(values)
-                if report.totals {
-                    let all = CalculatorInput(
-                        table: table, groups: [rows], groupKeys: [[]], groupBy: [], parameters: metric.parameters)
-                    totals.append(try calculator.compute(all).first ?? .null)
-                }
             } catch {
                 throw RunError(
                     report: report.name, message: "metric '\(metric.name)' (\(metric.calc)): \(error.message)")

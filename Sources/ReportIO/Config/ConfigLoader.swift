@@ -19,6 +19,11 @@ public struct ConfigLoader: Sendable {
     /// them: a metric whose calculator is not built in is then taken on trust (a monitoring check
     /// that runs `status` every minute starts no plugin process).
     public var startsPlugins = true
+    /// How long `loadFiles` waits for the plugins' handshakes; `nil`: until each plugin answered or
+    /// ran out of time. The daemon waits a few seconds at most, so that a hung plugin does not delay
+    /// its start (READY) or a reload; a plugin that answers later calls `lateHello` (a reload).
+    public var handshakeWait: TimeInterval?
+    public var lateHello: (@Sendable () -> Void)?
 
     public init(
         calculators: CalculatorRegistry,
@@ -64,8 +69,10 @@ public struct ConfigLoader: Sendable {
         guard var daemon = parsed else { return (nil, [], parseDiagnostics) }
         var diagnostics = parseDiagnostics
         let handshakes = daemon.pluginSettings.flatMap { settings in !startsPlugins ? nil : settings }.map { settings in
-            let (calculators, logger) = (calculators, logger)
-            return OnItsOwnThread { PluginLoader.load(settings, builtIn: calculators, logger: logger) }
+            let (calculators, logger, wait, late) = (calculators, logger, handshakeWait, lateHello)
+            return OnItsOwnThread {
+                PluginLoader.load(settings, builtIn: calculators, logger: logger, wait: wait, lateHello: late)
+            }
         }
         var listing: [Diagnostic] = []
         let composed = Self.concurrentMap(reportFiles(in: daemon.reportsDirectory, diagnostics: &listing)) {

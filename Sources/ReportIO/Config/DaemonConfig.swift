@@ -23,7 +23,7 @@ public struct DaemonConfig: Sendable {
     public var shutdownGrace: Int = 30
     /// Seconds one external plugin process may take.
     public var pluginTimeout: Int = 60
-    /// Address-space limit of each external plugin process, in MiB.
+    /// Data limit (RLIMIT_DATA: heap and private writable mappings) of each external plugin process, in MiB.
     public var pluginMemoryMiB: Int = 1024
     /// Memory `serve` may use to keep datasets between runs, in MiB (0: read every run).
     public var datasetCacheMiB: Int = 1024

@@ -12,12 +12,14 @@ public struct ExternalCalculator: Calculator {
     public let path: String
     public let descriptor: CalculatorDescriptor
     let result: ColumnType
+    /// The protocol version the plugin answered its hello with at load (1 or 2).
+    let protocolVersion: Int
     let settings: PluginSettings
     let logger: Logger
 
     init(
         plugin: String, path: String, declaration: PluginMessages.Declaration, version: String?,
-        settings: PluginSettings,
+        protocolVersion: Int = 1, settings: PluginSettings,
         logger: Logger
     ) throws(PluginError) {
         guard !declaration.name.isEmpty,
@@ -62,6 +64,7 @@ public struct ExternalCalculator: Calculator {
         self.plugin = plugin
         self.path = path
         self.result = result
+        self.protocolVersion = protocolVersion
         self.settings = settings
         self.logger = logger
         let provider = "plugin \(plugin)" + (version.map { " \($0)" } ?? "")
@@ -73,13 +76,33 @@ public struct ExternalCalculator: Calculator {
 
     public func compute(_ input: CalculatorInput) throws(CalculatorError) -> [Value] {
         do {
-            return try exchange(input)
+            return try exchange(input, totals: false)
         } catch {
             throw CalculatorError(error.description)
         }
     }
 
-    private func exchange(_ input: CalculatorInput) throws(PluginError) -> [Value] {
+    /// A plugin that speaks protocol 2 computes the groups and the totals row from one request
+    /// (the totals row is over every row of every group); protocol 1 needs two.
+    public func computeWithTotal(_ input: CalculatorInput, all: [Int]) throws(CalculatorError) -> (
+        values: [Value], total: Value
+    ) {
+        guard protocolVersion >= 2, input.groups.reduce(0, { $0 + $1.count }) == all.count else {
+            let values = try compute(input)
+            let everything = CalculatorInput(
+                table: input.table, groups: [all], groupKeys: [[]], groupBy: [], parameters: input.parameters)
+            return (values, try compute(everything).first ?? .null)
+        }
+        do {
+            let values = try exchange(input, totals: true)
+            return (Array(values.dropLast()), values.last ?? .null)
+        } catch {
+            throw CalculatorError(error.description)
+        }
+    }
+
+    /// One value per group, and one more for all rows when `totals` (protocol 2 only).
+    private func exchange(_ input: CalculatorInput, totals: Bool) throws(PluginError) -> [Value] {
         let process = try PluginProcess(
             name: plugin, path: path, directory: settings.directory, timeout: settings.timeout,
             memoryMiB: settings.memoryMiB,
@@ -88,26 +111,36 @@ public struct ExternalCalculator: Calculator {
         let hello = try process.exchange(PluginMessages.hello)
         guard let reply = try? JSONDecoder().decode(PluginMessages.Hello.self, from: Data(hello)),
             reply.type == "hello",
-            reply.protocol == ExternalPlugin.protocolVersion
+            case .number(let version) = reply.protocol, ExternalPlugin.protocolVersions.contains(version)
         else {
             throw PluginError(plugin: plugin, what: "answered garbage to the hello: \(PluginMessages.excerpt(hello))")
         }
-        let line = try process.exchange(request(input))
+        guard version >= 2 || !totals else {
+            throw PluginError(plugin: plugin, what: "answered its hello with protocol \(version) (it said \(protocolVersion) at load)")
+        }
+        let line = try process.exchange(request(input, totals: totals, version: version))
         guard let answer = try? JSONDecoder().decode(PluginMessages.Answer.self, from: Data(line)) else {
             throw PluginError(
                 plugin: plugin, what: "answered garbage: \(PluginMessages.excerpt(line)) is not a result message")
         }
         if answer.type == "error" {
-            throw PluginError(plugin: plugin, what: "reported an error: \(answer.message ?? "(no message)")")
+            // Escaped (a newline must not forge a log line) and bounded: the message is stored in the
+            // run history and shown by `status`.
+            let message = answer.message.map { PluginText.escape($0, limit: PluginText.maxMessage) } ?? "(no message)"
+            throw PluginError(plugin: plugin, what: "reported an error: \(message)")
         }
         guard answer.type == "result", answer.id == 1, let cells = answer.values else {
             throw PluginError(
                 plugin: plugin,
                 what: "answered garbage: expected a result for request 1, got \(PluginMessages.excerpt(line))")
         }
-        guard cells.count == input.groups.count else {
+        let expected = input.groups.count + (totals ? 1 : 0)
+        guard cells.count == expected else {
             throw PluginError(
-                plugin: plugin, what: "answered garbage: \(cells.count) values for \(input.groups.count) groups")
+                plugin: plugin,
+                what:
+                    "answered garbage: \(cells.count) values for \(input.groups.count) groups\(totals ? " and the totals row" : "")"
+            )
         }
         var values: [Value] = []
         values.reserveCapacity(cells.count)
@@ -120,8 +153,9 @@ public struct ExternalCalculator: Calculator {
                     values.append(v)
                 }
             case .failure(let why):
+                let message = PluginMessages.shapeProblem(line, index: i).map { "\($0) is not \(result == .int ? "an" : "a") \(result)" } ?? why.message
                 throw PluginError(
-                    plugin: plugin, what: "answered garbage: value \(i + 1): \(why.message) (it declared \(result))")
+                    plugin: plugin, what: "answered garbage: value \(i + 1): \(message) (it declared \(result))")
             }
         }
         return values
@@ -129,7 +163,11 @@ public struct ExternalCalculator: Calculator {
 
     /// The compute request, written straight into bytes: a million rows must not become a million
     /// JSON objects, nor a million intermediate Strings.
-    func request(_ input: CalculatorInput) -> [UInt8] {
+    ///
+    /// Protocol 2: `"totals": true` asks for one more value, over all rows; a group gives its
+    /// `count` of rows instead of their indices (its rows are the next `count` values of each
+    /// column, in order).
+    func request(_ input: CalculatorInput, totals: Bool = false, version: Int = 1) -> [UInt8] {
         var out: [UInt8] = []
         func put(_ s: String) { out.append(contentsOf: s.utf8) }
         let rowCount = input.groups.reduce(0) { $0 + $1.count }
@@ -169,6 +207,10 @@ public struct ExternalCalculator: Calculator {
         for (g, rows) in input.groups.enumerated() {
             if g > 0 { put(", ") }
             let key = zip(input.groupBy, input.groupKeys[g]).map { "\(JSONWriter.string($0)): \(JSONWriter.value($1))" }
+            if version >= 2 {
+                put("{\"key\": {\(key.joined(separator: ", "))}, \"count\": \(rows.count)}")
+                continue
+            }
             put("{\"key\": {\(key.joined(separator: ", "))}, \"rows\": [")
             for i in 0..<rows.count {
                 if i > 0 { out.append(44) }
@@ -177,7 +219,9 @@ public struct ExternalCalculator: Calculator {
             position += rows.count
             put("]}")
         }
-        put("]}\n")
+        put("]")
+        if version >= 2 { put(", \"totals\": \(totals)") }
+        put("}\n")
         return out
     }
 }

@@ -7,7 +7,12 @@ import Logging
 #endif
 
 /// One running plugin process: pipes to its standard input, output and error, a deadline, and the
-/// guarantee that it is killed and reaped whatever happens.
+/// guarantee that it, and everything it started, is killed and reaped whatever happens.
+///
+/// The plugin runs under a supervisor process (CSpawn): a child subreaper that inherits whatever
+/// the plugin leaves behind (a helper started with `setsid`, a double fork) and kills the whole
+/// tree when this object ends it, or when reportd exits or dies (a Ctrl-C of `reportd run`, the
+/// end of `serve`'s shutdown grace).
 ///
 /// Reading, writing and the plugin's standard error are served by one `poll` loop, so a plugin
 /// that writes a lot to standard error while reportd is still sending its request cannot
@@ -17,17 +22,31 @@ final class PluginProcess {
     static let maxLine = 64 << 20
 
     let name: String
-    let pid: pid_t
+    /// The supervisor's pid (the plugin is its child).
+    let supervisor: pid_t
     private var input: Int32
     private let output: Int32
     private let errors: Int32
+    /// Closing it ends the plugin's tree.
+    private var control: Int32
+    /// The plugin's wait status arrives here.
+    private let statusPipe: Int32
     private let deadline: Date
     private let timeout: Int
     private let memoryMiB: Int
     private let logger: Logger
     private var buffer: [UInt8] = []
-    private var errorBuffer: [UInt8] = []
-    private var reaped = false
+    /// The plugin's wait status, once it has exited.
+    private(set) var exitStatus: Int32?
+    /// The plugin's peak resident memory, once it has exited.
+    private(set) var peakResidentKiB: Int?
+    private let started = Date()
+    /// Set once the tree is gone and the supervisor reaped.
+    private var ended = false
+    /// Whether reportd killed the plugin (time limit, garbage, or not exiting when asked).
+    private var killedByUs = false
+    /// The plugin's standard error (bounded, PluginStandardError).
+    private(set) var standardError: PluginStandardError
 
     /// A plugin that closes its input (or dies) while reportd writes a request must not kill
     /// reportd: the default action of SIGPIPE is to end the process, and `serve` would go down with
@@ -48,6 +67,7 @@ final class PluginProcess {
         self.timeout = timeout
         self.memoryMiB = memoryMiB
         self.logger = logger
+        standardError = PluginStandardError(plugin: name, logger: logger)
         Self.ignoreBrokenPipes()
         deadline = Date().addingTimeInterval(TimeInterval(timeout))
         var toChild: [Int32] = [0, 0]
@@ -66,11 +86,13 @@ final class PluginProcess {
         }
         let env = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "REPORTD_PROTOCOL=1"]
         var spawnError: Int32 = 0
+        var controlFD: Int32 = -1
+        var statusFD: Int32 = -1
         let child = withCStrings([path]) { argv in
             withCStrings(env) { envp in
                 reportd_spawn(
-                    path, argv, envp, directory, UInt64(memoryMiB) << 20, toChild[0], fromChild[1], errChild[1],
-                    &spawnError)
+                    path, argv, envp, directory, UInt64(memoryMiB) << 20, Int32(REPORTD_LIMIT_DATA),
+                    toChild[0], fromChild[1], errChild[1], &controlFD, &statusFD, &spawnError)
             }
         }
         close(toChild[0])
@@ -80,17 +102,35 @@ final class PluginProcess {
             close(toChild[1]); close(fromChild[0]); close(errChild[0])
             throw PluginError(plugin: name, what: "could not be started: \(String(cString: strerror(spawnError)))")
         }
-        pid = child
+        supervisor = child
         input = toChild[1]
         output = fromChild[0]
         errors = errChild[0]
-        for fd in [input, output, errors] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        control = controlFD
+        statusPipe = statusFD
+        for fd in [input, output, errors, statusPipe] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     }
 
     deinit { finish() }
 
     /// Writes `request` (one JSON line) and returns the plugin's next line.
     func exchange(_ request: [UInt8]) throws(PluginError) -> [UInt8] {
+        trace("was sent", request.last == 10 ? request.dropLast() : request[...])
+        let line = try exchangeLine(request)
+        trace("answered", line[...])
+        return line
+    }
+
+    /// At log level trace, what was sent and answered: the first 2 KiB of each line (escaped), and
+    /// its size (`reportd run --log-level trace`, PLUGINS.md "Debugging a plugin").
+    private func trace(_ what: String, _ line: ArraySlice<UInt8>) {
+        guard logger.logLevel <= .trace else { return }
+        logger.trace(
+            "plugin \(name) \(what) \(line.count) bytes: \(PluginText.escape(line, limit: 2048))",
+            metadata: ["plugin": "\(name)"])
+    }
+
+    private func exchangeLine(_ request: [UInt8]) throws(PluginError) -> [UInt8] {
         var pending = request[...]
         // Bytes of `buffer` already searched for a newline: each byte is looked at once, so a
         // long line costs linear time, not quadratic.
@@ -112,13 +152,21 @@ final class PluginProcess {
             scanned = buffer.count
             if buffer.count > Self.maxLine { throw fail("wrote more than \(Self.maxLine >> 20) MiB without a newline") }
             let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 { throw fail("timed out after \(timeout)s") }
+            if remaining <= 0 {
+                var error = fail("timed out after \(timeout)s")
+                error.timedOut = true
+                throw error
+            }
             var fds = [
                 pollfd(fd: output, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: errors, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: pending.isEmpty ? -1 : input, events: Int16(POLLOUT), revents: 0),
+                pollfd(fd: exitStatus == nil ? statusPipe : -1, events: Int16(POLLIN), revents: 0),
             ]
-            let ready = poll(&fds, 3, Int32(min(remaining * 1000, 1000)) + 1)
+            // Once the plugin has exited, only what is already in the pipe is still to come (a
+            // process it started may hold the pipe open, so no end of file is awaited).
+            let wait = exitStatus != nil ? 0 : Int32(min(remaining * 1000, 1000)) + 1
+            let ready = poll(&fds, 4, wait)
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw fail("could not be read: \(String(cString: strerror(errno)))")
@@ -136,102 +184,163 @@ final class PluginProcess {
                 // The plugin closed its input: it is gone or going.
                 throw exited()
             }
+            if fds[3].revents != 0 { readStatus() }
+            var readSome = false
             if fds[0].revents != 0 {
                 let n = read(output, &chunk, chunk.count)
                 if n > 0 {
                     buffer.append(contentsOf: chunk[..<n])
+                    readSome = true
                 } else if n == 0 {
                     throw exited()
                 }
             }
+            if exitStatus != nil && !readSome && ready >= 0 && fds[0].revents == 0 { throw exited() }
+        }
+    }
+
+    /// Reads the plugin's wait status from the supervisor, if it has arrived. End of file without
+    /// a status (the supervisor was killed) counts as a SIGKILL.
+    private func readStatus() {
+        guard exitStatus == nil else { return }
+        var message = reportd_plugin_exit()
+        let n = read(statusPipe, &message, MemoryLayout<reportd_plugin_exit>.size)
+        if n == MemoryLayout<reportd_plugin_exit>.size {
+            exitStatus = message.status
+            peakResidentKiB = Int(message.max_resident_kib)
+        } else if n == 0 {
+            exitStatus = SIGKILL
+        }
+    }
+
+    /// Waits up to `seconds` for the plugin's wait status, logging its standard error meanwhile.
+    private func awaitStatus(seconds: Double) {
+        let until = Date().addingTimeInterval(seconds)
+        while exitStatus == nil {
+            let remaining = until.timeIntervalSinceNow
+            if remaining <= 0 { return }
+            var fds = [
+                pollfd(fd: statusPipe, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: errors, events: Int16(POLLIN), revents: 0),
+            ]
+            if poll(&fds, 2, Int32(remaining * 1000) + 1) < 0 && errno != EINTR { return }
+            if fds[1].revents != 0 { drainErrors() }
+            if fds[0].revents != 0 { readStatus() }
         }
     }
 
     /// The error for a plugin that stopped: its exit status or signal.
     private func exited() -> PluginError {
         drainErrors()
-        var status: Int32 = 0
         // Give it a moment to finish exiting, then make sure it is gone.
-        let until = Date().addingTimeInterval(1)
-        var waited: pid_t = 0
-        while waited == 0 && Date() < until {
-            waited = waitpid(pid, &status, WNOHANG)
-            if waited == 0 { usleep(2_000) }
-        }
-        if waited != pid {
-            killGroup()
-            waitpid(pid, &status, 0)
-        }
-        reaped = true
-        let limit = " (its memory limit is \(memoryMiB) MiB)"
+        awaitStatus(seconds: 1)
+        if exitStatus == nil { killedByUs = true }
+        endTree()
+        let status = exitStatus ?? SIGKILL
         if status & 0x7f == 0 {
+            let code = (status >> 8) & 0xff
             return PluginError(
-                plugin: name, what: "exited with status \((status >> 8) & 0xff) before answering\(limit)")
+                plugin: name, what: "exited with status \(code) before answering\(memoryHint(status))",
+                standardError: standardError.lastLines())
         }
-        return PluginError(plugin: name, what: "was killed by signal \(status & 0x7f)\(limit)")
+        return PluginError(
+            plugin: name, what: "was killed by signal \(status & 0x7f)\(memoryHint(status))",
+            standardError: standardError.lastLines())
+    }
+
+    /// " (its memory limit is N MiB)": said when the limit may be why the plugin stopped.
+    /// A signal that can come of a failed allocation (a runtime aborting, a null pointer followed,
+    /// the kernel's out-of-memory killer), or an exit after standard error spoke of memory.
+    private func memoryHint(_ status: Int32) -> String {
+        guard memoryMiB > 0 else { return "" }
+        let hint = " (its memory limit is \(memoryMiB) MiB)"
+        // It came near the limit.
+        if let peak = peakResidentKiB, peak >= (memoryMiB << 10) * 8 / 10 { return hint }
+        let signal = status & 0x7f
+        if signal != 0 {
+            return [SIGSEGV, SIGABRT, SIGBUS, SIGKILL, SIGTRAP].contains(signal) && !killedByUs ? hint : ""
+        }
+        let said = standardError.lastLines(20).joined(separator: "\n").lowercased()
+        let words = [
+            "memoryerror", "out of memory", "cannot allocate", "enomem", "allocation failed", "bad_alloc",
+            "failed to reserve", "could not reserve", "failed to allocate", "mmap",
+        ]
+        return words.contains { said.contains($0) } ? hint : ""
     }
 
     private func fail(_ what: String) -> PluginError {
-        killGroup()
-        drainErrors()
-        return PluginError(plugin: name, what: what)
+        killedByUs = true
+        endTree()
+        return PluginError(plugin: name, what: what, standardError: standardError.lastLines())
     }
 
-    /// Closes the plugin's input and waits up to 2 s for it to exit, then kills it; always reaps.
+    /// Kills the plugin and whatever it started (the supervisor does), reaps the supervisor, and
+    /// reads the plugin's status.
+    private func endTree() {
+        guard !ended else { return }
+        ended = true
+        if control >= 0 {
+            close(control)
+            control = -1
+        }
+        var status: Int32 = 0
+        while waitpid(supervisor, &status, 0) < 0 && errno == EINTR {}
+        // The supervisor wrote the status before it exited; the pipe keeps it.
+        readStatus()
+        drainErrors()
+    }
+
+    /// Closes the plugin's input and waits up to 2 s for it to exit, then kills it and whatever it
+    /// started; always reaps. A plugin that answered and then did not exit cleanly is logged.
     func finish() {
+        guard !ended else {
+            closeAll()
+            return
+        }
         if input >= 0 {
             close(input)
             input = -1
         }
-        if !reaped {
-            var status: Int32 = 0
-            let until = Date().addingTimeInterval(2)
-            while Date() < until {
-                if waitpid(pid, &status, WNOHANG) != 0 { break }
-                drainErrors()
-                usleep(2_000)
-            }
-            if kill(pid, 0) == 0 || waitpid(pid, &status, WNOHANG) == 0 {
-                killGroup()
-                waitpid(pid, &status, 0)
-            }
-            reaped = true
-        } else {
-            killGroup()
+        awaitStatus(seconds: 2)
+        let stillRunning = exitStatus == nil
+        endTree()
+        if stillRunning {
+            logger.warning(
+                "plugin \(name): still running 2 s after its input was closed; it was killed",
+                metadata: ["plugin": "\(name)"])
+        } else if let status = exitStatus, status != 0 {
+            let how = status & 0x7f == 0 ? "with status \((status >> 8) & 0xff)" : "by signal \(status & 0x7f)"
+            logger.warning(
+                "plugin \(name): exited \(how) after answering; its answer was used",
+                metadata: ["plugin": "\(name)"])
         }
+        logger.debug(
+            "plugin \(name): ended after \(Int(Date().timeIntervalSince(started) * 1000)) ms; peak resident memory \(peakResidentKiB.map { "\($0 >> 10) MiB" } ?? "unknown")",
+            metadata: ["plugin": "\(name)"])
+        closeAll()
+    }
+
+    private func closeAll() {
+        if input >= 0 {
+            close(input)
+            input = -1
+        }
+        guard standardError.open else { return }
         drainErrors()
-        flushErrorLine(force: true)
+        standardError.finish()
         close(output)
         close(errors)
+        close(statusPipe)
     }
 
-    private func killGroup() {
-        kill(-pid, SIGKILL)
-        kill(pid, SIGKILL)
-    }
-
-    /// Reads what the plugin wrote to standard error and logs it line by line.
+    /// Reads what the plugin wrote to standard error and logs it line by line (bounded).
     private func drainErrors() {
+        guard standardError.open else { return }
         var chunk = [UInt8](repeating: 0, count: 1 << 14)
         while true {
             let n = read(errors, &chunk, chunk.count)
             guard n > 0 else { break }
-            errorBuffer.append(contentsOf: chunk[..<n])
-            if errorBuffer.count > 1 << 20 { errorBuffer.removeFirst(errorBuffer.count - (1 << 20)) }
-        }
-        flushErrorLine(force: false)
-    }
-
-    private func flushErrorLine(force: Bool) {
-        while let newline = errorBuffer.firstIndex(of: 10) {
-            let line = String(decoding: errorBuffer[..<newline], as: UTF8.self)
-            errorBuffer.removeSubrange(...newline)
-            logger.warning("plugin \(name): \(line)", metadata: ["plugin": "\(name)"])
-        }
-        if force, !errorBuffer.isEmpty {
-            logger.warning(
-                "plugin \(name): \(String(decoding: errorBuffer, as: UTF8.self))", metadata: ["plugin": "\(name)"])
-            errorBuffer = []
+            standardError.append(chunk[..<n])
         }
     }
 }

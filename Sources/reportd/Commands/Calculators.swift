@@ -14,7 +14,9 @@ import ServiceLifecycle
 
 struct Calculators: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Lists every calculator, built-in and from the config's plugins, with its parameters and provider.")
+        abstract:
+            "Lists every calculator, built-in and from the config's plugins, with its parameters and provider; exits 1 when a plugin failed to load."
+    )
 
     @Option(
         help:
@@ -26,12 +28,25 @@ struct Calculators: ParsableCommand {
         let path =
             config ?? ProcessInfo.processInfo.environment["REPORTD_CONFIG"]
             ?? (FileManager.default.fileExists(atPath: "/etc/reportd/reportd.yaml") ? "/etc/reportd/reportd.yaml" : nil)
-        for d in try calculatorRegistry(configPath: path).descriptors {
+        var registry = BuiltinCalculators.registry
+        var pluginFailed = false
+        if let path {
+            let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry).loadDaemon(
+                configPath: path)
+            printDiagnostics(diagnostics)
+            guard let daemon else { throw ExitCode(2) }
+            registry = daemon.calculators
+            // A plugin that failed its handshake: its calculators are missing from the list, and a
+            // script checking the list must not take it as complete.
+            pluginFailed = diagnostics.contains { $0.severity == .error }
+        }
+        for d in registry.descriptors {
             print("\(d.name) — \(d.summary) [\(d.provider)]")
             if d.parameters.isEmpty { print("    (no parameters)") }
             for p in d.parameters {
                 print("    \(p.name): \(p.kindDescription), \(p.required ? "required" : "optional") — \(p.summary)")
             }
         }
+        if pluginFailed { throw ExitCode(1) }
     }
 }
