@@ -77,8 +77,9 @@ extension Publisher {
             guard let bytes = Self.readFile(name, in: folder) else { return nil }
             return Manifest.Entry(name: name, bytes: bytes.count, sha256: PublishedFile.sha256(bytes))
         }
-        let runs = Self.runs(of: report, in: names).sorted { $0.key > $1.key }.map { stamp, files in
-            Manifest.Run(stamp: stamp, files: files.sorted().compactMap(entry))
+        let byStamp = Self.runs(of: report, in: names)
+        let runs = newestFirst(Array(byStamp.keys)).map { stamp in
+            Manifest.Run(stamp: stamp, files: byStamp[stamp]!.sorted().compactMap(entry))
         }
         let latestFiles = names.filter { $0.hasPrefix("latest.") && !$0.hasPrefix(".") }.sorted().compactMap(entry)
         let manifest = Manifest(
@@ -111,7 +112,7 @@ extension Publisher {
     public func newestRun(of report: String) throws(PublishError) -> String? {
         let folder = try openReportFolder(report)
         defer { close(folder) }
-        return Self.runs(of: report, in: listFolder(folder)).keys.max()
+        return newestFirst(Array(Self.runs(of: report, in: listFolder(folder)).keys)).first
     }
 
     /// The contents of regular file `name` in `folder`, not following a link; nil when it cannot be read.
