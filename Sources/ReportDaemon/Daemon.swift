@@ -17,7 +17,10 @@ public func buildDaemon(
     let (loaded, files, diagnostics) = loader.loadFiles(configPath: configPath)
     guard let daemon = loaded else { throw ConfigError(diagnostics) }
     for d in diagnostics + files.flatMap(\.diagnostics) {
-        logger.error("\(d.description)", metadata: ["config.file": "\(d.file)"])
+        // A warning (a schedule that shifts in summer, `L * mon-fri`) leaves the report valid.
+        logger.log(
+            level: d.severity == .warning ? .warning : .error, "\(d.description)",
+            metadata: ["config.file": "\(d.file)"])
     }
     // Claimed before anything runs: two daemons on one state folder would run every report twice.
     let presence = try DaemonPresence.claim(stateDirectory: daemon.stateDirectory, config: configPath)
