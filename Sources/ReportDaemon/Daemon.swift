@@ -28,7 +28,10 @@ public func buildDaemon(
     let (loaded, files, diagnostics) = loader.loadFiles(configPath: configPath)
     guard let daemon = loaded else { throw ConfigError(diagnostics) }
     for d in diagnostics + files.flatMap(\.diagnostics) {
-        logger.error("\(d.description)", metadata: ["config.file": "\(d.file)"])
+        // A warning (a schedule that shifts in summer, `L * mon-fri`) leaves the report valid.
+        logger.log(
+            level: d.severity == .warning ? .warning : .error, "\(d.description)",
+            metadata: ["config.file": "\(d.file)"])
     }
     let (reports, changes) = ReportSet.loading(daemon: daemon, files: files, now: clock.now())
     let zone = TimeZone(identifier: daemon.timezone) ?? TimeZone(identifier: "UTC")!

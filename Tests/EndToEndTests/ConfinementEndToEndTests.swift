@@ -167,6 +167,15 @@ private func tree(_ url: URL) -> [String] {
         defer { try? FileManager.default.removeItem(at: folder) }
         try editOutput(folder, [], keep: 1)
         let fm = FileManager.default
+        // `run --slot` runs only a past slot of every named report's schedule (issue 12): one
+        // schedule for all six sample reports, so that 2026-11-23T06:00 is a slot of each.
+        let definitions = folder.appendingPathComponent("config/reports.d")
+        for name in try fm.contentsOfDirectory(atPath: definitions.path) where name.hasSuffix(".yaml") {
+            let url = definitions.appendingPathComponent(name)
+            let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            try lines.map { $0.hasPrefix("schedule:") ? "schedule: \"0 6 * * *\"" : String($0) }.joined(separator: "\n")
+                .write(to: url, atomically: true, encoding: .utf8)
+        }
         let outside = folder.appendingPathComponent("outside")
         try fm.createDirectory(at: outside.appendingPathComponent("folder"), withIntermediateDirectories: true)
         func victim(_ name: String) throws -> URL {

@@ -21,7 +21,7 @@ import Testing
         return text
     }()
 
-    static func report(_ extra: String = "") -> String { Fixture.report("big", extra: extra) }
+    static func report(_ extra: String = "") -> String { Fixture.report("big", schedule: "0 6 * * *", extra: extra) }
 
     /// The blocks each visible output file of `report` takes (the manifest aside: it is rewritten
     /// only once every output is in place).
@@ -100,7 +100,7 @@ import Testing
     func serveRetriesARunThatDoesNotFitAndLives() async throws {
         let f = try Fixture(
             csv: Self.csv,
-            reports: ["big": Self.report("retries: 2\nretry_delay: 2s").replacingOccurrences(of: "@daily", with: "every 1s")])
+            reports: ["big": Self.report("retries: 2\nretry_delay: 2s").replacingOccurrences(of: "0 6 * * *", with: "every 1s")])
         let disk = try TmpfsMount(at: f.output, size: "4m")
         defer {
             disk.unmount()

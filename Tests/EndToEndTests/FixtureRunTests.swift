@@ -47,12 +47,12 @@ final class Fixture {
         }
     }
 
-    static func report(_ name: String, extra: String = "") -> String {
+    static func report(_ name: String, schedule: String = "@daily", extra: String = "") -> String {
         """
         name: \(name)
         title: "Tổng hợp theo huyện"
         dataset: things
-        schedule: "@daily"
+        schedule: "\(schedule)"
         group_by: [district]
         metrics:
           - {name: rows, calc: count}

@@ -17,7 +17,7 @@ import Testing
 
     /// A fixture with plugins (`error.py`, `gate.py`) and a metrics file; report `a` is well, `b`
     /// fails in its calculator (the `error` plugin answers every compute with an error).
-    static func fixture(reports: [String: String]? = nil, schedule: String = "@daily") throws -> Fixture {
+    static func fixture(reports: [String: String]? = nil, schedule: String = "0 6 * * *") throws -> Fixture {
         let f = try Fixture(
             csv: csv,
             reports: reports ?? [
@@ -91,7 +91,7 @@ import Testing
         let a = try #require(reports.first { $0["name"] as? String == "a" })
         #expect(a["runs_total"] as? Int == 2 && a["failures_in_a_row"] as? Int == 0)
         #expect((a["last_run"] as? [String: Any])?["rows_used"] as? Int == 3)
-        #expect((a["next_slot"] as? String)?.hasSuffix("T00:00:00+07:00") == true, "\(a)")
+        #expect((a["next_slot"] as? String)?.hasSuffix("T06:00:00+07:00") == true, "\(a)")
         let b = try #require(reports.first { $0["name"] as? String == "b" })
         #expect((b["last_run"] as? [String: Any])?["outcome"] as? String == "failed")
         #expect((object["daemon"] as? [String: Any])?["running"] as? Bool == false)
@@ -174,7 +174,7 @@ import Testing
     /// `latest.*` stay the newest slot's: a backfill of an older slot adds its own files only, and
     /// the manifest says which run `latest.*` copy.
     @Test func aBackfillOfAnOlderSlotLeavesLatestAtTheNewestSlot() async throws {
-        let f = try Fixture(csv: Self.csv, reports: ["a": Fixture.report("a")])
+        let f = try Fixture(csv: Self.csv, reports: ["a": Fixture.report("a", schedule: "0 6 * * *")])
         let newer = try await reportd(["run", "--config", f.config, "--slot", "2026-11-02T06:00"])
         #expect(newer.status == 0, "\(newer.stderr)")
         try "district,year,amount\nMường Tè,2024,7\n".write(
@@ -311,7 +311,7 @@ import Testing
                 name: g
                 title: "Chờ"
                 dataset: things
-                schedule: "@daily"
+                schedule: "0 6 * * *"
                 group_by: [district]
                 metrics:
                   - {name: rows, calc: gate_count}
@@ -387,7 +387,7 @@ import Testing
     /// can still read and append to: what root creates there goes to the folder's owner.
     @Test(.enabled(if: getuid() == 0, "needs root (to run as root in another user's folder)"))
     func rootRunningInTheServicesStateFolderGivesItsFilesToTheFolderOwner() async throws {
-        let f = try Self.fixture(reports: ["a": Fixture.report("a")])
+        let f = try Self.fixture(reports: ["a": Fixture.report("a", schedule: "0 6 * * *")])
         let state = f.folder.appendingPathComponent("state")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
         #expect(chown(state.path, 65534, 65534) == 0 && chmod(state.path, 0o700) == 0)
@@ -405,7 +405,7 @@ import Testing
     /// systemd (`JOURNAL_STREAM` set), read back with `journalctl -o json`.
     @Test(.enabled(if: JournalProbe.available(), "needs root, unshare and systemd-journald; the reason is printed when skipped"))
     func runLogLinesCarryReportSlotAndOutcomeFieldsInTheJournal() async throws {
-        let f = try Fixture(csv: Self.csv, reports: ["a": Fixture.report("a")])
+        let f = try Fixture(csv: Self.csv, reports: ["a": Fixture.report("a", schedule: "0 6 * * *")])
         let script = f.folder.appendingPathComponent("journal.sh")
         try """
         set -e

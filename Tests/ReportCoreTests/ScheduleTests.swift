@@ -205,43 +205,43 @@ private func cron(_ text: String) throws -> CronExpression { try CronExpression.
 
     @Test func onlyDayOfMonthRestricted() throws {
         let c = try cron("0 0 13 * *")
-        #expect(c.matches(month: 1, day: 13, weekday: 5))
-        #expect(c.matches(month: 7, day: 13, weekday: 0))
-        #expect(!c.matches(month: 1, day: 14, weekday: 5))
+        #expect(c.matches(year: 2028, month: 1, day: 13, weekday: 5))
+        #expect(c.matches(year: 2028, month: 7, day: 13, weekday: 0))
+        #expect(!c.matches(year: 2028, month: 1, day: 14, weekday: 5))
     }
 
     @Test func onlyDayOfWeekRestricted() throws {
         let c = try cron("0 0 * * fri")
-        #expect(c.matches(month: 1, day: 13, weekday: 5))
-        #expect(c.matches(month: 1, day: 20, weekday: 5))
-        #expect(!c.matches(month: 1, day: 13, weekday: 4))
+        #expect(c.matches(year: 2028, month: 1, day: 13, weekday: 5))
+        #expect(c.matches(year: 2028, month: 1, day: 20, weekday: 5))
+        #expect(!c.matches(year: 2028, month: 1, day: 13, weekday: 4))
     }
 
     @Test func bothDayFieldsRestrictedMatchEitherAsVixieCron() throws {
         // "On the 1st and 15th, and on every Monday."
         let c = try cron("0 0 1,15 * 1")
-        #expect(c.matches(month: 3, day: 1, weekday: 3))
-        #expect(c.matches(month: 3, day: 15, weekday: 5))
-        #expect(c.matches(month: 3, day: 2, weekday: 1))
-        #expect(!c.matches(month: 3, day: 2, weekday: 3))
+        #expect(c.matches(year: 2028, month: 3, day: 1, weekday: 3))
+        #expect(c.matches(year: 2028, month: 3, day: 15, weekday: 5))
+        #expect(c.matches(year: 2028, month: 3, day: 2, weekday: 1))
+        #expect(!c.matches(year: 2028, month: 3, day: 2, weekday: 3))
     }
 
     @Test func monthRestrictsEvenWhenADayFieldMatches() throws {
         let c = try cron("0 0 13 6 5")
-        #expect(c.matches(month: 6, day: 13, weekday: 1))
-        #expect(c.matches(month: 6, day: 2, weekday: 5))
-        #expect(!c.matches(month: 5, day: 13, weekday: 5))
-        #expect(!c.matches(month: 6, day: 2, weekday: 4))
+        #expect(c.matches(year: 2028, month: 6, day: 13, weekday: 1))
+        #expect(c.matches(year: 2028, month: 6, day: 2, weekday: 5))
+        #expect(!c.matches(year: 2028, month: 5, day: 13, weekday: 5))
+        #expect(!c.matches(year: 2028, month: 6, day: 2, weekday: 4))
     }
 
     @Test func unrestrictedDaysMatchEveryDay() throws {
         let c = try cron("0 0 * * *")
-        for weekday in 0...6 { #expect(c.matches(month: 2, day: 29, weekday: weekday)) }
+        for weekday in 0...6 { #expect(c.matches(year: 2028, month: 2, day: 29, weekday: weekday)) }
     }
 
     @Test func sundayAsSevenMatchesWeekdayZero() throws {
         let c = try cron("0 0 * * 7")
-        #expect(c.matches(month: 1, day: 4, weekday: 0))
-        #expect(!c.matches(month: 1, day: 5, weekday: 1))
+        #expect(c.matches(year: 2028, month: 1, day: 4, weekday: 0))
+        #expect(!c.matches(year: 2028, month: 1, day: 5, weekday: 1))
     }
 }

@@ -1,7 +1,10 @@
+import Foundation
+
 /// When a report runs: a 5-field cron expression, an @-macro, or a fixed interval.
 public enum Schedule: Sendable, Hashable, CustomStringConvertible {
     case cron(CronExpression)
-    /// `every N{s,m,h}`: slots at multiples of the interval, counted from the Unix epoch.
+    /// `every N{s,m,h}`: slots at multiples of the interval (which divides a day), counted from
+    /// local standard-time midnight.
     case every(seconds: Int)
 
     /// Parses a schedule as SPEC.md writes it.
@@ -52,7 +55,47 @@ public enum Schedule: Sendable, Hashable, CustomStringConvertible {
         guard !overflow, seconds <= 366 * 86400 else {
             throw ScheduleError(offset: 6, message: "interval '\(rest)' is longer than a year: use a cron expression")
         }
+        guard 86400 % seconds == 0 else {
+            throw ScheduleError(
+                offset: 6,
+                message:
+                    "interval '\(rest)' does not divide a day, so its runs would drift off the midnight grid: \(nearestIntervals(to: seconds, unit: scale))"
+            )
+        }
         return .every(seconds: seconds)
+    }
+
+    /// The intervals nearest to `seconds` that divide a day, in the unit the user wrote.
+    private static func nearestIntervals(to seconds: Int, unit: Int) -> String {
+        let name = [1: "s", 60: "m", 3600: "h"][unit] ?? "s"
+        let divisors = (1...(86400 / unit)).filter { (86400 / unit) % $0 == 0 }.map { $0 * unit }
+        let below = divisors.last { $0 < seconds }
+        let above = divisors.first { $0 > seconds }
+        let choices = [below, above].compactMap { $0 }.map { "every \($0 / unit)\(name)" }
+        var text = "use " + choices.joined(separator: " or ")
+        if above == nil { text += ", or a cron expression for runs further apart" }
+        return text
+    }
+
+    /// What `validate` warns about in a schedule that is valid: a day rule that is probably not the
+    /// one meant (`L * mon-fri`), and `every N` of two hours or more in a zone with daylight saving.
+    public func warnings(in timeZone: TimeZone) -> [String] {
+        switch self {
+        case .cron(let cron):
+            guard cron.dayOfMonthRestricted, cron.dayOfWeekRestricted, cron.lastDayOfMonth
+            else { return [] }
+            return [
+                "'\(cron.source)': both day fields are restricted, so a day matches either (the month's last day OR the day of week); for the month's last weekday write LW in day of month and * in day of week"
+            ]
+        case .every(let seconds):
+            guard seconds >= 7200, timeZone.nextDaylightSavingTimeTransition(after: Date()) != nil else { return [] }
+            let hours = seconds / 3600
+            let cron =
+                seconds % 3600 == 0 && 24 % hours == 0 ? "0 */\(hours) * * *" : "a cron expression such as 0 6,18 * * *"
+            return [
+                "'\(self)' counts from standard-time midnight in \(timeZone.identifier), which has daylight saving: its runs shift by an hour on the local clock in summer; for fixed local times write \(cron)"
+            ]
+        }
     }
 
     public var description: String {

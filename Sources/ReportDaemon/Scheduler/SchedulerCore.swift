@@ -197,7 +197,10 @@ struct SchedulerCore {
         daemon: DaemonConfig?, files: [ConfigLoader.ReportFileResult], diagnostics: [Diagnostic], now: Date
     ) {
         for d in diagnostics + files.flatMap(\.diagnostics) {
-            logger.error("\(d.description)", metadata: ["config.file": "\(d.file)"])
+            // A warning (a schedule that shifts in summer, `L * mon-fri`) leaves the report valid.
+            logger.log(
+                level: d.severity == .warning ? .warning : .error, "\(d.description)",
+                metadata: ["config.file": "\(d.file)"])
         }
         let (next, changes) = set.reloaded(daemon: daemon, files: files, now: now)
         if changes.rejectedDaemonConfig {

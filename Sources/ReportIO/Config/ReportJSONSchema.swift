@@ -50,9 +50,10 @@ public enum ReportJSONSchema {
                 "dataset": ["type": "string", "description": "a dataset of the daemon config"],
                 "schedule": [
                     "type": "string",
-                    "description": "5-field cron | @hourly @daily @weekly @monthly @yearly | every N{s,m,h}",
+                    "description":
+                        "5-field cron (lists, ranges, steps, names; L and LW in day of month, 5L and 1#2 in day of week) | @hourly @daily @weekly @monthly @yearly | every N{s,m,h}, N dividing a day",
                     "pattern":
-                        "^(@(hourly|daily|midnight|weekly|monthly|yearly|annually)|every\\s*[0-9]+[smh]|\\S+(\\s+\\S+){4})$",
+                        "^\\s*(@(hourly|daily|midnight|weekly|monthly|yearly|annually)|every\\s*[0-9]+[smh]|[0-9A-Za-z*/,#-]+(\\s+[0-9A-Za-z*/,#-]+){4})\\s*$",
                 ],
                 "timezone": ["type": "string", "description": "IANA time zone, e.g. Asia/Ho_Chi_Minh"],
                 "catch_up": ["enum": ReportDefinition.CatchUp.allCases.map(\.rawValue)],

@@ -123,6 +123,7 @@ extension ConfigLoader {
 
         // Schedule.
         var schedule: Schedule?
+        let scheduleNode = f["schedule"]
         if let node = required("schedule", "a 5-field cron expression, @daily, or 'every 15m'"),
             let text = file.string(node, "'schedule'")
         {
@@ -141,6 +142,9 @@ extension ConfigLoader {
             } else {
                 timezone = tz
             }
+        }
+        if let schedule, let scheduleNode, let zone = TimeZone(identifier: timezone) {
+            for warning in schedule.warnings(in: zone) { file.warning(warning, at: scheduleNode) }
         }
 
         let schema = dataset?.schema

@@ -167,6 +167,14 @@ struct YAMLFile {
 
     mutating func error(_ message: String, at node: Node) { error(message, at: node.mark) }
 
+    /// A problem that does not make the file invalid (`validate` still exits 0).
+    mutating func warning(_ message: String, at node: Node) {
+        diagnostics.append(
+            Diagnostic(
+                file: displayPath, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, severity: .warning,
+                message: message))
+    }
+
     /// The line and column of the character `offset` Unicode scalars into a scalar node's value
     /// (where a filter or schedule error lies). Only a value that stands verbatim on its line can
     /// be located inside; for any other (one with escapes, or folded over several lines) the

@@ -78,8 +78,9 @@ extension Publisher {
             guard let (bytes, sha256) = Self.hashFile(name, in: folder) else { return nil }
             return Manifest.Entry(name: name, bytes: bytes, sha256: sha256)
         }
-        let runs = Self.runs(of: report, in: names).sorted { $0.key > $1.key }.map { stamp, files in
-            Manifest.Run(stamp: stamp, files: files.sorted().compactMap(entry))
+        let byStamp = Self.runs(of: report, in: names)
+        let runs = newestFirst(Array(byStamp.keys)).map { stamp in
+            Manifest.Run(stamp: stamp, files: byStamp[stamp]!.sorted().compactMap(entry))
         }
         // Only the `latest.*` names reportd writes: anything else planted there is not vouched for
         // (nor read: a named pipe or a 100 GB sparse file called `latest.x` would stall every run).
@@ -115,7 +116,7 @@ extension Publisher {
     public func newestRun(of report: String) throws(PublishError) -> String? {
         let folder = try openReportFolder(report)
         defer { close(folder) }
-        return Self.runs(of: report, in: listFolder(folder)).keys.max()
+        return newestFirst(Array(Self.runs(of: report, in: listFolder(folder)).keys)).first
     }
 
     /// The largest file the manifest hashes: far above any report's output. A larger file under a

@@ -26,6 +26,9 @@ public struct Publisher: Sendable {
     public let root: String
     /// Modes and group of what is published.
     public var permissions: Permissions
+    /// The report's time zone, in which run stamps are read to order runs by real time (a stamp
+    /// without an offset is a local time; see `SlotTime.instant(ofStamp:in:)`).
+    public var timeZone = TimeZone(identifier: "UTC")!
 
     public init(root: String, permissions: Permissions = .shared) {
         self.root = root
@@ -162,7 +165,7 @@ public struct Publisher: Sendable {
         let folder = try openReportFolder(report)
         defer { close(folder) }
         let byStamp = Self.runs(of: report, in: listFolder(folder))
-        let stamps = byStamp.keys.sorted(by: >)
+        let stamps = newestFirst(Array(byStamp.keys))
         guard stamps.count > keep else { return [] }
         var removed: [String] = []
         for stamp in stamps[keep...] {
@@ -177,12 +180,23 @@ public struct Publisher: Sendable {
         var byStamp: [String: [String]] = [:]
         for name in names where name.hasPrefix(prefix) {
             let rest = name.dropFirst(prefix.count)
-            guard let dot = rest.firstIndex(of: "."), rest.distance(from: rest.startIndex, to: dot) == 17 else {
+            // `2026-11-29T060000`, or `2027-10-31T023000+0100` for a second pass (SPEC.md, "Outputs").
+            guard let dot = rest.firstIndex(of: "."), [17, 22].contains(rest.distance(from: rest.startIndex, to: dot)),
+                SlotTime.instant(ofStamp: rest[..<dot], in: TimeZone(identifier: "UTC")!) != nil
+            else {
                 continue
             }
             byStamp[String(rest[..<dot]), default: []].append(name)
         }
         return byStamp
+    }
+
+    /// `stamps` newest first by the instants they stand for in `timeZone` (ties, which only a
+    /// changed zone can make, by name).
+    func newestFirst(_ stamps: [String]) -> [String] {
+        let zone = timeZone
+        let keyed = stamps.map { ($0, SlotTime.instant(ofStamp: $0, in: zone) ?? .distantPast) }
+        return keyed.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 > $1.0 }.map(\.0)
     }
 
     // MARK: Low level

@@ -160,11 +160,14 @@ public struct ReportRunner: Sendable {
         guard shouldPublish() else {
             throw RunError(report: definition.name, message: "stopped before publishing (timeout or shutdown)")
         }
-        let publisher = Publisher(root: config.outputRoot, permissions: config.outputPermissions)
+        var publisher = Publisher(root: config.outputRoot, permissions: config.outputPermissions)
+        publisher.timeZone = slot.timeZone
         // `latest.*` are the newest slot's files: a backfill of an older slot, or a retry that
         // succeeds after later slots did, publishes its own files only.
         var latestStamp = slot.stamp
-        if let newest = try publisher.newestRun(of: definition.name), newest > slot.stamp {
+        if let newest = try publisher.newestRun(of: definition.name), newest != slot.stamp,
+            let newestInstant = SlotTime.instant(ofStamp: newest, in: slot.timeZone), newestInstant > slot.date
+        {
             latest = []
             latestStamp = newest
             logger.info(

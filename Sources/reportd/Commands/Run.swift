@@ -26,7 +26,7 @@ struct Run: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Rerun one past slot (backfill), e.g. 2026-11-23T06:00 in each report's time zone, or with an offset; its files replace that slot's.",
+            "Rerun one past slot of the schedule (backfill), e.g. 2026-11-23T06:00 in each report's time zone, with an offset (needed in a repeated hour), or a date with one slot; its files replace that slot's.",
             valueName: "time"))
     var slot: String?
 
@@ -59,13 +59,25 @@ struct Run: ParsableCommand {
         runner.lockMode = wait ? .wait : .refuse
         var outcomes: [RunOutcome] = []
         if let slot {
-            // A backfill runs each report at the slot as read in that report's own time zone.
+            // A backfill runs each report at the slot as read in that report's own time zone. Each
+            // must be a past slot of its schedule: otherwise nothing runs (issue 12).
+            let now = Date()
+            var plan: [(LoadedReport, Date)] = []
+            var refused = false
             for report in selected {
                 let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!
-                guard let date = LocalTime.parse(slot, in: zone) else {
+                switch BackfillSlot.resolve(slot, schedule: report.definition.schedule, zone: zone, now: now) {
+                case .slot(let date): plan.append((report, date))
+                case .refused(let why):
+                    writeStandardError("reportd: \(report.definition.name): --slot \(why); nothing was run\n")
+                    refused = true
+                case .notATime:
                     throw ValidationError(
-                        "--slot '\(slot)' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00")
+                        "--slot '\(slot)' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00, nor a date like 2026-11-23")
                 }
+            }
+            if refused { throw ExitCode(2) }
+            for (report, date) in plan {
                 outcomes += runner.run([report], at: date)
                 record(outcomes.last!, trigger: .backfill, recorder: recorder)
             }
