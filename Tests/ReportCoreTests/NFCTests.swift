@@ -29,11 +29,16 @@ import Testing
             #expect(certain(alone), "U+\(String(scalar.value, radix: 16))")
             for base in ["a", "e", "o", "u", "y", "A", "Ơ", "ư", "Ê"] {
                 let pair = base + alone
-                #expect(pair.precomposedStringWithCanonicalMapping.utf8.elementsEqual(pair.utf8), "\(base) U+\(String(scalar.value, radix: 16))")
+                #expect(
+                    pair.precomposedStringWithCanonicalMapping.utf8.elementsEqual(pair.utf8),
+                    "\(base) U+\(String(scalar.value, radix: 16))")
             }
         }
         // Combining marks, and the precomposed letters NFC replaces, are never skipped.
-        for text in ["Mường Tè".decomposedStringWithCanonicalMapping, "e\u{301}", "\u{212B}", "\u{2126}", "\u{1100}\u{1161}", "ọ\u{302}"] {
+        for text in [
+            "Mường Tè".decomposedStringWithCanonicalMapping, "e\u{301}", "\u{212B}", "\u{2126}", "\u{1100}\u{1161}",
+            "ọ\u{302}",
+        ] {
             #expect(!certain(text), "\(Array(text.unicodeScalars))")
         }
     }
@@ -41,7 +46,8 @@ import Testing
     @Test func filterLiteralsAreNormalised() throws {
         let schema = DatasetSchema(columns: [ColumnSpec(name: "district", type: .string)])
         let nfd = "Lai Châu".decomposedStringWithCanonicalMapping
-        let filter = try CompiledFilter.compile("district in [\"\(nfd)\"] or district == '\(nfd)'", schema: schema).get()
+        let filter = try CompiledFilter.compile("district in [\"\(nfd)\"] or district == '\(nfd)'", schema: schema)
+            .get()
         guard case .or(.member(_, let set), .compareLiteral(_, _, .string(let literal))) = filter.root else {
             Issue.record("\(filter.root)")
             return

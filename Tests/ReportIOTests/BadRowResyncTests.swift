@@ -21,7 +21,8 @@ import Testing
     static func read(_ text: String, mode: DatasetConfig.BadRows = .reject, parts: Int = 1) throws -> LoadedDataset {
         try DatasetLoader.readCSV(
             Array(text.utf8),
-            config: DatasetConfig(name: "d", format: .csv, path: "data.csv", schemaPath: "s.yaml", schema: schema, onBadRows: mode),
+            config: DatasetConfig(
+                name: "d", format: .csv, path: "data.csv", schemaPath: "s.yaml", schema: schema, onBadRows: mode),
             display: "data.csv", parts: parts)
     }
 
@@ -149,7 +150,8 @@ import Testing
     func everyBadRowCostsOneLineWhateverTheBlocks(blockSize: Int) throws {
         for seed in UInt64(7)...9 {
             let (text, good, bad) = Self.scattered(rows: 200, seed: seed)
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-resync-\(UUID().uuidString)")
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "reportd-resync-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
             let path = folder.appendingPathComponent("data.csv").path

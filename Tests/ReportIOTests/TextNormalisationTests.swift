@@ -1,9 +1,9 @@
 import Foundation
+import ReportCalculators
 import Testing
 
 @testable import ReportCore
 @testable import ReportIO
-import ReportCalculators
 
 /// Issue 24, point 5: the same district typed with precomposed letters (NFC) and with combining
 /// marks (NFD) is one value everywhere: one group, one filter match, one sort key, one spelling.
@@ -17,7 +17,8 @@ import ReportCalculators
     ])
 
     static func config(_ path: String, format: DatasetConfig.Format = .csv) -> DatasetConfig {
-        DatasetConfig(name: "d", format: format, path: path, schemaPath: "schema.yaml", schema: schema, onBadRows: .fail)
+        DatasetConfig(
+            name: "d", format: format, path: path, schemaPath: "schema.yaml", schema: schema, onBadRows: .fail)
     }
 
     /// A CSV of `rows` rows cycling through the districts, odd rows in NFD, some quoted.
@@ -31,7 +32,9 @@ import ReportCalculators
     }
 
     static func districts(_ loaded: LoadedDataset) -> (codes: [Int32], dictionary: [String]) {
-        guard case .string(let codes, let dictionary) = loaded.table.column("district")!.storage else { return ([], []) }
+        guard case .string(let codes, let dictionary) = loaded.table.column("district")!.storage else {
+            return ([], [])
+        }
         return (codes, dictionary)
     }
 
@@ -46,10 +49,13 @@ import ReportCalculators
 
     @Test(arguments: [1, 3, 8])
     func csvCellsInEitherFormAreOneValue(parts: Int) throws {
-        let loaded = try DatasetLoader.readCSV(Self.csv(rows: 400), config: Self.config("data.csv"), display: "data.csv", parts: parts)
+        let loaded = try DatasetLoader.readCSV(
+            Self.csv(rows: 400), config: Self.config("data.csv"), display: "data.csv", parts: parts)
         let (codes, dictionary) = Self.districts(loaded)
         #expect(dictionary.count == 4)
-        #expect(dictionary.allSatisfy { d in Self.nfc.contains { $0.utf8.elementsEqual(d.utf8) } }, "\(dictionary.map { Array($0.unicodeScalars) })")
+        #expect(
+            dictionary.allSatisfy { d in Self.nfc.contains { $0.utf8.elementsEqual(d.utf8) } },
+            "\(dictionary.map { Array($0.unicodeScalars) })")
         // Rows 0 (NFC) and 1 (NFD) are the same district: the same code.
         #expect(codes[0] == codes[1])
         #expect(Set(codes).count == 4)
@@ -70,14 +76,17 @@ import ReportCalculators
         let schema = DatasetSchema(columns: [ColumnSpec(name: "Huyện", type: .string)])
         let csv = Array("\(nfdName)\n\(Self.nfd[0])\n\(Self.nfc[0])\n".utf8)
         let loaded = try DatasetLoader.readCSV(
-            csv, config: DatasetConfig(name: "d", format: .csv, path: "x", schemaPath: "s", schema: schema, onBadRows: .fail),
+            csv,
+            config: DatasetConfig(
+                name: "d", format: .csv, path: "x", schemaPath: "s", schema: schema, onBadRows: .fail),
             display: "x")
         #expect(loaded.header.first?.utf8.elementsEqual("Huyện".utf8) == true)
         guard case .string(let codes, let dictionary) = loaded.table.columns[0].storage else { return }
         #expect(codes == [0, 0])
         #expect(dictionary.count == 1 && dictionary[0].utf8.elementsEqual(Self.nfc[0].utf8))
 
-        let json = "[{\"district\": \"\(Self.nfd[1])\", \"amount\": 1}, {\"district\": \"\(Self.nfc[1])\", \"amount\": 2}]"
+        let json =
+            "[{\"district\": \"\(Self.nfd[1])\", \"amount\": 1}, {\"district\": \"\(Self.nfc[1])\", \"amount\": 2}]"
         let fromJSON = try withFile(Array(json.utf8), "data.json") { path in
             try DatasetLoader.load(Self.config(path, format: .json))
         }
@@ -94,21 +103,27 @@ import ReportCalculators
         }
         let loaded = try DatasetLoader.readCSV(Array(text.utf8), config: Self.config("x"), display: "x")
         let literal = Self.nfd[0]  // typed with combining marks in the report
-        let filter = try CompiledFilter.compile("district in [\"\(literal)\", \"\(Self.nfc[1])\"]", schema: Self.schema).get()
+        let filter = try CompiledFilter.compile("district in [\"\(literal)\", \"\(Self.nfc[1])\"]", schema: Self.schema)
+            .get()
         var report = ReportDefinition(
             name: "r", title: "r", dataset: "d", schedule: .every(seconds: 3600), timezone: "UTC",
             metrics: [
                 MetricDefinition(name: "n", calc: "count", parameters: MetricParameters()),
                 MetricDefinition(name: "low", calc: "min", parameters: MetricParameters(["column": .string("amount")])),
-                MetricDefinition(name: "high", calc: "max", parameters: MetricParameters(["column": .string("amount")])),
-                MetricDefinition(name: "mid", calc: "median", parameters: MetricParameters(["column": .string("amount")])),
+                MetricDefinition(
+                    name: "high", calc: "max", parameters: MetricParameters(["column": .string("amount")])),
+                MetricDefinition(
+                    name: "mid", calc: "median", parameters: MetricParameters(["column": .string("amount")])),
             ])
         report.groupBy = ["district"]
         report.filter = filter
         let result = try ReportEngine(calculators: BuiltinCalculators.registry).execute(report, on: loaded.table)
         #expect(result.rows.count == 2)
         #expect(result.rows.map { $0[0] } == [.string(Self.nfc[0]), .string(Self.nfc[1])])
-        #expect(result.rows.allSatisfy { if case .string(let s) = $0[0] { Self.nfc.contains { $0.utf8.elementsEqual(s.utf8) } } else { false } })
+        #expect(
+            result.rows.allSatisfy {
+                if case .string(let s) = $0[0] { Self.nfc.contains { $0.utf8.elementsEqual(s.utf8) } } else { false }
+            })
         #expect(result.rows[0][1...] == [.int(3), .int(1), .int(100), .decimal(10)])
         #expect(result.rows[1][1...] == [.int(3), .int(1), .int(200), .decimal(20)])
     }
