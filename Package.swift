@@ -90,7 +90,10 @@ let package = Package(
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["reportd"],
-            exclude: ["differential.py", "cron_differential.py", "schema_check.py", "parse_metrics.py", "plugins"]),
+            exclude: [
+                "differential.py", "differential_text.py", "cron_differential.py", "schema_check.py",
+                "parse_metrics.py", "plugins",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -80,6 +80,17 @@ import Testing
                 || text.range(of: #"4\.7\d\d\.\d{3}\.\d{3}"#, options: .regularExpression) != nil)
         #expect(text.contains("Dataset projects: 30 rows, 30 used, 0 rejected"))
 
+        // Issue 24: the 90th percentile of whole-đồng amounts, with no binary noise in CSV or JSON
+        // (Phong Thổ: 85 + 0.7 × 265 million, which a double computes as 270500000.00000006).
+        let districtCSV = try String(
+            contentsOf: root.appendingPathComponent("support-by-district/latest.csv"), encoding: .utf8)
+        #expect(districtCSV.contains("Phong Thổ,4,556000000,80500000,270500000\n"), "\(districtCSV)")
+        #expect(!districtCSV.contains(".0000000"), "\(districtCSV)")
+        let districtJSON = try String(
+            contentsOf: root.appendingPathComponent("support-by-district/latest.json"), encoding: .utf8)
+        #expect(districtJSON.contains("\"p90_support_vnd\": 270500000}"), "\(districtJSON)")
+        #expect(!districtJSON.contains(".0000000"), "\(districtJSON)")
+
         // Amounts in tỷ đồng where the report asks, with the vi-VN decimal comma.
         let programText = try String(
             contentsOf: root.appendingPathComponent("funding-by-program/latest.txt"), encoding: .utf8)

@@ -5,10 +5,8 @@ public enum Statistics {
     public static func exactSum(_ column: Column, rows: [Int], metric: String = "sum") throws(CalculatorError) -> Value
     {
         guard case .int(let values) = column.storage else {
-            var total = 0.0
-            var any = false
-            for r in rows { if let v = column.double(at: r) { total += v; any = true } }
-            return any ? Value.finite(total) : .null
+            guard let total = decimalSum(column, rows: rows), total.isFinite else { return .null }
+            return .decimal(total)
         }
         // A 128-bit accumulator cannot overflow on fewer than 2^64 rows, so only the final total is
         // checked: 9e18 + 9e18 - 9e18 is 9e18, as SQL engines with wide accumulators answer.
@@ -38,11 +36,63 @@ public enum Statistics {
             }
             return any ? Double(total) : nil
         }
-        var total = 0.0
-        var any = false
-        for r in rows { if let v = column.double(at: r) { total += v; any = true } }
-        return any ? total : nil
+        return decimalSum(column, rows: rows)
     }
+
+    /// The sum of a decimal column's non-null cells over `rows`, exact for decimal figures: each
+    /// cell is read back as the decimal it was written as (a whole number of 10^-k, k ≤ 15) and
+    /// those are added as integers, so 0.1 + 0.2 is 0.3 and a column of amounts in đồng with
+    /// cents sums to the cent. Cells that are no such decimal (more than 15 fraction digits, or
+    /// beyond 2^53 once scaled) are added with Neumaier's compensated sum instead.
+    public static func decimalSum(_ column: Column, rows: [Int]) -> Double? {
+        guard case .decimal(let values) = column.storage else { return nil }
+        var scale = 0
+        var total: Int128 = 0
+        var any = false
+        var exact = true
+        for r in rows where column.valid[r] {
+            any = true
+            let x = values[r]
+            var k = scale
+            while true {
+                let scaled = x * powersOfTen[k]
+                guard abs(scaled) < 9_007_199_254_740_992 else {
+                    exact = false
+                    break
+                }
+                let n = scaled.rounded()
+                if n / powersOfTen[k] == x {
+                    if k > scale {
+                        for _ in scale..<k { total *= 10 }
+                        scale = k
+                    }
+                    total += Int128(n)
+                    break
+                }
+                k += 1
+                if k == powersOfTen.count {
+                    exact = false
+                    break
+                }
+            }
+            if !exact { break }
+        }
+        guard any else { return nil }
+        if exact { return Double(total) / powersOfTen[scale] }
+        // Neumaier: the rounding error of each addition is carried and added back at the end.
+        var sum = 0.0
+        var carry = 0.0
+        for r in rows where column.valid[r] {
+            let x = values[r]
+            let t = sum + x
+            carry += abs(sum) >= abs(x) ? (sum - t) + x : (x - t) + sum
+            sum = t
+        }
+        return sum + carry
+    }
+
+    /// 10^0 … 10^15, each exact in a double.
+    private static let powersOfTen: [Double] = (0...15).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
 
     /// The arithmetic mean of the non-null cells; exact accumulation for int columns.
     public static func mean(_ column: Column, rows: [Int]) -> Value {
@@ -55,8 +105,10 @@ public enum Statistics {
             }
             return n == 0 ? .null : Value.finite(Double(total) / Double(n))
         }
-        let xs = column.doubles(rows: rows)
-        return xs.isEmpty ? .null : Value.finite(xs.reduce(0, +) / Double(xs.count))
+        var n = 0
+        for r in rows where column.valid[r] { n += 1 }
+        guard n > 0, let total = decimalSum(column, rows: rows) else { return .null }
+        return Value.finite(total / Double(n))
     }
 
     /// The p-th percentile (0–100) by linear interpolation between closest ranks: numpy's default

@@ -140,7 +140,8 @@ public struct ColumnBuilder: Sendable {
 }
 
 /// A string compared by its UTF-8 bytes, not by Unicode canonical equivalence: the dictionary must
-/// give back exactly the bytes that were read (NFC "Hồ" and NFD "Hồ" are two values, as in SQL).
+/// give back exactly the bytes it was given. The dataset readers hand over NFC text (SPEC), so NFC
+/// "Hồ" and NFD "Hồ" only meet here as one value.
 struct ExactString: Hashable {
     let value: String
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One typed cell or calculator result.
 ///
 /// `null` stands for an empty cell or an undefined result (a ratio over zero, the growth of a first
@@ -24,10 +26,31 @@ public enum Value: Sendable, Hashable {
         }
     }
 
-    /// A finite decimal, or null: calculators use it so that NaN and Infinity never reach an output.
+    /// A computed decimal result (a mean, a median, a ratio, a growth…), or null: rounded to
+    /// `significantDigits` (SPEC, "Outputs": no binary noise such as `270500000.00000006` in any
+    /// format), and never NaN or Infinity. Calculators use it for every result they compute;
+    /// exact results (sums, minimum and maximum) are returned as they are.
     public static func finite(_ x: Double?) -> Value {
         guard let x, x.isFinite else { return .null }
-        return .decimal(x)
+        return .decimal(rounded(x))
+    }
+
+    /// Significant digits kept in a computed decimal result.
+    public static let significantDigits = 15
+
+    /// `x` rounded half-to-even to 15 significant digits: the double nearest to that decimal, so
+    /// that its shortest form (`plainDecimal`) is at most 15 digits long. 15 is what a double
+    /// always carries exactly through a decimal round trip, so a figure's last digits are
+    /// never float noise from the order of operations.
+    ///
+    /// glibc's `printf` rounds the exact binary value (ties to even in the default rounding mode),
+    /// which is the rounding the SPEC asks for; rounding the 17-digit shortest form instead would
+    /// round twice.
+    public static func rounded(_ x: Double) -> Double {
+        guard x.isFinite, x != 0 else { return x }
+        // Integers up to 15 digits are already what the rounding gives.
+        if x == x.rounded(), abs(x) < 1e15 { return x }
+        return Double(String(format: "%.\(significantDigits - 1)e", x)) ?? x
     }
 }
 

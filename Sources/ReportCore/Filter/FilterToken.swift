@@ -91,7 +91,8 @@ struct FilterLexer {
             let c = scalars[i]
             if c == quote {
                 i += 1
-                return text
+                // A literal compares with dataset cells, which are read in NFC (SPEC).
+                return NFC.normalize(text)
             }
             if c == "\\", i + 1 < scalars.count {
                 text.unicodeScalars.append(scalars[i + 1])

@@ -247,7 +247,7 @@ public struct ConfigLoader: Sendable {
         let base = (file.path as NSString).deletingLastPathComponent
         func path(_ key: String, default value: String?) -> String? {
             if let node = fields[key] {
-                return file.string(node, "'\(key)'").map { DisplayPath.resolve($0, against: base) }
+                return file.path(node, "'\(key)'").map { DisplayPath.resolve($0, against: base) }
             }
             return value.map { DisplayPath.resolve($0, against: base) }
         }
@@ -267,7 +267,7 @@ public struct ConfigLoader: Sendable {
         var permissions = Publisher.Permissions.shared
         if let node = fields["output"], let output = file.fields(node, what: "'output'", allowed: Self.outputKeys) {
             if let rootNode = output["root"] {
-                outputRoot = file.string(rootNode, "'output.root'").map { DisplayPath.resolve($0, against: base) }
+                outputRoot = file.path(rootNode, "'output.root'").map { DisplayPath.resolve($0, against: base) }
             } else {
                 file.error("'output' needs 'root', the folder reports are written to", at: node)
             }
@@ -444,7 +444,7 @@ public struct ConfigLoader: Sendable {
             file.error("dataset '\(name)' needs 'schema', the file that types its columns", at: node)
             return nil
         }
-        guard let path = file.string(pathNode, "'path'"), let schemaPath = file.string(schemaNode, "'schema'") else {
+        guard let path = file.path(pathNode, "'path'"), let schemaPath = file.path(schemaNode, "'schema'") else {
             return nil
         }
         let schemaFile = DisplayPath.resolve(schemaPath, against: base)

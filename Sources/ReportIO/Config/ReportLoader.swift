@@ -335,7 +335,7 @@ extension ConfigLoader {
             if s.style == .plain, let number = Double(s.string) {
                 parameters[entry.name] = .number(number)
             } else {
-                parameters[entry.name] = .string(s.string)
+                parameters[entry.name] = .string(NFC.normalize(s.string))
             }
         }
         var metric = MetricDefinition(name: name, calc: calc, parameters: MetricParameters(parameters))

@@ -242,12 +242,20 @@ struct YAMLFile {
                 error(message, at: key)
                 continue
             }
-            fields.append(k.string, key: key, value: value)
+            fields.append(NFC.normalize(k.string), key: key, value: value)
         }
         return fields
     }
 
+    /// A non-empty string scalar, in NFC (SPEC: names, titles, filter text and labels are
+    /// normalised where they are read, as dataset cells are). File paths use `path`.
     mutating func string(_ node: Node, _ what: String) -> String? {
+        path(node, what).map(NFC.normalize)
+    }
+
+    /// A non-empty string scalar exactly as written: a file name on Linux is bytes, and one
+    /// written with combining marks must still be found.
+    mutating func path(_ node: Node, _ what: String) -> String? {
         guard case .scalar(let s) = node else {
             error("\(what) must be a string", at: node)
             return nil

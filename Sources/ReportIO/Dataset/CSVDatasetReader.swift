@@ -34,9 +34,8 @@ struct CSVDatasetReader: Sendable {
         var rows = 0
         var rejected: [RejectedRow] = []
         var failure: Failure?
-        /// Reject mode met a syntax error that hides the rest of the file.
-        var stoppedBySyntax = false
-        /// The chunk ended on a syntax error (either mode).
+        /// The chunk met a syntax error (either mode): a block streamed from the file may then
+        /// have been cut inside a record, so `CSVStream` reads the file whole.
         var syntaxError = false
         /// Where the reader stopped, and the line breaks it passed.
         var end = 0
@@ -85,7 +84,6 @@ struct CSVDatasetReader: Sendable {
             }
             for i in chunk.rejected.indices { chunk.rejected[i].line += lineBase - 1 }
             used.append(chunk)
-            if chunk.stoppedBySyntax { break }
             if k + 1 < chunkCount, chunk.end != cuts[k + 1] {
                 // The quote count misled the cut (malformed quoting): read it all in one pass.
                 var whole = bytes.withUnsafeBufferPointer { buffer in
@@ -140,14 +138,15 @@ struct CSVDatasetReader: Sendable {
                 let failure = Failure(
                     line: error.line, column: reader.column(offset: error.offset, lineStart: error.lineStart),
                     message: error.message)
-                if rejectBadRows {
-                    // A quote that never closes swallows the rest of the file: nothing after it can be read.
-                    chunk.rejected.append(RejectedRow(line: failure.line, reason: failure.message, fields: []))
-                    chunk.stoppedBySyntax = true
-                } else {
+                guard rejectBadRows else {
                     chunk.failure = failure
+                    break
                 }
-                break
+                // The record's first line is the bad row; reading goes on at its second line.
+                chunk.rejected.append(
+                    RejectedRow(line: reader.recordLine, reason: failure.message, fields: [reader.recordFirstLine]))
+                reader.resumeAtSecondLine()
+                continue
             }
             guard let line else { break }
             var problem: Failure?
@@ -194,10 +193,19 @@ struct CSVDatasetReader: Sendable {
                     break
                 }
                 for c in sinks.indices { sinks[c].truncate(to: chunk.rows) }
-                chunk.rejected.append(
-                    RejectedRow(
-                        line: line, reason: problem.message,
-                        fields: fields.all.map { String(decoding: reader.raw($0), as: UTF8.self) }))
+                if reader.recordSpansLines {
+                    // A bad record over several lines (often a stray quote that took the next
+                    // lines in) costs its first line only: the rows after it are read as if it
+                    // had not been there.
+                    chunk.rejected.append(
+                        RejectedRow(line: line, reason: problem.message, fields: [reader.recordFirstLine]))
+                    reader.resumeAtSecondLine()
+                } else {
+                    chunk.rejected.append(
+                        RejectedRow(
+                            line: line, reason: problem.message,
+                            fields: fields.all.map { String(decoding: reader.raw($0), as: UTF8.self) }))
+                }
                 continue
             }
             chunk.rows += 1

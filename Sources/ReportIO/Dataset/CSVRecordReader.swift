@@ -4,6 +4,11 @@
 /// every field and measured 4–17x slower than a byte-level state machine on these machines; the
 /// dataset is the hot path of every run. Quoted fields may hold commas, doubled quotes and line
 /// breaks; LF and CRLF both end a record; a UTF-8 byte-order mark at the start is skipped.
+///
+/// A quoted field ends at its closing quote: anything but a delimiter or the line's end after it is
+/// a syntax error, as is a carriage return alone in an unquoted field. After a syntax error (or a
+/// row the caller rejects) `resumeAtSecondLine` goes on with the next record as SPEC's "Dataset
+/// schema" says: a bad record costs its first line only.
 struct CSVRecordReader {
     /// A field as a byte range of the input; `quoted` fields have their quotes outside the range and
     /// `escapedQuotes` when `""` inside must be collapsed.
@@ -60,6 +65,11 @@ struct CSVRecordReader {
     /// Physical line of `position`, counted from the line the reader started on.
     private(set) var line: Int
     private var lineStart: Int
+    /// Where the last record `next` read (or tried to read) starts, and its line.
+    private(set) var recordStart: Int
+    private(set) var recordLine: Int
+    /// Where the last record read ends, before its line break.
+    private(set) var recordEnd: Int
 
     /// A reader from the start of the file (a UTF-8 byte-order mark is skipped).
     init(bytes: UnsafeBufferPointer<UInt8>) {
@@ -73,6 +83,9 @@ struct CSVRecordReader {
         position = start
         lineStart = start
         self.line = line
+        recordStart = start
+        recordLine = line
+        recordEnd = start
     }
 
     /// Reads the next record into `fields`; returns the line it starts on, or `nil` at the end of
@@ -89,7 +102,8 @@ struct CSVRecordReader {
             lineStart = position
         }
         guard position < bytes.count, position < stopAt else { return nil }
-        let recordLine = line
+        recordStart = position
+        recordLine = line
         while true {
             if position < bytes.count, bytes[position] == quote {
                 let open = position
@@ -138,8 +152,9 @@ struct CSVRecordReader {
                 {
                     throw SyntaxError(
                         line: line, lineStart: lineStart, offset: position,
-                        message:
-                            "unexpected character after a closing quote (a quote inside a field must be doubled: \"\")")
+                        message: bytes[position] == cr
+                            ? Self.loneCarriageReturn
+                            : "unexpected character after a closing quote (a quote inside a field must be doubled: \"\")")
                 }
             } else {
                 let start = position
@@ -157,9 +172,13 @@ struct CSVRecordReader {
                 }
                 while position < bytes.count {
                     let c = bytes[position]
-                    if c == comma || c == lf || (c == cr && (position + 1 == bytes.count || bytes[position + 1] == lf))
-                    {
-                        break
+                    if c == comma || c == lf { break }
+                    if c == cr {
+                        if position + 1 == bytes.count || bytes[position + 1] == lf { break }
+                        // A CR alone would split one value in two for some readers and not for
+                        // others: refuse it rather than guess.
+                        throw SyntaxError(
+                            line: line, lineStart: lineStart, offset: position, message: Self.loneCarriageReturn)
                     }
                     position += 1
                 }
@@ -168,17 +187,52 @@ struct CSVRecordReader {
                         start: start, end: position, quoted: false, escapedQuotes: false, line: line,
                         lineStart: lineStart))
             }
-            guard position < bytes.count else { return recordLine }
+            guard position < bytes.count else {
+                recordEnd = position
+                return recordLine
+            }
             let c = bytes[position]
             if c == comma {
                 position += 1
                 continue
             }
-            position += c == cr ? 2 : 1
+            recordEnd = position
+            // A CR ends a record only before an LF or as the file's last byte.
+            position = min(position + (c == cr ? 2 : 1), bytes.count)
             line += 1
             lineStart = position
             return recordLine
         }
+    }
+
+    static let loneCarriageReturn =
+        "a carriage return (CR) without a line feed after it: the file mixes line endings or uses old Mac ones (CR alone); save it with LF or CRLF line endings"
+
+    /// Where the first line of the last record ends (its first line break, or the file's end).
+    var recordFirstLineEnd: Int {
+        var i = recordStart
+        while i < bytes.count, bytes[i] != 10 { i += 1 }
+        return i
+    }
+
+    /// Whether the last record read holds a line break (inside quotes).
+    var recordSpansLines: Bool { recordFirstLineEnd < recordEnd }
+
+    /// The first line of the last record, as text (without its line break), for the rejected rows.
+    var recordFirstLine: String {
+        var end = recordFirstLineEnd
+        if end > recordStart, end <= bytes.count, bytes[end - 1] == 13, end < bytes.count { end -= 1 }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[recordStart..<end]), as: UTF8.self)
+    }
+
+    /// Goes on after a bad record (a syntax error, or a row the caller rejects) at its second line:
+    /// a record that spans lines, or whose quote never closes, costs its first line only (SPEC,
+    /// "Dataset schema"), and a stray quote cannot swallow the good rows after it.
+    mutating func resumeAtSecondLine() {
+        let end = recordFirstLineEnd
+        position = min(end + 1, bytes.count)
+        line = recordLine + 1
+        lineStart = position
     }
 
     // SWAR (SIMD within a register): eight bytes compared at once. `zeroBytes(w ^ pattern)` has

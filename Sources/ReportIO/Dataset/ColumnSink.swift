@@ -200,7 +200,14 @@ struct ColumnSink: Sendable {
                     codes.append(contentsOf: part.codes.lazy.map { $0 < 0 ? -1 : map[Int($0)] })
                 }
             }
-            return Column(spec: spec, storage: .string(codes: codes, dictionary: strings.strings()), valid: [])
+            // Text is NFC from here on: a value spelled in two forms becomes one code.
+            let (dictionary, recode) = strings.normalizedStrings()
+            if let recode {
+                recode.withUnsafeBufferPointer { map in
+                    for i in codes.indices where codes[i] >= 0 { codes[i] = map[Int(codes[i])] }
+                }
+            }
+            return Column(spec: spec, storage: .string(codes: codes, dictionary: dictionary), valid: [])
         }
     }
 

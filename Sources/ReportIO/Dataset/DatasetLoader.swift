@@ -170,7 +170,7 @@ public enum DatasetLoader {
                 file: display, line: 0, column: 0, message: "the file is empty: a CSV dataset needs a header row")
         }
         let header = fields.all.map {
-            String(decoding: reader.raw($0), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            NFC.normalize(String(decoding: reader.raw($0), as: UTF8.self).trimmingCharacters(in: .whitespaces))
         }
         var positions: [Int] = []
         for column in schema.columns {
@@ -302,7 +302,7 @@ enum JSONCell: Decodable, Sendable {
     func value(as type: ColumnType) -> Result<Value, Mismatch> {
         switch (type, self) {
         case (_, .null): return .success(.null)
-        case (.string, .string(let s)): return .success(s.isEmpty ? .null : .string(s))
+        case (.string, .string(let s)): return .success(s.isEmpty ? .null : .string(NFC.normalize(s)))
         case (.int, .int(let i)): return .success(.int(i))
         case (.decimal, .int(let i)): return .success(.decimal(Double(i)))
         case (.decimal, .double(let d)): return .success(.decimal(d))

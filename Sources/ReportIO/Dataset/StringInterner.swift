@@ -1,3 +1,6 @@
+import Foundation
+import ReportCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -56,6 +59,46 @@ struct StringInterner: Sendable {
     /// Every value in code order, as strings. The bytes must be valid UTF-8 (checked by the reader).
     func strings() -> [String] {
         (0..<count).map { String(decoding: bytes(of: $0), as: UTF8.self) }
+    }
+
+    /// Every value in NFC (SPEC: text is normalised where it is read), one entry per distinct
+    /// normalised value, and, when two codes became one value (the same word typed precomposed and
+    /// with combining marks), the new code of each old code.
+    ///
+    /// Normalisation is per distinct value, not per cell, and a value whose bytes are certainly NFC
+    /// (`NFC.isCertainlyNormalized`: ASCII, precomposed Vietnamese) is not normalised at all.
+    func normalizedStrings() -> (strings: [String], recode: [Int32]?) {
+        var out = strings()
+        var changed = false
+        arena.withUnsafeBufferPointer { a in
+            for code in 0..<count {
+                let start = offsets[code], n = offsets[code + 1] - start
+                if n == 0 || NFC.isCertainlyNormalized(a.baseAddress! + start, count: n) { continue }
+                let nfc = out[code].precomposedStringWithCanonicalMapping
+                if !nfc.utf8.elementsEqual(out[code].utf8) {
+                    out[code] = nfc
+                    changed = true
+                }
+            }
+        }
+        guard changed else { return (out, nil) }
+        // Merge the values that are now equal, keeping the first code's place. The keys are
+        // compared by bytes (all NFC now), as the interner does.
+        var first: [[UInt8]: Int32] = [:]
+        var merged: [String] = []
+        var recode = [Int32](repeating: 0, count: out.count)
+        for (code, value) in out.enumerated() {
+            let key = Array(value.utf8)
+            if let existing = first[key] {
+                recode[code] = existing
+            } else {
+                let new = Int32(merged.count)
+                first[key] = new
+                merged.append(value)
+                recode[code] = new
+            }
+        }
+        return merged.count == out.count ? (out, nil) : (merged, recode)
     }
 
     private mutating func grow() {

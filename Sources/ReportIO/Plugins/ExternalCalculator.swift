@@ -147,8 +147,9 @@ public struct ExternalCalculator: Calculator {
         for (i, cell) in cells.enumerated() {
             switch cell.value(as: result) {
             case .success(let v):
-                if case .decimal(let d) = v, !d.isFinite {
-                    values.append(.null)
+                if case .decimal(let d) = v {
+                    // As the built-in calculators' results: never NaN or Infinity, 15 digits.
+                    values.append(Value.finite(d))
                 } else {
                     values.append(v)
                 }

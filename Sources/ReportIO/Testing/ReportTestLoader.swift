@@ -138,7 +138,7 @@ public struct ReportTestLoader: Sendable {
             reportFile.root = reportNode
             reportFile.diagnostics = []
         default:
-            guard let path = file.string(reportNode, "'report'") else { return nil }
+            guard let path = file.path(reportNode, "'report'") else { return nil }
             let resolved = DisplayPath.resolve(path, against: context.base)
             guard FileManager.default.isReadableFile(atPath: resolved) else {
                 file.error("cannot read the report file '\(path)' (\(DisplayPath.of(resolved)))", at: reportNode)
@@ -226,7 +226,7 @@ public struct ReportTestLoader: Sendable {
                 schemaFile.root = schemaNode
                 schemaFile.diagnostics = []
             } else {
-                guard let text = file.string(schemaNode, "'schema'") else { return nil }
+                guard let text = file.path(schemaNode, "'schema'") else { return nil }
                 let resolved = DisplayPath.resolve(text, against: base)
                 guard FileManager.default.isReadableFile(atPath: resolved) else {
                     file.error("cannot read the schema file '\(text)' (\(DisplayPath.of(resolved)))", at: schemaNode)
@@ -253,9 +253,9 @@ public struct ReportTestLoader: Sendable {
 
         var dataPath: String?
         if let fields {
-            if let p = fields["path"] { dataPath = file.string(p, "'path'") }
+            if let p = fields["path"] { dataPath = file.path(p, "'path'") }
         } else {
-            dataPath = file.string(node, "'dataset'")
+            dataPath = file.path(node, "'dataset'")
         }
         var format = DatasetConfig.Format.csv
         if let dataPath, dataPath.lowercased().hasSuffix(".json") { format = .json }
@@ -307,7 +307,7 @@ public struct ReportTestLoader: Sendable {
                 continue
             }
             let isNull = s.style == .plain && ["", "~", "null", "Null", "NULL"].contains(s.string)
-            cells.append((entry.name, isNull ? .null : ExpectedCell(s.string)))
+            cells.append((NFC.normalize(entry.name), isNull ? .null : ExpectedCell(NFC.normalize(s.string))))
         }
         return cells
     }
