@@ -13,8 +13,9 @@ struct Status: ParsableCommand {
         abstract: "Shows whether the daemon runs and each report's last run, next slot and failures in a row.",
         discussion: """
             Reads the state folder only (run it as root or as reportd's user). Exit status 0 when all is \
-            well; 1 when any report's last run failed, a slot is overdue (more than 10 minutes past and \
-            not completed), or the daemon runs but its heartbeat stopped; 2 when the config or the state \
+            well; 1 when any report's last run failed, a slot is overdue (more than 10 minutes past, or \
+            the report's timeout plus a minute when that is longer, and not completed), or the daemon \
+            runs but its heartbeat stopped; 2 when the config or the state \
             folder cannot be read. Suitable for a monitoring check.
             """)
 
