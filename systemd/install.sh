@@ -165,8 +165,7 @@ for file in "$checkout"/config/tests/data/*; do
     copy_missing "$file" "$etc/tests/data/$(basename "$file")" 0644
 done
 if [ "$with_python" = yes ]; then
-    # config/plugins.d/hhi.py is a link into examples/; install the file it points to.
-    copy_missing "$(readlink -f "$checkout/config/plugins.d/hhi.py")" "$etc/plugins.d/hhi.py" 0755
+    copy_missing "$checkout/config/plugins.d/hhi.py" "$etc/plugins.d/hhi.py" 0755
 fi
 
 config_text="$(mktemp)"
