@@ -120,7 +120,7 @@ struct YAMLFile {
             message += " (\(context.text)"
             if context.mark.line != line { message += " that starts at line \(context.mark.line)" }
             message += ")"
-            if (1...line).contains(context.mark.line) { from = context.mark.line }
+            if context.mark.line >= 1, context.mark.line <= line { from = context.mark.line }
         }
         if let hint = syntaxHint(problem: problem, lines: from...max(from, line)) { message += "; \(hint)" }
         return message
