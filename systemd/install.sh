@@ -17,7 +17,9 @@ usage: install.sh [--root DIR] [--no-build] [--binary PATH] [--scratch-path DIR]
                        --prefix DIR). Nothing outside DIR is touched and systemctl is not called.
                        The starting config's absolute paths (state, output.root) are written
                        under DIR, so `reportd validate --config DIR/etc/reportd/reportd.yaml` and
-                       `reportd run` work on the staged tree as it is.
+                       `reportd run` work on the staged tree as it is. No account files
+                       (etc/passwd, group, shadow, gshadow) are staged: the next steps printed
+                       at the end make the reportd user on the server (systemd-sysusers).
   --no-build           do not build; use --binary (default: the last release build)
   --binary PATH        the reportd binary to install
   --scratch-path DIR   passed to `swift build` (default: .build)
@@ -99,8 +101,15 @@ fi
 [ -x "$binary" ] || { echo "install.sh: no reportd binary at $binary (build it, or pass --binary PATH)" >&2; exit 1; }
 
 # --- Files we own: replaced on every install ----------------------------------------------------
+# The binary is installed stripped: the static build carries its symbol tables (over 100 MB
+# unstripped, about 60 MB without them). Without `strip` (binutils) it is installed as built.
 install -D -m 0755 "$binary" "$root/usr/local/bin/reportd"
-say "installed $root/usr/local/bin/reportd (from $binary)"
+if command -v strip >/dev/null; then
+    strip "$root/usr/local/bin/reportd"
+    say "installed $root/usr/local/bin/reportd (from $binary, stripped: $(stat -c %s "$binary") -> $(stat -c %s "$root/usr/local/bin/reportd") bytes)"
+else
+    say "installed $root/usr/local/bin/reportd (from $binary; not stripped: no strip command, apt-get install binutils)"
+fi
 install -D -m 0644 "$checkout/systemd/reportd.service" "$root/etc/systemd/system/reportd.service"
 say "installed $root/etc/systemd/system/reportd.service"
 install -D -m 0644 "$checkout/systemd/reportd.sysusers" "$root/usr/lib/sysusers.d/reportd.conf"
@@ -109,21 +118,22 @@ install -D -m 0644 "$checkout/systemd/reportd.tmpfiles" "$root/usr/lib/tmpfiles.
 say "installed $root/usr/lib/tmpfiles.d/reportd.conf"
 
 # --- User, group and folders --------------------------------------------------------------------
-root_flag=()
-[ -n "$root" ] && root_flag=(--root "$root")
-if [ "$(id -u)" -eq 0 ]; then
+if [ -z "$root" ]; then
     command -v systemd-sysusers >/dev/null || { echo "install.sh: systemd-sysusers is missing (apt-get install systemd)" >&2; exit 1; }
     # A bare file name: sysusers/tmpfiles look it up in /etc, /run and /usr/lib under the root, so
     # an administrator's /etc/{sysusers,tmpfiles}.d/reportd.conf takes precedence.
-    systemd-sysusers "${root_flag[@]}" reportd.conf
+    systemd-sysusers reportd.conf
     say "applied sysusers.d/reportd.conf: system user and group reportd"
-    systemd-tmpfiles --create "${root_flag[@]}" reportd.conf
-    say "applied tmpfiles.d/reportd.conf: $root/var/lib/reportd (0700), $root/srv/reports (2750), owned by reportd"
+    systemd-tmpfiles --create reportd.conf
+    say "applied tmpfiles.d/reportd.conf: /var/lib/reportd (0700), /srv/reports (2750), owned by reportd"
 else
-    # Staging as an ordinary user: no accounts, no chown; the folders get their modes only.
+    # A staging root gets no account files: systemd-sysusers --root would write an etc/passwd,
+    # shadow, group and gshadow holding only reportd, and copying the tree onto a server would
+    # replace that server's own. The account is made where the tree is installed (the next steps
+    # below say how); here the folders get their modes only, no owner.
     install -d -m 0700 "$root/var/lib/reportd"
     install -d -m 2750 "$root/srv/reports"
-    say "not root: created $root/var/lib/reportd and $root/srv/reports without changing their owner"
+    say "staging root: created $root/var/lib/reportd and $root/srv/reports without an owner (no account files staged)"
 fi
 
 # --- The starting config: only files that are missing -------------------------------------------
@@ -165,8 +175,7 @@ for file in "$checkout"/config/tests/data/*; do
     copy_missing "$file" "$etc/tests/data/$(basename "$file")" 0644
 done
 if [ "$with_python" = yes ]; then
-    # config/plugins.d/hhi.py is a link into examples/; install the file it points to.
-    copy_missing "$(readlink -f "$checkout/config/plugins.d/hhi.py")" "$etc/plugins.d/hhi.py" 0755
+    copy_missing "$checkout/config/plugins.d/hhi.py" "$etc/plugins.d/hhi.py" 0755
 fi
 
 config_text="$(mktemp)"
@@ -236,6 +245,23 @@ else
         fi
         started=yes
     fi
+fi
+
+if [ -n "$root" ]; then
+    cat <<EOF
+
+Staged in $root. To check the staged tree as it is:
+  $root/usr/local/bin/reportd validate --config $etc/reportd.yaml
+  $root/usr/local/bin/reportd test --config $etc/reportd.yaml
+Its reportd.yaml points state and output.root into $root: set them to /var/lib/reportd and
+/srv/reports before the tree goes onto a server. Then, on the server, once the files are in place:
+  systemd-sysusers reportd.conf                 # the reportd user and group
+  systemd-tmpfiles --create reportd.conf        # /var/lib/reportd and /srv/reports, owned by reportd
+  systemctl daemon-reload
+  reportd validate --config /etc/reportd/reportd.yaml
+  systemctl enable --now reportd                # start it now and at every boot
+EOF
+    exit 0
 fi
 
 cat <<EOF

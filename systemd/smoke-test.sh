@@ -8,6 +8,10 @@
 # a tmpfs on top that receives every write. install.sh runs in it as on a server (no --root), so
 # the unit, user, folders and config are the ones a real install makes; nothing on the machine
 # changes but a temporary cgroup (removed at the end) and a folder in /tmp.
+# What install.sh needs (systemd/, config/ and the binary) is copied into the namespace's root, in
+# $staged: the namespace's systemd empties /tmp at boot (tmpfiles.d/tmp.conf), which took a
+# checkout under /tmp away from the install and uninstall runs; a copy works from any checkout, on
+# any file system.
 # Then: systemctl start -> active (running); a reload that adds two reports (one of them using
 # the Python plugin) -> still active, same PID, and their outputs appear in /srv/reports; the
 # watchdog is fed; systemctl stop -> the daemon exits 0 and the unit deactivates successfully.
@@ -15,6 +19,8 @@ set -euo pipefail
 
 checkout="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 path_env="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Inside the namespace: the copy of the checkout's systemd/ and config/, and the binary.
+staged=/usr/local/src/reportd-smoke
 
 # ---------------------------------------------------------------------------------------------
 # Stage 2: PID 1 of the new namespaces. Builds the root, installs reportd, becomes systemd.
@@ -48,8 +54,14 @@ if [ "${1:-}" = "--pid1" ]; then
     ln -s /proc/self/fd "$m/dev/fd"
     mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$m/run"
 
+    # The files install.sh and uninstall.sh read, copied into the new root's upper layer (a tmpfs):
+    # out of /tmp, which the namespace's systemd empties at boot.
+    mkdir -p "$m$staged"
+    cp -RL "$checkout/systemd" "$checkout/config" "$m$staged/"
+    cp -L "$binary" "$m$staged/reportd"
+
     # Install as on a server. No systemd runs yet, so install.sh skips systemctl.
-    chroot "$m" env -i "$path_env" bash "$checkout/systemd/install.sh" --no-build --binary "$binary" --no-start \
+    chroot "$m" env -i "$path_env" bash "$staged/systemd/install.sh" --no-build --binary "$staged/reportd" --no-start \
         >"$work/install.log" 2>&1 || { echo "install.sh failed:" >&2; cat "$work/install.log" >&2; exit 1; }
 
     # pivot_root rather than chroot: a chrooted process may not create user namespaces
@@ -101,13 +113,8 @@ if [ -z "$binary" ]; then
 fi
 binary="$(readlink -f "$binary")"
 [ -x "$binary" ] || { echo "smoke-test.sh: no binary at $binary" >&2; exit 1; }
-# The overlay's lower layer is / alone: the checkout and the binary must be on the root file system.
-for path in "$checkout" "$binary"; do
-    if [ "$(stat -c %d "$path")" != "$(stat -c %d /)" ]; then
-        echo "smoke-test.sh: $path is not on the root file system; copy it there first" >&2
-        exit 1
-    fi
-done
+# The checkout and the binary may be anywhere (/tmp, another file system): stage 2 copies what
+# the namespace needs into its own root before systemd starts.
 
 work="$(mktemp -d /tmp/reportd-smoke.XXXXXX)"
 mkdir "$work/root"
@@ -262,7 +269,7 @@ sed 's/^/   | /' "$work/journal.txt"
 echo "== install.sh again, now with systemd running (an upgrade: daemon-reload, enable --now)"
 inside sh -c 'printf "# edited\n" >>/etc/reportd/reportd.yaml'
 before="$(inside sha256sum /etc/reportd/reportd.yaml)"
-if inside bash "$checkout/systemd/install.sh" --no-build --binary "$binary" >"$work/install2.log" 2>&1; then
+if inside bash "$staged/systemd/install.sh" --no-build --binary "$staged/reportd" >"$work/install2.log" 2>&1; then
     echo "ok   install.sh succeeded"
 else
     echo "FAIL install.sh (second run):"
@@ -274,7 +281,7 @@ check "reportd is enabled" inside systemctl is-enabled --quiet reportd
 check "reportd is active again" inside systemctl is-active --quiet reportd
 
 echo "== uninstall.sh"
-if inside bash "$checkout/systemd/uninstall.sh" >"$work/uninstall.log" 2>&1; then
+if inside bash "$staged/systemd/uninstall.sh" >"$work/uninstall.log" 2>&1; then
     echo "ok   uninstall.sh succeeded"
 else
     echo "FAIL uninstall.sh:"

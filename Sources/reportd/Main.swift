@@ -22,6 +22,35 @@ struct Reportd: AsyncParsableCommand {
             Validate.self, Run.self, Serve.self, Status.self, History.self, List.self, Next.self, Calculators.self,
             Test.self, Schema.self,
         ])
+
+    /// ArgumentParser's own `main`, except for a `ValidationError` thrown by a subcommand's `run()`
+    /// (a bad `--from`, `--since` or `--slot`): that is printed with the subcommand's usage. The
+    /// library knows only the root command once parsing is over, and printed `Usage: reportd
+    /// <subcommand>`.
+    static func main() async {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ValidationError {
+            let subcommand = type(of: command)
+            let usage = usageString(for: subcommand)
+            let name = usage.split(separator: " ").prefix(2).joined(separator: " ")
+            writeStandardError(
+                "Error: \(error.message)\nUsage: \(usage)\n  See '\(name) --help' for more information.\n")
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// `--config`, shared by the commands that read the daemon config.

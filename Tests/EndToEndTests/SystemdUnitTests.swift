@@ -185,23 +185,32 @@ import Testing
                 actual == mode,
                 "\(path): mode \(actual.map { String($0, radix: 8) } ?? "missing"), expected \(String(mode, radix: 8))")
         }
-        #expect(
-            try Data(contentsOf: at("usr/local/bin/reportd")) == Data(contentsOf: binary),
-            "the installed binary is not the one given")
+        // The binary is installed stripped (when `strip` is there, as with any toolchain): smaller
+        // than the one given, and it still runs.
+        let installedSize = try #require(try FileManager.default.attributesOfItem(atPath: at("usr/local/bin/reportd").path)[.size] as? Int)
+        let givenSize = try #require(try FileManager.default.attributesOfItem(atPath: binary.path)[.size] as? Int)
+        if (try? Self.tool("strip")) != nil {
+            #expect(installedSize < givenSize, "the installed binary was not stripped (\(installedSize) bytes)")
+            #expect(first.stdout.contains("stripped: \(givenSize) -> \(installedSize) bytes"), "\(first.stdout)")
+        }
+        let version = try Self.run(at("usr/local/bin/reportd").path, ["--version"])
+        #expect(version.status == 0 && !version.stdout.isEmpty, "the installed binary does not run: \(version.stderr)")
         #expect(
             try Data(contentsOf: at("etc/systemd/system/reportd.service"))
                 == Data(contentsOf: Self.systemdFolder.appendingPathComponent("reportd.service")))
-        if getuid() == 0 {
-            // As root, systemd-sysusers and systemd-tmpfiles ran against the root: a reportd account
-            // in its /etc/passwd owns the state and output folders.
-            let passwd = try String(contentsOf: at("etc/passwd"), encoding: .utf8)
-            let entry = passwd.split(separator: "\n").first { $0.hasPrefix("reportd:") }
-            let uid = entry.flatMap { uid_t($0.split(separator: ":", omittingEmptySubsequences: false)[2]) }
-            try #require(uid != nil, "no reportd user in the staged /etc/passwd:\n\(passwd)")
-            #expect(Self.owner(at("srv/reports")) == uid)
-            #expect(Self.owner(at("var/lib/reportd")) == uid)
-            #expect(entry?.hasSuffix(":/var/lib/reportd:/usr/sbin/nologin") == true, "\(entry ?? "")")
+        // No account files in a staging root, even as root: a tree copied onto a server must not
+        // replace its passwd, shadow, group and gshadow with ones holding only reportd.
+        for file in ["etc/passwd", "etc/shadow", "etc/group", "etc/gshadow", "etc/passwd-", "etc/group-"] {
+            #expect(Self.mode(at(file)) == nil, "install.sh --root staged \(file)")
         }
+        #expect(Self.owner(at("srv/reports")) == getuid(), "the staged output root was given away")
+        // The next steps say how to make the account and folders on the server, then start it.
+        let steps = first.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let sysusers = steps.firstIndex { $0.hasPrefix("systemd-sysusers reportd.conf") }
+        let tmpfiles = steps.firstIndex { $0.hasPrefix("systemd-tmpfiles --create reportd.conf") }
+        let enable = steps.firstIndex { $0.hasPrefix("systemctl enable --now reportd") }
+        #expect(sysusers != nil && tmpfiles != nil && enable != nil, "\(first.stdout)")
+        if let sysusers, let tmpfiles, let enable { #expect(sysusers < enable && tmpfiles < enable) }
 
         // The starting config points into the staging root and validates as installed.
         let config = at("etc/reportd/reportd.yaml")

@@ -26,11 +26,8 @@ public struct CalculatorRegistry: Sendable {
         ColumnType, CalculatorErrors
     > {
         guard let calculator = self[metric.calc] else {
-            var message = "unknown calculator '\(metric.calc)'"
-            if let guess = closestMatch(to: metric.calc, among: calculators.keys) {
-                message += " (did you mean '\(guess)'?)"
-            }
-            return .failure(CalculatorErrors(errors: [CalculatorError(message, parameter: "calc")]))
+            return .failure(
+                CalculatorErrors(errors: [CalculatorError(unknownCalculatorMessage(metric.calc), parameter: "calc")]))
         }
         let specs = calculator.descriptor.parameters
         var errors: [CalculatorError] = []
@@ -62,6 +59,8 @@ public struct CalculatorRegistry: Sendable {
                     var message = "unknown column '\(name)' in parameter '\(spec.name)'"
                     if let guess = closestMatch(to: name, among: schema.columnNames) {
                         message += " (did you mean '\(guess)'?)"
+                    } else {
+                        message += " (the dataset's columns are \(schema.columnNames.joined(separator: ", ")))"
                     }
                     errors.append(CalculatorError(message, parameter: spec.name))
                     continue
@@ -104,6 +103,28 @@ public struct CalculatorRegistry: Sendable {
         } catch {
             return .failure(CalculatorErrors(errors: [error]))
         }
+    }
+}
+
+extension CalculatorRegistry {
+    /// Other names for built-in calculators, as spreadsheets and SQL spell them: a did-you-mean
+    /// that spelling distance cannot find (`average` is far from `mean`).
+    static let synonyms: [String: String] = [
+        "average": "mean", "avg": "mean", "total": "sum", "quantile": "percentile", "std": "stddev",
+        "stdev": "stddev", "distinct": "count_distinct", "minimum": "min", "maximum": "max",
+    ]
+
+    /// `unknown calculator 'NAME'`, with the likely one meant, or else every calculator there is.
+    func unknownCalculatorMessage(_ name: String) -> String {
+        var message = "unknown calculator '\(name)'"
+        if let meant = Self.synonyms[name.lowercased()], self[meant] != nil {
+            message += " (did you mean '\(meant)'?)"
+        } else if let guess = closestMatch(to: name, among: calculators.keys) {
+            message += " (did you mean '\(guess)'?)"
+        } else {
+            message += " (the calculators are \(calculators.keys.sorted().joined(separator: ", ")))"
+        }
+        return message
     }
 }
 

@@ -126,6 +126,13 @@ public struct SortKey: Sendable, Hashable {
         self.column = column
         self.descending = descending
     }
+
+    /// The words `order:` takes, and whether each sorts descending: `asc`/`desc` as the docs write
+    /// them, and the spelled-out words as synonyms (accepted by the loader and the JSON Schema alike).
+    public static let orders: KeyValuePairs<String, Bool> = [
+        "asc": false, "desc": true, "ascending": false, "descending": true,
+    ]
+    public static var orderNames: [String] { orders.map(\.key) }
 }
 
 /// The `chart:` options of a report's HTML page.

@@ -102,6 +102,13 @@ struct FilterChecker {
         case .compare(let l, let op, let r):
             switch (l.kind, r.kind) {
             case (.column(let a), .column(let b)):
+                // `status == completed`: a bare word compared with a text column is a text without quotes.
+                if let hint = quoteHint(bare: b, at: r.offset, comparedWith: a)
+                    ?? quoteHint(bare: a, at: l.offset, comparedWith: b)
+                {
+                    errors.append(hint)
+                    return .constant(false)
+                }
                 guard let sa = column(a, at: l.offset), let sb = column(b, at: r.offset) else {
                     return .constant(false)
                 }
@@ -137,7 +144,9 @@ struct FilterChecker {
             for item in items {
                 if case .column(let other) = item.kind {
                     errors.append(
-                        FilterError(offset: item.offset, message: "'in [...]' takes values, not the column '\(other)'"))
+                        quoteHint(bare: other, at: item.offset, comparedWith: name)
+                            ?? FilterError(
+                                offset: item.offset, message: "'in [...]' takes values, not the column '\(other)'"))
                 } else if let v = literal(item, for: spec, op: .equal) {
                     // An int column never equals a fractional literal: such items cannot match.
                     if spec.type == .int, case .number(let text) = item.kind, let exact = ExactDecimal(text) {
@@ -149,6 +158,21 @@ struct FilterChecker {
             }
             return .member(column: name, set)
         }
+    }
+
+    /// The error for `bare`, a word that names no column, compared with the text (or date) column
+    /// `other`: most likely a text written without quotes. Nil when that is not the case.
+    private func quoteHint(bare: String, at offset: Int, comparedWith other: String) -> FilterError? {
+        guard schema.column(named: bare) == nil, let spec = schema.column(named: other),
+            spec.type == .string || spec.type == .date
+        else { return nil }
+        var message = "unknown column '\(bare)'"
+        if let guess = closestMatch(to: bare, among: schema.columnNames) {
+            message += " (did you mean '\(guess)'?); to compare '\(other)' with the text, quote it: '\(bare)'"
+        } else {
+            message += ": to compare '\(other)' with the text, quote it: '\(bare)'"
+        }
+        return FilterError(offset: offset, message: message)
     }
 
     private mutating func column(_ name: String, at offset: Int) -> ColumnSpec? {

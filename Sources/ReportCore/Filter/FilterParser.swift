@@ -3,6 +3,8 @@
 /// Precedence, loosest first: `or`, `and`, `not`, then comparisons (`==` `!=` `<` `<=` `>` `>=` `in`).
 public struct FilterParser {
     private var tokens: [FilterToken]
+    /// The filter's text, to quote a run of bare words back in a hint.
+    private let source: [Unicode.Scalar]
     private var position = 0
     /// Parentheses and `not`s open around the current token, and conditions read so far.
     private var depth = 0
@@ -18,7 +20,7 @@ public struct FilterParser {
     /// - Throws: `FilterError` at the offending position.
     public static func parse(_ source: String) throws(FilterError) -> FilterExpression {
         var lexer = FilterLexer(source)
-        var parser = FilterParser(tokens: try lexer.tokenize())
+        var parser = FilterParser(tokens: try lexer.tokenize(), source: Array(source.unicodeScalars))
         if case .end = parser.peek.kind {
             throw FilterError(offset: 0, message: "empty filter: remove the key or write a condition")
         }
@@ -26,12 +28,45 @@ public struct FilterParser {
         guard case .end = parser.peek.kind else {
             throw FilterError(
                 offset: parser.peek.offset,
-                message: "unexpected \(parser.peek.describe()); expected 'and', 'or' or the end")
+                message: "unexpected \(parser.peek.describe()); expected 'and', 'or' or the end"
+                    + parser.bareWordsHint())
         }
         return expression
     }
 
-    private init(tokens: [FilterToken]) { self.tokens = tokens }
+    private init(tokens: [FilterToken], source: [Unicode.Scalar]) {
+        self.tokens = tokens
+        self.source = source
+    }
+
+    /// When the current token is a word that follows a bare word compared with something
+    /// (`district == Mường Tè`), a text with spaces written without quotes is the likely slip:
+    /// `; to compare with the text, quote it: 'Mường Tè'`. Empty otherwise.
+    private func bareWordsHint() -> String {
+        func isWord(_ i: Int) -> Bool {
+            guard tokens.indices.contains(i) else { return false }
+            switch tokens[i].kind {
+            case .identifier, .number: return true
+            default: return false
+            }
+        }
+        guard case .identifier = tokens[position].kind, position >= 2, case .identifier = tokens[position - 1].kind
+        else { return "" }
+        var first = position - 1
+        while first > 0, case .identifier = tokens[first - 1].kind { first -= 1 }
+        guard first > 0, case .symbol(let s) = tokens[first - 1].kind,
+            ComparisonOperator(rawValue: s) != nil || s == "[" || s == ","
+        else { return "" }
+        var last = position
+        while isWord(last + 1) { last += 1 }
+        var end = min(tokens[min(last + 1, tokens.count - 1)].offset, source.count)
+        let start = tokens[first].offset
+        while end > start, source[end - 1].properties.isWhitespace { end -= 1 }
+        guard start < end else { return "" }
+        let words = String(String.UnicodeScalarView(source[start..<end]))
+        let quote = words.contains("'") ? "\"" : "'"
+        return "; to compare with the text, quote it: \(quote)\(words)\(quote)"
+    }
 
     private var peek: FilterToken { tokens[position] }
 
@@ -96,7 +131,8 @@ public struct FilterParser {
             defer { depth -= 1 }
             let inner = try parseOr()
             guard accept(symbol: ")") else {
-                throw FilterError(offset: peek.offset, message: "expected ')' but found \(peek.describe())")
+                throw FilterError(
+                    offset: peek.offset, message: "expected ')' but found \(peek.describe())" + bareWordsHint())
             }
             return inner
         }
@@ -118,7 +154,8 @@ public struct FilterParser {
             if !accept(symbol: "]") {
                 repeat { items.append(try parseOperand()) } while accept(symbol: ",")
                 guard accept(symbol: "]") else {
-                    throw FilterError(offset: peek.offset, message: "expected ',' or ']' but found \(peek.describe())")
+                    throw FilterError(
+                        offset: peek.offset, message: "expected ',' or ']' but found \(peek.describe())" + bareWordsHint())
                 }
             }
             return .member(left, items)

@@ -6,7 +6,12 @@ import ReportCore
 /// Built from the calculator registry, so `calc` completes to every calculator and each metric's
 /// parameters are offered for the calculator it names.
 public enum ReportJSONSchema {
-    public static func make(calculators: CalculatorRegistry) -> String {
+    /// - Parameters:
+    ///   - calculators: the calculators `calc` completes to, with their parameters.
+    ///   - complete: whether `calculators` holds every calculator reports may name (the plugins of
+    ///     a daemon config included). When false (no config given), `calc` also admits any other
+    ///     calculator name, which a plugin may provide: the sample's `hhi` report still validates.
+    public static func make(calculators: CalculatorRegistry, complete: Bool = true) -> String {
         let descriptors = calculators.descriptors
         let metricVariants: [[String: Any]] = descriptors.map { d in
             var properties: [String: Any] = [
@@ -67,7 +72,7 @@ public enum ReportJSONSchema {
                     "type": "array", "minItems": 1,
                     "items": [
                         "type": "object", "required": ["name", "calc"],
-                        "properties": ["calc": ["enum": descriptors.map(\.name)], "name": ["type": "string"]],
+                        "properties": ["calc": calcSchema(descriptors.map(\.name), complete: complete), "name": ["type": "string"]],
                         "allOf": metricVariants,
                     ],
                 ],
@@ -75,7 +80,7 @@ public enum ReportJSONSchema {
                     "type": "array",
                     "items": [
                         "type": "object", "additionalProperties": false, "required": ["by"],
-                        "properties": ["by": ["type": "string"], "order": ["enum": ["asc", "desc"]]],
+                        "properties": ["by": ["type": "string"], "order": ["enum": SortKey.orderNames]],
                     ],
                 ],
                 "limit": ["type": "integer", "minimum": 1],
@@ -95,8 +100,24 @@ public enum ReportJSONSchema {
                 ],
             ],
         ]
+        // Serializing these plain dictionaries, arrays, strings and numbers cannot fail.
         let data = try! JSONSerialization.data(
             withJSONObject: schema, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `calc`: one of `names`; or, when those may not be all, any other name a plugin could have.
+    static func calcSchema(_ names: [String], complete: Bool) -> [String: Any] {
+        let known: [String: Any] = ["enum": names]
+        guard !complete else { return known }
+        return [
+            "anyOf": [
+                known,
+                [
+                    "type": "string", "pattern": "^[a-z0-9_]+$",
+                    "description": "a plugin's calculator (`reportd schema --config FILE` lists them)",
+                ],
+            ]
+        ]
     }
 }

@@ -288,10 +288,14 @@ extension ConfigLoader {
                         file.error("a sort key needs 'by', a group or metric column", at: item)
                     }
                     if let o = s["order"], let text = file.string(o, "'order'") {
-                        switch text {
-                        case "asc", "ascending": descending = false
-                        case "desc", "descending": descending = true
-                        default: file.error("'order' must be asc or desc, not '\(text)'", at: o)
+                        if let order = SortKey.orders.first(where: { $0.key == text }) {
+                            descending = order.value
+                        } else {
+                            var message = "'order' must be asc or desc, not '\(text)'"
+                            if let guess = closestMatch(to: text, among: SortKey.orderNames) {
+                                message += " (did you mean '\(guess)'?)"
+                            }
+                            file.error(message, at: o)
                         }
                     }
                 }
@@ -367,7 +371,11 @@ extension ConfigLoader {
     ) {
         guard schema.column(named: column) == nil else { return }
         var message = "unknown column '\(column)' in \(role)"
-        if let guess = closestMatch(to: column, among: schema.columnNames) { message += " (did you mean '\(guess)'?)" }
+        if let guess = closestMatch(to: column, among: schema.columnNames) {
+            message += " (did you mean '\(guess)'?)"
+        } else {
+            message += " (the dataset's columns are \(schema.columnNames.joined(separator: ", ")))"
+        }
         file.error(message, at: node)
     }
 

@@ -132,10 +132,8 @@ struct YAMLFile {
         switch e {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
-            var message = "YAML syntax: \(problem)"
-            if let context { message += " (\(context.text))" }
             let (line, column) = withinText(mark)
-            error(message, line: line, column: column)
+            error(syntaxMessage(problem: problem, context: context, line: line), line: line, column: column)
         case .duplicatedKeysInMapping(let duplicates, let context):
             error(
                 "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping", at: context.mark
@@ -143,8 +141,80 @@ struct YAMLFile {
         case .reader(let problem, _, _, _):
             error("YAML: \(problem)", line: 1, column: 1)
         default:
-            error("YAML: \(e)", line: 1, column: 1)
+            error("YAML: \(String(describing: e).split(separator: "\n").first ?? "")", line: 1, column: 1)
         }
+    }
+
+    /// libyaml's problem and context on one line (Yams's own description of a context ends in a
+    /// line break), followed by a hint when the lines involved show one of the usual slips.
+    private func syntaxMessage(problem: String, context: YamlError.Context?, line: Int) -> String {
+        var message = "YAML syntax: \(problem)"
+        var from = line
+        if let context {
+            message += " (\(context.text)"
+            if context.mark.line != line { message += " that starts at line \(context.mark.line)" }
+            message += ")"
+            if context.mark.line >= 1, context.mark.line <= line { from = context.mark.line }
+        }
+        if let hint = syntaxHint(problem: problem, lines: from...max(from, line)) { message += "; \(hint)" }
+        return message
+    }
+
+    /// What most likely caused a syntax error on `range` (1-based lines): a tab in the indentation,
+    /// an unquoted value that YAML reads as something else (`*/15 * * * *` is an alias, `@` is
+    /// reserved), or an unquoted value holding `: `.
+    private func syntaxHint(problem: String, lines range: ClosedRange<Int>) -> String? {
+        let numbers = range.clamped(to: 1...max(1, lines.count)).reversed().filter { $0 <= lines.count }
+        let texts = numbers.map { (number: $0, text: String(String.UnicodeScalarView(lines[$0 - 1]))) }
+        for (number, text) in texts where text.prefix(while: { $0 == " " || $0 == "\t" }).contains("\t") {
+            return "line \(number) is indented with a tab: YAML indents with spaces only"
+        }
+        for (_, text) in texts {
+            guard let (key, value) = Self.plainValue(in: text) else { continue }
+            switch value.first {
+            case "*":
+                return "a value starting with '*' is read as a YAML alias: quote it, \(Self.quoted(key, value))"
+            case "@", "`":
+                return "a value cannot start with '\(value.first!)' unquoted: quote it, \(Self.quoted(key, value))"
+            default: break
+            }
+        }
+        if problem.hasPrefix("mapping values are not allowed") {
+            for (_, text) in texts {
+                guard let (key, value) = Self.plainValue(in: text), value.contains(": ") else { continue }
+                return "a value containing ': ' must be quoted: \(Self.quoted(key, value))"
+            }
+        }
+        return nil
+    }
+
+    /// The key (nil for a list item) and the unquoted value on a line such as `key: value # note`
+    /// or `- value`; nil when the line holds no such plain value.
+    static func plainValue(in line: String) -> (key: String?, value: String)? {
+        var rest = Substring(line.drop { $0 == " " || $0 == "\t" })
+        var key: String?
+        if rest.hasPrefix("- ") {
+            rest = rest.dropFirst(2).drop { $0 == " " }
+        }
+        if let colon = rest.range(of: ": "), !rest.hasPrefix("\""), !rest.hasPrefix("'") {
+            let name = rest[..<colon.lowerBound]
+            if !name.isEmpty, !name.contains(" "), !name.contains("#") {
+                key = String(name)
+                rest = rest[colon.upperBound...].drop { $0 == " " || $0 == "\t" }
+            }
+        }
+        if let comment = rest.range(of: " #") { rest = rest[..<comment.lowerBound] }
+        let value = rest.trimmingCharacters(in: .whitespaces)
+        guard let first = value.first, !"\"'[{|>#&!".contains(first) else { return nil }
+        return (key, value)
+    }
+
+    /// `key: "value"` (or `- "value"`), the value double-quoted with its `\\` and `"` escaped;
+    /// a long value is shortened to keep the message on one line.
+    static func quoted(_ key: String?, _ value: String) -> String {
+        let shown = value.count > 60 ? String(value.prefix(57)) + "..." : value
+        let escaped = shown.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return (key.map { "\($0): " } ?? "- ") + "\"\(escaped)\""
     }
 
     /// `mark` moved back onto the text: at the end of a last line that has no line break, libyaml
@@ -381,6 +451,3 @@ extension YAMLFile.ReadProblem {
     }
 }
 
-extension YamlError.Context {
-    var text: String { "\(self)" }
-}

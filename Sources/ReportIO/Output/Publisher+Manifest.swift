@@ -93,7 +93,7 @@ extension Publisher {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Encoding these plain values cannot fail.
         let data = (try? encoder.encode(manifest)) ?? Data()
-        try write([File(name: Manifest.fileName, bytes: Array(data) + [0x0A])], in: folder, path: "\(root)/\(report)")
+        _ = try write([File(name: Manifest.fileName, bytes: Array(data) + [0x0A])], in: folder, path: "\(root)/\(report)")
         return manifest
     }
 

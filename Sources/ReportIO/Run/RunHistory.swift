@@ -176,7 +176,7 @@ public struct RunHistory: Sendable {
             records[i] = records[i].compactedCopy
         }
         let text = records.flatMap { Self.encode($0) }
-        try Publisher(root: folderPath, permissions: .private(in: stateDirectory))
+        _ = try Publisher(root: folderPath, permissions: .private(in: stateDirectory))
             .write([Publisher.File(name: name, bytes: text)], in: folder, path: folderPath)
     }
 

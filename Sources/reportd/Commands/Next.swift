@@ -31,7 +31,11 @@ struct Next: ParsableCommand {
         let configuration = options.load(startingPlugins: false)
         guard let report = configuration.reports.first(where: { $0.definition.name == name }) else {
             printDiagnostics(configuration.diagnostics)
-            sayNoReport(name, among: configuration.reports.map(\.definition.name))
+            // Without a daemon config there are no reports at all: its error above says why, and
+            // "no valid report named" would send the reader looking for a typo in the name.
+            if configuration.daemon != nil {
+                sayNoReport(name, among: configuration.reports.map(\.definition.name))
+            }
             throw ExitCode(2)
         }
         let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!

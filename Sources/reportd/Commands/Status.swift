@@ -17,9 +17,10 @@ struct Status: ParsableCommand {
             is invalid; REFUSED, new and invalid; NOT LOADED, its plugin did not load). With no daemon \
             running, it checks the report files itself (INVALID: the daemon would not load it), without \
             starting plugins. Exit status 0 when all is well; 1 when any report file is not loaded as it \
-            says, any report's last run failed, a slot is overdue (more than 10 minutes past and not \
-            completed), or the daemon runs but its heartbeat stopped; 2 when the config or the state \
-            folder cannot be read. Suitable for a monitoring check.
+            says, any report's last run failed, a slot is overdue (more than 10 minutes past, or the \
+            report's timeout plus a minute when that is longer, and not completed), or the daemon runs \
+            but its heartbeat stopped; 2 when the config or the state folder cannot be read. Suitable for \
+            a monitoring check.
             """)
 
     @OptionGroup var options: ConfigOptions

@@ -90,7 +90,7 @@ let packageRoot = URL(fileURLWithPath: #filePath)
 /// A copy of the sample `config/` folder in a temporary folder, so its relative output paths land there.
 func copyOfSampleConfig() throws -> URL {
     let folder = try temporaryFolder("sample")
-    // `examples/` comes along: the sample's plugin links to the example's source.
+    // `examples/` comes along for the tests that read the example plugins.
     for item in ["config", "examples"] {
         try FileManager.default.copyItem(
             at: packageRoot.appendingPathComponent(item), to: folder.appendingPathComponent(item))
