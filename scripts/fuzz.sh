@@ -8,6 +8,7 @@
 # input into Tests/Fuzz/TARGET/ with its fix, so the corpus test (FuzzCorpusTests) replays it
 # from then on.
 # FUZZ_SEED=N fixes libFuzzer's random seed (CI does, so that a run repeats the last one's inputs).
+# FUZZ_TIMEOUT (seconds, default 3) and FUZZ_RSS_MB (default 1024) bound each input's time and memory.
 # Prints, per target, the executions, executions per second, time, corpus size and crashes;
 # exits 1 when any target crashed or broke an invariant.
 set -euo pipefail
@@ -51,7 +52,11 @@ for target in "${targets[@]}"; do
     echo "fuzzing fuzz-$target for ${seconds}s (log: $log)"
     start=$(date +%s)
     status=0
-    "$bin/fuzz-$target" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+    # Time and memory are bounded, not only crashes: an input of at most 4 KiB that takes more
+    # than 3 s (with AddressSanitizer's slowdown) or more than 1 GiB (an alias bomb, a quadratic
+    # header check) is a finding, written to the artifacts like a crash.
+    "$bin/fuzz-$target" -max_total_time="$seconds" -print_final_stats=1 -timeout="${FUZZ_TIMEOUT:-3}" \
+        -rss_limit_mb="${FUZZ_RSS_MB:-1024}" -malloc_limit_mb="${FUZZ_RSS_MB:-1024}" \
         -max_len=4096 -dict="Tests/Fuzz/$target.dict" -artifact_prefix="$artifacts/" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
         "$work" "Tests/Fuzz/$target" >"$log" 2>&1 || status=$?
     elapsed=$(( $(date +%s) - start ))

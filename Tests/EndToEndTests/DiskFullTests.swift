@@ -155,4 +155,21 @@ import Testing
         let audit = OutputAudit(root: f.output, state: f.folder.appendingPathComponent("state"))
         #expect(audit.problems.isEmpty && audit.temporaries.isEmpty, "\(audit.problems) \(audit.temporaries)")
     }
+
+    /// ENOSPC also means "no free inodes": the message said "free space on that volume" on a volume
+    /// that was 97 % empty (issue 13). A tmpfs with room for few files shows it.
+    @Test(.enabled(if: TmpfsMount.available(), "needs a small tmpfs (root); the reason is printed when skipped"))
+    func runningOutOfInodesSaysSoNotDiskFull() async throws {
+        let f = try Fixture(csv: "district,year,amount\nA,2024,1\n", reports: ["small": Fixture.report("small")])
+        // The root folder takes one inode: the report's folder and its first file the next two.
+        let disk = try TmpfsMount(at: f.output, size: "4m", options: "nr_inodes=3")
+        defer {
+            disk.unmount()
+            withExtendedLifetime(f) {}
+        }
+        let out = try await reportd(["run", "--config", f.config, "small"])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("the volume has no free inodes"), "\(out.stderr)")
+        #expect(!out.stderr.contains("the disk is full"), "\(out.stderr)")
+    }
 }

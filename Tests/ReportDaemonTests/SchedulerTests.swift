@@ -95,6 +95,28 @@ func utcDate(_ text: String) -> Date {
         try await h.stop()
     }
 
+    /// A pause (SIGSTOP) or a clock jump over several slots: they are said and counted, and
+    /// `catch_up` decides which run, as after downtime (before: the latest ran, the rest vanished
+    /// without a word).
+    @Test(arguments: [("none", 0), ("once", 1), ("all", 4)])
+    func slotsPassedDuringAPauseFollowCatchUp(policy: String, runs: Int) async throws {
+        let fixture = try DaemonFixture(reports: [
+            "a": DaemonFixture.report("a", schedule: "@hourly", extra: "catch_up: \(policy)")
+        ])
+        let h = try Harness(fixture, at: utcDate("2026-01-01T00:30:00Z"))
+        // 01:00, 02:00, 03:00 and 04:00 all come due at 04:10.
+        try await h.advance(to: utcDate("2026-01-01T04:10:00Z"))
+        try await eventually("the pause to be noticed") { h.logs.all.joined(separator: "\n").contains("4 slots came due at once") }
+        try await eventually("the runs catch_up allows") { h.executor.finished.count == runs }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(h.executor.calls.count == runs)
+        #expect(h.executor.calls.allSatisfy { $0.trigger == .catchUp })
+        if runs > 0 { #expect(h.executor.calls.last?.slot == utcDate("2026-01-01T04:00:00Z")) }
+        #expect(h.logs.all.joined(separator: "\n").contains("catch_up: \(policy) runs \(runs) of them"))
+        #expect(h.logs.all.joined(separator: "\n").contains("slots.missed_total=\(4 - runs)"))
+        try await h.stop()
+    }
+
     @Test func aCompletedSlotIsNeverRunAgain() async throws {
         let fixture = try DaemonFixture(reports: [
             "a": DaemonFixture.report("a", schedule: "@hourly", extra: "catch_up: all")

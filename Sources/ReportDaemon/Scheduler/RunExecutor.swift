@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Foundation
 import Logging
 import ReportCore
@@ -69,6 +72,10 @@ public struct ReportRunExecutor: RunExecutor {
                     if runs[name]?.slot == request.slot { runs[name] = nil }
                 }
                 once.resume(outcome)
+                // A run frees its dataset (unless the cache keeps it), but glibc keeps the freed
+                // pages of its arenas: an idle daemon stayed at 2–3 GB after runs over a 1.8 GB
+                // dataset even with `dataset_cache: 0`. Give them back to the system.
+                Self.returnFreedMemory()
             }
         }
     }
@@ -81,5 +88,22 @@ extension RunOutcome {
         self.init(
             report: request.report.name, slot: SlotTime(date: request.slot, timeZone: zone).iso8601,
             slotDate: request.slot, started: started, duration: Date().timeIntervalSince(started), error: error)
+    }
+}
+
+extension ReportRunExecutor {
+    /// glibc's `malloc_trim`, looked up once: Swift's Glibc module does not import `<malloc.h>`.
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        #if canImport(Glibc)
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+            return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        #else
+            return nil
+        #endif
+    }()
+
+    /// Returns the allocator's free pages to the system (`malloc_trim(0)`).
+    static func returnFreedMemory() {
+        _ = mallocTrim?(0)
     }
 }

@@ -24,6 +24,9 @@ struct SchedulerCore {
     private var running: [String: (RunRequest, RunControl)] = [:]
     private var retries: [(due: Date, request: RunRequest)] = []
     private(set) var isShuttingDown = false
+    /// Slots that came due while the daemon was paused or the clock jumped and that `catch_up`
+    /// did not run, since start.
+    private(set) var missedSlots = 0
     /// The longest wait before a retry.
     static let longestRetryDelay: TimeInterval = 3600
 
@@ -101,17 +104,42 @@ struct SchedulerCore {
     mutating func fireDue(now: Date) {
         for name in entries.keys.sorted() {
             guard var entry = entries[name], let next = entry.next, next <= now else { continue }
-            // After a suspend or a stopped clock several slots may have passed: run the latest once.
+            let schedule = entry.report.definition.schedule
+            // After a pause (SIGSTOP, a suspended machine) or a clock jump, several slots may have
+            // passed at once: they are said and counted, and `catch_up` decides which run, as it
+            // does after downtime (before, all but the latest were dropped without a word).
             var slot = next
-            while let later = entry.report.definition.schedule.nextSlot(after: slot, in: entry.zone), later <= now {
+            var passed = 1
+            while let later = schedule.nextSlot(after: slot, in: entry.zone), later <= now {
                 slot = later
+                passed += 1
             }
-            entry.next = entry.report.definition.schedule.nextSlot(after: slot, in: entry.zone)
+            entry.next = schedule.nextSlot(after: slot, in: entry.zone)
             entries[name] = entry
-            offer(
-                RunRequest(
-                    report: entry.report.definition, daemon: set.daemon, slot: slot, trigger: .schedule,
-                    columns: set.columnsRead(dataset: entry.report.definition.dataset)))
+            var slots = [slot]
+            var trigger = RunTrigger.schedule
+            if passed > 1 {
+                let policy = entry.report.definition.catchUp
+                slots = CatchUp.slots(
+                    schedule, in: entry.zone, lastCompleted: next.addingTimeInterval(-1), now: now, policy: policy)
+                trigger = .catchUp
+                missedSlots += passed - slots.count
+                let zone = entry.zone
+                let message =
+                    "\(passed) slots came due at once (from \(SlotTime(date: next, timeZone: zone).iso8601)): the daemon "
+                    + "was paused or the clock jumped; catch_up: \(policy.rawValue) runs \(slots.count) of them"
+                log(name, slot).warning(
+                    "\(message)",
+                    metadata: [
+                        "slots.passed": "\(passed)", "slots.run": "\(slots.count)", "slots.missed_total": "\(missedSlots)",
+                    ])
+            }
+            for slot in slots {
+                offer(
+                    RunRequest(
+                        report: entry.report.definition, daemon: set.daemon, slot: slot, trigger: trigger,
+                        columns: set.columnsRead(dataset: entry.report.definition.dataset)))
+            }
         }
         let due = retries.filter { $0.due <= now }
         retries.removeAll { $0.due <= now }

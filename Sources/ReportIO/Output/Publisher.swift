@@ -261,6 +261,23 @@ public struct Publisher: Sendable {
         return names
     }
 
+    /// Free blocks and free inodes (for unprivileged users) of the volume holding `path`, or of
+    /// its nearest existing parent.
+    static func freeOnVolume(of path: String) -> (blocks: UInt64, inodes: UInt64)? {
+        var candidate = path
+        while !candidate.isEmpty {
+            var info = statvfs()
+            if statvfs(candidate, &info) == 0 { return (UInt64(info.f_bavail), UInt64(info.f_favail)) }
+            guard let slash = candidate.lastIndex(of: "/") else { return nil }
+            candidate = slash == candidate.startIndex ? "/" : String(candidate[..<slash])
+            if candidate == "/" {
+                var root = statvfs()
+                return statvfs("/", &root) == 0 ? (UInt64(root.f_bavail), UInt64(root.f_favail)) : nil
+            }
+        }
+        return nil
+    }
+
     private func error(_ code: Int32, path: String, doing: String) -> PublishError {
         Self.error(code, path: path, doing: doing)
     }
@@ -268,6 +285,15 @@ public struct Publisher: Sendable {
     static func error(_ code: Int32, path: String, doing: String) -> PublishError {
         switch code {
         case ENOSPC:
+            // ENOSPC also means "no free inodes": say which, or an administrator frees space on
+            // a volume that has plenty.
+            if let (blocks, inodes) = Self.freeOnVolume(of: path), inodes == 0, blocks > 0 {
+                return PublishError(
+                    code: .diskFull, path: path,
+                    message:
+                        "the volume has no free inodes (room for no more files, though space is free) (\(doing)); "
+                        + "remove files there (`df -i` shows it), such as old runs, or lower output.keep")
+            }
             return PublishError(
                 code: .diskFull, path: path,
                 message: "the disk is full: no space left on the device (\(doing)); free space on that volume")

@@ -345,10 +345,11 @@ final class TmpfsMount {
         return true
     }
 
-    init(at path: URL, size: String) throws {
+    /// - Parameter options: more mount options (`nr_inodes=N`).
+    init(at path: URL, size: String, options: String = "") throws {
         self.path = path
         try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
-        guard Glibc.mount("tmpfs", path.path, "tmpfs", 0, "size=\(size),mode=0755") == 0 else {
+        guard Glibc.mount("tmpfs", path.path, "tmpfs", 0, "size=\(size),mode=0755\(options.isEmpty ? "" : "," + options)") == 0 else {
             throw AuditFailure("cannot mount a tmpfs on \(path.path): \(String(cString: strerror(errno)))")
         }
     }
