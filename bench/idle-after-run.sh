@@ -6,6 +6,7 @@
 #   bench/idle-after-run.sh                      # 2,000,000 rows (about 360 MB); release build
 #   ROWS=10000000 bench/idle-after-run.sh        # 1.8 GB
 #   REPORTD=/path/to/reportd bench/idle-after-run.sh   # measure that binary (no build)
+#   IDLE_WAIT=30 bench/idle-after-run.sh             # seconds idle before the reading (default 10)
 set -euo pipefail
 if [ -n "${REPORTD:-}" ]; then REPORTD=$(realpath "$REPORTD"); fi
 cd "$(dirname "$0")/.."
@@ -56,7 +57,7 @@ for _ in $(seq 1 600); do
     [ "$(grep -c 'report published' "$WORK/serve.log" || true)" -ge 2 ] && break
     sleep 0.5
 done
-sleep 3
+sleep "${IDLE_WAIT:-10}"
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
 idle=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
 size=$(( $(stat -c %s "$DATA") / 1024 ))

@@ -176,4 +176,53 @@ import Testing
         kill(process.processIdentifier, SIGTERM)
         try wait("exit after SIGTERM", timeout: 20) { !process.isRunning }
     }
+
+    /// Stamps are local times without an offset. With `keep: 2`, two runs in Asia/Ho_Chi_Minh, then
+    /// the report's `timezone` changed to America/New_York and a run: the old stamps, read in the new
+    /// zone, looked 12 hours newer, and retention deleted the run just published (`ok (4 files)`,
+    /// exit 0) while `latest.*` stayed the old zone's (issue 13). A file planted under a run's name
+    /// dated 2099 froze `latest.*` for good.
+    @Test func retentionNeverDeletesTheRunJustPublishedAndLatestFollowsItsInstant() throws {
+        let f = try Fixture(
+            csv: "district,year,amount\nA,2024,1\n",
+            reports: ["r": Fixture.report("r", schedule: "0 * * * *", extra: "timezone: Asia/Ho_Chi_Minh\nformats: [json]")])
+        // keep: 2 for this report's folder.
+        let config = try String(contentsOfFile: f.config, encoding: .utf8)
+        try config.replacingOccurrences(of: "keep: 5", with: "keep: 2").write(
+            toFile: f.config, atomically: true, encoding: .utf8)
+        // The last two whole hours in Ho Chi Minh City.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")!
+        let hour = calendar.dateInterval(of: .hour, for: Date())!.start
+        for back in [2, 1] {
+            let c = calendar.dateComponents([.year, .month, .day, .hour], from: hour.addingTimeInterval(Double(-3600 * back)))
+            let slot = String(format: "%04d-%02d-%02dT%02d:00", c.year!, c.month!, c.day!, c.hour!)
+            let out = try runReportd(["run", "--config", f.config, "--slot", slot, "r"])
+            #expect(out.status == 0, "\(out.stderr)")
+        }
+        let folder = f.output.appendingPathComponent("r")
+        // A planted far-future run name, which reportd never wrote.
+        try "junk".write(to: folder.appendingPathComponent("r_2099-01-01T000000.json"), atomically: true, encoding: .utf8)
+        let report = f.folder.appendingPathComponent("reports.d/r.yaml")
+        try String(contentsOf: report, encoding: .utf8).replacingOccurrences(
+            of: "Asia/Ho_Chi_Minh", with: "America/New_York"
+        ).write(to: report, atomically: true, encoding: .utf8)
+        let run = try runReportd(["run", "--config", f.config, "r"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let runs = filesIn(folder).filter { $0.hasPrefix("r_") && $0.hasSuffix(".json") && !$0.contains("2099") }
+        #expect(runs.count == 2, "\(runs)")
+        // The new run (New York time, an offset of -05:00 or -04:00) is kept, and latest.json is it.
+        let latest = try readJSON(folder.appendingPathComponent("latest.json"))
+        let generated = latest["generated_at"] as? String ?? ""
+        #expect(generated.hasSuffix("-05:00") || generated.hasSuffix("-04:00"), "\(generated)")
+        let newest = try #require(runs.sorted().first { name in
+            (try? readJSON(folder.appendingPathComponent(name)))?["generated_at"] as? String == generated
+        }, "the run just published was deleted: \(runs)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(newest).path))
+        // The planted file is neither vouched for nor removed.
+        let manifest = try readJSON(folder.appendingPathComponent("manifest.json"))
+        let stamps = (manifest["runs"] as? [[String: Any]] ?? []).compactMap { $0["stamp"] as? String }
+        #expect(!stamps.contains("2099-01-01T000000"), "\(stamps)")
+        #expect((manifest["runs"] as? [[String: Any]] ?? []).allSatisfy { $0["instant"] is Int })
+    }
 }

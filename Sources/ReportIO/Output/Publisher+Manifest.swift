@@ -25,7 +25,17 @@ public struct Manifest: Codable, Sendable, Equatable {
     public struct Run: Codable, Sendable, Equatable {
         /// The slot as it appears in file names (`2026-11-29T060000`).
         public var stamp: String
+        /// The slot's instant, seconds since 1970 (UTC): runs are ordered by it, not by their names,
+        /// whose local times change meaning when the report's time zone does. Absent in manifests
+        /// of earlier versions.
+        public var instant: Int64?
         public var files: [Entry]
+
+        public init(stamp: String, instant: Int64? = nil, files: [Entry]) {
+            self.stamp = stamp
+            self.instant = instant
+            self.files = files
+        }
     }
 
     public struct Entry: Codable, Sendable, Equatable {
@@ -79,8 +89,10 @@ extension Publisher {
             return Manifest.Entry(name: name, bytes: bytes, sha256: sha256)
         }
         let byStamp = Self.runs(of: report, in: names)
-        let runs = newestFirst(Array(byStamp.keys)).map { stamp in
-            Manifest.Run(stamp: stamp, files: byStamp[stamp]!.sorted().compactMap(entry))
+        let runs = newestFirst(knownStamps(Array(byStamp.keys))).map { stamp in
+            Manifest.Run(
+                stamp: stamp, instant: instant(of: stamp).map { Int64($0.timeIntervalSince1970.rounded(.down)) },
+                files: byStamp[stamp]!.sorted().compactMap(entry))
         }
         // Only the `latest.*` names reportd writes: anything else planted there is not vouched for
         // (nor read: a named pipe or a 100 GB sparse file called `latest.x` would stall every run).
@@ -116,7 +128,30 @@ extension Publisher {
     public func newestRun(of report: String) throws(PublishError) -> String? {
         let folder = try openReportFolder(report)
         defer { close(folder) }
-        return newestFirst(Array(Self.runs(of: report, in: listFolder(folder)).keys)).first
+        return newestFirst(knownStamps(Array(Self.runs(of: report, in: listFolder(folder)).keys))).first
+    }
+
+    /// The runs the report's current manifest lists, with their instants (a run listed by a
+    /// manifest of an earlier version: its stamp read in `timeZone`); nil when there is no
+    /// readable manifest (the first run, or a folder from before manifests), so that every run
+    /// found by name counts.
+    public func manifestRuns(of report: String) -> [String: Date]? {
+        guard let folder = try? openReportFolder(report) else { return nil }
+        defer { close(folder) }
+        var info = stat()
+        guard fstatat(folder, Manifest.fileName, &info, AT_SYMLINK_NOFOLLOW) == 0,
+            info.st_mode & S_IFMT == S_IFREG, let bytes = Self.readFile(Manifest.fileName, in: folder, atMost: 64 << 20),
+            let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(bytes))
+        else { return nil }
+        var runs: [String: Date] = [:]
+        for run in manifest.runs {
+            if let seconds = run.instant {
+                runs[run.stamp] = Date(timeIntervalSince1970: TimeInterval(seconds))
+            } else if let date = SlotTime.instant(ofStamp: run.stamp[...], in: timeZone) {
+                runs[run.stamp] = date
+            }
+        }
+        return runs
     }
 
     /// The largest file the manifest hashes: far above any report's output. A larger file under a

@@ -29,6 +29,15 @@ public struct Publisher: Sendable {
     /// The report's time zone, in which run stamps are read to order runs by real time (a stamp
     /// without an offset is a local time; see `SlotTime.instant(ofStamp:in:)`).
     public var timeZone = TimeZone(identifier: "UTC")!
+    /// The runs reportd wrote, by stamp, with their instants (from the manifest, and the run being
+    /// published); nil: every run found by name counts, ordered by its stamp read in `timeZone`.
+    ///
+    /// Why: a stamp is a local time without an offset. When a report's `timezone` changes, the old
+    /// stamps read in the new zone land hours off, and retention deleted the run it had just
+    /// published while `latest.*` stayed frozen; a file planted under a run's name dated 2099 froze
+    /// `latest.*` for good. Ordered by the instants reportd recorded, and ignoring future names it
+    /// did not record, neither happens (issue 13).
+    public var runInstants: [String: Date]?
 
     public init(root: String, permissions: Permissions = .shared) {
         self.root = root
@@ -161,17 +170,40 @@ public struct Publisher: Sendable {
     /// Removes the oldest runs beyond `keep` (a run = every file with one slot stamp).
     /// - Returns: the names removed.
     @discardableResult
-    public func applyRetention(report: String, keep: Int) throws(PublishError) -> [String] {
+    ///
+    /// - Parameter protecting: the run just published, which is never removed, whatever the order.
+    public func applyRetention(report: String, keep: Int, protecting: String? = nil) throws(PublishError) -> [String] {
         let folder = try openReportFolder(report)
         defer { close(folder) }
         let byStamp = Self.runs(of: report, in: listFolder(folder))
-        let stamps = newestFirst(Array(byStamp.keys))
+        var stamps = newestFirst(knownStamps(Array(byStamp.keys)))
+        if let protecting, let index = stamps.firstIndex(of: protecting) {
+            stamps.remove(at: index)
+            stamps.insert(protecting, at: 0)
+        }
         guard stamps.count > keep else { return [] }
         var removed: [String] = []
         for stamp in stamps[keep...] {
             for name in byStamp[stamp]! where unlinkat(folder, name, 0) == 0 { removed.append(name) }
         }
         return removed
+    }
+
+    /// Among `stamps`, those that can be runs reportd wrote: the ones it recorded, and, since a run
+    /// killed before its manifest was rewritten is not recorded, any other that is not in the
+    /// future (reportd never publishes a slot before its time); all when `runInstants` is nil.
+    func knownStamps(_ stamps: [String], now: Date = Date()) -> [String] {
+        guard let runInstants else { return stamps }
+        return stamps.filter { stamp in
+            if runInstants[stamp] != nil { return true }
+            guard let date = SlotTime.instant(ofStamp: stamp[...], in: timeZone) else { return false }
+            return date <= now.addingTimeInterval(60)
+        }
+    }
+
+    /// The instant of a run: as recorded, else its stamp read in `timeZone`.
+    func instant(of stamp: String) -> Date? {
+        runInstants?[stamp] ?? SlotTime.instant(ofStamp: stamp[...], in: timeZone)
     }
 
     /// The files of each run among `names` (`REPORT_STAMP.EXT`), by slot stamp.
@@ -195,7 +227,7 @@ public struct Publisher: Sendable {
     /// changed zone can make, by name).
     func newestFirst(_ stamps: [String]) -> [String] {
         let zone = timeZone
-        let keyed = stamps.map { ($0, SlotTime.instant(ofStamp: $0, in: zone) ?? .distantPast) }
+        let keyed = stamps.map { ($0, runInstants?[$0] ?? SlotTime.instant(ofStamp: $0, in: zone) ?? .distantPast) }
         return keyed.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 > $1.0 }.map(\.0)
     }
 

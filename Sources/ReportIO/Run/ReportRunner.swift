@@ -162,11 +162,14 @@ public struct ReportRunner: Sendable {
         }
         var publisher = Publisher(root: config.outputRoot, permissions: config.outputPermissions)
         publisher.timeZone = slot.timeZone
+        // Runs are ordered by the instants the manifest recorded, this one's included; names reportd
+        // did not write are ignored (see `Publisher.runInstants`).
+        publisher.runInstants = publisher.manifestRuns(of: definition.name)?.merging([slot.stamp: slot.date]) { $1 }
         // `latest.*` are the newest slot's files: a backfill of an older slot, or a retry that
         // succeeds after later slots did, publishes its own files only.
         var latestStamp = slot.stamp
         if let newest = try publisher.newestRun(of: definition.name), newest != slot.stamp,
-            let newestInstant = SlotTime.instant(ofStamp: newest, in: slot.timeZone), newestInstant > slot.date
+            let newestInstant = publisher.instant(of: newest), newestInstant > slot.date
         {
             latest = []
             latestStamp = newest
@@ -182,7 +185,7 @@ public struct ReportRunner: Sendable {
                 metadata: ["output.path": "\(config.outputRoot)/\(definition.name)", "output.removed": "\(leftovers)"])
         }
         outcome.files = (slotFiles + latest).map { PublishedFile(path: "\(definition.name)/\($0.name)", contents: $0.bytes) }
-        let removed = try publisher.applyRetention(report: definition.name, keep: config.keep)
+        let removed = try publisher.applyRetention(report: definition.name, keep: config.keep, protecting: slot.stamp)
         if !removed.isEmpty {
             logger.debug("retention removed old runs", metadata: ["output.removed": "\(removed.count)"])
         }
