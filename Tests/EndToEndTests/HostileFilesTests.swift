@@ -8,11 +8,7 @@ import Testing
 /// Files planted where the real daemon reads and writes (issue 13): none may stop it.
 @Suite(.serialized) struct HostileFilesTests {
     func wait(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !condition() {
-            if Date() > deadline { throw ServeTests.WaitFailed(what: what) }
-            usleep(50_000)
-        }
+        try waitBlocking(what, timeout: timeout, condition)
     }
 
     func slotFiles(_ folder: URL) -> [String] {

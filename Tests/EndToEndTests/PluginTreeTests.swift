@@ -61,16 +61,7 @@ import Testing
     }
 
     static func waitFor(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !condition() {
-            if Date() > deadline { throw WaitFailed(what: what) }
-            usleep(50_000)
-        }
-    }
-
-    struct WaitFailed: Error, CustomStringConvertible {
-        var what: String
-        var description: String { "timed out waiting for \(what)" }
+        try waitBlocking(what, timeout: timeout, condition)
     }
 
     static func detach(as name: String) -> (String, URL) {

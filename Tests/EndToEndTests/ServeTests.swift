@@ -9,16 +9,7 @@ import Testing
 @Suite(.serialized) struct ServeTests {
     /// Waits (in real time) until `condition` holds.
     func wait(_ what: String, timeout: TimeInterval = 20, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !condition() {
-            if Date() > deadline { throw WaitFailed(what: what) }
-            usleep(50_000)
-        }
-    }
-
-    struct WaitFailed: Error, CustomStringConvertible {
-        var what: String
-        var description: String { "timed out waiting for \(what)" }
+        try waitBlocking(what, timeout: timeout, condition)
     }
 
     /// Whether /proc says the process ignores or catches SIGHUP (no longer the default, fatal action).
@@ -107,7 +98,7 @@ import Testing
         let deadline = Date().addingTimeInterval(5)
         while !sighupHandled(process.processIdentifier) {
             // A tight loop: the guard runs only milliseconds before main().
-            if Date() > deadline { throw WaitFailed(what: "the load-time SIGHUP guard") }
+            if Date() > deadline { throw WaitTimedOut(what: "the load-time SIGHUP guard") }
         }
         for _ in 0..<20 {
             kill(process.processIdentifier, SIGHUP)

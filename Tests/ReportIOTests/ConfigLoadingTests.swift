@@ -123,22 +123,4 @@ import Testing
 }
 
 /// A configuration handed from the loading thread to the test.
-final class LoadOutcome: @unchecked Sendable {
-    private let lock = NSCondition()
-    private var configuration: Configuration?
-
-    func set(_ value: Configuration) {
-        lock.lock()
-        configuration = value
-        lock.broadcast()
-        lock.unlock()
-    }
-
-    func wait(seconds: TimeInterval) -> Configuration? {
-        let deadline = Date().addingTimeInterval(seconds)
-        lock.lock()
-        defer { lock.unlock() }
-        while configuration == nil, lock.wait(until: deadline) {}
-        return configuration
-    }
-}
+typealias LoadOutcome = Completion<Configuration>

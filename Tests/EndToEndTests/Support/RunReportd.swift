@@ -109,3 +109,18 @@ func readJSON(_ url: URL) throws -> [String: Any] {
 func filesIn(_ url: URL) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
 }
+
+/// Waits, in real time and blocking the calling thread, until `condition` holds.
+/// - Throws: `WaitTimedOut` naming `what` after `timeout` seconds.
+func waitBlocking(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !condition() {
+        if Date() > deadline { throw WaitTimedOut(what: what) }
+        usleep(50_000)
+    }
+}
+
+struct WaitTimedOut: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting for \(what)" }
+}
