@@ -153,7 +153,15 @@ struct CSVDatasetReader: Sendable {
             if fields.count != headerCount {
                 var message = "this row has \(fields.count) fields, the header has \(headerCount)"
                 if !utf8Checked, fields.count > 0 {
-                    let from = fields[0].start, to = fields[fields.count - 1].end
+                    // On the record's first line only: how far a broken quoted field reaches past it
+                    // depends on where the reader's chunk ends, and the message must not (a whole
+                    // read and a read in parts give the same errors; found by fuzz-csv).
+                    let from = fields[0].start
+                    let recordEnd = fields[fields.count - 1].end
+                    let lineEnd = memchr(base + from, 0x0A, max(0, recordEnd - from)).map {
+                        UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0))
+                    }
+                    let to = lineEnd ?? recordEnd
                     if to > from, memchr(base + from, 0, to - from) != nil {
                         message += " (it holds NUL bytes (0x00): the file looks damaged)"
                     }
