@@ -117,6 +117,25 @@ import Testing
         #expect(out.stderr.contains("raise the limit"))
     }
 
+    /// A 2 GB line without a line break aborted reportd, or took 8 minutes and 6.3 GB to fail: the
+    /// streamed reader carried the unfinished line from block to block. Now the read stops at the
+    /// cell limit (16 MiB) with a located error. The line is a sparse file's hole (2 GiB of NUL
+    /// bytes, nothing on the disk), under a 4 GB address-space limit.
+    @Test func aTwoGigabyteLineFailsAtTheCellLimit() throws {
+        let f = try Fixture(csv: "district,year,amount\nx,2024,1\n", reports: ["a": Fixture.report("a")])
+        let data = f.folder.appendingPathComponent("data.csv").path
+        let fd = open(data, O_WRONLY | O_APPEND)
+        #expect(fd >= 0)
+        #expect(ftruncate(fd, 2 << 30) == 0)
+        close(fd)
+        let out = try runLimited(4_000_000, ["run", "--config", f.config, "a"])
+        #expect(out.status == 1, "\(out.stderr)")
+        #expect(
+            out.stderr.contains(
+                "data.csv:3:1: error: this cell is longer than 16 MiB, the most a cell may hold: does every quote that opens a field close it?"
+            ), "\(out.stderr)")
+    }
+
     /// A dataset path that blocks (a named pipe; a hung network mount) with `timeout: 1s` and
     /// `every 1s`: each timed-out run left its thread blocked and the next slot blocked another,
     /// until at ~257 threads nothing ran. A named pipe now fails at once; and a run stopped while

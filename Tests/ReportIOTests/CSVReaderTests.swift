@@ -225,11 +225,12 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
         #expect(values(loaded, "count") == [.int(1), .int(2)])
     }
 
-    /// A very wide header is checked in one pass (an 80,000-column header took 11.7 s before).
+    /// A very wide header is checked in one pass (an 80,000-column header took 11.7 s before);
+    /// this one is just within the limit of 100,000 columns.
     @Test func aWideHeaderWithADuplicateIsFoundAtTheEnd() throws {
-        let names = (0..<100_000).map { "c\($0)" }
-        let error = try loadError("name,count," + names.joined(separator: ",") + ",c99999\nA,1\n")
-        #expect(error?.message.contains("names column 'c99999' twice") == true)
+        let names = (0..<99_997).map { "c\($0)" }
+        let error = try loadError("name,count," + names.joined(separator: ",") + ",c99996\nA,1\n")
+        #expect(error?.message.contains("names column 'c99996' twice") == true)
     }
 
     @Test func duplicateHeaderColumnIsAnError() throws {

@@ -34,26 +34,29 @@ public enum DatasetLoader {
     /// How many times a dataset that changes while it is read is read again before giving up.
     static let attempts = 3
 
-    /// - Parameter blockSize: how much of a CSV file is read and typed at a time (`CSVStream`).
+    /// - Parameters:
+    ///   - blockSize: how much of a CSV file is read and typed at a time (`CSVStream`).
+    ///   - limits: the largest header, record and cell of a CSV file (tests lower them).
     ///
     /// A file rewritten in place while it is read could mix old and new rows: the file's size,
     /// modification time and inode are compared before and after each read, and a read that saw
     /// them change (whether it succeeded or failed) is thrown away and done again, up to
     /// `attempts` times; then the run fails saying so. A file replaced by an atomic rename is read
     /// whole, old or new, and never mixed.
-    static func load(_ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool = true)
-        throws(DatasetError) -> LoadedDataset
-    {
+    static func load(
+        _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool = true,
+        limits: CSVLimits = .standard
+    ) throws(DatasetError) -> LoadedDataset {
         for _ in 1..<attempts {
             let before = DatasetCache.identity(of: config.path)
             let result = Result { () throws(DatasetError) in
-                try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum)
+                try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum, limits: limits)
             }
             if before == DatasetCache.identity(of: config.path) { return try result.get() }
         }
         let before = DatasetCache.identity(of: config.path)
         let result = Result { () throws(DatasetError) in
-            try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum)
+            try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum, limits: limits)
         }
         guard before == DatasetCache.identity(of: config.path) else {
             throw DatasetError(
@@ -65,13 +68,14 @@ public enum DatasetLoader {
         return try result.get()
     }
 
-    static func loadOnce(_ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool)
-        throws(DatasetError) -> LoadedDataset
-    {
+    static func loadOnce(
+        _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool, limits: CSVLimits
+    ) throws(DatasetError) -> LoadedDataset {
         let display = DisplayPath.of(config.path)
         if config.format == .csv {
             let stream = CSVStream(
-                config: config, display: display, columns: columns, blockSize: blockSize, checksum: checksum)
+                config: config, display: display, columns: columns, blockSize: blockSize, checksum: checksum,
+                limits: limits)
             if case .loaded(let dataset) = try stream.read() { return dataset }
             // Otherwise the blocks disagreed with a sequential read: read it whole, in one pass.
         }
@@ -89,6 +93,7 @@ public enum DatasetLoader {
             let digests = Locked(("", UInt64(0)))
             var loaded = try readCSV(
                 bytes, config: config, display: display, columns: columns, parts: defaultParts(bytes.count),
+                limits: limits,
                 alsoDo: {
                     let sha = checksum ? sha256(bytes) : ""
                     let fingerprint = Fingerprint.of(bytes)
@@ -151,19 +156,27 @@ public enum DatasetLoader {
     /// Reads the header at the start of `buffer` and checks it against the schema.
     /// - Returns: the reader for the data rows, the header, and where the data rows start (byte
     ///   offset and line).
+    ///
+    /// A `settled` error is one a whole read gives too, though `buffer` is only the file's start (a
+    /// limit passed, bad bytes it holds whole).
     static func prepare(
-        _ buffer: UnsafeBufferPointer<UInt8>, config: DatasetConfig, display: String, columns: Set<String>?
+        _ buffer: UnsafeBufferPointer<UInt8>, config: DatasetConfig, display: String, columns: Set<String>?,
+        limits: CSVLimits = .standard
     ) throws(DatasetError) -> (CSVDatasetReader, [String], Int, Int) {
         let schema = config.schema
-        var reader = CSVRecordReader(bytes: buffer)
+        var reader = CSVRecordReader(bytes: buffer, limits: limits.forHeader, readsHeader: true)
         let fields = CSVRecordReader.Fields()
         let line: Int?
         do throws(CSVRecordReader.SyntaxError) {
             line = try reader.next(into: fields)
         } catch {
-            throw DatasetError(
+            let message = error.message
+            var failure = DatasetError(
                 file: display, line: error.line,
-                column: reader.column(offset: error.offset, lineStart: error.lineStart), message: error.message)
+                column: reader.column(offset: error.offset, lineStart: error.lineStart), message: message)
+            // Only a quote still open at the buffer's end may be an artefact of where a block stops.
+            failure.settled = error.kind != .unterminated
+            throw failure
         }
         guard let headerLine = line else {
             throw DatasetError(
@@ -195,16 +208,16 @@ public enum DatasetLoader {
         }
         let rows = CSVDatasetReader(
             schema: schema, positions: positions, headerCount: header.count, keep: projected(schema, columns),
-            rejectBadRows: config.onBadRows == .reject)
+            rejectBadRows: config.onBadRows == .reject, limits: limits)
         return (rows, header, reader.position, reader.line)
     }
 
     static func readCSV(
         _ bytes: [UInt8], config: DatasetConfig, display: String, columns: Set<String>? = nil, parts: Int = 1,
-        alsoDo extra: (@Sendable () -> Void)? = nil
+        limits: CSVLimits = .standard, alsoDo extra: (@Sendable () -> Void)? = nil
     ) throws(DatasetError) -> LoadedDataset {
         let (reader, header, bodyStart, bodyLine) = try bytes.withUnsafeBufferPointer { buffer throws(DatasetError) in
-            try prepare(buffer, config: config, display: display, columns: columns)
+            try prepare(buffer, config: config, display: display, columns: columns, limits: limits)
         }
         switch reader.read(bytes, from: bodyStart, line: bodyLine, parts: parts, alsoDo: extra) {
         case .failure(let failure):
