@@ -136,6 +136,28 @@ import Testing
             ), "\(out.stderr)")
     }
 
+    /// A UTF-16 dataset said its header had no column 'district' (issue 13, point 10): now the run
+    /// names the encoding and what to do; a file with CR alone at its lines' ends says so too.
+    @Test func aUTF16OrCarriageReturnOnlyDatasetIsNamed() throws {
+        let f = try Fixture(csv: "", reports: ["a": Fixture.report("a")])
+        let data = f.folder.appendingPathComponent("data.csv")
+        let text = "\u{FEFF}district,year,amount\r\nSìn Hồ,2024,100\r\n"
+        try Data(Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }).write(to: data)
+        let utf16 = try runReportd(["run", "--config", f.config, "a"])
+        #expect(utf16.status == 1)
+        #expect(
+            utf16.stderr.contains(
+                "data.csv:1:1: error: the file is UTF-16 (little-endian) (it starts with that byte-order mark): save it as UTF-8"),
+            "\(utf16.stderr)")
+        try Data("district,year,amount\rSìn Hồ,2024,100\r".utf8).write(to: data)
+        let mac = try runReportd(["run", "--config", f.config, "a"])
+        #expect(mac.status == 1)
+        #expect(
+            mac.stderr.contains(
+                "data.csv:1:21: error: the file's lines end with a carriage return (CR) alone, as classic Mac OS wrote them"),
+            "\(mac.stderr)")
+    }
+
     /// A dataset path that blocks (a named pipe; a hung network mount) with `timeout: 1s` and
     /// `every 1s`: each timed-out run left its thread blocked and the next slot blocked another,
     /// until at ~257 threads nothing ran. A named pipe now fails at once; and a run stopped while

@@ -15,6 +15,11 @@ import Testing
         ColumnSpec(name: "amount", type: .int),
     ])
 
+    func expectError(_ error: DatasetError?, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let got = error.map { "\($0.line):\($0.column): \($0.message)" }
+        #expect(got == expected, sourceLocation: sourceLocation)
+    }
+
     final class Folder {
         let url: URL
         init() throws {
@@ -40,6 +45,34 @@ import Testing
         let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(config, columns: nil, blockSize: blockSize) }
         #expect(error?.line == 3 && error?.column == 1)
         #expect(error?.message == "column 'name': holds a NUL byte (0x00): the file looks damaged")
+    }
+
+    /// Issue 13, point 10: a UTF-16 file (Excel's "Unicode Text", PowerShell's default) said the
+    /// header had no column 'name'; a file with CR alone at its lines' ends, that a CR was alone.
+    /// Now each says what the file is and what to do.
+    @Test(arguments: [1 << 20, 64])
+    func utf16AndCarriageReturnOnlyFilesAreNamed(blockSize: Int) throws {
+        let folder = try Folder()
+        let text = "\u{FEFF}name,amount\nok,1\n"
+        func error(_ bytes: [UInt8]) throws -> DatasetError? {
+            let config = try folder.dataset(bytes)
+            return #expect(throws: DatasetError.self) { try DatasetLoader.load(config, columns: nil, blockSize: blockSize) }
+        }
+        let little = try error(Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        expectError(little, "1:1: the file is UTF-16 (little-endian) (it starts with that byte-order mark): save it as UTF-8 (Excel: \"CSV UTF-8\"; iconv -f UTF-16 -t UTF-8)")
+        let big = try error(Array(text.utf16).flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
+        #expect(big?.message.hasPrefix("the file is UTF-16 (big-endian)") == true)
+        // Without its byte-order mark, UTF-16 puts NUL bytes in the header.
+        let bare = try error(Array(text.utf16.dropFirst()).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        #expect(bare?.line == 1 && bare?.column == 1)
+        #expect(bare?.message.hasPrefix("the header holds NUL bytes (0x00): the file looks UTF-16 without a byte-order mark") == true)
+
+        let mac = try error(Array("name,amount\rok,1\rb,2\r".utf8))
+        expectError(mac, "1:12: \(CSVRecordReader.carriageReturnsOnly)")
+        #expect(mac?.message.hasPrefix("the file's lines end with a carriage return (CR) alone") == true)
+        // A CR alone in a file that has line feeds keeps its own message.
+        let mixed = try error(Array("name,amount\nok\r,1\n".utf8))
+        expectError(mixed, "2:3: \(CSVRecordReader.loneCarriageReturn)")
     }
 
     @Test func aNulByteInANumberIsNotANumber() throws {

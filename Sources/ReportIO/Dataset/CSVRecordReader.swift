@@ -302,6 +302,10 @@ struct CSVRecordReader {
         return error
     }
 
+    /// The header's error when the file has no line feed at all.
+    static let carriageReturnsOnly =
+        "the file's lines end with a carriage return (CR) alone, as classic Mac OS wrote them: save it with LF or CRLF line endings (in Excel: \"CSV UTF-8\", not \"Macintosh Comma Separated\"; or tr '\\r' '\\n' < old.csv > new.csv)"
+
     static let loneCarriageReturn =
         "a carriage return (CR) without a line feed after it: the file mixes line endings or uses old Mac ones (CR alone); save it with LF or CRLF line endings"
 

@@ -157,20 +157,31 @@ public enum DatasetLoader {
     /// - Returns: the reader for the data rows, the header, and where the data rows start (byte
     ///   offset and line).
     ///
-    /// A `settled` error is one a whole read gives too, though `buffer` is only the file's start (a
-    /// limit passed, bad bytes it holds whole).
+    /// A `settled` error is one a whole read gives too, though `buffer` is only the file's start.
     static func prepare(
         _ buffer: UnsafeBufferPointer<UInt8>, config: DatasetConfig, display: String, columns: Set<String>?,
         limits: CSVLimits = .standard
     ) throws(DatasetError) -> (CSVDatasetReader, [String], Int, Int) {
         let schema = config.schema
+        if let encoding = utf16(buffer) {
+            var error = DatasetError(
+                file: display, line: 1, column: 1,
+                message:
+                    "the file is \(encoding) (it starts with that byte-order mark): save it as UTF-8 (Excel: \"CSV UTF-8\"; iconv -f UTF-16 -t UTF-8)"
+            )
+            error.settled = true
+            throw error
+        }
         var reader = CSVRecordReader(bytes: buffer, limits: limits.forHeader, readsHeader: true)
         let fields = CSVRecordReader.Fields()
         let line: Int?
         do throws(CSVRecordReader.SyntaxError) {
             line = try reader.next(into: fields)
         } catch {
-            let message = error.message
+            var message = error.message
+            if message == CSVRecordReader.loneCarriageReturn, memchr(buffer.baseAddress!, 10, buffer.count) == nil {
+                message = CSVRecordReader.carriageReturnsOnly
+            }
             var failure = DatasetError(
                 file: display, line: error.line,
                 column: reader.column(offset: error.offset, lineStart: error.lineStart), message: message)
@@ -181,6 +192,18 @@ public enum DatasetLoader {
         guard let headerLine = line else {
             throw DatasetError(
                 file: display, line: 0, column: 0, message: "the file is empty: a CSV dataset needs a header row")
+        }
+        if reader.recordEnd > reader.recordStart,
+            memchr(buffer.baseAddress! + reader.recordStart, 0, reader.recordEnd - reader.recordStart) != nil
+        {
+            var error = DatasetError(
+                file: display, line: headerLine, column: 1,
+                message:
+                    "the header holds NUL bytes (0x00): the file looks UTF-16 without a byte-order mark (save it as UTF-8; Excel: \"CSV UTF-8\") or damaged"
+            )
+            // Settled when the header's line break is in the buffer: a whole read sees the same.
+            error.settled = reader.position <= buffer.count && buffer[reader.position - 1] == 10
+            throw error
         }
         let header = fields.all.map {
             NFC.normalize(String(decoding: reader.raw($0), as: UTF8.self).trimmingCharacters(in: .whitespaces))
@@ -210,6 +233,15 @@ public enum DatasetLoader {
             schema: schema, positions: positions, headerCount: header.count, keep: projected(schema, columns),
             rejectBadRows: config.onBadRows == .reject, limits: limits)
         return (rows, header, reader.position, reader.line)
+    }
+
+    /// "UTF-16 (little-endian)" or "UTF-16 (big-endian)" when `bytes` start with that byte-order
+    /// mark (UTF-32's little-endian one starts the same way: UTF-16 is by far the likelier).
+    static func utf16(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard bytes.count >= 2 else { return nil }
+        if bytes[0] == 0xFF, bytes[1] == 0xFE { return "UTF-16 (little-endian)" }
+        if bytes[0] == 0xFE, bytes[1] == 0xFF { return "UTF-16 (big-endian)" }
+        return nil
     }
 
     static func readCSV(
