@@ -158,6 +158,19 @@ import Testing
             "\(mac.stderr)")
     }
 
+    /// A JSON record with a key twice ran with one of the two values, silently (issue 13, point
+    /// 10): now the run fails at the second key.
+    @Test func aJSONRecordWithAKeyTwiceFailsTheRun() throws {
+        let json = "[\n  {\"district\": \"Sìn Hồ\", \"year\": 2024, \"amount\": 100, \"amount\": 5}\n]\n"
+        let f = try Fixture(csv: json, format: "json", reports: ["a": Fixture.report("a")])
+        let out = try runReportd(["run", "--config", f.config, "a"])
+        #expect(out.status == 1)
+        #expect(
+            out.stderr.contains(
+                "data.json:2:55: error: record 1: the key 'amount' appears twice in one object; JSON readers disagree on which value counts"
+            ), "\(out.stderr)")
+    }
+
     /// A dataset path that blocks (a named pipe; a hung network mount) with `timeout: 1s` and
     /// `every 1s`: each timed-out run left its thread blocked and the next slot blocked another,
     /// until at ~257 threads nothing ran. A named pipe now fails at once; and a run stopped while

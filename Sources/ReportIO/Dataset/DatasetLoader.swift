@@ -274,12 +274,22 @@ public enum DatasetLoader {
             throw DatasetError(
                 file: display, line: 0, column: 0, message: "not a JSON array of objects: \(JSONCell.explain(error))")
         }
+        // A key twice in a record, a NUL in a string: the decoder accepts both silently.
+        let found = bytes.withUnsafeBufferPointer { JSONCheck.problems($0) }
         var builders = schema.columns.map { ColumnBuilder(spec: $0, capacity: records.count) }
         var rejected: [RejectedRow] = []
         var row = [Value](repeating: .null, count: schema.columns.count)
         for (index, record) in records.enumerated() {
             var problem: String?
-            for (c, spec) in schema.columns.enumerated() {
+            if let check = found[index] {
+                guard config.onBadRows == .reject else {
+                    throw DatasetError(
+                        file: display, line: check.line, column: check.column,
+                        message: "record \(index + 1): \(check.message)")
+                }
+                problem = check.message
+            }
+            for (c, spec) in schema.columns.enumerated() where problem == nil {
                 switch (record[spec.name] ?? .null).value(as: spec.type) {
                 case .success(let v):
                     row[c] = v
