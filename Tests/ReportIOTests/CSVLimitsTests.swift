@@ -65,6 +65,13 @@ import Testing
         #expect(try Self.outcome(noBreak).hasPrefix("1:1: the header is longer than 1 KiB"))
     }
 
+    @Test func aCarriageReturnOnlyFileIsNamedAlikeByEveryRead() throws {
+        // The first line feed lies beyond the header's longest extent: a streamed read's first
+        // buffer may not reach it, so neither does the whole read's wording.
+        let bytes = Array(("name,amount\rok,1\r" + String(repeating: "z", count: 2000) + "\nb,2\n").utf8)
+        #expect(try Self.outcome(bytes) == "1:12: \(CSVRecordReader.carriageReturnsOnly)")
+    }
+
     @Test func aHeaderWithMoreColumnsThanTheLimitIsLocated() throws {
         let header = "name,amount," + (2..<60).map { "c\($0)" }.joined(separator: ",") + "\n"
         // The 51st column starts after "name,amount," and c2 … c49, each with its comma.

@@ -179,7 +179,11 @@ public enum DatasetLoader {
             line = try reader.next(into: fields)
         } catch {
             var message = error.message
-            if message == CSVRecordReader.loneCarriageReturn, memchr(buffer.baseAddress!, 10, buffer.count) == nil {
+            // No line feed in the header's longest extent: a streamed read's first buffer holds
+            // that much (or the whole file), so it words the error as a whole read does.
+            if message == CSVRecordReader.loneCarriageReturn,
+                memchr(buffer.baseAddress!, 10, min(buffer.count, limits.headerBytes)) == nil
+            {
                 message = CSVRecordReader.carriageReturnsOnly
             }
             var failure = DatasetError(
