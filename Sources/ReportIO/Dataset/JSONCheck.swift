@@ -24,7 +24,7 @@ enum JSONCheck {
         var i = 0
         var line = 1, lineStart = 0
         // The open containers: an object's keys so far, or nil for an array.
-        var stack: [Set<String>?] = []
+        var stack: [Keys?] = []
         var record = -1
         var expectKey = false
 
@@ -50,7 +50,7 @@ enum JSONCheck {
                 i += 1
             case UInt8(ascii: "{"):
                 if stack.count == 1 { record += 1 }
-                stack.append([])
+                stack.append(Keys())
                 expectKey = true
                 i += 1
             case UInt8(ascii: "["):
@@ -73,10 +73,14 @@ enum JSONCheck {
                 if expectKey, case .some(.some) = stack.last { isKey = true } else { isKey = false }
                 var text: [UInt8] = []
                 var nul = false
-                if !isKey, let end = plainStringEnd(bytes, from: i) {
-                    // A value without escapes (most of them): its closing quote and a NUL
-                    // found at C speed.
+                if let end = plainStringEnd(bytes, from: i) {
+                    // A string without escapes (most of them): its closing quote and a NUL found
+                    // at C speed.
                     if end.nul { note(open, Self.nulMessage) }
+                    if isKey {
+                        let key = String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<end.close]), as: UTF8.self)
+                        if stack[stack.count - 1]?.insert(key) == false { note(open, Self.twice(key)) }
+                    }
                     i = end.close + 1
                     expectKey = false
                     continue
@@ -138,12 +142,7 @@ enum JSONCheck {
                     // Compared as Swift compares the decoder's keys (canonical equivalence); the
                     // set is changed in place (a copy per key would be quadratic in a wide object).
                     let key = String(decoding: text, as: UTF8.self)
-                    if stack[stack.count - 1]?.insert(key).inserted == false {
-                        note(
-                            open,
-                            "the key '\(key.escapingControlCharacters)' appears twice in one object; JSON readers disagree on which value counts"
-                        )
-                    }
+                    if stack[stack.count - 1]?.insert(key) == false { note(open, Self.twice(key)) }
                 }
                 expectKey = false
             default:
@@ -151,6 +150,29 @@ enum JSONCheck {
             }
         }
         return found
+    }
+
+    /// An object's keys so far: a list while short (comparing a few strings costs less than
+    /// hashing them), a set beyond, so that a very wide object stays linear.
+    struct Keys {
+        private var list: [String] = []
+        private var set: Set<String>?
+
+        /// Adds `key`; false when it was there already.
+        mutating func insert(_ key: String) -> Bool {
+            if set != nil { return set!.insert(key).inserted }
+            if list.contains(key) { return false }
+            list.append(key)
+            if list.count > 16 {
+                set = Set(list)
+                list = []
+            }
+            return true
+        }
+    }
+
+    static func twice(_ key: String) -> String {
+        "the key '\(key.escapingControlCharacters)' appears twice in one object; JSON readers disagree on which value counts"
     }
 
     static let nulMessage = "a string holds a NUL character (U+0000): the file looks damaged"
