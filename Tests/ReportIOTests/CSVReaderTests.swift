@@ -427,6 +427,11 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
         let forms = try jsonError("[{\"Mường\": 1, \"Mu\u{031B}o\u{031B}\u{0300}ng\": 2, \"name\": \"x\"}]", schema: mixed)
         #expect(forms?.message.hasPrefix("record 1: the key") == true)
 
+        // Past 16 keys an object's keys go in a set: a duplicate there is found too.
+        let wide = (0..<30).map { "\"k\($0)\": \($0)" }.joined(separator: ", ")
+        let wideError = try jsonError("[{\"name\": \"A\", \(wide), \"k29\": 0}]", schema: mixed)
+        #expect(wideError?.message.hasPrefix("record 1: the key 'k29' appears twice") == true)
+
         let escapedNul = try jsonError("[{\"name\": \"A\"},\n {\"name\": \"x\\u0000y\"}]", schema: mixed)
         #expect(escapedNul?.line == 2 && escapedNul?.column == 11)
         #expect(escapedNul?.message == "record 2: a string holds a NUL character (U+0000): the file looks damaged")
