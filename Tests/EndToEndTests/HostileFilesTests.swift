@@ -113,6 +113,60 @@ import Testing
         #expect(out.stderr.contains("raise the limit"))
     }
 
+    /// A 2 GB line without a line break aborted reportd, or took 8 minutes and 6.3 GB to fail: the
+    /// streamed reader carried the unfinished line from block to block. Now the read stops at the
+    /// cell limit (16 MiB) with a located error. The line is a sparse file's hole (2 GiB of NUL
+    /// bytes, nothing on the disk), under a 4 GB address-space limit.
+    @Test func aTwoGigabyteLineFailsAtTheCellLimit() throws {
+        let f = try Fixture(csv: "district,year,amount\nx,2024,1\n", reports: ["a": Fixture.report("a")])
+        let data = f.folder.appendingPathComponent("data.csv").path
+        let fd = open(data, O_WRONLY | O_APPEND)
+        #expect(fd >= 0)
+        #expect(ftruncate(fd, 2 << 30) == 0)
+        close(fd)
+        let out = try runLimited(4_000_000, ["run", "--config", f.config, "a"])
+        #expect(out.status == 1, "\(out.stderr)")
+        #expect(
+            out.stderr.contains(
+                "data.csv:3:1: error: this cell is longer than 16 MiB, the most a cell may hold: does every quote that opens a field close it?"
+            ), "\(out.stderr)")
+    }
+
+    /// A UTF-16 dataset said its header had no column 'district' (issue 13, point 10): now the run
+    /// names the encoding and what to do; a file with CR alone at its lines' ends says so too.
+    @Test func aUTF16OrCarriageReturnOnlyDatasetIsNamed() throws {
+        let f = try Fixture(csv: "", reports: ["a": Fixture.report("a")])
+        let data = f.folder.appendingPathComponent("data.csv")
+        let text = "\u{FEFF}district,year,amount\r\nSìn Hồ,2024,100\r\n"
+        try Data(Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }).write(to: data)
+        let utf16 = try runReportd(["run", "--config", f.config, "a"])
+        #expect(utf16.status == 1)
+        #expect(
+            utf16.stderr.contains(
+                "data.csv:1:1: error: the file is UTF-16 (little-endian) (it starts with that byte-order mark): save it as UTF-8"),
+            "\(utf16.stderr)")
+        try Data("district,year,amount\rSìn Hồ,2024,100\r".utf8).write(to: data)
+        let mac = try runReportd(["run", "--config", f.config, "a"])
+        #expect(mac.status == 1)
+        #expect(
+            mac.stderr.contains(
+                "data.csv:1:21: error: the file's lines end with a carriage return (CR) alone, as classic Mac OS wrote them"),
+            "\(mac.stderr)")
+    }
+
+    /// A JSON record with a key twice ran with one of the two values, silently (issue 13, point
+    /// 10): now the run fails at the second key.
+    @Test func aJSONRecordWithAKeyTwiceFailsTheRun() throws {
+        let json = "[\n  {\"district\": \"Sìn Hồ\", \"year\": 2024, \"amount\": 100, \"amount\": 5}\n]\n"
+        let f = try Fixture(csv: json, format: "json", reports: ["a": Fixture.report("a")])
+        let out = try runReportd(["run", "--config", f.config, "a"])
+        #expect(out.status == 1)
+        #expect(
+            out.stderr.contains(
+                "data.json:2:55: error: record 1: the key 'amount' appears twice in one object; JSON readers disagree on which value counts"
+            ), "\(out.stderr)")
+    }
+
     /// A dataset path that blocks (a named pipe; a hung network mount) with `timeout: 1s` and
     /// `every 1s`: each timed-out run left its thread blocked and the next slot blocked another,
     /// until at ~257 threads nothing ran. A named pipe now fails at once; and a run stopped while

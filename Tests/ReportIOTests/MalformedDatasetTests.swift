@@ -15,6 +15,11 @@ import Testing
         ColumnSpec(name: "amount", type: .int),
     ])
 
+    func expectError(_ error: DatasetError?, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let got = error.map { "\($0.line):\($0.column): \($0.message)" }
+        #expect(got == expected, sourceLocation: sourceLocation)
+    }
+
     final class Folder {
         let url: URL
         init() throws {
@@ -42,6 +47,34 @@ import Testing
         #expect(error?.message == "column 'name': holds a NUL byte (0x00): the file looks damaged")
     }
 
+    /// Issue 13, point 10: a UTF-16 file (Excel's "Unicode Text", PowerShell's default) said the
+    /// header had no column 'name'; a file with CR alone at its lines' ends, that a CR was alone.
+    /// Now each says what the file is and what to do.
+    @Test(arguments: [1 << 20, 64])
+    func utf16AndCarriageReturnOnlyFilesAreNamed(blockSize: Int) throws {
+        let folder = try Folder()
+        let text = "\u{FEFF}name,amount\nok,1\n"
+        func error(_ bytes: [UInt8]) throws -> DatasetError? {
+            let config = try folder.dataset(bytes)
+            return #expect(throws: DatasetError.self) { try DatasetLoader.load(config, columns: nil, blockSize: blockSize) }
+        }
+        let little = try error(Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        expectError(little, "1:1: the file is UTF-16 (little-endian) (it starts with that byte-order mark): save it as UTF-8 (Excel: \"CSV UTF-8\"; iconv -f UTF-16 -t UTF-8)")
+        let big = try error(Array(text.utf16).flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
+        #expect(big?.message.hasPrefix("the file is UTF-16 (big-endian)") == true)
+        // Without its byte-order mark, UTF-16 puts NUL bytes in the header.
+        let bare = try error(Array(text.utf16.dropFirst()).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        #expect(bare?.line == 1 && bare?.column == 1)
+        #expect(bare?.message.hasPrefix("the header holds NUL bytes (0x00): the file looks UTF-16 without a byte-order mark") == true)
+
+        let mac = try error(Array("name,amount\rok,1\rb,2\r".utf8))
+        expectError(mac, "1:12: \(CSVRecordReader.carriageReturnsOnly)")
+        #expect(mac?.message.hasPrefix("the file's lines end with a carriage return (CR) alone") == true)
+        // A CR alone in a file that has line feeds keeps its own message.
+        let mixed = try error(Array("name,amount\nok\r,1\n".utf8))
+        expectError(mixed, "2:3: \(CSVRecordReader.loneCarriageReturn)")
+    }
+
     @Test func aNulByteInANumberIsNotANumber() throws {
         let folder = try Folder()
         let config = try folder.dataset(Array("name,amount\nok,1".utf8) + [0] + Array("\n".utf8))
@@ -64,7 +97,7 @@ import Testing
 
     @Test func aHundredMegabyteLineIsReadWithoutHangingOrCrashing() throws {
         let folder = try Folder()
-        // A 10 MB cell is data; a 100 MB line with a field too many is a located error.
+        // A 10 MB cell is data; a 100 MB cell is past the limit of 16 MiB: a located error.
         var bytes = Array("name,amount\n".utf8)
         bytes += [UInt8](repeating: UInt8(ascii: "x"), count: 10 << 20)
         bytes += Array(",1\nshort,2\n".utf8)
@@ -81,7 +114,8 @@ import Testing
         bytes += Array(",3,extra\n".utf8)
         let started = Date()
         let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(try folder.dataset(bytes)) }
-        #expect(error?.line == 4 && error?.message == "this row has 3 fields, the header has 2")
+        #expect(error?.line == 4 && error?.column == 1)
+        #expect(error?.message.hasPrefix("this cell is longer than 16 MiB, the most a cell may hold") == true)
         // Not a timing assertion: an upper bound that only a quadratic scan or a hang would reach.
         #expect(Date().timeIntervalSince(started) < 300)
     }

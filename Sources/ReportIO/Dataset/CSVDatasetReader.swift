@@ -49,6 +49,7 @@ struct CSVDatasetReader: Sendable {
     /// Which schema columns are stored (the others are checked only).
     let keep: [Bool]
     let rejectBadRows: Bool
+    var limits = CSVLimits.standard
 
     /// Reads `bytes[start...]`, the first record being on line `line`, in `parts` chunks.
     /// - Parameter extra: work to do on a core of its own meanwhile (the checksum).
@@ -120,7 +121,7 @@ struct CSVDatasetReader: Sendable {
         _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAt: Int, into chunk: inout Chunk,
         sinks: UnsafeMutableBufferPointer<ColumnSink>
     ) {
-        var reader = CSVRecordReader(bytes: bytes, start: start, line: 1)
+        var reader = CSVRecordReader(bytes: bytes, start: start, line: 1, limits: limits)
         let end = min(stopAt, bytes.count)
         // One check of the whole chunk instead of one per string cell (see UTF8Check); a chunk
         // that fails (bad UTF-8 or a NUL byte) has its string cells checked one by one.
@@ -134,10 +135,16 @@ struct CSVDatasetReader: Sendable {
             do {
                 line = try reader.next(into: fields, stopAt: stopAt)
             } catch {
-                chunk.syntaxError = true
                 let failure = Failure(
                     line: error.line, column: reader.column(offset: error.offset, lineStart: error.lineStart),
                     message: error.message)
+                // A limit fails the read whatever `on_bad_rows` says, and depends only on the bytes
+                // before it: a block that starts at a record reports what a whole read would.
+                guard error.kind != .limit else {
+                    chunk.failure = failure
+                    break
+                }
+                chunk.syntaxError = true
                 guard rejectBadRows else {
                     chunk.failure = failure
                     break

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Splits RFC 4180 CSV bytes into records and fields, without allocating a String per field.
 ///
 /// Hand-written because the CSV libraries available (CSV.swift, SwiftCSV) allocate a String for
@@ -53,10 +57,22 @@ struct CSVRecordReader {
     }
 
     struct SyntaxError: Error {
+        enum Kind {
+            /// A quoted field runs to the end of the bytes: in a block cut from a file, perhaps
+            /// only because the block ends there.
+            case unterminated
+            /// A record, cell or field count beyond `CSVLimits` on the record's first line: the
+            /// read fails whatever `on_bad_rows` says (a limit passed after a line break, most
+            /// often a stray quote's field running on, is a bad record like any other: `.other`).
+            case limit
+            case other
+        }
+
         var line: Int
         var lineStart: Int
         var offset: Int
         var message: String
+        var kind = Kind.other
     }
 
     /// The whole file; the caller keeps it alive while the reader is used.
@@ -70,16 +86,24 @@ struct CSVRecordReader {
     private(set) var recordLine: Int
     /// Where the last record read ends, before its line break.
     private(set) var recordEnd: Int
+    let limits: CSVLimits
+    /// Whether the records read are the header (for the words of the limit errors).
+    let readsHeader: Bool
 
     /// A reader from the start of the file (a UTF-8 byte-order mark is skipped).
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>, limits: CSVLimits = .standard, readsHeader: Bool = false) {
         let bom = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
-        self.init(bytes: bytes, start: bom ? 3 : 0, line: 1)
+        self.init(bytes: bytes, start: bom ? 3 : 0, line: 1, limits: limits, readsHeader: readsHeader)
     }
 
     /// A reader from `start`, which must be the start of a record, counting lines from `line`.
-    init(bytes: UnsafeBufferPointer<UInt8>, start: Int, line: Int) {
+    init(
+        bytes: UnsafeBufferPointer<UInt8>, start: Int, line: Int, limits: CSVLimits = .standard,
+        readsHeader: Bool = false
+    ) {
         self.bytes = bytes
+        self.limits = limits
+        self.readsHeader = readsHeader
         position = start
         lineStart = start
         self.line = line
@@ -123,9 +147,12 @@ struct CSVRecordReader {
                         position += 8
                     }
                     guard position < bytes.count else {
+                        try checkLimits(
+                            fieldStart: start, cellEnd: position, field: fields.count + 1, line: openLine,
+                            lineStart: openLineStart, open: open)
                         throw SyntaxError(
                             line: openLine, lineStart: openLineStart, offset: open,
-                            message: "unterminated quoted field: the closing \" is missing")
+                            message: "unterminated quoted field: the closing \" is missing", kind: .unterminated)
                     }
                     let c = bytes[position]
                     if c == quote {
@@ -142,6 +169,9 @@ struct CSVRecordReader {
                     }
                     position += 1
                 }
+                try checkLimits(
+                    fieldStart: start, cellEnd: position, field: fields.count + 1, line: openLine,
+                    lineStart: openLineStart, open: open)
                 fields.append(
                     Field(
                         start: start, end: position, quoted: true, escapedQuotes: escaped, line: openLine,
@@ -150,6 +180,9 @@ struct CSVRecordReader {
                 if position < bytes.count, bytes[position] != comma, bytes[position] != lf,
                     !(bytes[position] == cr && (position + 1 == bytes.count || bytes[position + 1] == lf))
                 {
+                    try checkLimits(
+                        fieldStart: start, cellEnd: position - 1, field: fields.count, line: openLine,
+                        lineStart: openLineStart, open: open)
                     throw SyntaxError(
                         line: line, lineStart: lineStart, offset: position,
                         message: bytes[position] == cr
@@ -177,11 +210,17 @@ struct CSVRecordReader {
                         if position + 1 == bytes.count || bytes[position + 1] == lf { break }
                         // A CR alone would split one value in two for some readers and not for
                         // others: refuse it rather than guess.
+                        try checkLimits(
+                            fieldStart: start, cellEnd: position, field: fields.count + 1, line: line,
+                            lineStart: lineStart, open: start)
                         throw SyntaxError(
                             line: line, lineStart: lineStart, offset: position, message: Self.loneCarriageReturn)
                     }
                     position += 1
                 }
+                try checkLimits(
+                    fieldStart: start, cellEnd: position, field: fields.count + 1, line: line, lineStart: lineStart,
+                    open: start)
                 fields.append(
                     Field(
                         start: start, end: position, quoted: false, escapedQuotes: false, line: line,
@@ -204,6 +243,68 @@ struct CSVRecordReader {
             return recordLine
         }
     }
+
+    /// Throws the first limit the record passes, when the field being read holds
+    /// `fieldStart..<cellEnd`, is the record's `field`-th and opens at `open` (its quote, if any).
+    ///
+    /// The error is the limit passed at the lowest offset, so it depends only on the bytes up to
+    /// there: a block that ends inside the record reports what the whole file would.
+    @inline(__always)
+    private func checkLimits(fieldStart: Int, cellEnd: Int, field: Int, line: Int, lineStart: Int, open: Int)
+        throws(SyntaxError)
+    {
+        let recordOver = cellEnd - recordStart > limits.recordBytes
+        let cellOver = cellEnd - fieldStart > limits.cellBytes
+        guard field > limits.columns || recordOver || cellOver else { return }
+        throw limitError(
+            fieldStart: fieldStart, field: field, line: line, lineStart: lineStart, open: open,
+            recordOver: recordOver, cellOver: cellOver)
+    }
+
+    @inline(never)
+    private func limitError(
+        fieldStart: Int, field: Int, line: Int, lineStart: Int, open: Int, recordOver: Bool, cellOver: Bool
+    ) -> SyntaxError {
+        let what = readsHeader ? "the header" : "this row"
+        var error: SyntaxError
+        if field > limits.columns {
+            error = SyntaxError(
+                line: line, lineStart: lineStart, offset: open,
+                message:
+                    "\(what) has more than \(CSVLimits.count(limits.columns)) \(readsHeader ? "columns" : "fields"), the most a dataset may have",
+                kind: .limit)
+        } else if recordOver, !cellOver || recordStart + limits.recordBytes <= fieldStart + limits.cellBytes {
+            // The limit passed first: the record's at recordStart + recordBytes, the cell's at
+            // fieldStart + cellBytes.
+            let most = readsHeader ? "the most a header may take" : "the most a row may take"
+            error = SyntaxError(
+                line: recordLine, lineStart: recordStart, offset: recordStart,
+                message:
+                    "\(what) is longer than \(CSVLimits.size(limits.recordBytes)), \(most): is this a CSV file with line breaks, and does every quote that opens a field close it?",
+                kind: .limit)
+        } else {
+            error = SyntaxError(
+                line: line, lineStart: lineStart, offset: open,
+                message:
+                    "this cell is longer than \(CSVLimits.size(limits.cellBytes)), the most a cell may hold: does every quote that opens a field close it?",
+                kind: .limit)
+        }
+        // Where the limit is passed; a line break before it makes the record a bad one that costs
+        // its first line only (SPEC, "Dataset schema"), that line being within the limits.
+        let passed =
+            field > limits.columns
+            ? open
+            : min(
+                recordOver ? recordStart + limits.recordBytes : .max, cellOver ? fieldStart + limits.cellBytes : .max)
+        if passed > recordStart, memchr(bytes.baseAddress! + recordStart, 10, passed - recordStart) != nil {
+            error.kind = .other
+        }
+        return error
+    }
+
+    /// The header's error when the file has no line feed at all.
+    static let carriageReturnsOnly =
+        "the file's lines end with a carriage return (CR) alone, as classic Mac OS wrote them: save it with LF or CRLF line endings (in Excel: \"CSV UTF-8\", not \"Macintosh Comma Separated\"; or tr '\\r' '\\n' < old.csv > new.csv)"
 
     static let loneCarriageReturn =
         "a carriage return (CR) without a line feed after it: the file mixes line endings or uses old Mac ones (CR alone); save it with LF or CRLF line endings"

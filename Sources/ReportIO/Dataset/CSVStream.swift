@@ -18,6 +18,12 @@ import Glibc
 /// again whole, in one pass, and that pass decides, so every outcome is a sequential read's.
 /// The checksums (SHA-256 for the outputs, the cache's fingerprint) are taken on the blocks as
 /// they are read.
+///
+/// What is carried from block to block is bounded by `CSVLimits`: a header is looked for in its
+/// first `headerBytes` only, and an unfinished record longer than `cellBytes` is handed to the
+/// record reader, which either finds the records a stray quote hid from the quote count or fails
+/// on the limit the record passes (before: a 2 GB line was carried whole, rescanned at every
+/// block, 8 minutes and 6.3 GB for an error).
 struct CSVStream {
     let config: DatasetConfig
     let display: String
@@ -25,6 +31,7 @@ struct CSVStream {
     let blockSize: Int
     /// Whether to compute the SHA-256 (about a tenth of the CPU time of a read).
     let checksum: Bool
+    var limits = CSVLimits.standard
 
     /// A block's bytes, owned by whoever holds it last (the worker that types it frees them).
     private struct Block: @unchecked Sendable {
@@ -89,9 +96,9 @@ struct CSVStream {
             return (base, count)
         }
 
-        // The header: read until a whole first record is in hand.
+        // The header: read until a whole first record is in hand, or more than a header may take.
         var (base, count) = try nextBuffer()
-        while !atEnd, Self.lastRecordEnd(base, count) == nil {
+        while !atEnd, count <= limits.headerBytes + 3, Self.lastRecordEnd(base, count) == nil {
             carry = Array(UnsafeBufferPointer(start: base, count: count))
             base.deallocate()
             (base, count) = try nextBuffer()
@@ -99,13 +106,14 @@ struct CSVStream {
         let prepared: (CSVDatasetReader, [String], Int, Int)
         do {
             prepared = try DatasetLoader.prepare(
-                UnsafeBufferPointer(start: base, count: count), config: config, display: display, columns: columns)
+                UnsafeBufferPointer(start: base, count: count), config: config, display: display, columns: columns,
+                limits: limits)
         } catch {
             base.deallocate()
             // A stray quote can make the quote count end the first record too early, so the header
             // was read from a buffer that stops inside it: only a whole read can tell (found by
-            // fuzz-csv).
-            if !atEnd { return .readWhole }
+            // fuzz-csv). Errors the buffer holds whole (a limit, a UTF-16 file) are settled.
+            if !atEnd, !error.settled { return .readWhole }
             throw error
         }
         let (reader, header, bodyStart, bodyLine) = prepared
@@ -137,8 +145,25 @@ struct CSVStream {
 
         var index = 0
         var start = bodyStart
+        // The block that ends inside a record past a limit: its rows must end in that failure.
+        var cutAtLimit: Int?
         while true {
-            let cut = atEnd ? count : max(start, Self.lastRecordEnd(base, count) ?? start)
+            var cut = atEnd ? count : max(start, Self.lastRecordEnd(base, count) ?? start)
+            if !atEnd, count - cut > min(limits.recordBytes, limits.cellBytes) {
+                // No record end the quote count trusts in more than a cell may take: the reader
+                // finds where the records end (perhaps none yet), or the limit the record passes.
+                guard let found = Self.recordsEnd(base, count, from: start, limits: limits) else {
+                    base.deallocate()
+                    group.wait()
+                    return .readWhole
+                }
+                if found.limited {
+                    cut = count
+                    cutAtLimit = index
+                } else {
+                    cut = found.end
+                }
+            }
             carry = Array(UnsafeBufferPointer(start: base + cut, count: count - cut))
             if cut > start {
                 submit(Block(base: base, count: cut), index: index, from: start)
@@ -146,7 +171,8 @@ struct CSVStream {
             } else {
                 base.deallocate()
             }
-            if atEnd { break }
+            // The rest of the file is not needed: the read fails in that block.
+            if atEnd || cutAtLimit != nil { break }
             start = 0
             do {
                 (base, count) = try nextBuffer()
@@ -168,6 +194,7 @@ struct CSVStream {
                 throw DatasetError(
                     file: display, line: lineBase + failure.line - 1, column: failure.column, message: failure.message)
             }
+            if k == cutAtLimit { return .readWhole }
             if chunk.end != end { return .readWhole }
             rejected += chunk.rejected.map { row in
                 var row = row
@@ -205,6 +232,31 @@ struct CSVStream {
         DatasetError(
             file: display, line: 0, column: 0,
             message: "cannot read dataset '\(config.name)': \(FileBytes.describe(code))")
+    }
+
+    /// Just past the last record of `base[start..<count]` that ends with a line feed in the buffer,
+    /// as the record reader reads them, and whether a limit stops the reader first (the record
+    /// after `end` passes it); nil when a syntax error comes first (a whole read decides).
+    static func recordsEnd(_ base: UnsafePointer<UInt8>, _ count: Int, from start: Int, limits: CSVLimits)
+        -> (end: Int, limited: Bool)?
+    {
+        var reader = CSVRecordReader(
+            bytes: UnsafeBufferPointer(start: base, count: count), start: start, line: 1, limits: limits)
+        let fields = CSVRecordReader.Fields()
+        var end = start
+        while true {
+            do throws(CSVRecordReader.SyntaxError) {
+                guard try reader.next(into: fields) != nil else { return (end, false) }
+            } catch {
+                switch error.kind {
+                case .limit: return (end, true)
+                case .unterminated: return (end, false)
+                case .other: return nil
+                }
+            }
+            guard reader.position <= count, base[reader.position - 1] == 10 else { return (end, false) }
+            end = reader.position
+        }
     }
 
     /// Just past the last line break of `base[0..<count]` with an even number of quotes before it,

@@ -5,6 +5,9 @@ public struct DatasetError: Error, Sendable, CustomStringConvertible {
     public var line: Int
     public var column: Int
     public var message: String
+    /// Whether a streamed read may report it at once: a header beyond the limits, or bad bytes
+    /// the header's first block holds whole, fail the same way in a whole read.
+    var settled = false
 
     public var description: String {
         line > 0 ? "\(file):\(line):\(column): error: \(message)" : "\(file): error: \(message)"

@@ -34,26 +34,29 @@ public enum DatasetLoader {
     /// How many times a dataset that changes while it is read is read again before giving up.
     static let attempts = 3
 
-    /// - Parameter blockSize: how much of a CSV file is read and typed at a time (`CSVStream`).
+    /// - Parameters:
+    ///   - blockSize: how much of a CSV file is read and typed at a time (`CSVStream`).
+    ///   - limits: the largest header, record and cell of a CSV file (tests lower them).
     ///
     /// A file rewritten in place while it is read could mix old and new rows: the file's size,
     /// modification time and inode are compared before and after each read, and a read that saw
     /// them change (whether it succeeded or failed) is thrown away and done again, up to
     /// `attempts` times; then the run fails saying so. A file replaced by an atomic rename is read
     /// whole, old or new, and never mixed.
-    static func load(_ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool = true)
-        throws(DatasetError) -> LoadedDataset
-    {
+    static func load(
+        _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool = true,
+        limits: CSVLimits = .standard
+    ) throws(DatasetError) -> LoadedDataset {
         for _ in 1..<attempts {
             let before = DatasetCache.identity(of: config.path)
             let result = Result { () throws(DatasetError) in
-                try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum)
+                try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum, limits: limits)
             }
             if before == DatasetCache.identity(of: config.path) { return try result.get() }
         }
         let before = DatasetCache.identity(of: config.path)
         let result = Result { () throws(DatasetError) in
-            try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum)
+            try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum, limits: limits)
         }
         guard before == DatasetCache.identity(of: config.path) else {
             throw DatasetError(
@@ -65,13 +68,14 @@ public enum DatasetLoader {
         return try result.get()
     }
 
-    static func loadOnce(_ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool)
-        throws(DatasetError) -> LoadedDataset
-    {
+    static func loadOnce(
+        _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool, limits: CSVLimits
+    ) throws(DatasetError) -> LoadedDataset {
         let display = DisplayPath.of(config.path)
         if config.format == .csv {
             let stream = CSVStream(
-                config: config, display: display, columns: columns, blockSize: blockSize, checksum: checksum)
+                config: config, display: display, columns: columns, blockSize: blockSize, checksum: checksum,
+                limits: limits)
             if case .loaded(let dataset) = try stream.read() { return dataset }
             // Otherwise the blocks disagreed with a sequential read: read it whole, in one pass.
         }
@@ -89,6 +93,7 @@ public enum DatasetLoader {
             let digests = Locked(("", UInt64(0)))
             var loaded = try readCSV(
                 bytes, config: config, display: display, columns: columns, parts: defaultParts(bytes.count),
+                limits: limits,
                 alsoDo: {
                     let sha = checksum ? sha256(bytes) : ""
                     let fingerprint = Fingerprint.of(bytes)
@@ -151,23 +156,58 @@ public enum DatasetLoader {
     /// Reads the header at the start of `buffer` and checks it against the schema.
     /// - Returns: the reader for the data rows, the header, and where the data rows start (byte
     ///   offset and line).
+    ///
+    /// A `settled` error is one a whole read gives too, though `buffer` is only the file's start.
     static func prepare(
-        _ buffer: UnsafeBufferPointer<UInt8>, config: DatasetConfig, display: String, columns: Set<String>?
+        _ buffer: UnsafeBufferPointer<UInt8>, config: DatasetConfig, display: String, columns: Set<String>?,
+        limits: CSVLimits = .standard
     ) throws(DatasetError) -> (CSVDatasetReader, [String], Int, Int) {
         let schema = config.schema
-        var reader = CSVRecordReader(bytes: buffer)
+        if let encoding = utf16(buffer) {
+            var error = DatasetError(
+                file: display, line: 1, column: 1,
+                message:
+                    "the file is \(encoding) (it starts with that byte-order mark): save it as UTF-8 (Excel: \"CSV UTF-8\"; iconv -f UTF-16 -t UTF-8)"
+            )
+            error.settled = true
+            throw error
+        }
+        var reader = CSVRecordReader(bytes: buffer, limits: limits.forHeader, readsHeader: true)
         let fields = CSVRecordReader.Fields()
         let line: Int?
         do throws(CSVRecordReader.SyntaxError) {
             line = try reader.next(into: fields)
         } catch {
-            throw DatasetError(
+            var message = error.message
+            // No line feed in the header's longest extent: a streamed read's first buffer holds
+            // that much (or the whole file), so it words the error as a whole read does.
+            if message == CSVRecordReader.loneCarriageReturn,
+                memchr(buffer.baseAddress!, 10, min(buffer.count, limits.headerBytes)) == nil
+            {
+                message = CSVRecordReader.carriageReturnsOnly
+            }
+            var failure = DatasetError(
                 file: display, line: error.line,
-                column: reader.column(offset: error.offset, lineStart: error.lineStart), message: error.message)
+                column: reader.column(offset: error.offset, lineStart: error.lineStart), message: message)
+            // Only a quote still open at the buffer's end may be an artefact of where a block stops.
+            failure.settled = error.kind != .unterminated
+            throw failure
         }
         guard let headerLine = line else {
             throw DatasetError(
                 file: display, line: 0, column: 0, message: "the file is empty: a CSV dataset needs a header row")
+        }
+        if reader.recordEnd > reader.recordStart,
+            memchr(buffer.baseAddress! + reader.recordStart, 0, reader.recordEnd - reader.recordStart) != nil
+        {
+            var error = DatasetError(
+                file: display, line: headerLine, column: 1,
+                message:
+                    "the header holds NUL bytes (0x00): the file looks UTF-16 without a byte-order mark (save it as UTF-8; Excel: \"CSV UTF-8\") or damaged"
+            )
+            // Settled when the header's line break is in the buffer: a whole read sees the same.
+            error.settled = reader.position <= buffer.count && buffer[reader.position - 1] == 10
+            throw error
         }
         let header = fields.all.map {
             NFC.normalize(String(decoding: reader.raw($0), as: UTF8.self).trimmingCharacters(in: .whitespaces))
@@ -195,16 +235,25 @@ public enum DatasetLoader {
         }
         let rows = CSVDatasetReader(
             schema: schema, positions: positions, headerCount: header.count, keep: projected(schema, columns),
-            rejectBadRows: config.onBadRows == .reject)
+            rejectBadRows: config.onBadRows == .reject, limits: limits)
         return (rows, header, reader.position, reader.line)
+    }
+
+    /// "UTF-16 (little-endian)" or "UTF-16 (big-endian)" when `bytes` start with that byte-order
+    /// mark (UTF-32's little-endian one starts the same way: UTF-16 is by far the likelier).
+    static func utf16(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard bytes.count >= 2 else { return nil }
+        if bytes[0] == 0xFF, bytes[1] == 0xFE { return "UTF-16 (little-endian)" }
+        if bytes[0] == 0xFE, bytes[1] == 0xFF { return "UTF-16 (big-endian)" }
+        return nil
     }
 
     static func readCSV(
         _ bytes: [UInt8], config: DatasetConfig, display: String, columns: Set<String>? = nil, parts: Int = 1,
-        alsoDo extra: (@Sendable () -> Void)? = nil
+        limits: CSVLimits = .standard, alsoDo extra: (@Sendable () -> Void)? = nil
     ) throws(DatasetError) -> LoadedDataset {
         let (reader, header, bodyStart, bodyLine) = try bytes.withUnsafeBufferPointer { buffer throws(DatasetError) in
-            try prepare(buffer, config: config, display: display, columns: columns)
+            try prepare(buffer, config: config, display: display, columns: columns, limits: limits)
         }
         switch reader.read(bytes, from: bodyStart, line: bodyLine, parts: parts, alsoDo: extra) {
         case .failure(let failure):
@@ -229,12 +278,22 @@ public enum DatasetLoader {
             throw DatasetError(
                 file: display, line: 0, column: 0, message: "not a JSON array of objects: \(JSONCell.explain(error))")
         }
+        // A key twice in a record, a NUL in a string: the decoder accepts both silently.
+        let found = bytes.withUnsafeBufferPointer { JSONCheck.problems($0) }
         var builders = schema.columns.map { ColumnBuilder(spec: $0, capacity: records.count) }
         var rejected: [RejectedRow] = []
         var row = [Value](repeating: .null, count: schema.columns.count)
         for (index, record) in records.enumerated() {
             var problem: String?
-            for (c, spec) in schema.columns.enumerated() {
+            if let check = found[index] {
+                guard config.onBadRows == .reject else {
+                    throw DatasetError(
+                        file: display, line: check.line, column: check.column,
+                        message: "record \(index + 1): \(check.message)")
+                }
+                problem = check.message
+            }
+            for (c, spec) in schema.columns.enumerated() where problem == nil {
                 switch (record[spec.name] ?? .null).value(as: spec.type) {
                 case .success(let v):
                     row[c] = v
