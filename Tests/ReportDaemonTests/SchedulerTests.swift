@@ -17,14 +17,20 @@ struct Harness {
     let task: Task<Void, any Error>
     let logs = LogCapture()
 
-    init(_ fixture: DaemonFixture, at start: Date, useState: Bool = true) throws {
+    /// - Parameters:
+    ///   - reloader: loads the configuration again (default: the fixture's files).
+    ///   - reloadDeadline: seconds a reload may take (default: the daemon's own rule).
+    init(
+        _ fixture: DaemonFixture, at start: Date, useState: Bool = true,
+        reloader: SchedulerService.Reloader? = nil, reloadDeadline: Int? = nil
+    ) throws {
         self.fixture = fixture
         clock = ManualClock(start)
         let logger = logs.logger()
         scheduler = SchedulerService(
             reports: try fixture.load(), clock: clock, executor: executor, store: useState ? fixture.store : nil,
-            reloader: { fixture.reload() }, notifier: SystemdNotifier(environment: [:]), logger: logger,
-            reloadOnSIGHUP: false)
+            reloader: reloader ?? { fixture.reload() }, notifier: SystemdNotifier(environment: [:]), logger: logger,
+            reloadOnSIGHUP: false, reloadDeadline: reloadDeadline)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: [.init(service: scheduler)], logger: logger))
         self.group = group
@@ -289,6 +295,30 @@ func utcDate(_ text: String) -> Date {
         try await eventually("runs") { h.executor.finished.count == 2 }
         try await Task.sleep(for: .milliseconds(50))
         #expect(Set(h.executor.calls.map(\.report)) == ["a", "b"])
+        try await h.stop()
+    }
+
+    /// A reload that does not finish (a plugin or a file that never answers) is given up on at its
+    /// deadline: the running configuration stays, and the loop goes on scheduling (issue 13).
+    @Test func aReloadThatDoesNotFinishIsGivenUpAndTheLoopGoesOn() async throws {
+        let fixture = try DaemonFixture(reports: ["a": DaemonFixture.report("a", schedule: "every 1m")])
+        let release = DispatchSemaphore(value: 0)
+        let h = try Harness(
+            fixture, at: t0,
+            reloader: {
+                // Blocks until the test ends (at most 60 s), as a hung read would.
+                _ = release.wait(timeout: .now() + 60)
+                return fixture.reload()
+            }, reloadDeadline: 1)
+        defer { release.signal() }
+        h.scheduler.requestReload()
+        try await eventually("the reload given up") {
+            h.logs.all.contains { $0.contains("reload did not finish within 1s") }
+        }
+        // The loop still turns: the next slot runs with the running configuration.
+        try await h.advance(to: utcDate("2026-01-01T00:01:00Z"))
+        try await eventually("the run after the abandoned reload") { h.executor.finished.count == 1 }
+        #expect(h.executor.calls.map(\.report) == ["a"])
         try await h.stop()
     }
 

@@ -26,6 +26,8 @@ public final class SchedulerService: Service, Sendable {
     let presence: DaemonPresence?
     let logger: Logger
     let reloadSignals: Bool
+    /// Seconds a reload may take, instead of `reloadDeadline(pluginTimeout:)` (tests).
+    let reloadDeadlineOverride: Int?
     let events: AsyncStream<Event>
     let eventSink: AsyncStream<Event>.Continuation
 
@@ -43,7 +45,7 @@ public final class SchedulerService: Service, Sendable {
         reports: ReportSet, clock: any WallClock, executor: any RunExecutor, store: StateStore?,
         reloader: @escaping Reloader, notifier: SystemdNotifier = SystemdNotifier(), presence: DaemonPresence? = nil,
         logger: Logger,
-        reloadOnSIGHUP: Bool = true
+        reloadOnSIGHUP: Bool = true, reloadDeadline: Int? = nil
     ) {
         self.initial = reports
         self.clock = clock
@@ -54,6 +56,7 @@ public final class SchedulerService: Service, Sendable {
         self.presence = presence
         self.logger = logger
         self.reloadSignals = reloadOnSIGHUP
+        self.reloadDeadlineOverride = reloadDeadline
         (events, eventSink) = AsyncStream.makeStream(of: Event.self)
     }
 
@@ -206,7 +209,8 @@ public final class SchedulerService: Service, Sendable {
                         core.finished(request, outcome: outcome, now: clock.now())
                     case .reload:
                         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
-                        let deadline = Self.reloadDeadline(pluginTimeout: core.set.daemon.pluginTimeout)
+                        let deadline =
+                            reloadDeadlineOverride ?? Self.reloadDeadline(pluginTimeout: core.set.daemon.pluginTimeout)
                         if let (daemon, files, diagnostics) = await Self.load(reloader, within: deadline) {
                             core.reload(daemon: daemon, files: files, diagnostics: diagnostics, now: clock.now())
                         } else {
