@@ -322,6 +322,18 @@ func utcDate(_ text: String) -> Date {
         try await h.stop()
     }
 
+    /// The watchdog and the heartbeat vouch only for a loop that is not stuck on one event.
+    @Test func theLoopIsStuckOnlyWhileOneEventLastsTooLong() async throws {
+        let loop = LoopProgress()
+        #expect(!loop.isStuck(after: .zero))
+        loop.begin()
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(loop.isStuck(after: .milliseconds(10)))
+        #expect(!loop.isStuck(after: .seconds(60)))
+        loop.end()
+        #expect(!loop.isStuck(after: .zero))
+    }
+
     @Test func invalidDaemonConfigOnReloadChangesNothing() async throws {
         let fixture = try DaemonFixture(reports: ["a": DaemonFixture.report("a", schedule: "every 1m")])
         let h = try Harness(fixture, at: t0)
