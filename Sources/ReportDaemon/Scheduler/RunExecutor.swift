@@ -72,9 +72,10 @@ public struct ReportRunExecutor: RunExecutor {
                     if runs[name]?.slot == request.slot { runs[name] = nil }
                 }
                 once.resume(outcome)
-                // A run frees its dataset (unless the cache keeps it), but glibc keeps the freed
-                // pages of its arenas: an idle daemon stayed at 2–3 GB after runs over a 1.8 GB
-                // dataset even with `dataset_cache: 0`. Give them back to the system.
+                // A run frees its dataset (unless the cache keeps it), but glibc may keep the freed
+                // pages in its arenas (issue 13 saw an idle daemon at 2–3 GB after runs over a
+                // 1.8 GB dataset with `dataset_cache: 0`): give them back to the system.
+                // bench/idle-after-run.sh measures the effect (RELIABILITY.md).
                 Self.returnFreedMemory()
             }
         }
