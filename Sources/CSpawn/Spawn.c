@@ -233,9 +233,19 @@ pid_t reportd_spawn(const char *path, char *const argv[], char *const envp[], co
             sigprocmask(SIG_SETMASK, &none, NULL);
             if (cwd != NULL && chdir(cwd) != 0) fail(FD_EXEC_ERROR);
             if (memory_bytes > 0) {
+                int resource = memory_kind == REPORTD_LIMIT_ADDRESS_SPACE ? RLIMIT_AS : RLIMIT_DATA;
                 struct rlimit limit = {memory_bytes, memory_bytes};
-                if (setrlimit(memory_kind == REPORTD_LIMIT_ADDRESS_SPACE ? RLIMIT_AS : RLIMIT_DATA, &limit) != 0)
-                    fail(FD_EXEC_ERROR);
+                // Never above what reportd itself may have (`ulimit -d`, LimitDATA= in the unit):
+                // raising a hard limit fails with EPERM, and the plugin could not start at all
+                // ("could not be started: Operation not permitted"; issue 13). The lower limit
+                // applies instead.
+                struct rlimit current;
+                if (getrlimit(resource, &current) == 0 && current.rlim_max != RLIM_INFINITY
+                    && current.rlim_max < limit.rlim_max) {
+                    limit.rlim_cur = current.rlim_max;
+                    limit.rlim_max = current.rlim_max;
+                }
+                if (setrlimit(resource, &limit) != 0) fail(FD_EXEC_ERROR);
             }
             execve(path, argv, envp);
             fail(FD_EXEC_ERROR);

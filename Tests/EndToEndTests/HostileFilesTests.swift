@@ -89,12 +89,26 @@ import Testing
         try wait("exit after SIGTERM", timeout: 20) { !process.isRunning }
     }
 
-    /// Runs `reportd ARGUMENTS` under `ulimit -v KIB` (through /bin/sh).
-    func runLimited(_ kib: Int, _ arguments: [String]) throws -> ProcessOutput {
+    /// Runs `reportd ARGUMENTS` under `ulimit -OPTION KIB` (`v`: address space, `d`: data segment;
+    /// soft and hard), through /bin/sh.
+    func runLimited(_ kib: Int, _ arguments: [String], option: String = "v") throws -> ProcessOutput {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -v \(kib) && exec \"$0\" \"$@\"", try reportdBinary().path] + arguments
+        process.arguments =
+            ["-c", "ulimit -\(option) \(kib) && exec \"$0\" \"$@\"", try reportdBinary().path] + arguments
         return try runCollecting(process)
+    }
+
+    /// Under a data-segment limit lower than `plugin_memory` (`ulimit -d`, `LimitDATA=`), a plugin
+    /// could not start at all ("could not be started: Operation not permitted": raising a hard
+    /// limit fails); it now runs under the lower limit (issue 13).
+    @Test func aPluginStartsUnderAHardMemoryLimitBelowItsOwn() throws {
+        let folder = try copyOfSampleConfig()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("config/reportd.yaml").path
+        let out = try runLimited(800_000, ["run", "--config", config, "concentration-by-program"], option: "d")
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        #expect(!out.stderr.contains("Operation not permitted"), "\(out.stderr)")
     }
 
     /// A dataset larger than the process may map aborted reportd (exit 134: in `serve`, a restart
