@@ -89,6 +89,14 @@ import Testing
         try wait("exit after SIGTERM", timeout: 20) { !process.isRunning }
     }
 
+    /// Makes the file at `path` `size` bytes long with a hole (NUL bytes that take no disk space).
+    func growSparse(_ path: String, to size: Int) throws {
+        let fd = open(path, O_WRONLY)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        #expect(ftruncate(fd, off_t(size)) == 0)
+    }
+
     /// Runs `reportd ARGUMENTS` under `ulimit -OPTION KIB` (`v`: address space, `d`: data segment;
     /// soft and hard), through /bin/sh.
     func runLimited(_ kib: Int, _ arguments: [String], option: String = "v") throws -> ProcessOutput {
@@ -116,11 +124,7 @@ import Testing
     /// file: 2 GiB by its size, nothing on the disk.
     @Test func aDatasetLargerThanTheMemoryLimitFailsTheRunNotTheProcess() throws {
         let f = try Fixture(csv: "district,year,amount\n", reports: ["a": Fixture.report("a")])
-        let data = f.folder.appendingPathComponent("data.csv").path
-        let fd = open(data, O_WRONLY | O_APPEND)
-        #expect(fd >= 0)
-        #expect(ftruncate(fd, 2 << 30) == 0)
-        close(fd)
+        try growSparse(f.folder.appendingPathComponent("data.csv").path, to: 2 << 30)
         let out = try runLimited(1_500_000, ["run", "--config", f.config, "a"])
         #expect(out.status == 1, "\(out.stderr)")
         #expect(out.stderr.contains("the dataset is 2048 MiB and reading it needs about"), "\(out.stderr)")
@@ -133,11 +137,7 @@ import Testing
     /// bytes, nothing on the disk), under a 4 GB address-space limit.
     @Test func aTwoGigabyteLineFailsAtTheCellLimit() throws {
         let f = try Fixture(csv: "district,year,amount\nx,2024,1\n", reports: ["a": Fixture.report("a")])
-        let data = f.folder.appendingPathComponent("data.csv").path
-        let fd = open(data, O_WRONLY | O_APPEND)
-        #expect(fd >= 0)
-        #expect(ftruncate(fd, 2 << 30) == 0)
-        close(fd)
+        try growSparse(f.folder.appendingPathComponent("data.csv").path, to: 2 << 30)
         let out = try runLimited(4_000_000, ["run", "--config", f.config, "a"])
         #expect(out.status == 1, "\(out.stderr)")
         #expect(

@@ -113,17 +113,8 @@ import Testing
         }
 
         let listener = try NotifyListener()
-        let process = Process()
-        process.executableURL = try reportdBinary()
-        process.arguments = ["serve", "--config", f.config]
-        var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = listener.path
-        for key in ["JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID"] { env.removeValue(forKey: key) }
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
         let started = Date()
-        try process.run()
+        let (process, _) = try startServe(config: f.config, in: f.folder, notify: listener)
         defer { if process.isRunning { process.terminate() } }
         _ = try listener.waitFor("READY=1", timeout: 60)
         let elapsed = Date().timeIntervalSince(started)
@@ -149,16 +140,7 @@ import Testing
     @Test func anUnchangedPluginIsNotRestartedOnReload() throws {
         let f = try PluginFixture(plugins: ["detach.py"], badCalculator: "detach_calc")
         let listener = try NotifyListener()
-        let process = Process()
-        process.executableURL = try reportdBinary()
-        process.arguments = ["serve", "--config", f.config]
-        var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = listener.path
-        for key in ["JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID"] { env.removeValue(forKey: key) }
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, _) = try startServe(config: f.config, in: f.folder, notify: listener)
         defer { if process.isRunning { process.terminate() } }
         func hellos() -> Int { PluginTreeTests.helpers(f).filter { $0.message == "hello" }.count }
         _ = try listener.waitFor("READY=1", timeout: 60)
@@ -203,16 +185,7 @@ import Testing
         try config.replacingOccurrences(of: "plugin_timeout: \(PluginContainmentTests.timeout)s", with: "plugin_timeout: 60s")
             .write(toFile: f.config, atomically: true, encoding: .utf8)
         let listener = try NotifyListener()
-        let process = Process()
-        process.executableURL = try reportdBinary()
-        process.arguments = ["serve", "--config", f.config]
-        var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = listener.path
-        for key in ["JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID"] { env.removeValue(forKey: key) }
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, _) = try startServe(config: f.config, in: f.folder, notify: listener)
         defer { if process.isRunning { process.terminate() } }
         let answered = f.folder.appendingPathComponent("plugins/answered.txt").path
         _ = try listener.waitFor("READY=1", timeout: 60)

@@ -197,12 +197,20 @@ import Testing
 func startServe(_ f: Fixture, notify listener: NotifyListener, environment: [String: String] = [:]) throws -> (
     Process, URL
 ) {
-    let logFile = f.folder.appendingPathComponent("serve.log")
+    try startServe(config: f.config, in: f.folder, notify: listener, environment: environment)
+}
+
+/// Starts `reportd serve --config CONFIG` with a real sd_notify listener; its log goes to
+/// `serve.log` in `folder`.
+func startServe(
+    config: String, in folder: URL, notify listener: NotifyListener, environment: [String: String] = [:]
+) throws -> (Process, URL) {
+    let logFile = folder.appendingPathComponent("serve.log")
     _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
     let log = try FileHandle(forWritingTo: logFile)
     let process = Process()
     process.executableURL = try reportdBinary()
-    process.arguments = ["serve", "--config", f.config]
+    process.arguments = ["serve", "--config", config]
     var env = ProcessInfo.processInfo.environment
     env["NOTIFY_SOCKET"] = listener.path
     for key in ["JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID"] { env.removeValue(forKey: key) }
