@@ -65,11 +65,10 @@ struct YAMLFile {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { return .failure(ReadProblem(errno: errno)) }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: return .failure(ReadProblem(errno: EISDIR))
-        case S_IFIFO: return .failure(ReadProblem(reason: "it is a named pipe, not a regular file"))
-        default: return .failure(ReadProblem(reason: "it is not a regular file (a device or a socket)"))
+        switch FileBytes.kindUnlessRegular(info) {
+        case nil: break
+        case .folder: return .failure(ReadProblem(errno: EISDIR))
+        case let kind?: return .failure(ReadProblem(reason: "it is \(kind.rawValue), not a regular file"))
         }
         guard Int(info.st_size) <= maximumBytes else {
             return .failure(

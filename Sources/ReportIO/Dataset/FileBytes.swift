@@ -29,18 +29,10 @@ enum FileBytes {
             close(fd)
             throw Failure(message: describe(code))
         }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: return (fd, info)
-        case S_IFDIR:
-            close(fd)
-            throw Failure(message: describe(EISDIR))
-        case S_IFIFO:
-            close(fd)
-            throw Failure(message: "it is a named pipe: datasets are read from regular files")
-        default:
-            close(fd)
-            throw Failure(message: "it is not a regular file (a device or a socket): datasets are read from regular files")
-        }
+        guard let kind = kindUnlessRegular(info) else { return (fd, info) }
+        close(fd)
+        if kind == .folder { throw Failure(message: describe(EISDIR)) }
+        throw Failure(message: "it is \(kind.rawValue): datasets are read from regular files")
     }
 
     static func read(_ path: String, parts: Int = 1) throws(Failure) -> [UInt8] {
@@ -111,6 +103,23 @@ enum FileBytes {
             count = complete ? size : 0
         }
         return complete ? bytes : nil
+    }
+
+    /// What a file is when it is not a regular file (the files reportd reads: report definitions,
+    /// schemas, datasets), or nil when it is one.
+    enum Kind: String {
+        case folder = "a folder"
+        case pipe = "a named pipe"
+        case other = "a device or a socket"
+    }
+
+    static func kindUnlessRegular(_ info: stat) -> Kind? {
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return .folder
+        case S_IFIFO: return .pipe
+        default: return .other
+        }
     }
 
     static func describe(_ code: Int32) -> String {

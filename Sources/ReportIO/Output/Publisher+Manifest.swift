@@ -112,14 +112,21 @@ extension Publisher {
     /// The previous manifest's entries by file name, and when it was written (ns since 1970); nil
     /// when there is none or it cannot be read.
     static func previousManifest(in folder: Int32) -> ([String: Manifest.Entry], Int64)? {
+        guard let (manifest, written) = readManifest(in: folder) else { return nil }
+        var entries: [String: Manifest.Entry] = [:]
+        for file in manifest.runs.flatMap(\.files) + manifest.latestFiles { entries[file.name] = file }
+        return (entries, written)
+    }
+
+    /// The report folder's `manifest.json` and when it was written (ns since 1970); nil when there
+    /// is none, or it is not a regular file of at most 64 MiB, or it does not parse.
+    static func readManifest(in folder: Int32) -> (Manifest, Int64)? {
         var info = stat()
         guard fstatat(folder, Manifest.fileName, &info, AT_SYMLINK_NOFOLLOW) == 0,
             info.st_mode & S_IFMT == S_IFREG, let bytes = readFile(Manifest.fileName, in: folder, atMost: 64 << 20),
             let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(bytes))
         else { return nil }
-        var entries: [String: Manifest.Entry] = [:]
-        for file in manifest.runs.flatMap(\.files) + manifest.latestFiles { entries[file.name] = file }
-        return (entries, nanoseconds(info.st_mtim))
+        return (manifest, nanoseconds(info.st_mtim))
     }
 
     static func nanoseconds(_ t: timespec) -> Int64 { Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec) }
@@ -138,11 +145,7 @@ extension Publisher {
     public func manifestRuns(of report: String) -> [String: Date]? {
         guard let folder = try? openReportFolder(report) else { return nil }
         defer { close(folder) }
-        var info = stat()
-        guard fstatat(folder, Manifest.fileName, &info, AT_SYMLINK_NOFOLLOW) == 0,
-            info.st_mode & S_IFMT == S_IFREG, let bytes = Self.readFile(Manifest.fileName, in: folder, atMost: 64 << 20),
-            let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(bytes))
-        else { return nil }
+        guard let (manifest, _) = Self.readManifest(in: folder) else { return nil }
         var runs: [String: Date] = [:]
         for run in manifest.runs {
             if let seconds = run.instant {
