@@ -25,9 +25,11 @@ extension StringProtocol {
 }
 
 extension Unicode.Scalar {
-    /// C0 controls, DEL, C1 controls, and the line and paragraph separators (which some terminals
-    /// and log viewers also break lines at).
+    /// C0 controls, DEL, C1 controls, the line and paragraph separators (which some terminals and
+    /// log viewers also break lines at), and the bidirectional embeddings, overrides and isolates
+    /// (which make a terminal show text in another order than it is written).
     var isControlCharacter: Bool {
         value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029
+            || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
     }
 }

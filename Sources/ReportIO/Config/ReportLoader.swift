@@ -97,7 +97,7 @@ extension ConfigLoader {
                     at: node)
             } else {
                 file.error(
-                    "report name '\(Self.printable(text))' must match [a-z0-9][a-z0-9_-]* (lower-case letters, digits, '-' and '_'; it names a folder)",
+                    "report name '\(text.escapingControlCharacters)' must match [a-z0-9][a-z0-9_-]* (lower-case letters, digits, '-' and '_'; it names a folder)",
                     at: node)
             }
         }
@@ -380,19 +380,5 @@ extension ConfigLoader {
             message += " (the dataset's columns are \(schema.columnNames.joined(separator: ", ")))"
         }
         file.error(message, at: node)
-    }
-
-    /// `text` with control characters (a newline, an escape sequence) shown as `\u{1B}`, so that
-    /// a message quoting it cannot rewrite the terminal or split a log line.
-    static func printable(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
-                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

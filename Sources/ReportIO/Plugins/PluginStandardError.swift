@@ -1,4 +1,5 @@
 import Logging
+import ReportCore
 
 /// What a plugin writes to standard error during one process's life, logged line by line but
 /// bounded: the first `logBudget` bytes are logged as they come; after that lines are only counted,
@@ -100,19 +101,7 @@ enum PluginText {
     /// `bytes` as UTF-8 (invalid sequences replaced), with control characters written as escapes
     /// (`\n`, `\r`, `\t`, `\e`, `\u{7F}`…), cut after `limit` bytes with a visible marker.
     static func escape<C: Collection>(_ bytes: C, limit: Int = 4096) -> String where C.Element == UInt8 {
-        let kept = bytes.prefix(limit)
-        var out = ""
-        for scalar in String(decoding: kept, as: UTF8.self).unicodeScalars {
-            switch scalar.value {
-            case 10: out += "\\n"
-            case 13: out += "\\r"
-            case 9: out += "\\t"
-            case 27: out += "\\e"
-            case 0..<32, 127..<160, 0x2028, 0x2029:
-                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
+        var out = String(decoding: bytes.prefix(limit), as: UTF8.self).escapingControlCharacters
         if bytes.count > limit { out += "… [cut: \(bytes.count - limit) more bytes]" }
         return out
     }
