@@ -38,6 +38,7 @@ let package = Package(
     ],
     targets: calculatorTargets + [
         .target(name: "ReportCore"),
+        .target(name: "ReportFiles"),
         .target(
             name: "ReportCalculators",
             dependencies: ["ReportCore"] + calculatorFolders.map { .target(name: "Calc\($0)") }
@@ -46,7 +47,7 @@ let package = Package(
         .target(
             name: "ReportIO",
             dependencies: [
-                "ReportCore", "CSpawn",
+                "ReportCore", "ReportFiles", "CSpawn",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -55,7 +56,7 @@ let package = Package(
         .target(
             name: "ReportDaemon",
             dependencies: [
-                "ReportCore", "ReportIO",
+                "ReportCore", "ReportFiles", "ReportIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -65,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "reportd",
             dependencies: [
-                "CSignalGuard", "ReportCore", "ReportIO", "ReportCalculators", "ReportDaemon",
+                "CSignalGuard", "ReportCore", "ReportFiles", "ReportIO", "ReportCalculators", "ReportDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,10 +83,11 @@ let package = Package(
             dependencies: ["ReportCore", "ReportIO", "ReportCalculators"],
             resources: []
         ),
-        .testTarget(name: "ReportIOTests", dependencies: ["ReportCore", "ReportIO", "ReportCalculators"]),
+        .testTarget(name: "ReportFilesTests", dependencies: ["ReportFiles"]),
+        .testTarget(name: "ReportIOTests", dependencies: ["ReportCore", "ReportFiles", "ReportIO", "ReportCalculators"]),
         .testTarget(
             name: "ReportDaemonTests",
-            dependencies: ["ReportCore", "ReportIO", "ReportDaemon", "ReportCalculators"]
+            dependencies: ["ReportCore", "ReportFiles", "ReportIO", "ReportDaemon", "ReportCalculators"]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
         .testTarget(

@@ -3,6 +3,7 @@ import Logging
 import ReportCore
 import ReportIO
 import ServiceLifecycle
+import ReportFiles
 
 /// Builds the daemon `reportd serve` runs: the scheduler in a service group that shuts down
 /// gracefully on SIGTERM and SIGINT (SIGHUP reloads, inside the scheduler).

@@ -3,6 +3,7 @@ import ReportCore
 import Testing
 
 @testable import ReportIO
+import ReportFiles
 
 /// Issue 12, point 1, and issue 24, point 2: what `run --slot` accepts, and how second-pass run
 /// names order.

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ReportCore
 @testable import ReportIO
+import ReportFiles
 
 /// A temporary folder holding one dataset file; removed when the test ends.
 private final class DatasetFolder {

@@ -5,6 +5,7 @@ import Testing
 @testable import ReportCore
 
 @testable import ReportIO
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc

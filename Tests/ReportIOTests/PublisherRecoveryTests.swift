@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ReportIO
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -28,13 +29,13 @@ import Testing
     }
 
     @Test func temporaryFileNamesAreRecognised() {
-        #expect(Publisher.temporaryFilePID(".latest.csv.tmp-4242-17") == 4242)
-        #expect(Publisher.temporaryFilePID(".r_2026-11-29T060000.json.tmp-1-4294967295") == 1)
-        #expect(Publisher.temporaryFilePID("latest.csv") == nil)
-        #expect(Publisher.temporaryFilePID("latest.csv.tmp-1-2") == nil)
-        #expect(Publisher.temporaryFilePID(".latest.csv.tmp-x-2") == nil)
-        #expect(Publisher.temporaryFilePID(".latest.csv.tmp-1-2-3") == nil)
-        #expect(Publisher.temporaryFilePID(".notes") == nil)
+        #expect(ConfinedFolder.temporaryFilePID(".latest.csv.tmp-4242-17") == 4242)
+        #expect(ConfinedFolder.temporaryFilePID(".r_2026-11-29T060000.json.tmp-1-4294967295") == 1)
+        #expect(ConfinedFolder.temporaryFilePID("latest.csv") == nil)
+        #expect(ConfinedFolder.temporaryFilePID("latest.csv.tmp-1-2") == nil)
+        #expect(ConfinedFolder.temporaryFilePID(".latest.csv.tmp-x-2") == nil)
+        #expect(ConfinedFolder.temporaryFilePID(".latest.csv.tmp-1-2-3") == nil)
+        #expect(ConfinedFolder.temporaryFilePID(".notes") == nil)
     }
 
     @Test func aFailedPublishLeavesNothingNewAndReplacesNothing() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ReportIO
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ReportCore
 @testable import ReportIO
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import Foundation
 import ReportCore
 import ReportIO
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc

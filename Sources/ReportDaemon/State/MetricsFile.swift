@@ -1,5 +1,6 @@
 import Foundation
 import ReportIO
+import ReportFiles
 
 /// The metrics file (`metrics_file`): the Prometheus text exposition format (version 0.0.4) that
 /// node_exporter's textfile collector reads, so the reports can be watched without reportd opening

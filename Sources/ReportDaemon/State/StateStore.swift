@@ -1,5 +1,6 @@
 import Foundation
 import ReportIO
+import ReportFiles
 
 /// What the daemon remembers about one report between runs and restarts.
 public struct ReportState: Codable, Sendable, Equatable {

@@ -1,4 +1,5 @@
 import ReportCore
+import ReportFiles
 
 /// The daemon config (`reportd.yaml`), with every path made absolute against the file's folder.
 public struct DaemonConfig: Sendable {

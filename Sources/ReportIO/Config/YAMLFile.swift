@@ -1,6 +1,7 @@
 import Foundation
 import ReportCore
 import Yams
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -74,23 +75,12 @@ struct YAMLFile {
             return .failure(
                 ReadProblem(reason: "it is \(info.st_size) bytes, more than the \(maximumBytes >> 20) MiB a definition may have"))
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(info.st_size) + 1)
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 << 14) { chunk in
-            while true {
-                let n = read(fd, chunk.baseAddress, chunk.count)
-                if n > 0 {
-                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[..<n]))
-                    // The file grew while being read.
-                    if bytes.count > maximumBytes {
-                        return .failure(ReadProblem(reason: "it grew past \(maximumBytes >> 20) MiB while being read"))
-                    }
-                } else if n == 0 {
-                    return .success(bytes)
-                } else if errno != EINTR {
-                    return .failure(ReadProblem(errno: errno))
-                }
-            }
+        switch FileIO.readToEnd(fd, sizeHint: Int(info.st_size), limit: maximumBytes) {
+        case .success(let bytes): return .success(bytes)
+        case .failure(.errno(let code)): return .failure(ReadProblem(errno: code))
+        // The file grew while being read.
+        case .failure(.tooLarge):
+            return .failure(ReadProblem(reason: "it grew past \(maximumBytes >> 20) MiB while being read"))
         }
     }
 

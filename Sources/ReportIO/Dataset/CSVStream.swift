@@ -5,6 +5,7 @@ import ReportCore
 
 #if canImport(Glibc)
 import Glibc
+import ReportFiles
 #endif
 
 /// Reads a CSV dataset from its file block by block, typing each block on a free core while the
@@ -75,19 +76,13 @@ struct CSVStream {
                 if let from = c.baseAddress { base.update(from: from, count: c.count) }
             }
             var count = carry.count
-            while count < capacity {
-                let n = Glibc.read(fd, base + count, capacity - count)
-                if n < 0, errno == EINTR { continue }
-                if n < 0 {
-                    let code = errno
-                    base.deallocate()
-                    throw cannotRead(code)
-                }
-                if n == 0 {
-                    atEnd = true
-                    break
-                }
+            switch FileIO.fill(fd, base + count, count: capacity - count) {
+            case .failure(let failure):
+                base.deallocate()
+                throw cannotRead(failure.code)
+            case .success(let n):
                 count += n
+                atEnd = count < capacity
             }
             if checksum {
                 sha.update(bufferPointer: UnsafeRawBufferPointer(start: base + carry.count, count: count - carry.count))

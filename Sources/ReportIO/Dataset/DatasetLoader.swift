@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ReportCore
+import ReportFiles
 
 /// A dataset read and typed by its schema.
 public struct LoadedDataset: Sendable {
@@ -121,15 +122,11 @@ public enum DatasetLoader {
         var kind = stat()
         guard fstat(fd, &kind) == 0, kind.st_mode & S_IFMT == S_IFREG else { return nil }
         var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { return nil }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+        let failure = FileIO.forEachBlock(fd, blockSize: 1 << 20) { block in
+            hasher.update(bufferPointer: block)
+            return true
         }
-        return hex(hasher.finalize())
+        return failure == nil ? hex(hasher.finalize()) : nil
     }
 
     static func hex(_ digest: SHA256.Digest) -> String {

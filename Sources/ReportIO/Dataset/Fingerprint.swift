@@ -4,6 +4,7 @@ import ReportCore
 
 #if canImport(Glibc)
 import Glibc
+import ReportFiles
 #endif
 
 /// A fast 64-bit checksum of a file's bytes, so the dataset cache can tell that a file changed
@@ -55,22 +56,15 @@ enum Fingerprint {
             for i in stride(from: worker, to: count, by: workers) {
                 let start = i * segment
                 let length = min(segment, expectedSize - start)
-                var done = 0
-                while done < length {
-                    let n = pread(fd, buffer + done, length - done, off_t(start + done))
-                    if n < 0, errno == EINTR { continue }
-                    guard n > 0 else {
-                        failed.withLock { $0 = true }
-                        return
-                    }
-                    done += n
+                guard FileIO.fill(fd, buffer, count: length, at: start) else {
+                    failed.withLock { $0 = true }
+                    return
                 }
                 let h = hash(UnsafePointer(buffer), length)
                 hashes.withLock { $0[i] = h }
             }
         }
-        var probe: UInt8 = 0
-        guard !failed.withLock({ $0 }), pread(fd, &probe, 1, off_t(expectedSize)) == 0 else { return nil }
+        guard !failed.withLock({ $0 }), FileIO.endsAt(fd, expectedSize) else { return nil }
         return combine(hashes.withLock { $0 }, length: expectedSize)
     }
 

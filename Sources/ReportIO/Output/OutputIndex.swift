@@ -1,5 +1,6 @@
 import Foundation
 import ReportCore
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -54,10 +55,8 @@ public enum OutputIndex {
         after report: ReportDefinition, outputRoot: String, permissions: Publisher.Permissions, stateDirectory: String,
         timeZone: TimeZone
     ) throws(PublishError) -> Bool {
-        let lock = ReportLock.openLockFile(stateDirectory: stateDirectory, report: lockName)
-        if let lock {
-            while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
-        }
+        let lock = LockFile.open("\(lockName).lock", in: "locks", of: stateDirectory)
+        if let lock { FileIO.lock(lock, LOCK_EX) }
         // Without a lock file (a state folder this user may not write) the index is still written,
         // as report runs go ahead unlocked.
         defer {
@@ -66,7 +65,7 @@ public enum OutputIndex {
                 close(lock)
             }
         }
-        let root = try Publisher.openFolder(atPath: outputRoot, permissions: permissions)
+        let root = try ConfinedFolder.open(atPath: outputRoot, permissions: permissions)
         defer { close(root) }
         var info = stat()
         let exists = fstatat(root, fileName, &info, AT_SYMLINK_NOFOLLOW) == 0

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -123,7 +124,7 @@ extension Publisher {
     static func readManifest(in folder: Int32) -> (Manifest, Int64)? {
         var info = stat()
         guard fstatat(folder, Manifest.fileName, &info, AT_SYMLINK_NOFOLLOW) == 0,
-            info.st_mode & S_IFMT == S_IFREG, let bytes = readFile(Manifest.fileName, in: folder, atMost: 64 << 20),
+            info.st_mode & S_IFMT == S_IFREG, let bytes = ConfinedFolder.readFile(Manifest.fileName, in: folder, atMost: 64 << 20),
             let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(bytes))
         else { return nil }
         return (manifest, nanoseconds(info.st_mtim))
@@ -175,35 +176,18 @@ extension Publisher {
         }
         var hasher = SHA256()
         var total = 0
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { return nil }
-            if n == 0 { return (total, DatasetLoader.hex(hasher.finalize())) }
-            total += n
+        var tooLarge = false
+        let failure = FileIO.forEachBlock(fd) { block in
+            total += block.count
             // The file grew past the limit while being read.
-            guard total <= largestHashed else { return nil }
-            hasher.update(data: chunk[..<n])
+            guard total <= largestHashed else {
+                tooLarge = true
+                return false
+            }
+            hasher.update(bufferPointer: block)
+            return true
         }
-    }
-
-    /// The contents of regular file `name` in `folder`, not following a link and never blocking on
-    /// a named pipe; nil when it cannot be read or is larger than `atMost` bytes.
-    static func readFile(_ name: String, in folder: Int32, atMost: Int = .max) -> [UInt8]? {
-        let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) <= atMost else { return nil }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { return nil }
-            if n == 0 { return bytes }
-            bytes += chunk[..<n]
-        }
+        guard failure == nil, !tooLarge else { return nil }
+        return (total, DatasetLoader.hex(hasher.finalize()))
     }
 }

@@ -1,6 +1,7 @@
 import CSpawn
 import Foundation
 import Logging
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -166,9 +167,8 @@ final class PluginProcess {
             // Once the plugin has exited, only what is already in the pipe is still to come (a
             // process it started may hold the pipe open, so no end of file is awaited).
             let wait = exitStatus != nil ? 0 : Int32(min(remaining * 1000, 1000)) + 1
-            let ready = poll(&fds, 4, wait)
+            let ready = retryingInterrupted { poll(&fds, 4, wait) }
             if ready < 0 {
-                if errno == EINTR { continue }
                 throw fail("could not be read: \(String(cString: strerror(errno)))")
             }
             if fds[1].revents != 0 { drainErrors() }
@@ -223,7 +223,7 @@ final class PluginProcess {
                 pollfd(fd: statusPipe, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: errors, events: Int16(POLLIN), revents: 0),
             ]
-            if poll(&fds, 2, Int32(remaining * 1000) + 1) < 0 && errno != EINTR { return }
+            if retryingInterrupted({ poll(&fds, 2, Int32(remaining * 1000) + 1) }) < 0 { return }
             if fds[1].revents != 0 { drainErrors() }
             if fds[0].revents != 0 { readStatus() }
         }
@@ -284,7 +284,7 @@ final class PluginProcess {
             control = -1
         }
         var status: Int32 = 0
-        while waitpid(supervisor, &status, 0) < 0 && errno == EINTR {}
+        _ = retryingInterrupted { waitpid(supervisor, &status, 0) }
         // The supervisor wrote the status before it exited; the pipe keeps it.
         readStatus()
         drainErrors()

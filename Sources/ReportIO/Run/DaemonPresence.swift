@@ -1,5 +1,6 @@
 import Foundation
 import ReportCore
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -88,17 +89,17 @@ public final class DaemonPresence: Sendable {
     /// The pid file, opened (the state folder and the file created when missing) and locked.
     private static func lockedFile(stateDirectory: String) throws -> Int32 {
         let path = stateDirectory + "/" + fileName
-        let state = try Publisher.openFolder(atPath: stateDirectory, permissions: .private(in: stateDirectory))
+        let state = try ConfinedFolder.open(atPath: stateDirectory, permissions: .private(in: stateDirectory))
         defer { close(state) }
         let fd = openat(state, fileName, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Publisher.error(errno, path: path, doing: "opening the pid file") }
+        guard fd >= 0 else { throw PublishError(errno, path: path, doing: "opening the pid file") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let other = read(fd).flatMap { try? JSONDecoder.presence.decode(Info.self, from: $0) }
             close(fd)
             throw PresenceError(path: path, pid: other?.pid)
         }
         do {
-            try Publisher.setPermissions(fd, mode: 0o600, permissions: .private(in: stateDirectory), path: path)
+            try ConfinedFolder.setPermissions(fd, mode: 0o600, permissions: .private(in: stateDirectory), path: path)
         } catch {
             close(fd)
             throw error

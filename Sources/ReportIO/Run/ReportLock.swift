@@ -1,4 +1,5 @@
 import Foundation
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -47,11 +48,9 @@ public final class ReportLock {
                 close(fd)
                 throw RunLockError(report: report, holder: holder)
             }
-            while flock(fd, LOCK_EX) != 0 {
-                guard errno == EINTR else {
-                    close(fd)
-                    return nil
-                }
+            if FileIO.lock(fd, LOCK_EX) != 0 {
+                close(fd)
+                return nil
             }
         }
         let pid = Array("\(getpid())\n".utf8)
@@ -64,36 +63,7 @@ public final class ReportLock {
 extension ReportLock {
     /// Opens (creating when missing) `STATE/locks/NAME.lock`, or nil when it cannot be.
     static func openLockFile(stateDirectory: String, report: String) -> Int32? {
-        guard
-            let state = try? Publisher.openFolder(atPath: stateDirectory, permissions: .private(in: stateDirectory))
-        else { return nil }
-        defer { close(state) }
-        guard
-            let locks = try? Publisher.openChildFolder(
-                "locks", in: state, path: stateDirectory + "/locks", permissions: .private(in: stateDirectory))
-        else { return nil }
-        defer { close(locks) }
-        let name = "\(report).lock"
-        guard (try? Publisher.checkName(name, path: name)) != nil else { return nil }
-        for _ in 0..<8 {
-            let created = openat(locks, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            if created >= 0 {
-                guard
-                    (try? Publisher.setPermissions(
-                        created, mode: 0o600, permissions: .private(in: stateDirectory), path: stateDirectory + "/locks/" + name)) != nil
-                else {
-                    close(created)
-                    return nil
-                }
-                return created
-            }
-            guard errno == EEXIST else { return nil }
-            let existing = openat(locks, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
-            if existing >= 0 { return existing }
-            // Removed in between: create it again; anything else (a link: ELOOP) gives up.
-            guard errno == ENOENT else { return nil }
-        }
-        return nil
+        LockFile.open("\(report).lock", in: "locks", of: stateDirectory)
     }
 }
 

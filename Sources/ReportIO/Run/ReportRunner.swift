@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import ReportCore
+import ReportFiles
 
 /// Runs reports once: reads each dataset once for all the reports that use it, computes, publishes.
 public struct ReportRunner: Sendable {

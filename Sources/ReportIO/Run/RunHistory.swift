@@ -1,4 +1,5 @@
 import Foundation
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -117,16 +118,15 @@ public struct RunHistory: Sendable {
     public func append(_ record: RunRecord) throws(PublishError) {
         let folder = try openFolder()
         defer { close(folder) }
-        while flock(folder, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw Publisher.error(errno, path: folderPath, doing: "locking the history") }
-        }
+        let locking = FileIO.lock(folder, LOCK_EX)
+        guard locking == 0 else { throw PublishError(locking, path: folderPath, doing: "locking the history") }
         defer { flock(folder, LOCK_UN) }
         let name = "\(record.report).jsonl"
         let path = "\(folderPath)/\(name)"
         let fd = openat(folder, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Publisher.error(errno, path: path, doing: "opening the history") }
+        guard fd >= 0 else { throw PublishError(errno, path: path, doing: "opening the history") }
         defer { close(fd) }
-        try Publisher.setPermissions(fd, mode: 0o600, permissions: .private(in: stateDirectory), path: path)
+        try ConfinedFolder.setPermissions(fd, mode: 0o600, permissions: .private(in: stateDirectory), path: path)
         var line = Self.encode(record)
         var info = stat()
         if fstat(fd, &info) == 0, info.st_size > 0 {
@@ -138,7 +138,7 @@ public struct RunHistory: Sendable {
             }
         }
         try writeAll(fd, line, path: path)
-        if fsync(fd) != 0 { throw Publisher.error(errno, path: path, doing: "syncing the history") }
+        if fsync(fd) != 0 { throw PublishError(errno, path: path, doing: "syncing the history") }
         try compactIfNeeded(name, in: folder)
     }
 
@@ -161,7 +161,7 @@ public struct RunHistory: Sendable {
     // MARK: Compaction
 
     private func compactIfNeeded(_ name: String, in folder: Int32) throws(PublishError) {
-        guard let bytes = Publisher.readFile(name, in: folder) else { return }
+        guard let bytes = ConfinedFolder.readFile(name, in: folder) else { return }
         let lines = bytes.split(separator: 0x0A)
         let marker = Array("\"files\":".utf8)
         let detailedLines = lines.reduce(0) { $0 + ($1.firstRange(of: marker) != nil ? 1 : 0) }
@@ -176,28 +176,22 @@ public struct RunHistory: Sendable {
             records[i] = records[i].compactedCopy
         }
         let text = records.flatMap { Self.encode($0) }
-        _ = try Publisher(root: folderPath, permissions: .private(in: stateDirectory))
-            .write([Publisher.File(name: name, bytes: text)], in: folder, path: folderPath)
+        try ConfinedFolder.writeAtomically(
+            [ConfinedFolder.File(name: name, bytes: text)], in: folder, path: folderPath,
+            permissions: .private(in: stateDirectory))
     }
 
     // MARK: Files
 
     private func openFolder() throws(PublishError) -> Int32 {
-        let state = try Publisher.openFolder(atPath: stateDirectory, permissions: .private(in: stateDirectory))
+        let state = try ConfinedFolder.open(atPath: stateDirectory, permissions: .private(in: stateDirectory))
         defer { close(state) }
-        return try Publisher.openChildFolder("history", in: state, path: folderPath, permissions: .private(in: stateDirectory))
+        return try ConfinedFolder.openChild("history", in: state, path: folderPath, permissions: .private(in: stateDirectory))
     }
 
     private func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(PublishError) {
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Publisher.error(errno, path: path, doing: "appending to the history")
-            }
-            written += n
-        }
+        let failure = FileIO.writeAll(fd, bytes)
+        if failure != 0 { throw PublishError(failure, path: path, doing: "appending to the history") }
     }
 
     static func encode(_ record: RunRecord) -> [UInt8] {

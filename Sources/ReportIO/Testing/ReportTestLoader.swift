@@ -1,6 +1,7 @@
 import Foundation
 import ReportCore
 import Yams
+import ReportFiles
 
 /// Reads report test files (`reportd test`), checking them as `validate` checks a config: every
 /// problem is a located `Diagnostic`, all of a file's problems at once.

@@ -7,6 +7,7 @@ import ReportCore
 import ReportDaemon
 import ReportIO
 import ServiceLifecycle
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc

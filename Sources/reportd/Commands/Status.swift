@@ -3,6 +3,7 @@ import Foundation
 import ReportCore
 import ReportDaemon
 import ReportIO
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc

@@ -10,9 +10,9 @@
 /// systemd) instead of failing the one run. Checking the estimate first turns that into a run
 /// error that says what to change. Without such a limit there is nothing to check against
 /// (the kernel's overcommit and the OOM killer decide), and nothing is refused.
-enum MemoryHeadroom {
+public enum MemoryHeadroom {
     /// Bytes that may still be mapped, or nil when no limit applies.
-    static func available() -> Int? {
+    public static func available() -> Int? {
         var limits: [Int] = []
         for resource in [RLIMIT_AS, RLIMIT_DATA] {
             var limit = rlimit()
@@ -26,13 +26,14 @@ enum MemoryHeadroom {
     }
 
     /// A field of `/proc/self/status` in bytes.
-    static func mappedBytes(field: String) -> Int? {
+    public static func mappedBytes(field: String) -> Int? {
         let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 8192)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
+        guard case .success(let n) = buffer.withUnsafeMutableBytes({ FileIO.fill(fd, $0.baseAddress!, count: $0.count) }),
+            n > 0
+        else { return nil }
         for line in buffer[..<n].split(separator: 0x0A) {
             let text = String(decoding: line, as: UTF8.self)
             guard text.hasPrefix(field) else { continue }
@@ -44,7 +45,7 @@ enum MemoryHeadroom {
 
     /// A run error's text when reading `bytes` of a dataset, needing about `factor` times that in
     /// memory, would pass the limit; nil when it fits or no limit applies.
-    static func refusal(datasetBytes bytes: Int, factor: Double) -> String? {
+    public static func refusal(datasetBytes bytes: Int, factor: Double) -> String? {
         guard let left = available() else { return nil }
         let needed = Int(Double(bytes) * factor)
         guard needed > left else { return nil }

@@ -1,8 +1,12 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Short, user-facing reasons for file-system errors ("no such file", "permission denied").
-enum FileProblem {
-    static func describe(_ error: any Error) -> String {
+public enum FileProblem {
+    public static func describe(_ error: any Error) -> String {
         let ns = error as NSError
         if ns.domain == NSCocoaErrorDomain {
             switch ns.code {
@@ -19,5 +23,5 @@ enum FileProblem {
     }
 
     /// The text of an `errno` value.
-    static func errno(_ code: Int32) -> String { String(cString: strerror(code)) }
+    public static func errno(_ code: Int32) -> String { String(cString: strerror(code)) }
 }

@@ -8,15 +8,5 @@
 /// have run SIGPIPE is ignored, so a closed reader (`reportd run 2>&1 | head -1`) makes the write
 /// fail with EPIPE. A message that cannot be delivered is dropped instead.
 public func writeStandardError(_ text: String) {
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-        let n = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        if n > 0 {
-            bytes = bytes.dropFirst(n)
-        } else if n < 0 && errno == EINTR {
-            continue
-        } else {
-            return
-        }
-    }
+    _ = FileIO.writeAll(2, Array(text.utf8))
 }

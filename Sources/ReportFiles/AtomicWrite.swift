@@ -1,0 +1,122 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Atomic writes into a confined folder.
+extension ConfinedFolder {
+    /// One file to publish.
+    public struct File: Sendable {
+        public var name: String
+        public var bytes: [UInt8]
+
+        public init(name: String, bytes: [UInt8]) {
+            self.name = name
+            self.bytes = bytes
+        }
+    }
+
+    /// Writes `files` into the open folder `folder` (at `path`, for messages), in order, each
+    /// atomically, with `permissions`: each is written in full to a hidden temporary file and
+    /// synced; only when all are written are they renamed into place, in order, and the folder
+    /// synced. A failure part-way removes the temporary files and changes nothing a reader sees.
+    /// Temporary files left by a process that is gone are removed first.
+    /// - Returns: the names of the stale temporary files removed.
+    @discardableResult
+    public static func writeAtomically(
+        _ files: [File], in folder: Int32, path: String, permissions: FilePermissions
+    ) throws(FileError) -> [String] {
+        let stale = removeStaleTemporaries(in: folder)
+        var staged: [String] = []
+        var renamed = 0
+        // Whatever was written but not renamed (a failure part-way) is removed.
+        defer { for temp in staged[renamed...] { unlinkat(folder, temp, 0) } }
+        for file in files { staged.append(try stage(file, in: folder, folderPath: path, permissions: permissions)) }
+        for (temp, file) in zip(staged, files) {
+            guard renameat(folder, temp, folder, file.name) == 0 else {
+                throw FileError(errno, path: "\(path)/\(file.name)", doing: "renaming into place")
+            }
+            renamed += 1
+        }
+        if fsync(folder) != 0 && errno != EINVAL {
+            throw FileError(errno, path: path, doing: "syncing the folder")
+        }
+        return stale
+    }
+
+    /// Whether `name` is one of the publisher's temporary files (`.NAME.tmp-PID-RANDOM`); the pid
+    /// of the process that wrote it.
+    public static func temporaryFilePID(_ name: String) -> pid_t? {
+        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return nil }
+        let parts = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, UInt32(parts[1]) != nil else { return nil }
+        return pid
+    }
+
+    /// Removes temporary files whose writer is gone: a process killed between creating its
+    /// temporary file and renaming it leaves one behind. Files of this process and of any process
+    /// still running (another reportd publishing now) are left alone.
+    public static func removeStaleTemporaries(in folder: Int32) -> [String] {
+        var removed: [String] = []
+        for name in list(folder) {
+            guard let pid = Self.temporaryFilePID(name), pid != getpid() else { continue }
+            if kill(pid, 0) == 0 || errno != ESRCH { continue }
+            if unlinkat(folder, name, 0) == 0 { removed.append(name) }
+        }
+        return removed.sorted()
+    }
+
+    /// Writes `file` in full to a new hidden temporary file in the folder, with its mode and
+    /// group, and syncs it.
+    /// - Returns: the temporary file's name; on failure it is removed.
+    private static func stage(
+        _ file: File, in folder: Int32, folderPath: String, permissions: FilePermissions
+    ) throws(FileError) -> String {
+        let finalPath = "\(folderPath)/\(file.name)"
+        try checkName(file.name, path: finalPath)
+        // Created private, then given its group and mode explicitly: the umask plays no part, and
+        // nobody can open the file wider than intended while it is being written. A name taken by
+        // something planted (O_EXCL refuses it, link or not) is retried with another.
+        var temp = ""
+        var fd: Int32 = -1
+        for _ in 0..<8 {
+            temp = ".\(file.name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            fd = openat(folder, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 || errno != EEXIST { break }
+        }
+        guard fd >= 0 else { throw FileError(errno, path: finalPath, doing: "creating a temporary file") }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { unlinkat(folder, temp, 0) }
+        }
+        try setPermissions(fd, mode: permissions.fileMode, permissions: permissions, path: finalPath)
+        let failure = FileIO.writeAll(fd, file.bytes)
+        if failure != 0 { throw FileError(failure, path: finalPath, doing: "writing") }
+        if fsync(fd) != 0 { throw FileError(errno, path: finalPath, doing: "syncing") }
+        ok = true
+        return temp
+    }
+
+    /// The names in the open folder `fd`, `.` and `..` left out.
+    public static func list(_ fd: Int32) -> [String] {
+        let dup = dup(fd)
+        guard dup >= 0, let dir = fdopendir(dup) else { return [] }
+        defer { closedir(dir) }
+        // The copy shares the folder's read position: from the start, whatever listed it before.
+        rewinddir(dir)
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}
