@@ -39,6 +39,7 @@ let package = Package(
     targets: calculatorTargets + [
         .target(name: "ReportCore"),
         .target(name: "ReportFiles"),
+        .target(name: "ReportState", dependencies: ["ReportCore", "ReportFiles"]),
         .target(
             name: "ReportCalculators",
             dependencies: ["ReportCore"] + calculatorFolders.map { .target(name: "Calc\($0)") }
@@ -47,7 +48,7 @@ let package = Package(
         .target(
             name: "ReportIO",
             dependencies: [
-                "ReportCore", "ReportFiles", "CSpawn",
+                "ReportCore", "ReportFiles", "ReportState", "CSpawn",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -56,7 +57,7 @@ let package = Package(
         .target(
             name: "ReportDaemon",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportIO",
+                "ReportCore", "ReportFiles", "ReportState", "ReportIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -66,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "reportd",
             dependencies: [
-                "CSignalGuard", "ReportCore", "ReportFiles", "ReportIO", "ReportCalculators", "ReportDaemon",
+                "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportCalculators", "ReportDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,10 +85,13 @@ let package = Package(
             resources: []
         ),
         .testTarget(name: "ReportFilesTests", dependencies: ["ReportFiles"]),
-        .testTarget(name: "ReportIOTests", dependencies: ["ReportCore", "ReportFiles", "ReportIO", "ReportCalculators"]),
+        .testTarget(name: "ReportStateTests", dependencies: ["ReportCore", "ReportFiles", "ReportState"]),
+        .testTarget(
+            name: "ReportIOTests",
+            dependencies: ["ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportCalculators"]),
         .testTarget(
             name: "ReportDaemonTests",
-            dependencies: ["ReportCore", "ReportFiles", "ReportIO", "ReportDaemon", "ReportCalculators"]
+            dependencies: ["ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportDaemon", "ReportCalculators"]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
         .testTarget(

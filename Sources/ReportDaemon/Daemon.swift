@@ -4,6 +4,7 @@ import ReportCore
 import ReportIO
 import ServiceLifecycle
 import ReportFiles
+import ReportState
 
 /// Builds the daemon `reportd serve` runs: the scheduler in a service group that shuts down
 /// gracefully on SIGTERM and SIGINT (SIGHUP reloads, inside the scheduler).

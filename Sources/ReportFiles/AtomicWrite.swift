@@ -49,6 +49,17 @@ extension ConfinedFolder {
         return stale
     }
 
+    /// Writes `files` atomically into the folder at `path` (created with `permissions` when
+    /// missing, as `open(atPath:permissions:)` does).
+    @discardableResult
+    public static func writeAtomically(
+        _ files: [File], intoFolderAt path: String, permissions: FilePermissions
+    ) throws(FileError) -> [String] {
+        let folder = try open(atPath: path, permissions: permissions)
+        defer { close(folder) }
+        return try writeAtomically(files, in: folder, path: path, permissions: permissions)
+    }
+
     /// Whether `name` is one of the publisher's temporary files (`.NAME.tmp-PID-RANDOM`); the pid
     /// of the process that wrote it.
     public static func temporaryFilePID(_ name: String) -> pid_t? {

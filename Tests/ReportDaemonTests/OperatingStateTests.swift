@@ -5,6 +5,7 @@ import ReportCore
 import Testing
 
 @testable import ReportDaemon
+@testable import ReportState
 
 #if canImport(Glibc)
     import Glibc
@@ -17,7 +18,7 @@ import Testing
         a.failuresTotal = 1
         let finished = Date(timeIntervalSince1970: 1_795_000_000)
         a.lastRun = .init(
-            slot: finished, trigger: "schedule", outcome: "success", finishedAt: finished, error: nil,
+            slot: finished, trigger: .schedule, outcome: .success, finishedAt: finished, error: nil,
             failuresInARow: 0, duration: 1.5, rowsUsed: 30, rowsRejected: 2)
         a.lastSuccess = a.lastRun
         let text = MetricsFile.render([("a", a), ("we\"ird\\name", ReportState())], now: finished)
@@ -79,9 +80,9 @@ import Testing
         let store = StateStore(directory: state)
         // 2026-11-10 06:00 +07:00 = 2026-11-09T23:00Z
         let slot = Date(timeIntervalSince1970: 1_794_265_200)
-        _ = try store.record("ok", slot: slot, trigger: "schedule", error: nil, at: slot.addingTimeInterval(2))
-        _ = try store.record("bad", slot: slot, trigger: "schedule", error: "boom", at: slot.addingTimeInterval(2))
-        _ = try store.record("bad", slot: slot, trigger: "retry", error: "boom again", at: slot.addingTimeInterval(40))
+        _ = try store.record("ok", slot: slot, trigger: .schedule, error: nil, at: slot.addingTimeInterval(2))
+        _ = try store.record("bad", slot: slot, trigger: .schedule, error: "boom", at: slot.addingTimeInterval(2))
+        _ = try store.record("bad", slot: slot, trigger: .retry, error: "boom again", at: slot.addingTimeInterval(40))
         let reports = try [Self.report("ok"), Self.report("bad"), Self.report("new")]
 
         // Five minutes after the next slot: not yet overdue; only the failure counts.

@@ -4,6 +4,7 @@ import ReportIO
 import Testing
 
 @testable import ReportDaemon
+@testable import ReportState
 
 #if canImport(Glibc)
     import Glibc

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import Testing
 
 @testable import ReportDaemon
+@testable import ReportState
 
 /// A scheduler running in a service group, on a manual clock and a fake executor.
 struct Harness {
@@ -67,7 +68,7 @@ func utcDate(_ text: String) -> Date {
         try await h.stop()
         let state = h.fixture.store.load("a")
         #expect(state.lastCompletedSlot == utcDate("2026-01-01T00:02:00Z"))
-        #expect(state.lastRun?.outcome == "success")
+        #expect(state.lastRun?.outcome == .success)
     }
 
     @Test(arguments: [("none", 0), ("once", 1), ("all", 5)])
@@ -77,7 +78,7 @@ func utcDate(_ text: String) -> Date {
         ])
         // Last completed at midnight; the daemon comes back at 05:30: 01:00…05:00 were missed.
         _ = try fixture.store.record(
-            "a", slot: utcDate("2026-01-01T00:00:00Z"), trigger: "schedule", error: nil, at: t0)
+            "a", slot: utcDate("2026-01-01T00:00:00Z"), trigger: .schedule, error: nil, at: t0)
         let h = try Harness(fixture, at: utcDate("2026-01-01T05:30:00Z"))
         try await eventually("catch-up runs") { h.executor.finished.count == runs }
         try await Task.sleep(for: .milliseconds(50))
@@ -92,7 +93,7 @@ func utcDate(_ text: String) -> Date {
             "a": DaemonFixture.report("a", schedule: "@hourly", extra: "catch_up: all")
         ])
         _ = try fixture.store.record(
-            "a", slot: utcDate("2026-01-01T00:00:00Z"), trigger: "schedule", error: nil, at: t0)
+            "a", slot: utcDate("2026-01-01T00:00:00Z"), trigger: .schedule, error: nil, at: t0)
         let h = try Harness(fixture, at: utcDate("2026-01-05T00:30:00Z"))
         try await eventually("24 catch-up runs") { h.executor.finished.count == 24 }
         try await Task.sleep(for: .milliseconds(50))
@@ -128,7 +129,7 @@ func utcDate(_ text: String) -> Date {
             "a": DaemonFixture.report("a", schedule: "@hourly", extra: "catch_up: all")
         ])
         _ = try fixture.store.record(
-            "a", slot: utcDate("2026-01-01T05:00:00Z"), trigger: "schedule", error: nil, at: t0)
+            "a", slot: utcDate("2026-01-01T05:00:00Z"), trigger: .schedule, error: nil, at: t0)
         let h = try Harness(fixture, at: utcDate("2026-01-01T05:30:00Z"))
         try await h.advance(to: utcDate("2026-01-01T06:00:00Z"))
         try await eventually("the 06:00 run") { h.executor.finished.count == 1 }
@@ -219,15 +220,15 @@ func utcDate(_ text: String) -> Date {
         try await eventually("the retry") { h.executor.finished.count == 2 }
         try await eventually("the failure is logged") { h.logs.all.contains { $0.hasPrefix("error run failed: boom") } }
         let state = h.fixture.store.load("a")
-        #expect(state.lastRun?.outcome == "failed")
+        #expect(state.lastRun?.outcome == .failed)
         #expect(state.lastRun?.failuresInARow == 2)
         #expect(state.lastCompletedSlot == nil)
         #expect(state.runsTotal == 2 && state.failuresTotal == 2)
         // Both attempts are in the run history, with their trigger and attempt number.
         let records = try RunHistory(stateDirectory: h.fixture.store.directory).records("a")
-        #expect(records.map(\.trigger) == ["schedule", "retry"])
+        #expect(records.map(\.trigger) == [.schedule, .retry])
         #expect(records.map(\.attempt) == [1, 2])
-        #expect(records.allSatisfy { $0.outcome == "failed" && $0.error == "boom" })
+        #expect(records.allSatisfy { $0.outcome == .failed && $0.error == "boom" })
         try await h.stop()
     }
 
@@ -241,7 +242,7 @@ func utcDate(_ text: String) -> Date {
         try await h.advance(to: slot.addingTimeInterval(10))
         try await eventually("run stopped") { h.executor.finished.count == 1 }
         #expect(h.executor.finished.first?.1 == "stopped: timed out after 10s")
-        try await eventually("state recorded") { h.fixture.store.load("a").lastRun?.outcome == "failed" }
+        try await eventually("state recorded") { h.fixture.store.load("a").lastRun?.outcome == .failed }
         try await h.stop()
     }
 
@@ -356,7 +357,7 @@ func utcDate(_ text: String) -> Date {
         h.executor.release("a")
         try await h.task.value
         #expect(h.executor.finished.first?.1 == nil)
-        #expect(h.fixture.store.load("a").lastRun?.outcome == "success")
+        #expect(h.fixture.store.load("a").lastRun?.outcome == .success)
     }
 
     @Test func shutdownStopsRunsAfterTheGracePeriod() async throws {

@@ -3,6 +3,7 @@ import ReportIO
 import Testing
 
 @testable import ReportDaemon
+@testable import ReportState
 
 #if canImport(Glibc)
     import Glibc
@@ -45,7 +46,7 @@ import Testing
         let f = try Folders()
         let store = StateStore(directory: f.state)
         _ = try store.record(
-            "r", slot: Date(timeIntervalSince1970: 1_800_000_000), trigger: "schedule", error: nil, at: Date())
+            "r", slot: Date(timeIntervalSince1970: 1_800_000_000), trigger: .schedule, error: nil, at: Date())
         #expect(mode(f.state) == 0o700)
         #expect(mode(f.state + "/r.json") == 0o600)
         #expect(mode(f.base + "/var") == 0o755)
@@ -58,7 +59,7 @@ import Testing
         let victim = try f.victim("passwd")
         try FileManager.default.createDirectory(atPath: f.state, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: f.state + "/r.json", withDestinationPath: victim)
-        _ = try StateStore(directory: f.state).record("r", slot: Date(), trigger: "manual", error: nil, at: Date())
+        _ = try StateStore(directory: f.state).record("r", slot: Date(), trigger: .manual, error: nil, at: Date())
         #expect(try f.text(victim) == "do not touch\n")
         #expect((info(f.state + "/r.json")?.st_mode ?? 0) & S_IFMT == S_IFREG)
         #expect(mode(f.state + "/r.json") == 0o600)

@@ -6,6 +6,7 @@ import ReportIO
 import Synchronization
 
 @testable import ReportDaemon
+@testable import ReportState
 
 /// A wall clock the test moves by hand; sleepers wake when it passes their deadline.
 final class ManualClock: WallClock {

@@ -4,6 +4,7 @@ import Testing
 @testable import ReportCore
 @testable import ReportIO
 import ReportFiles
+@testable import ReportState
 
 #if canImport(Glibc)
     import Glibc

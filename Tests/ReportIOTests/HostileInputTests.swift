@@ -6,6 +6,7 @@ import Testing
 
 @testable import ReportIO
 import ReportFiles
+@testable import ReportState
 
 #if canImport(Glibc)
     import Glibc

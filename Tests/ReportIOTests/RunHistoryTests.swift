@@ -1,8 +1,10 @@
 import Foundation
+import ReportCore
 import Testing
 
 @testable import ReportIO
 import ReportFiles
+@testable import ReportState
 
 #if canImport(Glibc)
     import Glibc
@@ -33,11 +35,11 @@ import ReportFiles
         defer { try? FileManager.default.removeItem(atPath: state) }
         let history = RunHistory(stateDirectory: state)
         for i in 0..<3 {
-            try history.append(RunRecord(Self.outcome("a", i, error: i == 1 ? "boom" : nil), trigger: "schedule"))
+            try history.append(RunRecord(Self.outcome("a", i, error: i == 1 ? "boom" : nil), trigger: .schedule))
         }
         let records = try history.records("a")
         #expect(records.map(\.durationSeconds) == [0, 1, 2])
-        #expect(records.map(\.outcome) == ["success", "failed", "success"])
+        #expect(records.map(\.outcome) == [.success, .failed, .success])
         #expect(records[1].error == "boom")
         #expect(records[0].dataset?.rowsUsed == 7 && records[0].dataset?.sha256 == nil)
         #expect(records[0].files?.first?.sha256 == PublishedFile.sha256(Array("a,b\n0,2\n".utf8)))
@@ -53,7 +55,7 @@ import ReportFiles
         defer { try? FileManager.default.removeItem(atPath: state) }
         let history = RunHistory(stateDirectory: state, keep: 20, detailed: 5)
         for i in 0..<200 {
-            try history.append(RunRecord(Self.outcome("a", i), trigger: "schedule"))
+            try history.append(RunRecord(Self.outcome("a", i), trigger: .schedule))
             let count = try history.records("a").count
             #expect(count <= 22, "after \(i + 1) appends: \(count) records")
         }
@@ -74,15 +76,15 @@ import ReportFiles
         let state = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: state) }
         let history = RunHistory(stateDirectory: state)
-        try history.append(RunRecord(Self.outcome("a", 0), trigger: "schedule"))
+        try history.append(RunRecord(Self.outcome("a", 0), trigger: .schedule))
         let handle = try #require(FileHandle(forWritingAtPath: state + "/history/a.jsonl"))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("{\"report\":\"a\",\"slot\":\"2026-".utf8))
         try handle.close()
-        try history.append(RunRecord(Self.outcome("a", 1), trigger: "retry", attempt: 2))
+        try history.append(RunRecord(Self.outcome("a", 1), trigger: .retry, attempt: 2))
         let records = try history.records("a")
         #expect(records.map(\.durationSeconds) == [0, 1])
-        #expect(records.last?.attempt == 2 && records.last?.trigger == "retry")
+        #expect(records.last?.attempt == 2 && records.last?.trigger == .retry)
     }
 
     @Test func concurrentAppendersLoseNothing() throws {
@@ -90,7 +92,7 @@ import ReportFiles
         defer { try? FileManager.default.removeItem(atPath: state) }
         let history = RunHistory(stateDirectory: state, keep: 10_000, detailed: 10_000)
         DispatchQueue.concurrentPerform(iterations: 4) { worker in
-            for i in 0..<25 { try? history.append(RunRecord(Self.outcome("a", worker * 100 + i), trigger: "manual")) }
+            for i in 0..<25 { try? history.append(RunRecord(Self.outcome("a", worker * 100 + i), trigger: .manual)) }
         }
         let records = try history.records("a")
         #expect(records.count == 100)

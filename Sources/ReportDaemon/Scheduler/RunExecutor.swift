@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import ReportCore
 import ReportIO
+import ReportState
 
 /// Performs runs for the scheduler.
 public protocol RunExecutor: Sendable {

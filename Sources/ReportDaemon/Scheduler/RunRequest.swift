@@ -1,15 +1,7 @@
 import Foundation
 import ReportCore
 import ReportIO
-
-/// Why a run started; recorded in the state and in every log line about the run.
-public enum RunTrigger: String, Sendable {
-    case schedule
-    case catchUp = "catch-up"
-    case retry
-    case manual
-    case backfill
-}
+import ReportState
 
 /// One run to perform: a report, its slot, and the daemon config it runs under.
 public struct RunRequest: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ReportCore
 import ReportIO
+import ReportState
 
 #if canImport(Glibc)
     import Glibc

@@ -4,6 +4,7 @@ import ReportCore
 import ReportIO
 import ServiceLifecycle
 import UnixSignals
+import ReportState
 
 /// The daemon's scheduler: runs every report at its slots, catches up after downtime, retries,
 /// enforces timeouts and `max_concurrent`, reloads on SIGHUP and shuts down gracefully.

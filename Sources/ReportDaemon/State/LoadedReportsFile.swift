@@ -2,6 +2,7 @@ import Foundation
 import ReportCore
 import ReportIO
 import ReportFiles
+import ReportState
 
 #if canImport(Glibc)
     import Glibc

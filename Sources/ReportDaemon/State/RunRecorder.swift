@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReportIO
+import ReportState
 
 /// Records a finished run everywhere it is remembered: the report's state (last run, counters,
 /// completed slot), its run history, and the metrics file. Used by the daemon and by `reportd run`.
@@ -35,14 +36,14 @@ public struct RunRecorder: Sendable {
         var problems = Problems()
         do {
             _ = try store.record(
-                outcome.report, slot: outcome.slotDate, trigger: trigger.rawValue, error: outcome.error, at: finished,
+                outcome.report, slot: outcome.slotDate, trigger: trigger, error: outcome.error, at: finished,
                 duration: outcome.duration, rowsUsed: outcome.dataset?.rowsUsed,
                 rowsRejected: outcome.dataset?.rowsRejected)
         } catch {
             problems.state = error
         }
         do {
-            try history.append(RunRecord(outcome, trigger: trigger.rawValue, attempt: attempt, finished: finished))
+            try history.append(RunRecord(outcome, trigger: trigger, attempt: attempt, finished: finished))
         } catch {
             problems.history = error
         }

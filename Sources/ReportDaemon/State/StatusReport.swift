@@ -1,6 +1,7 @@
 import Foundation
 import ReportCore
 import ReportIO
+import ReportState
 
 /// What `reportd status` shows: whether the daemon runs, every report file and whether its report
 /// runs (loaded, on its previous definition, refused, not loaded), and per report its last run,
@@ -151,7 +152,7 @@ public struct StatusReport: Codable, Sendable {
                 let state = store.load(name)
                 report.lastRun = state.lastRun.map {
                     LastRun(
-                        slot: local($0.slot), trigger: $0.trigger, outcome: $0.outcome,
+                        slot: local($0.slot), trigger: $0.trigger.rawValue, outcome: $0.outcome.rawValue,
                         finishedAt: local($0.finishedAt),
                         durationSeconds: $0.duration.map { ($0 * 1000).rounded() / 1000 }, rowsUsed: $0.rowsUsed,
                         error: $0.error)

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
+import ReportCore
 import ReportFiles
+import ReportState
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import Foundation
+import ReportCore
 import ReportFiles
 
 #if canImport(Glibc)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ReportCore
 import ReportFiles
+import ReportState
 
 /// Runs reports once: reads each dataset once for all the reports that use it, computes, publishes.
 public struct ReportRunner: Sendable {

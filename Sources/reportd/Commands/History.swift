@@ -4,6 +4,7 @@ import ReportCore
 import ReportDaemon
 import ReportIO
 import ReportFiles
+import ReportState
 
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -84,8 +85,8 @@ struct History: ParsableCommand {
         var rows = [["FINISHED", "REPORT", "SLOT", "TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]]
         for r in records {
             rows.append([
-                finished(r), r.report, r.slot, r.attempt > 1 ? "\(r.trigger) #\(r.attempt)" : r.trigger,
-                r.outcome, Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
+                finished(r), r.report, r.slot, r.attempt > 1 ? "\(r.trigger.rawValue) #\(r.attempt)" : r.trigger.rawValue,
+                r.outcome.rawValue, Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
                 r.files.map { String($0.count) } ?? (r.compacted == true ? "(compacted)" : "0"),
             ])
         }

@@ -7,6 +7,7 @@ import ReportCore
 import ReportDaemon
 import ReportIO
 import ServiceLifecycle
+import ReportState
 
 #if canImport(Glibc)
     import Glibc
@@ -33,8 +34,8 @@ struct List: ParsableCommand {
             let d = state.report.flatMap { state.definition?.reportDefinition(name: $0) }
             let zone = d.flatMap { TimeZone(identifier: $0.timezone) } ?? daemonZone
             let last = state.report.flatMap { store.load($0).lastRun }
-            let lastText = last.map { SlotTime(date: $0.slot, timeZone: zone).iso8601 + " (\($0.trigger))" } ?? "never"
-            var outcome = last?.outcome ?? "-"
+            let lastText = last.map { SlotTime(date: $0.slot, timeZone: zone).iso8601 + " (\($0.trigger.rawValue))" } ?? "never"
+            var outcome = last?.outcome.rawValue ?? "-"
             if !state.condition.isHealthy {
                 outcome = d == nil ? Status.word(state.condition) : outcome + " [\(Status.word(state.condition))]"
             }

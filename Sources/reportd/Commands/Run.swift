@@ -8,6 +8,7 @@ import ReportDaemon
 import ReportIO
 import ServiceLifecycle
 import ReportFiles
+import ReportState
 
 #if canImport(Glibc)
     import Glibc

@@ -4,6 +4,7 @@ import ReportCore
 import ReportDaemon
 import ReportIO
 import ReportFiles
+import ReportState
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,6 @@
 import Foundation
 import ReportFiles
+import ReportCore
 
 #if canImport(Glibc)
     import Glibc
@@ -12,7 +13,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// The slot, local time with offset.
     public var slot: String
     /// `schedule`, `catch-up`, `retry`, `manual` or `backfill`.
-    public var trigger: String
+    public var trigger: RunTrigger
     /// 1 for a first attempt, 2… for retries.
     public var attempt: Int
     /// Start and end, UTC, ISO 8601.
@@ -20,7 +21,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var finished: String
     public var durationSeconds: Double
     /// `success` or `failed`.
-    public var outcome: String
+    public var outcome: Outcome
     public var error: String?
     public var dataset: Dataset?
     /// Absent from compacted records.
@@ -57,7 +58,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     }
 
     /// The record of `outcome`.
-    public init(_ outcome: RunOutcome, trigger: String, attempt: Int = 1, finished: Date = Date()) {
+    public init(_ outcome: RunOutcome, trigger: RunTrigger, attempt: Int = 1, finished: Date = Date()) {
         let utc = TimeZone(identifier: "UTC")!
         report = outcome.report
         slot = outcome.slot
@@ -66,7 +67,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         started = SlotTime(date: outcome.started, timeZone: utc).iso8601
         self.finished = SlotTime(date: finished, timeZone: utc).iso8601
         durationSeconds = (outcome.duration * 1000).rounded() / 1000
-        self.outcome = outcome.succeeded ? "success" : "failed"
+        self.outcome = outcome.succeeded ? .success : .failed
         error = outcome.error
         if let d = outcome.dataset {
             dataset = Dataset(
@@ -115,16 +116,16 @@ public struct RunHistory: Sendable {
     var folderPath: String { stateDirectory + "/history" }
 
     /// Appends `record` to its report's history, compacting the file when it has grown past its bounds.
-    public func append(_ record: RunRecord) throws(PublishError) {
+    public func append(_ record: RunRecord) throws(FileError) {
         let folder = try openFolder()
         defer { close(folder) }
         let locking = FileIO.lock(folder, LOCK_EX)
-        guard locking == 0 else { throw PublishError(locking, path: folderPath, doing: "locking the history") }
+        guard locking == 0 else { throw FileError(locking, path: folderPath, doing: "locking the history") }
         defer { flock(folder, LOCK_UN) }
         let name = "\(record.report).jsonl"
         let path = "\(folderPath)/\(name)"
         let fd = openat(folder, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw PublishError(errno, path: path, doing: "opening the history") }
+        guard fd >= 0 else { throw FileError(errno, path: path, doing: "opening the history") }
         defer { close(fd) }
         try ConfinedFolder.setPermissions(fd, mode: 0o600, permissions: .private(in: stateDirectory), path: path)
         var line = Self.encode(record)
@@ -138,18 +139,18 @@ public struct RunHistory: Sendable {
             }
         }
         try writeAll(fd, line, path: path)
-        if fsync(fd) != 0 { throw PublishError(errno, path: path, doing: "syncing the history") }
+        if fsync(fd) != 0 { throw FileError(errno, path: path, doing: "syncing the history") }
         try compactIfNeeded(name, in: folder)
     }
 
     /// The report's records, oldest first; the newest `limit` when given. Lines that do not decode
     /// (cut short by a crash) are skipped.
-    public func records(_ report: String, limit: Int? = nil) throws(PublishError) -> [RunRecord] {
+    public func records(_ report: String, limit: Int? = nil) throws(FileError) -> [RunRecord] {
         let path = "\(folderPath)/\(report).jsonl"
         guard let data = FileManager.default.contents(atPath: path) else {
             // No history yet is an empty one; one that exists but cannot be read is an error.
             if access(path, F_OK) != 0 && errno == ENOENT { return [] }
-            throw PublishError(
+            throw FileError(
                 code: .permissionDenied, path: path,
                 message: "cannot read the run history (run as reportd's user or root)")
         }
@@ -160,7 +161,7 @@ public struct RunHistory: Sendable {
 
     // MARK: Compaction
 
-    private func compactIfNeeded(_ name: String, in folder: Int32) throws(PublishError) {
+    private func compactIfNeeded(_ name: String, in folder: Int32) throws(FileError) {
         guard let bytes = ConfinedFolder.readFile(name, in: folder) else { return }
         let lines = bytes.split(separator: 0x0A)
         let marker = Array("\"files\":".utf8)
@@ -183,15 +184,15 @@ public struct RunHistory: Sendable {
 
     // MARK: Files
 
-    private func openFolder() throws(PublishError) -> Int32 {
+    private func openFolder() throws(FileError) -> Int32 {
         let state = try ConfinedFolder.open(atPath: stateDirectory, permissions: .private(in: stateDirectory))
         defer { close(state) }
         return try ConfinedFolder.openChild("history", in: state, path: folderPath, permissions: .private(in: stateDirectory))
     }
 
-    private func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(PublishError) {
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileError) {
         let failure = FileIO.writeAll(fd, bytes)
-        if failure != 0 { throw PublishError(failure, path: path, doing: "appending to the history") }
+        if failure != 0 { throw FileError(failure, path: path, doing: "appending to the history") }
     }
 
     static func encode(_ record: RunRecord) -> [UInt8] {

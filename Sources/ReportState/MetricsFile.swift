@@ -1,5 +1,4 @@
 import Foundation
-import ReportIO
 import ReportFiles
 
 /// The metrics file (`metrics_file`): the Prometheus text exposition format (version 0.0.4) that
@@ -31,7 +30,7 @@ public enum MetricsFile {
             { $0.lastRun.map { $0.finishedAt.timeIntervalSince1970.rounded(.down) } })
         family(
             "reportd_report_last_run_success", "gauge", "1 when the report's last run succeeded, 0 when it failed.",
-            { $0.lastRun.map { $0.outcome == "success" ? 1 : 0 } })
+            { $0.lastRun.map { $0.outcome == .success ? 1 : 0 } })
         family(
             "reportd_report_last_duration_seconds", "gauge", "How long the report's last run took.",
             { $0.lastRun?.duration })
@@ -57,8 +56,9 @@ public enum MetricsFile {
     public static func write(_ reports: [(name: String, state: ReportState)], to path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
-        try Publisher(root: folder.isEmpty ? "." : folder, permissions: .init(fileMode: 0o644, folderMode: 0o755))
-            .publish(files: [Publisher.File(name: name, bytes: Array(render(reports).utf8))])
+        try ConfinedFolder.writeAtomically(
+            [ConfinedFolder.File(name: name, bytes: Array(render(reports).utf8))], intoFolderAt: folder.isEmpty ? "." : folder,
+            permissions: .init(fileMode: 0o644, folderMode: 0o755))
     }
 
     /// A label value with `\`, `"` and line breaks escaped.

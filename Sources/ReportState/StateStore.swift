@@ -1,5 +1,4 @@
 import Foundation
-import ReportIO
 import ReportFiles
 
 /// What the daemon remembers about one report between runs and restarts.
@@ -17,8 +16,8 @@ public struct ReportState: Codable, Sendable, Equatable {
 
     public struct LastRun: Codable, Sendable, Equatable {
         public var slot: Date
-        public var trigger: String
-        public var outcome: String
+        public var trigger: RunTrigger
+        public var outcome: RunRecord.Outcome
         public var finishedAt: Date
         public var error: String?
         /// Failed attempts in a row for this report.
@@ -82,20 +81,21 @@ public struct StateStore: Sendable {
     /// missing parents 0755), each file 0600, whatever the umask; no write follows a link in it.
     public func save(_ state: ReportState, for report: String) throws {
         let data = try Self.encoder.encode(state)
-        try Publisher(root: directory, permissions: .private(in: directory))
-            .publish(files: [Publisher.File(name: "\(report).json", bytes: Array(data))])
+        try ConfinedFolder.writeAtomically(
+            [ConfinedFolder.File(name: "\(report).json", bytes: Array(data))], intoFolderAt: directory,
+            permissions: .private(in: directory))
     }
 
     /// Records a finished run: the outcome and the counters always, the completed slot when it
     /// succeeded (and was not a manual run at an arbitrary time).
     public func record(
-        _ report: String, slot: Date, trigger: String, error: String?, at finished: Date,
+        _ report: String, slot: Date, trigger: RunTrigger, error: String?, at finished: Date,
         duration: TimeInterval? = nil, rowsUsed: Int? = nil, rowsRejected: Int? = nil
     ) throws -> ReportState {
         var state = load(report)
-        let previousFailures = state.lastRun?.outcome == "failed" ? state.lastRun?.failuresInARow ?? 0 : 0
+        let previousFailures = state.lastRun?.outcome == .failed ? state.lastRun?.failuresInARow ?? 0 : 0
         let run = ReportState.LastRun(
-            slot: slot, trigger: trigger, outcome: error == nil ? "success" : "failed", finishedAt: finished,
+            slot: slot, trigger: trigger, outcome: error == nil ? .success : .failed, finishedAt: finished,
             error: error, failuresInARow: error == nil ? 0 : previousFailures + 1, duration: duration,
             rowsUsed: rowsUsed, rowsRejected: rowsRejected)
         state.lastRun = run
@@ -105,7 +105,7 @@ public struct StateStore: Sendable {
         } else {
             state.failuresTotal += 1
         }
-        if error == nil, trigger != "manual", state.lastCompletedSlot.map({ slot > $0 }) ?? true {
+        if error == nil, trigger != .manual, state.lastCompletedSlot.map({ slot > $0 }) ?? true {
             state.lastCompletedSlot = slot
         }
         try save(state, for: report)

@@ -10,6 +10,14 @@ public struct RunContext: Sendable {
     /// When the outputs were produced, ISO 8601 with offset.
     public var generatedAt: String
     public var dataset: DatasetFigures
+
+    public init(report: ReportDefinition, slot: String, stamp: String, generatedAt: String, dataset: DatasetFigures) {
+        self.report = report
+        self.slot = slot
+        self.stamp = stamp
+        self.generatedAt = generatedAt
+        self.dataset = dataset
+    }
 }
 
 /// The dataset line of every output.
@@ -21,4 +29,12 @@ public struct DatasetFigures: Sendable {
     public var rowsUsed: Int
     public var rowsRejected: Int
     public var sha256: String
+
+    public init(name: String, rows: Int, rowsUsed: Int, rowsRejected: Int, sha256: String) {
+        self.name = name
+        self.rows = rows
+        self.rowsUsed = rowsUsed
+        self.rowsRejected = rowsRejected
+        self.sha256 = sha256
+    }
 }

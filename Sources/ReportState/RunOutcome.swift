@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import ReportCore
 
@@ -61,13 +60,6 @@ public struct PublishedFile: Sendable, Codable, Equatable {
         self.bytes = bytes
         self.sha256 = sha256
     }
-
-    /// The figures of `bytes` published at `path`.
-    public init(path: String, contents: [UInt8]) {
-        self.init(path: path, bytes: contents.count, sha256: Self.sha256(contents))
-    }
-
-    public static func sha256(_ bytes: some DataProtocol) -> String { DatasetLoader.hex(SHA256.hash(data: bytes)) }
 }
 
 /// A calculator a run used and who provides it.

@@ -92,7 +92,7 @@ public final class DaemonPresence: Sendable {
         let state = try ConfinedFolder.open(atPath: stateDirectory, permissions: .private(in: stateDirectory))
         defer { close(state) }
         let fd = openat(state, fileName, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw PublishError(errno, path: path, doing: "opening the pid file") }
+        guard fd >= 0 else { throw FileError(errno, path: path, doing: "opening the pid file") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let other = read(fd).flatMap { try? JSONDecoder.presence.decode(Info.self, from: $0) }
             close(fd)
