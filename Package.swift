@@ -16,6 +16,19 @@ let calculatorTargets: [Target] = calculatorFolders.map { folder in
     )
 }
 
+/// Built-in output formats: one module per folder under `Writers/`, each depending on ReportCore
+/// alone. The folder name is the format's Swift name; the module is `Writer<Name>`.
+let writerFolders = ["CSV", "JSON", "Text", "HTML"]
+
+let writerTargets: [Target] = writerFolders.map { folder in
+    .target(
+        name: "Writer\(folder)",
+        dependencies: ["ReportCore"],
+        path: "Writers/\(folder)",
+        exclude: ["README.md", "sample.yaml", "testcases"]
+    )
+}
+
 let package = Package(
     name: "reportd",
     platforms: [.macOS(.v15)],
@@ -36,13 +49,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
-    targets: calculatorTargets + [
+    targets: calculatorTargets + writerTargets + [
         .target(name: "ReportCore"),
         .target(name: "ReportFiles"),
         .target(name: "ReportState", dependencies: ["ReportCore", "ReportFiles"]),
         .target(
             name: "ReportCalculators",
             dependencies: ["ReportCore"] + calculatorFolders.map { .target(name: "Calc\($0)") }
+        ),
+        .target(
+            name: "ReportWriters",
+            dependencies: ["ReportCore"] + writerFolders.map { .target(name: "Writer\($0)") }
         ),
         .target(name: "CSpawn"),
         .target(
@@ -67,13 +84,14 @@ let package = Package(
         .executableTarget(
             name: "reportd",
             dependencies: [
-                "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportCalculators", "ReportDaemon",
+                "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportCalculators", "ReportWriters",
+                "ReportDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "FuzzTargets", dependencies: ["ReportCore", "ReportIO", "ReportCalculators"]),
+        .target(name: "FuzzTargets", dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters"]),
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "fuzz-filter", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "fuzz-schedule", dependencies: ["FuzzTargets"]),
@@ -81,17 +99,28 @@ let package = Package(
         .testTarget(name: "ReportCoreTests", dependencies: ["ReportCore"]),
         .testTarget(
             name: "ReportCalculatorsTests",
-            dependencies: ["ReportCore", "ReportIO", "ReportCalculators"],
+            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "WriterCSV"],
             resources: []
         ),
         .testTarget(name: "ReportFilesTests", dependencies: ["ReportFiles"]),
         .testTarget(name: "ReportStateTests", dependencies: ["ReportCore", "ReportFiles", "ReportState"]),
         .testTarget(
             name: "ReportIOTests",
-            dependencies: ["ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportCalculators"]),
+            dependencies: [
+                "ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportCalculators", "ReportWriters",
+                "WriterCSV", "WriterHTML",
+            ]),
+        .testTarget(
+            name: "ReportWritersTests",
+            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters"]
+                + writerFolders.map { .target(name: "Writer\($0)") }
+        ),
         .testTarget(
             name: "ReportDaemonTests",
-            dependencies: ["ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportDaemon", "ReportCalculators"]
+            dependencies: [
+                "ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportDaemon", "ReportCalculators",
+                "ReportWriters",
+            ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
         .testTarget(

@@ -2,6 +2,7 @@ import Foundation
 import ReportCalculators
 import ReportCore
 import ReportIO
+import ReportWriters
 
 extension FuzzTarget {
     /// The YAML config loader: the input is a file's contents, read three ways: as the daemon
@@ -36,7 +37,7 @@ extension FuzzTarget {
             (daemon != nil) == !daemonDiagnostics.contains { $0.severity == .error },
             "daemon config: \(daemon == nil ? "no config" : "a config") with diagnostics \(daemonDiagnostics)")
 
-        let report = ConfigLoader(calculators: ConfigFixture.daemon.calculators).loadReport(
+        let report = ConfigLoader(calculators: ConfigFixture.daemon.calculators, writers: BuiltinWriters.registry).loadReport(
             path: path, daemon: ConfigFixture.daemon)
         try checkDiagnostics(report.diagnostics, "report")
         try check(

@@ -13,14 +13,14 @@ import ReportState
 ///   left out; the daemon starts with the valid ones); `PresenceError` when another daemon runs
 ///   with the same state folder, or a `PublishError` when its pid file cannot be written.
 public func buildDaemon(
-    configPath: String, calculators: CalculatorRegistry, logger: Logger, clock: any WallClock = SystemClock()
+    configPath: String, calculators: CalculatorRegistry, writers: WriterRegistry, logger: Logger, clock: any WallClock = SystemClock()
 ) throws -> ServiceGroup {
     // The version and the config file, absolute: the first things to know when reading a log.
     let configFile = URL(fileURLWithPath: configPath).standardizedFileURL.path
     logger.notice(
         "reportd \(ReportdVersion.current) starting with the config \(configFile)",
         metadata: ["version": "\(ReportdVersion.current)", "config.file": "\(configFile)"])
-    var configured = ConfigLoader(calculators: calculators, logger: logger)
+    var configured = ConfigLoader(calculators: calculators, writers: writers, logger: logger)
     // A hung plugin must not delay READY, a reload, or the reports that do not use it: the daemon
     // waits this long for the handshakes, and reloads when a plugin answers later.
     let lateHello = LateHello()

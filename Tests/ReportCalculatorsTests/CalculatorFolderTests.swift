@@ -2,7 +2,9 @@ import Foundation
 import ReportCalculators
 import ReportCore
 import ReportIO
+import WriterCSV
 import Testing
+import ReportWriters
 
 /// The package's root folder, found from this source file.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -44,7 +46,7 @@ func daemonConfig(dataset name: String, csv: URL, schema: URL) throws -> DaemonC
           \(name): {format: csv, path: "\(csv.path)", schema: "\(schema.path)"}
         """
     try yaml.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
-    let configuration = ConfigLoader(calculators: BuiltinCalculators.registry).load(
+    let configuration = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).load(
         configPath: folder.appendingPathComponent("reportd.yaml").path)
     guard let daemon = configuration.daemon else { throw ConfigError(configuration.diagnostics) }
     return daemon
@@ -52,7 +54,7 @@ func daemonConfig(dataset name: String, csv: URL, schema: URL) throws -> DaemonC
 
 /// Loads a report against a daemon config and computes it; errors come back as text.
 func compute(report: URL, daemon: DaemonConfig) -> Result<ReportResult, RunError> {
-    let loader = ConfigLoader(calculators: BuiltinCalculators.registry)
+    let loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
     let loaded = loader.loadReport(path: report.path, daemon: daemon)
     guard let definition = loaded.report?.definition else {
         return .failure(

@@ -7,6 +7,7 @@ import Synchronization
 
 @testable import ReportDaemon
 @testable import ReportState
+import ReportWriters
 
 /// A wall clock the test moves by hand; sleepers wake when it passes their deadline.
 final class ManualClock: WallClock {
@@ -193,7 +194,7 @@ final class DaemonFixture: Sendable {
     }
 
     var configPath: String { folder.appendingPathComponent("reportd.yaml").path }
-    var loader: ConfigLoader { ConfigLoader(calculators: BuiltinCalculators.registry) }
+    var loader: ConfigLoader { ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry) }
 
     func load() throws -> ReportSet {
         let (daemon, diagnostics) = loader.loadDaemon(configPath: configPath)

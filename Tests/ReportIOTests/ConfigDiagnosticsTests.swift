@@ -4,6 +4,7 @@ import ReportCore
 import Testing
 
 @testable import ReportIO
+import ReportWriters
 
 /// A daemon config, a schema and report files in a fresh temporary folder.
 final class ConfigFixture {
@@ -54,7 +55,7 @@ final class ConfigFixture {
     }
 
     func load() -> Configuration {
-        ConfigLoader(calculators: BuiltinCalculators.registry).load(
+        ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).load(
             configPath: folder.appendingPathComponent("reportd.yaml").path)
     }
 

@@ -4,6 +4,7 @@ import ReportCore
 import Testing
 
 @testable import ReportIO
+import ReportWriters
 
 #if canImport(Glibc)
     import Glibc
@@ -33,7 +34,7 @@ import Testing
         reports["broken.yaml"] = "name: [unclosed"
         let fixture = try ConfigFixture(reports: reports)
         let path = fixture.folder.appendingPathComponent("reportd.yaml").path
-        let loader = ConfigLoader(calculators: BuiltinCalculators.registry)
+        let loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
 
         let (daemon, files, diagnostics) = loader.loadFiles(configPath: path)
         let (oneDaemon, oneDiagnostics) = loader.loadDaemon(configPath: path)
@@ -86,7 +87,7 @@ import Testing
         let path = fixture.folder.appendingPathComponent("reportd.yaml").path
         let outcome = LoadOutcome()
         Thread {
-            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry).load(configPath: path))
+            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).load(configPath: path))
         }.start()
         guard let configuration = outcome.wait(seconds: 60) else {
             Issue.record("the loader is stuck reading the named pipe")
@@ -112,7 +113,7 @@ import Testing
             [.posixPermissions: 0o644], ofItemAtPath: plugins.appendingPathComponent("plain.sh").path)
         try "notes".write(to: plugins.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
         #expect(symlink("../elsewhere/gone.py", plugins.appendingPathComponent("gone.py").path) == 0)
-        let configuration = ConfigLoader(calculators: BuiltinCalculators.registry)
+        let configuration = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
             .load(configPath: fixture.folder.appendingPathComponent("reportd.yaml").path)
         let warnings = configuration.diagnostics.filter { $0.severity == .warning }.map(\.description)
         #expect(warnings.count == 2, "\(warnings)")

@@ -3,7 +3,9 @@ import Testing
 
 @testable import ReportCore
 @testable import ReportIO
+@testable import WriterHTML
 import ReportFiles
+import ReportWriters
 @testable import ReportState
 
 #if canImport(Glibc)
@@ -338,12 +340,13 @@ private let districts: [[Value]] = [
         #expect(flock(held, LOCK_EX) == 0)
         var report = ReportDefinition(
             name: "first", title: "Thứ nhất", dataset: "d", schedule: .every(seconds: 60), timezone: "UTC", metrics: [])
-        report.formats = [.html]
+        report.formats = ["html"]
         let definition = report
         let finished = DispatchSemaphore(value: 0)
         let thread = Thread {
             _ = try? OutputIndex.update(
-                after: definition, outputRoot: root, permissions: .shared, stateDirectory: state,
+                after: definition, extensions: BuiltinWriters.registry.writers.map { type(of: $0).fileExtension },
+                outputRoot: root, permissions: .shared, stateDirectory: state,
                 timeZone: TimeZone(identifier: "UTC")!)
             finished.signal()
         }
@@ -386,7 +389,8 @@ private let districts: [[Value]] = [
         let fd = open(root.path, O_RDONLY | O_DIRECTORY)
         try #require(fd >= 0)
         defer { close(fd) }
-        let entries = OutputIndex.scan(fd, timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh")!)
+        let entries = OutputIndex.scan(
+            fd, extensions: BuiltinWriters.registry.writers.map { type(of: $0).fileExtension }, timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh")!)
         #expect(entries.map(\.report) == ["a", "b", "c"])
         #expect(entries[2].title == "Trang <C> &amp;", "the page's title, unescaped once")
         #expect(entries[2].files == ["latest.html"], "the planted link is not listed")

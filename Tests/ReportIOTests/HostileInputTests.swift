@@ -6,7 +6,9 @@ import Testing
 
 @testable import ReportIO
 import ReportFiles
+@testable import WriterCSV
 @testable import ReportState
+import ReportWriters
 
 #if canImport(Glibc)
     import Glibc
@@ -21,7 +23,7 @@ import ReportFiles
         let path = fixture.folder.appendingPathComponent("reportd.yaml").path
         let outcome = LoadOutcome()
         Thread {
-            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry).load(configPath: path))
+            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).load(configPath: path))
         }.start()
         return outcome.wait(seconds: 60)
     }

@@ -24,7 +24,7 @@ public struct ReportDefinition: Sendable {
     public var sort: [SortKey] = []
     public var limit: Int?
     public var totals: Bool = false
-    public var formats: [OutputFormat] = OutputFormat.defaults
+    public var formats: [OutputFormat] = ReportDefinition.defaultFormats
     public var csvBOM: Bool = false
     public var lineEndings: LineEndings = .lf
     /// Number grouping in text output: `nil` or `en` gives `4,700,000,000`; `vi-VN` gives `4.700.000.000`.
@@ -62,17 +62,13 @@ public struct ReportDefinition: Sendable {
     }
 }
 
-/// An output file format.
-public enum OutputFormat: String, Sendable, CaseIterable {
-    case csv, json, text
-    /// A self-contained page: the table and a chart, for a browser.
-    case html
+/// An output file format: the name of a registered `ReportWriter` (`csv`, `json`, `text`, `html`),
+/// checked against the writer registry when a report is loaded.
+public typealias OutputFormat = String
 
+extension ReportDefinition {
     /// The formats of a report that names none: csv, json and text (html only when asked for).
-    public static let defaults: [OutputFormat] = [.csv, .json, .text]
-
-    /// The file extension of this format.
-    public var fileExtension: String { self == .text ? "txt" : rawValue }
+    public static let defaultFormats: [OutputFormat] = ["csv", "json", "text"]
 }
 
 /// One metric of a report: an output column computed by a calculator.

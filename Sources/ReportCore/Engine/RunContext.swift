@@ -1,5 +1,3 @@
-import ReportCore
-
 /// What the writers need besides the computed table: the run's identity and its dataset's figures.
 public struct RunContext: Sendable {
     public var report: ReportDefinition
@@ -10,13 +8,19 @@ public struct RunContext: Sendable {
     /// When the outputs were produced, ISO 8601 with offset.
     public var generatedAt: String
     public var dataset: DatasetFigures
+    /// Number grouping for writers that format numbers: the report's `locale`, else the daemon's.
+    public var locale: String?
 
-    public init(report: ReportDefinition, slot: String, stamp: String, generatedAt: String, dataset: DatasetFigures) {
+    public init(
+        report: ReportDefinition, slot: String, stamp: String, generatedAt: String, dataset: DatasetFigures,
+        locale: String? = nil
+    ) {
         self.report = report
         self.slot = slot
         self.stamp = stamp
         self.generatedAt = generatedAt
         self.dataset = dataset
+        self.locale = locale
     }
 }
 

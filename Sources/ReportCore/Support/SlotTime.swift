@@ -1,5 +1,4 @@
 import Foundation
-import ReportCore
 
 /// A run's time as reportd writes it: local time in the report's zone, with its UTC offset.
 ///

@@ -13,6 +13,8 @@ import ReportFiles
 public struct ConfigLoader: Sendable {
     /// The built-in calculators; each loaded daemon config adds its plugins' to them.
     public let calculators: CalculatorRegistry
+    /// The output formats reports may name in `formats:`.
+    public let writers: WriterRegistry
     /// Where plugins' standard error goes.
     public var logger: Logger
     /// Whether loading shakes hands with the plugins. Commands that only read the schedule and the
@@ -27,10 +29,11 @@ public struct ConfigLoader: Sendable {
     public var lateHello: (@Sendable () -> Void)?
 
     public init(
-        calculators: CalculatorRegistry,
+        calculators: CalculatorRegistry, writers: WriterRegistry,
         logger: Logger = Logger(label: "reportd", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.calculators = calculators
+        self.writers = writers
         self.logger = logger
     }
 
@@ -111,6 +114,7 @@ public struct ConfigLoader: Sendable {
         var file = YAMLFile(path: path)
         guard var daemon = parseDaemon(&file) else { return (nil, file.diagnostics) }
         daemon.calculators = calculators
+        daemon.writers = writers
         return (daemon, file.diagnostics)
     }
 

@@ -38,6 +38,8 @@ public struct DaemonConfig: Sendable {
     /// The calculators reports may use: the built-in ones and those of the plugins that passed
     /// their handshake.
     public var calculators = CalculatorRegistry()
+    /// The output formats reports may name, with their writers.
+    public var writers = WriterRegistry()
     /// The plugins that were meant to load and did not (failed handshake, not executable, a link to
     /// a missing file, no plugins folder): a report whose calculator is unknown may be theirs.
     public var pluginProblems: [PluginProblem] = []

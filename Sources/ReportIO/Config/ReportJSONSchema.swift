@@ -11,7 +11,7 @@ public enum ReportJSONSchema {
     ///   - complete: whether `calculators` holds every calculator reports may name (the plugins of
     ///     a daemon config included). When false (no config given), `calc` also admits any other
     ///     calculator name, which a plugin may provide: the sample's `hhi` report still validates.
-    public static func make(calculators: CalculatorRegistry, complete: Bool = true) -> String {
+    public static func make(calculators: CalculatorRegistry, formats: [String], complete: Bool = true) -> String {
         let descriptors = calculators.descriptors
         let metricVariants: [[String: Any]] = descriptors.map { d in
             var properties: [String: Any] = [
@@ -85,7 +85,7 @@ public enum ReportJSONSchema {
                 ],
                 "limit": ["type": "integer", "minimum": 1],
                 "totals": ["type": "boolean"],
-                "formats": ["type": "array", "items": ["enum": OutputFormat.allCases.map(\.rawValue)]],
+                "formats": ["type": "array", "items": ["enum": formats]],
                 "csv": [
                     "type": "object", "additionalProperties": false,
                     "properties": ["bom": ["type": "boolean"], "line_endings": ["enum": ["lf", "crlf"]]],

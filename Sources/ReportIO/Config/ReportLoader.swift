@@ -236,12 +236,11 @@ extension ConfigLoader {
         if let n = f["formats"], let list = file.stringList(n, "'formats'") {
             var formats: [OutputFormat] = []
             for (text, node) in list {
-                if let format = OutputFormat(rawValue: text) {
-                    if !formats.contains(format) { formats.append(format) }
+                if writers.writer(for: text) != nil {
+                    if !formats.contains(text) { formats.append(text) }
                 } else {
-                    var message =
-                        "unknown format '\(text)' (use \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")))"
-                    if let guess = closestMatch(to: text, among: OutputFormat.allCases.map(\.rawValue)) {
+                    var message = "unknown format '\(text)' (use \(writers.formats.joined(separator: ", ")))"
+                    if let guess = closestMatch(to: text, among: writers.formats) {
                         message += "; did you mean '\(guess)'?"
                     }
                     file.error(message, at: node)

@@ -52,7 +52,7 @@ public enum OutputIndex {
     /// - Returns: whether the index was written.
     @discardableResult
     public static func update(
-        after report: ReportDefinition, outputRoot: String, permissions: Publisher.Permissions, stateDirectory: String,
+        after report: ReportDefinition, extensions: [String], outputRoot: String, permissions: Publisher.Permissions, stateDirectory: String,
         timeZone: TimeZone
     ) throws(PublishError) -> Bool {
         let lock = LockFile.open("\(lockName).lock", in: "locks", of: stateDirectory)
@@ -69,8 +69,8 @@ public enum OutputIndex {
         defer { close(root) }
         var info = stat()
         let exists = fstatat(root, fileName, &info, AT_SYMLINK_NOFOLLOW) == 0
-        guard report.formats.contains(.html) || exists else { return false }
-        let entries = scan(root, timeZone: timeZone)
+        guard report.formats.contains("html") || exists else { return false }
+        let entries = scan(root, extensions: extensions, timeZone: timeZone)
         let generatedAt = SlotTime(date: Date(), timeZone: timeZone).iso8601
         let bytes = render(entries, generatedAt: generatedAt)
         try Publisher(root: outputRoot, permissions: permissions).publish(
@@ -79,7 +79,7 @@ public enum OutputIndex {
     }
 
     /// The report folders of the root (open as `root`) that hold `latest.*` files, by name.
-    static func scan(_ root: Int32, timeZone: TimeZone) -> [Entry] {
+    static func scan(_ root: Int32, extensions: [String], timeZone: TimeZone) -> [Entry] {
         var entries: [Entry] = []
         for name in list(root).sorted() where ReportDefinition.isValidName(name) {
             var info = stat()
@@ -89,7 +89,7 @@ public enum OutputIndex {
             let folder = openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard folder >= 0 else { continue }
             defer { close(folder) }
-            let known = OutputFormat.allCases.map { "latest." + $0.fileExtension }
+            let known = extensions.map { "latest." + $0 }
             var files: [String] = []
             var newest: Date?
             for file in list(folder) where known.contains(file) {
@@ -184,11 +184,11 @@ public enum OutputIndex {
 
     /// The index page.
     public static func render(_ entries: [Entry], generatedAt: String) -> [UInt8] {
-        let e = HTMLWriter.escape
-        var out = HTMLWriter.head(title: "Báo cáo — reportd")
+        let e = HTMLPage.escape
+        var out = HTMLPage.head(title: "Báo cáo — reportd")
         out += "<body>\n<main>\n<header>\n<h1>Báo cáo</h1>\n"
         out += "<p class=\"run\">Cập nhật lúc <time datetime=\"\(e(generatedAt))\">"
-        out += "\(e(HTMLWriter.readable(generatedAt)))</time> · \(entries.count) báo cáo</p>\n</header>\n"
+        out += "\(e(HTMLPage.readable(generatedAt)))</time> · \(entries.count) báo cáo</p>\n</header>\n"
         out += "<div class=\"table\"><table class=\"index\">\n<thead><tr><th scope=\"col\">Báo cáo</th>"
         out += "<th scope=\"col\">Lần chạy gần nhất</th><th scope=\"col\">Tệp mới nhất</th></tr></thead>\n<tbody>\n"
         for entry in entries {
@@ -198,7 +198,7 @@ public enum OutputIndex {
                 "<tr><th scope=\"row\"><a href=\"\(folder)/\(e(entry.files[0]))\">\(e(entry.title ?? entry.report))</a>"
             out += "<br><code>\(folder)</code></th>"
             if let run = entry.lastRun {
-                out += "<td><time datetime=\"\(e(run))\">\(e(HTMLWriter.readable(run)))</time></td>"
+                out += "<td><time datetime=\"\(e(run))\">\(e(HTMLPage.readable(run)))</time></td>"
             } else {
                 out += "<td>–</td>"
             }

@@ -173,13 +173,13 @@ public struct ExternalCalculator: Calculator {
         func put(_ s: String) { out.append(contentsOf: s.utf8) }
         let rowCount = input.groups.reduce(0) { $0 + $1.count }
         put(
-            "{\"type\": \"compute\", \"id\": 1, \"calculator\": \(JSONWriter.string(descriptor.name)), \"parameters\": {"
+            "{\"type\": \"compute\", \"id\": 1, \"calculator\": \(JSONText.string(descriptor.name)), \"parameters\": {"
         )
         put(
             input.parameters.values.sorted { $0.key < $1.key }.map { key, value in
                 switch value {
-                case .string(let s): return "\(JSONWriter.string(key)): \(JSONWriter.string(s))"
-                case .number(let n): return "\(JSONWriter.string(key)): \(Value.plainDecimal(n))"
+                case .string(let s): return "\(JSONText.string(key)): \(JSONText.string(s))"
+                case .number(let n): return "\(JSONText.string(key)): \(Value.plainDecimal(n))"
                 }
             }.joined(separator: ", "))
         put("}, \"rows\": \(rowCount), \"columns\": {")
@@ -192,13 +192,13 @@ public struct ExternalCalculator: Calculator {
             guard let column = input.table.column(name) else { continue }
             if !first { put(", ") }
             first = false
-            put("\(JSONWriter.string(name)): {\"type\": \"\(column.type.rawValue)\", \"values\": [")
+            put("\(JSONText.string(name)): {\"type\": \"\(column.type.rawValue)\", \"values\": [")
             var firstValue = true
             for rows in input.groups {
                 for r in rows {
                     if !firstValue { out.append(44) }
                     firstValue = false
-                    put(JSONWriter.value(column.value(at: r)))
+                    put(JSONText.value(column.value(at: r)))
                 }
             }
             put("]}")
@@ -207,7 +207,7 @@ public struct ExternalCalculator: Calculator {
         var position = 0
         for (g, rows) in input.groups.enumerated() {
             if g > 0 { put(", ") }
-            let key = zip(input.groupBy, input.groupKeys[g]).map { "\(JSONWriter.string($0)): \(JSONWriter.value($1))" }
+            let key = zip(input.groupBy, input.groupKeys[g]).map { "\(JSONText.string($0)): \(JSONText.value($1))" }
             if version >= 2 {
                 put("{\"key\": {\(key.joined(separator: ", "))}, \"count\": \(rows.count)}")
                 continue

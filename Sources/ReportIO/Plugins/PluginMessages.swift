@@ -28,7 +28,7 @@ enum PluginMessages {
             if let n = try? c.decode(Int.self) {
                 self = .number(n)
             } else if let s = try? c.decode(String.self) {
-                self = .notANumber("the string \(JSONWriter.string(PluginText.escape(s, limit: 40)))")
+                self = .notANumber("the string \(JSONText.string(PluginText.escape(s, limit: 40)))")
             } else if c.decodeNil() {
                 self = .notANumber("null")
             } else {

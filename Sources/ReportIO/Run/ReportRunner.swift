@@ -35,7 +35,7 @@ public struct ReportRunner: Sendable {
             // columns they read.
             let readers = reports.filter { $0.definition.dataset == name }
             let columns = readers.reduce(into: Set<String>()) { $0.formUnion($1.definition.columnsRead(in: config.schema)) }
-            datasets[name] = load(config, columns: columns, checksum: readers.contains { $0.definition.showsChecksum })
+            datasets[name] = load(config, columns: columns, checksum: readers.contains { $0.definition.showsChecksum(self.config.writers) })
         }
         // The reports then compute and publish side by side, one per core: each only reads the
         // shared columns.
@@ -63,7 +63,7 @@ public struct ReportRunner: Sendable {
         let started = Date()
         let dataset = config.dataset(named: definition.dataset).map { dataset in
             let needed = definition.columnsRead(in: dataset.schema).union(columns ?? [])
-            let checksum = definition.showsChecksum
+            let checksum = definition.showsChecksum(config.writers)
             return cache?.load(dataset, columns: needed, checksum: checksum)
                 ?? load(dataset, columns: needed, checksum: checksum)
         }
@@ -140,20 +140,22 @@ public struct ReportRunner: Sendable {
         outcome.dataset = figures
         let context = RunContext(
             report: definition, slot: slot.iso8601, stamp: slot.stamp,
-            generatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601, dataset: figures)
+            generatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601, dataset: figures,
+            locale: definition.locale ?? config.locale)
         var slotFiles: [Publisher.File] = []
         var latest: [Publisher.File] = []
         for format in definition.formats {
-            let bytes: [UInt8]
-            switch format {
-            case .csv: bytes = CSVWriter.render(result, bom: definition.csvBOM, lineEndings: definition.lineEndings)
-            case .json: bytes = JSONWriter.render(result, context: context)
-            case .text: bytes = TextWriter.render(result, context: context, locale: definition.locale ?? config.locale)
-            case .html: bytes = HTMLWriter.render(result, context: context, locale: definition.locale ?? config.locale)
+            guard let writer = config.writers.writer(for: format) else {
+                throw RunError(report: definition.name, message: "no writer for the format '\(format)'")
             }
+            let bytes: [UInt8]
+            do { bytes = try writer.render(result, context: context) } catch {
+                throw RunError(report: definition.name, message: "cannot write its \(format) output: \(error)")
+            }
+            let fileExtension = type(of: writer).fileExtension
             slotFiles.append(
-                Publisher.File(name: "\(definition.name)_\(slot.stamp).\(format.fileExtension)", bytes: bytes))
-            latest.append(Publisher.File(name: "latest.\(format.fileExtension)", bytes: bytes))
+                Publisher.File(name: "\(definition.name)_\(slot.stamp).\(fileExtension)", bytes: bytes))
+            latest.append(Publisher.File(name: "latest.\(fileExtension)", bytes: bytes))
         }
         if !dataset.rejected.isEmpty {
             slotFiles.append(
@@ -194,12 +196,13 @@ public struct ReportRunner: Sendable {
         let known = Dictionary(
             outcome.files.map { (String($0.path.dropFirst(definition.name.count + 1)), $0) }, uniquingKeysWith: { $1 })
         try publisher.writeManifest(
-            report: definition.name, title: definition.title, extensions: definition.formats.map(\.fileExtension),
+            report: definition.name, title: definition.title, extensions: definition.formats.map(config.writers.fileExtension(of:)),
             latest: latestStamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601)
         // The root's index.html; a failure to write it is logged, the run's own files are published.
         do {
             try OutputIndex.update(
-                after: definition, outputRoot: config.outputRoot, permissions: config.outputPermissions,
+                after: definition, extensions: config.writers.writers.map { type(of: $0).fileExtension },
+                outputRoot: config.outputRoot, permissions: config.outputPermissions,
                 stateDirectory: config.stateDirectory, timeZone: TimeZone(identifier: config.timezone) ?? slot.timeZone)
         } catch {
             logger.warning(
@@ -209,10 +212,10 @@ public struct ReportRunner: Sendable {
 
     /// The rejected rows with their line and reason, then the row's fields under the file's header.
     static func rejectedCSV(_ dataset: LoadedDataset) -> [UInt8] {
-        var text = (["line", "reason"] + dataset.header).map(CSVWriter.field).joined(separator: ",") + "\n"
+        var text = (["line", "reason"] + dataset.header).map(CSVText.field).joined(separator: ",") + "\n"
         for row in dataset.rejected {
             text +=
-                ([String(row.line), row.reason] + row.fields.map(CSVWriter.neutralized)).map(CSVWriter.field)
+                ([String(row.line), row.reason] + row.fields.map(CSVText.neutralized)).map(CSVText.field)
                 .joined(separator: ",") + "\n"
         }
         return Array(text.utf8)
@@ -222,5 +225,7 @@ public struct ReportRunner: Sendable {
 extension ReportDefinition {
     /// Whether an output of this report shows the dataset's SHA-256 (JSON, text and HTML do, CSV does
     /// not): a run whose reports all write CSV alone skips computing it.
-    var showsChecksum: Bool { formats.contains(.json) || formats.contains(.text) || formats.contains(.html) }
+    func showsChecksum(_ writers: WriterRegistry) -> Bool {
+        formats.contains { format in writers.writer(for: format).map { type(of: $0).showsDatasetChecksum } ?? true }
+    }
 }

@@ -7,6 +7,7 @@ import ReportCore
 import ReportDaemon
 import ReportIO
 import ServiceLifecycle
+import ReportWriters
 
 #if canImport(Glibc)
     import Glibc
@@ -31,7 +32,7 @@ struct Calculators: ParsableCommand {
         var registry = BuiltinCalculators.registry
         var pluginFailed = false
         if let path {
-            let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry).loadDaemon(
+            let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).loadDaemon(
                 configPath: path)
             printDiagnostics(diagnostics)
             guard let daemon else { throw ExitCode(2) }

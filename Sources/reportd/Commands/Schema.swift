@@ -7,6 +7,7 @@ import ReportCore
 import ReportDaemon
 import ReportIO
 import ServiceLifecycle
+import ReportWriters
 
 #if canImport(Glibc)
     import Glibc
@@ -24,6 +25,8 @@ struct Schema: ParsableCommand {
     var config: String?
 
     func run() throws {
-        print(ReportJSONSchema.make(calculators: try calculatorRegistry(configPath: config), complete: config != nil))
+        print(ReportJSONSchema.make(
+                calculators: try calculatorRegistry(configPath: config), formats: BuiltinWriters.registry.formats,
+                complete: config != nil))
     }
 }

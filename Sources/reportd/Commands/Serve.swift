@@ -8,6 +8,7 @@ import ReportDaemon
 import ReportIO
 import ServiceLifecycle
 import ReportFiles
+import ReportWriters
 
 #if canImport(Glibc)
     import Glibc
@@ -27,7 +28,8 @@ struct Serve: AsyncParsableCommand {
         let logger = options.logger()
         let group: ServiceGroup
         do {
-            group = try buildDaemon(configPath: options.path, calculators: BuiltinCalculators.registry, logger: logger)
+            group = try buildDaemon(configPath: options.path, calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry,
+                logger: logger)
         } catch let error as ConfigError {
             printDiagnostics(error.diagnostics)
             throw ExitCode(1)

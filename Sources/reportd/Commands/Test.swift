@@ -3,6 +3,7 @@ import Foundation
 import ReportCalculators
 import ReportCore
 import ReportIO
+import ReportWriters
 
 struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +24,7 @@ struct Test: ParsableCommand {
     var paths: [String] = []
 
     func run() throws {
-        var loader = ConfigLoader(calculators: BuiltinCalculators.registry)
+        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
         loader.logger = options.logger()
         let (daemon, configDiagnostics) = loader.loadDaemon(configPath: options.path)
         printDiagnostics(configDiagnostics)

@@ -5,7 +5,14 @@ import ReportCore
 /// Hand-written rather than `JSONEncoder`: the document's keys must keep their order (report, title,
 /// …, rows), row objects must follow the report's column order, 64-bit integers must stay exact,
 /// and undefined numbers must be `null`; a small writer states all of that directly.
-public enum JSONWriter {
+public struct JSONWriter: ReportWriter {
+    public static let format = "json"
+    public static let fileExtension = "json"
+
+    public init() {}
+
+    public func render(_ result: ReportResult, context: RunContext) -> [UInt8] { Self.render(result, context: context) }
+
     public static func render(_ result: ReportResult, context: RunContext) -> [UInt8] {
         var out = "{\n"
         out += "  \"report\": \(string(context.report.name)),\n"
@@ -42,36 +49,7 @@ public enum JSONWriter {
         "{" + zip(names, values).map { "\(string($0)): \(value($1))" }.joined(separator: ", ") + "}"
     }
 
-    static func value(_ v: Value) -> String {
-        switch v {
-        case .null: return "null"
-        case .int(let i): return String(i)
-        case .decimal(let d): return d.isFinite ? Value.plainDecimal(d) : "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .string(let s): return string(s)
-        case .date(let day): return string(day.description)
-        }
-    }
+    static func value(_ v: Value) -> String { JSONText.value(v) }
 
-    /// A JSON string literal; non-ASCII text is written as UTF-8, control characters escaped.
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func string(_ s: String) -> String { JSONText.string(s) }
 }

@@ -1,5 +1,3 @@
-import ReportCore
-
 /// How text output writes numbers for people: digit grouping and the decimal mark by locale.
 ///
 /// `en-US` (the default) writes 4,700,000,000 and 1.30; `vi-VN` writes 4.700.000.000 and 1,30.

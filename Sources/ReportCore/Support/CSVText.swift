@@ -1,25 +1,10 @@
-import ReportCore
-
-/// Writes a result as RFC 4180 CSV: UTF-8, a header row, `.` as the decimal point, no grouping.
-public enum CSVWriter {
-    public static func render(_ result: ReportResult, bom: Bool, lineEndings: ReportDefinition.LineEndings) -> [UInt8] {
-        let eol = lineEndings == .crlf ? "\r\n" : "\n"
-        var text = ""
-        text += result.columns.map { field(neutralized($0.name)) }.joined(separator: ",") + eol
-        for row in result.rows {
-            text += row.map { value in
-                if case .string(let s) = value { return field(neutralized(s)) }
-                return field(value.description)
-            }.joined(separator: ",") + eol
-        }
-        return (bom ? [0xEF, 0xBB, 0xBF] : []) + Array(text.utf8)
-    }
-
+/// CSV fields as reportd writes them (RFC 4180), for the CSV output and the rejected-rows file.
+public enum CSVText {
     /// Text that Excel or LibreOffice would read as a formula (it starts with `=`, `+`, `-`, `@`, a
     /// tab or a carriage return) with an apostrophe put before it, as OWASP advises against CSV
     /// injection: a cell `=HYPERLINK(...)` from the dataset must reach the reader as text. Only
     /// text cells and headers, and not text that is a plain number (`-5`, harmless as a number).
-    static func neutralized(_ s: String) -> String {
+    public static func neutralized(_ s: String) -> String {
         guard let first = s.utf8.first,
             first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
                 || first == UInt8(ascii: "@") || first == 9 || first == 13
@@ -31,7 +16,7 @@ public enum CSVWriter {
     }
 
     /// A field, quoted when it holds a comma, a quote, a line break or edge spaces.
-    static func field(_ s: String) -> String {
+    public static func field(_ s: String) -> String {
         let needsQuotes = s.utf8.contains {
             $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13
         }

@@ -33,3 +33,12 @@ public enum DisplayWidth {
         return alignRight ? fill + text : text + fill
     }
 }
+
+extension String {
+    /// The text without its trailing spaces.
+    public var trimmingTrailingSpaces: String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

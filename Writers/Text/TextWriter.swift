@@ -1,7 +1,16 @@
 import ReportCore
 
 /// Writes a result as a plain-text summary: title, run time, an aligned table, totals, dataset line.
-public enum TextWriter {
+public struct TextWriter: ReportWriter {
+    public static let format = "text"
+    public static let fileExtension = "txt"
+
+    public init() {}
+
+    public func render(_ result: ReportResult, context: RunContext) -> [UInt8] {
+        Self.render(result, context: context, locale: context.locale)
+    }
+
     public static func render(_ result: ReportResult, context: RunContext, locale: String?) -> [UInt8] {
         let style = NumberStyle(locale: locale)
         let headers = result.columns.map(\.name)
@@ -44,13 +53,5 @@ public enum TextWriter {
             "\nDataset \(d.name): \(style.format(.int(Int64(d.rows)))) rows, \(style.format(.int(Int64(d.rowsUsed)))) used, "
         out += "\(style.format(.int(Int64(d.rowsRejected)))) rejected; sha256 \(d.sha256.prefix(12))\n"
         return Array(out.utf8)
-    }
-}
-
-extension String {
-    var trimmingTrailingSpaces: String {
-        var s = self
-        while s.last == " " { s.removeLast() }
-        return s
     }
 }

@@ -1,0 +1,142 @@
+import Foundation
+import ReportCalculators
+import ReportCore
+import ReportIO
+import ReportWriters
+import Testing
+
+/// The package's root folder, found from this source file.
+private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+private let writersFolder = packageRoot.appendingPathComponent("Writers")
+
+/// The writer folders under `Writers/`.
+private func writerFolders() -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: writersFolder.path)) ?? [])
+        .filter {
+            var d: ObjCBool = false
+            return FileManager.default.fileExists(
+                atPath: writersFolder.appendingPathComponent($0).path, isDirectory: &d) && d.boolValue
+        }
+        .sorted()
+}
+
+/// Every golden case: "Folder/case".
+private func goldenCases() -> [String] {
+    writerFolders().flatMap { folder in
+        let cases = writersFolder.appendingPathComponent(folder).appendingPathComponent("testcases")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: cases.path)) ?? []).sorted().map {
+            "\(folder)/\($0)"
+        }
+    }
+}
+
+/// A daemon config in a temporary folder with one CSV dataset named `name`.
+private func daemonConfig(dataset name: String, csv: URL, schema: URL) throws -> DaemonConfig {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-writer-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(
+        at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
+    let yaml = """
+        timezone: Asia/Ho_Chi_Minh
+        reports: reports.d
+        state: state
+        output: {root: out}
+        datasets:
+          \(name): {format: csv, path: "\(csv.path)", schema: "\(schema.path)"}
+        """
+    try yaml.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
+    let configuration = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
+        .load(configPath: folder.appendingPathComponent("reportd.yaml").path)
+    guard let daemon = configuration.daemon else { throw ConfigError(configuration.diagnostics) }
+    return daemon
+}
+
+/// Renders the report at `report` in each of its formats, with a fixed run context (slot and
+/// generation time), so that the bytes depend on the writer alone.
+private func render(report: URL, daemon: DaemonConfig) throws -> [(format: String, bytes: [UInt8])] {
+    let loaded = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
+        .loadReport(path: report.path, daemon: daemon)
+    guard let definition = loaded.report?.definition else { throw ConfigError(loaded.diagnostics) }
+    let dataset = try DatasetLoader.load(daemon.dataset(named: definition.dataset)!)
+    let result = try ReportEngine(calculators: BuiltinCalculators.registry).execute(definition, on: dataset.table)
+    let context = RunContext(
+        report: definition, slot: "2026-11-29T06:00:00+07:00", stamp: "2026-11-29T060000",
+        generatedAt: "2026-11-29T06:00:01+07:00",
+        dataset: DatasetFigures(
+            name: definition.dataset, rows: dataset.table.rowCount, rowsUsed: result.rowsUsed,
+            rowsRejected: dataset.rejected.count, sha256: dataset.sha256),
+        locale: definition.locale)
+    return try definition.formats.map { format in
+        let writer = try #require(BuiltinWriters.registry.writer(for: format))
+        return (format, try writer.render(result, context: context))
+    }
+}
+
+/// The layout every writer module keeps, as the calculators' (CalculatorFolderTests): a README, a
+/// sample report, a registry entry and at least one golden case.
+@Suite struct WriterFolderTests {
+    @Test func everyFolderIsACompleteModule() throws {
+        let folders = writerFolders()
+        #expect(folders == ["CSV", "HTML", "JSON", "Text"], "\(folders)")
+        let registered = Set(BuiltinWriters.registry.formats)
+        for folder in folders {
+            let base = writersFolder.appendingPathComponent(folder)
+            let readme = (try? String(contentsOf: base.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
+            #expect(readme.count > 200, "Writers/\(folder)/README.md is missing or too short to document the format")
+            #expect(
+                FileManager.default.fileExists(atPath: base.appendingPathComponent("sample.yaml").path),
+                "Writers/\(folder)/sample.yaml is missing")
+            let format = BuiltinWriters.folders.first { $0.value == folder }?.key
+            #expect(format.map(registered.contains) == true, "Writers/\(folder) has no entry in BuiltinWriters")
+            let cases =
+                (try? FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent("testcases").path))
+                ?? []
+            #expect(!cases.isEmpty, "Writers/\(folder)/testcases has no test case")
+        }
+        for format in registered {
+            #expect(folders.contains(BuiltinWriters.folders[format] ?? "?"), "\(format) has no folder under Writers/")
+        }
+    }
+
+    @Test func formatNamesAreUniqueAndInTheirOrder() {
+        #expect(BuiltinWriters.registry.formats == ["csv", "json", "text", "html"])
+        #expect(BuiltinWriters.registry.writers.map { type(of: $0).fileExtension } == ["csv", "json", "txt", "html"])
+    }
+
+    /// Each case: `report.yaml` over `input.csv` typed by `schema.yaml`, rendered at a fixed slot,
+    /// must give `expected.EXT` byte for byte for each of its formats. (`REPORTD_WRITE_GOLDEN=1` writes a
+    /// missing expected file from the writer as it is: for a new case, to be read before it is kept.)
+    @Test(arguments: goldenCases()) func goldenCase(_ name: String) throws {
+        let folder = writersFolder.appendingPathComponent("\(name.split(separator: "/")[0])/testcases")
+            .appendingPathComponent(String(name.split(separator: "/")[1]))
+        let daemon = try daemonConfig(
+            dataset: "input", csv: folder.appendingPathComponent("input.csv"),
+            schema: folder.appendingPathComponent("schema.yaml"))
+        for (format, bytes) in try render(report: folder.appendingPathComponent("report.yaml"), daemon: daemon) {
+            let expected = folder.appendingPathComponent("expected." + BuiltinWriters.registry.fileExtension(of: format))
+            // A new case: REPORTD_WRITE_GOLDEN=1 writes its expected file (then read it before committing).
+            if ProcessInfo.processInfo.environment["REPORTD_WRITE_GOLDEN"] == "1",
+                !FileManager.default.fileExists(atPath: expected.path)
+            {
+                try Data(bytes).write(to: expected)
+            }
+            let wanted = try [UInt8](Data(contentsOf: expected))
+            #expect(
+                bytes == wanted,
+                "\(name): \(format) differs\n--- expected\n\(String(decoding: wanted, as: UTF8.self))--- actual\n\(String(decoding: bytes, as: UTF8.self))"
+            )
+        }
+    }
+
+    /// Each module's `sample.yaml` loads against the sample config's dataset and renders.
+    @Test(arguments: writerFolders()) func sampleRendersOnTheSampleDataset(_ folder: String) throws {
+        let data = packageRoot.appendingPathComponent("config/data")
+        let daemon = try daemonConfig(
+            dataset: "projects", csv: data.appendingPathComponent("projects.csv"),
+            schema: data.appendingPathComponent("projects.schema.yaml"))
+        let outputs = try render(
+            report: writersFolder.appendingPathComponent(folder).appendingPathComponent("sample.yaml"), daemon: daemon)
+        #expect(outputs.map(\.format) == [BuiltinWriters.folders.first { $0.value == folder }!.key])
+        #expect(outputs.allSatisfy { !$0.bytes.isEmpty })
+    }
+}

@@ -1,0 +1,33 @@
+import ReportCore
+
+/// Writes a result as RFC 4180 CSV: UTF-8, a header row, `.` as the decimal point, no grouping.
+public struct CSVWriter: ReportWriter {
+    public static let format = "csv"
+    public static let fileExtension = "csv"
+    /// The CSV holds the table alone.
+    public static let showsDatasetChecksum = false
+
+    public init() {}
+
+    /// With the report's `csv.bom` and `csv.line_endings`.
+    public func render(_ result: ReportResult, context: RunContext) -> [UInt8] {
+        Self.render(result, bom: context.report.csvBOM, lineEndings: context.report.lineEndings)
+    }
+
+    public static func render(_ result: ReportResult, bom: Bool, lineEndings: ReportDefinition.LineEndings) -> [UInt8] {
+        let eol = lineEndings == .crlf ? "\r\n" : "\n"
+        var text = ""
+        text += result.columns.map { field(neutralized($0.name)) }.joined(separator: ",") + eol
+        for row in result.rows {
+            text += row.map { value in
+                if case .string(let s) = value { return field(neutralized(s)) }
+                return field(value.description)
+            }.joined(separator: ",") + eol
+        }
+        return (bom ? [0xEF, 0xBB, 0xBF] : []) + Array(text.utf8)
+    }
+
+    static func neutralized(_ s: String) -> String { CSVText.neutralized(s) }
+
+    static func field(_ s: String) -> String { CSVText.field(s) }
+}
