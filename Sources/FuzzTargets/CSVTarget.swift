@@ -18,7 +18,7 @@ extension FuzzTarget {
         let mode: DatasetConfig.BadRows = bytes.count % 2 == 0 ? .fail : .reject
         let blockSize = [64, 7, 16, 33][bytes.count / 2 % 4]
         let config = DatasetConfig(
-            name: "data", format: .csv, path: path, schema: CSVFixture.schema, onBadRows: mode)
+            name: "data", format: "csv", path: path, schema: CSVFixture.schema, onBadRows: mode)
         let reference = CSVOutcome { () throws(DatasetError) in try DatasetLoader.load(config) }
         if case .failed(let e) = reference {
             try check(

@@ -88,7 +88,7 @@ enum ConfigFixture {
         guard let schema else { fatalError("the fixture schema does not load: \(diagnostics)") }
         return DaemonConfig(
             datasets: [
-                DatasetConfig(name: "projects", format: .csv, path: folder + "/data/projects.csv", schema: schema)
+                DatasetConfig(name: "projects", format: "csv", path: folder + "/data/projects.csv", schema: schema)
             ],
             calculators: BuiltinCalculators.registry, timezone: "Asia/Ho_Chi_Minh")
     }()

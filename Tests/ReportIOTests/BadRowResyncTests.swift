@@ -22,7 +22,7 @@ import Testing
         try DatasetLoader.readCSV(
             Array(text.utf8),
             config: DatasetConfig(
-                name: "d", format: .csv, path: "data.csv", schemaPath: "s.yaml", schema: schema, onBadRows: mode),
+                name: "d", format: "csv", path: "data.csv", schemaPath: "s.yaml", schema: schema, onBadRows: mode),
             display: "data.csv", parts: parts)
     }
 
@@ -81,7 +81,7 @@ import Testing
     @Test func aLoneCarriageReturnIsAnErrorWithALineEndingsHint() throws {
         let schema = DatasetSchema(columns: [ColumnSpec(name: "name", type: .string)])
         let config = DatasetConfig(
-            name: "d", format: .csv, path: "data.csv", schemaPath: "s", schema: schema, onBadRows: .fail)
+            name: "d", format: "csv", path: "data.csv", schemaPath: "s", schema: schema, onBadRows: .fail)
         let error = #expect(throws: DatasetError.self) {
             try DatasetLoader.readCSV(Array("name\na\rb\nc\n".utf8), config: config, display: "data.csv")
         }
@@ -157,7 +157,7 @@ import Testing
             let path = folder.appendingPathComponent("data.csv").path
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             let config = DatasetConfig(
-                name: "d", format: .csv, path: path, schemaPath: "s.yaml", schema: Self.schema, onBadRows: .reject)
+                name: "d", format: "csv", path: path, schemaPath: "s.yaml", schema: Self.schema, onBadRows: .reject)
             let loaded = try DatasetLoader.load(config, columns: nil, blockSize: blockSize)
             #expect(Self.names(loaded) == good, "seed \(seed)")
             #expect(loaded.rejected.map(\.line) == bad, "seed \(seed)")

@@ -18,10 +18,10 @@ private final class DatasetFolder {
 
     /// Writes `bytes` as the dataset file and returns its config.
     func dataset(
-        _ bytes: [UInt8], schema: DatasetSchema, format: DatasetConfig.Format = .csv,
+        _ bytes: [UInt8], schema: DatasetSchema, format: DatasetConfig.Format = "csv",
         onBadRows: DatasetConfig.BadRows = .fail
     ) throws -> DatasetConfig {
-        let path = url.appendingPathComponent(format == .csv ? "data.csv" : "data.json").path
+        let path = url.appendingPathComponent(format == "csv" ? "data.csv" : "data.json").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return DatasetConfig(
             name: "projects", format: format, path: path, schemaPath: url.appendingPathComponent("schema.yaml").path,
@@ -29,7 +29,7 @@ private final class DatasetFolder {
     }
 
     func dataset(
-        _ text: String, schema: DatasetSchema, format: DatasetConfig.Format = .csv,
+        _ text: String, schema: DatasetSchema, format: DatasetConfig.Format = "csv",
         onBadRows: DatasetConfig.BadRows = .fail
     ) throws -> DatasetConfig {
         try dataset(Array(text.utf8), schema: schema, format: format, onBadRows: onBadRows)
@@ -197,7 +197,7 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
 
     @Test func missingFileIsAnError() {
         let config = DatasetConfig(
-            name: "projects", format: .csv, path: "/nonexistent/reportd/data.csv",
+            name: "projects", format: "csv", path: "/nonexistent/reportd/data.csv",
             schemaPath: "/nonexistent/schema.yaml",
             schema: nameCount, onBadRows: .fail)
         let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
@@ -386,12 +386,12 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
         -> LoadedDataset
     {
         let folder = try DatasetFolder()
-        return try DatasetLoader.load(try folder.dataset(text, schema: schema, format: .json, onBadRows: onBadRows))
+        return try DatasetLoader.load(try folder.dataset(text, schema: schema, format: "json", onBadRows: onBadRows))
     }
 
     private func jsonError(_ text: String, schema: DatasetSchema) throws -> DatasetError? {
         let folder = try DatasetFolder()
-        let config = try folder.dataset(text, schema: schema, format: .json)
+        let config = try folder.dataset(text, schema: schema, format: "json")
         return #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
     }
 
@@ -449,7 +449,7 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
     @Test func jsonRawNulInAStringIsLocated() throws {
         let folder = try DatasetFolder()
         let bytes = Array("[{\"name\": \"a".utf8) + [0] + Array("b\"}]".utf8)
-        let config = try folder.dataset(bytes, schema: mixed, format: .json)
+        let config = try folder.dataset(bytes, schema: mixed, format: "json")
         let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
         #expect(error?.line == 1 && error?.column == 11)
         #expect(error?.message == "record 1: a string holds a NUL character (U+0000): the file looks damaged")

@@ -15,7 +15,7 @@ import Testing
         let file = folder.appendingPathComponent("\(name).csv")
         try text.write(to: file, atomically: true, encoding: .utf8)
         let config = DatasetConfig(
-            name: name, format: .csv, path: file.path, schemaPath: "",
+            name: name, format: "csv", path: file.path, schemaPath: "",
             schema: DatasetSchema(columns: [ColumnSpec(name: "n", type: .int)]), onBadRows: .fail)
         return (config, folder)
     }

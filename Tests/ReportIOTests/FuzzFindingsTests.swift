@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import ReportCore
 @testable import ReportIO
 
 /// Regression tests for what the config fuzz target (fuzz-config, Tests/Fuzz/config) found.

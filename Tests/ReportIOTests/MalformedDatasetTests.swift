@@ -32,7 +32,7 @@ import Testing
             let path = url.appendingPathComponent("data.csv").path
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             return DatasetConfig(
-                name: "d", format: .csv, path: path, schemaPath: "schema.yaml", schema: MalformedDatasetTests.schema,
+                name: "d", format: "csv", path: path, schemaPath: "schema.yaml", schema: MalformedDatasetTests.schema,
                 onBadRows: onBadRows)
         }
     }

@@ -19,7 +19,7 @@ import Testing
 
     static func config(onBadRows: DatasetConfig.BadRows = .fail) -> DatasetConfig {
         DatasetConfig(
-            name: "projects", format: .csv, path: "data.csv", schemaPath: "schema.yaml", schema: schema,
+            name: "projects", format: "csv", path: "data.csv", schemaPath: "schema.yaml", schema: schema,
             onBadRows: onBadRows)
     }
 

@@ -153,7 +153,7 @@ let fixtureCSV = """
             """)
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         let test = try #require(tests.first)
-        #expect(test.fixture.dataset.format == .json)
+        #expect(test.fixture.dataset.format == "json")
         #expect(fixture.run(test).passed, "\(fixture.run(test).details)")
     }
 

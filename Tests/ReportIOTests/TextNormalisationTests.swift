@@ -16,7 +16,7 @@ import Testing
         ColumnSpec(name: "amount", type: .int),
     ])
 
-    static func config(_ path: String, format: DatasetConfig.Format = .csv) -> DatasetConfig {
+    static func config(_ path: String, format: DatasetConfig.Format = "csv") -> DatasetConfig {
         DatasetConfig(
             name: "d", format: format, path: path, schemaPath: "schema.yaml", schema: schema, onBadRows: .fail)
     }
@@ -78,7 +78,7 @@ import Testing
         let loaded = try DatasetLoader.readCSV(
             csv,
             config: DatasetConfig(
-                name: "d", format: .csv, path: "x", schemaPath: "s", schema: schema, onBadRows: .fail),
+                name: "d", format: "csv", path: "x", schemaPath: "s", schema: schema, onBadRows: .fail),
             display: "x")
         #expect(loaded.header.first?.utf8.elementsEqual("Huyện".utf8) == true)
         guard case .string(let codes, let dictionary) = loaded.table.columns[0].storage else { return }
@@ -88,7 +88,7 @@ import Testing
         let json =
             "[{\"district\": \"\(Self.nfd[1])\", \"amount\": 1}, {\"district\": \"\(Self.nfc[1])\", \"amount\": 2}]"
         let fromJSON = try withFile(Array(json.utf8), "data.json") { path in
-            try DatasetLoader.load(Self.config(path, format: .json))
+            try DatasetLoader.load(Self.config(path, format: "json"))
         }
         let (jsonCodes, jsonDictionary) = Self.districts(fromJSON)
         #expect(jsonCodes == [0, 0])

@@ -15,6 +15,8 @@ public struct ConfigLoader: Sendable {
     public let calculators: CalculatorRegistry
     /// The output formats reports may name in `formats:`.
     public let writers: WriterRegistry
+    /// The dataset formats (source kinds) datasets may name in `format:`.
+    public let sources: SourceRegistry
     /// Where plugins' standard error goes.
     public var logger: Logger
     /// Whether loading shakes hands with the plugins. Commands that only read the schedule and the
@@ -29,11 +31,12 @@ public struct ConfigLoader: Sendable {
     public var lateHello: (@Sendable () -> Void)?
 
     public init(
-        calculators: CalculatorRegistry, writers: WriterRegistry,
+        calculators: CalculatorRegistry, writers: WriterRegistry, sources: SourceRegistry = BuiltinSources.registry,
         logger: Logger = Logger(label: "reportd", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.calculators = calculators
         self.writers = writers
+        self.sources = sources
         self.logger = logger
     }
 
@@ -115,6 +118,7 @@ public struct ConfigLoader: Sendable {
         guard var daemon = parseDaemon(&file) else { return (nil, file.diagnostics) }
         daemon.calculators = calculators
         daemon.writers = writers
+        daemon.sources = sources
         return (daemon, file.diagnostics)
     }
 
@@ -429,9 +433,9 @@ public struct ConfigLoader: Sendable {
 
     func parseDataset(name: String, _ node: Node, base: String, _ file: inout YAMLFile) -> DatasetConfig? {
         guard let fields = file.fields(node, what: "dataset '\(name)'", allowed: Self.datasetKeys) else { return nil }
-        var format = DatasetConfig.Format.csv
+        var format = sources.formats.first ?? "csv"
         if let f = fields["format"] {
-            guard let parsed = file.choice(f, "the format of dataset '\(name)'", as: DatasetConfig.Format.self) else {
+            guard let parsed = file.choice(f, "the format of dataset '\(name)'", among: sources.formats) else {
                 return nil
             }
             format = parsed

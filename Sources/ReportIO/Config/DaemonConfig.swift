@@ -40,6 +40,8 @@ public struct DaemonConfig: Sendable {
     public var calculators = CalculatorRegistry()
     /// The output formats reports may name, with their writers.
     public var writers = WriterRegistry()
+    /// The dataset formats, with the kinds of source that read them.
+    public var sources = BuiltinSources.registry
     /// The plugins that were meant to load and did not (failed handshake, not executable, a link to
     /// a missing file, no plugins folder): a report whose calculator is unknown may be theirs.
     public var pluginProblems: [PluginProblem] = []
@@ -50,19 +52,6 @@ public struct DaemonConfig: Sendable {
     }
 
     public func dataset(named name: String) -> DatasetConfig? { datasets.first { $0.name == name } }
-}
-
-/// One dataset of the daemon config.
-public struct DatasetConfig: Sendable {
-    public enum Format: String, Sendable, CaseIterable { case csv, json }
-    public enum BadRows: String, Sendable, CaseIterable { case fail, reject }
-
-    public var name: String
-    public var format: Format
-    public var path: String
-    public var schemaPath: String
-    public var schema: DatasetSchema
-    public var onBadRows: BadRows
 }
 
 /// A report definition and the file it came from.

@@ -363,6 +363,17 @@ struct YAMLFile {
         return nil
     }
 
+    /// One of `options` (names registered at run time, such as dataset formats), with the same
+    /// message as `choice(_:_:as:)`.
+    mutating func choice(_ node: Node, _ what: String, among options: [String]) -> String? {
+        guard let text = string(node, what) else { return nil }
+        if options.contains(text) { return text }
+        var message = "\(what) must be one of \(options.joined(separator: ", ")), not '\(text)'"
+        if let guess = closestMatch(to: text, among: options) { message += " (did you mean '\(guess)'?)" }
+        error(message, at: node)
+        return nil
+    }
+
     /// A list of strings; a single string is taken as a one-element list.
     mutating func stringList(_ node: Node, _ what: String) -> [(String, Node)]? {
         switch node {

@@ -3,19 +3,6 @@ import Foundation
 import ReportCore
 import ReportFiles
 
-/// A dataset read and typed by its schema.
-public struct LoadedDataset: Sendable {
-    public var table: Table
-    public var rejected: [RejectedRow]
-    /// The header as read (CSV) or the schema's column names (JSON), for the rejected-rows file.
-    public var header: [String]
-    /// SHA-256 of the file's bytes, hex; empty when the load was asked not to compute it (no
-    /// output of the run shows it).
-    public var sha256: String
-    /// A fast checksum of the same bytes (`Fingerprint`), for the cache to notice a changed file.
-    public var fingerprint: UInt64 = 0
-}
-
 /// Reads dataset files (CSV, JSON) into typed columns.
 public enum DatasetLoader {
     /// Reads `config`'s file.
@@ -73,7 +60,7 @@ public enum DatasetLoader {
         _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool, limits: CSVLimits
     ) throws(DatasetError) -> LoadedDataset {
         let display = DisplayPath.of(config.path)
-        if config.format == .csv {
+        if config.format == CSVSourceKind.format {
             let stream = CSVStream(
                 config: config, display: display, columns: columns, blockSize: blockSize, checksum: checksum,
                 limits: limits)
@@ -89,7 +76,7 @@ public enum DatasetLoader {
                 message: "cannot read dataset '\(config.name)': \(error.message)")
         }
         switch config.format {
-        case .csv:
+        case CSVSourceKind.format:
             // The checksums are computed on a core of their own while the chunks are typed.
             let digests = Locked(("", UInt64(0)))
             var loaded = try readCSV(
@@ -102,11 +89,14 @@ public enum DatasetLoader {
                 })
             (loaded.sha256, loaded.fingerprint) = digests.withLock { $0 }
             return loaded
-        case .json:
+        case JSONSourceKind.format:
             var loaded = try readJSON(bytes, config: config, display: display, columns: columns)
             loaded.sha256 = checksum ? sha256(bytes) : ""
             loaded.fingerprint = Fingerprint.of(bytes)
             return loaded
+        default:
+            throw DatasetError(
+                file: display, line: 0, column: 0, message: "no reader for the dataset format '\(config.format)'")
         }
     }
 

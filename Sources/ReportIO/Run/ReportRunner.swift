@@ -35,7 +35,9 @@ public struct ReportRunner: Sendable {
             // columns they read.
             let readers = reports.filter { $0.definition.dataset == name }
             let columns = readers.reduce(into: Set<String>()) { $0.formUnion($1.definition.columnsRead(in: config.schema)) }
-            datasets[name] = load(config, columns: columns, checksum: readers.contains { $0.definition.showsChecksum(self.config.writers) })
+            let source = self.config.sources.source(for: config) ?? FileDatasetSource(config)
+            datasets[name] = load(
+                source, columns: columns, checksum: readers.contains { $0.definition.showsChecksum(self.config.writers) })
         }
         // The reports then compute and publish side by side, one per core: each only reads the
         // shared columns.
@@ -64,16 +66,19 @@ public struct ReportRunner: Sendable {
         let dataset = config.dataset(named: definition.dataset).map { dataset in
             let needed = definition.columnsRead(in: dataset.schema).union(columns ?? [])
             let checksum = definition.showsChecksum(config.writers)
-            return cache?.load(dataset, columns: needed, checksum: checksum)
-                ?? load(dataset, columns: needed, checksum: checksum)
+            let source = config.sources.source(for: dataset) ?? FileDatasetSource(dataset)
+            return cache?.load(source, columns: needed, checksum: checksum)
+                ?? load(source, columns: needed, checksum: checksum)
         }
         return execute(definition, dataset: dataset, slot: slot, started: started, shouldPublish: shouldPublish)
     }
 
-    private func load(_ dataset: DatasetConfig, columns: Set<String>, checksum: Bool) -> Result<LoadedDataset, DatasetError> {
+    private func load(_ dataset: any DatasetSource, columns: Set<String>?, checksum: Bool)
+        -> Result<LoadedDataset, DatasetError>
+    {
         let started = Date()
         let result = Result { () throws(DatasetError) in
-            try DatasetLoader.load(dataset, columns: columns, checksum: checksum)
+            try dataset.read(columns: columns, selection: .all, provenance: checksum)
         }
         if case .success(let d) = result {
             logger.debug(

@@ -160,7 +160,7 @@ public struct ReportTestLoader: Sendable {
             var checked = daemon
             checked.datasets.removeAll { $0.name == fixture.dataset.name }
             checked.datasets.append(fixture.dataset)
-            let (definition, _) = ConfigLoader(calculators: daemon.calculators, writers: daemon.writers).parseReport(
+            let (definition, _) = ConfigLoader(calculators: daemon.calculators, writers: daemon.writers, sources: daemon.sources).parseReport(
                 &reportFile, daemon: checked)
             file.diagnostics += reportFile.diagnostics
             report = reportFile.hasErrors ? nil : definition
@@ -258,9 +258,9 @@ public struct ReportTestLoader: Sendable {
         } else {
             dataPath = file.path(node, "'dataset'")
         }
-        var format = DatasetConfig.Format.csv
-        if let dataPath, dataPath.lowercased().hasSuffix(".json") { format = .json }
-        if let f = fields?["format"], let v = file.choice(f, "'format'", as: DatasetConfig.Format.self) { format = v }
+        var format = daemon.sources.formats.first ?? "csv"
+        if let dataPath, let claimed = daemon.sources.format(forPath: dataPath) { format = claimed }
+        if let f = fields?["format"], let v = file.choice(f, "'format'", among: daemon.sources.formats) { format = v }
         var onBadRows = configured?.onBadRows ?? .fail
         if let f = fields?["on_bad_rows"], let v = file.choice(f, "'on_bad_rows'", as: DatasetConfig.BadRows.self) {
             onBadRows = v

@@ -7,7 +7,14 @@ public struct DatasetError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// Whether a streamed read may report it at once: a header beyond the limits, or bad bytes
     /// the header's first block holds whole, fail the same way in a whole read.
-    var settled = false
+    public var settled = false
+
+    public init(file: String, line: Int, column: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
 
     public var description: String {
         line > 0 ? "\(file):\(line):\(column): error: \(message)" : "\(file): error: \(message)"
@@ -21,4 +28,10 @@ public struct RejectedRow: Sendable {
     public var reason: String
     /// The row's fields as read (lossily decoded when not UTF-8).
     public var fields: [String]
+
+    public init(line: Int, reason: String, fields: [String]) {
+        self.line = line
+        self.reason = reason
+        self.fields = fields
+    }
 }
