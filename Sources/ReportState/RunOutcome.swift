@@ -26,6 +26,8 @@ public struct RunOutcome: Sendable {
     /// version, or a plugin with its declared version).
     public var calculators: [CalculatorUse]
     public var error: String?
+    /// What kind of failure `error` is: whether a retry can help.
+    public var failure: RunFailure?
     /// The run did not start: another process was running the report and the lock was refused.
     public var refused = false
 

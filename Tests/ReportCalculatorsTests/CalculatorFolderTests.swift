@@ -142,6 +142,25 @@ func compute(report: URL, daemon: DaemonConfig) -> Result<ReportResult, RunError
         #expect(actual == expected, "\(name):\n--- expected\n\(expected)--- actual\n\(actual)")
     }
 
+    /// An overflow is a deterministic failure: the run error says so, and the scheduler does not
+    /// retry it (SchedulerTests.aDeterministicFailureIsNotRetried); a missing calculator is one of
+    /// the definition.
+    @Test func anOverflowIsACalculationFailure() throws {
+        let folder = pluginsFolder.appendingPathComponent("Sum/testcases/overflow")
+        let daemon = try daemonConfig(
+            dataset: "input", csv: folder.appendingPathComponent("input.csv"),
+            schema: folder.appendingPathComponent("schema.yaml"))
+        guard case .failure(let error) = compute(report: folder.appendingPathComponent("report.yaml"), daemon: daemon)
+        else {
+            Issue.record("the overflow case computed")
+            return
+        }
+        #expect(error.message.contains("overflows"))
+        #expect(error.kind == .calculation && error.kind.isDeterministic)
+        #expect(RunError(report: "r", message: "unknown dataset 'x'").kind == .definition)
+        #expect(!RunFailure.io.isDeterministic && !RunFailure.data.isDeterministic)
+    }
+
     /// Each module's `sample.yaml` runs on the project's sample dataset.
     @Test(arguments: calculatorFolders()) func sampleRunsOnTheSampleDataset(_ folder: String) throws {
         let data = packageRoot.appendingPathComponent("config/data")

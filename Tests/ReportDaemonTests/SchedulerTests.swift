@@ -192,6 +192,26 @@ func utcDate(_ text: String) -> Date {
         #expect(h.fixture.store.load("a").lastCompletedSlot == slot)
     }
 
+    /// An overflow fails the same way on every attempt: it is recorded once and not retried, while
+    /// a failure that may pass (a full disk) is (failedRunIsRetriedWithExponentialBackoff).
+    @Test func aDeterministicFailureIsNotRetried() async throws {
+        let report = DaemonFixture.report("a", schedule: "@daily", extra: "retries: 2")
+        let h = try Harness(DaemonFixture(reports: ["a": report]), at: t0)
+        h.executor.fail("a", times: 5, kind: .calculation)
+        let slot = utcDate("2026-01-02T00:00:00Z")
+        try await h.advance(to: slot)
+        try await eventually("the failure is logged") {
+            h.logs.all.contains { $0.hasPrefix("error run failed: boom (not retried: a calculation error repeats") }
+        }
+        try await h.advance(to: slot.addingTimeInterval(30 + 60 + 1))
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(h.executor.calls.count == 1)
+        #expect(!h.logs.all.contains { $0.contains("retrying in") })
+        let state = h.fixture.store.load("a")
+        #expect(state.lastRun?.outcome == .failed && state.lastRun?.failuresInARow == 1)
+        try await h.stop()
+    }
+
     @Test func retryDelaySetsTheFirstWait() async throws {
         let report = DaemonFixture.report("a", schedule: "@daily", extra: "retries: 2\nretry_delay: 5s")
         let h = try Harness(DaemonFixture(reports: ["a": report]), at: t0)

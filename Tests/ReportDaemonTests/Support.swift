@@ -86,6 +86,8 @@ final class FakeExecutor: RunExecutor {
     private struct State {
         var calls: [Call] = []
         var failures: [String: Int] = [:]
+        /// Reports whose failures are of this kind (a retryable `io` when not named).
+        var failureKinds: [String: RunFailure] = [:]
         var blocking: Set<String> = []
         var gates: [String: [ResumeOnce<String?>]] = [:]
         var finished: [(String, String?)] = []
@@ -96,7 +98,12 @@ final class FakeExecutor: RunExecutor {
     var calls: [Call] { state.withLock { $0.calls } }
     var finished: [(String, String?)] { state.withLock { $0.finished } }
 
-    func fail(_ report: String, times: Int) { state.withLock { $0.failures[report] = times } }
+    func fail(_ report: String, times: Int, kind: RunFailure? = nil) {
+        state.withLock {
+            $0.failures[report] = times
+            $0.failureKinds[report] = kind
+        }
+    }
     func block(_ report: String) { _ = state.withLock { $0.blocking.insert(report) } }
 
     /// Lets every blocked run of `report` finish successfully, and later ones run freely.
@@ -111,7 +118,9 @@ final class FakeExecutor: RunExecutor {
 
     func execute(_ request: RunRequest, control: RunControl) async -> RunOutcome {
         let started = Date()
-        return RunOutcome(request, started: started, error: await run(request, control: control))
+        let error = await run(request, control: control)
+        let kind = state.withLock { $0.failureKinds[request.report.name] } ?? .io
+        return RunOutcome(request, started: started, error: error, failure: kind)
     }
 
     private func run(_ request: RunRequest, control: RunControl) async -> String? {

@@ -1,5 +1,7 @@
 import Foundation
 import ReportCore
+import ReportFiles
+@testable import ReportState
 import Testing
 
 @testable import ReportIO
@@ -71,5 +73,13 @@ import Testing
             name: "d", format: "xlsx", path: "d.xlsx", schemaPath: "s.yaml", schema: DatasetSchema(columns: []),
             onBadRows: .fail)
         #expect(registry.source(for: settings) == nil)
+    }
+
+    /// The runner keeps each failure's kind for the scheduler (which retries only those that may pass).
+    @Test func theRunnerKeepsTheKindOfEachFailure() {
+        #expect(ReportRunner.kind(of: RunError(report: "r", message: "overflow", kind: .calculation)) == .calculation)
+        #expect(ReportRunner.kind(of: DatasetError(file: "d.csv", line: 2, column: 1, message: "bad")) == .data)
+        #expect(ReportRunner.kind(of: RunLockError(report: "r", holder: "1")) == .refused)
+        #expect(ReportRunner.kind(of: FileError(code: .diskFull, path: "/o", message: "full")) == .io)
     }
 }

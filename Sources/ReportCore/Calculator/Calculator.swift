@@ -172,10 +172,14 @@ public struct CalculatorError: Error, Sendable, Hashable, CustomStringConvertibl
     public var message: String
     /// The parameter at fault, so that a config error can point at its YAML node.
     public var parameter: String?
+    /// Whether computing again may succeed (a plugin's process that timed out or died), unlike a
+    /// built-in calculator's failure on the data, which repeats.
+    public var transient: Bool
 
-    public init(_ message: String, parameter: String? = nil) {
+    public init(_ message: String, parameter: String? = nil, transient: Bool = false) {
         self.message = message
         self.parameter = parameter
+        self.transient = transient
     }
 
     public var description: String { message }

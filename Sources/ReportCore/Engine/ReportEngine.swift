@@ -48,7 +48,8 @@ public struct ReportEngine: Sendable {
                 metricValues.append(values)
             } catch {
                 throw RunError(
-                    report: report.name, message: "metric '\(metric.name)' (\(metric.calc)): \(error.message)")
+                    report: report.name, message: "metric '\(metric.name)' (\(metric.calc)): \(error.message)",
+                    kind: error.transient ? .io : .calculation)
             }
         }
 

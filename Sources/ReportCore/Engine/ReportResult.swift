@@ -23,10 +23,13 @@ public struct ReportResult: Sendable {
 public struct RunError: Error, Sendable, CustomStringConvertible {
     public var report: String
     public var message: String
+    /// What kind of failure it is (whether a retry can help).
+    public var kind: RunFailure
 
-    public init(report: String, message: String) {
+    public init(report: String, message: String, kind: RunFailure = .definition) {
         self.report = report
         self.message = message
+        self.kind = kind
     }
 
     public var description: String { "report '\(report)': \(message)" }

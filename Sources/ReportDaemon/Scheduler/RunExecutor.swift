@@ -60,7 +60,7 @@ public struct ReportRunExecutor: RunExecutor {
                 unreturned.withLock { runs in
                     if !returned.withLock({ $0 }) { runs[name] = (request.slot, Date()) }
                 }
-                once.resume(RunOutcome(request, started: started, error: "stopped: \(reason)"))
+                once.resume(RunOutcome(request, started: started, error: "stopped: \(reason)", failure: .stopped))
             }
             // Reading files and computing block a thread; a dispatch thread keeps them off the
             // cooperative pool, so the scheduler, reloads and signals stay responsive meanwhile.
@@ -85,11 +85,12 @@ public struct ReportRunExecutor: RunExecutor {
 
 extension RunOutcome {
     /// The outcome of `request` that ended before the run could say more (stopped, or a test's).
-    public init(_ request: RunRequest, started: Date, error: String?) {
+    public init(_ request: RunRequest, started: Date, error: String?, failure: RunFailure? = nil) {
         let zone = TimeZone(identifier: request.report.timezone) ?? TimeZone(identifier: "UTC")!
         self.init(
             report: request.report.name, slot: SlotTime(date: request.slot, timeZone: zone).iso8601,
             slotDate: request.slot, started: started, duration: Date().timeIntervalSince(started), error: error)
+        self.failure = error == nil ? nil : failure
     }
 }
 

@@ -207,7 +207,10 @@ struct SchedulerCore {
             log.info("run succeeded")
             return
         }
-        if request.attempt < request.report.retries, !isShuttingDown, entries[name] != nil {
+        if let kind = outcome.failure, kind.isDeterministic {
+            // An overflow or a definition that does not fit fails the same way on every attempt.
+            log.error("run failed: \(error) (not retried: a \(kind.rawValue) error repeats until the data or the report changes)")
+        } else if request.attempt < request.report.retries, !isShuttingDown, entries[name] != nil {
             // `retry_delay` (30 s by default), then twice as long each time, at most an hour.
             let delay = min(TimeInterval(request.report.retryDelay) * pow(2, Double(request.attempt)), Self.longestRetryDelay)
             var retry = request

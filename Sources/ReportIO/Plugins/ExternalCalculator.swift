@@ -78,7 +78,7 @@ public struct ExternalCalculator: Calculator {
         do {
             return try exchange(input, totals: false)
         } catch {
-            throw CalculatorError(error.description)
+            throw CalculatorError(error.description, transient: true)
         }
     }
 
@@ -97,7 +97,7 @@ public struct ExternalCalculator: Calculator {
             let values = try exchange(input, totals: true)
             return (Array(values.dropLast()), values.last ?? .null)
         } catch {
-            throw CalculatorError(error.description)
+            throw CalculatorError(error.description, transient: true)
         }
     }
 

@@ -125,6 +125,7 @@ public struct ReportRunner: Sendable {
                 ])
         } catch {
             outcome.error = "\(error)"
+            outcome.failure = Self.kind(of: error)
             outcome.refused = error is RunLockError
             outcome.duration = Date().timeIntervalSince(started)
             log.error("report failed: \(error)", metadata: ["run.outcome": "failed"])
@@ -155,7 +156,8 @@ public struct ReportRunner: Sendable {
             }
             let bytes: [UInt8]
             do { bytes = try writer.render(result, context: context) } catch {
-                throw RunError(report: definition.name, message: "cannot write its \(format) output: \(error)")
+                throw RunError(
+                    report: definition.name, message: "cannot write its \(format) output: \(error)", kind: .calculation)
             }
             let fileExtension = type(of: writer).fileExtension
             slotFiles.append(
@@ -167,7 +169,8 @@ public struct ReportRunner: Sendable {
                 Publisher.File(name: "\(definition.name)_\(slot.stamp).rejected.csv", bytes: Self.rejectedCSV(dataset)))
         }
         guard shouldPublish() else {
-            throw RunError(report: definition.name, message: "stopped before publishing (timeout or shutdown)")
+            throw RunError(
+                report: definition.name, message: "stopped before publishing (timeout or shutdown)", kind: .stopped)
         }
         var publisher = Publisher(root: config.outputRoot, permissions: config.outputPermissions)
         publisher.timeZone = slot.timeZone
@@ -212,6 +215,16 @@ public struct ReportRunner: Sendable {
         } catch {
             logger.warning(
                 "could not update \(OutputIndex.fileName): \(error)", metadata: ["output.path": "\(error.path)"])
+        }
+    }
+
+    /// The kind of a run's failure, from the error that ended it.
+    static func kind(of error: any Error) -> RunFailure {
+        switch error {
+        case let error as RunError: return error.kind
+        case is DatasetError: return .data
+        case is RunLockError: return .refused
+        default: return .io
         }
     }
 
