@@ -54,6 +54,10 @@ let package = Package(
         .target(name: "ReportFiles"),
         .target(name: "ReportState", dependencies: ["ReportCore", "ReportFiles"]),
         .target(
+            name: "ReportPublish",
+            dependencies: ["ReportCore", "ReportFiles", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "ReportCalculators",
             dependencies: ["ReportCore"] + calculatorFolders.map { .target(name: "Calc\($0)") }
         ),
@@ -65,7 +69,7 @@ let package = Package(
         .target(
             name: "ReportIO",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "CSpawn",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "CSpawn",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +78,7 @@ let package = Package(
         .target(
             name: "ReportDaemon",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportIO",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -84,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "reportd",
             dependencies: [
-                "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportCalculators", "ReportWriters",
+                "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportCalculators", "ReportWriters",
                 "ReportDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -107,8 +111,8 @@ let package = Package(
         .testTarget(
             name: "ReportIOTests",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportCalculators", "ReportWriters",
-                "WriterCSV", "WriterHTML",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportCalculators",
+                "ReportWriters", "WriterCSV", "WriterHTML",
             ]),
         .testTarget(
             name: "ReportWritersTests",
@@ -118,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "ReportDaemonTests",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportIO", "ReportDaemon", "ReportCalculators",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportDaemon", "ReportCalculators",
                 "ReportWriters",
             ]
         ),

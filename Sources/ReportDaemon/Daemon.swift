@@ -5,6 +5,7 @@ import ReportIO
 import ServiceLifecycle
 import ReportFiles
 import ReportState
+import ReportPublish
 
 /// Builds the daemon `reportd serve` runs: the scheduler in a service group that shuts down
 /// gracefully on SIGTERM and SIGINT (SIGHUP reloads, inside the scheduler).

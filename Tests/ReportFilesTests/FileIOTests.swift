@@ -18,7 +18,7 @@ import Testing
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        FileManager.default.createFile(atPath: folder + "/f", contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: folder + "/f", contents: Data(bytes))
         let fd = open(folder + "/f", O_RDONLY)
         defer { close(fd) }
         // A hint far below the size: the file grew after fstat.
@@ -28,7 +28,7 @@ import Testing
     @Test func readToEndStopsAtTheLimit() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        FileManager.default.createFile(atPath: folder + "/f", contents: Data(repeating: 7, count: 10_000))
+        _ = FileManager.default.createFile(atPath: folder + "/f", contents: Data(repeating: 7, count: 10_000))
         let fd = open(folder + "/f", O_RDONLY)
         defer { close(fd) }
         #expect(FileIO.readToEnd(fd, sizeHint: 0, limit: 9_999) == .failure(.tooLarge))
@@ -47,7 +47,7 @@ import Testing
     @Test func preadFillAndEnd() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        FileManager.default.createFile(atPath: folder + "/f", contents: Data([1, 2, 3, 4, 5]))
+        _ = FileManager.default.createFile(atPath: folder + "/f", contents: Data([1, 2, 3, 4, 5]))
         let fd = open(folder + "/f", O_RDONLY)
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 3)
@@ -74,7 +74,7 @@ import Testing
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let bytes = (0..<70_001).map { UInt8(truncatingIfNeeded: $0) }
-        FileManager.default.createFile(atPath: folder + "/f", contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: folder + "/f", contents: Data(bytes))
         let fd = open(folder + "/f", O_RDONLY)
         defer { close(fd) }
         var seen: [UInt8] = []

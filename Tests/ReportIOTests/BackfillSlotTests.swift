@@ -4,6 +4,7 @@ import Testing
 
 @testable import ReportIO
 import ReportFiles
+@testable import ReportPublish
 
 /// Issue 12, point 1, and issue 24, point 2: what `run --slot` accepts, and how second-pass run
 /// names order.

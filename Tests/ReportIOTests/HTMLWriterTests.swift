@@ -7,6 +7,7 @@ import Testing
 import ReportFiles
 import ReportWriters
 @testable import ReportState
+@testable import ReportPublish
 
 #if canImport(Glibc)
     import Glibc

@@ -9,6 +9,7 @@ import ReportFiles
 @testable import WriterCSV
 @testable import ReportState
 import ReportWriters
+@testable import ReportPublish
 
 #if canImport(Glibc)
     import Glibc

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ReportIO
 import ReportFiles
+@testable import ReportPublish
 
 #if canImport(Glibc)
     import Glibc

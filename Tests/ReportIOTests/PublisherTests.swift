@@ -4,6 +4,7 @@ import Testing
 @testable import ReportCore
 @testable import ReportIO
 import ReportFiles
+@testable import ReportPublish
 
 #if canImport(Glibc)
     import Glibc

@@ -5,6 +5,7 @@ import Testing
 @testable import ReportIO
 import ReportFiles
 @testable import ReportState
+@testable import ReportPublish
 
 #if canImport(Glibc)
     import Glibc

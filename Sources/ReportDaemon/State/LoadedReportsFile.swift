@@ -3,6 +3,7 @@ import ReportCore
 import ReportIO
 import ReportFiles
 import ReportState
+import ReportPublish
 
 #if canImport(Glibc)
     import Glibc

@@ -3,6 +3,7 @@ import Logging
 import ReportCore
 import Yams
 import ReportFiles
+import ReportPublish
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,6 @@
 import ReportCore
 import ReportFiles
+import ReportPublish
 
 /// The daemon config (`reportd.yaml`), with every path made absolute against the file's folder.
 public struct DaemonConfig: Sendable {

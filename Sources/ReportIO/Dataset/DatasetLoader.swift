@@ -119,15 +119,7 @@ public enum DatasetLoader {
         return failure == nil ? hex(hasher.finalize()) : nil
     }
 
-    static func hex(_ digest: SHA256.Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func hex(_ digest: SHA256.Digest) -> String { Hex.string(digest) }
 
     /// Chunks to cut a file into: two per core, so the cores stay busy when chunks differ in
     /// cost; one below 1 MiB, where threads cost more than they save.

@@ -4,6 +4,7 @@ import Logging
 import ReportCore
 import ReportFiles
 import ReportState
+import ReportPublish
 
 /// Runs reports once: reads each dataset once for all the reports that use it, computes, publishes.
 public struct ReportRunner: Sendable {

@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import ReportCore
 import ReportFiles
-import ReportState
 
 #if canImport(Glibc)
     import Glibc
@@ -190,6 +189,6 @@ extension Publisher {
             return true
         }
         guard failure == nil, !tooLarge else { return nil }
-        return (total, DatasetLoader.hex(hasher.finalize()))
+        return (total, Hex.string(hasher.finalize()))
     }
 }

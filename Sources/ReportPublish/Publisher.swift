@@ -120,7 +120,7 @@ public struct Publisher: Sendable {
     }
 
     /// The instant of a run: as recorded, else its stamp read in `timeZone`.
-    func instant(of stamp: String) -> Date? {
+    public func instant(of stamp: String) -> Date? {
         runInstants?[stamp] ?? SlotTime.instant(ofStamp: stamp[...], in: timeZone)
     }
 

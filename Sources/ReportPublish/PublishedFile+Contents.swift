@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import ReportState
+import ReportCore
 
 extension PublishedFile {
     /// The figures of `bytes` published at `path`.
@@ -8,5 +8,5 @@ extension PublishedFile {
         self.init(path: path, bytes: contents.count, sha256: Self.sha256(contents))
     }
 
-    public static func sha256(_ bytes: some DataProtocol) -> String { DatasetLoader.hex(SHA256.hash(data: bytes)) }
+    public static func sha256(_ bytes: some DataProtocol) -> String { Hex.string(SHA256.hash(data: bytes)) }
 }
