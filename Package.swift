@@ -54,6 +54,12 @@ let package = Package(
         .target(name: "ReportFiles"),
         .target(name: "ReportState", dependencies: ["ReportCore", "ReportFiles"]),
         .target(
+            name: "ReportPlugins",
+            dependencies: [
+                "ReportCore", "ReportFiles", "CSpawn", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "ReportPublish",
             dependencies: ["ReportCore", "ReportFiles", .product(name: "Crypto", package: "swift-crypto")]
         ),
@@ -69,7 +75,7 @@ let package = Package(
         .target(
             name: "ReportIO",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "CSpawn",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportPlugins",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

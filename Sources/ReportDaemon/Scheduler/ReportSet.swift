@@ -1,6 +1,8 @@
 import Foundation
+import ReportFiles
 import ReportCore
 import ReportIO
+import ReportPlugins
 
 /// The reports the daemon runs, and how a reload changes them.
 public struct ReportSet: Sendable {

@@ -1,6 +1,8 @@
 import Foundation
+import ReportFiles
 import ReportCore
 import ReportIO
+import ReportPlugins
 
 /// What the daemon made of one report file at its last start or reload: whether the report runs,
 /// and if not, why. The daemon keeps every file's state in `STATE/reportd.reports.json`

@@ -4,6 +4,7 @@ import ReportCore
 import Yams
 import ReportFiles
 import ReportPublish
+import ReportPlugins
 
 #if canImport(Glibc)
     import Glibc

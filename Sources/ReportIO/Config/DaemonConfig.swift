@@ -1,6 +1,7 @@
 import ReportCore
 import ReportFiles
 import ReportPublish
+import ReportPlugins
 
 /// The daemon config (`reportd.yaml`), with every path made absolute against the file's folder.
 public struct DaemonConfig: Sendable {

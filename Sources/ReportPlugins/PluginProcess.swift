@@ -1,5 +1,6 @@
 import CSpawn
 import Foundation
+import ReportCore
 import Logging
 import ReportFiles
 

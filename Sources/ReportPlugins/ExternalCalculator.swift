@@ -1,4 +1,5 @@
 import Foundation
+import ReportFiles
 import Logging
 import ReportCore
 

@@ -1,4 +1,5 @@
 import Foundation
+import ReportFiles
 import ReportCore
 
 /// The messages of the plugin protocol, version 1 (PLUGINS.md).

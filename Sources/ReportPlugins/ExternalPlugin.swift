@@ -1,4 +1,5 @@
 import Foundation
+import ReportFiles
 import Logging
 import ReportCore
 
@@ -14,6 +15,12 @@ public struct PluginSettings: Sendable {
     public var timeout: Int
     /// Data limit (RLIMIT_DATA: heap and private writable mappings) of each plugin process, in MiB.
     public var memoryMiB: Int
+
+    public init(directory: String, timeout: Int, memoryMiB: Int) {
+        self.directory = directory
+        self.timeout = timeout
+        self.memoryMiB = memoryMiB
+    }
 }
 
 /// An external plugin that passed its handshake: an executable and the calculators it declared.
