@@ -20,12 +20,17 @@ let calculatorTargets: [Target] = calculatorFolders.map { folder in
 /// alone. The folder name is the format's Swift name; the module is `Writer<Name>`.
 let writerFolders = ["CSV", "JSON", "Text", "HTML"]
 
+/// Imports are internal unless marked `public import`: what a module's API exposes of another
+/// module shows in its imports (the modules split out of ReportIO and the writers so far).
+let internalImports: [SwiftSetting] = [.enableUpcomingFeature("InternalImportsByDefault")]
+
 let writerTargets: [Target] = writerFolders.map { folder in
     .target(
         name: "Writer\(folder)",
         dependencies: ["ReportCore"],
         path: "Writers/\(folder)",
-        exclude: ["README.md", "sample.yaml", "testcases"]
+        exclude: ["README.md", "sample.yaml", "testcases"],
+        swiftSettings: internalImports
     )
 }
 
@@ -51,17 +56,19 @@ let package = Package(
     ],
     targets: calculatorTargets + writerTargets + [
         .target(name: "ReportCore"),
-        .target(name: "ReportFiles"),
-        .target(name: "ReportState", dependencies: ["ReportCore", "ReportFiles"]),
+        .target(name: "ReportFiles", swiftSettings: internalImports),
+        .target(name: "ReportState", dependencies: ["ReportCore", "ReportFiles"], swiftSettings: internalImports),
         .target(
             name: "ReportPlugins",
             dependencies: [
                 "ReportCore", "ReportFiles", "CSpawn", .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
         .target(
             name: "ReportPublish",
-            dependencies: ["ReportCore", "ReportFiles", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["ReportCore", "ReportFiles", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: internalImports
         ),
         .target(
             name: "ReportCalculators",
@@ -69,7 +76,8 @@ let package = Package(
         ),
         .target(
             name: "ReportWriters",
-            dependencies: ["ReportCore"] + writerFolders.map { .target(name: "Writer\($0)") }
+            dependencies: ["ReportCore"] + writerFolders.map { .target(name: "Writer\($0)") },
+            swiftSettings: internalImports
         ),
         .target(name: "CSpawn"),
         .target(

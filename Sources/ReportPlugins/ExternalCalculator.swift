@@ -1,7 +1,7 @@
 import Foundation
 import ReportFiles
 import Logging
-import ReportCore
+public import ReportCore
 
 /// A calculator provided by an external plugin: each `compute` starts the plugin, shakes hands,
 /// sends the groups' columns and reads one value per group (PLUGINS.md).

@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import ReportFiles
-import Logging
-import ReportCore
+public import Logging
+public import ReportCore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,6 @@
 import Crypto
-import Foundation
-import ReportCore
+public import Foundation
+public import ReportCore
 
 extension PublishedFile {
     /// The figures of `bytes` published at `path`.

@@ -1,7 +1,7 @@
 import Crypto
-import Foundation
-import ReportCore
-import ReportFiles
+public import Foundation
+public import ReportCore
+public import ReportFiles
 
 #if canImport(Glibc)
     import Glibc

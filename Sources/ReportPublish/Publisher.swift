@@ -1,6 +1,6 @@
-import Foundation
-import ReportCore
-import ReportFiles
+public import Foundation
+public import ReportCore
+public import ReportFiles
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,5 @@
-import Foundation
-import ReportCore
+public import Foundation
+public import ReportCore
 import ReportFiles
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import ReportFiles
 
 /// The metrics file (`metrics_file`): the Prometheus text exposition format (version 0.0.4) that

@@ -1,6 +1,6 @@
-import Foundation
-import ReportFiles
-import ReportCore
+public import Foundation
+public import ReportFiles
+public import ReportCore
 
 #if canImport(Glibc)
     import Glibc

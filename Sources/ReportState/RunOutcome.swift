@@ -1,5 +1,5 @@
-import Foundation
-import ReportCore
+public import Foundation
+public import ReportCore
 
 /// reportd's version, recorded in every run record and shown by `reportd --version`.
 public enum ReportdVersion {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import ReportFiles
 
 /// What the daemon remembers about one report between runs and restarts.

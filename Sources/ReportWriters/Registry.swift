@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 import WriterCSV
 import WriterHTML
 import WriterJSON

@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// Writes a result as RFC 4180 CSV: UTF-8, a header row, `.` as the decimal point, no grouping.
 public struct CSVWriter: ReportWriter {

@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// Writes a result as one self-contained HTML page: title, run time, dataset line, the table, and
 /// an inline SVG chart of the first metric.

@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// Writes a result as the JSON document of SPEC.md.
 ///

@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// Writes a result as a plain-text summary: title, run time, an aligned table, totals, dataset line.
 public struct TextWriter: ReportWriter {
