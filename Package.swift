@@ -114,10 +114,15 @@ let package = Package(
         .executableTarget(name: "fuzz-filter", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "fuzz-schedule", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "fuzz-csv", dependencies: ["FuzzTargets"]),
+        // What test targets share (a test target cannot depend on another).
+        .target(
+            name: "TestSupport", dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters"],
+            path: "Tests/Support"
+        ),
         .testTarget(name: "ReportCoreTests", dependencies: ["ReportCore"]),
         .testTarget(
             name: "ReportCalculatorsTests",
-            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "WriterCSV"],
+            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "WriterCSV", "TestSupport"],
             resources: []
         ),
         .testTarget(name: "ReportFilesTests", dependencies: ["ReportFiles"]),
@@ -130,7 +135,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "ReportWritersTests",
-            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters"]
+            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "TestSupport"]
                 + writerFolders.map { .target(name: "Writer\($0)") }
         ),
         .testTarget(

@@ -4,52 +4,21 @@ import ReportCore
 import ReportIO
 import WriterCSV
 import Testing
+import TestSupport
 import ReportWriters
 
-/// The package's root folder, found from this source file.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+let packageRoot = GoldenCases.packageRoot
 let pluginsFolder = packageRoot.appendingPathComponent("Plugins")
 
 /// The calculator folders under `Plugins/`.
-func calculatorFolders() -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: pluginsFolder.path)) ?? [])
-        .filter {
-            var d: ObjCBool = false;
-            return FileManager.default.fileExists(
-                atPath: pluginsFolder.appendingPathComponent($0).path, isDirectory: &d) && d.boolValue
-        }
-        .sorted()
-}
+func calculatorFolders() -> [String] { GoldenCases.moduleFolders(in: pluginsFolder) }
 
 /// Every golden case: (folder, case name).
-func goldenCases() -> [String] {
-    calculatorFolders().flatMap { folder in
-        let cases = pluginsFolder.appendingPathComponent(folder).appendingPathComponent("testcases")
-        return ((try? FileManager.default.contentsOfDirectory(atPath: cases.path)) ?? []).sorted().map {
-            "\(folder)/\($0)"
-        }
-    }
-}
+func goldenCases() -> [String] { GoldenCases.cases(in: pluginsFolder) }
 
 /// Loads a daemon config written into a temporary folder, with one dataset named `name`.
 func daemonConfig(dataset name: String, csv: URL, schema: URL) throws -> DaemonConfig {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-golden-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(
-        at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
-    let yaml = """
-        timezone: UTC
-        reports: reports.d
-        state: state
-        output: {root: out}
-        datasets:
-          \(name): {format: csv, path: "\(csv.path)", schema: "\(schema.path)"}
-        """
-    try yaml.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
-    let configuration = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).load(
-        configPath: folder.appendingPathComponent("reportd.yaml").path)
-    guard let daemon = configuration.daemon else { throw ConfigError(configuration.diagnostics) }
-    return daemon
+    try GoldenCases.daemonConfig(dataset: name, csv: csv, schema: schema)
 }
 
 /// Loads a report against a daemon config and computes it; errors come back as text.

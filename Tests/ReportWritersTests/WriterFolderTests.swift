@@ -4,58 +4,26 @@ import ReportCore
 import ReportIO
 import ReportWriters
 import Testing
+import TestSupport
 
-/// The package's root folder, found from this source file.
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-private let writersFolder = packageRoot.appendingPathComponent("Writers")
+private let writersFolder = GoldenCases.packageRoot.appendingPathComponent("Writers")
+private let packageRoot = GoldenCases.packageRoot
 
 /// The writer folders under `Writers/`.
-private func writerFolders() -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: writersFolder.path)) ?? [])
-        .filter {
-            var d: ObjCBool = false
-            return FileManager.default.fileExists(
-                atPath: writersFolder.appendingPathComponent($0).path, isDirectory: &d) && d.boolValue
-        }
-        .sorted()
-}
+private func writerFolders() -> [String] { GoldenCases.moduleFolders(in: writersFolder) }
 
 /// Every golden case: "Folder/case".
-private func goldenCases() -> [String] {
-    writerFolders().flatMap { folder in
-        let cases = writersFolder.appendingPathComponent(folder).appendingPathComponent("testcases")
-        return ((try? FileManager.default.contentsOfDirectory(atPath: cases.path)) ?? []).sorted().map {
-            "\(folder)/\($0)"
-        }
-    }
-}
+private func goldenCases() -> [String] { GoldenCases.cases(in: writersFolder) }
 
 /// A daemon config in a temporary folder with one CSV dataset named `name`.
 private func daemonConfig(dataset name: String, csv: URL, schema: URL) throws -> DaemonConfig {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-writer-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(
-        at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
-    let yaml = """
-        timezone: Asia/Ho_Chi_Minh
-        reports: reports.d
-        state: state
-        output: {root: out}
-        datasets:
-          \(name): {format: csv, path: "\(csv.path)", schema: "\(schema.path)"}
-        """
-    try yaml.write(to: folder.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
-    let configuration = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
-        .load(configPath: folder.appendingPathComponent("reportd.yaml").path)
-    guard let daemon = configuration.daemon else { throw ConfigError(configuration.diagnostics) }
-    return daemon
+    try GoldenCases.daemonConfig(dataset: name, csv: csv, schema: schema, timezone: "Asia/Ho_Chi_Minh")
 }
 
 /// Renders the report at `report` in each of its formats, with a fixed run context (slot and
 /// generation time), so that the bytes depend on the writer alone.
 private func render(report: URL, daemon: DaemonConfig) throws -> [(format: String, bytes: [UInt8])] {
-    let loaded = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
-        .loadReport(path: report.path, daemon: daemon)
+    let loaded = GoldenCases.loader.loadReport(path: report.path, daemon: daemon)
     guard let definition = loaded.report?.definition else { throw ConfigError(loaded.diagnostics) }
     let dataset = try DatasetLoader.load(daemon.dataset(named: definition.dataset)!)
     let result = try ReportEngine(calculators: BuiltinCalculators.registry).execute(definition, on: dataset.table)
