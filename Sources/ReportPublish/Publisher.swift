@@ -1,5 +1,5 @@
 public import Foundation
-public import ReportCore
+import ReportCore
 public import ReportFiles
 
 #if canImport(Glibc)

@@ -316,3 +316,28 @@ let validReport = """
         #expect(d.description == "reports.d/daily.yaml:14:5: error: unknown key 'colums'")
     }
 }
+
+/// The CSV writer reads its own `csv:` keys through the settings protocol; the messages and their
+/// places are the config loader's, as when the loader read them itself (checked against 0.7.0's
+/// `reportd validate` on the same file).
+@Suite struct WriterSettingsTests {
+    @Test func csvSettingsAreReadAndLocatedAsBefore() throws {
+        let report = validReport + "\ncsv: {bom: maybe, line_endings: cr, boom: 1}\n"
+        let line = report.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("csv:") }! + 1
+        let errors = try ConfigFixture(reports: ["r.yaml": report]).errors()
+        #expect(errors.map(\.message) == [
+            "unknown key 'boom' in 'csv' (did you mean 'bom'?)",
+            "'csv.bom' must be true or false",
+            "'csv.line_endings' must be one of lf, crlf, not 'cr' (did you mean 'lf'?)",
+        ])
+        #expect(errors.map(\.line) == [line, line, line])
+        #expect(errors.map(\.column) == [37, 12, 33])
+    }
+
+    @Test func csvSettingsReachTheDefinition() throws {
+        let configuration = try ConfigFixture(reports: ["r.yaml": validReport + "\ncsv: {bom: true, line_endings: crlf}\n"])
+            .load()
+        let definition = try #require(configuration.reports.first?.definition)
+        #expect(definition.csvBOM && definition.lineEndings == .crlf)
+    }
+}

@@ -1,13 +1,22 @@
 public import ReportCore
 
 /// Writes a result as RFC 4180 CSV: UTF-8, a header row, `.` as the decimal point, no grouping.
-public struct CSVWriter: ReportWriter {
+public struct CSVWriter: ConfigurableWriter {
     public static let format = "csv"
     public static let fileExtension = "csv"
     /// The CSV holds the table alone.
     public static let showsDatasetChecksum = false
 
     public init() {}
+
+    /// `csv: {bom: true, line_endings: crlf}` in the report file.
+    public static let settingsKey = "csv"
+    public static let settingsKeys = ["bom", "line_endings"]
+
+    public static func readSettings(_ settings: inout some SettingsReader, into report: inout ReportDefinition) {
+        if let bom = settings.bool("bom") { report.csvBOM = bom }
+        if let ends = settings.choice("line_endings", as: ReportDefinition.LineEndings.self) { report.lineEndings = ends }
+    }
 
     /// With the report's `csv.bom` and `csv.line_endings`.
     public func render(_ result: ReportResult, context: RunContext) -> [UInt8] {

@@ -1,4 +1,4 @@
-public import ReportCore
+import ReportCore
 
 /// The chart of an HTML page: the report's first numeric metric by group, as inline SVG.
 ///

@@ -10,7 +10,6 @@ extension ConfigLoader {
     ]
     static let chartKeys = ["metric", "type"]
     static let sortKeys = ["by", "order"]
-    static let csvKeys = ["bom", "line_endings"]
 
     /// The outcome of loading one report file: its definition when valid, and its diagnostics.
     public struct ReportFileResult: Sendable {
@@ -249,13 +248,15 @@ extension ConfigLoader {
             if formats.isEmpty, list.isEmpty { file.error("'formats' lists no format", at: n) }
             d.formats = formats
         }
-        if let n = f["csv"], let csv = file.fields(n, what: "'csv'", allowed: Self.csvKeys) {
-            if let b = csv["bom"], let v = file.bool(b, "'csv.bom'") { d.csvBOM = v }
-            if let l = csv["line_endings"],
-                let v = file.choice(l, "'csv.line_endings'", as: ReportDefinition.LineEndings.self)
-            {
-                d.lineEndings = v
-            }
+        // Writers with keys of their own (`csv:`) read them through the settings protocol.
+        for writer in writers.writers {
+            guard let configurable = type(of: writer) as? any ConfigurableWriter.Type,
+                let n = f[configurable.settingsKey],
+                let fields = file.fields(n, what: "'\(configurable.settingsKey)'", allowed: configurable.settingsKeys)
+            else { continue }
+            var settings = YAMLSettings(file: file, fields: fields, prefix: configurable.settingsKey)
+            configurable.readSettings(&settings, into: &d)
+            file = settings.file
         }
         if let n = f["chart"], let chart = file.fields(n, what: "'chart'", allowed: Self.chartKeys) {
             if let m = chart["metric"], let name = file.string(m, "'chart.metric'") {

@@ -1,0 +1,30 @@
+/// A component's own keys in a report file (a writer's `csv:`), as the config loader hands them
+/// over: typed values, each problem reported at its key (FILE:LINE:COL) by the loader, which is
+/// the only code that sees YAML. A missing key and a wrong value both read as nil (the wrong value
+/// is reported).
+public protocol SettingsReader {
+    mutating func bool(_ key: String) -> Bool?
+    mutating func string(_ key: String) -> String?
+    /// One of `options`; anything else is reported with the options and a did-you-mean.
+    mutating func choice(_ key: String, among options: [String]) -> String?
+    /// Reports `message` at `key`'s value (or at the settings when the key is absent).
+    mutating func error(_ message: String, at key: String)
+}
+
+extension SettingsReader {
+    /// One of an enumeration's raw values.
+    public mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, as type: T.Type) -> T?
+    where T.RawValue == String {
+        choice(key, among: T.allCases.map(\.rawValue)).flatMap(T.init(rawValue:))
+    }
+}
+
+/// A writer with settings of its own in the report file, under one key (`csv: {bom: true}`).
+public protocol ConfigurableWriter: ReportWriter {
+    /// The report-file key holding the settings (`csv`).
+    static var settingsKey: String { get }
+    /// The keys allowed inside it; any other is reported with a did-you-mean.
+    static var settingsKeys: [String] { get }
+    /// Reads the settings into the report's definition.
+    static func readSettings(_ settings: inout some SettingsReader, into report: inout ReportDefinition)
+}
