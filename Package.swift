@@ -90,9 +90,16 @@ let package = Package(
             ]
         ),
         .target(
-            name: "ReportDaemon",
+            name: "ReportRun",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ReportDaemon",
+            dependencies: [
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -102,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "reportd",
             dependencies: [
-                "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportCalculators", "ReportWriters",
+                "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun", "ReportCalculators", "ReportWriters",
                 "ReportDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,8 +137,8 @@ let package = Package(
         .testTarget(
             name: "ReportIOTests",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportCalculators",
-                "ReportWriters", "WriterCSV", "WriterHTML",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun",
+                "ReportCalculators", "ReportWriters", "WriterCSV", "WriterHTML",
             ]),
         .testTarget(
             name: "ReportWritersTests",
@@ -141,7 +148,8 @@ let package = Package(
         .testTarget(
             name: "ReportDaemonTests",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportDaemon", "ReportCalculators",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun", "ReportDaemon",
+                "ReportCalculators",
                 "ReportWriters",
             ]
         ),

@@ -5,6 +5,7 @@ import ReportFiles
 import Testing
 
 @testable import ReportIO
+@testable import ReportRun
 
 /// The dataset cache through the `DatasetSource` seam: it keys on the source's version and asks
 /// the source to confirm, whatever the source reads from.

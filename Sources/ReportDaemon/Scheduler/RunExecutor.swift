@@ -7,6 +7,7 @@ import Logging
 import ReportCore
 import ReportIO
 import ReportState
+import ReportRun
 
 /// Performs runs for the scheduler.
 public protocol RunExecutor: Sendable {

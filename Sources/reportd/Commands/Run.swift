@@ -9,6 +9,7 @@ import ReportIO
 import ServiceLifecycle
 import ReportFiles
 import ReportState
+import ReportRun
 
 #if canImport(Glibc)
     import Glibc
