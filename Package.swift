@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "ReportIO",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportPlugins",
+                "ReportCore", "ReportFiles", "ReportPlugins",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

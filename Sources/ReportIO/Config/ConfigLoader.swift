@@ -3,7 +3,6 @@ import Logging
 import ReportCore
 import Yams
 import ReportFiles
-import ReportPublish
 import ReportPlugins
 
 #if canImport(Glibc)
@@ -275,7 +274,7 @@ public struct ConfigLoader: Sendable {
         let plugins = fields["plugins"] != nil ? path("plugins", default: nil) : nil
         var outputRoot: String?
         var keep = 30
-        var permissions = Publisher.Permissions.shared
+        var permissions = FilePermissions.shared
         if let node = fields["output"], let output = file.fields(node, what: "'output'", allowed: Self.outputKeys) {
             if let rootNode = output["root"] {
                 outputRoot = file.path(rootNode, "'output.root'").map { DisplayPath.resolve($0, against: base) }

@@ -1,6 +1,5 @@
 import ReportCore
 import ReportFiles
-import ReportPublish
 import ReportPlugins
 
 /// The daemon config (`reportd.yaml`), with every path made absolute against the file's folder.
@@ -15,7 +14,7 @@ public struct DaemonConfig: Sendable {
     public var keep: Int
     /// Modes and group of published files and of the folders created under the output root
     /// (`output.file_mode`, `output.folder_mode`, `output.group`).
-    public var outputPermissions: Publisher.Permissions = .shared
+    public var outputPermissions: FilePermissions = .shared
     /// Default number grouping for text output (`vi-VN` groups as 4.700.000.000).
     public var locale: String?
     /// Datasets by name, in file order.
