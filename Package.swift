@@ -133,7 +133,8 @@ let package = Package(
             resources: []
         ),
         .testTarget(name: "ReportFilesTests", dependencies: ["ReportFiles"]),
-        .testTarget(name: "ReportStateTests", dependencies: ["ReportCore", "ReportFiles", "ReportState"]),
+        .testTarget(name: "ReportStateTests", dependencies: ["ReportCore", "ReportFiles", "ReportState", "ReportPublish"]),
+        .testTarget(name: "ReportPublishTests", dependencies: ["ReportCore", "ReportFiles", "ReportPublish"]),
         .testTarget(
             name: "ReportIOTests",
             dependencies: [

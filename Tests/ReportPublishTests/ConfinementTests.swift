@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 
-@testable import ReportIO
 import ReportFiles
 @testable import ReportPublish
 

@@ -2,7 +2,6 @@ import Foundation
 import Testing
 
 @testable import ReportCore
-@testable import ReportIO
 import ReportFiles
 @testable import ReportPublish
 

@@ -2,7 +2,6 @@ import Foundation
 import ReportCore
 import Testing
 
-@testable import ReportIO
 import ReportFiles
 @testable import ReportState
 @testable import ReportPublish
