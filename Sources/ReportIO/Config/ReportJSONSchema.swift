@@ -38,7 +38,7 @@ public enum ReportJSONSchema {
                 ],
             ]
         }
-        let schema: [String: Any] = [
+        var schema: [String: Any] = [
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": "https://reportd.invalid/schema/report.json",
             "title": "reportd report definition",
@@ -100,6 +100,7 @@ public enum ReportJSONSchema {
                 ],
             ],
         ]
+        schema["properties"] = (schema["properties"] as! [String: Any]).merging(periodProperties) { $1 }
         // Serializing these plain dictionaries, arrays, strings and numbers cannot fail.
         let data = try! JSONSerialization.data(
             withJSONObject: schema, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -131,7 +131,11 @@ public struct ReportRunner: Sendable {
         _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, into outcome: inout RunOutcome,
         shouldPublish: () -> Bool
     ) throws {
-        let result = try engine.execute(definition, on: dataset.table)
+        let result = try engine.execute(definition, on: dataset.table, slot: slot.date, in: slot.timeZone)
+        // The period's label in the title and the outputs, in the report's language.
+        var definition = definition
+        definition.locale = definition.locale ?? config.locale
+        definition.title = PeriodText.title(definition.title, period: result.period, locale: definition.locale)
         let figures = DatasetFigures(
             name: definition.dataset, rows: dataset.table.rowCount, rowsUsed: result.rowsUsed,
             rowsRejected: dataset.rejected.count, sha256: dataset.sha256)
