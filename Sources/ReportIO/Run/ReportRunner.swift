@@ -140,6 +140,7 @@ public struct ReportRunner: Sendable {
             name: definition.dataset, rows: dataset.table.rowCount, rowsUsed: result.rowsUsed,
             rowsRejected: dataset.rejected.count, sha256: dataset.sha256)
         outcome.dataset = figures
+        outcome.period = result.period.map { PeriodRecord($0, locale: definition.locale) }
         let context = RunContext(
             report: definition, slot: slot.iso8601, stamp: slot.stamp,
             generatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601, dataset: figures)
@@ -197,7 +198,8 @@ public struct ReportRunner: Sendable {
             outcome.files.map { (String($0.path.dropFirst(definition.name.count + 1)), $0) }, uniquingKeysWith: { $1 })
         try publisher.writeManifest(
             report: definition.name, title: definition.title, extensions: definition.formats.map(\.fileExtension),
-            latest: latestStamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601)
+            latest: latestStamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601,
+            periods: outcome.period.map { [slot.stamp: $0] } ?? [:])
         // The root's index.html; a failure to write it is logged, the run's own files are published.
         do {
             try OutputIndex.update(

@@ -27,6 +27,8 @@ public struct RunOutcome: Sendable {
     /// version, or a plugin with its declared version).
     public var calculators: [CalculatorUse]
     public var error: String?
+    /// The period the run reported on, for a report with `period:`.
+    public var period: PeriodRecord?
     /// The run did not start: another process was running the report and the lock was refused.
     public var refused = false
 

@@ -80,10 +80,13 @@ struct History: ParsableCommand {
             guard let date = LocalTime.parse(r.finished, in: utc) else { return r.finished }
             return SlotTime(date: date, timeZone: zones[r.report] ?? zone).iso8601
         }
-        var rows = [["FINISHED", "REPORT", "SLOT", "TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]]
+        // The PERIOD column only when a listed run reported on a period.
+        let periods = records.contains { $0.period != nil }
+        var rows = [["FINISHED", "REPORT", "SLOT"] + (periods ? ["PERIOD"] : []) + ["TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]]
         for r in records {
-            rows.append([
-                finished(r), r.report, r.slot, r.attempt > 1 ? "\(r.trigger) #\(r.attempt)" : r.trigger,
+            rows.append(
+                [finished(r), r.report, r.slot] + (periods ? [r.period?.name ?? "-"] : []) + [
+                r.attempt > 1 ? "\(r.trigger) #\(r.attempt)" : r.trigger,
                 r.outcome, Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
                 r.files.map { String($0.count) } ?? (r.compacted == true ? "(compacted)" : "0"),
             ])
