@@ -108,7 +108,7 @@ import Testing
             "monthly": Folder.report(
                 "monthly", schedule: "0 6 1 * *",
                 period: "{every: month, date_column: day}\ncompare: [same_period_last_year]\ntotals: true",
-                extra: "locale: vi-VN"),
+                extra: "locale: vi-VN\nformats: [csv, json, text, html]"),
             "weekdays": Folder.report(
                 "weekdays", schedule: "0 17 * * 1-5", period: "{every: day, date_column: day, covers: current}"),
         ])
@@ -130,6 +130,13 @@ import Testing
         let manifest = try String(
             contentsOf: f.output.appendingPathComponent("monthly/manifest.json"), encoding: .utf8)
         #expect(manifest.contains("\"label\" : \"Tháng 11/2025\""), "\(manifest)")
+        let html = try String(contentsOf: f.output.appendingPathComponent("monthly/latest.html"), encoding: .utf8)
+        #expect(html.contains("<p class=\"period\">Kỳ báo cáo: Tháng 11/2025, 01/11/2025 – 30/11/2025</p>"), "\(html)")
+        #expect(html.contains("<p class=\"period\">Cùng kỳ năm trước: Tháng 11/2024, 01/11/2024 – 30/11/2024</p>"))
+        let index = try String(contentsOf: f.output.appendingPathComponent("index.html"), encoding: .utf8)
+        #expect(index.contains("<br>Tháng 11/2025</td>"), "\(index)")
+        let status = try runReportd(["status", "monthly", "--config", f.config])
+        #expect(status.stdout.contains("period: 2025-11, Tháng 11/2025, 2025-11-01 to 2025-11-30"), "\(status.stdout)")
 
         // Refusals, each naming what would work; nothing runs.
         let cases: [([String], String)] = [

@@ -22,13 +22,19 @@ extension ReportEngine {
             throw RunError(
                 report: report.name, message: "period: '\(rule.dateColumn)' is not a date column of the dataset")
         }
-        let candidates = report.filter?.matchingRows(in: table) ?? Array(0..<table.rowCount)
         let ranges = period.ranges
         let bounds = ranges.map { (Int32($0.start.daysSinceEpoch), Int32($0.end.daysSinceEpoch)) }
         var rowsByRange = [[Int]](repeating: [], count: ranges.count)
-        for r in candidates where column.valid[r] {
+        func place(_ r: Int) {
+            guard column.valid[r] else { return }
             let d = days[r]
             for (i, (low, high)) in bounds.enumerated() where d >= low && d <= high { rowsByRange[i].append(r) }
+        }
+        // One pass over the rows that pass the filter (all rows, without one: no list of them is built).
+        if let filter = report.filter {
+            for r in filter.matchingRows(in: table) { place(r) }
+        } else {
+            for r in 0..<table.rowCount { place(r) }
         }
         var outside = 0
         for r in 0..<table.rowCount where !column.valid[r] { outside += 1 }

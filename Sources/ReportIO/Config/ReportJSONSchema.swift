@@ -100,7 +100,10 @@ public enum ReportJSONSchema {
                 ],
             ],
         ]
-        schema["properties"] = (schema["properties"] as! [String: Any]).merging(periodProperties) { $1 }
+        if var properties = schema["properties"] as? [String: Any] {
+            properties.merge(periodProperties) { $1 }
+            schema["properties"] = properties
+        }
         // Serializing these plain dictionaries, arrays, strings and numbers cannot fail.
         let data = try! JSONSerialization.data(
             withJSONObject: schema, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -86,7 +86,7 @@ struct Run: ParsableCommand {
                 switch resolution {
                 case .slot(let date): plan.append((report, date))
                 case .refused(let why):
-                    let option = period == nil ? "--slot" : "--period \(period!):"
+                    let option = period.map { "--period \($0):" } ?? "--slot"
                     writeStandardError("reportd: \(report.definition.name): \(option) \(why); nothing was run\n")
                     refused = true
                 case .notATime:
