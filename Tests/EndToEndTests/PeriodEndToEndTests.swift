@@ -83,7 +83,9 @@ import Testing
             "daily": Folder.report(
                 "daily", schedule: "30 2 * * *", period: "{every: day, date_column: day}", zone: "Europe/Berlin"),
         ])
-        let monthly = try runReportd(["next", "monthly", "--config", f.config, "--count", "4", "--from", "2026-10-20T00:00"])
+        let monthly = try runReportd([
+            "next", "monthly", "--config", f.config, "--count", "4", "--from", "2026-10-20T00:00",
+        ])
         #expect(monthly.status == 0, "\(monthly.stderr)")
         #expect(
             monthly.stdout.split(separator: "\n") == [
@@ -95,7 +97,9 @@ import Testing
             ])
         // 02:30 does not exist on 29 March 2026 in Berlin: the run is at 03:00 CEST and still
         // reports on 28 March.
-        let daily = try runReportd(["next", "daily", "--config", f.config, "--count", "2", "--from", "2026-03-28T12:00"])
+        let daily = try runReportd([
+            "next", "daily", "--config", f.config, "--count", "2", "--from", "2026-03-28T12:00",
+        ])
         #expect(
             daily.stdout.split(separator: "\n") == [
                 "2026-03-29T03:00:00+02:00  (2026-03-29T01:00:00Z)  28 March 2026 (28/03/2026 – 28/03/2026)",
@@ -142,7 +146,10 @@ import Testing
         let cases: [([String], String)] = [
             (["--period", "2025-Q4", "monthly"], "name a month such as 2026-11"),
             (["--period", "2099-01", "monthly"], "still to come"),
-            (["--period", "2025-11-29", "weekdays"], "the nearest periods it reports on are 2025-11-28 and 2025-12-01"),
+            (
+                ["--period", "2025-11-29", "weekdays"],
+                "the nearest periods it reports on are 2025-11-28 and 2025-12-01"
+            ),
             (["--period", "2025-13", "monthly"], "is not a period"),
         ]
         for (arguments, message) in cases {
@@ -150,7 +157,9 @@ import Testing
             #expect(refused.status == 2, "\(arguments)")
             #expect(refused.stderr.contains(message), "\(arguments): \(refused.stderr)")
         }
-        let both = try runReportd(["run", "--config", f.config, "--period", "2025-11", "--slot", "2025-12-01T06:00", "monthly"])
+        let both = try runReportd([
+            "run", "--config", f.config, "--period", "2025-11", "--slot", "2025-12-01T06:00", "monthly",
+        ])
         #expect(both.status != 0)
         #expect(filesIn(f.output.appendingPathComponent("weekdays")).isEmpty)
         let help = try runReportd(["run", "--help"])

@@ -7,7 +7,8 @@ import Testing
 private struct SumCalculator: Calculator {
     var descriptor: CalculatorDescriptor {
         CalculatorDescriptor(
-            name: "sum", summary: "sum", parameters: [ParameterSpec(name: "column", kind: .column([.int]), summary: "c")],
+            name: "sum", summary: "sum",
+            parameters: [ParameterSpec(name: "column", kind: .column([.int]), summary: "c")],
             provider: "tests")
     }
     func resultType(for context: MetricContext) throws(CalculatorError) -> ColumnType { .int }
@@ -42,7 +43,8 @@ private struct LatestCalculator: Calculator {
     }
 }
 
-private let engine = ReportEngine(calculators: CalculatorRegistry([SumCalculator(), CountCalculator(), LatestCalculator()]))
+private let engine = ReportEngine(
+    calculators: CalculatorRegistry([SumCalculator(), CountCalculator(), LatestCalculator()]))
 
 private let schema = DatasetSchema(columns: [
     ColumnSpec(name: "district", type: .string),
@@ -101,11 +103,23 @@ private func run(_ r: ReportDefinition, _ day: String, on t: Table = data) throw
         let rows = result.rows
         #expect(rows.count == 4)
         // A: in every range but the previous month.
-        #expect(rows[0] == [.string("A"), .int(1), .int(1), .decimal(0), .int(0), .null, .int(2), .int(10), .int(5), .decimal(100), .int(0), .null, .int(110)])
+        #expect(
+            rows[0] == [
+                .string("A"), .int(1), .int(1), .decimal(0), .int(0), .null, .int(2), .int(10), .int(5), .decimal(100),
+                .int(0), .null, .int(110),
+            ])
         // B: the null amount is skipped; no rows last year: 0 there, no percent.
-        #expect(rows[1] == [.string("B"), .int(2), .int(0), .null, .int(0), .null, .int(2), .int(20), .int(0), .null, .int(0), .null, .int(20)])
+        #expect(
+            rows[1] == [
+                .string("B"), .int(2), .int(0), .null, .int(0), .null, .int(2), .int(20), .int(0), .null, .int(0),
+                .null, .int(20),
+            ])
         // C: rows only in the same month last year.
-        #expect(rows[2] == [.string("C"), .int(0), .int(1), .decimal(-100), .int(0), .null, .int(0), .int(0), .int(7), .decimal(-100), .int(0), .null, .int(0)])
+        #expect(
+            rows[2] == [
+                .string("C"), .int(0), .int(1), .decimal(-100), .int(0), .null, .int(0), .int(0), .int(7),
+                .decimal(-100), .int(0), .null, .int(0),
+            ])
         // D: its one row has a null amount: a null sum, as in SQL.
         #expect(rows[3][7] == .null)
         #expect(rows[3][9] == .null)
@@ -143,12 +157,17 @@ private func run(_ r: ReportDefinition, _ day: String, on t: Table = data) throw
     @Test func coversCurrentEndsOnTheSlotsDate() throws {
         let result = try run(report(compare: [.samePeriodLastYear], ytd: false, covers: .current), "2026-11-10")
         // 1–10 November 2026 against 1–10 November 2025.
-        #expect(result.rows.map { Array($0.prefix(3)) } == [[.string("A"), .int(1), .int(1)], [.string("D"), .int(1), .int(0)]])
+        #expect(
+            result.rows.map { Array($0.prefix(3)) } == [
+                [.string("A"), .int(1), .int(1)], [.string("D"), .int(1), .int(0)],
+            ])
     }
 
     @Test func noPercentForDates() throws {
         var r = report(compare: [.previousPeriod], ytd: false)
-        r.metrics = [MetricDefinition(name: "last", calc: "latest", parameters: MetricParameters(["column": .string("d")]))]
+        r.metrics = [
+            MetricDefinition(name: "last", calc: "latest", parameters: MetricParameters(["column": .string("d")]))
+        ]
         let result = try run(r, "2026-12-01")
         #expect(result.columns.map(\.name) == ["district", "last", "last_previous_period"])
         #expect(result.rows.first == [.string("A"), .date(Day(iso: "2026-11-05")!), .null])

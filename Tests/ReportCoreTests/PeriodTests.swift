@@ -168,10 +168,15 @@ private func rule(
 @Suite struct PeriodLabelTests {
     @Test func vietnameseLabels() {
         let vi = "vi-VN"
-        #expect(PeriodLabel.label(rule(.day).period(containing: day("2026-11-30")), range: nil, locale: vi) == "Ngày 30/11/2026")
-        #expect(PeriodLabel.label(rule(.week).period(year: 2026, number: 48)!, range: nil, locale: vi) == "Tuần 48/2026")
-        #expect(PeriodLabel.label(rule(.month).period(year: 2026, number: 11)!, range: nil, locale: vi) == "Tháng 11/2026")
-        #expect(PeriodLabel.label(rule(.quarter).period(year: 2026, number: 4)!, range: nil, locale: vi) == "Quý IV/2026")
+        #expect(
+            PeriodLabel.label(rule(.day).period(containing: day("2026-11-30")), range: nil, locale: vi)
+                == "Ngày 30/11/2026")
+        #expect(
+            PeriodLabel.label(rule(.week).period(year: 2026, number: 48)!, range: nil, locale: vi) == "Tuần 48/2026")
+        #expect(
+            PeriodLabel.label(rule(.month).period(year: 2026, number: 11)!, range: nil, locale: vi) == "Tháng 11/2026")
+        #expect(
+            PeriodLabel.label(rule(.quarter).period(year: 2026, number: 4)!, range: nil, locale: vi) == "Quý IV/2026")
         #expect(
             PeriodLabel.label(rule(.half).period(year: 2026, number: 1)!, range: nil, locale: vi)
                 == "6 tháng đầu năm 2026")
@@ -182,9 +187,13 @@ private func rule(
     }
 
     @Test func englishLabels() {
-        #expect(PeriodLabel.label(rule(.day).period(containing: day("2026-11-30")), range: nil, locale: nil) == "30 November 2026")
-        #expect(PeriodLabel.label(rule(.week).period(year: 2026, number: 48)!, range: nil, locale: "en") == "Week 48, 2026")
-        #expect(PeriodLabel.label(rule(.month).period(year: 2026, number: 11)!, range: nil, locale: nil) == "November 2026")
+        #expect(
+            PeriodLabel.label(rule(.day).period(containing: day("2026-11-30")), range: nil, locale: nil)
+                == "30 November 2026")
+        #expect(
+            PeriodLabel.label(rule(.week).period(year: 2026, number: 48)!, range: nil, locale: "en") == "Week 48, 2026")
+        #expect(
+            PeriodLabel.label(rule(.month).period(year: 2026, number: 11)!, range: nil, locale: nil) == "November 2026")
         #expect(PeriodLabel.label(rule(.quarter).period(year: 2026, number: 4)!, range: nil, locale: nil) == "Q4 2026")
         #expect(PeriodLabel.label(rule(.half).period(year: 2026, number: 1)!, range: nil, locale: nil) == "H1 2026")
         #expect(PeriodLabel.label(rule(.year).period(year: 2026, number: 1)!, range: nil, locale: nil) == "2026")
@@ -210,7 +219,8 @@ private func rule(
 
 @Suite struct PeriodNameTests {
     @Test(arguments: [
-        ("2026-11", PeriodRule.Every.month, "2026-11"), ("2026-Q4", .quarter, "2026-Q4"), ("2026-q4", .quarter, "2026-Q4"),
+        ("2026-11", PeriodRule.Every.month, "2026-11"), ("2026-Q4", .quarter, "2026-Q4"),
+        ("2026-q4", .quarter, "2026-Q4"),
         ("2026-H1", .half, "2026-H1"), ("2026", .year, "2026"), ("2026-W48", .week, "2026-W48"),
         ("2026-11-30", .day, "2026-11-30"),
     ])
@@ -218,7 +228,9 @@ private func rule(
         #expect(try rule(kind).period(named: text).name == name)
     }
 
-    @Test(arguments: ["2026-13", "2026-Q5", "2026-H3", "26", "2026-W54", "2026-W5", "2026-02-30", "November", "2026-11-"])
+    @Test(arguments: [
+        "2026-13", "2026-Q5", "2026-H3", "26", "2026-W54", "2026-W5", "2026-02-30", "November", "2026-11-",
+    ])
     func refusesWhatIsNoPeriod(text: String) {
         #expect(throws: PeriodError.self) { try rule(.month).period(named: text) }
     }
@@ -270,10 +282,12 @@ private func rule(
         let r = rule(.month, covers: .current)
         let schedule = try Schedule.parse("0 18 L * *")
         #expect(
-            try r.slot(reportingOn: r.period(named: "2026-11"), schedule: schedule, in: hcm, now: utc("2026-12-06T00:00:00Z"))
+            try r.slot(
+                reportingOn: r.period(named: "2026-11"), schedule: schedule, in: hcm, now: utc("2026-12-06T00:00:00Z"))
                 == utc("2026-11-30T11:00:00Z"))
         #expect(
-            try r.slot(reportingOn: r.period(named: "2026-12"), schedule: schedule, in: hcm, now: utc("2026-12-06T00:00:00Z"))
+            try r.slot(
+                reportingOn: r.period(named: "2026-12"), schedule: schedule, in: hcm, now: utc("2026-12-06T00:00:00Z"))
                 == utc("2026-12-06T00:00:00Z"))
     }
 
@@ -282,13 +296,16 @@ private func rule(
         let weekdays = try Schedule.parse("0 17 * * 1-5")
         do {
             _ = try r.slot(
-                reportingOn: r.period(named: "2026-11-28"), schedule: weekdays, in: hcm, now: utc("2026-12-06T00:00:00Z"))
+                reportingOn: r.period(named: "2026-11-28"), schedule: weekdays, in: hcm,
+                now: utc("2026-12-06T00:00:00Z"))
             Issue.record("a Saturday was accepted")
         } catch {
             #expect(error.message.contains("2026-11-27 and 2026-11-30"))
         }
         #expect(
-            try r.slot(reportingOn: r.period(named: "2026-11-27"), schedule: weekdays, in: hcm, now: utc("2026-12-06T00:00:00Z"))
+            try r.slot(
+                reportingOn: r.period(named: "2026-11-27"), schedule: weekdays, in: hcm,
+                now: utc("2026-12-06T00:00:00Z"))
                 == utc("2026-11-27T10:00:00Z"))
     }
 
@@ -320,7 +337,9 @@ private func rule(
         let warnings = rule(.month).warnings(schedule: try Schedule.parse("0 18 L * *"), in: zone, from: from)
         #expect(warnings.count == 1)
         #expect(warnings.first?.contains("last day") == true)
-        #expect(rule(.month, covers: .current).warnings(schedule: try Schedule.parse("0 18 L * *"), in: zone, from: from).isEmpty)
+        #expect(
+            rule(.month, covers: .current).warnings(schedule: try Schedule.parse("0 18 L * *"), in: zone, from: from)
+                .isEmpty)
     }
 
     @Test func firingMoreOftenThanThePeriod() throws {

@@ -22,7 +22,8 @@ import Testing
     }
 
     func warnings(_ text: String) throws -> [String] {
-        try ConfigFixture(reports: ["r.yaml": text]).load().diagnostics.filter { $0.severity == .warning }.map(\.message)
+        try ConfigFixture(reports: ["r.yaml": text]).load().diagnostics.filter { $0.severity == .warning }.map(
+            \.message)
     }
 
     @Test func aFullPeriodLoads() throws {
@@ -39,20 +40,37 @@ import Testing
         #expect(rule.every == .month && rule.dateColumn == "start_date" && rule.cutoffDay == 15)
         #expect(rule.compare == [.previousPeriod, .samePeriodLastYear])
         #expect(rule.cumulative == .yearToDate)
-        #expect(configuration.reports.first?.definition.columnsRead(in: ConfigFixtureSchema.schema).contains("start_date") == true)
+        #expect(
+            configuration.reports.first?.definition.columnsRead(in: ConfigFixtureSchema.schema).contains("start_date")
+                == true)
     }
 
     @Test(arguments: [
-        ("period: {every: month, date_column: year}", 8, 37, "'period.date_column' must be a date column: 'year' is int"),
+        (
+            "period: {every: month, date_column: year}", 8, 37,
+            "'period.date_column' must be a date column: 'year' is int"
+        ),
         ("period: {every: month, date_column: start_dat}", 8, 37, "did you mean 'start_date'?"),
         ("period: {every: mnth, date_column: start_date}", 8, 17, "did you mean 'month'?"),
-        ("period: {evry: month, date_column: start_date}", 8, 10, "unknown key 'evry' in 'period' (did you mean 'every'?)"),
-        ("period: {every: week, date_column: start_date, cutoff_day: 1}", 8, 48, "'period.cutoff_day' applies to month"),
+        (
+            "period: {evry: month, date_column: start_date}", 8, 10,
+            "unknown key 'evry' in 'period' (did you mean 'every'?)"
+        ),
+        (
+            "period: {every: week, date_column: start_date, cutoff_day: 1}", 8, 48,
+            "'period.cutoff_day' applies to month"
+        ),
         ("period: {every: day, date_column: start_date, cutoff_day: 15}", 8, 47, "not to every: day"),
         ("period: {every: month, date_column: start_date, cutoff_day: 29}", 8, 61, "between 1 and 28"),
         ("period: {every: month, date_column: start_date, covers: curent}", 8, 57, "did you mean 'current'?"),
-        ("period: {every: month, date_column: start_date}\ncompare: [same_period_lastyear]", 9, 11, "did you mean 'same_period_last_year'?"),
-        ("period: {every: month, date_column: start_date}\ncumulative: ytd", 9, 13, "'cumulative' must be one of year_to_date"),
+        (
+            "period: {every: month, date_column: start_date}\ncompare: [same_period_lastyear]", 9, 11,
+            "did you mean 'same_period_last_year'?"
+        ),
+        (
+            "period: {every: month, date_column: start_date}\ncumulative: ytd", 9, 13,
+            "'cumulative' must be one of year_to_date"
+        ),
         ("compare: [previous_period]", 8, 1, "'compare' needs 'period:'"),
         ("period: {every: month}", 8, 9, "'period' needs 'date_column'"),
         ("period: {every: month, date_column: start_date}\nsort: [{by: support_year_to_dat}]", 9, 13, "did you mean"),

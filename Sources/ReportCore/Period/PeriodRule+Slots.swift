@@ -96,7 +96,9 @@ extension PeriodRule {
         switch covers {
         case .previous: window = next(period)
         case .current:
-            if period.range.contains(today) { return Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)) }
+            if period.range.contains(today) {
+                return Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+            }
             if period.first > today {
                 throw PeriodError("\(period.name) has not begun yet (today is \(today) in \(zone.identifier))")
             }
@@ -107,7 +109,9 @@ extension PeriodRule {
         let found: Date?
         switch covers {
         case .previous:
-            found = schedule.nextSlot(after: windowStart.addingTimeInterval(-1), in: zone).flatMap { $0 < windowEnd ? $0 : nil }
+            found = schedule.nextSlot(after: windowStart.addingTimeInterval(-1), in: zone).flatMap {
+                $0 < windowEnd ? $0 : nil
+            }
         case .current:
             found = schedule.previousSlot(before: windowEnd, in: zone).flatMap { $0 >= windowStart ? $0 : nil }
         }
@@ -125,7 +129,8 @@ extension PeriodRule {
                 : "inside it (covers: current)"
             throw PeriodError(
                 "no slot of the schedule reports on \(period.name): it has no slot \(where_)"
-                    + (nearest.isEmpty ? "" : "; the nearest periods it reports on are \(nearest.joined(separator: " and "))"))
+                    + (nearest.isEmpty
+                        ? "" : "; the nearest periods it reports on are \(nearest.joined(separator: " and "))"))
         }
         if slot > now {
             throw PeriodError(

@@ -39,7 +39,9 @@ public struct RunPeriod: Sendable, Hashable {
 
     /// The year to date's label: "Lũy kế từ đầu năm (01/01/2026 – 30/11/2026)".
     public func yearToDateLabel(locale: String?) -> String? {
-        yearToDate.map { PeriodLabel.cumulativeTitle(locale: locale) + " (" + PeriodLabel.dates($0, locale: locale) + ")" }
+        yearToDate.map {
+            PeriodLabel.cumulativeTitle(locale: locale) + " (" + PeriodLabel.dates($0, locale: locale) + ")"
+        }
     }
 }
 

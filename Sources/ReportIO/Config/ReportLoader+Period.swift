@@ -33,7 +33,8 @@ extension ConfigLoader {
                     if let column = schema.column(named: name) {
                         if column.type != .date {
                             file.error(
-                                "'period.date_column' must be a date column: '\(name)' is \(column.type.rawValue)", at: n)
+                                "'period.date_column' must be a date column: '\(name)' is \(column.type.rawValue)",
+                                at: n)
                         }
                     } else {
                         let dates = schema.columns.filter { $0.type == .date }.map(\.name)
@@ -54,7 +55,9 @@ extension ConfigLoader {
         }
         guard let every, let dateColumn else { return nil }
         var rule = PeriodRule(every: every, dateColumn: dateColumn)
-        if let n = p["covers"], let v = file.choice(n, "'period.covers'", as: PeriodRule.Covers.self) { rule.covers = v }
+        if let n = p["covers"], let v = file.choice(n, "'period.covers'", as: PeriodRule.Covers.self) {
+            rule.covers = v
+        }
         if let n = p["cutoff_day"] {
             if every == .day || every == .week {
                 file.error(
@@ -133,7 +136,8 @@ extension ReportJSONSchema {
                     ],
                     "cutoff_day": [
                         "type": "integer", "minimum": 1, "maximum": 28,
-                        "description": "month and longer periods: c > 1 runs a period from day c of the month before its first month to day c-1 of its last",
+                        "description":
+                            "month and longer periods: c > 1 runs a period from day c of the month before its first month to day c-1 of its last",
                     ],
                     "week_starts": ["enum": PeriodRule.Weekday.allCases.map(\.rawValue)],
                 ],

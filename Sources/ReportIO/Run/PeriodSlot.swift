@@ -11,7 +11,8 @@ public enum PeriodSlot {
         -> BackfillSlot.Resolution
     {
         guard let rule = report.period else {
-            return .refused("the report has no 'period:', so its runs cover the whole dataset; rerun a slot with --slot")
+            return .refused(
+                "the report has no 'period:', so its runs cover the whole dataset; rerun a slot with --slot")
         }
         do throws(PeriodError) {
             let period = try rule.period(named: text)

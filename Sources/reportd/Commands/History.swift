@@ -82,14 +82,16 @@ struct History: ParsableCommand {
         }
         // The PERIOD column only when a listed run reported on a period.
         let periods = records.contains { $0.period != nil }
-        var rows = [["FINISHED", "REPORT", "SLOT"] + (periods ? ["PERIOD"] : []) + ["TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]]
+        let periodColumn = periods ? ["PERIOD"] : []
+        var rows = [["FINISHED", "REPORT", "SLOT"] + periodColumn + ["TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]]
         for r in records {
+            let period = periods ? [r.period?.name ?? "-"] : []
             rows.append(
-                [finished(r), r.report, r.slot] + (periods ? [r.period?.name ?? "-"] : []) + [
-                r.attempt > 1 ? "\(r.trigger) #\(r.attempt)" : r.trigger,
-                r.outcome, Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
-                r.files.map { String($0.count) } ?? (r.compacted == true ? "(compacted)" : "0"),
-            ])
+                [finished(r), r.report, r.slot] + period + [
+                    r.attempt > 1 ? "\(r.trigger) #\(r.attempt)" : r.trigger,
+                    r.outcome, Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
+                    r.files.map { String($0.count) } ?? (r.compacted == true ? "(compacted)" : "0"),
+                ])
         }
         printTable(rows)
         for r in records where r.error != nil { print("\(r.report) \(r.slot): \(r.error!)") }

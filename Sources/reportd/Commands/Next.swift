@@ -15,7 +15,8 @@ import ServiceLifecycle
 struct Next: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Prints the next run times of one report, in its time zone with the UTC offset, and the period each reports on.")
+            "Prints the next run times of one report, in its time zone with the UTC offset, and the period each reports on."
+    )
 
     @OptionGroup var options: ConfigOptions
 

@@ -68,7 +68,8 @@ struct Run: ParsableCommand {
             reports: configuration.reports.map(\.definition.name))
         var runLogger = logger
         if slot != nil, period != nil { throw ValidationError("--slot and --period name the same thing: give one") }
-        runLogger[metadataKey: "run.trigger"] = "\((slot == nil && period == nil ? RunTrigger.manual : .backfill).rawValue)"
+        let trigger = slot == nil && period == nil ? RunTrigger.manual : .backfill
+        runLogger[metadataKey: "run.trigger"] = "\(trigger.rawValue)"
         var runner = ReportRunner(config: daemon, logger: runLogger)
         runner.lockMode = wait ? .wait : .refuse
         var outcomes: [RunOutcome] = []
@@ -91,7 +92,8 @@ struct Run: ParsableCommand {
                     refused = true
                 case .notATime:
                     throw ValidationError(
-                        "--slot '\(slot ?? "")' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00, nor a date like 2026-11-23")
+                        "--slot '\(slot ?? "")' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00, nor a date like 2026-11-23"
+                    )
                 }
             }
             if refused { throw ExitCode(2) }
