@@ -17,7 +17,7 @@ public enum JSONWriter {
         out += "\"rows_rejected\": \(d.rowsRejected), "
         if let outside = result.rowsOutsidePeriod { out += "\"rows_outside_period\": \(outside), " }
         out += "\"sha256\": \(string(d.sha256))},\n"
-        if let period = result.period { out += PeriodText.json(period, locale: context.report.locale) }
+        if let period = result.period { out += periodMembers(period, locale: context.report.locale) }
         out += "  \"columns\": [\n"
         out += result.columns.map { c in
             var o = "    {\"name\": \(string(c.name)), \"role\": \(string(c.role.rawValue))"

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ReportCore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import Foundation
+import ReportCore
 
 #if canImport(Glibc)
     import Glibc

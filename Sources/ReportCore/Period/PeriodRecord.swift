@@ -1,5 +1,3 @@
-import ReportCore
-
 /// The period a run reported on, as the run history, the manifest, `status` and `index.html` name
 /// it: `2026-11`, 2026-11-01 to 2026-11-30, "Tháng 11/2026".
 public struct PeriodRecord: Codable, Sendable, Equatable {

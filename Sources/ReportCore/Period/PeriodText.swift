@@ -1,10 +1,8 @@
-import ReportCore
-
-/// What the outputs say about a run's period: the lines under the title (text and HTML), the JSON
-/// members, and the expansion of `{period}` in titles.
+/// What the outputs say about a run's period: the lines under the title (text and HTML), the line of
+/// a period without rows, and the expansion of `{period}` in titles.
 public enum PeriodText {
     /// The lines under the title: the period with its dates, each compared range, the year to date.
-    static func lines(_ period: RunPeriod, locale: String?) -> [String] {
+    public static func lines(_ period: RunPeriod, locale: String?) -> [String] {
         let vi = isVietnamese(locale)
         var out = [
             (vi ? "Kỳ báo cáo: " : "Period: ") + PeriodLabel.label(period.period, range: nil, locale: locale) + ", "
@@ -23,35 +21,16 @@ public enum PeriodText {
     }
 
     /// The line of a run whose period has no rows (a valid report), nil otherwise.
-    static func emptyNote(_ result: ReportResult, locale: String?) -> String? {
+    public static func emptyNote(_ result: ReportResult, locale: String?) -> String? {
         guard result.period != nil, result.rowsUsed == 0 else { return nil }
         return isVietnamese(locale) ? "Không có dữ liệu trong kỳ báo cáo." : "No rows in the period."
     }
 
-    static func isVietnamese(_ locale: String?) -> Bool { locale?.lowercased().hasPrefix("vi") ?? false }
+    public static func isVietnamese(_ locale: String?) -> Bool { locale?.lowercased().hasPrefix("vi") ?? false }
 
     /// `title` with `{period}` replaced by the period's label (unchanged without a period).
     public static func title(_ title: String, period: RunPeriod?, locale: String?) -> String {
         guard let period, title.contains("{period}") else { return title }
         return title.replacingOccurrences(of: "{period}", with: period.label(locale: locale))
-    }
-
-    /// The JSON members `"period"`, `"compare"` and `"cumulative"`, each line ending with ",\n".
-    static func json(_ period: RunPeriod, locale: String?) -> String {
-        func range(_ r: DateRange, _ label: String) -> String {
-            "{\"start\": \"\(r.start)\", \"end\": \"\(r.end)\", \"label\": \(JSONWriter.string(label))}"
-        }
-        var out = "  \"period\": " + range(period.range, period.label(locale: locale)) + ",\n"
-        if !period.compared.isEmpty {
-            out += "  \"compare\": {"
-            out += period.compared.map {
-                "\(JSONWriter.string($0.kind.rawValue)): " + range($0.range, period.label(of: $0, locale: locale))
-            }.joined(separator: ", ")
-            out += "},\n"
-        }
-        if let ytd = period.yearToDate, let label = period.yearToDateLabel(locale: locale) {
-            out += "  \"cumulative\": {\"year_to_date\": " + range(ytd, label) + "},\n"
-        }
-        return out
     }
 }
