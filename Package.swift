@@ -159,7 +159,7 @@ let package = Package(
             name: "EndToEndTests", dependencies: ["reportd"],
             exclude: [
                 "differential.py", "differential_text.py", "cron_differential.py", "schema_check.py",
-                "parse_metrics.py", "plugins",
+                "parse_metrics.py", "period_differential.py", "plugins",
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -38,6 +38,8 @@ public enum OutputIndex {
         public var lastRun: String?
         /// The `latest.*` file names present, HTML first, then csv, json, txt.
         public var files: [String]
+        /// The label of the period the latest run reported on (`latest.json`'s `period`), if any.
+        public var period: String?
 
         public init(report: String, title: String?, lastRun: String?, files: [String]) {
             self.report = report
@@ -105,9 +107,11 @@ public enum OutputIndex {
             files.sort { (known.firstIndex(of: $0) ?? 0, $0) < (known.firstIndex(of: $1) ?? 0, $1) }
             if let html = files.firstIndex(of: "latest.html") { files.insert(files.remove(at: html), at: 0) }
             var title: String?
+            var period: String?
             var lastRun: String?
             if files.contains("latest.json"), let head = readHead(folder, "latest.json") {
                 (title, lastRun) = fromJSON(head)
+                period = periodLabel(fromJSON: head)
             }
             if title == nil, files.contains("latest.html"), let head = readHead(folder, "latest.html") {
                 title = fromHTML(head)
@@ -116,7 +120,9 @@ public enum OutputIndex {
                 title = head.split(separator: "\n", maxSplits: 1).first.map(String.init)
             }
             if lastRun == nil, let newest { lastRun = SlotTime(date: newest, timeZone: timeZone).iso8601 }
-            entries.append(Entry(report: name, title: title, lastRun: lastRun, files: files))
+            var entry = Entry(report: name, title: title, lastRun: lastRun, files: files)
+            entry.period = period
+            entries.append(entry)
         }
         return entries
     }
@@ -136,6 +142,20 @@ public enum OutputIndex {
             if let s = object["slot"] as? String { slot = s }
         }
         return (title, slot)
+    }
+
+    /// The period's label from the first lines of a `latest.json` that JSONWriter wrote.
+    static func periodLabel(fromJSON head: String) -> String? {
+        for line in head.split(separator: "\n").prefix(8) {
+            var text = line.trimmingCharacters(in: .whitespaces)
+            if text.hasSuffix(",") { text.removeLast() }
+            guard text.hasPrefix("\"period\":"),
+                let object = try? JSONSerialization.jsonObject(with: Data("{\(text)}".utf8)) as? [String: Any],
+                let period = object["period"] as? [String: Any]
+            else { continue }
+            return period["label"] as? String
+        }
+        return nil
     }
 
     /// The `<title>` of a page that HTMLWriter wrote, unescaped.
@@ -198,7 +218,9 @@ public enum OutputIndex {
                 "<tr><th scope=\"row\"><a href=\"\(folder)/\(e(entry.files[0]))\">\(e(entry.title ?? entry.report))</a>"
             out += "<br><code>\(folder)</code></th>"
             if let run = entry.lastRun {
-                out += "<td><time datetime=\"\(e(run))\">\(e(HTMLPage.readable(run)))</time></td>"
+                out += "<td><time datetime=\"\(e(run))\">\(e(HTMLPage.readable(run)))</time>"
+                out += entry.period.map { "<br>\(e($0))" } ?? ""
+                out += "</td>"
             } else {
                 out += "<td>–</td>"
             }

@@ -32,11 +32,14 @@ public struct Manifest: Codable, Sendable, Equatable {
         /// of earlier versions.
         public var instant: Int64?
         public var files: [Entry]
+        /// The period the run reported on, for a report with `period:`.
+        public var period: PeriodRecord?
 
-        public init(stamp: String, instant: Int64? = nil, files: [Entry]) {
+        public init(stamp: String, instant: Int64? = nil, files: [Entry], period: PeriodRecord? = nil) {
             self.stamp = stamp
             self.instant = instant
             self.files = files
+            self.period = period
         }
     }
 
@@ -68,18 +71,21 @@ extension Publisher {
     /// - Parameters:
     ///   - known: SHA-256 of files this run just wrote, by name, which need not be read back.
     ///   - latest: the stamp of the run `latest.*` now copy.
+    ///   - periods: the periods of runs just made, by stamp; the other runs keep the period the
+    ///     previous manifest gave them.
     @discardableResult
     public func writeManifest(
         report: String, title: String, extensions: [String], latest: String?, known: [String: PublishedFile],
-        updatedAt: String
+        updatedAt: String, periods: [String: PeriodRecord] = [:]
     ) throws(PublishError) -> Manifest {
         let folder = try openReportFolder(report)
         defer { close(folder) }
         let names = listFolder(folder)
         let previous = Self.previousManifest(in: folder)
+        let periods = (previous?.2 ?? [:]).merging(periods) { $1 }
         func entry(_ name: String) -> Manifest.Entry? {
             if let file = known[name] { return Manifest.Entry(name: name, bytes: file.bytes, sha256: file.sha256) }
-            if let (entries, written) = previous, let old = entries[name] {
+            if let (entries, written, _) = previous, let old = entries[name] {
                 var info = stat()
                 if fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFREG,
                     Int(info.st_size) == old.bytes, Self.nanoseconds(info.st_mtim) < written
@@ -94,7 +100,7 @@ extension Publisher {
         let runs = newestFirst(knownStamps(Array(byStamp.keys))).map { stamp in
             Manifest.Run(
                 stamp: stamp, instant: instant(of: stamp).map { Int64($0.timeIntervalSince1970.rounded(.down)) },
-                files: byStamp[stamp]!.sorted().compactMap(entry))
+                files: byStamp[stamp]!.sorted().compactMap(entry), period: periods[stamp])
         }
         // Only the `latest.*` names reportd writes: anything else planted there is not vouched for
         // (nor read: a named pipe or a 100 GB sparse file called `latest.x` would stall every run).
@@ -113,11 +119,13 @@ extension Publisher {
 
     /// The previous manifest's entries by file name, and when it was written (ns since 1970); nil
     /// when there is none or it cannot be read.
-    static func previousManifest(in folder: Int32) -> ([String: Manifest.Entry], Int64)? {
+    static func previousManifest(in folder: Int32) -> ([String: Manifest.Entry], Int64, [String: PeriodRecord])? {
         guard let (manifest, written) = readManifest(in: folder) else { return nil }
         var entries: [String: Manifest.Entry] = [:]
         for file in manifest.runs.flatMap(\.files) + manifest.latestFiles { entries[file.name] = file }
-        return (entries, written)
+        var periods: [String: PeriodRecord] = [:]
+        for run in manifest.runs { periods[run.stamp] = run.period }
+        return (entries, written, periods)
     }
 
     /// The report folder's `manifest.json` and when it was written (ns since 1970); nil when there

@@ -141,11 +141,16 @@ public struct ReportRunner: Sendable {
         _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, into outcome: inout RunOutcome,
         shouldPublish: () -> Bool
     ) throws {
-        let result = try engine.execute(definition, on: dataset.table)
+        let result = try engine.execute(definition, on: dataset.table, slot: slot.date, in: slot.timeZone)
+        // The period's label in the title and the outputs, in the report's language.
+        var definition = definition
+        definition.locale = definition.locale ?? config.locale
+        definition.title = PeriodText.title(definition.title, period: result.period, locale: definition.locale)
         let figures = DatasetFigures(
             name: definition.dataset, rows: dataset.table.rowCount, rowsUsed: result.rowsUsed,
             rowsRejected: dataset.rejected.count, sha256: dataset.sha256)
         outcome.dataset = figures
+        outcome.period = result.period.map { PeriodRecord($0, locale: definition.locale) }
         let context = RunContext(
             report: definition, slot: slot.iso8601, stamp: slot.stamp,
             generatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601, dataset: figures,
@@ -207,7 +212,8 @@ public struct ReportRunner: Sendable {
             outcome.files.map { (String($0.path.dropFirst(definition.name.count + 1)), $0) }, uniquingKeysWith: { $1 })
         try publisher.writeManifest(
             report: definition.name, title: definition.title, extensions: definition.formats.map(config.writers.fileExtension(of:)),
-            latest: latestStamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601)
+            latest: latestStamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601,
+            periods: outcome.period.map { [slot.stamp: $0] } ?? [:])
         // The root's index.html; a failure to write it is logged, the run's own files are published.
         do {
             try OutputIndex.update(

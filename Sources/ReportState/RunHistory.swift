@@ -32,6 +32,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var pid: Int
     /// Set on records whose file list and calculators were dropped by compaction.
     public var compacted: Bool?
+    /// The period the run reported on, for a report with `period:`.
+    public var period: PeriodRecord?
 
     public struct Dataset: Codable, Sendable, Equatable {
         public var name: String
@@ -53,7 +55,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case report, slot, trigger, attempt, started, finished, outcome, error, dataset, calculators, files, reportd,
-            pid, compacted
+            pid, compacted, period
         case durationSeconds = "duration_seconds"
     }
 
@@ -76,6 +78,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         }
         calculators = outcome.calculators
         files = outcome.files
+        period = outcome.period
         reportd = ReportdVersion.current
         pid = Int(getpid())
     }

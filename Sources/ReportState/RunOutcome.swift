@@ -28,6 +28,8 @@ public struct RunOutcome: Sendable {
     public var error: String?
     /// What kind of failure `error` is: whether a retry can help.
     public var failure: RunFailure?
+    /// The period the run reported on, for a report with `period:`.
+    public var period: PeriodRecord?
     /// The run did not start: another process was running the report and the lock was refused.
     public var refused = false
 

@@ -48,10 +48,11 @@ private func tree(_ url: URL) -> [String] {
             modeOf(folder.appendingPathComponent("var")) == 0o755,
             "var: \(octal(modeOf(folder.appendingPathComponent("var"))))")
         #expect(modeOf(reports) == 0o2750, "output root: \(octal(modeOf(reports)))")
-        // Six report folders and the index page, which gets the files' mode too.
+        // Seven report folders (the quarterly one since issue 25) and the index page, which gets the
+        // files' mode too.
         #expect(modeOf(reports.appendingPathComponent("index.html")) == 0o640)
         let names = filesIn(reports).filter { $0 != "index.html" }
-        #expect(names.count == 6, "\(names)")
+        #expect(names.count == 7, "\(names)")
         for name in names {
             let report = reports.appendingPathComponent(name)
             #expect(modeOf(report) == 0o2750, "\(name)/: \(octal(modeOf(report)))")
@@ -65,14 +66,14 @@ private func tree(_ url: URL) -> [String] {
         // The state: private.
         #expect(modeOf(state) == 0o700, "state: \(octal(modeOf(state)))")
         let stateFiles = filesIn(state).filter { $0.hasSuffix(".json") }
-        #expect(stateFiles.count == 6, "\(filesIn(state))")
+        #expect(stateFiles.count == 7, "\(filesIn(state))")
         for file in stateFiles {
             #expect(modeOf(state.appendingPathComponent(file)) == 0o600, "state/\(file)")
         }
         let locks = state.appendingPathComponent("locks")
         #expect(modeOf(locks) == 0o700, "locks: \(octal(modeOf(locks)))")
         // One per report, and the index's (`_index.lock`).
-        #expect(filesIn(locks).count == 7 && filesIn(locks).contains("_index.lock"), "\(filesIn(locks))")
+        #expect(filesIn(locks).count == 8 && filesIn(locks).contains("_index.lock"), "\(filesIn(locks))")
         for file in filesIn(locks) {
             #expect(modeOf(locks.appendingPathComponent(file)) == 0o600, "locks/\(file)")
         }
@@ -168,7 +169,7 @@ private func tree(_ url: URL) -> [String] {
         try editOutput(folder, [], keep: 1)
         let fm = FileManager.default
         // `run --slot` runs only a past slot of every named report's schedule (issue 12): one
-        // schedule for all six sample reports, so that 2026-11-23T06:00 is a slot of each.
+        // schedule for all seven sample reports, so that 2026-11-23T06:00 is a slot of each.
         let definitions = folder.appendingPathComponent("config/reports.d")
         for name in try fm.contentsOfDirectory(atPath: definitions.path) where name.hasSuffix(".yaml") {
             let url = definitions.appendingPathComponent(name)
@@ -213,7 +214,7 @@ private func tree(_ url: URL) -> [String] {
             out.stdout.contains(
                 "FAILED funding-by-year: \(reports.path)/funding-by-year: is a symbolic link or not a folder; reportd will not write through it (remove it)"
             ), "\(out.stdout)")
-        #expect(out.stdout.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 5, "\(out.stdout)")
+        #expect(out.stdout.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 6, "\(out.stdout)")
         // Nothing outside the output root changed: no file written, none created, none removed.
         #expect(try snapshot(outside) == before)
         // Each planted link at a file name is now a regular file inside the folder, whole.

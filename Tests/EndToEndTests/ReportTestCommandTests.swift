@@ -44,10 +44,10 @@ import Testing
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
         let lines = out.stdout.split(separator: "\n").map(String.init)
         let cases = lines.filter { $0.hasPrefix("ok") || $0.hasPrefix("FAIL") }
-        // At least one case for each of the six sample reports, every one passing.
+        // At least one case for each of the seven sample reports, every one passing.
         for report in [
             "concentration-by-program", "funding-by-program", "funding-by-year", "impact-by-beneficiary",
-            "support-by-activity", "support-by-district",
+            "support-by-activity", "support-by-district", "support-by-district-quarterly",
         ] {
             #expect(cases.contains { $0.hasPrefix("ok    config/tests/\(report).yaml: ") }, "\(report): \(lines)")
         }

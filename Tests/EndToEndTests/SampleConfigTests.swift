@@ -8,7 +8,8 @@ import Testing
             "validate", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path,
         ])
         #expect(out.status == 0, "\(out.stderr)")
-        #expect(out.stdout.contains("OK: 6 reports, 1 dataset"))
+        // Six reports, and the quarterly report by district that shows periods (issue 25).
+        #expect(out.stdout.contains("OK: 7 reports, 1 dataset"))
     }
 
     @Test func configComesFromTheEnvironmentWhenNotGiven() throws {
@@ -27,7 +28,7 @@ import Testing
             filesIn(root) == [
                 "concentration-by-program", "funding-by-program", "funding-by-year", "impact-by-beneficiary",
                 "index.html", "support-by-activity",
-                "support-by-district",
+                "support-by-district", "support-by-district-quarterly",
             ])
 
         for report in filesIn(root) where report != "index.html" {
@@ -115,6 +116,37 @@ import Testing
         }
     }
 
+    /// Issue 25: the annual report reports on the year named, whatever today's date, with the
+    /// year before as its same period last year.
+    @Test func fundingByYearForThePeriod2025GivesTheSeedsFigures() throws {
+        let folder = try copyOfSampleConfig()
+        let out = try runReportd([
+            "run", "--config", folder.appendingPathComponent("config/reportd.yaml").path, "--period", "2025",
+            "funding-by-year",
+        ])
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let dir = folder.appendingPathComponent("var/reports/funding-by-year")
+        // Named by the slot that reports on 2025: 06:00 on 5 January 2026.
+        #expect(filesIn(dir).contains("funding-by-year_2026-01-05T060000.json"), "\(filesIn(dir))")
+        let json = try readJSON(dir.appendingPathComponent("latest.json"))
+        #expect(json["title"] as? String == "Kinh phí khuyến công theo chương trình, Năm 2025")
+        let period = try #require(json["period"] as? [String: Any])
+        #expect(period["start"] as? String == "2025-01-01" && period["end"] as? String == "2025-12-31")
+        #expect(period["label"] as? String == "Năm 2025")
+        let totals = try #require(json["totals"] as? [String: Any])
+        // The seed's 2025 projects (by start date): 7, with 1,085,000,000 đồng; 2024: 6, 1,030,200,000.
+        #expect(totals["projects"] as? Int == 7)
+        #expect(totals["state_support_vnd"] as? Int == 1_085_000_000)
+        #expect(totals["projects_same_period_last_year"] as? Int == 6)
+        #expect(totals["state_support_vnd_same_period_last_year"] as? Int == 1_030_200_000)
+        let text = try String(contentsOf: dir.appendingPathComponent("latest.txt"), encoding: .utf8)
+        #expect(text.contains("Kỳ báo cáo: Năm 2025, 01/01/2025 – 31/12/2025"), "\(text)")
+        #expect(text.contains("Cùng kỳ năm trước: Năm 2024, 01/01/2024 – 31/12/2024"), "\(text)")
+        // CSV is unchanged by periods: a header and one row per group.
+        let csv = try String(contentsOf: dir.appendingPathComponent("latest.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("program,projects,projects_same_period_last_year,"), "\(csv)")
+    }
+
     @Test func unknownReportNameIsAUsageError() throws {
         let out = try runReportd([
             "run", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path, "funding-by-programme",
@@ -155,7 +187,7 @@ import Testing
         let out = try runReportd(["list", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path])
         #expect(out.status == 0)
         let lines = out.stdout.split(separator: "\n")
-        #expect(lines.count == 7)
+        #expect(lines.count == 8)
         #expect(lines.contains { $0.hasPrefix("funding-by-program ") && $0.contains("Asia/Ho_Chi_Minh") })
         #expect(lines.first?.contains("NEXT RUN") == true && lines.first?.contains("OUTCOME") == true)
         // Every report shows its next slot as local time with the +07:00 offset.

@@ -73,3 +73,23 @@ import Testing
         #expect(once == [now])
     }
 }
+
+/// Issue 25: a catch-up runs each missed slot's period once, because a run's period is a function
+/// of its slot: the missed slots of a monthly report give each missed month once, in order.
+@Suite struct CatchUpPeriodTests {
+    @Test func eachMissedSlotReportsOnItsOwnPeriod() throws {
+        let schedule = try Schedule.parse("0 6 1 * *")
+        let zone = try #require(TimeZone(identifier: "Asia/Ho_Chi_Minh"))
+        var rule = PeriodRule(every: .month, dateColumn: "day")
+        rule.cutoffDay = 15
+        // Down from just after the slot of 1 March 2026 to 10 September 2026: six slots missed.
+        let last = Date(timeIntervalSince1970: 1_772_319_600)  // 2026-03-01T06:00:00+07:00
+        let now = Date(timeIntervalSince1970: 1_789_000_000)  // 2026-09-10
+        let missed = CatchUp.slots(schedule, in: zone, lastCompleted: last, now: now, policy: .all)
+        #expect(missed.count == 6)
+        let periods = missed.map { rule.runPeriod(slot: $0, in: zone).period.name }
+        #expect(periods == ["2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08"])
+        let once = CatchUp.slots(schedule, in: zone, lastCompleted: last, now: now, policy: .once)
+        #expect(once.map { rule.runPeriod(slot: $0, in: zone).period.name } == ["2026-08"])
+    }
+}

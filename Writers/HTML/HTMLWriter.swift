@@ -37,6 +37,14 @@ public struct HTMLWriter: ReportWriter {
         var out = head(title: context.report.title)
         out += "<body>\n<main>\n<header>\n"
         out += "<h1>\(escape(context.report.title))</h1>\n"
+        if let period = result.period {
+            for line in PeriodText.lines(period, locale: context.report.locale) {
+                out += "<p class=\"period\">\(escape(line))</p>\n"
+            }
+        }
+        if let note = PeriodText.emptyNote(result, locale: context.report.locale) {
+            out += "<p class=\"period\">\(escape(note))</p>\n"
+        }
         out += "<p class=\"run\">Báo cáo <code>\(escape(context.report.name))</code> · kỳ chạy "
         out += "<time datetime=\"\(escape(context.slot))\">\(escape(readable(context.slot)))</time>"
         out +=

@@ -21,7 +21,10 @@ public struct JSONWriter: ReportWriter {
         out += "  \"generated_at\": \(string(context.generatedAt)),\n"
         let d = context.dataset
         out += "  \"dataset\": {\"name\": \(string(d.name)), \"rows\": \(d.rows), \"rows_used\": \(d.rowsUsed), "
-        out += "\"rows_rejected\": \(d.rowsRejected), \"sha256\": \(string(d.sha256))},\n"
+        out += "\"rows_rejected\": \(d.rowsRejected), "
+        if let outside = result.rowsOutsidePeriod { out += "\"rows_outside_period\": \(outside), " }
+        out += "\"sha256\": \(string(d.sha256))},\n"
+        if let period = result.period { out += periodMembers(period, locale: context.report.locale) }
         out += "  \"columns\": [\n"
         out += result.columns.map { c in
             var o = "    {\"name\": \(string(c.name)), \"role\": \(string(c.role.rawValue))"

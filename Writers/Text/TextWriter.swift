@@ -41,6 +41,9 @@ public struct TextWriter: ReportWriter {
         }
         let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
         var out = context.report.title + "\n"
+        if let period = result.period {
+            for line in PeriodText.lines(period, locale: context.report.locale) { out += line + "\n" }
+        }
         out += "Report \(context.report.name), run \(context.slot)\n\n"
         out += line(headers) + "\n" + rule + "\n"
         for (i, row) in body.enumerated() {
@@ -48,6 +51,7 @@ public struct TextWriter: ReportWriter {
             out += line(row) + "\n"
         }
         if result.rows.isEmpty { out += "(no rows)\n" }
+        if let note = PeriodText.emptyNote(result, locale: context.report.locale) { out += note + "\n" }
         let d = context.dataset
         out +=
             "\nDataset \(d.name): \(style.format(.int(Int64(d.rows)))) rows, \(style.format(.int(Int64(d.rowsUsed)))) used, "

@@ -31,6 +31,8 @@ public struct ReportDefinition: Sendable {
     public var locale: String?
     /// The HTML page's chart (`chart:`): which metric, and which kind.
     public var chart = ChartOptions()
+    /// The period each run reports on (`period:`, `compare:`, `cumulative:`); nil: the whole dataset.
+    public var period: PeriodRule?
 
     public init(
         name: String, title: String, dataset: String, schedule: Schedule, timezone: String, metrics: [MetricDefinition]
@@ -78,6 +80,7 @@ extension ReportDefinition {
     /// these in memory.
     public func columnsRead(in schema: DatasetSchema) -> Set<String> {
         var names = Set(groupBy).union(filter?.columns ?? [])
+        if let period { names.insert(period.dateColumn) }
         for metric in metrics {
             for case .string(let value) in metric.parameters.values.values where schema.column(named: value) != nil {
                 names.insert(value)

@@ -8,7 +8,11 @@ public struct ReportEngine: Sendable {
 
     /// - Throws: `RunError` when a calculator fails (an integer overflow, a plugin error).
     public func execute(_ report: ReportDefinition, on table: Table) throws(RunError) -> ReportResult {
-        let rows = report.filter?.matchingRows(in: table) ?? Array(0..<table.rowCount)
+        try execute(report, on: table, rows: report.filter?.matchingRows(in: table) ?? Array(0..<table.rowCount))
+    }
+
+    /// The report over `rows` alone (rows that passed the filter): group, calculate, sort, limit, totals.
+    func execute(_ report: ReportDefinition, on table: Table, rows: [Int]) throws(RunError) -> ReportResult {
         let (groups, keys) = Self.group(rows: rows, by: report.groupBy, in: table)
 
         var columns: [ReportResult.ResultColumn] = report.groupBy.map { name in

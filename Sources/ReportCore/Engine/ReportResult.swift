@@ -17,6 +17,10 @@ public struct ReportResult: Sendable {
     public var totals: [Value]?
     /// Rows that passed the filter.
     public var rowsUsed: Int
+    /// The ranges the run reported on, for a report with `period:`.
+    public var period: RunPeriod?
+    /// Rows whose period date is null (they belong to no period), for a report with `period:`.
+    public var rowsOutsidePeriod: Int?
 }
 
 /// Why a report could not be computed.

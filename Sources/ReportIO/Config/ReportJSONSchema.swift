@@ -38,7 +38,7 @@ public enum ReportJSONSchema {
                 ],
             ]
         }
-        let schema: [String: Any] = [
+        var schema: [String: Any] = [
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": "https://reportd.invalid/schema/report.json",
             "title": "reportd report definition",
@@ -100,6 +100,10 @@ public enum ReportJSONSchema {
                 ],
             ],
         ]
+        if var properties = schema["properties"] as? [String: Any] {
+            properties.merge(periodProperties) { $1 }
+            schema["properties"] = properties
+        }
         // Serializing these plain dictionaries, arrays, strings and numbers cannot fail.
         let data = try! JSONSerialization.data(
             withJSONObject: schema, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -7,6 +7,7 @@ extension ConfigLoader {
         "name", "title", "description", "dataset", "schedule", "timezone", "catch_up", "overlap", "retries", "retry_delay",
         "timeout",
         "filter", "group_by", "metrics", "sort", "limit", "totals", "formats", "csv", "locale", "chart",
+        "period", "compare", "cumulative",
     ]
     static let chartKeys = ["metric", "type"]
     static let sortKeys = ["by", "order"]
@@ -193,6 +194,9 @@ extension ConfigLoader {
             }
         }
 
+        let period = parsePeriod(f, schema: schema, schedule: schedule, timezone: timezone, &file)
+        if let period { checkPeriodColumns(period, metrics: metrics, groupBy: groupBy, at: root, &file) }
+
         var definition: ReportDefinition?
         if let name, let dataset, let schedule {
             var d = ReportDefinition(
@@ -200,6 +204,7 @@ extension ConfigLoader {
                 metrics: metrics)
             d.filter = filter
             d.groupBy = groupBy
+            d.period = period
             parseOptions(f, into: &d, &file)
             definition = d
         } else {
@@ -274,7 +279,7 @@ extension ConfigLoader {
             }
         }
         if let n = f["sort"] {
-            let columns = d.groupBy + d.metrics.map(\.name)
+            let columns = d.groupBy + d.outputMetricNames
             var items: [Node] = []
             if case .sequence(let seq) = n { items = Array(seq) } else { items = [n] }
             for item in items {

@@ -329,7 +329,7 @@ public struct ReportTestLoader: Sendable {
             file.error("'expect' needs 'rows' (the rows the run must give) or 'error' (text of the error)", at: node)
             return nil
         }
-        let columns = report.groupBy + report.metrics.map(\.name)
+        let columns = report.groupBy + report.outputMetricNames
         var expected = ReportTest.ExpectedRows(rows: [])
         if let n = f["ordered"], let v = file.bool(n, "'ordered'") { expected.ordered = v }
         if let n = f["tolerance"] {
@@ -355,7 +355,7 @@ public struct ReportTestLoader: Sendable {
                     at: f.keyNode("totals") ?? totalsNode)
             } else {
                 expected.totals = parseExpectedRow(
-                    totalsNode, columns: report.metrics.map(\.name), what: "'totals'", &file)
+                    totalsNode, columns: report.outputMetricNames, what: "'totals'", &file)
             }
         }
         return .rows(expected)

@@ -16,7 +16,7 @@ public struct ReportTestRunner: Sendable {
     public func run(_ test: ReportTest) -> ReportTestResult {
         let outcome: Result<ReportResult, any Error> = Result {
             let table = try test.fixture.load(testFile: test.file)
-            return try compute(test.report, on: table)
+            return try compute(test.report, on: table, slot: test.slot)
         }
         var details: [String] = []
         switch (test.expectation, outcome) {
@@ -38,7 +38,11 @@ public struct ReportTestRunner: Sendable {
 
     /// What a run of `definition` computes over `table`, before its outputs are rendered and
     /// published: the same engine call as `ReportRunner`'s.
-    public func compute(_ definition: ReportDefinition, on table: Table) throws(RunError) -> ReportResult {
-        try engine.execute(definition, on: table)
+    public func compute(_ definition: ReportDefinition, on table: Table, slot: Date = Date()) throws(RunError)
+        -> ReportResult
+    {
+        // The period the slot covers, in the report's zone, for a report with `period:`.
+        let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
+        return try engine.execute(definition, on: table, slot: slot, in: zone)
     }
 }

@@ -82,13 +82,18 @@ struct History: ParsableCommand {
             guard let date = LocalTime.parse(r.finished, in: utc) else { return r.finished }
             return SlotTime(date: date, timeZone: zones[r.report] ?? zone).iso8601
         }
-        var rows = [["FINISHED", "REPORT", "SLOT", "TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]]
+        // The PERIOD column only when a listed run reported on a period.
+        let periods = records.contains { $0.period != nil }
+        let periodColumn = periods ? ["PERIOD"] : []
+        var rows = [["FINISHED", "REPORT", "SLOT"] + periodColumn + ["TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]]
         for r in records {
-            rows.append([
-                finished(r), r.report, r.slot, r.attempt > 1 ? "\(r.trigger.rawValue) #\(r.attempt)" : r.trigger.rawValue,
-                r.outcome.rawValue, Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
-                r.files.map { String($0.count) } ?? (r.compacted == true ? "(compacted)" : "0"),
-            ])
+            let period = periods ? [r.period?.name ?? "-"] : []
+            rows.append(
+                [finished(r), r.report, r.slot] + period + [
+                    r.attempt > 1 ? "\(r.trigger.rawValue) #\(r.attempt)" : r.trigger.rawValue,
+                    r.outcome.rawValue, Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
+                    r.files.map { String($0.count) } ?? (r.compacted == true ? "(compacted)" : "0"),
+                ])
         }
         printTable(rows)
         for r in records where r.error != nil { print("\(r.report) \(r.slot): \(r.error!)") }

@@ -14,7 +14,9 @@ import ServiceLifecycle
 
 struct Next: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Prints the next run times of one report, in its time zone with the UTC offset.")
+        abstract:
+            "Prints the next run times of one report, in its time zone with the UTC offset, and the period each reports on."
+    )
 
     @OptionGroup var options: ConfigOptions
 
@@ -48,9 +50,15 @@ struct Next: ParsableCommand {
         }
         let utc = TimeZone(identifier: "UTC")!
         for slot in report.definition.schedule.slots(after: start, count: max(0, count), in: zone) {
+            // A report with `period:` also names the period the slot covers.
+            let period = report.definition.period.map { rule in
+                let run = rule.runPeriod(slot: slot, in: zone)
+                let locale = report.definition.locale ?? configuration.daemon?.locale
+                return "  " + PeriodLabel.label(run.period, range: run.range, locale: locale)
+            }
             print(
                 "\(SlotTime(date: slot, timeZone: zone).iso8601)  (\(SlotTime(date: slot, timeZone: utc).iso8601.dropLast(6))Z)"
-            )
+                    + (period ?? ""))
         }
     }
 }

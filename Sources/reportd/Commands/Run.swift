@@ -17,7 +17,14 @@ import ReportRun
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Runs reports once, now, and publishes their outputs (all reports when none is named).")
+        abstract: "Runs reports once, now, and publishes their outputs (all reports when none is named).",
+        discussion: """
+            --slot reruns one past slot of the schedule: a report with 'period:' reports on the period \
+            that slot covers. --period names the period instead (2026-11, 2026-Q4, 2026-H1, 2026, \
+            2026-W48, 2026-11-30) and runs the slot that reports on it: with covers: previous the \
+            first slot after the period, with covers: current the last slot inside it (now while it \
+            runs); its files are named by that slot. Neither runs a slot still to come.
+            """)
 
     @OptionGroup var options: ConfigOptions
 
@@ -32,6 +39,12 @@ struct Run: ParsableCommand {
             "Rerun one past slot of the schedule (backfill), e.g. 2026-11-23T06:00 in each report's time zone, with an offset (needed in a repeated hour), or a date with one slot; its files replace that slot's.",
             valueName: "time"))
     var slot: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Report on exactly this period (reports with 'period:'), e.g. 2026-11, 2026-Q4, 2026-H1, 2026, 2026-W48 or 2026-11-30; its files are named by the slot that reports on it.",
+            valueName: "period"))
+    var period: String?
 
     func run() throws {
         let logger = options.logger()
@@ -57,11 +70,13 @@ struct Run: ParsableCommand {
             store: StateStore(directory: daemon.stateDirectory), daemon: daemon,
             reports: configuration.reports.map(\.definition.name))
         var runLogger = logger
-        runLogger[metadataKey: "run.trigger"] = "\((slot == nil ? RunTrigger.manual : .backfill).rawValue)"
+        if slot != nil, period != nil { throw ValidationError("--slot and --period name the same thing: give one") }
+        let trigger = slot == nil && period == nil ? RunTrigger.manual : .backfill
+        runLogger[metadataKey: "run.trigger"] = "\(trigger.rawValue)"
         var runner = ReportRunner(config: daemon, logger: runLogger)
         runner.lockMode = wait ? .wait : .refuse
         var outcomes: [RunOutcome] = []
-        if let slot {
+        if slot != nil || period != nil {
             // A backfill runs each report at the slot as read in that report's own time zone. Each
             // must be a past slot of its schedule: otherwise nothing runs (issue 12).
             let now = Date()
@@ -69,20 +84,28 @@ struct Run: ParsableCommand {
             var refused = false
             for report in selected {
                 let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!
-                switch BackfillSlot.resolve(slot, schedule: report.definition.schedule, zone: zone, now: now) {
+                let resolution =
+                    period.map { PeriodSlot.resolve($0, report: report.definition, zone: zone, now: now) }
+                    ?? BackfillSlot.resolve(slot ?? "", schedule: report.definition.schedule, zone: zone, now: now)
+                switch resolution {
                 case .slot(let date): plan.append((report, date))
                 case .refused(let why):
-                    writeStandardError("reportd: \(report.definition.name): --slot \(why); nothing was run\n")
+                    let option = period.map { "--period \($0):" } ?? "--slot"
+                    writeStandardError("reportd: \(report.definition.name): \(option) \(why); nothing was run\n")
                     refused = true
                 case .notATime:
                     throw ValidationError(
-                        "--slot '\(slot)' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00, nor a date like 2026-11-23")
+                        "--slot '\(slot ?? "")' is not a time like 2026-11-23T06:00 or 2026-11-23T06:00:00+07:00, nor a date like 2026-11-23"
+                    )
                 }
             }
             if refused { throw ExitCode(2) }
             for (report, date) in plan {
                 outcomes += runner.run([report], at: date)
-                record(outcomes.last!, trigger: .backfill, recorder: recorder)
+                // `--period` of a period still running runs now, which is no slot of the schedule.
+                let zone = TimeZone(identifier: report.definition.timezone) ?? TimeZone(identifier: "UTC")!
+                let isSlot = report.definition.schedule.isSlot(date, in: zone)
+                record(outcomes.last!, trigger: isSlot ? .backfill : .manual, recorder: recorder)
             }
         } else {
             outcomes = runner.run(selected, at: Date())

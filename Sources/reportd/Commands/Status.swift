@@ -153,6 +153,9 @@ struct Status: ParsableCommand {
         var text = "last run: slot \(last.slot), \(last.trigger), finished \(last.finishedAt)"
         if let duration = last.durationSeconds { text += ", took \(Self.seconds(duration))" }
         print(text + ": \(last.outcome)")
+        if let period = r.lastRecord?.period {
+            print("  period: \(period.name), \(period.label), \(period.start) to \(period.end)")
+        }
         if let error = last.error { print("  error: \(error)") }
         guard let record = r.lastRecord else { return }
         if let d = record.dataset {
