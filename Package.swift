@@ -34,6 +34,21 @@ let writerTargets: [Target] = writerFolders.map { folder in
     )
 }
 
+/// Built-in dataset sources: one module per folder under `DataSources/`, each depending on
+/// ReportCore, ReportFiles and SourceFiles (what file sources share). The folder name is the
+/// format's Swift name; the module is `Source<Kind>`.
+let sourceFolders = ["CSV", "JSON"]
+
+let sourceTargets: [Target] = sourceFolders.map { folder in
+    .target(
+        name: "Source\(folder)",
+        dependencies: ["ReportCore", "ReportFiles", "SourceFiles", .product(name: "Crypto", package: "swift-crypto")],
+        path: "DataSources/\(folder)",
+        exclude: ["README.md", "sample.yaml", "testcases"],
+        swiftSettings: internalImports
+    )
+}
+
 let package = Package(
     name: "reportd",
     platforms: [.macOS(.v15)],
@@ -54,7 +69,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
-    targets: calculatorTargets + writerTargets + [
+    targets: calculatorTargets + writerTargets + sourceTargets + [
         .target(name: "ReportCore"),
         .target(name: "ReportFiles", swiftSettings: internalImports),
         .target(name: "ReportState", dependencies: ["ReportCore", "ReportFiles"], swiftSettings: internalImports),
@@ -77,6 +92,16 @@ let package = Package(
         .target(
             name: "ReportWriters",
             dependencies: ["ReportCore"] + writerFolders.map { .target(name: "Writer\($0)") },
+            swiftSettings: internalImports
+        ),
+        .target(
+            name: "SourceFiles",
+            dependencies: ["ReportCore", "ReportFiles", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: internalImports
+        ),
+        .target(
+            name: "ReportSources",
+            dependencies: ["ReportCore"] + sourceFolders.map { .target(name: "Source\($0)") },
             swiftSettings: internalImports
         ),
         .target(name: "CSpawn"),
@@ -110,26 +135,32 @@ let package = Package(
             name: "reportd",
             dependencies: [
                 "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun", "ReportCalculators", "ReportWriters",
-                "ReportDaemon",
+                "ReportSources", "ReportDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "FuzzTargets", dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters"]),
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "ReportSources", "SourceCSV"]
+        ),
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "fuzz-filter", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "fuzz-schedule", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "fuzz-csv", dependencies: ["FuzzTargets"]),
         // What test targets share (a test target cannot depend on another).
         .target(
-            name: "TestSupport", dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters"],
+            name: "TestSupport",
+            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "ReportSources"],
             path: "Tests/Support"
         ),
         .testTarget(name: "ReportCoreTests", dependencies: ["ReportCore"]),
         .testTarget(
             name: "ReportCalculatorsTests",
-            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "WriterCSV", "TestSupport"],
+            dependencies: [
+                "ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "ReportSources", "WriterCSV", "TestSupport",
+            ],
             resources: []
         ),
         .testTarget(name: "ReportFilesTests", dependencies: ["ReportFiles"]),
@@ -139,19 +170,25 @@ let package = Package(
             name: "ReportIOTests",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun",
-                "ReportCalculators", "ReportWriters", "WriterCSV", "WriterHTML",
+                "ReportCalculators", "ReportWriters", "ReportSources", "SourceFiles", "WriterCSV", "WriterHTML", "TestSupport",
             ]),
         .testTarget(
+            name: "DataSourcesTests",
+            dependencies: [
+                "ReportCore", "ReportFiles", "ReportIO", "ReportCalculators", "ReportWriters", "ReportSources",
+                "SourceFiles", "TestSupport",
+            ] + sourceFolders.map { .target(name: "Source\($0)") }
+        ),
+        .testTarget(
             name: "ReportWritersTests",
-            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "TestSupport"]
+            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "ReportSources", "TestSupport"]
                 + writerFolders.map { .target(name: "Writer\($0)") }
         ),
         .testTarget(
             name: "ReportDaemonTests",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun", "ReportDaemon",
-                "ReportCalculators",
-                "ReportWriters",
+                "ReportCalculators", "ReportWriters", "ReportSources",
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),

@@ -1,6 +1,7 @@
 import Foundation
 import ReportCore
 import ReportIO
+import SourceCSV
 
 extension FuzzTarget {
     /// The CSV dataset reader: the input is a data file's contents, read with a small schema of
@@ -19,18 +20,18 @@ extension FuzzTarget {
         let blockSize = [64, 7, 16, 33][bytes.count / 2 % 4]
         let config = DatasetConfig(
             name: "data", format: "csv", path: path, schema: CSVFixture.schema, onBadRows: mode)
-        let reference = CSVOutcome { () throws(DatasetError) in try DatasetLoader.load(config) }
+        let reference = CSVOutcome { () throws(DatasetError) in try CSVLoader.load(config) }
         if case .failed(let e) = reference {
             try check(
                 e.line >= 0 && e.line <= lines && e.column >= 0, "error outside the file (\(lines) lines): \(e)")
         }
         let small = CSVOutcome { () throws(DatasetError) in
-            try DatasetLoader.loadForFuzzing(config, blockSize: blockSize)
+            try CSVLoader.loadForFuzzing(config, blockSize: blockSize)
         }
         try check(
             small == reference, "\(mode) with \(blockSize)-byte blocks: \(small) but by default \(reference)")
         let parts = CSVOutcome { () throws(DatasetError) in
-            var loaded = try DatasetLoader.readCSVForFuzzing(bytes, config: config, parts: 3)
+            var loaded = try CSVLoader.readCSVForFuzzing(bytes, config: config, parts: 3)
             loaded.sha256 = ""
             return loaded
         }

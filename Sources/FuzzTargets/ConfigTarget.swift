@@ -3,6 +3,7 @@ import ReportCalculators
 import ReportCore
 import ReportIO
 import ReportWriters
+import ReportSources
 
 extension FuzzTarget {
     /// The YAML config loader: the input is a file's contents, read three ways: as the daemon
@@ -31,13 +32,13 @@ extension FuzzTarget {
             }
         }
 
-        let (daemon, daemonDiagnostics) = ConfigFuzzing.parseDaemon(path: path)
+        let (daemon, daemonDiagnostics) = ConfigFuzzing.parseDaemon(path: path, sources: BuiltinSources.registry)
         try checkDiagnostics(daemonDiagnostics, "daemon config")
         try check(
             (daemon != nil) == !daemonDiagnostics.contains { $0.severity == .error },
             "daemon config: \(daemon == nil ? "no config" : "a config") with diagnostics \(daemonDiagnostics)")
 
-        let report = ConfigLoader(calculators: ConfigFixture.daemon.calculators, writers: BuiltinWriters.registry).loadReport(
+        let report = ConfigLoader(calculators: ConfigFixture.daemon.calculators, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).loadReport(
             path: path, daemon: ConfigFixture.daemon)
         try checkDiagnostics(report.diagnostics, "report")
         try check(
@@ -90,7 +91,7 @@ enum ConfigFixture {
             datasets: [
                 DatasetConfig(name: "projects", format: "csv", path: folder + "/data/projects.csv", schema: schema)
             ],
-            calculators: BuiltinCalculators.registry, timezone: "Asia/Ho_Chi_Minh")
+            calculators: BuiltinCalculators.registry, sources: BuiltinSources.registry, timezone: "Asia/Ho_Chi_Minh")
     }()
 
     /// The length of each line in Unicode scalars (Yams's columns), cut where libyaml counts a

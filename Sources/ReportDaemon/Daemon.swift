@@ -6,6 +6,7 @@ import ServiceLifecycle
 import ReportFiles
 import ReportState
 import ReportPublish
+import ReportRun
 
 /// Builds the daemon `reportd serve` runs: the scheduler in a service group that shuts down
 /// gracefully on SIGTERM and SIGINT (SIGHUP reloads, inside the scheduler).
@@ -14,14 +15,14 @@ import ReportPublish
 ///   left out; the daemon starts with the valid ones); `PresenceError` when another daemon runs
 ///   with the same state folder, or a `PublishError` when its pid file cannot be written.
 public func buildDaemon(
-    configPath: String, calculators: CalculatorRegistry, writers: WriterRegistry, logger: Logger, clock: any WallClock = SystemClock()
+    configPath: String, calculators: CalculatorRegistry, writers: WriterRegistry, sources: SourceRegistry, logger: Logger, clock: any WallClock = SystemClock()
 ) throws -> ServiceGroup {
     // The version and the config file, absolute: the first things to know when reading a log.
     let configFile = URL(fileURLWithPath: configPath).standardizedFileURL.path
     logger.notice(
         "reportd \(ReportdVersion.current) starting with the config \(configFile)",
         metadata: ["version": "\(ReportdVersion.current)", "config.file": "\(configFile)"])
-    var configured = ConfigLoader(calculators: calculators, writers: writers, logger: logger)
+    var configured = ConfigLoader(calculators: calculators, writers: writers, sources: sources, logger: logger)
     // A hung plugin must not delay READY, a reload, or the reports that do not use it: the daemon
     // waits this long for the handshakes, and reloads when a plugin answers later.
     let lateHello = LateHello()

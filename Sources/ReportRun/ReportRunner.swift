@@ -37,9 +37,8 @@ public struct ReportRunner: Sendable {
             // columns they read.
             let readers = reports.filter { $0.definition.dataset == name }
             let columns = readers.reduce(into: Set<String>()) { $0.formUnion($1.definition.columnsRead(in: config.schema)) }
-            let source = self.config.sources.source(for: config) ?? FileDatasetSource(config)
-            datasets[name] = load(
-                source, columns: columns, checksum: readers.contains { $0.definition.showsChecksum(self.config.writers) })
+            let checksum = readers.contains { $0.definition.showsChecksum(self.config.writers) }
+            datasets[name] = source(of: config).flatMap { load($0, columns: columns, checksum: checksum) }
         }
         // The reports then compute and publish side by side, one per core: each only reads the
         // shared columns.
@@ -68,11 +67,23 @@ public struct ReportRunner: Sendable {
         let dataset = config.dataset(named: definition.dataset).map { dataset in
             let needed = definition.columnsRead(in: dataset.schema).union(columns ?? [])
             let checksum = definition.showsChecksum(config.writers)
-            let source = config.sources.source(for: dataset) ?? FileDatasetSource(dataset)
-            return cache?.load(source, columns: needed, checksum: checksum)
-                ?? load(source, columns: needed, checksum: checksum)
+            return source(of: dataset).flatMap { source in
+                cache?.load(source, columns: needed, checksum: checksum)
+                    ?? load(source, columns: needed, checksum: checksum)
+            }
         }
         return execute(definition, dataset: dataset, slot: slot, started: started, shouldPublish: shouldPublish)
+    }
+
+    /// The source registered for `dataset`'s format (config validation admits no other).
+    private func source(of dataset: DatasetConfig) -> Result<any DatasetSource, DatasetError> {
+        guard let source = config.sources.source(for: dataset) else {
+            return .failure(
+                DatasetError(
+                    file: DisplayPath.of(dataset.path), line: 0, column: 0,
+                    message: "no reader for the dataset format '\(dataset.format)'"))
+        }
+        return .success(source)
     }
 
     private func load(_ dataset: any DatasetSource, columns: Set<String>?, checksum: Bool)

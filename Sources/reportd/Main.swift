@@ -10,6 +10,7 @@ import ServiceLifecycle
 import ReportFiles
 import ReportState
 import ReportWriters
+import ReportSources
 
 #if canImport(Glibc)
     import Glibc
@@ -72,7 +73,7 @@ struct ConfigOptions: ParsableArguments {
     /// - Parameter startingPlugins: false for commands that read only schedules and state: no
     ///   plugin process is started (see `ConfigLoader.startsPlugins`).
     func load(logger: Logger? = nil, startingPlugins: Bool = true) -> Configuration {
-        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
+        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
         loader.startsPlugins = startingPlugins
         if let logger { loader.logger = logger }
         return loader.load(configPath: path)
@@ -81,7 +82,7 @@ struct ConfigOptions: ParsableArguments {
     /// Loads the daemon config and every report file on its own (see `ConfigLoader.loadFiles`):
     /// for commands that show invalid report files too.
     func loadFiles(startingPlugins: Bool = true) -> (DaemonConfig?, [ConfigLoader.ReportFileResult], [Diagnostic]) {
-        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
+        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
         loader.startsPlugins = startingPlugins
         return loader.loadFiles(configPath: path)
     }
@@ -124,7 +125,7 @@ func printDiagnostics(_ diagnostics: [Diagnostic]) {
 /// The built-in calculators, plus the plugins of the daemon config at `configPath` when given.
 func calculatorRegistry(configPath: String?) throws -> CalculatorRegistry {
     guard let configPath else { return BuiltinCalculators.registry }
-    let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).loadDaemon(
+    let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).loadDaemon(
         configPath: configPath)
     printDiagnostics(diagnostics)
     guard let daemon else { throw ExitCode(2) }

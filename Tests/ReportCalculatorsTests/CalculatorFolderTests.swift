@@ -6,6 +6,7 @@ import WriterCSV
 import Testing
 import TestSupport
 import ReportWriters
+import ReportSources
 
 let packageRoot = GoldenCases.packageRoot
 let pluginsFolder = packageRoot.appendingPathComponent("Plugins")
@@ -23,7 +24,7 @@ func daemonConfig(dataset name: String, csv: URL, schema: URL) throws -> DaemonC
 
 /// Loads a report against a daemon config and computes it; errors come back as text.
 func compute(report: URL, daemon: DaemonConfig) -> Result<ReportResult, RunError> {
-    let loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
+    let loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
     let loaded = loader.loadReport(path: report.path, daemon: daemon)
     guard let definition = loaded.report?.definition else {
         return .failure(
@@ -32,7 +33,7 @@ func compute(report: URL, daemon: DaemonConfig) -> Result<ReportResult, RunError
             ))
     }
     do {
-        let dataset = try DatasetLoader.load(daemon.dataset(named: definition.dataset)!)
+        let dataset = try TestDatasets.load(daemon.dataset(named: definition.dataset)!)
         return .success(
             try ReportEngine(calculators: BuiltinCalculators.registry).execute(definition, on: dataset.table))
     } catch let error as RunError {

@@ -8,6 +8,7 @@ import Synchronization
 @testable import ReportDaemon
 @testable import ReportState
 import ReportWriters
+import ReportSources
 
 /// A wall clock the test moves by hand; sleepers wake when it passes their deadline.
 final class ManualClock: WallClock {
@@ -203,7 +204,7 @@ final class DaemonFixture: Sendable {
     }
 
     var configPath: String { folder.appendingPathComponent("reportd.yaml").path }
-    var loader: ConfigLoader { ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry) }
+    var loader: ConfigLoader { ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry) }
 
     func load() throws -> ReportSet {
         let (daemon, diagnostics) = loader.loadDaemon(configPath: configPath)

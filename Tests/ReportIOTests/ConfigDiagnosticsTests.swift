@@ -5,6 +5,7 @@ import Testing
 
 @testable import ReportIO
 import ReportWriters
+import ReportSources
 
 /// A daemon config, a schema and report files in a fresh temporary folder.
 final class ConfigFixture {
@@ -55,7 +56,7 @@ final class ConfigFixture {
     }
 
     func load() -> Configuration {
-        ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).load(
+        ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).load(
             configPath: folder.appendingPathComponent("reportd.yaml").path)
     }
 

@@ -5,6 +5,7 @@ import Testing
 
 @testable import ReportIO
 import ReportWriters
+import ReportSources
 
 #if canImport(Glibc)
     import Glibc
@@ -34,7 +35,7 @@ import ReportWriters
         reports["broken.yaml"] = "name: [unclosed"
         let fixture = try ConfigFixture(reports: reports)
         let path = fixture.folder.appendingPathComponent("reportd.yaml").path
-        let loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
+        let loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
 
         let (daemon, files, diagnostics) = loader.loadFiles(configPath: path)
         let (oneDaemon, oneDiagnostics) = loader.loadDaemon(configPath: path)
@@ -87,7 +88,7 @@ import ReportWriters
         let path = fixture.folder.appendingPathComponent("reportd.yaml").path
         let outcome = LoadOutcome()
         Thread {
-            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).load(configPath: path))
+            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).load(configPath: path))
         }.start()
         guard let configuration = outcome.wait(seconds: 60) else {
             Issue.record("the loader is stuck reading the named pipe")
@@ -113,7 +114,7 @@ import ReportWriters
             [.posixPermissions: 0o644], ofItemAtPath: plugins.appendingPathComponent("plain.sh").path)
         try "notes".write(to: plugins.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
         #expect(symlink("../elsewhere/gone.py", plugins.appendingPathComponent("gone.py").path) == 0)
-        let configuration = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
+        let configuration = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
             .load(configPath: fixture.folder.appendingPathComponent("reportd.yaml").path)
         let warnings = configuration.diagnostics.filter { $0.severity == .warning }.map(\.description)
         #expect(warnings.count == 2, "\(warnings)")

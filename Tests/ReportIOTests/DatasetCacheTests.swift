@@ -6,6 +6,9 @@ import ReportCore
 import Testing
 
 @testable import ReportIO
+import ReportRun
+import SourceFiles
+import TestSupport
 
 @Suite struct DatasetCacheTests {
     /// A one-column CSV dataset in a fresh folder.
@@ -90,7 +93,7 @@ import Testing
         // CSV-only reports: no SHA-256 computed.
         #expect(try cache.load(config, checksum: false).get().sha256 == "")
         // A report with JSON output: served from the cache, with the file's SHA-256.
-        let expected = DatasetLoader.sha256(Array("n\n1\n2\n".utf8))
+        let expected = FileDataset.sha256(Array("n\n1\n2\n".utf8))
         #expect(try cache.load(config, checksum: true).get().sha256 == expected)
         #expect(try cache.load(config, checksum: false).get().sha256 == expected)
         #expect(cache.statistics.hits == 2 && cache.statistics.misses == 1)
@@ -139,5 +142,15 @@ import Testing
         _ = cache.load(config)
         _ = cache.load(config)
         #expect(cache.statistics.hits == 0)
+    }
+}
+
+extension DatasetCache {
+    /// The dataset of `config`, read through the source the built-in registry has for its format.
+    fileprivate func load(_ config: DatasetConfig, columns: Set<String>? = nil, checksum: Bool = true)
+        -> Result<LoadedDataset, DatasetError>
+    {
+        Result { () throws(DatasetError) in try TestDatasets.source(config) }
+            .flatMap { load($0, columns: columns, checksum: checksum) }
     }
 }

@@ -6,6 +6,7 @@ import Testing
 
 @testable import ReportIO
 @testable import ReportRun
+import ReportSources
 
 /// The dataset cache through the `DatasetSource` seam: it keys on the source's version and asks
 /// the source to confirm, whatever the source reads from.

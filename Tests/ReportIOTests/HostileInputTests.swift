@@ -10,6 +10,7 @@ import ReportFiles
 @testable import ReportState
 import ReportWriters
 @testable import ReportPublish
+import ReportSources
 
 #if canImport(Glibc)
     import Glibc
@@ -24,7 +25,7 @@ import ReportWriters
         let path = fixture.folder.appendingPathComponent("reportd.yaml").path
         let outcome = LoadOutcome()
         Thread {
-            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).load(configPath: path))
+            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).load(configPath: path))
         }.start()
         return outcome.wait(seconds: 60)
     }

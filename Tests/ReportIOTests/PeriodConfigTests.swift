@@ -1,5 +1,6 @@
 import Foundation
 import ReportCore
+import ReportWriters
 import Testing
 
 @testable import ReportIO
@@ -103,7 +104,7 @@ import Testing
     }
 
     @Test func theJSONSchemaDescribesPeriods() throws {
-        let schema = ReportJSONSchema.make(calculators: CalculatorRegistry([]))
+        let schema = ReportJSONSchema.make(calculators: CalculatorRegistry([]), formats: BuiltinWriters.registry.formats)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(schema.utf8)) as? [String: Any])
         let properties = try #require(object["properties"] as? [String: Any])
         let period = try #require(properties["period"] as? [String: Any])

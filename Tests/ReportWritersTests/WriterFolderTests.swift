@@ -25,7 +25,7 @@ private func daemonConfig(dataset name: String, csv: URL, schema: URL) throws ->
 private func render(report: URL, daemon: DaemonConfig) throws -> [(format: String, bytes: [UInt8])] {
     let loaded = GoldenCases.loader.loadReport(path: report.path, daemon: daemon)
     guard let definition = loaded.report?.definition else { throw ConfigError(loaded.diagnostics) }
-    let dataset = try DatasetLoader.load(daemon.dataset(named: definition.dataset)!)
+    let dataset = try TestDatasets.load(daemon.dataset(named: definition.dataset)!)
     let result = try ReportEngine(calculators: BuiltinCalculators.registry).execute(definition, on: dataset.table)
     let context = RunContext(
         report: definition, slot: "2026-11-29T06:00:00+07:00", stamp: "2026-11-29T060000",

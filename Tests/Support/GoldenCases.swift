@@ -3,6 +3,7 @@ import ReportCalculators
 import ReportCore
 import ReportIO
 import ReportWriters
+import ReportSources
 
 /// What the module-folder tests share (calculators under `Plugins/`, writers under `Writers/`):
 /// the package's folders and a daemon config over one golden case's dataset.
@@ -55,6 +56,6 @@ public enum GoldenCases {
 
     /// A config loader with the built-in calculators and writers.
     public static var loader: ConfigLoader {
-        ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
+        ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
     }
 }

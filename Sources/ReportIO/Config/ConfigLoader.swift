@@ -32,7 +32,7 @@ public struct ConfigLoader: Sendable {
     public var lateHello: (@Sendable () -> Void)?
 
     public init(
-        calculators: CalculatorRegistry, writers: WriterRegistry, sources: SourceRegistry = BuiltinSources.registry,
+        calculators: CalculatorRegistry, writers: WriterRegistry, sources: SourceRegistry,
         logger: Logger = Logger(label: "reportd", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.calculators = calculators

@@ -41,8 +41,8 @@ public struct DaemonConfig: Sendable {
     public var calculators = CalculatorRegistry()
     /// The output formats reports may name, with their writers.
     public var writers = WriterRegistry()
-    /// The dataset formats, with the kinds of source that read them.
-    public var sources = BuiltinSources.registry
+    /// The dataset formats, with the kinds of source that read them (the executable registers them).
+    public var sources = SourceRegistry()
     /// The plugins that were meant to load and did not (failed handshake, not executable, a link to
     /// a missing file, no plugins folder): a report whose calculator is unknown may be theirs.
     public var pluginProblems: [PluginProblem] = []

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ReportCore
 import Yams
@@ -39,7 +40,7 @@ struct YAMLFile {
                 return
             }
             self.init(path: path, text: text)
-            digest = DatasetLoader.sha256(bytes)
+            digest = Hex.string(SHA256.hash(data: bytes))
         case .failure(let problem):
             self.init(path: path, failure: "cannot read the file: \(problem.reason)")
         }

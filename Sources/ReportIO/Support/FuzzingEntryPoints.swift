@@ -9,9 +9,10 @@ import ReportCore
 package enum ConfigFuzzing {
     /// Reads and checks the daemon config at `path` as `ConfigLoader.loadDaemon` does, but never
     /// starts the plugins it names: a fuzzed `plugins:` could name any folder of executables.
-    package static func parseDaemon(path: String) -> (DaemonConfig?, [Diagnostic]) {
+    package static func parseDaemon(path: String, sources: SourceRegistry) -> (DaemonConfig?, [Diagnostic]) {
         var file = YAMLFile(path: path)
-        let daemon = ConfigLoader(calculators: CalculatorRegistry(), writers: WriterRegistry()).parseDaemon(&file)
+        let daemon = ConfigLoader(calculators: CalculatorRegistry(), writers: WriterRegistry(), sources: sources)
+            .parseDaemon(&file)
         return (daemon, file.diagnostics)
     }
 
@@ -36,28 +37,13 @@ extension DatasetConfig {
 
 extension DaemonConfig {
     /// A daemon config built in code (no file), for the fuzz targets.
-    package init(datasets: [DatasetConfig], calculators: CalculatorRegistry, timezone: String = "UTC") {
+    package init(
+        datasets: [DatasetConfig], calculators: CalculatorRegistry, sources: SourceRegistry, timezone: String = "UTC"
+    ) {
         self.init(
             file: "reportd.yaml", timezone: timezone, reportsDirectory: "reports.d", stateDirectory: "state",
             pluginsDirectory: nil, outputRoot: "out", keep: 1, locale: nil, datasets: datasets)
         self.calculators = calculators
-    }
-}
-
-extension DatasetLoader {
-    /// `load` with a chosen block size (`CSVStream`), for the CSV fuzz target: a small block makes
-    /// every record straddle blocks, and the outcome must equal the default's.
-    package static func loadForFuzzing(
-        _ config: DatasetConfig, blockSize: Int, checksum: Bool = true
-    ) throws(DatasetError) -> LoadedDataset {
-        try load(config, columns: nil, blockSize: blockSize, checksum: checksum)
-    }
-
-    /// `readCSV` on bytes in memory, cut into `parts` chunks typed in parallel (a real load cuts
-    /// only files of 1 MiB or more), for the CSV fuzz target.
-    package static func readCSVForFuzzing(
-        _ bytes: [UInt8], config: DatasetConfig, parts: Int
-    ) throws(DatasetError) -> LoadedDataset {
-        try readCSV(bytes, config: config, display: config.path, parts: parts)
+        self.sources = sources
     }
 }

@@ -1,4 +1,5 @@
 import ReportCore
+import ReportFiles
 
 extension ReportTest.Fixture {
     /// The fixture's table: the data file's rows (read as a run reads its dataset), then the rows
@@ -9,7 +10,12 @@ extension ReportTest.Fixture {
     public func load(testFile: String) throws(DatasetError) -> Table {
         var fromFile: Table?
         if hasFile {
-            fromFile = try DatasetLoader.load(dataset, columns: nil, checksum: false).table
+            guard let source else {
+                throw DatasetError(
+                    file: DisplayPath.of(dataset.path), line: 0, column: 0,
+                    message: "no reader for the dataset format '\(dataset.format)'")
+            }
+            fromFile = try source.read(columns: nil, selection: .all, provenance: false).table
         }
         if rows.isEmpty, let fromFile { return fromFile }
         let schema = dataset.schema

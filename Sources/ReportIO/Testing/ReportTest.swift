@@ -25,6 +25,8 @@ public struct ReportTest: Sendable {
         public var dataset: DatasetConfig
         public var hasFile: Bool
         public var rows: [InlineRow]
+        /// What reads the data file: the source registered for its format (nil: none is).
+        public var source: (any DatasetSource)?
     }
 
     /// One row written in the test file: cells by column, each located for error messages.

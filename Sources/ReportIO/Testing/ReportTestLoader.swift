@@ -295,7 +295,8 @@ public struct ReportTestLoader: Sendable {
         let dataset = DatasetConfig(
             name: datasetName ?? "fixture", format: format, path: resolved, schemaPath: schemaPath, schema: schema,
             onBadRows: onBadRows)
-        return ReportTest.Fixture(dataset: dataset, hasFile: dataPath != nil, rows: rows)
+        return ReportTest.Fixture(
+            dataset: dataset, hasFile: dataPath != nil, rows: rows, source: daemon.sources.source(for: dataset))
     }
 
     /// The cells of one row mapping, in the order written; each value a scalar.

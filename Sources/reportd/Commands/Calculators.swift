@@ -8,6 +8,7 @@ import ReportDaemon
 import ReportIO
 import ServiceLifecycle
 import ReportWriters
+import ReportSources
 
 #if canImport(Glibc)
     import Glibc
@@ -32,7 +33,7 @@ struct Calculators: ParsableCommand {
         var registry = BuiltinCalculators.registry
         var pluginFailed = false
         if let path {
-            let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry).loadDaemon(
+            let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).loadDaemon(
                 configPath: path)
             printDiagnostics(diagnostics)
             guard let daemon else { throw ExitCode(2) }

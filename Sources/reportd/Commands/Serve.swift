@@ -9,6 +9,7 @@ import ReportIO
 import ServiceLifecycle
 import ReportFiles
 import ReportWriters
+import ReportSources
 
 #if canImport(Glibc)
     import Glibc
@@ -28,7 +29,7 @@ struct Serve: AsyncParsableCommand {
         let logger = options.logger()
         let group: ServiceGroup
         do {
-            group = try buildDaemon(configPath: options.path, calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry,
+            group = try buildDaemon(configPath: options.path, calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry,
                 logger: logger)
         } catch let error as ConfigError {
             printDiagnostics(error.diagnostics)

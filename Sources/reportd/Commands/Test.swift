@@ -4,6 +4,7 @@ import ReportCalculators
 import ReportCore
 import ReportIO
 import ReportWriters
+import ReportSources
 
 struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct Test: ParsableCommand {
     var paths: [String] = []
 
     func run() throws {
-        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry)
+        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
         loader.logger = options.logger()
         let (daemon, configDiagnostics) = loader.loadDaemon(configPath: options.path)
         printDiagnostics(configDiagnostics)

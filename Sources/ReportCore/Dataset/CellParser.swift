@@ -1,14 +1,12 @@
-import ReportCore
-
 /// Converts one field's bytes into a typed value, in place (no intermediate String for numbers).
-enum CellParser {
-    enum Outcome {
+package enum CellParser {
+    package enum Outcome {
         case value(Value)
         case null
         case invalid(String)
     }
 
-    static func parse(_ bytes: ArraySlice<UInt8>, as type: ColumnType) -> Outcome {
+    package static func parse(_ bytes: ArraySlice<UInt8>, as type: ColumnType) -> Outcome {
         if type == .string {
             guard !bytes.isEmpty else { return .null }
             guard let s = String(validating: bytes, as: UTF8.self) else { return .invalid("is not valid UTF-8") }
@@ -47,7 +45,7 @@ enum CellParser {
     }
 
     /// Parses an optionally signed decimal integer with overflow checks.
-    static func parseInt(_ b: ArraySlice<UInt8>) -> Int64? {
+    package static func parseInt(_ b: ArraySlice<UInt8>) -> Int64? {
         var i = b.startIndex
         var negative = false
         if b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
@@ -69,19 +67,19 @@ enum CellParser {
         return v
     }
 
-    static func isAllDigits(_ b: ArraySlice<UInt8>) -> Bool {
+    package static func isAllDigits(_ b: ArraySlice<UInt8>) -> Bool {
         let unsigned = b.first == UInt8(ascii: "-") || b.first == UInt8(ascii: "+") ? b.dropFirst() : b
         return !unsigned.isEmpty && unsigned.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
-    static func trim(_ b: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    package static func trim(_ b: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         var s = b.startIndex, e = b.endIndex
         while s < e, b[s] == 32 || b[s] == 9 { s += 1 }
         while e > s, b[e - 1] == 32 || b[e - 1] == 9 { e -= 1 }
         return b[s..<e]
     }
 
-    static func text(_ b: ArraySlice<UInt8>) -> String {
+    package static func text(_ b: ArraySlice<UInt8>) -> String {
         let s = String(decoding: b.prefix(60), as: UTF8.self)
         return b.count > 60 ? s + "…" : s
     }

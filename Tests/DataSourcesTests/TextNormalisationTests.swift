@@ -4,6 +4,9 @@ import Testing
 
 @testable import ReportCore
 @testable import ReportIO
+@testable import SourceCSV
+@testable import SourceFiles
+@testable import SourceJSON
 
 /// Issue 24, point 5: the same district typed with precomposed letters (NFC) and with combining
 /// marks (NFD) is one value everywhere: one group, one filter match, one sort key, one spelling.
@@ -49,7 +52,7 @@ import Testing
 
     @Test(arguments: [1, 3, 8])
     func csvCellsInEitherFormAreOneValue(parts: Int) throws {
-        let loaded = try DatasetLoader.readCSV(
+        let loaded = try CSVLoader.readCSV(
             Self.csv(rows: 400), config: Self.config("data.csv"), display: "data.csv", parts: parts)
         let (codes, dictionary) = Self.districts(loaded)
         #expect(dictionary.count == 4)
@@ -64,7 +67,7 @@ import Testing
     @Test(arguments: [64, 1000, 1 << 20])
     func streamedBlocksNormaliseToo(blockSize: Int) throws {
         let loaded = try withFile(Self.csv(rows: 300)) { path in
-            try DatasetLoader.load(Self.config(path), columns: nil, blockSize: blockSize)
+            try CSVLoader.load(Self.config(path), columns: nil, blockSize: blockSize)
         }
         let (codes, dictionary) = Self.districts(loaded)
         #expect(dictionary.count == 4)
@@ -75,7 +78,7 @@ import Testing
         let nfdName = "Huyện".decomposedStringWithCanonicalMapping
         let schema = DatasetSchema(columns: [ColumnSpec(name: "Huyện", type: .string)])
         let csv = Array("\(nfdName)\n\(Self.nfd[0])\n\(Self.nfc[0])\n".utf8)
-        let loaded = try DatasetLoader.readCSV(
+        let loaded = try CSVLoader.readCSV(
             csv,
             config: DatasetConfig(
                 name: "d", format: "csv", path: "x", schemaPath: "s", schema: schema, onBadRows: .fail),
@@ -88,7 +91,7 @@ import Testing
         let json =
             "[{\"district\": \"\(Self.nfd[1])\", \"amount\": 1}, {\"district\": \"\(Self.nfc[1])\", \"amount\": 2}]"
         let fromJSON = try withFile(Array(json.utf8), "data.json") { path in
-            try DatasetLoader.load(Self.config(path, format: "json"))
+            try JSONLoader.load(Self.config(path, format: "json"))
         }
         let (jsonCodes, jsonDictionary) = Self.districts(fromJSON)
         #expect(jsonCodes == [0, 0])
@@ -101,7 +104,7 @@ import Testing
         for (i, name) in Self.nfc.enumerated() {
             text += "\(name),\(10 * (i + 1))\n\(Self.nfd[i]),\(100 * (i + 1))\n\(Self.nfd[i]),\(1)\n"
         }
-        let loaded = try DatasetLoader.readCSV(Array(text.utf8), config: Self.config("x"), display: "x")
+        let loaded = try CSVLoader.readCSV(Array(text.utf8), config: Self.config("x"), display: "x")
         let literal = Self.nfd[0]  // typed with combining marks in the report
         let filter = try CompiledFilter.compile("district in [\"\(literal)\", \"\(Self.nfc[1])\"]", schema: Self.schema)
             .get()

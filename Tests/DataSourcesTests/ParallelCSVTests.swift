@@ -3,6 +3,9 @@ import Testing
 
 @testable import ReportCore
 @testable import ReportIO
+@testable import SourceCSV
+@testable import SourceFiles
+@testable import SourceJSON
 
 /// The CSV reader cuts the file into chunks typed in parallel. Whatever the number of chunks, the
 /// table, the rejected rows and the errors must be exactly those of one sequential pass.
@@ -72,7 +75,7 @@ import Testing
         -> String
     {
         do {
-            let loaded = try DatasetLoader.readCSV(
+            let loaded = try CSVLoader.readCSV(
                 bytes, config: config(onBadRows: onBadRows), display: "data.csv", columns: columns, parts: parts)
             var lines = ["rows \(loaded.table.rowCount)", "columns \(loaded.table.schema.columnNames)"]
             for r in 0..<loaded.table.rowCount {
@@ -97,8 +100,8 @@ import Testing
         var config = config(onBadRows: onBadRows)
         config.path = path
         do {
-            let loaded = try DatasetLoader.load(config, columns: columns, blockSize: blockSize)
-            #expect(loaded.sha256 == DatasetLoader.sha256(bytes), "the checksum covers every byte read")
+            let loaded = try CSVLoader.load(config, columns: columns, blockSize: blockSize)
+            #expect(loaded.sha256 == FileDataset.sha256(bytes), "the checksum covers every byte read")
             #expect(loaded.fingerprint == Fingerprint.of(bytes))
             var lines = ["rows \(loaded.table.rowCount)", "columns \(loaded.table.schema.columnNames)"]
             for r in 0..<loaded.table.rowCount {
@@ -205,15 +208,15 @@ import Testing
 
     @Test func columnsNoReportReadsAreCheckedButNotKept() throws {
         let bytes = Self.csv(rows: 200, seed: 7, bad: false)
-        let kept = try DatasetLoader.readCSV(
+        let kept = try CSVLoader.readCSV(
             bytes, config: Self.config(), display: "data.csv", columns: ["year", "amount"], parts: 3)
         #expect(kept.table.schema.columnNames == ["year", "amount"])
         #expect(kept.table.rowCount == 200)
-        let all = try DatasetLoader.readCSV(bytes, config: Self.config(), display: "data.csv", parts: 1)
+        let all = try CSVLoader.readCSV(bytes, config: Self.config(), display: "data.csv", parts: 1)
         for r in 0..<200 { #expect(kept.table.column("amount")!.value(at: r) == all.table.column("amount")!.value(at: r)) }
 
         // No column kept at all: the row count still stands (a report that only counts rows).
-        let none = try DatasetLoader.readCSV(bytes, config: Self.config(), display: "data.csv", columns: [], parts: 2)
+        let none = try CSVLoader.readCSV(bytes, config: Self.config(), display: "data.csv", columns: [], parts: 2)
         #expect(none.table.columns.isEmpty)
         #expect(none.table.rowCount == 200)
 

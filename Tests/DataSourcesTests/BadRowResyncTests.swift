@@ -3,6 +3,9 @@ import Testing
 
 @testable import ReportCore
 @testable import ReportIO
+@testable import SourceCSV
+@testable import SourceFiles
+@testable import SourceJSON
 
 /// Issue 24, point 6 (SPEC, "Dataset schema"): a bad row never costs its neighbours. A quoted field
 /// ends at its closing quote; a record that is bad or never closes costs its first line only; a
@@ -19,7 +22,7 @@ import Testing
     ])
 
     static func read(_ text: String, mode: DatasetConfig.BadRows = .reject, parts: Int = 1) throws -> LoadedDataset {
-        try DatasetLoader.readCSV(
+        try CSVLoader.readCSV(
             Array(text.utf8),
             config: DatasetConfig(
                 name: "d", format: "csv", path: "data.csv", schemaPath: "s.yaml", schema: schema, onBadRows: mode),
@@ -83,7 +86,7 @@ import Testing
         let config = DatasetConfig(
             name: "d", format: "csv", path: "data.csv", schemaPath: "s", schema: schema, onBadRows: .fail)
         let error = #expect(throws: DatasetError.self) {
-            try DatasetLoader.readCSV(Array("name\na\rb\nc\n".utf8), config: config, display: "data.csv")
+            try CSVLoader.readCSV(Array("name\na\rb\nc\n".utf8), config: config, display: "data.csv")
         }
         #expect(error?.line == 2)
         #expect(error?.column == 2)
@@ -91,11 +94,11 @@ import Testing
         #expect(error?.description.hasPrefix("data.csv:2:2") == true, "\(error.map { "\($0)" } ?? "")")
         var reject = config
         reject.onBadRows = .reject
-        let loaded = try DatasetLoader.readCSV(Array("name\na\rb\nc\n".utf8), config: reject, display: "data.csv")
+        let loaded = try CSVLoader.readCSV(Array("name\na\rb\nc\n".utf8), config: reject, display: "data.csv")
         #expect(loaded.table.rowCount == 1)
         #expect(loaded.rejected.map(\.line) == [2])
         // CR LF, and a CR as the file's very last byte, still end a line.
-        let crlf = try DatasetLoader.readCSV(Array("name\r\na\r\nb\r".utf8), config: config, display: "data.csv")
+        let crlf = try CSVLoader.readCSV(Array("name\r\na\r\nb\r".utf8), config: config, display: "data.csv")
         #expect(crlf.table.rowCount == 2)
     }
 
@@ -158,7 +161,7 @@ import Testing
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             let config = DatasetConfig(
                 name: "d", format: "csv", path: path, schemaPath: "s.yaml", schema: Self.schema, onBadRows: .reject)
-            let loaded = try DatasetLoader.load(config, columns: nil, blockSize: blockSize)
+            let loaded = try CSVLoader.load(config, columns: nil, blockSize: blockSize)
             #expect(Self.names(loaded) == good, "seed \(seed)")
             #expect(loaded.rejected.map(\.line) == bad, "seed \(seed)")
         }

@@ -16,14 +16,14 @@ import ReportFiles
 /// (the structure of xxHash, written here) and runs at memory speed; the file is cut into 8 MiB
 /// segments hashed on every core, and the segment hashes are combined in order. It only has to
 /// notice accidental change, not resist an attacker who can already rewrite the dataset.
-enum Fingerprint {
+package enum Fingerprint {
     static let segment = 8 << 20
     private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
     private static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
     private static let p3: UInt64 = 0x1656_67B1_9E37_79F9
 
     /// The fingerprint of bytes in memory.
-    static func of(_ bytes: [UInt8]) -> UInt64 {
+    package static func of(_ bytes: [UInt8]) -> UInt64 {
         let count = (bytes.count + segment - 1) / segment
         let hashes = Locked([UInt64](repeating: 0, count: count))
         DispatchQueue.concurrentPerform(iterations: count) { i in
@@ -38,7 +38,7 @@ enum Fingerprint {
 
     /// The fingerprint of the file at `path` as it is now, read in segments without keeping it in
     /// memory; nil when it cannot be read or changes size meanwhile.
-    static func ofFile(_ path: String, expectedSize: Int) -> UInt64? {
+    package static func ofFile(_ path: String, expectedSize: Int) -> UInt64? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -70,12 +70,14 @@ enum Fingerprint {
 
     /// The fingerprint of bytes that arrive in pieces, in order (a file being streamed). Pieces
     /// that are whole segments are hashed where they lie; others are gathered first.
-    struct Accumulator {
+    package struct Accumulator {
         private var hashes: [UInt64] = []
         private var pending: [UInt8] = []
         private var length = 0
 
-        mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        package init() {}
+
+        package mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int) {
             length += n
             var i = 0
             if !pending.isEmpty {
@@ -94,7 +96,7 @@ enum Fingerprint {
             if i < n { pending.append(contentsOf: UnsafeBufferPointer(start: p + i, count: n - i)) }
         }
 
-        func finish() -> UInt64 {
+        package func finish() -> UInt64 {
             var all = hashes
             if !pending.isEmpty { all.append(pending.withUnsafeBufferPointer { hash($0.baseAddress!, $0.count) }) }
             return combine(all, length: length)

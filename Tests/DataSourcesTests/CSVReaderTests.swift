@@ -3,6 +3,9 @@ import Testing
 
 @testable import ReportCore
 @testable import ReportIO
+@testable import SourceCSV
+@testable import SourceFiles
+@testable import SourceJSON
 import ReportFiles
 
 /// A temporary folder holding one dataset file; removed when the test ends.
@@ -53,19 +56,19 @@ private func load(_ text: String, schema: DatasetSchema = nameCount, onBadRows: 
     -> LoadedDataset
 {
     let folder = try DatasetFolder()
-    return try DatasetLoader.load(try folder.dataset(text, schema: schema, onBadRows: onBadRows))
+    return try CSVLoader.load(try folder.dataset(text, schema: schema, onBadRows: onBadRows))
 }
 
 private func loadError(_ text: String, schema: DatasetSchema = nameCount) throws -> DatasetError? {
     let folder = try DatasetFolder()
     let config = try folder.dataset(text, schema: schema)
-    return #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
+    return #expect(throws: DatasetError.self) { try CSVLoader.load(config) }
 }
 
 private func loadError(bytes: [UInt8], schema: DatasetSchema = nameCount) throws -> DatasetError? {
     let folder = try DatasetFolder()
     let config = try folder.dataset(bytes, schema: schema)
-    return #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
+    return #expect(throws: DatasetError.self) { try CSVLoader.load(config) }
 }
 
 /// Every value of a column, in row order.
@@ -200,7 +203,7 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
             name: "projects", format: "csv", path: "/nonexistent/reportd/data.csv",
             schemaPath: "/nonexistent/schema.yaml",
             schema: nameCount, onBadRows: .fail)
-        let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
+        let error = #expect(throws: DatasetError.self) { try CSVLoader.load(config) }
         #expect(error?.line == 0)
         #expect(error?.message.contains("cannot read dataset 'projects'") == true)
     }
@@ -376,7 +379,7 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
     @Test func rejectModeStillFailsOnABadHeader() throws {
         let folder = try DatasetFolder()
         let config = try folder.dataset("name\nA\n", schema: nameCount, onBadRows: .reject)
-        let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
+        let error = #expect(throws: DatasetError.self) { try CSVLoader.load(config) }
         #expect(error?.line == 1)
     }
 
@@ -386,13 +389,13 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
         -> LoadedDataset
     {
         let folder = try DatasetFolder()
-        return try DatasetLoader.load(try folder.dataset(text, schema: schema, format: "json", onBadRows: onBadRows))
+        return try JSONLoader.load(try folder.dataset(text, schema: schema, format: "json", onBadRows: onBadRows))
     }
 
     private func jsonError(_ text: String, schema: DatasetSchema) throws -> DatasetError? {
         let folder = try DatasetFolder()
         let config = try folder.dataset(text, schema: schema, format: "json")
-        return #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
+        return #expect(throws: DatasetError.self) { try JSONLoader.load(config) }
     }
 
     @Test func jsonArrayOfObjectsLoadsTypedColumns() throws {
@@ -450,7 +453,7 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
         let folder = try DatasetFolder()
         let bytes = Array("[{\"name\": \"a".utf8) + [0] + Array("b\"}]".utf8)
         let config = try folder.dataset(bytes, schema: mixed, format: "json")
-        let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
+        let error = #expect(throws: DatasetError.self) { try JSONLoader.load(config) }
         #expect(error?.line == 1 && error?.column == 11)
         #expect(error?.message == "record 1: a string holds a NUL character (U+0000): the file looks damaged")
     }

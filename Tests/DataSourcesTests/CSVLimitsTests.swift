@@ -3,6 +3,9 @@ import Testing
 
 @testable import ReportCore
 @testable import ReportIO
+@testable import SourceCSV
+@testable import SourceFiles
+@testable import SourceJSON
 
 /// Issue 13, points 6 and 7: the largest header, record and cell a CSV dataset may hold. Past a
 /// limit the read fails with a located error, the same whether the file is read whole (in one or
@@ -30,13 +33,13 @@ import Testing
         for parts in [1, 4] {
             all.append(
                 render { () throws(DatasetError) in
-                    try DatasetLoader.readCSV(bytes, config: config, display: "d", parts: parts, limits: limits)
+                    try CSVLoader.readCSV(bytes, config: config, display: "d", parts: parts, limits: limits)
                 })
         }
         for blockSize in [64, 4096, 1 << 20] {
             all.append(
                 render { () throws(DatasetError) in
-                    try DatasetLoader.load(config, columns: nil, blockSize: blockSize, limits: limits)
+                    try CSVLoader.load(config, columns: nil, blockSize: blockSize, limits: limits)
                 })
         }
         return all

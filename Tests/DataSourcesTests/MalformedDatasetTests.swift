@@ -4,6 +4,9 @@ import Testing
 
 @testable import ReportCore
 @testable import ReportIO
+@testable import SourceCSV
+@testable import SourceFiles
+@testable import SourceJSON
 
 /// Damaged datasets (issue 6, promise 3): each gives a located error or a stated outcome, never a
 /// crash, a hang or a wrong figure. The common cases (unterminated quotes, wrong field counts,
@@ -42,7 +45,7 @@ import Testing
         let folder = try Folder()
         let bytes = Array("name,amount\nok,1\nab".utf8) + [0] + Array("c,2\n".utf8)
         let config = try folder.dataset(bytes)
-        let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(config, columns: nil, blockSize: blockSize) }
+        let error = #expect(throws: DatasetError.self) { try CSVLoader.load(config, columns: nil, blockSize: blockSize) }
         #expect(error?.line == 3 && error?.column == 1)
         #expect(error?.message == "column 'name': holds a NUL byte (0x00): the file looks damaged")
     }
@@ -56,7 +59,7 @@ import Testing
         let text = "\u{FEFF}name,amount\nok,1\n"
         func error(_ bytes: [UInt8]) throws -> DatasetError? {
             let config = try folder.dataset(bytes)
-            return #expect(throws: DatasetError.self) { try DatasetLoader.load(config, columns: nil, blockSize: blockSize) }
+            return #expect(throws: DatasetError.self) { try CSVLoader.load(config, columns: nil, blockSize: blockSize) }
         }
         let little = try error(Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         expectError(little, "1:1: the file is UTF-16 (little-endian) (it starts with that byte-order mark): save it as UTF-8 (Excel: \"CSV UTF-8\"; iconv -f UTF-16 -t UTF-8)")
@@ -78,7 +81,7 @@ import Testing
     @Test func aNulByteInANumberIsNotANumber() throws {
         let folder = try Folder()
         let config = try folder.dataset(Array("name,amount\nok,1".utf8) + [0] + Array("\n".utf8))
-        let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(config) }
+        let error = #expect(throws: DatasetError.self) { try CSVLoader.load(config) }
         #expect(error?.line == 2 && error?.column == 4)
         #expect(error?.message.hasPrefix("column 'amount': '1") == true)
     }
@@ -88,7 +91,7 @@ import Testing
         let folder = try Folder()
         let bytes = Array("name,amount\na,1\nb,2\n".utf8) + [UInt8](repeating: 0, count: 4096) + Array("\nc,3\n".utf8)
         let config = try folder.dataset(bytes, onBadRows: .reject)
-        let loaded = try DatasetLoader.load(config)
+        let loaded = try CSVLoader.load(config)
         #expect(loaded.table.rowCount == 3)
         #expect(loaded.rejected.count == 1)
         #expect(loaded.rejected.first?.line == 4)
@@ -101,7 +104,7 @@ import Testing
         var bytes = Array("name,amount\n".utf8)
         bytes += [UInt8](repeating: UInt8(ascii: "x"), count: 10 << 20)
         bytes += Array(",1\nshort,2\n".utf8)
-        let loaded = try DatasetLoader.load(try folder.dataset(bytes))
+        let loaded = try CSVLoader.load(try folder.dataset(bytes))
         #expect(loaded.table.rowCount == 2)
         #expect(loaded.table.column("amount")?.value(at: 1) == .int(2))
         guard case .string(_, let dictionary) = loaded.table.column("name")!.storage else {
@@ -113,7 +116,7 @@ import Testing
         bytes += [UInt8](repeating: UInt8(ascii: "y"), count: 100 << 20)
         bytes += Array(",3,extra\n".utf8)
         let started = Date()
-        let error = #expect(throws: DatasetError.self) { try DatasetLoader.load(try folder.dataset(bytes)) }
+        let error = #expect(throws: DatasetError.self) { try CSVLoader.load(try folder.dataset(bytes)) }
         #expect(error?.line == 4 && error?.column == 1)
         #expect(error?.message.hasPrefix("this cell is longer than 16 MiB, the most a cell may hold") == true)
         // Not a timing assertion: an upper bound that only a quadratic scan or a hang would reach.
@@ -143,7 +146,7 @@ import Testing
                 try? handle.close()
                 // Modification times tick every few milliseconds on Linux: a rewrite that lands in
                 // the same tick and restores the same size cannot be seen by size and time (see
-                // DatasetLoader.load). A writer that pauses between versions can always be seen.
+                // CSVLoader.load). A writer that pauses between versions can always be seen.
                 Thread.sleep(forTimeInterval: 0.01)
             }
         }
@@ -153,7 +156,7 @@ import Testing
         var other = 0
         for _ in 0..<30 {
             do {
-                let loaded = try DatasetLoader.load(config, columns: nil, blockSize: 64 << 10)
+                let loaded = try CSVLoader.load(config, columns: nil, blockSize: 64 << 10)
                 guard case .string(_, let dictionary) = loaded.table.column("name")!.storage else { continue }
                 #expect(dictionary.count <= 1, "rows of both versions in one read: \(dictionary)")
                 if loaded.table.rowCount == 150_000 || loaded.table.rowCount == 90_000 { whole += 1 } else { other += 1 }
@@ -165,7 +168,7 @@ import Testing
         while !writer.isFinished { Thread.sleep(forTimeInterval: 0.01) }
         print("rewrite while read: \(whole) whole versions, \(other) empty, partial or refused reads")
         // Once the writer is done, the next read is whole.
-        let settled = try DatasetLoader.load(config, columns: nil, blockSize: 64 << 10)
+        let settled = try CSVLoader.load(config, columns: nil, blockSize: 64 << 10)
         #expect(settled.table.rowCount == 150_000 || settled.table.rowCount == 90_000)
     }
 }

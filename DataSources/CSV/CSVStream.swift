@@ -2,6 +2,7 @@ import Crypto
 import Dispatch
 import Foundation
 import ReportCore
+import SourceFiles
 
 #if canImport(Glibc)
 import Glibc
@@ -100,7 +101,7 @@ struct CSVStream {
         }
         let prepared: (CSVDatasetReader, [String], Int, Int)
         do {
-            prepared = try DatasetLoader.prepare(
+            prepared = try CSVLoader.prepare(
                 UnsafeBufferPointer(start: base, count: count), config: config, display: display, columns: columns,
                 limits: limits)
         } catch {
@@ -215,7 +216,7 @@ struct CSVStream {
             joined.withLock { $0[i] = column }
         }
         let kept = joined.withLock { $0.map { $0! } }
-        let digest = checksum ? DatasetLoader.hex(sha.finalize()) : ""
+        let digest = checksum ? Hex.string(sha.finalize()) : ""
         var loaded = LoadedDataset(
             table: Table(schema: DatasetSchema(columns: kept.map(\.spec)), columns: kept, rowCount: rows),
             rejected: rejected, header: header, sha256: digest)

@@ -13,14 +13,6 @@ import ReportCore
 /// 0.05–0.1 s for 181 MB, against 0.3–0.5 s to parse it). Memory is bounded: least recently used datasets are dropped when the
 /// total estimated size passes the limit; a dataset larger than the whole limit is not kept.
 public final class DatasetCache: Sendable {
-    struct Identity: Equatable {
-        var size: Int64
-        var seconds: Int
-        var nanoseconds: Int
-        var inode: UInt64
-        var device: UInt64
-    }
-
     struct Entry {
         var version: DatasetVersion
         var schema: DatasetSchema
@@ -48,13 +40,6 @@ public final class DatasetCache: Sendable {
 
     /// Cache hits and misses so far.
     public var statistics: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
-
-    /// The dataset of `config` (a file): from memory when its file is unchanged, else read and kept.
-    public func load(_ config: DatasetConfig, columns: Set<String>? = nil, checksum: Bool = true)
-        -> Result<LoadedDataset, DatasetError>
-    {
-        load(FileDatasetSource(config), columns: columns, checksum: checksum)
-    }
 
     /// The dataset of `source`: from memory when its version is unchanged (and the source
     /// confirms it), else read and kept.
@@ -144,13 +129,5 @@ public final class DatasetCache: Sendable {
             recent[key] = (version, cached.fingerprint, DispatchTime.now().uptimeNanoseconds)
             return true
         }
-    }
-
-    static func identity(of path: String) -> Identity? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return Identity(
-            size: Int64(info.st_size), seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec,
-            inode: UInt64(info.st_ino), device: UInt64(info.st_dev))
     }
 }

@@ -1,0 +1,143 @@
+import Foundation
+import ReportCore
+import ReportIO
+import ReportSources
+import Testing
+import TestSupport
+
+private let sourcesFolder = GoldenCases.packageRoot.appendingPathComponent("DataSources")
+
+/// The source folders under `DataSources/`.
+private func sourceFolders() -> [String] { GoldenCases.moduleFolders(in: sourcesFolder) }
+
+/// Every golden case: "Folder/case".
+private func goldenCases() -> [String] { GoldenCases.cases(in: sourcesFolder) }
+
+/// Loads a daemon config written into a temporary folder: `datasets` is its `datasets:` block,
+/// its paths relative to `base`.
+private func daemonConfig(datasets: String, base: URL) throws -> DaemonConfig {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-source-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(
+        at: folder.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let yaml = """
+        timezone: UTC
+        reports: reports.d
+        state: "\(folder.appendingPathComponent("state").path)"
+        output: {root: "\(folder.appendingPathComponent("out").path)"}
+
+        """ + datasets
+    // The config sits in `base` so that the dataset paths resolve from there.
+    let path = base.appendingPathComponent(".reportd-source-test-\(UUID().uuidString).yaml")
+    try yaml.write(to: path, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: path) }
+    let configuration = GoldenCases.loader.load(configPath: path.path)
+    guard let daemon = configuration.daemon else { throw ConfigError(configuration.diagnostics) }
+    return daemon
+}
+
+/// A loaded dataset as text: the header, each kept row's typed cells, each rejected row.
+private func dump(_ loaded: LoadedDataset) -> String {
+    func cell(_ value: Value) -> String {
+        switch value {
+        case .null: "null"
+        case .int(let v): "int(\(v))"
+        case .decimal(let v): "decimal(\(v))"
+        case .string(let s): "string(\(String(reflecting: s)))"
+        case .bool(let b): "bool(\(b))"
+        case .date(let d): "date(\(d))"
+        }
+    }
+    let table = loaded.table
+    var lines = ["header: " + loaded.header.map { String(reflecting: $0) }.joined(separator: ", ")]
+    lines.append("columns: " + table.schema.columns.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", "))
+    lines.append("rows: \(table.rowCount)")
+    for row in 0..<table.rowCount {
+        lines.append(table.columns.map { cell($0.value(at: row)) }.joined(separator: " | "))
+    }
+    lines.append("rejected: \(loaded.rejected.count)")
+    for rejected in loaded.rejected {
+        lines.append("line \(rejected.line): \(rejected.reason) [\(rejected.fields.map { String(reflecting: $0) }.joined(separator: ", "))]")
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+/// The layout every source module keeps, as the writers' and calculators': a README, a sample
+/// dataset, a registry entry and at least one golden case.
+@Suite struct SourceFolderTests {
+    @Test func everyFolderIsACompleteModule() throws {
+        let folders = sourceFolders()
+        #expect(folders == ["CSV", "JSON"], "\(folders)")
+        let registered = Set(BuiltinSources.registry.formats)
+        for folder in folders {
+            let base = sourcesFolder.appendingPathComponent(folder)
+            let readme = (try? String(contentsOf: base.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
+            #expect(readme.count > 200, "DataSources/\(folder)/README.md is missing or too short to document the source")
+            #expect(
+                FileManager.default.fileExists(atPath: base.appendingPathComponent("sample.yaml").path),
+                "DataSources/\(folder)/sample.yaml is missing")
+            let format = BuiltinSources.folders.first { $0.value == folder }?.key
+            #expect(format.map(registered.contains) == true, "DataSources/\(folder) has no entry in BuiltinSources")
+            let cases =
+                (try? FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent("testcases").path))
+                ?? []
+            #expect(!cases.isEmpty, "DataSources/\(folder)/testcases has no test case")
+        }
+        for format in registered {
+            #expect(
+                folders.contains(BuiltinSources.folders[format] ?? "?"), "\(format) has no folder under DataSources/")
+        }
+    }
+
+    @Test func formatNamesAreUniqueAndInTheirOrder() {
+        #expect(BuiltinSources.registry.formats == ["csv", "json"])
+    }
+
+    /// Each case: `input.EXT` typed by `schema.yaml` (with the dataset keys in `dataset.yaml`, if
+    /// any) must read to `expected.txt` byte for byte. (`REPORTD_WRITE_GOLDEN=1` writes a missing
+    /// expected file from the source as it is: for a new case, to be read before it is kept.)
+    @Test(arguments: goldenCases()) func goldenCase(_ name: String) throws {
+        let parts = name.split(separator: "/").map(String.init)
+        let folder = sourcesFolder.appendingPathComponent(parts[0]).appendingPathComponent("testcases")
+            .appendingPathComponent(parts[1])
+        let format = try #require(BuiltinSources.folders.first { $0.value == parts[0] }?.key)
+        let input = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasPrefix("input.") })
+        let extra = (try? String(contentsOf: folder.appendingPathComponent("dataset.yaml"), encoding: .utf8)) ?? ""
+        let daemon = try daemonConfig(
+            datasets: """
+                datasets:
+                  input:
+                    format: \(format)
+                    path: \(input)
+                    schema: schema.yaml
+
+                """ + extra.split(separator: "\n").map { "    \($0)\n" }.joined(),
+            base: folder)
+        let loaded = try TestDatasets.load(try #require(daemon.dataset(named: "input")))
+        let text = dump(loaded)
+        let expected = folder.appendingPathComponent("expected.txt")
+        if ProcessInfo.processInfo.environment["REPORTD_WRITE_GOLDEN"] == "1",
+            !FileManager.default.fileExists(atPath: expected.path)
+        {
+            try text.write(to: expected, atomically: true, encoding: .utf8)
+        }
+        let wanted = try String(contentsOf: expected, encoding: .utf8)
+        #expect(
+            Array(text.utf8) == Array(wanted.utf8), "\(name) differs\n--- expected\n\(wanted)--- actual\n\(text)")
+    }
+
+    /// Each module's `sample.yaml` loads as a daemon config's datasets and reads.
+    @Test(arguments: sourceFolders()) func sampleReads(_ folder: String) throws {
+        let base = sourcesFolder.appendingPathComponent(folder)
+        let sample = try String(contentsOf: base.appendingPathComponent("sample.yaml"), encoding: .utf8)
+        // The CSV sample names the sample config's data folder (config/data).
+        let root = folder == "CSV" ? GoldenCases.packageRoot.appendingPathComponent("config") : base
+        let daemon = try daemonConfig(datasets: sample, base: root)
+        #expect(!daemon.datasets.isEmpty)
+        for dataset in daemon.datasets {
+            #expect(dataset.format == BuiltinSources.folders.first { $0.value == folder }!.key)
+            #expect(try TestDatasets.load(dataset).table.rowCount > 0)
+        }
+    }
+}
