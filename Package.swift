@@ -106,7 +106,7 @@ let package = Package(
         ),
         .target(name: "CSpawn"),
         .target(
-            name: "ReportIO",
+            name: "ReportConfig",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportPlugins",
                 .product(name: "Yams", package: "Yams"),
@@ -114,17 +114,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "ReportTesting", dependencies: ["ReportCore", "ReportFiles", "ReportConfig"]),
         .target(
             name: "ReportRun",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "ReportDaemon",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -134,8 +135,8 @@ let package = Package(
         .executableTarget(
             name: "reportd",
             dependencies: [
-                "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun", "ReportCalculators", "ReportWriters",
-                "ReportSources", "ReportDaemon",
+                "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportCalculators", "ReportWriters",
+                "ReportSources", "ReportTesting", "ReportDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,7 +144,7 @@ let package = Package(
         ),
         .target(
             name: "FuzzTargets",
-            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "ReportSources", "SourceCSV"]
+            dependencies: ["ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources", "SourceCSV"]
         ),
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzTargets"]),
         .executableTarget(name: "fuzz-filter", dependencies: ["FuzzTargets"]),
@@ -152,14 +153,14 @@ let package = Package(
         // What test targets share (a test target cannot depend on another).
         .target(
             name: "TestSupport",
-            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "ReportSources"],
+            dependencies: ["ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources"],
             path: "Tests/Support"
         ),
         .testTarget(name: "ReportCoreTests", dependencies: ["ReportCore"]),
         .testTarget(
             name: "ReportCalculatorsTests",
             dependencies: [
-                "ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "ReportSources", "WriterCSV", "TestSupport",
+                "ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources", "WriterCSV", "TestSupport",
             ],
             resources: []
         ),
@@ -167,27 +168,34 @@ let package = Package(
         .testTarget(name: "ReportStateTests", dependencies: ["ReportCore", "ReportFiles", "ReportState", "ReportPublish"]),
         .testTarget(name: "ReportPublishTests", dependencies: ["ReportCore", "ReportFiles", "ReportPublish"]),
         .testTarget(
-            name: "ReportIOTests",
+            name: "ReportConfigTests",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun",
+                "ReportTesting",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun",
                 "ReportCalculators", "ReportWriters", "ReportSources", "SourceFiles", "WriterCSV", "WriterHTML", "TestSupport",
+            ]),
+        .testTarget(
+            name: "ReportRunTests",
+            dependencies: [
+                "ReportCore", "ReportFiles", "ReportState", "ReportConfig", "ReportRun", "ReportCalculators",
+                "ReportWriters", "ReportSources", "SourceFiles", "TestSupport",
             ]),
         .testTarget(
             name: "DataSourcesTests",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportIO", "ReportCalculators", "ReportWriters", "ReportSources",
+                "ReportCore", "ReportFiles", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources",
                 "SourceFiles", "TestSupport",
             ] + sourceFolders.map { .target(name: "Source\($0)") }
         ),
         .testTarget(
             name: "ReportWritersTests",
-            dependencies: ["ReportCore", "ReportIO", "ReportCalculators", "ReportWriters", "ReportSources", "TestSupport"]
+            dependencies: ["ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources", "TestSupport"]
                 + writerFolders.map { .target(name: "Writer\($0)") }
         ),
         .testTarget(
             name: "ReportDaemonTests",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportIO", "ReportRun", "ReportDaemon",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportDaemon",
                 "ReportCalculators", "ReportWriters", "ReportSources",
             ]
         ),

@@ -1,7 +1,7 @@
 import Foundation
 import ReportCalculators
 import ReportCore
-import ReportIO
+import ReportConfig
 import ReportWriters
 import ReportSources
 

@@ -5,7 +5,7 @@ import ReportCore
 import ReportFiles
 import ReportState
 import ReportPublish
-import ReportIO
+import ReportConfig
 
 /// Runs reports once: reads each dataset once for all the reports that use it, computes, publishes.
 public struct ReportRunner: Sendable {

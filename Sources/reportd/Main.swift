@@ -5,7 +5,7 @@ import Logging
 import ReportCalculators
 import ReportCore
 import ReportDaemon
-import ReportIO
+import ReportConfig
 import ServiceLifecycle
 import ReportFiles
 import ReportState

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @testable import ReportCore
-@testable import ReportIO
+@testable import ReportConfig
 @testable import SourceCSV
 @testable import SourceFiles
 @testable import SourceJSON

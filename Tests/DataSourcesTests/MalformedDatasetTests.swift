@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 @testable import ReportCore
-@testable import ReportIO
+@testable import ReportConfig
 @testable import SourceCSV
 @testable import SourceFiles
 @testable import SourceJSON

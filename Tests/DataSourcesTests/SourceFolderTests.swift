@@ -1,6 +1,6 @@
 import Foundation
 import ReportCore
-import ReportIO
+import ReportConfig
 import ReportSources
 import Testing
 import TestSupport

@@ -1,7 +1,7 @@
 import Foundation
 import ReportCalculators
 import ReportCore
-import ReportIO
+import ReportConfig
 import WriterCSV
 import Testing
 import TestSupport

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ReportCore
-@testable import ReportIO
+@testable import ReportConfig
 import Testing
 
 @testable import ReportDaemon

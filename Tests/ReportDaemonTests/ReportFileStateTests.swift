@@ -1,6 +1,6 @@
 import Foundation
 import ReportCore
-import ReportIO
+import ReportConfig
 import Testing
 
 @testable import ReportDaemon

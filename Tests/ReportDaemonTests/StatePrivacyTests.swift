@@ -1,5 +1,5 @@
 import Foundation
-import ReportIO
+import ReportConfig
 import Testing
 
 @testable import ReportDaemon

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import ReportCalculators
 import ReportCore
-import ReportIO
+import ReportConfig
 import Synchronization
 
 @testable import ReportDaemon

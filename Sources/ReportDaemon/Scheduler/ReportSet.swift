@@ -1,7 +1,7 @@
 import Foundation
 import ReportFiles
 import ReportCore
-import ReportIO
+import ReportConfig
 import ReportPlugins
 
 /// The reports the daemon runs, and how a reload changes them.

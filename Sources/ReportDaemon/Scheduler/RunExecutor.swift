@@ -5,7 +5,7 @@ import Dispatch
 import Foundation
 import Logging
 import ReportCore
-import ReportIO
+import ReportConfig
 import ReportState
 import ReportRun
 

@@ -1,6 +1,6 @@
 import Foundation
 import ReportCore
-import ReportIO
+import ReportConfig
 import ReportState
 
 /// One run to perform: a report, its slot, and the daemon config it runs under.

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ReportCore
-import ReportIO
+import ReportConfig
 import ReportState
 
 #if canImport(Glibc)

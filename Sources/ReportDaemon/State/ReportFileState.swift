@@ -1,7 +1,7 @@
 import Foundation
 import ReportFiles
 import ReportCore
-import ReportIO
+import ReportConfig
 import ReportPlugins
 
 /// What the daemon made of one report file at its last start or reload: whether the report runs,

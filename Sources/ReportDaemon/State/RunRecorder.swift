@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import ReportIO
+import ReportConfig
 import ReportState
 
 /// Records a finished run everywhere it is remembered: the report's state (last run, counters,

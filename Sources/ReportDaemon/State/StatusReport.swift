@@ -1,6 +1,6 @@
 import Foundation
 import ReportCore
-import ReportIO
+import ReportConfig
 import ReportState
 
 /// What `reportd status` shows: whether the daemon runs, every report file and whether its report

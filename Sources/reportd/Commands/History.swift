@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ReportCore
 import ReportDaemon
-import ReportIO
+import ReportConfig
 import ReportFiles
 import ReportState
 

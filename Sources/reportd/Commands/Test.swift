@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import ReportCalculators
 import ReportCore
-import ReportIO
+import ReportConfig
+import ReportTesting
 import ReportWriters
 import ReportSources
 

@@ -1,3 +1,4 @@
+import ReportConfig
 import ReportCore
 import ReportFiles
 

@@ -4,7 +4,7 @@ import ReportFiles
 @testable import ReportState
 import Testing
 
-@testable import ReportIO
+@testable import ReportConfig
 @testable import ReportRun
 import ReportSources
 

@@ -2,7 +2,7 @@ import Foundation
 import ReportCore
 import Testing
 
-@testable import ReportIO
+@testable import ReportConfig
 
 #if canImport(Glibc)
     import Glibc

@@ -85,12 +85,3 @@ public struct ExpectedCell: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { isNull ? "null" : text }
 }
-
-/// What one case gave.
-public struct ReportTestResult: Sendable {
-    public var file: String
-    public var name: String
-    public var passed: Bool
-    /// Why it failed, as lines to print under its `FAIL` line: a diff, or the error.
-    public var details: [String]
-}

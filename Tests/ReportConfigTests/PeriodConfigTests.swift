@@ -3,7 +3,7 @@ import ReportCore
 import ReportWriters
 import Testing
 
-@testable import ReportIO
+@testable import ReportConfig
 
 /// `period:`, `compare:` and `cumulative:` in report files: loaded, checked, located errors.
 @Suite struct PeriodConfigTests {

@@ -3,7 +3,8 @@ import ReportCalculators
 import Testing
 
 @testable import ReportCore
-@testable import ReportIO
+@testable import ReportConfig
+@testable import ReportTesting
 
 /// A daemon config (ConfigFixture's) with report test files in its `tests/` folder.
 final class TestFileFixture {

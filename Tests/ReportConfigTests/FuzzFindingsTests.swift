@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 import ReportCore
-@testable import ReportIO
+@testable import ReportConfig
 
 /// Regression tests for what the config fuzz target (fuzz-config, Tests/Fuzz/config) found.
 @Suite struct ConfigFuzzFindingsTests {

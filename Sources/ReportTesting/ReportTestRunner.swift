@@ -1,4 +1,5 @@
 import Foundation
+import ReportConfig
 import ReportCore
 
 /// Runs report test cases: reads each fixture as a run reads its dataset, computes the report with
@@ -44,5 +45,21 @@ public struct ReportTestRunner: Sendable {
         // The period the slot covers, in the report's zone, for a report with `period:`.
         let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
         return try engine.execute(definition, on: table, slot: slot, in: zone)
+    }
+}
+
+/// What one case gave.
+public struct ReportTestResult: Sendable {
+    public var file: String
+    public var name: String
+    public var passed: Bool
+    /// Why it failed, as lines to print under its `FAIL` line: a diff, or the error.
+    public var details: [String]
+
+    public init(file: String, name: String, passed: Bool, details: [String]) {
+        self.file = file
+        self.name = name
+        self.passed = passed
+        self.details = details
     }
 }

@@ -5,7 +5,7 @@ import Glibc
 import ReportCore
 import Testing
 
-@testable import ReportIO
+@testable import ReportConfig
 import ReportRun
 import SourceFiles
 import TestSupport

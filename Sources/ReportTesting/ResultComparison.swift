@@ -1,3 +1,4 @@
+import ReportConfig
 import ReportCore
 
 /// Compares a computed result with a test's expected rows, and explains the difference as a diff

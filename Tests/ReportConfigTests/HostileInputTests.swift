@@ -4,7 +4,7 @@ import Testing
 
 @testable import ReportCore
 
-@testable import ReportIO
+@testable import ReportConfig
 import ReportFiles
 @testable import WriterCSV
 @testable import ReportState

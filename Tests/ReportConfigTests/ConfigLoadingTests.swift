@@ -3,7 +3,7 @@ import ReportCalculators
 import ReportCore
 import Testing
 
-@testable import ReportIO
+@testable import ReportConfig
 import ReportWriters
 import ReportSources
 
