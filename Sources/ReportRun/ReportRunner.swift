@@ -28,7 +28,7 @@ public struct ReportRunner: Sendable {
 
     /// Runs `reports` for the slot `date` (the start time, for a manual run), reading each dataset
     /// once for all the reports that use it.
-    public func run(_ reports: [LoadedReport], at date: Date) -> [RunOutcome] {
+    public func run(_ reports: [LoadedReport], at date: Date) -> [RunResult] {
         var datasets: [String: Result<LoadedDataset, DatasetError>] = [:]
         for report in reports {
             let name = report.definition.dataset
@@ -42,7 +42,7 @@ public struct ReportRunner: Sendable {
         }
         // The reports then compute and publish side by side, one per core: each only reads the
         // shared columns.
-        let outcomes = Locked([RunOutcome?](repeating: nil, count: reports.count))
+        let outcomes = Locked([RunResult?](repeating: nil, count: reports.count))
         let loaded = datasets
         DispatchQueue.concurrentPerform(iterations: reports.count) { i in
             let definition = reports[i].definition
@@ -62,7 +62,7 @@ public struct ReportRunner: Sendable {
     ///     stopped (timeout, shutdown) answers false and publishes nothing.
     public func runOne(
         _ definition: ReportDefinition, slot: Date, columns: Set<String>? = nil, shouldPublish: @Sendable () -> Bool
-    ) -> RunOutcome {
+    ) -> RunResult {
         let started = Date()
         let dataset = config.dataset(named: definition.dataset).map { dataset in
             let needed = definition.columnsRead(in: dataset.schema).union(columns ?? [])
@@ -108,25 +108,19 @@ public struct ReportRunner: Sendable {
     private func execute(
         _ definition: ReportDefinition, dataset: Result<LoadedDataset, DatasetError>?, slot date: Date,
         started: Date = Date(), shouldPublish: () -> Bool
-    ) -> RunOutcome {
+    ) -> RunResult {
         let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
         let slot = SlotTime(date: date, timeZone: zone)
         var log = logger
         log[metadataKey: "report.name"] = "\(definition.name)"
         log[metadataKey: "report.slot"] = "\(slot.iso8601)"
-        var outcome = RunOutcome(
+        var outcome = RunResult(
             report: definition.name, slot: slot.iso8601, slotDate: date, started: started,
             calculators: engine.calculators.uses(by: definition))
         do {
-            // Held until this run has published (or failed).
-            let lock = try lockMode.flatMap { mode throws(RunLockError) in
-                try ReportLock.acquire(stateDirectory: config.stateDirectory, report: definition.name, mode: mode)
-            }
+            // The lock is held until this run has published (or failed).
+            let (lock, loaded) = try plan(definition, dataset: dataset)
             defer { withExtendedLifetime(lock) {} }
-            guard let dataset else {
-                throw RunError(report: definition.name, message: "unknown dataset '\(definition.dataset)'")
-            }
-            let loaded = try dataset.get()
             outcome.datasetChecksum = String(format: "%016llx", loaded.fingerprint)
             try runOne(definition, dataset: loaded, slot: slot, into: &outcome, shouldPublish: shouldPublish)
             outcome.duration = Date().timeIntervalSince(started)
@@ -146,12 +140,38 @@ public struct ReportRunner: Sendable {
         return outcome
     }
 
-    /// Computes and publishes one report, then rewrites its manifest; notes the dataset's figures
-    /// and the published files (paths relative to the output root) in `outcome`.
+    /// The first step: takes the report's lock (held by the caller until the run has published or
+    /// failed) and the dataset the run reads.
+    private func plan(_ definition: ReportDefinition, dataset: Result<LoadedDataset, DatasetError>?) throws
+        -> (lock: ReportLock?, dataset: LoadedDataset)
+    {
+        let lock = try lockMode.flatMap { mode throws(RunLockError) in
+            try ReportLock.acquire(stateDirectory: config.stateDirectory, report: definition.name, mode: mode)
+        }
+        guard let dataset else {
+            throw RunError(report: definition.name, message: "unknown dataset '\(definition.dataset)'")
+        }
+        return (lock, try dataset.get())
+    }
+
+    /// Computes, renders and publishes one report, then records it in its manifest and the root's
+    /// index; notes the dataset's figures and the published files (paths relative to the output
+    /// root) in `outcome`.
     func runOne(
-        _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, into outcome: inout RunOutcome,
+        _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, into outcome: inout RunResult,
         shouldPublish: () -> Bool
     ) throws {
+        let (definition, result) = try compute(definition, dataset: dataset, slot: slot, into: &outcome)
+        let (slotFiles, latest) = try render(definition, result: result, dataset: dataset, slot: slot, into: outcome)
+        let (publisher, latestStamp) = try publish(
+            definition, slotFiles: slotFiles, latest: latest, slot: slot, into: &outcome, shouldPublish: shouldPublish)
+        try record(definition, publisher: publisher, latest: latestStamp, slot: slot, outcome: outcome)
+    }
+
+    /// The report computed by the engine over the dataset, with its title in the period's words.
+    private func compute(
+        _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, into outcome: inout RunResult
+    ) throws -> (ReportDefinition, ReportResult) {
         let result = try engine.execute(definition, on: dataset.table, slot: slot.date, in: slot.timeZone)
         // The period's label in the title and the outputs, in the report's language.
         var definition = definition
@@ -162,6 +182,15 @@ public struct ReportRunner: Sendable {
             rowsRejected: dataset.rejected.count, sha256: dataset.sha256)
         outcome.dataset = figures
         outcome.period = result.period.map { PeriodRecord($0, locale: definition.locale) }
+        return (definition, result)
+    }
+
+    /// Each format's bytes: the files of the slot, and the `latest.*` copies.
+    private func render(
+        _ definition: ReportDefinition, result: ReportResult, dataset: LoadedDataset, slot: SlotTime,
+        into outcome: RunResult
+    ) throws -> (slotFiles: [Publisher.File], latest: [Publisher.File]) {
+        let figures = outcome.dataset!
         let context = RunContext(
             report: definition, slot: slot.iso8601, stamp: slot.stamp,
             generatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601, dataset: figures,
@@ -186,6 +215,16 @@ public struct ReportRunner: Sendable {
             slotFiles.append(
                 Publisher.File(name: "\(definition.name)_\(slot.stamp).rejected.csv", bytes: Self.rejectedCSV(dataset)))
         }
+        return (slotFiles, latest)
+    }
+
+    /// Publishes the files (the slot's first, `latest.*` last) and applies retention; returns the
+    /// publisher and the stamp `latest.*` name.
+    private func publish(
+        _ definition: ReportDefinition, slotFiles: [Publisher.File], latest: [Publisher.File], slot: SlotTime,
+        into outcome: inout RunResult, shouldPublish: () -> Bool
+    ) throws -> (Publisher, String) {
+        var latest = latest
         guard shouldPublish() else {
             throw RunError(
                 report: definition.name, message: "stopped before publishing (timeout or shutdown)", kind: .stopped)
@@ -219,6 +258,14 @@ public struct ReportRunner: Sendable {
         if !removed.isEmpty {
             logger.debug("retention removed old runs", metadata: ["output.removed": "\(removed.count)"])
         }
+        return (publisher, latestStamp)
+    }
+
+    /// Records the run in the report's manifest and updates the output root's index.
+    private func record(
+        _ definition: ReportDefinition, publisher: Publisher, latest latestStamp: String, slot: SlotTime,
+        outcome: RunResult
+    ) throws {
         let known = Dictionary(
             outcome.files.map { (String($0.path.dropFirst(definition.name.count + 1)), $0) }, uniquingKeysWith: { $1 })
         try publisher.writeManifest(

@@ -21,7 +21,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var finished: String
     public var durationSeconds: Double
     /// `success` or `failed`.
-    public var outcome: Outcome
+    public var outcome: RunOutcome
     public var error: String?
     public var dataset: Dataset?
     /// Absent from compacted records.
@@ -60,7 +60,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     }
 
     /// The record of `outcome`.
-    public init(_ outcome: RunOutcome, trigger: RunTrigger, attempt: Int = 1, finished: Date = Date()) {
+    public init(_ outcome: RunResult, trigger: RunTrigger, attempt: Int = 1, finished: Date = Date()) {
         let utc = TimeZone(identifier: "UTC")!
         report = outcome.report
         slot = outcome.slot

@@ -7,10 +7,8 @@ public enum RunTrigger: String, Sendable, Codable {
     case backfill
 }
 
-extension RunRecord {
-    /// How a run ended, as the history and the state record it (`"success"`, `"failed"`).
-    public enum Outcome: String, Sendable, Codable {
-        case success
-        case failed
-    }
+/// How a run ended, as the history and the state record it (`"success"`, `"failed"`).
+public enum RunOutcome: String, Sendable, Codable {
+    case success
+    case failed
 }

@@ -17,7 +17,7 @@ public struct ReportState: Codable, Sendable, Equatable {
     public struct LastRun: Codable, Sendable, Equatable {
         public var slot: Date
         public var trigger: RunTrigger
-        public var outcome: RunRecord.Outcome
+        public var outcome: RunOutcome
         public var finishedAt: Date
         public var error: String?
         /// Failed attempts in a row for this report.

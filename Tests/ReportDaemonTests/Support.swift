@@ -117,11 +117,11 @@ final class FakeExecutor: RunExecutor {
         for gate in gates { gate.resume(nil) }
     }
 
-    func execute(_ request: RunRequest, control: RunControl) async -> RunOutcome {
+    func execute(_ request: RunRequest, control: RunControl) async -> RunResult {
         let started = Date()
         let error = await run(request, control: control)
         let kind = state.withLock { $0.failureKinds[request.report.name] } ?? .io
-        return RunOutcome(request, started: started, error: error, failure: kind)
+        return RunResult(request, started: started, error: error, failure: kind)
     }
 
     private func run(_ request: RunRequest, control: RunControl) async -> String? {

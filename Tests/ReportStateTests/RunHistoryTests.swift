@@ -11,8 +11,8 @@ import ReportFiles
 #endif
 
 @Suite struct RunHistoryTests {
-    static func outcome(_ report: String, _ i: Int, error: String? = nil) -> RunOutcome {
-        var o = RunOutcome(
+    static func outcome(_ report: String, _ i: Int, error: String? = nil) -> RunResult {
+        var o = RunResult(
             report: report, slot: "2026-11-\(String(format: "%02d", i % 28 + 1))T06:00:00+07:00",
             slotDate: Date(timeIntervalSince1970: 1_790_000_000 + Double(i) * 86_400),
             started: Date(timeIntervalSince1970: 1_790_000_000 + Double(i) * 86_400), duration: 0.25,

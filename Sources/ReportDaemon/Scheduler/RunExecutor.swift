@@ -13,7 +13,7 @@ import ReportRun
 public protocol RunExecutor: Sendable {
     /// Runs `request`; returns its outcome (with `error` set when it failed). Must return promptly
     /// once `control` is stopped, and must not publish after that.
-    func execute(_ request: RunRequest, control: RunControl) async -> RunOutcome
+    func execute(_ request: RunRequest, control: RunControl) async -> RunResult
 }
 
 /// Runs reports with `ReportRunner`: read the dataset, compute, publish.
@@ -30,7 +30,7 @@ public struct ReportRunExecutor: RunExecutor {
         self.cache = cache
     }
 
-    public func execute(_ request: RunRequest, control: RunControl) async -> RunOutcome {
+    public func execute(_ request: RunRequest, control: RunControl) async -> RunResult {
         var log = logger
         log[metadataKey: "run.trigger"] = "\(request.trigger.rawValue)"
         if request.attempt > 0 { log[metadataKey: "run.attempt"] = "\(request.attempt + 1)" }
@@ -47,7 +47,7 @@ public struct ReportRunExecutor: RunExecutor {
         if let left = unreturned.withLock({ $0[name] }) {
             let zone = TimeZone(identifier: request.report.timezone) ?? TimeZone(identifier: "UTC")!
             let slot = SlotTime(date: left.slot, timeZone: zone).iso8601
-            return RunOutcome(
+            return RunResult(
                 request, started: started,
                 error:
                     "not started: the run of the slot \(slot), stopped \(Int(started.timeIntervalSince(left.since)))s "
@@ -61,7 +61,7 @@ public struct ReportRunExecutor: RunExecutor {
                 unreturned.withLock { runs in
                     if !returned.withLock({ $0 }) { runs[name] = (request.slot, Date()) }
                 }
-                once.resume(RunOutcome(request, started: started, error: "stopped: \(reason)", failure: .stopped))
+                once.resume(RunResult(request, started: started, error: "stopped: \(reason)", failure: .stopped))
             }
             // Reading files and computing block a thread; a dispatch thread keeps them off the
             // cooperative pool, so the scheduler, reloads and signals stay responsive meanwhile.
@@ -84,7 +84,7 @@ public struct ReportRunExecutor: RunExecutor {
     }
 }
 
-extension RunOutcome {
+extension RunResult {
     /// The outcome of `request` that ended before the run could say more (stopped, or a test's).
     public init(_ request: RunRequest, started: Date, error: String?, failure: RunFailure? = nil) {
         let zone = TimeZone(identifier: request.report.timezone) ?? TimeZone(identifier: "UTC")!

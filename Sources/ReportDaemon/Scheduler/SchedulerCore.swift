@@ -191,7 +191,7 @@ struct SchedulerCore {
     }
 
     /// Records a finished run and schedules a retry when it failed and retries remain.
-    mutating func finished(_ request: RunRequest, outcome: RunOutcome, now: Date) {
+    mutating func finished(_ request: RunRequest, outcome: RunResult, now: Date) {
         let name = request.report.name
         running[name] = nil
         var log = log(name, request.slot)

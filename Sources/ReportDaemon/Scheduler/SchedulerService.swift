@@ -34,7 +34,7 @@ public final class SchedulerService: Service, Sendable {
 
     enum Event: Sendable {
         case timer
-        case finished(RunRequest, RunOutcome)
+        case finished(RunRequest, RunResult)
         case reload
         case shutdown
         case graceExpired

@@ -30,7 +30,7 @@ public struct RunRecorder: Sendable {
 
     /// Records `outcome`, which ran for `trigger` (attempt 1, 2…), finishing at `finished`.
     @discardableResult
-    public func record(_ outcome: RunOutcome, trigger: RunTrigger, attempt: Int = 1, finished: Date = Date())
+    public func record(_ outcome: RunResult, trigger: RunTrigger, attempt: Int = 1, finished: Date = Date())
         -> Problems
     {
         var problems = Problems()

@@ -75,7 +75,7 @@ struct Run: ParsableCommand {
         runLogger[metadataKey: "run.trigger"] = "\(trigger.rawValue)"
         var runner = ReportRunner(config: daemon, logger: runLogger)
         runner.lockMode = wait ? .wait : .refuse
-        var outcomes: [RunOutcome] = []
+        var outcomes: [RunResult] = []
         if slot != nil || period != nil {
             // A backfill runs each report at the slot as read in that report's own time zone. Each
             // must be a past slot of its schedule: otherwise nothing runs (issue 12).
@@ -128,7 +128,7 @@ struct Run: ParsableCommand {
     /// `history` and monitoring see it. A run refused because another process runs the report is
     /// not a run and is not recorded. A state folder this user cannot write (a manual run as
     /// another user) does not fail the run: it is said on standard error.
-    private func record(_ outcome: RunOutcome, trigger: RunTrigger, recorder: RunRecorder) {
+    private func record(_ outcome: RunResult, trigger: RunTrigger, recorder: RunRecorder) {
         guard !outcome.refused else { return }
         let problems = recorder.record(outcome, trigger: trigger)
         for (what, error) in [("state", problems.state), ("run history", problems.history), ("metrics file", problems.metrics)] {

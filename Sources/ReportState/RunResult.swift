@@ -6,8 +6,8 @@ public enum ReportdVersion {
     public static let current = "0.7.0"
 }
 
-/// The outcome of one report run, with everything the run history records about it.
-public struct RunOutcome: Sendable {
+/// The result of one report run: how it ended, with everything the run history records about it.
+public struct RunResult: Sendable {
     public var report: String
     /// The slot as local time with its UTC offset (`2026-11-29T06:00:00+07:00`).
     public var slot: String
