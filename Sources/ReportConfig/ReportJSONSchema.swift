@@ -95,7 +95,7 @@ public enum ReportJSONSchema {
                     "type": "object", "additionalProperties": false,
                     "properties": [
                         "metric": ["type": "string"],
-                        "type": ["enum": ChartOptions.Kind.allCases.map(\.rawValue)],
+                        "type": ["enum": ["auto", "bars", "line", "none"]],
                     ],
                 ],
             ],

@@ -9,7 +9,6 @@ extension ConfigLoader {
         "filter", "group_by", "metrics", "sort", "limit", "totals", "formats", "csv", "locale", "chart",
         "period", "compare", "cumulative",
     ]
-    static let chartKeys = ["metric", "type"]
     static let sortKeys = ["by", "order"]
 
     /// The outcome of loading one report file: its definition when valid, and its diagnostics.
@@ -262,21 +261,6 @@ extension ConfigLoader {
             var settings = YAMLSettings(file: file, fields: fields, prefix: configurable.settingsKey)
             configurable.readSettings(&settings, into: &d)
             file = settings.file
-        }
-        if let n = f["chart"], let chart = file.fields(n, what: "'chart'", allowed: Self.chartKeys) {
-            if let m = chart["metric"], let name = file.string(m, "'chart.metric'") {
-                let names = d.metrics.map(\.name)
-                if names.contains(name) {
-                    d.chart.metric = name
-                } else {
-                    var message = "'chart.metric' names no metric of this report: '\(name)'"
-                    if let guess = closestMatch(to: name, among: names) { message += "; did you mean '\(guess)'?" }
-                    file.error(message, at: m)
-                }
-            }
-            if let k = chart["type"], let v = file.choice(k, "'chart.type'", as: ChartOptions.Kind.self) {
-                d.chart.kind = v
-            }
         }
         if let n = f["sort"] {
             let columns = d.groupBy + d.outputMetricNames

@@ -2,6 +2,8 @@ import Foundation
 import ReportCalculators
 import ReportCore
 import Testing
+import WriterCSV
+import WriterHTML
 
 @testable import ReportConfig
 import ReportWriters

@@ -15,7 +15,7 @@ public struct CSVWriter: ConfigurableWriter {
 
     public static func readSettings(_ settings: inout some SettingsReader, into report: inout ReportDefinition) {
         if let bom = settings.bool("bom") { report.csvBOM = bom }
-        if let ends = settings.choice("line_endings", as: ReportDefinition.LineEndings.self) { report.lineEndings = ends }
+        if let ends = settings.choice("line_endings", as: CSVLineEndings.self) { report.lineEndings = ends }
     }
 
     /// With the report's `csv.bom` and `csv.line_endings`.
@@ -23,7 +23,7 @@ public struct CSVWriter: ConfigurableWriter {
         Self.render(result, bom: context.report.csvBOM, lineEndings: context.report.lineEndings)
     }
 
-    public static func render(_ result: ReportResult, bom: Bool, lineEndings: ReportDefinition.LineEndings) -> [UInt8] {
+    public static func render(_ result: ReportResult, bom: Bool, lineEndings: CSVLineEndings) -> [UInt8] {
         let eol = lineEndings == .crlf ? "\r\n" : "\n"
         var text = ""
         text += result.columns.map { field(neutralized($0.name)) }.joined(separator: ",") + eol
@@ -39,4 +39,29 @@ public struct CSVWriter: ConfigurableWriter {
     static func neutralized(_ s: String) -> String { CSVText.neutralized(s) }
 
     static func field(_ s: String) -> String { CSVText.field(s) }
+}
+
+/// `csv.line_endings`.
+public enum CSVLineEndings: String, Sendable, CaseIterable { case lf, crlf }
+
+/// The `csv:` settings of a report.
+public struct CSVOptions: Sendable, Equatable {
+    public var bom = false
+    public var lineEndings: CSVLineEndings = .lf
+
+    public init() {}
+}
+
+extension ReportDefinition {
+    /// `csv.bom`: whether the CSV starts with a UTF-8 byte-order mark.
+    public var csvBOM: Bool {
+        get { writerOptions[CSVOptions.self]?.bom ?? false }
+        set { writerOptions[CSVOptions.self, default: CSVOptions()].bom = newValue }
+    }
+
+    /// `csv.line_endings`.
+    public var lineEndings: CSVLineEndings {
+        get { writerOptions[CSVOptions.self]?.lineEndings ?? .lf }
+        set { writerOptions[CSVOptions.self, default: CSVOptions()].lineEndings = newValue }
+    }
 }

@@ -2,7 +2,6 @@
 public struct ReportDefinition: Sendable {
     public enum CatchUp: String, Sendable, CaseIterable { case none, once, all }
     public enum Overlap: String, Sendable, CaseIterable { case skip, queue }
-    public enum LineEndings: String, Sendable, CaseIterable { case lf, crlf }
 
     public var name: String
     public var title: String
@@ -25,12 +24,10 @@ public struct ReportDefinition: Sendable {
     public var limit: Int?
     public var totals: Bool = false
     public var formats: [OutputFormat] = ReportDefinition.defaultFormats
-    public var csvBOM: Bool = false
-    public var lineEndings: LineEndings = .lf
     /// Number grouping in text output: `nil` or `en` gives `4,700,000,000`; `vi-VN` gives `4.700.000.000`.
     public var locale: String?
-    /// The HTML page's chart (`chart:`): which metric, and which kind.
-    public var chart = ChartOptions()
+    /// What writers read from their own keys (`csv:`, `chart:`), by writer (see `ConfigurableWriter`).
+    public var writerOptions = WriterOptions()
     /// The period each run reports on (`period:`, `compare:`, `cumulative:`); nil: the whole dataset.
     public var period: PeriodRule?
 
@@ -132,27 +129,4 @@ public struct SortKey: Sendable, Hashable {
         "asc": false, "desc": true, "ascending": false, "descending": true,
     ]
     public static var orderNames: [String] { orders.map(\.key) }
-}
-
-/// The `chart:` options of a report's HTML page.
-public struct ChartOptions: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable {
-        /// A line chart when the first group column is a period (a date, or a year by its name),
-        /// horizontal bars otherwise.
-        case auto
-        case bars
-        /// A line over the first group column's values in table order, whatever its name.
-        case line
-        /// No chart.
-        case none
-    }
-
-    /// The metric to draw; the first numeric metric when nil.
-    public var metric: String?
-    public var kind: Kind = .auto
-
-    public init(metric: String? = nil, kind: Kind = .auto) {
-        self.metric = metric
-        self.kind = kind
-    }
 }

@@ -19,6 +19,24 @@ extension SettingsReader {
     }
 }
 
+/// The settings writers read from their own keys in a report file, kept on the report by their
+/// type: ReportCore stores them without knowing any writer's.
+public struct WriterOptions: Sendable {
+    private var values: [ObjectIdentifier: any Sendable] = [:]
+
+    public init() {}
+
+    public subscript<Options: Sendable>(_ type: Options.Type) -> Options? {
+        get { values[ObjectIdentifier(type)] as? Options }
+        set { values[ObjectIdentifier(type)] = newValue }
+    }
+
+    public subscript<Options: Sendable>(_ type: Options.Type, default value: @autoclosure () -> Options) -> Options {
+        get { self[type] ?? value() }
+        set { self[type] = newValue }
+    }
+}
+
 /// A writer with settings of its own in the report file, under one key (`csv: {bom: true}`).
 public protocol ConfigurableWriter: ReportWriter {
     /// The report-file key holding the settings (`csv`).
