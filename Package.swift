@@ -1,6 +1,10 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+/// Imports are internal unless marked `public import`: what a module's API exposes of another
+/// module shows in its imports (every module).
+let internalImports: [SwiftSetting] = [.enableUpcomingFeature("InternalImportsByDefault")]
+
 /// Built-in calculators: one module per folder under `Plugins/`, each depending on ReportCore alone.
 /// The folder name is the calculator's Swift name; the module is `Calc<Name>`.
 let calculatorFolders = [
@@ -12,17 +16,14 @@ let calculatorTargets: [Target] = calculatorFolders.map { folder in
         name: "Calc\(folder)",
         dependencies: ["ReportCore"],
         path: "Plugins/\(folder)",
-        exclude: ["README.md", "sample.yaml", "testcases"]
+        exclude: ["README.md", "sample.yaml", "testcases"],
+        swiftSettings: internalImports
     )
 }
 
 /// Built-in output formats: one module per folder under `Writers/`, each depending on ReportCore
 /// alone. The folder name is the format's Swift name; the module is `Writer<Name>`.
 let writerFolders = ["CSV", "JSON", "Text", "HTML"]
-
-/// Imports are internal unless marked `public import`: what a module's API exposes of another
-/// module shows in its imports (the modules split out of ReportIO and the writers so far).
-let internalImports: [SwiftSetting] = [.enableUpcomingFeature("InternalImportsByDefault")]
 
 let writerTargets: [Target] = writerFolders.map { folder in
     .target(
@@ -70,7 +71,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: calculatorTargets + writerTargets + sourceTargets + [
-        .target(name: "ReportCore"),
+        .target(name: "ReportCore", swiftSettings: internalImports),
         .target(name: "ReportFiles", swiftSettings: internalImports),
         .target(name: "ReportState", dependencies: ["ReportCore", "ReportFiles"], swiftSettings: internalImports),
         .target(
@@ -87,7 +88,8 @@ let package = Package(
         ),
         .target(
             name: "ReportCalculators",
-            dependencies: ["ReportCore"] + calculatorFolders.map { .target(name: "Calc\($0)") }
+            dependencies: ["ReportCore"] + calculatorFolders.map { .target(name: "Calc\($0)") },
+            swiftSettings: internalImports
         ),
         .target(
             name: "ReportWriters",
@@ -112,15 +114,19 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
-        .target(name: "ReportTesting", dependencies: ["ReportCore", "ReportFiles", "ReportConfig"]),
+        .target(
+            name: "ReportTesting", dependencies: ["ReportCore", "ReportFiles", "ReportConfig"], swiftSettings: internalImports
+        ),
         .target(
             name: "ReportRun",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
         .target(
             name: "ReportDaemon",
@@ -129,7 +135,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
         .target(name: "CSignalGuard"),
         .executableTarget(
@@ -140,16 +147,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
         .target(
             name: "FuzzTargets",
-            dependencies: ["ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources", "SourceCSV"]
+            dependencies: ["ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources", "SourceCSV"],
+            swiftSettings: internalImports
         ),
-        .executableTarget(name: "fuzz-config", dependencies: ["FuzzTargets"]),
-        .executableTarget(name: "fuzz-filter", dependencies: ["FuzzTargets"]),
-        .executableTarget(name: "fuzz-schedule", dependencies: ["FuzzTargets"]),
-        .executableTarget(name: "fuzz-csv", dependencies: ["FuzzTargets"]),
+        .executableTarget(name: "fuzz-config", dependencies: ["FuzzTargets"], swiftSettings: internalImports),
+        .executableTarget(name: "fuzz-filter", dependencies: ["FuzzTargets"], swiftSettings: internalImports),
+        .executableTarget(name: "fuzz-schedule", dependencies: ["FuzzTargets"], swiftSettings: internalImports),
+        .executableTarget(name: "fuzz-csv", dependencies: ["FuzzTargets"], swiftSettings: internalImports),
         // What test targets share (a test target cannot depend on another).
         .target(
             name: "TestSupport",

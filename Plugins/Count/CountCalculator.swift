@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `count`: the number of rows in each group, nulls included.
 public struct CountCalculator: Calculator {

@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `count_distinct`: the number of distinct non-null values of a column in each group.
 public struct CountDistinctCalculator: Calculator {

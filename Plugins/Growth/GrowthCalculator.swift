@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `growth`: the percent change of a column's sum against the previous period present for the same
 /// other group keys; null for the first period and when the previous sum is 0 or null.

@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `mean`: the arithmetic mean of a numeric column.
 public struct MeanCalculator: Calculator {

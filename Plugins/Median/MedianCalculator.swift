@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `median`: the 50th percentile, by the same linear interpolation as `percentile`.
 public struct MedianCalculator: Calculator {

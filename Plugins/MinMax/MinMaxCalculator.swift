@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `min` and `max`: the smallest or largest non-null value of a column (numbers, dates or strings).
 public struct MinMaxCalculator: Calculator {

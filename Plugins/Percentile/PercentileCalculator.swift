@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `percentile`: the p-th percentile by linear interpolation between closest ranks (numpy's default,
 /// SQL's `quantile_cont`).

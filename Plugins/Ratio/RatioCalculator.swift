@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `ratio`: sum(numerator) / sum(denominator); null when the denominator's sum is 0 or null.
 public struct RatioCalculator: Calculator {

@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `share`: each group's sum of a column as a percentage of the sum over all groups.
 public struct ShareCalculator: Calculator {

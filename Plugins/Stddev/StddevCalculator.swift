@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `stddev`: the sample standard deviation (n − 1); null for fewer than two values.
 public struct StddevCalculator: Calculator {

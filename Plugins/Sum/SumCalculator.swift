@@ -1,4 +1,4 @@
-import ReportCore
+public import ReportCore
 
 /// `sum`: the sum of a numeric column; exact 64-bit for int columns, an error on overflow.
 public struct SumCalculator: Calculator {

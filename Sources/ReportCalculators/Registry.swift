@@ -9,7 +9,7 @@ import CalcRatio
 import CalcShare
 import CalcStddev
 import CalcSum
-import ReportCore
+public import ReportCore
 
 /// The built-in calculators, registered explicitly in one place (Swift has no init-time side effects).
 public enum BuiltinCalculators {

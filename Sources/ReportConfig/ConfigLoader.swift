@@ -1,6 +1,6 @@
-import Foundation
-import Logging
-import ReportCore
+public import Foundation
+public import Logging
+public import ReportCore
 import Yams
 import ReportFiles
 import ReportPlugins

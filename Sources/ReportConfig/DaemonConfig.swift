@@ -1,6 +1,6 @@
-import ReportCore
-import ReportFiles
-import ReportPlugins
+public import ReportCore
+public import ReportFiles
+public import ReportPlugins
 
 /// The daemon config (`reportd.yaml`), with every path made absolute against the file's folder.
 public struct DaemonConfig: Sendable {

@@ -1,4 +1,4 @@
-import ReportCore
+package import ReportCore
 
 // Entry points for the fuzz targets (Sources/FuzzTargets, scripts/fuzz.sh) and their corpus
 // tests. They are `package`: visible to this package's modules only, never part of reportd's API.

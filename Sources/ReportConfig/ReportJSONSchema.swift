@@ -1,5 +1,5 @@
 import Foundation
-import ReportCore
+public import ReportCore
 
 /// The JSON Schema (draft 2020-12) of a report definition file, for editors with yaml-language-server.
 ///

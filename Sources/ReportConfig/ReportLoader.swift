@@ -1,5 +1,5 @@
 import Foundation
-import ReportCore
+public import ReportCore
 import Yams
 
 extension ConfigLoader {

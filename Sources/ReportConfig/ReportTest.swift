@@ -1,5 +1,5 @@
-import Foundation
-import ReportCore
+public import Foundation
+public import ReportCore
 
 /// One case of a report test file (`reportd test`): a report, a fixture dataset, the slot of the
 /// run it stands for, and what the run must give.

@@ -1,8 +1,8 @@
 import Foundation
-import Logging
-import ReportCore
+public import Logging
+public import ReportCore
 import ReportConfig
-import ServiceLifecycle
+public import ServiceLifecycle
 import ReportFiles
 import ReportState
 import ReportPublish

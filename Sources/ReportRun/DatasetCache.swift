@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Dispatch
-import ReportCore
+public import ReportCore
 
 /// Datasets kept in memory between runs of the daemon, so a schedule of many reports over one
 /// dataset costs one parse, not one per run.

@@ -1,11 +1,11 @@
 import Dispatch
-import Foundation
-import Logging
-import ReportCore
+public import Foundation
+public import Logging
+public import ReportCore
 import ReportFiles
-import ReportState
+public import ReportState
 import ReportPublish
-import ReportConfig
+public import ReportConfig
 
 /// Runs reports once: reads each dataset once for all the reports that use it, computes, publishes.
 public struct ReportRunner: Sendable {

@@ -1,5 +1,5 @@
-import ReportConfig
-import ReportCore
+public import ReportConfig
+public import ReportCore
 import ReportFiles
 
 extension ReportTest.Fixture {

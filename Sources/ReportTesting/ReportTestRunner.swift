@@ -1,6 +1,6 @@
-import Foundation
-import ReportConfig
-import ReportCore
+public import Foundation
+public import ReportConfig
+public import ReportCore
 
 /// Runs report test cases: reads each fixture as a run reads its dataset, computes the report with
 /// the engine and calculators a run uses (plugins included), and compares. Publishes nothing,

@@ -1,5 +1,5 @@
-import ReportConfig
-import ReportCore
+public import ReportConfig
+public import ReportCore
 
 /// Compares a computed result with a test's expected rows, and explains the difference as a diff
 /// of rows (`-` expected, `+` got, columns aligned) followed by one line per differing value.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension ReportEngine {
     /// Computes a report for the slot `slot` in `zone`: over the period the slot covers when the

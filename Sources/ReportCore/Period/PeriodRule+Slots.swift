@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Why a period cannot be reported on (`run --period`).
 public struct PeriodError: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The slot a `run --period` names: the one whose run reports on exactly that period (SPEC.md,
 /// "Periods"), or why there is none.

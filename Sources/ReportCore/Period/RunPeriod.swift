@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The date ranges of one run of a report with `period:`: the period it covers, the compared
 /// periods and the year to date, each with its label.

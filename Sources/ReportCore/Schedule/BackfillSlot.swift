@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The slot a `run --slot` backfill names, or why it is refused (SPEC.md, "Commands", and issue
 /// 12): a backfill reruns one past slot of the report's schedule, never a future time nor a time

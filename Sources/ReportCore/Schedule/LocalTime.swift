@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Reads the times administrators type: `2026-11-23T06:00`, `2026-11-23T06:00:00`, `2026-11-23 06:00`
 /// (local time in a given zone), or the same with `Z` or an offset such as `+07:00`.

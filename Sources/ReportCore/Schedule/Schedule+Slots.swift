@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension Schedule {
     /// The first slot strictly after `date`, in `timeZone`; `nil` when the schedule never fires

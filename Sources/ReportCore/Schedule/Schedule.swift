@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// When a report runs: a 5-field cron expression, an @-macro, or a fixed interval.
 public enum Schedule: Sendable, Hashable, CustomStringConvertible {

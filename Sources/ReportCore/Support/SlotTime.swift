@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A run's time as reportd writes it: local time in the report's zone, with its UTC offset.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The time source of the scheduler: wall-clock time (slots are wall-clock instants) and a sleep
 /// until such an instant. Injected, so schedules, catch-up, retries and timeouts are tested

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import ReportCore
 
 /// A log handler that escapes control characters in every message and metadata value before the

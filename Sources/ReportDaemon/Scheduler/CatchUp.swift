@@ -1,5 +1,5 @@
-import Foundation
-import ReportCore
+public import Foundation
+public import ReportCore
 
 /// Which missed slots run when the daemon starts after downtime.
 public enum CatchUp {

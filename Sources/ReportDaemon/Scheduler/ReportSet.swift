@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import ReportFiles
-import ReportCore
-import ReportConfig
+public import ReportCore
+public import ReportConfig
 import ReportPlugins
 
 /// The reports the daemon runs, and how a reload changes them.

@@ -2,12 +2,12 @@ import Dispatch
 #if canImport(Glibc)
     import Glibc
 #endif
-import Foundation
-import Logging
-import ReportCore
+public import Foundation
+public import Logging
+public import ReportCore
 import ReportConfig
-import ReportState
-import ReportRun
+public import ReportState
+public import ReportRun
 
 /// Performs runs for the scheduler.
 public protocol RunExecutor: Sendable {

@@ -1,7 +1,7 @@
-import Foundation
-import ReportCore
-import ReportConfig
-import ReportState
+public import Foundation
+public import ReportCore
+public import ReportConfig
+public import ReportState
 
 /// One run to perform: a report, its slot, and the daemon config it runs under.
 public struct RunRequest: Sendable {

@@ -1,10 +1,10 @@
 import Foundation
-import Logging
-import ReportCore
-import ReportConfig
-import ServiceLifecycle
+public import Logging
+public import ReportCore
+public import ReportConfig
+public import ServiceLifecycle
 import UnixSignals
-import ReportState
+public import ReportState
 
 /// The daemon's scheduler: runs every report at its slots, catches up after downtime, retries,
 /// enforces timeouts and `max_concurrent`, reloads on SIGHUP and shuts down gracefully.

@@ -1,6 +1,6 @@
-import Foundation
-import ReportCore
-import ReportConfig
+public import Foundation
+public import ReportCore
+public import ReportConfig
 import ReportFiles
 import ReportState
 import ReportPublish

@@ -1,7 +1,7 @@
-import Foundation
-import Logging
-import ReportConfig
-import ReportState
+public import Foundation
+public import Logging
+public import ReportConfig
+public import ReportState
 
 /// Records a finished run everywhere it is remembered: the report's state (last run, counters,
 /// completed slot), its run history, and the metrics file. Used by the daemon and by `reportd run`.

@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import ReportCore
-import ReportConfig
-import ReportState
+public import ReportConfig
+public import ReportState
 
 /// What `reportd status` shows: whether the daemon runs, every report file and whether its report
 /// runs (loaded, on its previous definition, refused, not loaded), and per report its last run,
