@@ -110,10 +110,9 @@ let package = Package(
         .target(
             name: "ReportConfig",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportPlugins",
+                "ReportCore", "ReportFiles",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: internalImports
         ),
@@ -131,7 +130,7 @@ let package = Package(
         .target(
             name: "ReportDaemon",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun",
+                "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportPlugins",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -143,7 +142,7 @@ let package = Package(
             name: "reportd",
             dependencies: [
                 "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportCalculators", "ReportWriters",
-                "ReportSources", "ReportTesting", "ReportDaemon",
+                "ReportSources", "ReportTesting", "ReportPlugins", "ReportDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,14 +161,15 @@ let package = Package(
         // What test targets share (a test target cannot depend on another).
         .target(
             name: "TestSupport",
-            dependencies: ["ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources"],
+            dependencies: ["ReportCore", "ReportConfig", "ReportPlugins", "ReportCalculators", "ReportWriters", "ReportSources"],
             path: "Tests/Support"
         ),
         .testTarget(name: "ReportCoreTests", dependencies: ["ReportCore"]),
         .testTarget(
             name: "ReportCalculatorsTests",
             dependencies: [
-                "ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources", "WriterCSV", "TestSupport",
+                "ReportCore", "ReportConfig", "ReportPlugins", "ReportCalculators", "ReportWriters", "ReportSources", "WriterCSV",
+                "TestSupport",
             ],
             resources: []
         ),
@@ -179,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "ReportConfigTests",
             dependencies: [
-                "ReportTesting",
+                "ReportTesting", "ReportPlugins",
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun",
                 "ReportCalculators", "ReportWriters", "ReportSources", "SourceFiles", "WriterCSV", "WriterHTML", "TestSupport",
             ]),
@@ -205,7 +205,7 @@ let package = Package(
             name: "ReportDaemonTests",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportDaemon",
-                "ReportCalculators", "ReportWriters", "ReportSources",
+                "ReportCalculators", "ReportWriters", "ReportSources", "ReportPlugins",
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),

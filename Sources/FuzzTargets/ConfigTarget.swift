@@ -38,7 +38,7 @@ extension FuzzTarget {
             (daemon != nil) == !daemonDiagnostics.contains { $0.severity == .error },
             "daemon config: \(daemon == nil ? "no config" : "a config") with diagnostics \(daemonDiagnostics)")
 
-        let report = ConfigLoader(calculators: ConfigFixture.daemon.calculators, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).loadReport(
+        let report = ConfigLoader(calculators: ConfigFixture.daemon.calculators, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: nil).loadReport(
             path: path, daemon: ConfigFixture.daemon)
         try checkDiagnostics(report.diagnostics, "report")
         try check(

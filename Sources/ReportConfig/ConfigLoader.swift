@@ -1,9 +1,7 @@
 public import Foundation
-public import Logging
 public import ReportCore
 import Yams
 import ReportFiles
-import ReportPlugins
 
 #if canImport(Glibc)
     import Glibc
@@ -18,8 +16,8 @@ public struct ConfigLoader: Sendable {
     public let writers: WriterRegistry
     /// The dataset formats (source kinds) datasets may name in `format:`.
     public let sources: SourceRegistry
-    /// Where plugins' standard error goes.
-    public var logger: Logger
+    /// Starts a config's plugins (`PluginLoader.starter` in ReportPlugins); nil: none is started.
+    public var plugins: PluginStarter?
     /// Whether loading shakes hands with the plugins. Commands that only read the schedule and the
     /// state (`status`, `history`, `list`, `next`) need none of their calculators and do not start
     /// them: a metric whose calculator is not built in is then taken on trust (a monitoring check
@@ -32,13 +30,12 @@ public struct ConfigLoader: Sendable {
     public var lateHello: (@Sendable () -> Void)?
 
     public init(
-        calculators: CalculatorRegistry, writers: WriterRegistry, sources: SourceRegistry,
-        logger: Logger = Logger(label: "reportd", factory: { _ in SwiftLogNoOpLogHandler() })
+        calculators: CalculatorRegistry, writers: WriterRegistry, sources: SourceRegistry, plugins: PluginStarter?
     ) {
         self.calculators = calculators
         self.writers = writers
         self.sources = sources
-        self.logger = logger
+        self.plugins = plugins
     }
 
     static let daemonKeys = [
@@ -76,11 +73,11 @@ public struct ConfigLoader: Sendable {
         let (parsed, parseDiagnostics) = parseDaemon(configPath: configPath)
         guard var daemon = parsed else { return (nil, [], parseDiagnostics) }
         var diagnostics = parseDiagnostics
-        let handshakes = daemon.pluginSettings.flatMap { settings in !startsPlugins ? nil : settings }.map { settings in
-            let (calculators, logger, wait, late) = (calculators, logger, handshakeWait, lateHello)
-            return OnItsOwnThread {
-                PluginLoader.load(settings, builtIn: calculators, logger: logger, wait: wait, lateHello: late)
-            }
+        let starter = startsPlugins ? plugins : nil
+        let handshakes = daemon.pluginSettings.flatMap { settings in starter.map { (settings, $0) } }.map {
+            settings, start in
+            let (calculators, wait, late) = (calculators, handshakeWait, lateHello)
+            return OnItsOwnThread { start(settings, calculators, wait, late) }
         }
         var listing: [Diagnostic] = []
         let composed = Self.concurrentMap(reportFiles(in: daemon.reportsDirectory, diagnostics: &listing)) {
@@ -100,10 +97,10 @@ public struct ConfigLoader: Sendable {
         let (parsed, parseDiagnostics) = parseDaemon(configPath: configPath)
         guard var daemon = parsed else { return (nil, parseDiagnostics) }
         var diagnostics = parseDiagnostics
-        if startsPlugins, let settings = daemon.pluginSettings {
+        if startsPlugins, let settings = daemon.pluginSettings, let plugins {
             // Each plugin is started once for its handshake; one that fails it only loses its own
             // calculators (the reports that use them become invalid), never the daemon config.
-            let (external, problems, failed) = PluginLoader.load(settings, builtIn: calculators, logger: logger)
+            let (external, problems, failed) = plugins(settings, calculators, nil, nil)
             for calculator in external { daemon.calculators.register(calculator) }
             diagnostics += problems
             daemon.pluginProblems = failed

@@ -1,6 +1,5 @@
 public import ReportCore
 public import ReportFiles
-public import ReportPlugins
 
 /// The daemon config (`reportd.yaml`), with every path made absolute against the file's folder.
 public struct DaemonConfig: Sendable {

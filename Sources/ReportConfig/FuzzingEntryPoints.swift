@@ -11,7 +11,7 @@ package enum ConfigFuzzing {
     /// starts the plugins it names: a fuzzed `plugins:` could name any folder of executables.
     package static func parseDaemon(path: String, sources: SourceRegistry) -> (DaemonConfig?, [Diagnostic]) {
         var file = YAMLFile(path: path)
-        let daemon = ConfigLoader(calculators: CalculatorRegistry(), writers: WriterRegistry(), sources: sources)
+        let daemon = ConfigLoader(calculators: CalculatorRegistry(), writers: WriterRegistry(), sources: sources, plugins: nil)
             .parseDaemon(&file)
         return (daemon, file.diagnostics)
     }

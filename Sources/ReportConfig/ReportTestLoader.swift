@@ -160,7 +160,7 @@ public struct ReportTestLoader: Sendable {
             var checked = daemon
             checked.datasets.removeAll { $0.name == fixture.dataset.name }
             checked.datasets.append(fixture.dataset)
-            let (definition, _) = ConfigLoader(calculators: daemon.calculators, writers: daemon.writers, sources: daemon.sources).parseReport(
+            let (definition, _) = ConfigLoader(calculators: daemon.calculators, writers: daemon.writers, sources: daemon.sources, plugins: nil).parseReport(
                 &reportFile, daemon: checked)
             file.diagnostics += reportFile.diagnostics
             report = reportFile.hasErrors ? nil : definition

@@ -6,6 +6,7 @@ public import ServiceLifecycle
 import ReportFiles
 import ReportState
 import ReportPublish
+import ReportPlugins
 import ReportRun
 
 /// Builds the daemon `reportd serve` runs: the scheduler in a service group that shuts down
@@ -22,7 +23,7 @@ public func buildDaemon(
     logger.notice(
         "reportd \(ReportdVersion.current) starting with the config \(configFile)",
         metadata: ["version": "\(ReportdVersion.current)", "config.file": "\(configFile)"])
-    var configured = ConfigLoader(calculators: calculators, writers: writers, sources: sources, logger: logger)
+    var configured = ConfigLoader(calculators: calculators, writers: writers, sources: sources, plugins: PluginLoader.starter(logger: logger))
     // A hung plugin must not delay READY, a reload, or the reports that do not use it: the daemon
     // waits this long for the handshakes, and reloads when a plugin answers later.
     let lateHello = LateHello()

@@ -7,22 +7,6 @@ public import ReportCore
     import Glibc
 #endif
 
-/// Where plugins live and how much they may use (daemon config `plugins`, `plugin_timeout`,
-/// `plugin_memory`).
-public struct PluginSettings: Sendable {
-    public var directory: String
-    /// Seconds one plugin process may take, handshake included.
-    public var timeout: Int
-    /// Data limit (RLIMIT_DATA: heap and private writable mappings) of each plugin process, in MiB.
-    public var memoryMiB: Int
-
-    public init(directory: String, timeout: Int, memoryMiB: Int) {
-        self.directory = directory
-        self.timeout = timeout
-        self.memoryMiB = memoryMiB
-    }
-}
-
 /// An external plugin that passed its handshake: an executable and the calculators it declared.
 public struct ExternalPlugin: Sendable {
     public var name: String
@@ -126,25 +110,21 @@ public struct ExternalPlugin: Sendable {
     }
 }
 
-/// A plugin that was meant to load and did not, and why: what `status` names for a report whose
-/// calculator is therefore unavailable.
-public struct PluginProblem: Codable, Sendable, Equatable {
-    /// The plugin's name (its file name without extension); empty when the plugins folder is missing.
-    public var name: String
-    /// The plugin's file (or the missing plugins folder), as messages name it.
-    public var file: String
-    public var reason: String
-
-    public init(name: String, file: String, reason: String) {
-        self.name = name
-        self.file = file
-        self.reason = reason
-    }
-}
-
 /// Loads every plugin of a daemon config: the calculators that passed their handshake, a
 /// diagnostic for each plugin that did not, and the same as typed problems.
 public enum PluginLoader {
+    /// `load` as the config loader calls it (`ConfigLoader.plugins`), with plugins' standard error
+    /// going to `logger`.
+    public static func starter(
+        logger: Logger = Logger(label: "reportd", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) -> PluginStarter {
+        { settings, builtIn, wait, lateHello in
+            let (calculators, diagnostics, problems) = load(
+                settings, builtIn: builtIn, logger: logger, wait: wait, lateHello: lateHello)
+            return (calculators, diagnostics, problems)
+        }
+    }
+
     /// - Parameters:
     ///   - wait: how long to wait for the handshakes (`nil`: until each answered or timed out). A
     ///     plugin still shaking hands then is left out with a warning, and `lateHello` is called

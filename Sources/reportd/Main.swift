@@ -11,6 +11,7 @@ import ReportFiles
 import ReportState
 import ReportWriters
 import ReportSources
+import ReportPlugins
 
 #if canImport(Glibc)
     import Glibc
@@ -73,16 +74,17 @@ struct ConfigOptions: ParsableArguments {
     /// - Parameter startingPlugins: false for commands that read only schedules and state: no
     ///   plugin process is started (see `ConfigLoader.startsPlugins`).
     func load(logger: Logger? = nil, startingPlugins: Bool = true) -> Configuration {
-        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
+        var loader = ConfigLoader(
+            calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry,
+            plugins: logger.map { PluginLoader.starter(logger: $0) } ?? PluginLoader.starter())
         loader.startsPlugins = startingPlugins
-        if let logger { loader.logger = logger }
         return loader.load(configPath: path)
     }
 
     /// Loads the daemon config and every report file on its own (see `ConfigLoader.loadFiles`):
     /// for commands that show invalid report files too.
     func loadFiles(startingPlugins: Bool = true) -> (DaemonConfig?, [ConfigLoader.ReportFileResult], [Diagnostic]) {
-        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
+        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter())
         loader.startsPlugins = startingPlugins
         return loader.loadFiles(configPath: path)
     }
@@ -125,7 +127,7 @@ func printDiagnostics(_ diagnostics: [Diagnostic]) {
 /// The built-in calculators, plus the plugins of the daemon config at `configPath` when given.
 func calculatorRegistry(configPath: String?) throws -> CalculatorRegistry {
     guard let configPath else { return BuiltinCalculators.registry }
-    let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).loadDaemon(
+    let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter()).loadDaemon(
         configPath: configPath)
     printDiagnostics(diagnostics)
     guard let daemon else { throw ExitCode(2) }

@@ -7,6 +7,7 @@ import Testing
 import TestSupport
 import ReportWriters
 import ReportSources
+import ReportPlugins
 
 let packageRoot = GoldenCases.packageRoot
 let pluginsFolder = packageRoot.appendingPathComponent("Plugins")
@@ -24,7 +25,7 @@ func daemonConfig(dataset name: String, csv: URL, schema: URL) throws -> DaemonC
 
 /// Loads a report against a daemon config and computes it; errors come back as text.
 func compute(report: URL, daemon: DaemonConfig) -> Result<ReportResult, RunError> {
-    let loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
+    let loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter())
     let loaded = loader.loadReport(path: report.path, daemon: daemon)
     guard let definition = loaded.report?.definition else {
         return .failure(

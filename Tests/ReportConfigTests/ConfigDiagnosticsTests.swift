@@ -8,6 +8,7 @@ import WriterHTML
 @testable import ReportConfig
 import ReportWriters
 import ReportSources
+import ReportPlugins
 
 /// A daemon config, a schema and report files in a fresh temporary folder.
 final class ConfigFixture {
@@ -58,7 +59,7 @@ final class ConfigFixture {
     }
 
     func load() -> Configuration {
-        ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).load(
+        ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter()).load(
             configPath: folder.appendingPathComponent("reportd.yaml").path)
     }
 

@@ -6,6 +6,7 @@ import Testing
 @testable import ReportConfig
 import ReportWriters
 import ReportSources
+import ReportPlugins
 
 #if canImport(Glibc)
     import Glibc
@@ -35,7 +36,7 @@ import ReportSources
         reports["broken.yaml"] = "name: [unclosed"
         let fixture = try ConfigFixture(reports: reports)
         let path = fixture.folder.appendingPathComponent("reportd.yaml").path
-        let loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
+        let loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter())
 
         let (daemon, files, diagnostics) = loader.loadFiles(configPath: path)
         let (oneDaemon, oneDiagnostics) = loader.loadDaemon(configPath: path)
@@ -88,7 +89,7 @@ import ReportSources
         let path = fixture.folder.appendingPathComponent("reportd.yaml").path
         let outcome = LoadOutcome()
         Thread {
-            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).load(configPath: path))
+            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter()).load(configPath: path))
         }.start()
         guard let configuration = outcome.wait(seconds: 60) else {
             Issue.record("the loader is stuck reading the named pipe")
@@ -114,7 +115,7 @@ import ReportSources
             [.posixPermissions: 0o644], ofItemAtPath: plugins.appendingPathComponent("plain.sh").path)
         try "notes".write(to: plugins.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
         #expect(symlink("../elsewhere/gone.py", plugins.appendingPathComponent("gone.py").path) == 0)
-        let configuration = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
+        let configuration = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter())
             .load(configPath: fixture.folder.appendingPathComponent("reportd.yaml").path)
         let warnings = configuration.diagnostics.filter { $0.severity == .warning }.map(\.description)
         #expect(warnings.count == 2, "\(warnings)")

@@ -11,6 +11,7 @@ import ReportFiles
 import ReportWriters
 @testable import ReportPublish
 import ReportSources
+import ReportPlugins
 
 #if canImport(Glibc)
     import Glibc
@@ -25,7 +26,7 @@ import ReportSources
         let path = fixture.folder.appendingPathComponent("reportd.yaml").path
         let outcome = LoadOutcome()
         Thread {
-            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).load(configPath: path))
+            outcome.set(ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter()).load(configPath: path))
         }.start()
         return outcome.wait(seconds: 60)
     }

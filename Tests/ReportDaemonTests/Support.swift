@@ -9,6 +9,7 @@ import Synchronization
 @testable import ReportState
 import ReportWriters
 import ReportSources
+import ReportPlugins
 
 /// A wall clock the test moves by hand; sleepers wake when it passes their deadline.
 final class ManualClock: WallClock {
@@ -204,7 +205,7 @@ final class DaemonFixture: Sendable {
     }
 
     var configPath: String { folder.appendingPathComponent("reportd.yaml").path }
-    var loader: ConfigLoader { ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry) }
+    var loader: ConfigLoader { ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter()) }
 
     func load() throws -> ReportSet {
         let (daemon, diagnostics) = loader.loadDaemon(configPath: configPath)

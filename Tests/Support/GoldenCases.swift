@@ -4,6 +4,7 @@ import ReportCore
 import ReportConfig
 import ReportWriters
 import ReportSources
+import ReportPlugins
 
 /// What the module-folder tests share (calculators under `Plugins/`, writers under `Writers/`):
 /// the package's folders and a daemon config over one golden case's dataset.
@@ -56,6 +57,6 @@ public enum GoldenCases {
 
     /// A config loader with the built-in calculators and writers.
     public static var loader: ConfigLoader {
-        ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
+        ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter())
     }
 }

@@ -2,7 +2,6 @@ public import Foundation
 import ReportFiles
 public import ReportCore
 public import ReportConfig
-public import ReportPlugins
 
 /// What the daemon made of one report file at its last start or reload: whether the report runs,
 /// and if not, why. The daemon keeps every file's state in `STATE/reportd.reports.json`

@@ -9,6 +9,7 @@ import ReportConfig
 import ServiceLifecycle
 import ReportWriters
 import ReportSources
+import ReportPlugins
 
 #if canImport(Glibc)
     import Glibc
@@ -33,7 +34,7 @@ struct Calculators: ParsableCommand {
         var registry = BuiltinCalculators.registry
         var pluginFailed = false
         if let path {
-            let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry).loadDaemon(
+            let (daemon, diagnostics) = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter()).loadDaemon(
                 configPath: path)
             printDiagnostics(diagnostics)
             guard let daemon else { throw ExitCode(2) }

@@ -6,6 +6,7 @@ import ReportConfig
 import ReportTesting
 import ReportWriters
 import ReportSources
+import ReportPlugins
 
 struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,8 +27,9 @@ struct Test: ParsableCommand {
     var paths: [String] = []
 
     func run() throws {
-        var loader = ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry)
-        loader.logger = options.logger()
+        let loader = ConfigLoader(
+            calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry,
+            plugins: PluginLoader.starter(logger: options.logger()))
         let (daemon, configDiagnostics) = loader.loadDaemon(configPath: options.path)
         printDiagnostics(configDiagnostics)
         guard let daemon else { throw ExitCode(2) }
