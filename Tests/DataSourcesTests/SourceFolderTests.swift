@@ -68,25 +68,10 @@ private func dump(_ loaded: LoadedDataset) -> String {
     @Test func everyFolderIsACompleteModule() throws {
         let folders = sourceFolders()
         #expect(folders == ["CSV", "JSON"], "\(folders)")
-        let registered = Set(BuiltinSources.registry.formats)
-        for folder in folders {
-            let base = sourcesFolder.appendingPathComponent(folder)
-            let readme = (try? String(contentsOf: base.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
-            #expect(readme.count > 200, "DataSources/\(folder)/README.md is missing or too short to document the source")
-            #expect(
-                FileManager.default.fileExists(atPath: base.appendingPathComponent("sample.yaml").path),
-                "DataSources/\(folder)/sample.yaml is missing")
-            let format = BuiltinSources.folders.first { $0.value == folder }?.key
-            #expect(format.map(registered.contains) == true, "DataSources/\(folder) has no entry in BuiltinSources")
-            let cases =
-                (try? FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent("testcases").path))
-                ?? []
-            #expect(!cases.isEmpty, "DataSources/\(folder)/testcases has no test case")
-        }
-        for format in registered {
-            #expect(
-                folders.contains(BuiltinSources.folders[format] ?? "?"), "\(format) has no folder under DataSources/")
-        }
+        let problems = GoldenCases.layoutProblems(
+            in: sourcesFolder, registered: Set(BuiltinSources.registry.formats), folders: BuiltinSources.folders,
+            registry: "BuiltinSources")
+        #expect(problems.isEmpty, "\(problems)")
     }
 
     @Test func formatNamesAreUniqueAndInTheirOrder() {

@@ -46,24 +46,10 @@ private func render(report: URL, daemon: DaemonConfig) throws -> [(format: Strin
     @Test func everyFolderIsACompleteModule() throws {
         let folders = writerFolders()
         #expect(folders == ["CSV", "HTML", "JSON", "Text"], "\(folders)")
-        let registered = Set(BuiltinWriters.registry.formats)
-        for folder in folders {
-            let base = writersFolder.appendingPathComponent(folder)
-            let readme = (try? String(contentsOf: base.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
-            #expect(readme.count > 200, "Writers/\(folder)/README.md is missing or too short to document the format")
-            #expect(
-                FileManager.default.fileExists(atPath: base.appendingPathComponent("sample.yaml").path),
-                "Writers/\(folder)/sample.yaml is missing")
-            let format = BuiltinWriters.folders.first { $0.value == folder }?.key
-            #expect(format.map(registered.contains) == true, "Writers/\(folder) has no entry in BuiltinWriters")
-            let cases =
-                (try? FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent("testcases").path))
-                ?? []
-            #expect(!cases.isEmpty, "Writers/\(folder)/testcases has no test case")
-        }
-        for format in registered {
-            #expect(folders.contains(BuiltinWriters.folders[format] ?? "?"), "\(format) has no folder under Writers/")
-        }
+        let problems = GoldenCases.layoutProblems(
+            in: writersFolder, registered: Set(BuiltinWriters.registry.formats), folders: BuiltinWriters.folders,
+            registry: "BuiltinWriters")
+        #expect(problems.isEmpty, "\(problems)")
     }
 
     @Test func formatNamesAreUniqueAndInTheirOrder() {

@@ -60,3 +60,39 @@ public enum GoldenCases {
         ConfigLoader(calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry, plugins: PluginLoader.starter())
     }
 }
+
+extension GoldenCases {
+    /// What a registered-module folder lacks (a README that documents it, a sample, a registry
+    /// entry, a golden case), and each registered name without a folder: one message each.
+    ///
+    /// - Parameters:
+    ///   - root: the folder of the modules (`Writers`, `DataSources`).
+    ///   - registered: the names the registry holds (formats).
+    ///   - folders: the registry's folder of each name.
+    ///   - registry: the registry's name, for the messages.
+    public static func layoutProblems(
+        in root: URL, registered: Set<String>, folders: [String: String], registry: String
+    ) -> [String] {
+        var problems: [String] = []
+        let present = moduleFolders(in: root)
+        let top = root.lastPathComponent
+        for folder in present {
+            let base = root.appendingPathComponent(folder)
+            let readme = (try? String(contentsOf: base.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
+            if readme.count <= 200 { problems.append("\(top)/\(folder)/README.md is missing or too short to document it") }
+            if !FileManager.default.fileExists(atPath: base.appendingPathComponent("sample.yaml").path) {
+                problems.append("\(top)/\(folder)/sample.yaml is missing")
+            }
+            let name = folders.first { $0.value == folder }?.key
+            if name.map(registered.contains) != true { problems.append("\(top)/\(folder) has no entry in \(registry)") }
+            let cases =
+                (try? FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent("testcases").path))
+                ?? []
+            if cases.isEmpty { problems.append("\(top)/\(folder)/testcases has no test case") }
+        }
+        for name in registered where !present.contains(folders[name] ?? "?") {
+            problems.append("\(name) has no folder under \(top)/")
+        }
+        return problems
+    }
+}
