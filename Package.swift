@@ -53,6 +53,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: calculatorTargets + writerTargets + [
         .target(name: "ReportCore"),
@@ -80,10 +81,20 @@ let package = Package(
             swiftSettings: internalImports
         ),
         .target(name: "CSpawn"),
+        // SQL generation shared by the database sources (filter to WHERE, metrics to aggregates).
+        .target(name: "ReportSQL", dependencies: ["ReportCore"], swiftSettings: internalImports),
+        // `format: sqlite` (DataSources/SQLite/README.md).
+        .target(
+            name: "SourceSQLite",
+            dependencies: ["ReportCore", "ReportSQL", .product(name: "SQLiteNIO", package: "sqlite-nio")],
+            path: "DataSources/SQLite",
+            exclude: ["README.md", "sample.yaml", "testcases"],
+            swiftSettings: internalImports
+        ),
         .target(
             name: "ReportIO",
             dependencies: [
-                "ReportCore", "ReportFiles", "ReportPlugins",
+                "ReportCore", "ReportFiles", "ReportPlugins", "SourceSQLite",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -155,6 +166,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "ReportSQLTests", dependencies: ["ReportCore", "ReportSQL"]),
+        .testTarget(name: "SourceSQLiteTests", dependencies: ["ReportCore", "ReportSQL", "SourceSQLite"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["reportd"],
             exclude: [

@@ -1,5 +1,6 @@
 import ReportCore
 import ReportFiles
+import SourceSQLite
 
 /// A dataset in a file (CSV or JSON), read by `DatasetLoader`.
 public struct FileDatasetSource: DatasetSource {
@@ -37,7 +38,7 @@ public struct FileDatasetSource: DatasetSource {
 
 /// The dataset formats built in (the first is the default of a dataset that names none).
 public enum BuiltinSources {
-    public static let all: [any DatasetSourceKind] = [CSVSourceKind(), JSONSourceKind()]
+    public static let all: [any DatasetSourceKind] = [CSVSourceKind(), JSONSourceKind(), SQLiteSourceKind()]
 
     public static var registry: SourceRegistry { SourceRegistry(all) }
 }
