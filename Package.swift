@@ -167,7 +167,12 @@ let package = Package(
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "ReportSQLTests", dependencies: ["ReportCore", "ReportSQL"]),
-        .testTarget(name: "SourceSQLiteTests", dependencies: ["ReportCore", "ReportSQL", "SourceSQLite"]),
+        .testTarget(
+            name: "SourceSQLiteTests",
+            dependencies: [
+                "ReportCore", "ReportSQL", "SourceSQLite", "ReportCalculators",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["reportd"],
             exclude: [
