@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func theJSONSchemaDescribesPeriods() throws {
-        let schema = ReportJSONSchema.make(calculators: CalculatorRegistry([]))
+        let schema = ReportJSONSchema.make(calculators: CalculatorRegistry([]), formats: ReportDefinition.defaultFormats)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(schema.utf8)) as? [String: Any])
         let properties = try #require(object["properties"] as? [String: Any])
         let period = try #require(properties["period"] as? [String: Any])
