@@ -61,6 +61,14 @@ public struct SQLiteDatasetSource: DatasetSource {
         try checkColumns(db)
         let kept = schema.columns.filter { columns?.contains($0.name) ?? true }
         let dialect = SQLDialect.sqlite
+        if kept.isEmpty {
+            // Reports computed in the database: the row count alone.
+            let count = try db.rows("SELECT COUNT(*) FROM \(dialect.relation(relation))", [])
+            let rows = Int(count.first?.columns.first?.data.integer ?? 0)
+            return LoadedDataset(
+                table: Table(schema: DatasetSchema(columns: []), columns: [], rowCount: rows), rejected: [], header: [],
+                sha256: "")
+        }
         let list = kept.isEmpty ? "1" : kept.map { dialect.identifier($0.name) }.joined(separator: ", ")
         let rows = try db.rows("SELECT \(list) FROM \(dialect.relation(relation))", [])
         var builders = kept.map { ColumnBuilder(spec: $0, capacity: rows.count) }

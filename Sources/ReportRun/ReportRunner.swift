@@ -30,14 +30,20 @@ public struct ReportRunner: Sendable {
     /// once for all the reports that use it.
     public func run(_ reports: [LoadedReport], at date: Date) -> [RunOutcome] {
         var datasets: [String: Result<LoadedDataset, DatasetError>] = [:]
+        var pushed: [Int: Result<ReportResult, DatasetError>] = [:]
         for report in reports {
             let name = report.definition.dataset
             guard datasets[name] == nil, let config = config.dataset(named: name) else { continue }
+            let source = self.config.sources.source(for: config) ?? FileDatasetSource(config)
+            // The reports the source computes itself (a database's GROUP BY) read no column.
+            for (i, reader) in reports.enumerated() where reader.definition.dataset == name {
+                pushed[i] = Self.pushdown(reader.definition, source)
+            }
             // One read for every report of this run on the dataset (a shared scan), keeping the
             // columns they read.
-            let readers = reports.filter { $0.definition.dataset == name }
+            let readers = reports.indices.filter { reports[$0].definition.dataset == name && pushed[$0] == nil }
+                .map { reports[$0] }
             let columns = readers.reduce(into: Set<String>()) { $0.formUnion($1.definition.columnsRead(in: config.schema)) }
-            let source = self.config.sources.source(for: config) ?? FileDatasetSource(config)
             datasets[name] = load(
                 source, columns: columns, checksum: readers.contains { $0.definition.showsChecksum(self.config.writers) })
         }
@@ -45,10 +51,12 @@ public struct ReportRunner: Sendable {
         // shared columns.
         let outcomes = Locked([RunOutcome?](repeating: nil, count: reports.count))
         let loaded = datasets
+        let computed = pushed
         DispatchQueue.concurrentPerform(iterations: reports.count) { i in
             let definition = reports[i].definition
             let outcome = execute(
-                definition, dataset: loaded[definition.dataset], slot: date, shouldPublish: { true })
+                definition, dataset: loaded[definition.dataset], pushed: computed[i], slot: date,
+                shouldPublish: { true })
             outcomes.withLock { $0[i] = outcome }
         }
         return outcomes.withLock { $0.map { $0! } }
@@ -65,14 +73,28 @@ public struct ReportRunner: Sendable {
         _ definition: ReportDefinition, slot: Date, columns: Set<String>? = nil, shouldPublish: @Sendable () -> Bool
     ) -> RunOutcome {
         let started = Date()
+        var pushed: Result<ReportResult, DatasetError>?
         let dataset = config.dataset(named: definition.dataset).map { dataset in
-            let needed = definition.columnsRead(in: dataset.schema).union(columns ?? [])
             let checksum = definition.showsChecksum(config.writers)
             let source = config.sources.source(for: dataset) ?? FileDatasetSource(dataset)
+            pushed = Self.pushdown(definition, source)
+            let needed = pushed != nil ? [] : definition.columnsRead(in: dataset.schema).union(columns ?? [])
             return cache?.load(source, columns: needed, checksum: checksum)
                 ?? load(source, columns: needed, checksum: checksum)
         }
-        return execute(definition, dataset: dataset, slot: slot, started: started, shouldPublish: shouldPublish)
+        return execute(
+            definition, dataset: dataset, pushed: pushed, slot: slot, started: started, shouldPublish: shouldPublish)
+    }
+
+    /// The report as its source computes it (pushdown), or nil when the engine computes it.
+    static func pushdown(_ definition: ReportDefinition, _ source: any DatasetSource)
+        -> Result<ReportResult, DatasetError>?
+    {
+        switch Result(catching: { () throws(DatasetError) in try source.compute(definition) }) {
+        case .success(let result?): return .success(result)
+        case .success(nil): return nil
+        case .failure(let error): return .failure(error)
+        }
     }
 
     private func load(_ dataset: any DatasetSource, columns: Set<String>?, checksum: Bool)
@@ -95,8 +117,9 @@ public struct ReportRunner: Sendable {
     }
 
     private func execute(
-        _ definition: ReportDefinition, dataset: Result<LoadedDataset, DatasetError>?, slot date: Date,
-        started: Date = Date(), shouldPublish: () -> Bool
+        _ definition: ReportDefinition, dataset: Result<LoadedDataset, DatasetError>?,
+        pushed: Result<ReportResult, DatasetError>? = nil, slot date: Date, started: Date = Date(),
+        shouldPublish: () -> Bool
     ) -> RunOutcome {
         let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
         let slot = SlotTime(date: date, timeZone: zone)
@@ -117,7 +140,9 @@ public struct ReportRunner: Sendable {
             }
             let loaded = try dataset.get()
             outcome.datasetChecksum = String(format: "%016llx", loaded.fingerprint)
-            try runOne(definition, dataset: loaded, slot: slot, into: &outcome, shouldPublish: shouldPublish)
+            try runOne(
+                definition, dataset: loaded, pushed: try pushed?.get(), slot: slot, into: &outcome,
+                shouldPublish: shouldPublish)
             outcome.duration = Date().timeIntervalSince(started)
             log.info(
                 "report published",
@@ -138,10 +163,10 @@ public struct ReportRunner: Sendable {
     /// Computes and publishes one report, then rewrites its manifest; notes the dataset's figures
     /// and the published files (paths relative to the output root) in `outcome`.
     func runOne(
-        _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, into outcome: inout RunOutcome,
-        shouldPublish: () -> Bool
+        _ definition: ReportDefinition, dataset: LoadedDataset, pushed: ReportResult? = nil, slot: SlotTime,
+        into outcome: inout RunOutcome, shouldPublish: () -> Bool
     ) throws {
-        let result = try engine.execute(definition, on: dataset.table, slot: slot.date, in: slot.timeZone)
+        let result = try pushed ?? engine.execute(definition, on: dataset.table, slot: slot.date, in: slot.timeZone)
         // The period's label in the title and the outputs, in the report's language.
         var definition = definition
         definition.locale = definition.locale ?? config.locale

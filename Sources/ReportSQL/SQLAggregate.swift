@@ -8,6 +8,11 @@ public enum SQLAggregate: Sendable, Hashable {
     case min(String)
     case max(String)
     case countDistinct(String)
+    /// The non-null values of a column.
+    case countValues(String)
+    /// The group's first row in the table's order (SQLite's `rowid`), to order groups as the engine
+    /// finds them.
+    case firstRow
 
     /// The aggregates a built-in metric needs, when the database can compute it exactly as the
     /// engine does; nil for the rest (median, percentile, stddev on SQLite, plugins), which the
@@ -71,7 +76,7 @@ public struct SQLAggregateQuery: Sendable {
     /// A column's value as the engine groups it (text in NFC).
     func normalized(_ name: String) -> String {
         let quoted = dialect.identifier(name)
-        return schema.column(named: name)?.type == .string ? dialect.nfc(quoted) : quoted
+        return schema.column(named: name)?.type == .string ? dialect.text(quoted) : quoted
     }
 
     func expression(_ aggregate: SQLAggregate) -> String {
@@ -83,6 +88,8 @@ public struct SQLAggregateQuery: Sendable {
         case .min(let c): return "MIN(\(dialect.bytewise(normalized(c))))"
         case .max(let c): return "MAX(\(dialect.bytewise(normalized(c))))"
         case .countDistinct(let c): return "COUNT(DISTINCT \(normalized(c)))"
+        case .countValues(let c): return "COUNT(\(normalized(c)))"
+        case .firstRow: return "MIN(rowid)"
         }
     }
 }

@@ -29,6 +29,10 @@ public enum SQLDialect: Sendable, Hashable {
         }
     }
 
+    /// A text column's value as the engine reads it: in NFC, and an empty text is null (as an
+    /// empty CSV cell is).
+    public func text(_ expression: String) -> String { "NULLIF(\(nfc(expression)), '')" }
+
     /// A text comparison's operand in byte order of its UTF-8 (the engine's order): SQLite's
     /// default BINARY collation already is; PostgreSQL needs the "C" collation.
     public func bytewise(_ expression: String) -> String {

@@ -45,11 +45,11 @@ public struct SQLFilterCompiler: Sendable {
         }
     }
 
-    /// A column as the engine sees it: text in NFC and byte order.
+    /// A column as the engine sees it: text in NFC and byte order, an empty text null.
     public func column(_ name: String) -> String {
         let quoted = dialect.identifier(name)
         guard schema.column(named: name)?.type == .string else { return quoted }
-        return dialect.bytewise(dialect.nfc(quoted))
+        return dialect.bytewise(dialect.text(quoted))
     }
 
     private func bind(_ value: Value, _ parameters: inout [Value]) -> String {
