@@ -19,7 +19,7 @@ extension SQLiteDatasetSource {
         _ = try db.rows("BEGIN", [])
         defer { _ = try? db.rows("COMMIT", []) }
         try checkColumns(db)
-        guard try cellsAreClean(db, columns: report.columnsRead(in: schema)) else { return nil }
+        guard try cellsAreClean(db) else { return nil }
         let builder = SQLAggregateQuery(dialect: .sqlite, schema: schema)
         let grouped = builder.statement(
             from: relation, filter: report.filter?.tree, groupBy: report.groupBy, aggregates: plan.aggregates)
@@ -66,12 +66,13 @@ extension SQLiteDatasetSource {
         }
     }
 
-    /// Whether every cell of `columns` reads as the schema's type (the read would accept it as
-    /// stored: no conversion from text) and no required cell is null.
-    func cellsAreClean(_ db: SQLiteReadConnection, columns: Set<String>) throws(DatasetError) -> Bool {
+    /// Whether every cell reads as the schema's type (the read would accept it as stored: no
+    /// conversion from text) and no required cell is null: every column is checked, as a file
+    /// read checks every column, also those no report reads.
+    func cellsAreClean(_ db: SQLiteReadConnection) throws(DatasetError) -> Bool {
         let d = SQLDialect.sqlite
         var bad: [String] = []
-        for spec in schema.columns where columns.contains(spec.name) || spec.required {
+        for spec in schema.columns {
             let c = d.identifier(spec.name)
             let allowed: String
             switch spec.type {

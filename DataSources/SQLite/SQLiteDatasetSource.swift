@@ -59,6 +59,9 @@ public struct SQLiteDatasetSource: DatasetSource {
         _ = try db.rows("BEGIN", [])
         defer { _ = try? db.rows("COMMIT", []) }
         try checkColumns(db)
+        // Every column is checked, as a file read checks them: when a cell is not clean, all are
+        // read, and the first bad cell gives the error.
+        let columns = try cellsAreClean(db) ? columns : nil
         let kept = schema.columns.filter { columns?.contains($0.name) ?? true }
         let dialect = SQLDialect.sqlite
         if kept.isEmpty {
