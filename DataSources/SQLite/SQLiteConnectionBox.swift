@@ -1,10 +1,11 @@
 import Dispatch
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Logging
 import ReportCore
 import SQLiteNIO
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One read-only connection to a database file, used synchronously.
 ///

@@ -41,9 +41,11 @@ extension SQLiteDatasetSource {
             table.append((plan.firstRowIndex.flatMap { aggregates[$0].integer.map(Int64.init) } ?? 0, values))
         }
         if plan.firstRowIndex != nil { table.sort { $0.first < $1.first } }
-        let columns = report.groupBy.map { key in
-            ReportResult.ResultColumn.column(name: key, role: .group, calc: nil, type: schema.column(named: key)!.type)
-        } + plan.columns
+        let columns =
+            report.groupBy.map { key in
+                ReportResult.ResultColumn.column(
+                    name: key, role: .group, calc: nil, type: schema.column(named: key)!.type)
+            } + plan.columns
         var totals: [Value]?
         if report.totals {
             let all = builder.statement(
@@ -56,12 +58,15 @@ extension SQLiteDatasetSource {
             totals: totals, rowsUsed: rowsUsed)
     }
 
-    /// The statement's rows, or nil when SQLite's integer sum overflowed.
+    /// The statement's rows, or nil when SQLite's integer sum overflowed or the relation has no rowid.
     func overflowing(_ db: SQLiteReadConnection, _ statement: SQLStatement) throws(DatasetError) -> [SQLiteRow]? {
         do {
             return try db.rows(statement.text, statement.parameters.map(Self.bind))
         } catch {
-            if error.message.hasSuffix("integer overflow") { return nil }
+            // A view or a WITHOUT ROWID table has no rowid to order groups by: the engine does it.
+            if error.message.hasSuffix("integer overflow") || error.message.hasSuffix("no such column: rowid") {
+                return nil
+            }
             throw error
         }
     }
@@ -86,7 +91,8 @@ extension SQLiteDatasetSource {
             bad.append(spec.required ? "NOT (\(allowed)) OR \(empty)" : "NOT (\(c) IS NULL OR \(allowed))")
         }
         guard !bad.isEmpty else { return true }
-        let sql = "SELECT 1 FROM \(d.relation(relation)) WHERE " + bad.map { "(\($0))" }.joined(separator: " OR ")
+        let sql =
+            "SELECT 1 FROM \(d.relation(relation)) WHERE " + bad.map { "(\($0))" }.joined(separator: " OR ")
             + " LIMIT 1"
         return try db.rows(sql, []).isEmpty
     }
@@ -148,7 +154,8 @@ struct PushdownPlan {
             case .countValues, .firstRow:
                 return nil
             }
-            columns.append(ReportResult.ResultColumn.column(name: metric.name, role: .metric, calc: metric.calc, type: type))
+            columns.append(
+                ReportResult.ResultColumn.column(name: metric.name, role: .metric, calc: metric.calc, type: type))
         }
         countIndex = add(.count)
         if !report.sort.isEmpty && !report.groupBy.isEmpty {

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 public import ReportCore
 import ReportSQL
 import SQLiteNIO
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `format: sqlite`: a table (or view) or a query's rows in an SQLite database file.
 public struct SQLiteSourceKind: DatasetSourceKind {

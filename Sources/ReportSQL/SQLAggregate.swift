@@ -68,7 +68,9 @@ public struct SQLAggregateQuery: Sendable {
         let list = columns.isEmpty ? "1" : columns.map { dialect.identifier($0) }.joined(separator: ", ")
         var text = "SELECT \(list) FROM " + dialect.relation(relation)
         if let filter {
-            text += " WHERE " + SQLFilterCompiler(dialect: dialect, schema: schema).condition(filter, parameters: &parameters)
+            text +=
+                " WHERE "
+                + SQLFilterCompiler(dialect: dialect, schema: schema).condition(filter, parameters: &parameters)
         }
         return SQLStatement(text: text, parameters: parameters)
     }

@@ -56,7 +56,7 @@ import Testing
                     == Data(contentsOf: db.appendingPathComponent("latest.csv")), "\(name)")
             var a = try readJSON(csv.appendingPathComponent("latest.json"))
             var b = try readJSON(db.appendingPathComponent("latest.json"))
-            for key in ["report", "dataset", "title"] {
+            for key in ["report", "dataset", "title", "generated_at", "slot"] {
                 a[key] = nil
                 b[key] = nil
             }
@@ -77,13 +77,15 @@ import Testing
         try Data("project_id,title\n".utf8).write(to: data)
         var out = try run("db-pushed")
         #expect(out.status != 0)
-        #expect((out.stdout + out.stderr).contains("dataset 'projects_sqlite': file is not a database"), "\(out.stderr)")
+        #expect(
+            (out.stdout + out.stderr).contains("dataset 'projects_sqlite': file is not a database"), "\(out.stderr)")
         // Missing.
         try FileManager.default.removeItem(at: data)
         out = try run("db-support-by-district")
         #expect(out.status != 0)
         #expect(
-            (out.stdout + out.stderr).contains("dataset 'projects_sqlite': cannot open the database: No such file or directory"),
+            (out.stdout + out.stderr).contains(
+                "dataset 'projects_sqlite': cannot open the database: No such file or directory"),
             "\(out.stderr)")
         #expect(!FileManager.default.fileExists(atPath: data.path), "never created")
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("db-pushed").path))
@@ -98,6 +100,8 @@ import Testing
             to: file, atomically: true, encoding: .utf8)
         let out = try runReportd(["validate", "--config", "reportd.yaml"], in: config)
         #expect(out.status != 0)
-        #expect(out.stderr.contains("dataset 'projects_sqlite': no table or view 'projetcs' in the database"), "\(out.stderr)")
+        #expect(
+            out.stderr.contains("dataset 'projects_sqlite': no table or view 'projetcs' in the database"),
+            "\(out.stderr)")
     }
 }

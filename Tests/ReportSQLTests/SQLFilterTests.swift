@@ -41,7 +41,8 @@ import Testing
         let statement = try compile("district == \"\(value)\" or district in ['a', 'b']")
         #expect(!statement.text.contains("DROP"))
         #expect(!statement.text.contains("x'"))
-        #expect(statement.text == "((NULLIF(nfc(\"district\"), '') = ?1) OR (NULLIF(nfc(\"district\"), '') IN (?2, ?3)))")
+        #expect(
+            statement.text == "((NULLIF(nfc(\"district\"), '') = ?1) OR (NULLIF(nfc(\"district\"), '') IN (?2, ?3)))")
         #expect(statement.parameters == [.string(value), .string("a"), .string("b")])
     }
 
@@ -67,7 +68,9 @@ import Testing
         let filter = try CompiledFilter.compile("year >= 2022", schema: schema).get()
         let statement = SQLAggregateQuery(dialect: .sqlite, schema: schema).statement(
             from: .table("projects"), filter: filter.tree, groupBy: ["district"],
-            aggregates: [.count, .sum("year"), .mean("amount"), .min("district"), .max("start"), .countDistinct("district")])
+            aggregates: [
+                .count, .sum("year"), .mean("amount"), .min("district"), .max("start"), .countDistinct("district"),
+            ])
         #expect(
             statement.text
                 == "SELECT NULLIF(nfc(\"district\"), ''), COUNT(*), SUM(\"year\"), AVG(\"amount\"), MIN(NULLIF(nfc(\"district\"), '')), "

@@ -16,8 +16,13 @@ import Testing
     /// Vietnamese names in NFC and NFD (they group together), empty and null texts, nulls in every
     /// column, amounts whose sum passes 2^53.
     func makeDatabase(_ f: SQLiteFixture, rows: Int = 400) async throws {
-        let names = ["Tân Uyên", "Ta\u{0302}n Uye\u{0302}n", "Sìn Hồ", "Si\u{0300}n Ho\u{0302}\u{0300}", "Phong Thổ", "", "Mường Tè"]
-        var statements = ["CREATE TABLE p (district TEXT, year INTEGER, amount INTEGER, rate REAL, start DATE, done BOOLEAN)"]
+        let names = [
+            "Tân Uyên", "Ta\u{0302}n Uye\u{0302}n", "Sìn Hồ", "Si\u{0300}n Ho\u{0302}\u{0300}", "Phong Thổ", "",
+            "Mường Tè",
+        ]
+        var statements = [
+            "CREATE TABLE p (district TEXT, year INTEGER, amount INTEGER, rate REAL, start DATE, done BOOLEAN)"
+        ]
         var binds: [[SQLiteData]] = [[]]
         for i in 0..<rows {
             statements.append("INSERT INTO p VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
@@ -25,19 +30,23 @@ import Testing
             let year: SQLiteData = i % 13 == 5 ? .null : .integer(2020 + i % 6)
             let amount: SQLiteData = i % 17 == 2 ? .null : .integer(SQLiteInt64(3_000_000_000_000_007 + i * 1_000_003))
             let rate: SQLiteData = i % 5 == 1 ? .null : .float(Double(i % 9) * 0.1 + 0.05)
-            let start: SQLiteData = i % 7 == 6 ? .null : .text(String(format: "20%02d-%02d-%02d", 20 + i % 5, 1 + i % 12, 1 + i % 28))
+            let start: SQLiteData =
+                i % 7 == 6 ? .null : .text(String(format: "20%02d-%02d-%02d", 20 + i % 5, 1 + i % 12, 1 + i % 28))
             let done: SQLiteData = i % 19 == 4 ? .null : .integer(SQLiteInt64(i % 2))
             binds.append([name, year, amount, rate, start, done])
         }
         try await f.execute(statements, binds: binds)
     }
 
-    func report(filter: String?, groupBy: [String], metrics: [(String, String, String?)], sort: [SortKey] = [],
-                limit: Int? = nil, totals: Bool = true) throws -> ReportDefinition {
+    func report(
+        filter: String?, groupBy: [String], metrics: [(String, String, String?)], sort: [SortKey] = [],
+        limit: Int? = nil, totals: Bool = true
+    ) throws -> ReportDefinition {
         var r = ReportDefinition(
             name: "r", title: "r", dataset: "db", schedule: try Schedule.parse("0 7 * * *"), timezone: "UTC",
             metrics: metrics.map { name, calc, column in
-                MetricDefinition(name: name, calc: calc, parameters: MetricParameters(column.map { ["column": .string($0)] } ?? [:]))
+                MetricDefinition(
+                    name: name, calc: calc, parameters: MetricParameters(column.map { ["column": .string($0)] } ?? [:]))
             })
         if let filter { r.filter = try CompiledFilter.compile(filter, schema: Self.schema).get() }
         r.groupBy = groupBy
@@ -48,14 +57,16 @@ import Testing
     }
 
     var settings: (String) -> DatasetConfig = { path in
-        var s = DatasetConfig(name: "db", format: "sqlite", path: path, schemaPath: "", schema: PushdownTests.schema, onBadRows: .fail)
+        var s = DatasetConfig(
+            name: "db", format: "sqlite", path: path, schemaPath: "", schema: PushdownTests.schema, onBadRows: .fail)
         s.table = "p"
         return s
     }
 
     static let allMetrics: [(String, String, String?)] = [
         ("n", "count", nil), ("s", "sum", "amount"), ("m", "mean", "year"), ("lo", "min", "district"),
-        ("hi", "max", "start"), ("r", "max", "rate"), ("d", "count_distinct", "district"), ("b", "count_distinct", "done"),
+        ("hi", "max", "start"), ("r", "max", "rate"), ("d", "count_distinct", "district"),
+        ("b", "count_distinct", "done"),
     ]
 
     static let filters: [String?] = [
@@ -74,10 +85,12 @@ import Testing
         let engine = ReportEngine(calculators: BuiltinCalculators.registry)
         let table = try source.read(columns: nil, selection: .all, provenance: false).table
         for (groupBy, sort, limit) in [
-            ([], [], nil), (["district"], [], nil), (["district", "done"], [SortKey(column: "n", descending: true)], 5),
+            ([], [], nil), (["district"], [], nil),
+            (["district", "done"], [SortKey(column: "n", descending: true)], 5),
             (["year"], [SortKey(column: "s", descending: false)], nil),
         ] as [([String], [SortKey], Int?)] {
-            let definition = try report(filter: filter, groupBy: groupBy, metrics: Self.allMetrics, sort: sort, limit: limit)
+            let definition = try report(
+                filter: filter, groupBy: groupBy, metrics: Self.allMetrics, sort: sort, limit: limit)
             let pushed = try #require(try source.compute(definition), "pushed down")
             let expected = try engine.execute(definition, on: table)
             #expect(pushed.rows == expected.rows, "\(filter ?? "-") \(groupBy)")
@@ -99,13 +112,29 @@ import Testing
         #expect(try source.compute(report(filter: nil, groupBy: [], metrics: [("x", "sum", "rate")])) == nil)
     }
 
+    @Test func aViewWithASortFallsBackForWantOfARowid() async throws {
+        let f = try SQLiteFixture()
+        defer { f.remove() }
+        try await makeDatabase(f, rows: 20)
+        try await f.execute(["CREATE VIEW v AS SELECT * FROM p"])
+        var s = settings(f.path)
+        s.table = "v"
+        let source = SQLiteDatasetSource(s)
+        let sorted = try report(
+            filter: nil, groupBy: ["year"], metrics: [("n", "count", nil)], sort: [SortKey(column: "n", descending: true)])
+        #expect(try source.compute(sorted) == nil)
+        #expect(try source.compute(report(filter: nil, groupBy: ["year"], metrics: [("n", "count", nil)])) != nil)
+    }
+
     @Test func anOverflowingSumFallsBackSoTheEngineGivesItsError() async throws {
         let f = try SQLiteFixture()
         defer { f.remove() }
         try await makeDatabase(f, rows: 4000)
         let source = SQLiteDatasetSource(settings(f.path))
         #expect(try source.compute(report(filter: nil, groupBy: [], metrics: [("x", "sum", "amount")])) == nil)
-        #expect(try source.compute(report(filter: "year == 2021", groupBy: ["year"], metrics: [("x", "sum", "amount")])) != nil)
+        #expect(
+            try source.compute(report(filter: "year == 2021", groupBy: ["year"], metrics: [("x", "sum", "amount")]))
+                != nil)
     }
 
     @Test func aCellTheReadRefusesFallsBackSoTheReadGivesItsError() async throws {

@@ -14,7 +14,8 @@ import Testing
     func settings(_ path: String, table: String? = "p", query: String? = nil, schema: DatasetSchema = schema)
         -> DatasetConfig
     {
-        var s = DatasetConfig(name: "db", format: "sqlite", path: path, schemaPath: "", schema: schema, onBadRows: .fail)
+        var s = DatasetConfig(
+            name: "db", format: "sqlite", path: path, schemaPath: "", schema: schema, onBadRows: .fail)
         s.table = table
         s.query = query
         return s
@@ -79,20 +80,32 @@ import Testing
     @Test func failuresNameTheDatasetAndTheCause() async throws {
         let f = try SQLiteFixture()
         defer { f.remove() }
-        #expect(failure(SQLiteDatasetSource(settings(f.path))).hasSuffix("error: dataset 'db': cannot open the database: No such file or directory"))
+        #expect(
+            failure(SQLiteDatasetSource(settings(f.path))).hasSuffix(
+                "error: dataset 'db': cannot open the database: No such file or directory"))
         #expect(!FileManager.default.fileExists(atPath: f.path), "a read never creates the file")
         try "district,year\n".write(toFile: f.path, atomically: true, encoding: .utf8)
         #expect(failure(SQLiteDatasetSource(settings(f.path))).contains("dataset 'db': file is not a database"))
         try FileManager.default.removeItem(atPath: f.path)
         try await makeTable(f)
-        #expect(failure(SQLiteDatasetSource(settings(f.path, table: "q"))).contains("dataset 'db': no table or view 'q' in the database"))
+        #expect(
+            failure(SQLiteDatasetSource(settings(f.path, table: "q"))).contains(
+                "dataset 'db': no table or view 'q' in the database"))
         let extra = DatasetSchema(columns: Self.schema.columns + [ColumnSpec(name: "craft", type: .string)])
-        #expect(failure(SQLiteDatasetSource(settings(f.path, schema: extra))).contains("dataset 'db': column 'craft' is not in table 'p'"))
+        #expect(
+            failure(SQLiteDatasetSource(settings(f.path, schema: extra))).contains(
+                "dataset 'db': column 'craft' is not in table 'p'"))
         let wrong = DatasetSchema(columns: [ColumnSpec(name: "district", type: .int)])
-        #expect(failure(SQLiteDatasetSource(settings(f.path, schema: wrong))).contains("dataset 'db': column 'district' is TEXT in the database, but int in the schema"))
+        #expect(
+            failure(SQLiteDatasetSource(settings(f.path, schema: wrong))).contains(
+                "dataset 'db': column 'district' is TEXT in the database, but int in the schema"))
         try await f.execute(["INSERT INTO p VALUES ('Sìn Hồ', 'n/a', 2, '2022-01-01', 0)"])
-        #expect(failure(SQLiteDatasetSource(settings(f.path))).contains("dataset 'db': row 3, column 'year': text 'n/a' is not int"))
-        #expect(failure(SQLiteDatasetSource(settings(f.path, table: nil, query: "SELECT nope FROM p"))).contains("dataset 'db': no such column: nope"))
+        #expect(
+            failure(SQLiteDatasetSource(settings(f.path))).contains(
+                "dataset 'db': row 3, column 'year': text 'n/a' is not int"))
+        #expect(
+            failure(SQLiteDatasetSource(settings(f.path, table: nil, query: "SELECT nope FROM p"))).contains(
+                "dataset 'db': no such column: nope"))
     }
 
     @Test func aLockedDatabaseFailsAfterTheBusyTimeout() async throws {

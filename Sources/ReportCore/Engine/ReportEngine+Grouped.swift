@@ -2,7 +2,9 @@ extension ReportEngine {
     /// Sorts and limits grouped rows as `execute` does, for rows grouped elsewhere (a database's
     /// GROUP BY). `rows` must be in order of each group's first row in the data, as the engine
     /// groups: the sort is stable, so ties keep that order.
-    public static func sortAndLimit(_ rows: [[Value]], for report: ReportDefinition, columns: [ReportResult.ResultColumn])
+    public static func sortAndLimit(
+        _ rows: [[Value]], for report: ReportDefinition, columns: [ReportResult.ResultColumn]
+    )
         -> [[Value]]
     {
         var rows = rows

@@ -455,14 +455,16 @@ public struct ConfigLoader: Sendable {
         if let kind, type(of: kind).isDatabase {
             // A database: exactly one of `table` and `query`; the schema file is optional.
             relation = (
-                fields["table"].flatMap { file.string($0, "'table'") }, fields["query"].flatMap { file.string($0, "'query'") }
+                fields["table"].flatMap { file.string($0, "'table'") },
+                fields["query"].flatMap { file.string($0, "'query'") }
             )
             guard (relation.table == nil) != (relation.query == nil) else {
                 file.error("dataset '\(name)' needs exactly one of 'table' and 'query'", at: node)
                 return nil
             }
         } else if let extra = fields["table"] ?? fields["query"] {
-            file.error("dataset '\(name)': 'table' and 'query' are for database formats (sqlite), not \(format)", at: extra)
+            file.error(
+                "dataset '\(name)': 'table' and 'query' are for database formats (sqlite), not \(format)", at: extra)
             return nil
         }
         guard let schemaNode = fields["schema"] else {
