@@ -74,7 +74,24 @@ extension SQLiteDatasetSource {
     /// Whether every cell reads as the schema's type (the read would accept it as stored: no
     /// conversion from text) and no required cell is null: every column is checked, as a file
     /// read checks every column, also those no report reads.
+    /// The answer is kept per database version (and schema): the check scans the whole table.
     func cellsAreClean(_ db: SQLiteReadConnection) throws(DatasetError) -> Bool {
+        let key = version().map { "\($0.value) \(schema)" }
+        if let key, let known = Self.cleanVersions.withLock({ $0[key] }) { return known }
+        let clean = try checkCells(db)
+        if let key {
+            Self.cleanVersions.withLock { known in
+                if known.count >= 64 { known.removeAll() }
+                known[key] = clean
+            }
+        }
+        return clean
+    }
+
+    /// Which database versions were found clean, for `cellsAreClean` (a few entries per dataset).
+    static let cleanVersions = Locked<[String: Bool]>([:])
+
+    func checkCells(_ db: SQLiteReadConnection) throws(DatasetError) -> Bool {
         let d = SQLDialect.sqlite
         var bad: [String] = []
         for spec in schema.columns {
