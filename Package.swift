@@ -36,14 +36,20 @@ let writerTargets: [Target] = writerFolders.map { folder in
 }
 
 /// Built-in dataset sources: one module per folder under `DataSources/`, each depending on
-/// ReportCore, ReportFiles and SourceFiles (what file sources share). The folder name is the
-/// format's Swift name; the module is `Source<Kind>`.
-let sourceFolders = ["CSV", "JSON"]
+/// ReportCore and ReportFiles plus what its kind needs (file sources: SourceFiles, what they
+/// share; database sources: ReportSQL, the SQL they share, and their client). The folder name is
+/// the format's Swift name; the module is `Source<Kind>`.
+let fileSource: [Target.Dependency] = ["SourceFiles", .product(name: "Crypto", package: "swift-crypto")]
+let sourceFolders: KeyValuePairs<String, [Target.Dependency]> = [
+    "CSV": fileSource,
+    "JSON": fileSource,
+    "SQLite": ["ReportSQL", .product(name: "SQLiteNIO", package: "sqlite-nio")],
+]
 
-let sourceTargets: [Target] = sourceFolders.map { folder in
+let sourceTargets: [Target] = sourceFolders.map { folder, needs in
     .target(
         name: "Source\(folder)",
-        dependencies: ["ReportCore", "ReportFiles", "SourceFiles", .product(name: "Crypto", package: "swift-crypto")],
+        dependencies: ["ReportCore", "ReportFiles"] + needs,
         path: "DataSources/\(folder)",
         exclude: ["README.md", "sample.yaml", "testcases"],
         swiftSettings: internalImports
@@ -69,6 +75,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: calculatorTargets + writerTargets + sourceTargets + [
         .target(name: "ReportCore", swiftSettings: internalImports),
@@ -103,10 +110,12 @@ let package = Package(
         ),
         .target(
             name: "ReportSources",
-            dependencies: ["ReportCore"] + sourceFolders.map { .target(name: "Source\($0)") },
+            dependencies: ["ReportCore"] + sourceFolders.map { .target(name: "Source\($0.key)") },
             swiftSettings: internalImports
         ),
         .target(name: "CSpawn"),
+        // SQL generation shared by the database sources (filter to WHERE, metrics to aggregates).
+        .target(name: "ReportSQL", dependencies: ["ReportCore"], swiftSettings: internalImports),
         .target(
             name: "ReportConfig",
             dependencies: [
@@ -194,7 +203,7 @@ let package = Package(
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources",
                 "SourceFiles", "TestSupport",
-            ] + sourceFolders.map { .target(name: "Source\($0)") }
+            ] + sourceFolders.map { .target(name: "Source\($0.key)") }
         ),
         .testTarget(
             name: "ReportWritersTests",
@@ -209,6 +218,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "ReportSQLTests", dependencies: ["ReportCore", "ReportSQL"]),
+        .testTarget(
+            name: "SourceSQLiteTests",
+            dependencies: [
+                "ReportCore", "ReportSQL", "SourceSQLite", "ReportCalculators",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["reportd"],
             exclude: [

@@ -44,7 +44,7 @@ public struct ConfigLoader: Sendable {
     ]
     static let historyKeys = ["keep", "detailed"]
     static let outputKeys = ["root", "keep", "file_mode", "folder_mode", "group"]
-    static let datasetKeys = ["format", "path", "schema", "on_bad_rows"]
+    static let datasetKeys = ["format", "path", "schema", "on_bad_rows", "table", "query"]
 
     /// Loads `configPath` and everything it names.
     ///
@@ -447,7 +447,40 @@ public struct ConfigLoader: Sendable {
             file.error("dataset '\(name)' needs 'path', the data file", at: node)
             return nil
         }
+        let kind = sources.kind(for: format)
+        var relation: (table: String?, query: String?) = (nil, nil)
+        if let kind, type(of: kind).isDatabase {
+            // A database: exactly one of `table` and `query`; the schema file is optional.
+            relation = (
+                fields["table"].flatMap { file.string($0, "'table'") },
+                fields["query"].flatMap { file.string($0, "'query'") }
+            )
+            guard (relation.table == nil) != (relation.query == nil) else {
+                file.error("dataset '\(name)' needs exactly one of 'table' and 'query'", at: node)
+                return nil
+            }
+        } else if let extra = fields["table"] ?? fields["query"] {
+            file.error(
+                "dataset '\(name)': 'table' and 'query' are for database formats (sqlite), not \(format)", at: extra)
+            return nil
+        }
         guard let schemaNode = fields["schema"] else {
+            if let kind, relation.table != nil || relation.query != nil, let dataPath = file.path(pathNode, "'path'") {
+                var settings = DatasetConfig(
+                    name: name, format: format, path: DisplayPath.resolve(dataPath, against: base), schemaPath: "",
+                    schema: DatasetSchema(columns: []), onBadRows: onBadRows)
+                settings.table = relation.table
+                settings.query = relation.query
+                switch kind.inferSchema(settings) {
+                case .success(let schema)?:
+                    settings.schema = schema
+                    return settings
+                case .failure(let error)?:
+                    file.error(error.message, at: pathNode)
+                    return nil
+                case nil: break
+                }
+            }
             file.error("dataset '\(name)' needs 'schema', the file that types its columns", at: node)
             return nil
         }
@@ -464,9 +497,12 @@ public struct ConfigLoader: Sendable {
             }
             return nil
         }
-        return DatasetConfig(
+        var settings = DatasetConfig(
             name: name, format: format, path: DisplayPath.resolve(path, against: base), schemaPath: schemaFile,
             schema: schema!, onBadRows: onBadRows)
+        settings.table = relation.table
+        settings.query = relation.query
+        return settings
     }
 }
 

@@ -30,24 +30,35 @@ public struct ReportRunner: Sendable {
     /// once for all the reports that use it.
     public func run(_ reports: [LoadedReport], at date: Date) -> [RunResult] {
         var datasets: [String: Result<LoadedDataset, DatasetError>] = [:]
+        var pushed: [Int: Result<ReportResult, DatasetError>] = [:]
         for report in reports {
             let name = report.definition.dataset
             guard datasets[name] == nil, let config = config.dataset(named: name) else { continue }
+            let sourceResult = source(of: config)
+            // The reports the source computes itself (a database's GROUP BY) read no column.
+            if case .success(let source) = sourceResult {
+                for (i, reader) in reports.enumerated() where reader.definition.dataset == name {
+                    pushed[i] = Self.pushdown(reader.definition, source)
+                }
+            }
             // One read for every report of this run on the dataset (a shared scan), keeping the
             // columns they read.
-            let readers = reports.filter { $0.definition.dataset == name }
+            let readers = reports.indices.filter { reports[$0].definition.dataset == name && pushed[$0] == nil }
+                .map { reports[$0] }
             let columns = readers.reduce(into: Set<String>()) { $0.formUnion($1.definition.columnsRead(in: config.schema)) }
             let checksum = readers.contains { $0.definition.showsChecksum(self.config.writers) }
-            datasets[name] = source(of: config).flatMap { load($0, columns: columns, checksum: checksum) }
+            datasets[name] = sourceResult.flatMap { load($0, columns: columns, checksum: checksum) }
         }
         // The reports then compute and publish side by side, one per core: each only reads the
         // shared columns.
         let outcomes = Locked([RunResult?](repeating: nil, count: reports.count))
         let loaded = datasets
+        let computed = pushed
         DispatchQueue.concurrentPerform(iterations: reports.count) { i in
             let definition = reports[i].definition
             let outcome = execute(
-                definition, dataset: loaded[definition.dataset], slot: date, shouldPublish: { true })
+                definition, dataset: loaded[definition.dataset], pushed: computed[i], slot: date,
+                shouldPublish: { true })
             outcomes.withLock { $0[i] = outcome }
         }
         return outcomes.withLock { $0.map { $0! } }
@@ -64,15 +75,30 @@ public struct ReportRunner: Sendable {
         _ definition: ReportDefinition, slot: Date, columns: Set<String>? = nil, shouldPublish: @Sendable () -> Bool
     ) -> RunResult {
         let started = Date()
-        let dataset = config.dataset(named: definition.dataset).map { dataset in
-            let needed = definition.columnsRead(in: dataset.schema).union(columns ?? [])
+        var pushed: Result<ReportResult, DatasetError>?
+        let dataset = config.dataset(named: definition.dataset).map { dataset -> Result<LoadedDataset, DatasetError> in
             let checksum = definition.showsChecksum(config.writers)
             return source(of: dataset).flatMap { source in
-                cache?.load(source, columns: needed, checksum: checksum)
+                pushed = Self.pushdown(definition, source)
+                // A report its source computes reads no column.
+                let needed = pushed != nil ? [] : definition.columnsRead(in: dataset.schema).union(columns ?? [])
+                return cache?.load(source, columns: needed, checksum: checksum)
                     ?? load(source, columns: needed, checksum: checksum)
             }
         }
-        return execute(definition, dataset: dataset, slot: slot, started: started, shouldPublish: shouldPublish)
+        return execute(
+            definition, dataset: dataset, pushed: pushed, slot: slot, started: started, shouldPublish: shouldPublish)
+    }
+
+    /// The report as its source computes it (pushdown), or nil when the engine computes it.
+    static func pushdown(_ definition: ReportDefinition, _ source: any DatasetSource)
+        -> Result<ReportResult, DatasetError>?
+    {
+        switch Result(catching: { () throws(DatasetError) in try source.compute(definition) }) {
+        case .success(let result?): return .success(result)
+        case .success(nil): return nil
+        case .failure(let error): return .failure(error)
+        }
     }
 
     /// The source registered for `dataset`'s format (config validation admits no other).
@@ -106,8 +132,9 @@ public struct ReportRunner: Sendable {
     }
 
     private func execute(
-        _ definition: ReportDefinition, dataset: Result<LoadedDataset, DatasetError>?, slot date: Date,
-        started: Date = Date(), shouldPublish: () -> Bool
+        _ definition: ReportDefinition, dataset: Result<LoadedDataset, DatasetError>?,
+        pushed: Result<ReportResult, DatasetError>? = nil, slot date: Date, started: Date = Date(),
+        shouldPublish: () -> Bool
     ) -> RunResult {
         let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
         let slot = SlotTime(date: date, timeZone: zone)
@@ -122,7 +149,9 @@ public struct ReportRunner: Sendable {
             let (lock, loaded) = try plan(definition, dataset: dataset)
             defer { withExtendedLifetime(lock) {} }
             outcome.datasetChecksum = String(format: "%016llx", loaded.fingerprint)
-            try runOne(definition, dataset: loaded, slot: slot, into: &outcome, shouldPublish: shouldPublish)
+            try runOne(
+                definition, dataset: loaded, pushed: try pushed?.get(), slot: slot, into: &outcome,
+                shouldPublish: shouldPublish)
             outcome.duration = Date().timeIntervalSince(started)
             log.info(
                 "report published",
@@ -158,21 +187,23 @@ public struct ReportRunner: Sendable {
     /// index; notes the dataset's figures and the published files (paths relative to the output
     /// root) in `outcome`.
     func runOne(
-        _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, into outcome: inout RunResult,
-        shouldPublish: () -> Bool
+        _ definition: ReportDefinition, dataset: LoadedDataset, pushed: ReportResult? = nil, slot: SlotTime,
+        into outcome: inout RunResult, shouldPublish: () -> Bool
     ) throws {
-        let (definition, result) = try compute(definition, dataset: dataset, slot: slot, into: &outcome)
+        let (definition, result) = try compute(definition, dataset: dataset, pushed: pushed, slot: slot, into: &outcome)
         let (slotFiles, latest) = try render(definition, result: result, dataset: dataset, slot: slot, into: outcome)
         let (publisher, latestStamp) = try publish(
             definition, slotFiles: slotFiles, latest: latest, slot: slot, into: &outcome, shouldPublish: shouldPublish)
         try record(definition, publisher: publisher, latest: latestStamp, slot: slot, outcome: outcome)
     }
 
-    /// The report computed by the engine over the dataset, with its title in the period's words.
+    /// The report computed by its source (pushdown) or by the engine over the dataset, with its
+    /// title in the period's words.
     private func compute(
-        _ definition: ReportDefinition, dataset: LoadedDataset, slot: SlotTime, into outcome: inout RunResult
+        _ definition: ReportDefinition, dataset: LoadedDataset, pushed: ReportResult?, slot: SlotTime,
+        into outcome: inout RunResult
     ) throws -> (ReportDefinition, ReportResult) {
-        let result = try engine.execute(definition, on: dataset.table, slot: slot.date, in: slot.timeZone)
+        let result = try pushed ?? engine.execute(definition, on: dataset.table, slot: slot.date, in: slot.timeZone)
         // The period's label in the title and the outputs, in the report's language.
         var definition = definition
         definition.locale = definition.locale ?? config.locale

@@ -1,6 +1,7 @@
 public import ReportCore
 import SourceCSV
 import SourceJSON
+import SourceSQLite
 
 /// The built-in dataset sources, registered explicitly in one place (as `BuiltinWriters`).
 /// Adding a source: its folder under `DataSources/`, its name in Package.swift's `sourceFolders`,
@@ -8,10 +9,10 @@ import SourceJSON
 public enum BuiltinSources {
     /// Every built-in source kind, in the order messages list the formats (the first is the
     /// default of a dataset that names none).
-    public static let all: [any DatasetSourceKind] = [CSVSourceKind(), JSONSourceKind()]
+    public static let all: [any DatasetSourceKind] = [CSVSourceKind(), JSONSourceKind(), SQLiteSourceKind()]
 
     /// The folder under `DataSources/` that holds each format's module, for the layout test.
-    public static let folders: [String: String] = ["csv": "CSV", "json": "JSON"]
+    public static let folders: [String: String] = ["csv": "CSV", "json": "JSON", "sqlite": "SQLite"]
 
     /// A registry holding every built-in source.
     public static var registry: SourceRegistry { SourceRegistry(all) }

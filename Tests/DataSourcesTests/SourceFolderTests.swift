@@ -67,7 +67,7 @@ private func dump(_ loaded: LoadedDataset) -> String {
 @Suite struct SourceFolderTests {
     @Test func everyFolderIsACompleteModule() throws {
         let folders = sourceFolders()
-        #expect(folders == ["CSV", "JSON"], "\(folders)")
+        #expect(folders == ["CSV", "JSON", "SQLite"], "\(folders)")
         let problems = GoldenCases.layoutProblems(
             in: sourcesFolder, registered: Set(BuiltinSources.registry.formats), folders: BuiltinSources.folders,
             registry: "BuiltinSources")
@@ -75,7 +75,7 @@ private func dump(_ loaded: LoadedDataset) -> String {
     }
 
     @Test func formatNamesAreUniqueAndInTheirOrder() {
-        #expect(BuiltinSources.registry.formats == ["csv", "json"])
+        #expect(BuiltinSources.registry.formats == ["csv", "json", "sqlite"])
     }
 
     /// Each case: `input.EXT` typed by `schema.yaml` (with the dataset keys in `dataset.yaml`, if
@@ -116,8 +116,8 @@ private func dump(_ loaded: LoadedDataset) -> String {
     @Test(arguments: sourceFolders()) func sampleReads(_ folder: String) throws {
         let base = sourcesFolder.appendingPathComponent(folder)
         let sample = try String(contentsOf: base.appendingPathComponent("sample.yaml"), encoding: .utf8)
-        // The CSV sample names the sample config's data folder (config/data).
-        let root = folder == "CSV" ? GoldenCases.packageRoot.appendingPathComponent("config") : base
+        // A sample that names `data/` reads the sample config's data folder (config/data).
+        let root = sample.contains("path: data/") ? GoldenCases.packageRoot.appendingPathComponent("config") : base
         let daemon = try daemonConfig(datasets: sample, base: root)
         #expect(!daemon.datasets.isEmpty)
         for dataset in daemon.datasets {

@@ -10,6 +10,9 @@ public struct DatasetConfig: Sendable {
     public var schemaPath: String
     public var schema: DatasetSchema
     public var onBadRows: BadRows
+    /// A database source's table (or view), or its query: exactly one is set (`sqlite`).
+    public var table: String? = nil
+    public var query: String? = nil
 
     public init(
         name: String, format: Format, path: String, schemaPath: String, schema: DatasetSchema, onBadRows: BadRows

@@ -54,6 +54,16 @@ public protocol DatasetSourceKind: Sendable {
     /// File extensions that mean this format when a test fixture names none (`json`).
     static var fileExtensions: [String] { get }
     func makeSource(_ settings: DatasetConfig) -> any DatasetSource
+    /// The schema the data itself declares (a database's column types), for a dataset given no
+    /// schema file; nil when the kind needs a schema file. Nil by default.
+    func inferSchema(_ settings: DatasetConfig) -> Result<DatasetSchema, DatasetError>?
+    /// Whether its datasets name a `table` or a `query` (a database). False by default.
+    static var isDatabase: Bool { get }
+}
+
+extension DatasetSourceKind {
+    public func inferSchema(_ settings: DatasetConfig) -> Result<DatasetSchema, DatasetError>? { nil }
+    public static var isDatabase: Bool { false }
 }
 
 /// The dataset formats reportd knows, in the order they were registered (the order messages

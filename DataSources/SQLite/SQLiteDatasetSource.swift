@@ -1,0 +1,230 @@
+public import ReportCore
+import ReportSQL
+import SQLiteNIO
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `format: sqlite`: a table (or view) or a query's rows in an SQLite database file.
+public struct SQLiteSourceKind: DatasetSourceKind {
+    public static let format = "sqlite"
+    public static let fileExtensions = ["sqlite", "sqlite3"]
+    public static let isDatabase = true
+
+    public init() {}
+
+    public func makeSource(_ settings: DatasetConfig) -> any DatasetSource { SQLiteDatasetSource(settings) }
+
+    /// The schema from the table's declared column types (or the query's first row's values).
+    public func inferSchema(_ settings: DatasetConfig) -> Result<DatasetSchema, DatasetError>? {
+        Result { () throws(DatasetError) in try SQLiteDatasetSource(settings).databaseSchema() }
+    }
+}
+
+/// A dataset in an SQLite database file, opened read-only for each read.
+public struct SQLiteDatasetSource: DatasetSource {
+    public let settings: DatasetConfig
+
+    public init(_ settings: DatasetConfig) { self.settings = settings }
+
+    public var name: String { settings.name }
+    public var schema: DatasetSchema { settings.schema }
+
+    var relation: SQLRelation {
+        if let query = settings.query { return .query(query) }
+        return .table(settings.table ?? "")
+    }
+
+    /// The database file's and its write-ahead log's size, time and inode: a write to the database
+    /// changes one of them (a WAL checkpoint changes both).
+    public func version() -> DatasetVersion? {
+        guard let main = Self.identity(settings.path) else { return nil }
+        let wal = Self.identity(settings.path + "-wal") ?? "-"
+        let what = settings.query.map { "query \($0)" } ?? "table \(settings.table ?? "")"
+        return DatasetVersion("sqlite \(main) \(wal) \(what)")
+    }
+
+    static func identity(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino) \(info.st_dev)"
+    }
+
+    /// The rows, typed by the schema, from one read transaction. Only `columns` are selected.
+    public func read(columns: Set<String>?, selection: RowSelection, provenance: Bool) throws(DatasetError)
+        -> LoadedDataset
+    {
+        let db = try SQLiteReadConnection.open(path: settings.path, dataset: name)
+        defer { db.close() }
+        _ = try db.rows("BEGIN", [])
+        defer { _ = try? db.rows("COMMIT", []) }
+        try checkColumns(db)
+        // Every column is checked, as a file read checks them: when a cell is not clean, all are
+        // read, and the first bad cell gives the error.
+        let columns = try cellsAreClean(db) ? columns : nil
+        let kept = schema.columns.filter { columns?.contains($0.name) ?? true }
+        let dialect = SQLDialect.sqlite
+        if kept.isEmpty {
+            // Reports computed in the database: the row count alone.
+            let count = try db.rows("SELECT COUNT(*) FROM \(dialect.relation(relation))", [])
+            let rows = Int(count.first?.columns.first?.data.integer ?? 0)
+            return LoadedDataset(
+                table: Table(schema: DatasetSchema(columns: []), columns: [], rowCount: rows), rejected: [], header: [],
+                sha256: "")
+        }
+        let list = kept.isEmpty ? "1" : kept.map { dialect.identifier($0.name) }.joined(separator: ", ")
+        let rows = try db.rows("SELECT \(list) FROM \(dialect.relation(relation))", [])
+        var builders = kept.map { ColumnBuilder(spec: $0, capacity: rows.count) }
+        for (r, row) in rows.enumerated() {
+            let cells = row.columns
+            for i in kept.indices {
+                let value = try typed(cells[i].data, kept[i], row: r + 1)
+                if value.isNull { builders[i].appendNull() } else { builders[i].append(value) }
+            }
+        }
+        let all = builders.map { $0.build() }
+        let table = Table(schema: DatasetSchema(columns: kept), columns: all, rowCount: rows.count)
+        return LoadedDataset(table: table, rejected: [], header: kept.map(\.name), sha256: "")
+    }
+
+    /// A cell as the schema's type, as the CSV reader would type the same text.
+    func typed(_ data: SQLiteData, _ spec: ColumnSpec, row: Int) throws(DatasetError) -> Value {
+        func mismatch() -> DatasetError {
+            SQLiteReadConnection.error(
+                settings.path, name, "row \(row), column '\(spec.name)': \(Self.show(data)) is not \(spec.type)")
+        }
+        if case .null = data {
+            if spec.required {
+                throw SQLiteReadConnection.error(
+                    settings.path, name, "row \(row), column '\(spec.name)': empty, but the column is required")
+            }
+            return .null
+        }
+        switch spec.type {
+        case .int:
+            switch data {
+            case .integer(let v): return .int(Int64(v))
+            case .text(let t): if let v = Int64(t) { return .int(v) }
+            default: break
+            }
+        case .decimal:
+            switch data {
+            case .integer(let v): return .decimal(Double(v))
+            case .float(let v): return .decimal(v)
+            case .text(let t): if let v = Double(t), v.isFinite { return .decimal(v) }
+            default: break
+            }
+        case .string:
+            switch data {
+            case .text(let t): return t.isEmpty ? .null : .string(NFC.normalize(t))
+            case .integer(let v): return .string(String(v))
+            default: break
+            }
+        case .date:
+            if case .text(let t) = data, let day = Day(iso: t) { return .date(day) }
+        case .bool:
+            switch data {
+            case .integer(0): return .bool(false)
+            case .integer(1): return .bool(true)
+            case .text("true"): return .bool(true)
+            case .text("false"): return .bool(false)
+            default: break
+            }
+        }
+        throw mismatch()
+    }
+
+    static func show(_ data: SQLiteData) -> String {
+        switch data {
+        case .integer(let v): return "integer \(v)"
+        case .float(let v): return "real \(v)"
+        case .text(let t): return "text '\(t.prefix(40))'"
+        case .blob: return "a blob"
+        case .null: return "null"
+        }
+    }
+
+    /// The relation's columns with SQLite's declared type (empty for a query's columns).
+    func relationColumns(_ db: SQLiteReadConnection) throws(DatasetError) -> [(name: String, declared: String)] {
+        switch relation {
+        case .table(let table):
+            let info = try db.rows("SELECT name, type FROM pragma_table_info(?1)", [.text(table)])
+            if info.isEmpty {
+                throw SQLiteReadConnection.error(settings.path, name, "no table or view '\(table)' in the database")
+            }
+            return info.map { ($0.columns[0].data.string ?? "", $0.columns[1].data.string ?? "") }
+        case .query(let text):
+            // A query's columns are those of its first row (SQLiteNIO gives no column list otherwise).
+            let first = try db.rows("SELECT * FROM (\(text)) LIMIT 1", [])
+            return first.first?.columns.map { ($0.name, Self.declared($0.data)) } ?? []
+        }
+    }
+
+    static func declared(_ data: SQLiteData) -> String {
+        switch data {
+        case .integer: return "INTEGER"
+        case .float: return "REAL"
+        case .text: return "TEXT"
+        case .blob: return "BLOB"
+        case .null: return ""
+        }
+    }
+
+    /// Checks that every schema column is in the relation with a type that can hold it.
+    func checkColumns(_ db: SQLiteReadConnection) throws(DatasetError) {
+        let found = try relationColumns(db)
+        if case .query = relation, found.isEmpty { return }  // no rows: nothing to type
+        for spec in schema.columns {
+            guard let column = found.first(where: { $0.name == spec.name }) else {
+                let where_ = settings.query != nil ? "the query's result" : "table '\(settings.table ?? "")'"
+                throw SQLiteReadConnection.error(
+                    settings.path, name,
+                    "column '\(spec.name)' is not in \(where_) (it has: \(found.map(\.name).joined(separator: ", ")))")
+            }
+            if let type = Self.columnType(declared: column.declared), !Self.fits(spec.type, in: type) {
+                throw SQLiteReadConnection.error(
+                    settings.path, name,
+                    "column '\(spec.name)' is \(column.declared) in the database, but \(spec.type) in the schema")
+            }
+        }
+    }
+
+    /// What a declared SQLite type holds, by SQLite's affinity rules; nil when it says nothing.
+    static func columnType(declared: String) -> ColumnType? {
+        let t = declared.uppercased()
+        if t.isEmpty { return nil }
+        if t.contains("BOOL") { return .bool }
+        if t.contains("DATE") { return .date }
+        if t.contains("INT") { return .int }
+        if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") { return .string }
+        if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") || t.contains("NUMERIC")
+            || t.contains("DECIMAL")
+        {
+            return .decimal
+        }
+        return nil
+    }
+
+    static func fits(_ wanted: ColumnType, in declared: ColumnType) -> Bool {
+        switch (wanted, declared) {
+        case _ where wanted == declared: return true
+        case (.decimal, .int), (.bool, .int), (.date, .string), (.string, .date): return true
+        default: return false
+        }
+    }
+
+    /// The schema the database declares: the table's columns with their declared types (untyped
+    /// columns are text), or the types of the query's first row.
+    public func databaseSchema() throws(DatasetError) -> DatasetSchema {
+        let db = try SQLiteReadConnection.open(path: settings.path, dataset: name)
+        defer { db.close() }
+        let found = try relationColumns(db)
+        if found.isEmpty {
+            throw SQLiteReadConnection.error(
+                settings.path, name, "the query gave no row to take the column types from: give a schema")
+        }
+        return DatasetSchema(
+            columns: found.map { ColumnSpec(name: $0.name, type: Self.columnType(declared: $0.declared) ?? .string) })
+    }
+}

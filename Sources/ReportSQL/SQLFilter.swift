@@ -1,0 +1,82 @@
+public import ReportCore
+
+/// Compiles a checked filter to a SQL condition with bound parameters.
+///
+/// The engine's rules carry over: comparisons with null are unknown and logic is three-valued
+/// (SQL's own), a row is kept only when the condition is true (`WHERE`); text is compared in NFC
+/// and in UTF-8 byte order; an int column against a decimal literal compares exactly (SQLite and
+/// PostgreSQL compare integers with reals by value).
+public struct SQLFilterCompiler: Sendable {
+    public let dialect: SQLDialect
+    public let schema: DatasetSchema
+
+    public init(dialect: SQLDialect, schema: DatasetSchema) {
+        self.dialect = dialect
+        self.schema = schema
+    }
+
+    /// The condition of `tree`; its parameters are numbered from `parameters.count + 1`, appended
+    /// to `parameters`.
+    public func condition(_ tree: FilterTree, parameters: inout [Value]) -> String {
+        switch tree {
+        case .and(let a, let b):
+            return "(\(condition(a, parameters: &parameters)) AND \(condition(b, parameters: &parameters)))"
+        case .or(let a, let b):
+            return "(\(condition(a, parameters: &parameters)) OR \(condition(b, parameters: &parameters)))"
+        case .not(let a):
+            return "(NOT \(condition(a, parameters: &parameters)))"
+        case .constant(let b):
+            return b ? "(1 = 1)" : "(1 = 0)"
+        case .boolColumn(let name):
+            return "(\(dialect.identifier(name)) = TRUE)"
+        case .compare(let name, let op, let value):
+            let left = column(name)
+            let right = bind(value, &parameters)
+            return "(\(left) \(Self.sql(op)) \(right))"
+        case .compareColumns(let a, let op, let b):
+            return "(\(column(a)) \(Self.sql(op)) \(column(b)))"
+        case .member(let name, let values):
+            guard !values.isEmpty else {
+                // Unknown for a null cell, false otherwise: as `x in []` in the engine.
+                return "(\(dialect.identifier(name)) IS NOT NULL AND 1 = 0)"
+            }
+            let list = values.map { bind($0, &parameters) }.joined(separator: ", ")
+            return "(\(column(name)) IN (\(list)))"
+        }
+    }
+
+    /// A column as the engine sees it: text in NFC and byte order, an empty text null.
+    public func column(_ name: String) -> String {
+        let quoted = dialect.identifier(name)
+        guard schema.column(named: name)?.type == .string else { return quoted }
+        return dialect.bytewise(dialect.text(quoted))
+    }
+
+    private func bind(_ value: Value, _ parameters: inout [Value]) -> String {
+        if case .string(let text) = value {
+            parameters.append(.string(NFC.normalize(text)))
+        } else {
+            parameters.append(value)
+        }
+        let placeholder = dialect.placeholder(parameters.count)
+        return value.isString ? dialect.bytewise(placeholder) : placeholder
+    }
+
+    static func sql(_ op: ComparisonOperator) -> String {
+        switch op {
+        case .equal: return "="
+        case .notEqual: return "<>"
+        case .less: return "<"
+        case .lessOrEqual: return "<="
+        case .greater: return ">"
+        case .greaterOrEqual: return ">="
+        }
+    }
+}
+
+extension Value {
+    var isString: Bool {
+        if case .string = self { return true }
+        return false
+    }
+}

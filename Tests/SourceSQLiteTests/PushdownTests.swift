@@ -1,0 +1,148 @@
+import Foundation
+import ReportCalculators
+import ReportCore
+import SQLiteNIO
+import SourceSQLite
+import Testing
+
+/// The same rows computed by SQLite (pushdown) and by the engine from a read: equal results.
+@Suite struct PushdownTests {
+    static let schema = DatasetSchema(columns: [
+        ColumnSpec(name: "district", type: .string), ColumnSpec(name: "year", type: .int),
+        ColumnSpec(name: "amount", type: .int), ColumnSpec(name: "rate", type: .decimal),
+        ColumnSpec(name: "start", type: .date), ColumnSpec(name: "done", type: .bool),
+    ])
+
+    /// Vietnamese names in NFC and NFD (they group together), empty and null texts, nulls in every
+    /// column, amounts whose sum passes 2^53.
+    func makeDatabase(_ f: SQLiteFixture, rows: Int = 400) async throws {
+        let names = [
+            "Tân Uyên", "Ta\u{0302}n Uye\u{0302}n", "Sìn Hồ", "Si\u{0300}n Ho\u{0302}\u{0300}", "Phong Thổ", "",
+            "Mường Tè",
+        ]
+        var statements = [
+            "CREATE TABLE p (district TEXT, year INTEGER, amount INTEGER, rate REAL, start DATE, done BOOLEAN)"
+        ]
+        var binds: [[SQLiteData]] = [[]]
+        for i in 0..<rows {
+            statements.append("INSERT INTO p VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            let name: SQLiteData = i % 11 == 3 ? .null : .text(names[(i * 7) % names.count])
+            let year: SQLiteData = i % 13 == 5 ? .null : .integer(2020 + i % 6)
+            let amount: SQLiteData = i % 17 == 2 ? .null : .integer(SQLiteInt64(3_000_000_000_000_007 + i * 1_000_003))
+            let rate: SQLiteData = i % 5 == 1 ? .null : .float(Double(i % 9) * 0.1 + 0.05)
+            let start: SQLiteData =
+                i % 7 == 6 ? .null : .text(String(format: "20%02d-%02d-%02d", 20 + i % 5, 1 + i % 12, 1 + i % 28))
+            let done: SQLiteData = i % 19 == 4 ? .null : .integer(SQLiteInt64(i % 2))
+            binds.append([name, year, amount, rate, start, done])
+        }
+        try await f.execute(statements, binds: binds)
+    }
+
+    func report(
+        filter: String?, groupBy: [String], metrics: [(String, String, String?)], sort: [SortKey] = [],
+        limit: Int? = nil, totals: Bool = true
+    ) throws -> ReportDefinition {
+        var r = ReportDefinition(
+            name: "r", title: "r", dataset: "db", schedule: try Schedule.parse("0 7 * * *"), timezone: "UTC",
+            metrics: metrics.map { name, calc, column in
+                MetricDefinition(
+                    name: name, calc: calc, parameters: MetricParameters(column.map { ["column": .string($0)] } ?? [:]))
+            })
+        if let filter { r.filter = try CompiledFilter.compile(filter, schema: Self.schema).get() }
+        r.groupBy = groupBy
+        r.sort = sort
+        r.limit = limit
+        r.totals = totals
+        return r
+    }
+
+    var settings: (String) -> DatasetConfig = { path in
+        var s = DatasetConfig(
+            name: "db", format: "sqlite", path: path, schemaPath: "", schema: PushdownTests.schema, onBadRows: .fail)
+        s.table = "p"
+        return s
+    }
+
+    static let allMetrics: [(String, String, String?)] = [
+        ("n", "count", nil), ("s", "sum", "amount"), ("m", "mean", "year"), ("lo", "min", "district"),
+        ("hi", "max", "start"), ("r", "max", "rate"), ("d", "count_distinct", "district"),
+        ("b", "count_distinct", "done"),
+    ]
+
+    static let filters: [String?] = [
+        nil, "year == 2021", "year != 2021", "year < 2022", "year <= 2022", "year > 2021", "year >= 2023",
+        "district == 'Tân Uyên'", "district != 'Sìn Hồ'", "district < 'Sìn Hồ'", "district in ['Tân Uyên', 'Mường Tè']",
+        "not (done and year >= 2022)", "done == false or rate > 0.5", "start >= '2022-06-01' and start < '2023-01-01'",
+        "year in [2021, 2022.5, 2024]", "rate <= year", "year == 2021.5", "year >= 2021.5",
+    ]
+
+    @Test(arguments: filters)
+    func theDatabaseGivesTheEnginesFigures(filter: String?) async throws {
+        let f = try SQLiteFixture()
+        defer { f.remove() }
+        try await makeDatabase(f)
+        let source = SQLiteDatasetSource(settings(f.path))
+        let engine = ReportEngine(calculators: BuiltinCalculators.registry)
+        let table = try source.read(columns: nil, selection: .all, provenance: false).table
+        for (groupBy, sort, limit) in [
+            ([], [], nil), (["district"], [], nil),
+            (["district", "done"], [SortKey(column: "n", descending: true)], 5),
+            (["year"], [SortKey(column: "s", descending: false)], nil),
+        ] as [([String], [SortKey], Int?)] {
+            let definition = try report(
+                filter: filter, groupBy: groupBy, metrics: Self.allMetrics, sort: sort, limit: limit)
+            let pushed = try #require(try source.compute(definition), "pushed down")
+            let expected = try engine.execute(definition, on: table)
+            #expect(pushed.rows == expected.rows, "\(filter ?? "-") \(groupBy)")
+            #expect(pushed.totals == expected.totals)
+            #expect(pushed.rowsUsed == expected.rowsUsed)
+            #expect(pushed.columns == expected.columns)
+        }
+    }
+
+    @Test func whatSQLiteCannotComputeFallsBackToTheEngine() async throws {
+        let f = try SQLiteFixture()
+        defer { f.remove() }
+        try await makeDatabase(f, rows: 20)
+        let source = SQLiteDatasetSource(settings(f.path))
+        for calc in ["median", "stddev", "share"] {
+            #expect(try source.compute(report(filter: nil, groupBy: [], metrics: [("x", calc, "amount")])) == nil)
+        }
+        // A decimal sum: the engine's is exact in decimal, SQLite's is not.
+        #expect(try source.compute(report(filter: nil, groupBy: [], metrics: [("x", "sum", "rate")])) == nil)
+    }
+
+    @Test func aViewWithASortFallsBackForWantOfARowid() async throws {
+        let f = try SQLiteFixture()
+        defer { f.remove() }
+        try await makeDatabase(f, rows: 20)
+        try await f.execute(["CREATE VIEW v AS SELECT * FROM p"])
+        var s = settings(f.path)
+        s.table = "v"
+        let source = SQLiteDatasetSource(s)
+        let sorted = try report(
+            filter: nil, groupBy: ["year"], metrics: [("n", "count", nil)], sort: [SortKey(column: "n", descending: true)])
+        #expect(try source.compute(sorted) == nil)
+        #expect(try source.compute(report(filter: nil, groupBy: ["year"], metrics: [("n", "count", nil)])) != nil)
+    }
+
+    @Test func anOverflowingSumFallsBackSoTheEngineGivesItsError() async throws {
+        let f = try SQLiteFixture()
+        defer { f.remove() }
+        try await makeDatabase(f, rows: 4000)
+        let source = SQLiteDatasetSource(settings(f.path))
+        #expect(try source.compute(report(filter: nil, groupBy: [], metrics: [("x", "sum", "amount")])) == nil)
+        #expect(
+            try source.compute(report(filter: "year == 2021", groupBy: ["year"], metrics: [("x", "sum", "amount")]))
+                != nil)
+    }
+
+    @Test func aCellTheReadRefusesFallsBackSoTheReadGivesItsError() async throws {
+        let f = try SQLiteFixture()
+        defer { f.remove() }
+        try await makeDatabase(f, rows: 20)
+        try await f.execute(["INSERT INTO p VALUES ('x', 'n/a', 1, 1, NULL, 0)"])
+        let source = SQLiteDatasetSource(settings(f.path))
+        #expect(try source.compute(report(filter: nil, groupBy: [], metrics: [("n", "count", nil)])) == nil)
+    }
+}
