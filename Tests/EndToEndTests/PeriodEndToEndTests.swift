@@ -145,6 +145,8 @@ import Testing
         // Refusals, each naming what would work; nothing runs.
         let cases: [([String], String)] = [
             (["--period", "2025-Q4", "monthly"], "name a month such as 2026-11"),
+            // The slot in the report's own zone, as every command shows slots.
+            (["--period", "2099-01", "monthly"], "the slot of 2099-02-01T06:00:00"),
             (["--period", "2099-01", "monthly"], "still to come"),
             (
                 ["--period", "2025-11-29", "weekdays"],

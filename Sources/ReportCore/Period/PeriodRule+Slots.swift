@@ -134,7 +134,7 @@ extension PeriodRule {
         }
         if slot > now {
             throw PeriodError(
-                "\(period.name) is reported on by the slot of \(slot) (UTC), which is still to come: a period is run once its slot has passed"
+                "\(period.name) is reported on by the slot of \(SlotTime(date: slot, timeZone: zone).iso8601), which is still to come: a period is run once its slot has passed"
             )
         }
         return slot
