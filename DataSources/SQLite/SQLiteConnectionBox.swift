@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import ReportCore
+import ReportFiles
 import SQLiteNIO
 
 #if canImport(Glibc)
@@ -32,6 +33,10 @@ final class SQLiteReadConnection {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw error(path, dataset, "cannot open the database: \(String(cString: strerror(errno)))")
+        }
+        // SQLite would open a named pipe and wait for a writer for ever, as a file reader would.
+        if let kind = FileBytes.kindUnlessRegular(info) {
+            throw error(path, dataset, "cannot open the database: it is \(kind.rawValue), not a database file")
         }
         let uri = "file:" + percentEncoded(path) + "?mode=ro"
         let opened: SQLiteConnection

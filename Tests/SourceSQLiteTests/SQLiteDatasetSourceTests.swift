@@ -84,6 +84,17 @@ import Testing
             failure(SQLiteDatasetSource(settings(f.path))).hasSuffix(
                 "error: dataset 'db': cannot open the database: No such file or directory"))
         #expect(!FileManager.default.fileExists(atPath: f.path), "a read never creates the file")
+        // A named pipe is refused at once (SQLite would wait for a writer for ever), a folder too.
+        #expect(mkfifo(f.path, 0o600) == 0)
+        #expect(
+            failure(SQLiteDatasetSource(settings(f.path))).hasSuffix(
+                "dataset 'db': cannot open the database: it is a named pipe, not a database file"))
+        try FileManager.default.removeItem(atPath: f.path)
+        try FileManager.default.createDirectory(atPath: f.path, withIntermediateDirectories: false)
+        #expect(
+            failure(SQLiteDatasetSource(settings(f.path))).hasSuffix(
+                "dataset 'db': cannot open the database: it is a folder, not a database file"))
+        try FileManager.default.removeItem(atPath: f.path)
         try "district,year\n".write(toFile: f.path, atomically: true, encoding: .utf8)
         #expect(failure(SQLiteDatasetSource(settings(f.path))).contains("dataset 'db': file is not a database"))
         try FileManager.default.removeItem(atPath: f.path)
