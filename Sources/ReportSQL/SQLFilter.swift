@@ -37,8 +37,10 @@ public struct SQLFilterCompiler: Sendable {
             return "(\(column(a)) \(Self.sql(op)) \(column(b)))"
         case .member(let name, let values):
             guard !values.isEmpty else {
-                // Unknown for a null cell, false otherwise: as `x in []` in the engine.
-                return "(\(dialect.identifier(name)) IS NOT NULL AND 1 = 0)"
+                // Unknown for a null cell, false otherwise, as `x in []` in the engine (so that
+                // `not x in []` keeps no null cell either): `x <> x` is exactly that.
+                let cell = column(name)
+                return "(\(cell) <> \(cell))"
             }
             let list = values.map { bind($0, &parameters) }.joined(separator: ", ")
             return "(\(column(name)) IN (\(list)))"
