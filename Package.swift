@@ -173,7 +173,7 @@ let package = Package(
             dependencies: ["ReportCore", "ReportConfig", "ReportPlugins", "ReportCalculators", "ReportWriters", "ReportSources"],
             path: "Tests/Support"
         ),
-        .testTarget(name: "ReportCoreTests", dependencies: ["ReportCore"]),
+        .testTarget(name: "ReportCoreTests", dependencies: ["ReportCore", "TestSupport"]),
         .testTarget(
             name: "ReportCalculatorsTests",
             dependencies: [
@@ -226,7 +226,7 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["reportd"],
+            name: "EndToEndTests", dependencies: ["reportd", "TestSupport"],
             exclude: [
                 "differential.py", "differential_text.py", "cron_differential.py", "schema_check.py",
                 "parse_metrics.py", "period_differential.py", "plugins",

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ReportCore
 @testable import ReportConfig
@@ -113,7 +114,7 @@ import Testing
 
     /// A file with every kind of bad row spread through it, each costing exactly one line.
     static func scattered(rows: Int, seed: UInt64) -> (text: String, good: [String], bad: [Int]) {
-        var g = ParallelCSVTests.Generator(state: seed)
+        var g = SeededGenerator(seed: seed)
         var text = "name,code,count,day,amount,note\n"
         var good: [String] = []
         var bad: [Int] = []

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ReportCore
 @testable import ReportConfig
@@ -26,22 +27,8 @@ import Testing
             onBadRows: onBadRows)
     }
 
-    /// A deterministic generator (SplitMix64), so a failure can be replayed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    /// A CSV with every quoting form: commas, doubled quotes and line breaks inside quotes, CRLF and
-    /// LF, blank lines, empty cells, Vietnamese text, and (when `bad`) rows that break the schema.
     static func csv(rows: Int, seed: UInt64, bad: Bool) -> [UInt8] {
-        var g = Generator(state: seed)
+        var g = SeededGenerator(seed: seed)
         let titles = [
             "Đào tạo nghề dệt thổ cẩm", "\"Hỗ trợ máy móc, chế biến chè\"", "\"Nhãn \"\"Chè Tân Uyên\"\"\"",
             "\"Hai dòng\nxuống dòng\"", "", "plain", "\"\"", "\"a,b\r\nc\"",
@@ -242,7 +229,7 @@ import Testing
     }
 
     @Test func quoteCountingMatchesAByteLoop() {
-        var g = Generator(state: 99)
+        var g = SeededGenerator(seed: 99)
         for length in [0, 1, 7, 8, 9, 63, 64, 1000] {
             let alphabet: [UInt8] = [0x22, 0xA2, 0x02, 0x21, 0x23, 0x41]
             let bytes: [UInt8] = (0..<length).map { _ in alphabet.randomElement(using: &g)! }
@@ -256,7 +243,7 @@ import Testing
 
 @Suite struct FastPathTests {
     @Test func utf8CheckAgreesWithTheStandardLibrary() {
-        var g = ParallelCSVTests.Generator(state: 5)
+        var g = SeededGenerator(seed: 5)
         // Random short sequences biased toward the edges of the UTF-8 ranges.
         let interesting: [UInt8] = [
             0x00, 0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xA0, 0x9F, 0xED, 0xEF, 0xF0, 0x90, 0x8F,
@@ -274,7 +261,7 @@ import Testing
     }
 
     @Test func fastDecimalsAreTheStandardLibrarysDoubles() {
-        var g = ParallelCSVTests.Generator(state: 6)
+        var g = SeededGenerator(seed: 6)
         var texts = ["0", "-0", "0.1", "0.2", "123456789012345", "1.000000000000001", "-99.5", "0.000001", "1e5", ".5", "5.", "1.2.3", "-", "+1", "0x1p3", "12345678901234567"]
         for _ in 0..<20_000 {
             let digits = Int.random(in: 1...17, using: &g)

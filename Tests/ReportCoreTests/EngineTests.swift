@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 @testable import ReportCore
 
@@ -95,18 +96,6 @@ private func report(
 private func approximately(_ a: Double?, _ b: Double, tolerance: Double = 1e-9) -> Bool {
     guard let a else { return false }
     return abs(a - b) <= tolerance * max(1, abs(b))
-}
-
-/// A deterministic generator for the randomised cross-check.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 @Suite struct EngineTests {
@@ -346,7 +335,7 @@ private struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func percentileAgreesWithASortBasedReference() {
-        var rng = SplitMix64(state: 20_261_129)
+        var rng = SeededGenerator(seed: 20_261_129)
         for trial in 0..<300 {
             let n = Int.random(in: 1...60, using: &rng)
             // Few distinct values so that duplicates are common.

@@ -8,21 +8,6 @@ import Foundation
 // seeded random source, a child reportd that can be killed, polling with a bound, a reader's audit
 // of the output root, and a small tmpfs.
 
-/// SplitMix64: a seeded generator, so that a failing sequence of kill delays can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// An integer from the environment, or `fallback`.
 func environmentInt(_ name: String, default fallback: Int) -> Int {
     ProcessInfo.processInfo.environment[name].flatMap { Int($0) } ?? fallback
