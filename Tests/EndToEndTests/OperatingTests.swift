@@ -32,7 +32,7 @@ import Testing
                   - {name: broken, calc: error_calc}
                 """,
             ],
-            extraConfig: "plugins: plugins\nmetrics_file: metrics/reportd.prom\nplugin_timeout: 90s")
+            extraConfig: "plugins: plugins\nmetrics_file: metrics/reportd.prom\nplugin_timeout: 600s")
         let folder = f.folder.appendingPathComponent("plugins")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for script in ["error.py", "gate.py"] {
