@@ -107,11 +107,13 @@ import Testing
         defer { f.remove() }
         try await makeDatabase(f, rows: 20)
         let source = SQLiteDatasetSource(settings(f.path))
-        for calc in ["median", "stddev", "share"] {
+        for calc in ["median", "stddev"] {
             #expect(try source.compute(report(filter: nil, groupBy: [], metrics: [("x", calc, "amount")])) == nil)
         }
-        // A decimal sum: the engine's is exact in decimal, SQLite's is not.
-        #expect(try source.compute(report(filter: nil, groupBy: [], metrics: [("x", "sum", "rate")])) == nil)
+        // A decimal sum, mean or share: the engine's sum is exact in decimal, SQLite's is not.
+        for calc in ["sum", "mean", "share"] {
+            #expect(try source.compute(report(filter: nil, groupBy: [], metrics: [("x", calc, "rate")])) == nil)
+        }
     }
 
     @Test func aViewWithASortFallsBackForWantOfARowid() async throws {
