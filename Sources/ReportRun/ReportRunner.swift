@@ -222,7 +222,8 @@ public struct ReportRunner: Sendable {
             // The lock is held until this run has published (or failed).
             let (lock, loaded) = try plan(definition, dataset: dataset)
             defer { withExtendedLifetime(lock) {} }
-            outcome.datasetChecksum = String(format: "%016llx", loaded.fingerprint)
+            // A database dataset has no file to checksum: its history names its snapshot instead.
+            outcome.datasetChecksum = loaded.provenance == nil ? String(format: "%016llx", loaded.fingerprint) : nil
             try runOne(
                 definition, dataset: loaded, pushed: try pushed?.get(), slot: slot, into: &outcome,
                 shouldPublish: shouldPublish)

@@ -126,6 +126,9 @@ import Testing
         // The file dataset keeps its checksum.
         let file = try readJSON(root.appendingPathComponent("pushed/latest.json"))
         #expect(((file["dataset"] as? [String: Any])?["sha256"] as? String)?.count == 64)
+        // The run history (and so `status`) names the snapshot instead of a checksum.
+        let status = try runReportd(["status", "--config", "reportd.yaml", "db-pushed"], in: config)
+        #expect(status.stdout.contains(", sqlite table projects, snapshot \(time)\n"), "\(status.stdout)")
     }
 
     /// The twins' CSV files are byte for byte the same, and their JSON too but for the run's and
