@@ -97,11 +97,12 @@ extension SQLiteDatasetSource {
                 return nil  // the engine gives the error
             }
         }
-        let columns =
+        // Labelled as the engine's (value labels are the sort keys of a labelled column).
+        let columns = ReportResult.labelled(
             report.groupBy.map { key in
                 ReportResult.ResultColumn.column(
                     name: key, role: .group, calc: nil, type: schema.column(named: key)!.type)
-            } + plan.columns
+            } + plan.columns, schema: schema, metrics: report.metrics, locale: ReportLocale(report.locale))
         let table = zip(groups, values).map { $0.key + $1 }
         return ReportResult.grouped(
             columns: columns, rows: ReportEngine.sortAndLimit(table, for: report, columns: columns), totals: totals,

@@ -18,6 +18,10 @@ public enum ReportJSONSchema {
                 "name": ["type": "string", "description": "the output column"],
                 "calc": ["const": d.name, "description": d.summary],
                 "unit": ["enum": TextUnit.allCases.map(\.rawValue), "description": "how text output shows amounts"],
+                "label": [
+                    "type": "string", "minLength": 1,
+                    "description": "what text, HTML and spreadsheets call the column (CSV with header: labels too)",
+                ],
             ]
             for p in d.parameters {
                 switch p.kind {
@@ -88,9 +92,21 @@ public enum ReportJSONSchema {
                 "formats": ["type": "array", "items": ["enum": formats]],
                 "csv": [
                     "type": "object", "additionalProperties": false,
-                    "properties": ["bom": ["type": "boolean"], "line_endings": ["enum": ["lf", "crlf"]]],
+                    "properties": [
+                        "bom": ["type": "boolean"], "line_endings": ["enum": ["lf", "crlf"]],
+                        "delimiter": [
+                            "enum": [",", ";", "\t", "tab"],
+                            "description": "with ';' decimals are written with a comma, as Excel in a Vietnamese locale reads them",
+                        ],
+                        "header": [
+                            "enum": ["names", "labels"], "description": "the columns' names (default) or their labels",
+                        ],
+                    ],
                 ],
-                "locale": ["enum": NumberStyle.known],
+                "locale": [
+                    "enum": ReportLocale.known,
+                    "description": "the words text and HTML add, number grouping and string order; default: the daemon's, else en-US",
+                ],
                 "chart": [
                     "type": "object", "additionalProperties": false,
                     "properties": [

@@ -65,9 +65,17 @@ import Testing
         """
 
     /// Every sample report (and `pushed`) twice: on the CSV dataset and on the SQLite one.
-    func twinConfig() throws -> URL {
+    /// `labelled`: the database dataset gets the CSV's schema too, with its labels and value
+    /// labels (the sort keys of a labelled group column), so the twins' outputs are alike.
+    func twinConfig(labelled: Bool = false) throws -> URL {
         let root = try copyOfSampleConfig()
         let config = root.appendingPathComponent("config")
+        if labelled {
+            let daemon = config.appendingPathComponent("reportd.yaml")
+            try String(contentsOf: daemon, encoding: .utf8).replacingOccurrences(
+                of: "    table: projects ", with: "    schema: data/projects.schema.yaml\n    table: projects "
+            ).write(to: daemon, atomically: true, encoding: .utf8)
+        }
         let reports = config.appendingPathComponent("reports.d")
         for (name, text) in [("pushed", Self.pushed), ("derived", Self.derived), ("periodic", Self.periodic)] {
             try text.replacingOccurrences(of: "title:", with: "name: \(name)\ndataset: projects\ntitle:")
@@ -85,7 +93,7 @@ import Testing
     }
 
     @Test func theSampleReportsGiveTheSameFiguresFromSQLite() throws {
-        let config = try twinConfig()
+        let config = try twinConfig(labelled: true)
         let out = try runReportd(["run", "--config", "reportd.yaml"], in: config)
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(try compareTwins(config) == 10)
@@ -97,7 +105,7 @@ import Testing
         ("2025-Q1", ["periodic", "support-by-district-quarterly"]), ("2024", ["funding-by-year"]),
     ])
     func periodReportsGiveTheSameFiguresFromSQLite(period: String, names: [String]) throws {
-        let config = try twinConfig()
+        let config = try twinConfig(labelled: true)
         let out = try runReportd(
             ["run", "--config", "reportd.yaml", "--period", period] + names + names.map { "db-" + $0 }, in: config)
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
@@ -120,9 +128,10 @@ import Testing
         let time = try #require(source["snapshot_time"] as? String)
         #expect(time.count == 24 && time.hasSuffix("Z"), "\(time)")
         let text = try String(contentsOf: root.appendingPathComponent("db-pushed/latest.txt"), encoding: .utf8)
-        #expect(text.contains("; sqlite table projects, snapshot \(time)\n"), "\(text)")
+        // (The sample config's locale is vi-VN: "chụp lúc", taken at.)
+        #expect(text.contains("; sqlite table projects, chụp lúc \(time)\n"), "\(text)")
         let html = try String(contentsOf: root.appendingPathComponent("db-pushed/latest.html"), encoding: .utf8)
-        #expect(html.contains("sqlite <code>table projects</code>, snapshot <time>\(time)</time>"))
+        #expect(html.contains("sqlite <code>table projects</code>, chụp lúc <time>\(time)</time>"))
         // The file dataset keeps its checksum.
         let file = try readJSON(root.appendingPathComponent("pushed/latest.json"))
         #expect(((file["dataset"] as? [String: Any])?["sha256"] as? String)?.count == 64)
