@@ -7,7 +7,7 @@ extension ConfigLoader {
         "name", "title", "description", "dataset", "schedule", "timezone", "catch_up", "overlap", "retries", "retry_delay",
         "timeout",
         "filter", "group_by", "metrics", "sort", "limit", "totals", "formats", "csv", "locale", "chart",
-        "period", "compare", "cumulative",
+        "period", "compare", "cumulative", "deliver", "owners",
     ]
     static let sortKeys = ["by", "order"]
 
@@ -205,6 +205,7 @@ extension ConfigLoader {
             d.groupBy = groupBy
             d.period = period
             parseOptions(f, into: &d, &file)
+            parseMailKeys(f, into: &d, daemon: daemon, &file)
             definition = d
         } else {
             var scratch = ReportDefinition(
@@ -212,6 +213,7 @@ extension ConfigLoader {
             scratch.groupBy = groupBy
             scratch.metrics = metrics
             parseOptions(f, into: &scratch, &file)
+            parseMailKeys(f, into: &scratch, daemon: daemon, &file)
         }
         return (file.hasErrors ? nil : definition, nameNode?.mark)
     }
