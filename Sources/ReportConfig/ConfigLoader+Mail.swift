@@ -51,8 +51,9 @@ extension ConfigLoader {
             file.error("'mail' needs 'from', the sender (reportd <reportd@example.org>)", at: node)
             return nil
         }
-        guard let from = parseAddress(fromNode, "'mail.from'", &file) else { return nil }
-        var settings = MailSettings(command: command, from: from)
+        // Every key is checked, whatever the others hold: all errors at once.
+        let from = parseAddress(fromNode, "'mail.from'", &file)
+        var settings = MailSettings(command: command, from: from ?? MailAddress(address: "x@invalid"))
         if let n = fields["max_bytes"], let v = file.int(n, "'mail.max_bytes'", range: 10_000...1_000_000_000) {
             settings.maxBytes = v
         }
@@ -63,7 +64,7 @@ extension ConfigLoader {
         if let n = fields["retry_delay"], let v = file.duration(n, "'mail.retry_delay'") {
             if v > 3600 { file.error("'mail.retry_delay' must be at most 1h", at: n) } else { settings.retryDelay = v }
         }
-        return settings
+        return from == nil ? nil : settings
     }
 
     /// A program named without a `/` is looked up in PATH (as a shell would); one with a `/` is
@@ -143,8 +144,9 @@ extension ConfigLoader {
                 file.error("a 'deliver' entry needs 'email', the addresses to send to", at: item)
                 continue
             }
-            guard let to = parseAddresses(emailNode, "'email'", &file) else { continue }
-            var delivery = Delivery(to: to)
+            // The attachments are checked even when an address is wrong: all errors at once.
+            let to = parseAddresses(emailNode, "'email'", &file)
+            var delivery = Delivery(to: to ?? [])
             if let attachNode = fields["attach"] {
                 if case .sequence(let seq) = attachNode, seq.isEmpty {
                     delivery.attach = []
@@ -168,7 +170,7 @@ extension ConfigLoader {
                     delivery.attach = formats
                 }
             }
-            d.deliveries.append(delivery)
+            if to != nil { d.deliveries.append(delivery) }
         }
     }
 }

@@ -97,8 +97,11 @@ public struct Postman: Sendable {
         candidates: [(name: String, file: PublishedFile, bytes: [UInt8], type: String)], report: ReportDefinition,
         title: String, slot: SlotTime
     ) throws(MailError) -> PreparedMail {
+        var summary = summary
+        var summaryCut = false
         func body(omitted: [(String, PublishedFile)], attached: [String], htmlDropped: Bool) -> (String, String?) {
             var text = summary ?? "\(title)\n\(Self.slotLabel(slot))\n"
+            if summaryCut { text += "…\n(The summary is cut here to keep the message under mail.max_bytes; the whole text is published.)\n" }
             if !text.hasSuffix("\n") { text += "\n" }
             var notes = ["", "-- ", "reportd: \(report.name), slot \(slot.iso8601)"]
             notes.append("Published in \(outputRoot)/\(report.name)/")
@@ -132,6 +135,19 @@ public struct Postman: Sendable {
         if size > mail.maxBytes, page != nil {
             htmlDropped = true
             (text, page) = body(omitted: candidates.map { ($0.name, $0.file) }, attached: [], htmlDropped: true)
+            size = message(text, page, []).render().count
+        }
+        if size > mail.maxBytes, let whole = summary {
+            // The text alone is too large: its first lines, within an eighth of the cap (quoted-
+            // printable may triple Vietnamese text).
+            var cut = ""
+            for line in whole.split(separator: "\n", omittingEmptySubsequences: false) {
+                if cut.utf8.count + line.utf8.count + 1 > mail.maxBytes / 8 { break }
+                cut += line + "\n"
+            }
+            summary = cut
+            summaryCut = true
+            (text, page) = body(omitted: candidates.map { ($0.name, $0.file) }, attached: [], htmlDropped: htmlDropped)
             size = message(text, page, []).render().count
         }
         guard size <= mail.maxBytes else {
