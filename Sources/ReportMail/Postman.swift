@@ -174,12 +174,14 @@ public struct Postman: Sendable {
             attached: chosen.map { (candidates[$0].name, candidates[$0].file) }, omitted: omitted.map(\.0))
     }
 
-    /// `2026-11-29 06:00 (+07:00)`: the slot as people read it.
+    /// `2026-11-29 06:00 (+07:00)`: the slot as people read it (`06:00:30` for a slot with seconds).
     static func slotLabel(_ slot: SlotTime) -> String {
         let iso = slot.iso8601
         guard iso.count >= 25 else { return iso }
         let date = iso.prefix(10)
-        let time = iso.dropFirst(11).prefix(5)
+        // Seconds only when the slot has them (`every 30s`).
+        let seconds = iso.dropFirst(17).prefix(2)
+        let time = iso.dropFirst(11).prefix(seconds == "00" ? 5 : 8)
         return "\(date) \(time) (\(iso.suffix(6)))"
     }
 
