@@ -186,7 +186,6 @@ import Testing
                 #expect(validate.stderr.contains("reportd.yaml:13:"), "\(validate.stderr)")
                 #expect(validate.stderr.contains("missing-sendmail does not exist"), "\(validate.stderr)")
             }
-            let started = Date()
             let run = try runReportd(["run", "--config", f.config, "tong-hop"])
             #expect(run.status == 1)
             #expect(run.stdout.contains("ok     tong-hop"), "\(run.stdout)")
@@ -194,7 +193,6 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: f.output.appendingPathComponent("tong-hop/latest.csv").path))
             if command[0] == hang.path {
                 // The hung program was killed, not left behind.
-                #expect(Date().timeIntervalSince(started) < 30)
                 let left = try runCollecting({
                     let p = Process()
                     p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
