@@ -44,7 +44,8 @@ public struct MIMEMessage: Sendable {
         self.to = to
         self.subject = subject
         self.date = date
-        self.messageID = messageID ?? Self.newMessageID(domain: from.address.split(separator: "@").last.map(String.init))
+        self.messageID =
+            messageID ?? Self.newMessageID(domain: from.address.split(separator: "@").last.map(String.init))
         self.text = text
         self.html = html
         self.attachments = attachments

@@ -1,8 +1,8 @@
 public import Foundation
-public import ReportCore
 public import ReportConfig
-public import ReportState
+public import ReportCore
 import ReportFiles
+public import ReportState
 
 /// One message ready to go: its bytes, who gets it, and what it carries.
 public struct PreparedMail: Sendable {
@@ -53,7 +53,8 @@ public struct Postman: Sendable {
     public func deliveries(of report: ReportDefinition, outcome: RunResult) throws(MailError) -> [PreparedMail] {
         let zone = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
         let slot = SlotTime(date: outcome.slotDate, timeZone: zone)
-        let title = outcome.period.map { report.title.replacingOccurrences(of: "{period}", with: $0.label) } ?? report.title
+        let title =
+            outcome.period.map { report.title.replacingOccurrences(of: "{period}", with: $0.label) } ?? report.title
         // The slot's files, by format, read back from the output root as published.
         var files: [OutputFormat: (file: PublishedFile, bytes: [UInt8])] = [:]
         for format in report.formats {
@@ -79,8 +80,10 @@ public struct Postman: Sendable {
                 guard let (file, bytes) = files[format] else { continue }
                 let ext = writers.fileExtension(of: format)
                 candidates.append(
-                    (Self.attachmentName(title: title, stamp: slot.stamp, ext: ext), file, bytes,
-                     MIMEMessage.contentType(fileExtension: ext)))
+                    (
+                        Self.attachmentName(title: title, stamp: slot.stamp, ext: ext), file, bytes,
+                        MIMEMessage.contentType(fileExtension: ext)
+                    ))
             }
             let html = htmlFormat.flatMap { files[$0] }.map { String(decoding: $0.bytes, as: UTF8.self) }
             prepared.append(
@@ -101,16 +104,23 @@ public struct Postman: Sendable {
         var summaryCut = false
         func body(omitted: [(String, PublishedFile)], attached: [String], htmlDropped: Bool) -> (String, String?) {
             var text = summary ?? "\(title)\n\(Self.slotLabel(slot))\n"
-            if summaryCut { text += "…\n(The summary is cut here to keep the message under mail.max_bytes; the whole text is published.)\n" }
+            if summaryCut {
+                text +=
+                    "…\n(The summary is cut here to keep the message under mail.max_bytes; the whole text is published.)\n"
+            }
             if !text.hasSuffix("\n") { text += "\n" }
             var notes = ["", "-- ", "reportd: \(report.name), slot \(slot.iso8601)"]
             notes.append("Published in \(outputRoot)/\(report.name)/")
             if !attached.isEmpty { notes.append("Attached: " + attached.joined(separator: ", ")) }
             if !omitted.isEmpty {
                 notes.append("Not attached (the message would pass mail.max_bytes, \(mail.maxBytes) bytes):")
-                for (name, file) in omitted { notes.append("  \(name) (\(file.bytes) bytes): \(outputRoot)/\(file.path)") }
+                for (name, file) in omitted {
+                    notes.append("  \(name) (\(file.bytes) bytes): \(outputRoot)/\(file.path)")
+                }
             }
-            if htmlDropped { notes.append("The HTML page is not included (too large); it is published with the files.") }
+            if htmlDropped {
+                notes.append("The HTML page is not included (too large); it is published with the files.")
+            }
             text += notes.joined(separator: "\n") + "\n"
             var page = htmlDropped ? nil : html
             if let p = page, !omitted.isEmpty, let end = p.range(of: "</body>", options: .backwards) {
@@ -164,10 +174,13 @@ public struct Postman: Sendable {
                 total += cost
             }
         }
-        let omitted = candidates.indices.filter { !chosen.contains($0) }.map { (candidates[$0].name, candidates[$0].file) }
+        let omitted = candidates.indices.filter { !chosen.contains($0) }.map {
+            (candidates[$0].name, candidates[$0].file)
+        }
         (text, page) = body(omitted: omitted, attached: chosen.map { candidates[$0].name }, htmlDropped: htmlDropped)
         let attachments = chosen.map {
-            MIMEMessage.Attachment(fileName: candidates[$0].name, contentType: candidates[$0].type, bytes: candidates[$0].bytes)
+            MIMEMessage.Attachment(
+                fileName: candidates[$0].name, contentType: candidates[$0].type, bytes: candidates[$0].bytes)
         }
         return PreparedMail(
             subject: subject, recipients: to.map(\.address), bytes: message(text, page, attachments).render(),
@@ -190,7 +203,9 @@ public struct Postman: Sendable {
     static func attachmentName(title: String, stamp: String, ext: String) -> String {
         var clean = ""
         for scalar in NFC.normalize(title).unicodeScalars {
-            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || "/\\:*?\"<>|".unicodeScalars.contains(scalar) {
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+                || "/\\:*?\"<>|".unicodeScalars.contains(scalar)
+            {
                 clean += "-"
             } else {
                 clean.unicodeScalars.append(scalar)
@@ -272,7 +287,8 @@ public struct Postman: Sendable {
             to: owners.map { .init(address: $0.address, name: $0.name) }, subject: subject,
             text: lines.joined(separator: "\n") + "\n")
         m.extraHeaders = [("Auto-Submitted", "auto-generated"), ("X-Reportd-Report", report.name)]
-        return PreparedMail(subject: subject, recipients: owners.map(\.address), bytes: m.render(), attached: [], omitted: [])
+        return PreparedMail(
+            subject: subject, recipients: owners.map(\.address), bytes: m.render(), attached: [], omitted: [])
     }
 
     // MARK: Sending

@@ -57,8 +57,11 @@ public enum SendmailProcess {
             close(toChild[0]); close(toChild[1])
             throw MailError("cannot start \(program): no pipe")
         }
-        let environment = ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG=C.UTF-8"]
-            + ["HOME", "USER", "LOGNAME"].compactMap { key in ProcessInfo.processInfo.environment[key].map { "\(key)=\($0)" } }
+        let environment =
+            ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG=C.UTF-8"]
+            + ["HOME", "USER", "LOGNAME"].compactMap { key in
+                ProcessInfo.processInfo.environment[key].map { "\(key)=\($0)" }
+            }
         var spawnError: Int32 = 0
         var control: Int32 = -1
         var statusPipe: Int32 = -1
@@ -78,7 +81,9 @@ public enum SendmailProcess {
                 spawnError == ENOENT
                 ? " (is an MTA installed? postfix, exim or msmtp-mta provide /usr/sbin/sendmail; or set mail.sendmail)"
                 : ""
-            throw MailError("cannot start the sendmail program \(program): \(why)\(hint)", retryable: spawnError != ENOENT && spawnError != EACCES)
+            throw MailError(
+                "cannot start the sendmail program \(program): \(why)\(hint)",
+                retryable: spawnError != ENOENT && spawnError != EACCES)
         }
         var input = toChild[1]
         let output = fromChild[0]
@@ -119,9 +124,13 @@ public enum SendmailProcess {
                 pollfd(fd: exitStatus == nil ? statusPipe : -1, events: Int16(POLLIN), revents: 0),
             ]
             let ready = poll(&fds, 3, Int32(min(remaining, 0.1) * 1000) + 1)
-            if ready < 0 && errno != EINTR { throw MailError("cannot talk to \(program): \(String(cString: strerror(errno)))") }
+            if ready < 0 && errno != EINTR {
+                throw MailError("cannot talk to \(program): \(String(cString: strerror(errno)))")
+            }
             if fds[0].revents & Int16(POLLOUT) != 0 {
-                let n = message.withUnsafeBytes { write(input, $0.baseAddress! + written, min(message.count - written, 1 << 16)) }
+                let n = message.withUnsafeBytes {
+                    write(input, $0.baseAddress! + written, min(message.count - written, 1 << 16))
+                }
                 if n > 0 { written += n } else if n < 0 && errno == EPIPE { written = message.count }
                 if written >= message.count {
                     close(input)
@@ -165,7 +174,8 @@ public enum SendmailProcess {
             // (a usage error, a bad address, EX_CONFIG) repeat as they are.
             let temporary = [69, 70, 71, 74, 75].contains(code)
             throw MailError(
-                "the sendmail program \(program) exited with status \(code)" + lastWords(said), retryable: temporary || code == 1)
+                "the sendmail program \(program) exited with status \(code)" + lastWords(said),
+                retryable: temporary || code == 1)
         }
         if written < message.count {
             throw MailError("the sendmail program \(program) exited before reading the whole message" + lastWords(said))
@@ -194,7 +204,6 @@ public enum SendmailProcess {
         return ": " + text.escapingControlCharacters
     }
 }
-
 
 /// Calls `body` with a NULL-terminated C array of the strings.
 private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {

@@ -25,8 +25,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: scratch) }
         let server = try MailServer(in: scratch)
         let report = MailTests.deliveringReport(
-            "hong", schedule: "every 4s", extra: "retries: 1\nretry_delay: 1s\nowners: [quantri@example.org]")
-            .replacingOccurrences(of: "formats: [csv, json, text, html]", with: "formats: [csv, text]")
+            "hong", schedule: "every 4s", extra: "retries: 1\nretry_delay: 1s\nowners: [quantri@example.org]"
+        )
+        .replacingOccurrences(of: "formats: [csv, json, text, html]", with: "formats: [csv, text]")
         let f = try mail.fixture(server, reports: ["hong": report], folder: scratch)
         let data = f.folder.appendingPathComponent("data.csv")
         // A row that does not type: every attempt fails (a data error, which is retried).
@@ -55,7 +56,8 @@ import Testing
         }
         let runs = records.filter { $0["trigger"] as? String != "delivery" }
         let failedSlots = Set(runs.filter { $0["outcome"] as? String == "failed" }.compactMap { $0["slot"] as? String })
-        let succeededSlots = Set(runs.filter { $0["outcome"] as? String == "success" }.compactMap { $0["slot"] as? String })
+        let succeededSlots = Set(
+            runs.filter { $0["outcome"] as? String == "success" }.compactMap { $0["slot"] as? String })
         let told = failedSlots.subtracting(succeededSlots)
         let notices = messages.filter { ($0["subject"] as? String)?.hasPrefix("[reportd] FAILED") == true }
         #expect(notices.count == told.count, "\(notices.map { $0["subject"] ?? "" }) for \(told.sorted())")
@@ -72,7 +74,13 @@ import Testing
         // The deliveries of the successful runs: the csv attached, the text as the body.
         let deliveries = messages.filter { ($0["subject"] as? String)?.hasPrefix("Tổng hợp theo huyện — ") == true }
         #expect(!deliveries.isEmpty)
-        #expect(deliveries.allSatisfy { ($0["attachments"] as? [[String: Any]])?.isEmpty == false || ($0["envelope"] as? [String: Any])?["to"] as? [String] == ["phongkehoach@example.org", "quantri@example.org"] })
+        #expect(
+            deliveries.allSatisfy {
+                ($0["attachments"] as? [[String: Any]])?.isEmpty == false
+                    || ($0["envelope"] as? [String: Any])?["to"] as? [String] == [
+                        "phongkehoach@example.org", "quantri@example.org",
+                    ]
+            })
         #expect(log().contains("failure notice sent to the owners"), "\(log())")
         #expect(log().contains("report mailed to"), "\(log())")
         #expect(records.contains { $0["trigger"] as? String == "delivery" && $0["outcome"] as? String == "success" })

@@ -31,14 +31,16 @@ import Testing
     }
 
     static func deliveringReport(_ name: String, schedule: String = "@daily", extra: String = "") -> String {
-        Fixture.report(name, schedule: schedule, extra: """
-            formats: [csv, json, text, html]
-            deliver:
-              - email: [phongkehoach@example.org, "Quản trị <quantri@example.org>"]
-              - email: kho@example.org
-                attach: [csv]
-            \(extra)
-            """)
+        Fixture.report(
+            name, schedule: schedule,
+            extra: """
+                formats: [csv, json, text, html]
+                deliver:
+                  - email: [phongkehoach@example.org, "Quản trị <quantri@example.org>"]
+                  - email: kho@example.org
+                    attach: [csv]
+                \(extra)
+                """)
     }
 
     func sha256(_ url: URL) throws -> String {
@@ -52,7 +54,9 @@ import Testing
     func slotFile(_ f: Fixture, _ report: String, _ ext: String) throws -> URL {
         let folder = f.output.appendingPathComponent(report)
         let name = try #require(
-            filesIn(folder).first { $0.hasPrefix("\(report)_") && $0.hasSuffix(".\(ext)") && !$0.contains(".rejected.") })
+            filesIn(folder).first {
+                $0.hasPrefix("\(report)_") && $0.hasSuffix(".\(ext)") && !$0.contains(".rejected.")
+            })
         return folder.appendingPathComponent(name)
     }
 
@@ -69,7 +73,10 @@ import Testing
         let (all, csvOnly) = (messages[0], messages[1])
 
         // Envelope recipients are exactly the delivery's; the headers say them too.
-        #expect((all["envelope"] as? [String: Any])?["to"] as? [String] == ["phongkehoach@example.org", "quantri@example.org"])
+        #expect(
+            (all["envelope"] as? [String: Any])?["to"] as? [String] == [
+                "phongkehoach@example.org", "quantri@example.org",
+            ])
         #expect((csvOnly["envelope"] as? [String: Any])?["to"] as? [String] == ["kho@example.org"])
         #expect((all["envelope"] as? [String: Any])?["from"] as? String == "reportd@example.org")
         #expect(all["to"] as? String == "phongkehoach@example.org, Quản trị <quantri@example.org>")
@@ -95,8 +102,11 @@ import Testing
         // Attachments: every format, Vietnamese names intact, the published bytes exactly.
         let attachments = try #require(all["attachments"] as? [[String: Any]])
         let stamp = try slotFile(f, "tong-hop", "csv").lastPathComponent.dropFirst("tong-hop_".count).dropLast(4)
-        #expect(attachments.map { $0["name"] as? String } == ["csv", "json", "txt", "html"].map { "Tổng hợp theo huyện \(stamp).\($0)" })
-        #expect(attachments.map { $0["type"] as? String } == ["text/csv", "application/json", "text/plain", "text/html"])
+        #expect(
+            attachments.map { $0["name"] as? String }
+                == ["csv", "json", "txt", "html"].map { "Tổng hợp theo huyện \(stamp).\($0)" })
+        #expect(
+            attachments.map { $0["type"] as? String } == ["text/csv", "application/json", "text/plain", "text/html"])
         for (attachment, ext) in zip(attachments, ["csv", "json", "txt", "html"]) {
             #expect(attachment["sha256"] as? String == (try sha256(try slotFile(f, "tong-hop", ext))), "\(ext)")
         }
@@ -110,7 +120,10 @@ import Testing
         }
         #expect(records.map { $0["trigger"] as? String } == ["manual", "delivery"])
         let delivery = try #require(records.last?["delivery"] as? [String: Any])
-        #expect(delivery["recipients"] as? [String] == ["phongkehoach@example.org", "quantri@example.org", "kho@example.org"])
+        #expect(
+            delivery["recipients"] as? [String] == [
+                "phongkehoach@example.org", "quantri@example.org", "kho@example.org",
+            ])
         #expect(records.last?["outcome"] as? String == "success")
         let status = try runReportd(["status", "--config", f.config, "tong-hop"])
         #expect(status.status == 0, "\(status.stdout)")
@@ -168,7 +181,8 @@ import Testing
         let hang = scratch.appendingPathComponent("hang.sh")
         try "#!/bin/sh\nsleep 60\n".write(to: hang, atomically: true, encoding: .utf8)
         let exits = scratch.appendingPathComponent("exits.sh")
-        try "#!/bin/sh\necho 'sendmail: no such user' >&2\nexit 67\n".write(to: exits, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho 'sendmail: no such user' >&2\nexit 67\n".write(
+            to: exits, atomically: true, encoding: .utf8)
         chmod(hang.path, 0o755)
         chmod(exits.path, 0o755)
         let cases: [([String], String)] = [
@@ -193,12 +207,13 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: f.output.appendingPathComponent("tong-hop/latest.csv").path))
             if command[0] == hang.path {
                 // The hung program was killed, not left behind.
-                let left = try runCollecting({
-                    let p = Process()
-                    p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
-                    p.arguments = ["-f", hang.path]
-                    return p
-                }())
+                let left = try runCollecting(
+                    {
+                        let p = Process()
+                        p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+                        p.arguments = ["-f", hang.path]
+                        return p
+                    }())
                 #expect(left.stdout.isEmpty, "still running: \(left.stdout)")
             }
         }
@@ -224,9 +239,13 @@ import Testing
         for ext in ["csv", "json", "txt", "html"] where !attached.contains(where: { $0.hasSuffix(".\(ext)") }) {
             #expect(plain.contains(try slotFile(f, "lon", ext).lastPathComponent), "\(ext) named in \(plain)")
         }
-        let raw = try FileManager.default.contentsOfDirectory(atPath: server.folder.path).filter { $0.hasSuffix(".eml") }
+        let raw = try FileManager.default.contentsOfDirectory(atPath: server.folder.path).filter {
+            $0.hasSuffix(".eml")
+        }
         for name in raw {
-            let size = try FileManager.default.attributesOfItem(atPath: server.folder.appendingPathComponent(name).path)[.size] as? Int ?? 0
+            let size =
+                try FileManager.default.attributesOfItem(atPath: server.folder.appendingPathComponent(name).path)[.size]
+                as? Int ?? 0
             #expect(size <= 200_000 + 2000, "\(name): \(size) bytes")
         }
     }
@@ -235,13 +254,15 @@ import Testing
         let f = try Fixture(
             csv: Self.csv,
             reports: [
-                "a": Fixture.report("a", extra: """
-                    formats: [csv]
-                    deliver:
-                      - email: [not-an-address, "ok@example.org"]
-                        attach: [xlsx]
-                    owners: ["x@example.org\\nBcc: y@example.org"]
-                    """),
+                "a": Fixture.report(
+                    "a",
+                    extra: """
+                        formats: [csv]
+                        deliver:
+                          - email: [not-an-address, "ok@example.org"]
+                            attach: [xlsx]
+                        owners: ["x@example.org\\nBcc: y@example.org"]
+                        """),
                 "b": Fixture.report("b", extra: "deliver:\n  - email: ok@example.org\n    atach: [csv]"),
             ],
             extraConfig: """
@@ -280,6 +301,7 @@ import Testing
         let bare = try Fixture(
             csv: Self.csv, reports: ["c": Fixture.report("c", extra: "deliver:\n  - email: ok@example.org")])
         let none = try runReportd(["validate", "--config", bare.config])
-        #expect(none.stderr.contains("c.yaml:10:3: error: 'deliver' needs 'mail:' in the daemon config"), "\(none.stderr)")
+        #expect(
+            none.stderr.contains("c.yaml:10:3: error: 'deliver' needs 'mail:' in the daemon config"), "\(none.stderr)")
     }
 }

@@ -110,8 +110,12 @@ import Testing
             text: "Tổng cộng: 4.700.000.000 đồng\n" + String(repeating: "x", count: 1200) + "\n",
             html: "<html><body><p>Tổng cộng</p></body></html>",
             attachments: [
-                .init(fileName: "Tổng hợp theo huyện 2026-11-29T060000.csv", contentType: MIMEMessage.contentType(fileExtension: "csv"), bytes: csv),
-                .init(fileName: "Tổng hợp theo huyện 2026-11-29T060000.xlsx", contentType: MIMEMessage.contentType(fileExtension: "xlsx"), bytes: xlsx),
+                .init(
+                    fileName: "Tổng hợp theo huyện 2026-11-29T060000.csv",
+                    contentType: MIMEMessage.contentType(fileExtension: "csv"), bytes: csv),
+                .init(
+                    fileName: "Tổng hợp theo huyện 2026-11-29T060000.xlsx",
+                    contentType: MIMEMessage.contentType(fileExtension: "xlsx"), bytes: xlsx),
             ])
         message.extraHeaders = [("Auto-Submitted", "auto-generated")]
         let bytes = message.render()
@@ -127,8 +131,13 @@ import Testing
         #expect((parsed["html"] as? String)?.replacingOccurrences(of: "\r\n", with: "\n") == message.html! + "\n")
         let attachments = try #require(parsed["attachments"] as? [[String: Any]])
         #expect(attachments.map { $0["name"] as? String } == message.attachments.map(\.fileName))
-        #expect(attachments.map { $0["type"] as? String } == ["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
-        #expect(attachments.map { $0["hex"] as? String } == [csv, xlsx].map { $0.map { String(format: "%02x", $0) }.joined() })
+        #expect(
+            attachments.map { $0["type"] as? String } == [
+                "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ])
+        #expect(
+            attachments.map { $0["hex"] as? String }
+                == [csv, xlsx].map { $0.map { String(format: "%02x", $0) }.joined() })
         #expect(parsed["message_id"] as? String == message.messageID)
         #expect(parsed["date_ok"] as? Bool == true)
     }

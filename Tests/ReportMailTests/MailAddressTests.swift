@@ -2,12 +2,13 @@ import ReportCore
 import Testing
 
 @Suite struct MailAddressTests {
-    @Test(arguments: [
-        ("quantri@example.org", "quantri@example.org", nil),
-        ("reportd <reportd@khuyencong.example>", "reportd@khuyencong.example", "reportd"),
-        ("\"Phòng Kế hoạch\" <phongkehoach@example.org>", "phongkehoach@example.org", "Phòng Kế hoạch"),
-        ("root@localhost", "root@localhost", nil),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            ("quantri@example.org", "quantri@example.org", nil),
+            ("reportd <reportd@khuyencong.example>", "reportd@khuyencong.example", "reportd"),
+            ("\"Phòng Kế hoạch\" <phongkehoach@example.org>", "phongkehoach@example.org", "Phòng Kế hoạch"),
+            ("root@localhost", "root@localhost", nil),
+        ] as [(String, String, String?)])
     func acceptsAddresses(_ text: String, _ address: String, _ name: String?) throws {
         let parsed = try MailAddress.parse(text).get()
         #expect(parsed.address == address)

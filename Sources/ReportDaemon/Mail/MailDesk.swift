@@ -1,14 +1,16 @@
 import Foundation
 public import Logging
-import ReportCore
 import ReportConfig
-import ReportState
+import ReportCore
 public import ReportMail
+import ReportState
 
 /// Sends one prepared message (through the sendmail program, with its retries); a protocol so the
 /// scheduler's tests can see what would be sent without an MTA.
 public protocol MailSender: Sendable {
-    func send(_ prepared: PreparedMail, with postman: Postman, shouldStop: @escaping @Sendable () -> Bool, logger: Logger)
+    func send(
+        _ prepared: PreparedMail, with postman: Postman, shouldStop: @escaping @Sendable () -> Bool, logger: Logger
+    )
         -> MailOutcome
 }
 
@@ -19,11 +21,13 @@ public struct SendmailSender: MailSender {
     public func send(
         _ prepared: PreparedMail, with postman: Postman, shouldStop: @escaping @Sendable () -> Bool, logger: Logger
     ) -> MailOutcome {
-        postman.send(prepared, shouldStop: shouldStop, onRetry: { error, attempt, delay in
-            logger.warning(
-                "mail not sent, retrying in \(delay)s (attempt \(attempt + 1) of \(postman.mail.retries + 1)): \(error)",
-                metadata: ["mail.subject": "\(prepared.subject)"])
-        })
+        postman.send(
+            prepared, shouldStop: shouldStop,
+            onRetry: { error, attempt, delay in
+                logger.warning(
+                    "mail not sent, retrying in \(delay)s (attempt \(attempt + 1) of \(postman.mail.retries + 1)): \(error)",
+                    metadata: ["mail.subject": "\(prepared.subject)"])
+            })
     }
 }
 
@@ -91,7 +95,11 @@ struct MailDesk {
                     jobs.append(
                         Job(
                             kind: .notice("recovered"), report: report.name, postman: postman,
-                            mails: [postman.notice(.recovered, report: report, slot: request.slot, owners: owners, configFile: daemon.file)]))
+                            mails: [
+                                postman.notice(
+                                    .recovered, report: report, slot: request.slot, owners: owners,
+                                    configFile: daemon.file)
+                            ]))
                 } catch {
                     logger.error("cannot write the mail state: \(error); no recovery message is sent")
                 }
@@ -102,7 +110,8 @@ struct MailDesk {
                 let first = try store.update(report.name) { $0.noteNotice(for: request.slot) }
                 guard first else { break }
             } catch {
-                logger.error("cannot write the mail state: \(error); no failure notice is sent (it could not be sent only once)")
+                logger.error(
+                    "cannot write the mail state: \(error); no failure notice is sent (it could not be sent only once)")
                 break
             }
             let notice = postman.notice(
@@ -197,7 +206,9 @@ struct MailDesk {
         case .notice(let what):
             for (mail, outcome) in zip(done.job.mails, done.outcomes) {
                 if let error = outcome.error {
-                    log.error("\(what) notice to the owners not sent: \(error)", metadata: ["mail.subject": "\(mail.subject)"])
+                    log.error(
+                        "\(what) notice to the owners not sent: \(error)", metadata: ["mail.subject": "\(mail.subject)"]
+                    )
                 } else {
                     log.notice("\(what) notice sent to the owners", metadata: ["mail.subject": "\(mail.subject)"])
                 }

@@ -1,7 +1,7 @@
 public import Foundation
 import ReportCore
-import ReportState
 public import ReportMail
+import ReportState
 
 extension RunRecorder {
     /// Records a finished delivery: a `delivery` line in the run history after the run's, the
@@ -17,9 +17,11 @@ extension RunRecorder {
         let error = errors.isEmpty ? nil : errors.joined(separator: "; ")
         var result = RunResult(
             report: report, slot: slot, slotDate: slotDate, started: started,
-            duration: finished.timeIntervalSince(started), files: mails.flatMap { $0.attached.map(\.file) }, error: error)
+            duration: finished.timeIntervalSince(started), files: mails.flatMap { $0.attached.map(\.file) },
+            error: error)
         result.failure = nil
-        var record = RunRecord(result, trigger: .delivery, attempt: outcomes.map(\.attempts).max() ?? 1, finished: finished)
+        var record = RunRecord(
+            result, trigger: .delivery, attempt: outcomes.map(\.attempts).max() ?? 1, finished: finished)
         record.calculators = nil
         record.delivery = DeliveryRecord(
             recipients: mails.flatMap(\.recipients), attached: mails.flatMap { $0.attached.map(\.name) },

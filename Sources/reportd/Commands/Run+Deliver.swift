@@ -11,7 +11,9 @@ extension Run {
     /// `mail:` sets), records each delivery, and says how it went. A failed delivery leaves the
     /// report published.
     /// - Returns: false when a delivery failed.
-    func deliverAll(_ outcomes: [RunResult], reports: [LoadedReport], daemon: DaemonConfig, recorder: RunRecorder) -> Bool {
+    func deliverAll(_ outcomes: [RunResult], reports: [LoadedReport], daemon: DaemonConfig, recorder: RunRecorder)
+        -> Bool
+    {
         guard let mail = daemon.mail else { return true }
         let postman = Postman(mail: mail, daemon: daemon)
         var allSent = true
@@ -25,11 +27,13 @@ extension Run {
                 mails = try postman.deliveries(of: report, outcome: outcome)
                 for prepared in mails {
                     results.append(
-                        postman.send(prepared, onRetry: { error, attempt, delay in
-                            writeStandardError(
-                                "reportd: \(report.name): mail not sent (attempt \(attempt) of \(mail.retries + 1)), "
-                                    + "retrying in \(delay)s: \(error)\n")
-                        }))
+                        postman.send(
+                            prepared,
+                            onRetry: { error, attempt, delay in
+                                writeStandardError(
+                                    "reportd: \(report.name): mail not sent (attempt \(attempt) of \(mail.retries + 1)), "
+                                        + "retrying in \(delay)s: \(error)\n")
+                            }))
                 }
             } catch {
                 let now = Date()
@@ -37,9 +41,12 @@ extension Run {
             }
             let problems = recorder.recordDelivery(
                 report: report.name, slot: outcome.slot, slotDate: outcome.slotDate, mails: mails, outcomes: results)
-            for (what, error) in [("mail state", problems.state), ("run history", problems.history), ("metrics file", problems.metrics)] {
+            for (what, error) in [
+                ("mail state", problems.state), ("run history", problems.history), ("metrics file", problems.metrics),
+            ] {
                 guard let error else { continue }
-                writeStandardError("reportd: warning: \(report.name): the delivery was not recorded in the \(what): \(error)\n")
+                writeStandardError(
+                    "reportd: warning: \(report.name): the delivery was not recorded in the \(what): \(error)\n")
             }
             let errors = results.compactMap(\.error)
             if errors.isEmpty {
