@@ -177,52 +177,70 @@ public enum MIMEEncoding {
     /// bytes, control characters and a space or tab before a line break are escaped; lines longer
     /// than 76 characters are cut with soft breaks (`=` at the end), never inside an escape.
     public static func quotedPrintable(_ text: String) -> String {
-        var out = ""
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
-        for (index, line) in lines.enumerated() {
+        // Bytes in, bytes out: a String built a character at a time took seconds for a page of
+        // a few hundred kilobytes.
+        let input = Array(text.utf8)
+        // Line breaks (CRLF, CR or LF) become one LF here, CRLF in the output.
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        var i = 0
+        while i < input.count {
+            if input[i] == 0x0A || input[i] == 0x0D {
+                lines.append(input[start..<i])
+                if input[i] == 0x0D, i + 1 < input.count, input[i + 1] == 0x0A { i += 1 }
+                start = i + 1
+            }
+            i += 1
+        }
+        let endsWithBreak = start == input.count && !input.isEmpty
+        if !endsWithBreak { lines.append(input[start..<input.count]) }
+        let digits = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count * 2)
+        for line in lines {
             var width = 0
-            let bytes = Array(line.utf8)
-            for (i, byte) in bytes.enumerated() {
-                let last = i == bytes.count - 1
-                var unit: String
+            for index in line.indices {
+                let byte = line[index]
+                let last = index == line.index(before: line.endIndex)
+                var escape: Bool
                 switch byte {
                 case 0x21...0x7E where byte != UInt8(ascii: "="):
-                    unit = String(UnicodeScalar(byte))
                     // "From " at a line's start is changed by some mbox writers; "." alone by SMTP.
-                    if i == 0 && (byte == UInt8(ascii: "F") || byte == UInt8(ascii: ".")) { unit = "=" + hex(byte) }
-                case 0x20, 0x09:
-                    unit = last ? "=" + hex(byte) : String(UnicodeScalar(byte))
-                default:
-                    unit = "=" + hex(byte)
+                    escape = index == line.startIndex && (byte == UInt8(ascii: "F") || byte == UInt8(ascii: "."))
+                case 0x20, 0x09: escape = last
+                default: escape = true
                 }
+                let size = escape ? 3 : 1
                 // Room for the unit, and for a soft break after it unless it ends the line.
-                let room = last ? 76 : 75
-                if width + unit.utf8.count > room {
-                    out += "=" + crlf
+                if width + size > (last ? 76 : 75) {
+                    out += [UInt8(ascii: "="), 0x0D, 0x0A]
                     width = 0
                 }
-                out += unit
-                width += unit.utf8.count
+                if escape {
+                    out += [UInt8(ascii: "="), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+                } else {
+                    out.append(byte)
+                }
+                width += size
             }
-            if index < lines.count - 1 { out += crlf }
+            out += [0x0D, 0x0A]
         }
-        return out + (normalized.hasSuffix("\n") ? "" : crlf)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `bytes` as base64 in lines of 76 characters, each ending in CRLF.
     public static func base64Lines(_ bytes: [UInt8]) -> String {
-        let text = Data(bytes).base64EncodedString()
-        var out = ""
-        out.reserveCapacity(text.utf8.count + text.utf8.count / 38 + 2)
-        var index = text.startIndex
-        while index < text.endIndex {
-            let end = text.index(index, offsetBy: 76, limitedBy: text.endIndex) ?? text.endIndex
+        let text = Array(Data(bytes).base64EncodedString().utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(base64Size(bytes.count))
+        var index = 0
+        while index < text.count {
+            let end = min(index + 76, text.count)
             out += text[index..<end]
-            out += crlf
+            out += [0x0D, 0x0A]
             index = end
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The size of `base64Lines` of `count` bytes.
