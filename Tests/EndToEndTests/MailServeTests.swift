@@ -7,9 +7,9 @@ import Testing
 
 /// `reportd serve` with mail: deliveries after scheduled runs, one notice per failed or overdue
 /// slot to the owners (not one per retry, not again after a restart), one "recovered" message.
-@Suite(.serialized) struct MailServeTests {
-    let mail = MailTests()
-
+/// In MailTests' suite, which runs one test at a time: each blocks a thread of the test process for
+/// seconds, and two mail suites side by side starved the scheduler's tests of the cooperative pool.
+extension MailTests {
     func subjects(_ messages: [[String: Any]], _ prefix: String) -> [String] {
         messages.compactMap { $0["subject"] as? String }.filter { $0.hasPrefix(prefix) }
     }
@@ -28,7 +28,7 @@ import Testing
             "hong", schedule: "every 4s", extra: "retries: 1\nretry_delay: 1s\nowners: [quantri@example.org]"
         )
         .replacingOccurrences(of: "formats: [csv, json, text, html]", with: "formats: [csv, text]")
-        let f = try mail.fixture(server, reports: ["hong": report], folder: scratch)
+        let f = try fixture(server, reports: ["hong": report], folder: scratch)
         let data = f.folder.appendingPathComponent("data.csv")
         // A row that does not type: every attempt fails (a data error, which is retried).
         try (MailTests.csv + "Phong Thổ,năm ngoái,1\n").write(to: data, atomically: true, encoding: .utf8)
@@ -92,7 +92,7 @@ import Testing
         let server = try MailServer(in: scratch)
         let report = Fixture.report("tre", schedule: "@hourly", extra: "catch_up: none\nformats: [csv]")
         // The daemon's owners apply to a report that names none.
-        let f = try mail.fixture(
+        let f = try fixture(
             server, reports: ["tre": report], extraConfig: "owners: [\"Quản trị <quantri@example.org>\"]",
             folder: scratch)
         // The last completed slot three hours ago, and catch_up: none: the next slot is overdue.

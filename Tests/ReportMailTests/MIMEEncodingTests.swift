@@ -5,7 +5,7 @@ import Testing
 
 /// The MIME writer, checked line by line against the RFCs' limits and, for whole messages, by
 /// Python's `email` package (an independent reader).
-@Suite struct MIMEEncodingTests {
+@Suite(.serialized) struct MIMEEncodingTests {
     /// Every line of `text` ends in CRLF (no bare LF or CR).
     func linesEndInCRLF(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
@@ -27,7 +27,7 @@ import Testing
         "Line\r\nBcc: attacker@example.org",
         "e\u{301}\u{302}\u{323}" + String(repeating: "x", count: 200),
     ])
-    func subjectsFoldIntoEncodedWordsOfAtMost76Characters(_ subject: String) throws {
+    func subjectsFoldIntoEncodedWordsOfAtMost76Characters(_ subject: String) async throws {
         let header = MIMEEncoding.header("Subject", subject)
         #expect(linesEndInCRLF(header))
         for line in lines(header) {
@@ -41,7 +41,7 @@ import Testing
         for word in header.split(whereSeparator: \.isWhitespace) where word.hasPrefix("=?") {
             #expect(word.count <= 75)
         }
-        #expect(try PythonEmail.decodeHeader(header) == subject)
+        #expect(try await PythonEmail.decodeHeader(header) == subject)
     }
 
     @Test func plainShortSubjectsStayReadable() {
@@ -58,7 +58,7 @@ import Testing
         }
     }
 
-    @Test func fileNamesUseRFC2231AndContinueWhenLong() throws {
+    @Test func fileNamesUseRFC2231AndContinueWhenLong() async throws {
         let short = MIMEEncoding.parameter("filename", "Báo cáo.csv")
         #expect(short.contains("filename*=UTF-8''B%C3%A1o%20c%C3%A1o.csv"), "\(short)")
         let name = "Tổng hợp kinh phí hỗ trợ theo huyện và chương trình mục tiêu quốc gia 2026-11-29T060000.xlsx"
@@ -67,10 +67,10 @@ import Testing
         #expect(long.contains("filename*1*="))
         for line in lines(long) { #expect(line.utf8.count <= 76, "\(line)") }
         #expect(MIMEEncoding.parameter("filename", "plain.csv") == ";\r\n filename=\"plain.csv\"")
-        #expect(try PythonEmail.fileName(contentDisposition: "attachment" + long) == name)
+        #expect(try await PythonEmail.fileName(contentDisposition: "attachment" + long) == name)
     }
 
-    @Test func quotedPrintableCutsLongLinesAndKeepsEveryByte() throws {
+    @Test func quotedPrintableCutsLongLinesAndKeepsEveryByte() async throws {
         let long = String(repeating: "Kinh phí = 4.700.000.000 đồng; ", count: 40)  // well over 998 bytes
         #expect(long.utf8.count > 998)
         let text = long + "\nthe end  \n.\nFrom here\n"
@@ -83,7 +83,7 @@ import Testing
             #expect(line != ".")
             #expect(!line.hasPrefix("From "))
         }
-        let decoded = try PythonEmail.decodeQuotedPrintable(encoded)
+        let decoded = try await PythonEmail.decodeQuotedPrintable(encoded)
         #expect(decoded == text.replacingOccurrences(of: "\n", with: "\r\n"))
     }
 
@@ -100,7 +100,7 @@ import Testing
         #expect(MIMEEncoding.date(Date(timeIntervalSince1970: 1_796_545_516)) == "Sun, 06 Dec 2026 08:25:16 +0000")
     }
 
-    @Test func wholeMessageParsesWithItsPartsIntact() throws {
+    @Test func wholeMessageParsesWithItsPartsIntact() async throws {
         let csv = Array("district,amount\nMường Tè,100\n".utf8)
         let xlsx: [UInt8] = (0..<5000).map { UInt8(($0 * 7) % 256) }
         var message = MIMEMessage(
@@ -122,7 +122,7 @@ import Testing
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(linesEndInCRLF(text))
         #expect(text.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 998 })
-        let parsed = try PythonEmail.summary(bytes)
+        let parsed = try await PythonEmail.summary(bytes)
         #expect(parsed["subject"] as? String == message.subject)
         #expect(parsed["from"] as? String == "Báo cáo tự động <reportd@example.org>")
         #expect(parsed["defects"] as? [String] == [])
@@ -145,7 +145,17 @@ import Testing
 
 /// Python's `email` package, run as a child: an independent reader of what the writer wrote.
 enum PythonEmail {
-    static func run(_ script: String, input: [UInt8]) throws -> String {
+    /// Runs `script` with `input` on its standard input; the wait happens on a dispatch thread, so
+    /// that the cooperative pool's few threads stay free for the scheduler's tests meanwhile.
+    static func run(_ script: String, input: [UInt8]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runBlocking(script, input: input) })
+            }
+        }
+    }
+
+    static func runBlocking(_ script: String, input: [UInt8]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]
@@ -164,8 +174,8 @@ enum PythonEmail {
 
     struct PythonFailed: Error { var status: Int32 }
 
-    static func decodeHeader(_ header: String) throws -> String {
-        try run(
+    static func decodeHeader(_ header: String) async throws -> String {
+        try await run(
             """
             import sys, email
             from email import policy
@@ -174,8 +184,8 @@ enum PythonEmail {
             """, input: Array(header.utf8))
     }
 
-    static func fileName(contentDisposition: String) throws -> String {
-        try run(
+    static func fileName(contentDisposition: String) async throws -> String {
+        try await run(
             """
             import sys, email
             from email import policy
@@ -184,16 +194,16 @@ enum PythonEmail {
             """, input: Array(contentDisposition.utf8))
     }
 
-    static func decodeQuotedPrintable(_ text: String) throws -> String {
-        try run(
+    static func decodeQuotedPrintable(_ text: String) async throws -> String {
+        try await run(
             "import sys, quopri; sys.stdout.buffer.write(quopri.decodestring(sys.stdin.buffer.read()))",
             input: Array(text.utf8))
     }
 
     /// Subject, From, Message-ID, text and HTML bodies, attachments (name, type, bytes in hex) and
     /// the parser's defects, as JSON.
-    static func summary(_ message: [UInt8]) throws -> [String: Any] {
-        let json = try run(
+    static func summary(_ message: [UInt8]) async throws -> [String: Any] {
+        let json = try await run(
             """
             import sys, json, email, email.utils
             from email import policy
