@@ -114,6 +114,13 @@ let package = Package(
             swiftSettings: internalImports
         ),
         .target(name: "CSpawn"),
+        // Mail through the system's sendmail interface: the MIME writer, the sendmail process,
+        // deliveries and notices (issue 19).
+        .target(
+            name: "ReportMail",
+            dependencies: ["ReportCore", "ReportFiles", "ReportState", "ReportConfig", "CSpawn"],
+            swiftSettings: internalImports
+        ),
         // SQL generation shared by the database sources (filter to WHERE, metrics to aggregates).
         .target(
             name: "ReportSQL", dependencies: ["ReportCore", "CalcShare", "CalcRatio", "CalcGrowth"],
@@ -142,6 +149,7 @@ let package = Package(
             name: "ReportDaemon",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportPlugins",
+                "ReportMail",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -153,7 +161,7 @@ let package = Package(
             name: "reportd",
             dependencies: [
                 "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportCalculators", "ReportWriters",
-                "ReportSources", "ReportTesting", "ReportPlugins", "ReportDaemon",
+                "ReportSources", "ReportTesting", "ReportPlugins", "ReportDaemon", "ReportMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -220,6 +228,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "ReportMailTests", dependencies: ["ReportCore", "ReportMail"]),
         .testTarget(name: "ReportSQLTests", dependencies: ["ReportCore", "ReportSQL"]),
         .testTarget(
             name: "SourceSQLiteTests",
@@ -231,7 +240,7 @@ let package = Package(
             name: "EndToEndTests", dependencies: ["reportd", "TestSupport"],
             exclude: [
                 "differential.py", "differential_text.py", "cron_differential.py", "schema_check.py",
-                "parse_metrics.py", "period_differential.py", "plugins",
+                "parse_metrics.py", "period_differential.py", "plugins", "mail",
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -40,7 +40,7 @@ public struct ConfigLoader: Sendable {
 
     static let daemonKeys = [
         "timezone", "reports", "state", "plugins", "output", "datasets", "locale", "max_concurrent", "shutdown_grace",
-        "plugin_timeout", "plugin_memory", "dataset_cache", "metrics_file", "history",
+        "plugin_timeout", "plugin_memory", "dataset_cache", "metrics_file", "history", "mail", "owners",
     ]
     static let historyKeys = ["keep", "detailed"]
     static let outputKeys = ["root", "keep", "file_mode", "folder_mode", "group"]
@@ -342,6 +342,16 @@ public struct ConfigLoader: Sendable {
         } else {
             file.error("the daemon config needs 'datasets'", at: root)
         }
+        // Mail (ConfigLoader+Mail.swift).
+        let mail = parseMail(fields["mail"], base: base, &file)
+        var owners: [MailAddress] = []
+        if let node = fields["owners"] {
+            if fields["mail"] == nil {
+                file.error("'owners' needs 'mail:' (how reportd sends mail)", at: node)
+            } else {
+                owners = parseAddresses(node, "'owners'", &file) ?? []
+            }
+        }
         guard !file.hasErrors, let outputRoot else { return nil }
         var config = DaemonConfig(
             file: file.path, timezone: timezone, reportsDirectory: reports, stateDirectory: state,
@@ -356,6 +366,8 @@ public struct ConfigLoader: Sendable {
         config.metricsFile = metricsFile
         config.historyKeep = history.keep
         config.historyDetailed = min(history.detailed, history.keep)
+        config.mail = mail
+        config.owners = owners
         return config
     }
 

@@ -48,6 +48,10 @@ public struct DaemonConfig: Sendable {
     /// The plugins that were meant to load and did not (failed handshake, not executable, a link to
     /// a missing file, no plugins folder): a report whose calculator is unknown may be theirs.
     public var pluginProblems: [PluginProblem] = []
+    /// How mail is sent (`mail:`); nil: reportd sends none.
+    public var mail: MailSettings?
+    /// Who is told about failed and overdue reports that name no `owners:` of their own.
+    public var owners: [MailAddress] = []
 
     /// The plugin settings, when the config names a plugins folder.
     public var pluginSettings: PluginSettings? {

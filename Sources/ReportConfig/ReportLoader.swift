@@ -7,7 +7,7 @@ extension ConfigLoader {
         "name", "title", "description", "dataset", "schedule", "timezone", "catch_up", "overlap", "retries", "retry_delay",
         "timeout",
         "filter", "group_by", "metrics", "sort", "limit", "totals", "formats", "csv", "locale", "chart",
-        "period", "compare", "cumulative",
+        "period", "compare", "cumulative", "deliver", "owners",
     ]
     static let sortKeys = ["by", "order"]
     /// The keys of a metric that are not calculator parameters.
@@ -211,6 +211,7 @@ extension ConfigLoader {
             parseOptions(f, into: &d, &file)
             // A daemon-level `locale:` applies to every report that names none.
             if d.locale == nil { d.locale = daemon.locale }
+            parseMailKeys(f, into: &d, daemon: daemon, &file)
             definition = d
         } else {
             var scratch = ReportDefinition(
@@ -218,6 +219,7 @@ extension ConfigLoader {
             scratch.groupBy = groupBy
             scratch.metrics = metrics
             parseOptions(f, into: &scratch, &file)
+            parseMailKeys(f, into: &scratch, daemon: daemon, &file)
         }
         return (file.hasErrors ? nil : definition, nameNode?.mark)
     }

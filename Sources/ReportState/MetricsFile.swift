@@ -7,7 +7,10 @@ import ReportFiles
 /// or reloads, from the state of each configured report.
 public enum MetricsFile {
     /// Renders the metrics of `reports` (name and state, in order).
-    public static func render(_ reports: [(name: String, state: ReportState)], now: Date = Date()) -> String {
+    /// - Parameter deliveries: the reports' mail states, for the delivery counters (none: no such lines).
+    public static func render(
+        _ reports: [(name: String, state: ReportState)], deliveries: [String: DeliveryState] = [:], now: Date = Date()
+    ) -> String {
         var out = ""
         func family(
             _ name: String, _ type: String, _ help: String, _ value: (ReportState) -> Double?
@@ -48,17 +51,38 @@ public enum MetricsFile {
             "reportd_report_runs_total", "counter", "Runs of the report, successful or not.", { Double($0.runsTotal) })
         family(
             "reportd_report_failures_total", "counter", "Failed runs of the report.", { Double($0.failuresTotal) })
+        if !deliveries.isEmpty {
+            out += deliveryFamilies(reports.map(\.name), deliveries)
+        }
         return out
     }
 
     /// Writes the metrics of `reports` to `path` atomically, readable by others (0644: the collector
     /// runs as another user); the folder is created 0755 when missing.
-    public static func write(_ reports: [(name: String, state: ReportState)], to path: String) throws {
+    public static func write(
+        _ reports: [(name: String, state: ReportState)], deliveries: [String: DeliveryState] = [:], to path: String
+    ) throws {
         let folder = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         try ConfinedFolder.writeAtomically(
-            [ConfinedFolder.File(name: name, bytes: Array(render(reports).utf8))], intoFolderAt: folder.isEmpty ? "." : folder,
+            [ConfinedFolder.File(name: name, bytes: Array(render(reports, deliveries: deliveries).utf8))], intoFolderAt: folder.isEmpty ? "." : folder,
             permissions: .init(fileMode: 0o644, folderMode: 0o755))
+    }
+
+    /// The mail delivery counters of `names` (issue 19).
+    static func deliveryFamilies(_ names: [String], _ deliveries: [String: DeliveryState]) -> String {
+        var out = ""
+        let families: [(String, String, (DeliveryState) -> Int)] = [
+            ("reportd_report_deliveries_total", "Mail deliveries of the report's outputs, successful or not.", \.deliveriesTotal),
+            ("reportd_report_delivery_failures_total", "Mail deliveries that failed after their retries.", \.deliveryFailuresTotal),
+        ]
+        for (name, help, value) in families {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
+            for report in names {
+                out += "\(name){report=\"\(escape(report))\"} \(value(deliveries[report] ?? DeliveryState()))\n"
+            }
+        }
+        return out
     }
 
     /// A label value with `\`, `"` and line breaks escaped.

@@ -34,6 +34,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var compacted: Bool?
     /// The period the run reported on, for a report with `period:`.
     public var period: PeriodRecord?
+    /// On a `delivery` line: who the mail went to and what it carried.
+    public var delivery: DeliveryRecord?
 
     public struct Dataset: Codable, Sendable, Equatable {
         public var name: String
@@ -58,7 +60,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case report, slot, trigger, attempt, started, finished, outcome, error, dataset, calculators, files, reportd,
-            pid, compacted, period
+            pid, compacted, period, delivery
         case durationSeconds = "duration_seconds"
     }
 

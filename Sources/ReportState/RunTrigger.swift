@@ -5,6 +5,8 @@ public enum RunTrigger: String, Sendable, Codable {
     case retry
     case manual
     case backfill
+    /// Not a run: the mail delivery of a run's outputs (a history line of its own, after the run's).
+    case delivery
 }
 
 /// How a run ended, as the history and the state record it (`"success"`, `"failed"`).

@@ -102,7 +102,7 @@ import Testing
         if keys.contains("datasets") { return .daemonConfig }
         let daemonKeys: Set<String> = [
             "timezone", "reports", "state", "locale", "max_concurrent", "shutdown_grace", "dataset_cache",
-            "metrics_file", "history", "output", "plugins", "plugin_timeout", "plugin_memory",
+            "metrics_file", "history", "output", "plugins", "plugin_timeout", "plugin_memory", "mail", "owners",
         ]
         if !keys.isEmpty, keys.isSubset(of: daemonKeys) { return .daemonFragment }
         return nil
@@ -147,6 +147,12 @@ import Testing
             let base = block.namedFile.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "example.yaml"
             let file = config.appendingPathComponent("reports.d/readme-\(block.line)-\(base)")
             try text.write(to: file, atomically: true, encoding: .utf8)
+            // A report that mails needs `mail:` in the daemon config, which the sample leaves out
+            // (it sends no mail): the README's Mail section shows that part on its own.
+            if text.contains("\ndeliver:") || text.contains("\nowners:") {
+                try (sampleConfig + "\nmail: {sendmail: /bin/true, from: reportd@example.org}\n")
+                    .write(to: configFile, atomically: true, encoding: .utf8)
+            }
         case .testFile:
             let file = config.appendingPathComponent("tests/readme-\(block.line).yaml")
             try text.write(to: file, atomically: true, encoding: .utf8)

@@ -23,7 +23,8 @@ struct Harness {
     ///   - reloadDeadline: seconds a reload may take (default: the daemon's own rule).
     init(
         _ fixture: DaemonFixture, at start: Date, useState: Bool = true,
-        reloader: SchedulerService.Reloader? = nil, reloadDeadline: Int? = nil
+        reloader: SchedulerService.Reloader? = nil, reloadDeadline: Int? = nil,
+        mailSender: any MailSender = SendmailSender()
     ) throws {
         self.fixture = fixture
         clock = ManualClock(start)
@@ -31,7 +32,7 @@ struct Harness {
         scheduler = SchedulerService(
             reports: try fixture.load(), clock: clock, executor: executor, store: useState ? fixture.store : nil,
             reloader: reloader ?? { fixture.reload() }, notifier: SystemdNotifier(environment: [:]), logger: logger,
-            reloadOnSIGHUP: false, reloadDeadline: reloadDeadline)
+            reloadOnSIGHUP: false, reloadDeadline: reloadDeadline, mailSender: mailSender)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: [.init(service: scheduler)], logger: logger))
         self.group = group

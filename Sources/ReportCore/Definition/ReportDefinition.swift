@@ -31,6 +31,11 @@ public struct ReportDefinition: Sendable {
     public var writerOptions = WriterOptions()
     /// The period each run reports on (`period:`, `compare:`, `cumulative:`); nil: the whole dataset.
     public var period: PeriodRule?
+    /// Who gets the outputs by mail after each successful publish (`deliver:`).
+    public var deliveries: [Delivery] = []
+    /// Who is told when the report fails after its retries or misses a slot (`owners:`); nil: the
+    /// daemon's `owners:`.
+    public var owners: [MailAddress]?
 
     public init(
         name: String, title: String, dataset: String, schedule: Schedule, timezone: String, metrics: [MetricDefinition]

@@ -190,8 +190,19 @@ struct SchedulerCore {
         return started
     }
 
+    /// How a finished run left its slot: what the mail desk acts on.
+    enum RunEnd: Sendable {
+        case succeeded
+        /// No verdict on the slot yet: a retry is scheduled (or the run was refused by another
+        /// process's lock).
+        case pending
+        /// Failed with no retry to come (spent, not worth it, or shutting down).
+        case failedFinally
+    }
+
     /// Records a finished run and schedules a retry when it failed and retries remain.
-    mutating func finished(_ request: RunRequest, outcome: RunResult, now: Date) {
+    @discardableResult
+    mutating func finished(_ request: RunRequest, outcome: RunResult, now: Date) -> RunEnd {
         let name = request.report.name
         running[name] = nil
         var log = log(name, request.slot)
@@ -205,7 +216,7 @@ struct SchedulerCore {
         log[metadataKey: "duration.ms"] = "\(Int(outcome.duration * 1000))"
         guard let error = outcome.error else {
             log.info("run succeeded")
-            return
+            return .succeeded
         }
         if let kind = outcome.failure, kind.isDeterministic {
             // An overflow or a definition that does not fit fails the same way on every attempt.
@@ -220,9 +231,12 @@ struct SchedulerCore {
             log.warning(
                 "run failed, retrying in \(Int(delay))s (attempt \(retry.attempt + 1) of \(request.report.retries + 1)): \(error)"
             )
+            return .pending
         } else {
             log.error("run failed: \(error)")
         }
+        // A run refused because another process runs the report is not a failure of the slot.
+        return outcome.refused ? .pending : .failedFinally
     }
 
     mutating func reload(

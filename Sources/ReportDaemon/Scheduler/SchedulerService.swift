@@ -5,6 +5,7 @@ public import ReportConfig
 public import ServiceLifecycle
 import UnixSignals
 public import ReportState
+import ReportMail
 
 /// The daemon's scheduler: runs every report at its slots, catches up after downtime, retries,
 /// enforces timeouts and `max_concurrent`, reloads on SIGHUP and shuts down gracefully.
@@ -31,6 +32,10 @@ public final class SchedulerService: Service, Sendable {
     let reloadDeadlineOverride: Int?
     let events: AsyncStream<Event>
     let eventSink: AsyncStream<Event>.Continuation
+    /// Sends the mail (`mail:`): deliveries and notices (MailDesk).
+    let mailSender: any MailSender
+    /// Seconds between the checks for overdue slots (when mail is configured).
+    let overdueCheckInterval: Double
 
     enum Event: Sendable {
         case timer
@@ -38,6 +43,8 @@ public final class SchedulerService: Service, Sendable {
         case reload
         case shutdown
         case graceExpired
+        case mailed(MailDesk.Done)
+        case overdueCheck
     }
 
     /// - Parameters:
@@ -46,8 +53,11 @@ public final class SchedulerService: Service, Sendable {
         reports: ReportSet, clock: any WallClock, executor: any RunExecutor, store: StateStore?,
         reloader: @escaping Reloader, notifier: SystemdNotifier = SystemdNotifier(), presence: DaemonPresence? = nil,
         logger: Logger,
-        reloadOnSIGHUP: Bool = true, reloadDeadline: Int? = nil
+        reloadOnSIGHUP: Bool = true, reloadDeadline: Int? = nil, mailSender: any MailSender = SendmailSender(),
+        overdueCheckInterval: Double = 60
     ) {
+        self.mailSender = mailSender
+        self.overdueCheckInterval = overdueCheckInterval
         self.initial = reports
         self.clock = clock
         self.executor = executor
@@ -198,6 +208,42 @@ public final class SchedulerService: Service, Sendable {
                         }
                     }
                 }
+                // Mail: sent on threads of their own, recorded back on this loop (`.mailed`).
+                let mailStop = Locked(false)
+                var mailInFlight = 0
+                var overdueChecks = false
+                func send(_ jobs: [MailDesk.Job]) {
+                    for job in jobs {
+                        mailInFlight += 1
+                        let (sender, logger) = (self.mailSender, self.logger)
+                        group.addTask {
+                            let done = await withCheckedContinuation { continuation in
+                                // Writing a message reads files and sendmail blocks: off the cooperative pool.
+                                DispatchQueue.global().async {
+                                    continuation.resume(
+                                        returning: MailDesk.perform(
+                                            job, sender: sender, shouldStop: { mailStop.withLock { $0 } },
+                                            logger: logger))
+                                }
+                            }
+                            sink.yield(.mailed(done))
+                        }
+                    }
+                }
+                func startOverdueChecks() {
+                    guard !overdueChecks, MailDesk.checksOverdue(core.set.daemon), store != nil else { return }
+                    overdueChecks = true
+                    // At once (slots may have passed while the daemon was down), then every interval.
+                    sink.yield(.overdueCheck)
+                    let (clock, interval) = (self.clock, self.overdueCheckInterval)
+                    group.addTask {
+                        while !Task.isCancelled {
+                            do { try await clock.sleep(until: clock.now().addingTimeInterval(interval)) } catch { return }
+                            sink.yield(.overdueCheck)
+                        }
+                    }
+                }
+                startOverdueChecks()
                 dispatch()
                 rearm()
                 for await event in events {
@@ -207,13 +253,29 @@ public final class SchedulerService: Service, Sendable {
                     case .timer:
                         core.fireDue(now: clock.now())
                     case .finished(let request, let outcome):
-                        core.finished(request, outcome: outcome, now: clock.now())
+                        let end = core.finished(request, outcome: outcome, now: clock.now())
+                        send(
+                            MailDesk.jobs(
+                                after: request, outcome: outcome, end: end, daemon: core.set.daemon,
+                                stateDirectory: store?.directory, logger: logger))
+                    case .mailed(let done):
+                        mailInFlight -= 1
+                        MailDesk.finish(done, recorder: core.recorder, logger: logger)
+                    case .overdueCheck:
+                        if let store, !core.isShuttingDown {
+                            send(
+                                MailDesk.overdueJobs(
+                                    reports: core.set.reports.values.map(\.definition),
+                                    running: Set(core.runningSlots().keys), daemon: core.set.daemon,
+                                    stateDirectory: store.directory, now: clock.now(), logger: logger))
+                        }
                     case .reload:
                         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
                         let deadline =
                             reloadDeadlineOverride ?? Self.reloadDeadline(pluginTimeout: core.set.daemon.pluginTimeout)
                         if let (daemon, files, diagnostics) = await Self.load(reloader, within: deadline) {
                             core.reload(daemon: daemon, files: files, diagnostics: diagnostics, now: clock.now())
+                            startOverdueChecks()
                         } else {
                             let message =
                                 "reload did not finish within \(deadline)s (a plugin or a file that does not answer?); "
@@ -227,7 +289,7 @@ public final class SchedulerService: Service, Sendable {
                         core.beginShutdown()
                         let grace = core.set.daemon.shutdownGrace
                         let clock = self.clock
-                        if core.hasRunning {
+                        if core.hasRunning || mailInFlight > 0 {
                             // The deadline is fixed now, not when the timer task first runs.
                             let deadline = clock.now().addingTimeInterval(TimeInterval(grace))
                             logger.notice("shutting down: waiting up to \(grace)s for running reports")
@@ -240,8 +302,10 @@ public final class SchedulerService: Service, Sendable {
                         }
                     case .graceExpired:
                         core.stopAll("shutdown grace period of \(core.set.daemon.shutdownGrace)s expired")
+                        // Mail still being sent is given up (recorded as failed, said in the log).
+                        mailStop.withLock { $0 = true }
                     }
-                    if core.isShuttingDown && !core.hasRunning { break }
+                    if core.isShuttingDown && !core.hasRunning && mailInFlight == 0 { break }
                     dispatch()
                     rearm()
                     let status = core.status()

@@ -54,7 +54,10 @@ public struct RunRecorder: Sendable {
     /// Rewrites the metrics file (when configured) from the configured reports' states.
     public func writeMetrics(now: Date = Date()) throws {
         guard let metricsFile else { return }
-        try MetricsFile.write(reports.map { ($0, store.load($0)) }, to: metricsFile)
+        let mail = DeliveryStateStore(stateDirectory: store.directory)
+        try MetricsFile.write(
+            reports.map { ($0, store.load($0)) },
+            deliveries: Dictionary(uniqueKeysWithValues: reports.map { ($0, mail.load($0)) }), to: metricsFile)
     }
 
     /// Logs what `record` could not do.

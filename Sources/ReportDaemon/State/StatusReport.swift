@@ -72,6 +72,10 @@ public struct StatusReport: Codable, Sendable {
         public var runningSlot: String?
         /// The newest history record, in full (`status NAME`).
         public var lastRecord: RunRecord?
+        /// The last mail delivery of the report's outputs, when it has `deliver:`.
+        public var lastDelivery: LastRun?
+        public var deliveriesTotal: Int?
+        public var deliveryFailuresTotal: Int?
 
         enum CodingKeys: String, CodingKey {
             case name, file, state, problem, title, schedule, timezone
@@ -86,6 +90,9 @@ public struct StatusReport: Codable, Sendable {
             case overdueSince = "overdue_since"
             case runningSlot = "running_slot"
             case lastRecord = "last_record"
+            case lastDelivery = "last_delivery"
+            case deliveriesTotal = "deliveries_total"
+            case deliveryFailuresTotal = "delivery_failures_total"
         }
     }
 
@@ -165,21 +172,41 @@ public struct StatusReport: Codable, Sendable {
                     report.nextSlot = d.schedule.nextSlot(after: now, in: zone).map(local)
                     if probe.running { report.runningSlot = probe.info?.running?[name] }
                     // A slot is not overdue while the daemon is running the report (a long run).
-                    if report.runningSlot == nil, let last = state.lastCompletedSlot,
-                        let due = d.schedule.nextSlot(after: last, in: zone)
+                    if report.runningSlot == nil,
+                        let due = overdueSlot(
+                            schedule: d.schedule, zone: zone, timeout: d.timeout, lastCompleted: state.lastCompletedSlot,
+                            now: now)
                     {
-                        let grace = max(overdueGrace, TimeInterval(d.timeout ?? 0) + 60)
-                        if due.addingTimeInterval(grace) < now { report.overdueSince = local(due) }
+                        report.overdueSince = local(due)
                     }
                 }
-                if withLastRecord { report.lastRecord = (try? history.records(name, limit: 1))?.last }
+                if withLastRecord {
+                    report.lastRecord = (try? history.records(name, limit: 10))?.last { $0.trigger != .delivery }
+                }
+                // Mail (issue 19): the last delivery, for reports that deliver or did.
+                let mail = DeliveryStateStore(stateDirectory: stateDirectory).load(name)
+                if let delivery = mail.lastDelivery {
+                    report.lastDelivery = LastRun(
+                        slot: local(delivery.slot), trigger: RunTrigger.delivery.rawValue,
+                        outcome: delivery.outcome.rawValue, finishedAt: local(delivery.finishedAt), durationSeconds: nil,
+                        rowsUsed: nil, error: delivery.error)
+                    report.deliveriesTotal = mail.deliveriesTotal
+                    report.deliveryFailuresTotal = mail.deliveryFailuresTotal
+                }
                 if report.problem == nil, let overdue = report.overdueSince {
                     report.problem = "the slot \(overdue) is overdue (not completed)"
                 }
                 if report.problem == nil, let last = report.lastRun, last.outcome == "failed" {
                     report.problem = "the last run failed: \(last.error ?? "?")"
                 }
-                if report.lastRun?.outcome == "failed" || report.overdueSince != nil { ok = false }
+                if report.problem == nil, let delivery = report.lastDelivery, delivery.outcome == "failed" {
+                    report.problem = "the last delivery failed (the report is published): \(delivery.error ?? "?")"
+                }
+                if report.lastRun?.outcome == "failed" || report.overdueSince != nil
+                    || report.lastDelivery?.outcome == "failed"
+                {
+                    ok = false
+                }
             }
             rows.append(report)
         }

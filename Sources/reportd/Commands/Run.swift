@@ -46,7 +46,14 @@ struct Run: ParsableCommand {
             valueName: "period"))
     var period: String?
 
+    @Flag(help: "Do not mail the outputs to the reports' 'deliver:' addresses (a run now mails them by default).")
+    var noDeliver = false
+
+    @Flag(help: "Mail the outputs of a --slot or --period run too (a backfill mails nothing unless asked).")
+    var deliver = false
+
     func run() throws {
+        if noDeliver && deliver { throw ValidationError("--deliver and --no-deliver contradict each other: give one") }
         let logger = options.logger()
         let configuration = options.load(logger: logger)
         printDiagnostics(configuration.diagnostics)
@@ -121,6 +128,9 @@ struct Run: ParsableCommand {
                 )
             }
         }
+        // Mail after every run has published and been recorded (Run+Deliver.swift).
+        let delivers = trigger == .backfill ? deliver : !noDeliver
+        if delivers, !deliverAll(outcomes, reports: selected, daemon: daemon, recorder: recorder) { failed = true }
         if failed { throw ExitCode(1) }
     }
 

@@ -129,6 +129,9 @@ struct Status: ParsableCommand {
             if let last = r.lastRun, last.outcome == "failed" {
                 print("\(r.name): failed \(r.failuresInARow) time\(r.failuresInARow == 1 ? "" : "s") in a row: \(last.error ?? "?")")
             }
+            if let delivery = r.lastDelivery, delivery.outcome == "failed" {
+                print("\(r.name): the mail of the slot \(delivery.slot) failed (the files are published): \(delivery.error ?? "?")")
+            }
         }
     }
 
@@ -144,6 +147,12 @@ struct Status: ParsableCommand {
         }
         print("runs: \(r.runsTotal) (\(r.failuresTotal) failed); failures in a row: \(r.failuresInARow)")
         if let success = r.lastSuccess { print("last success: finished \(success)") }
+        if let delivery = r.lastDelivery {
+            var line = "last delivery: slot \(delivery.slot), finished \(delivery.finishedAt): \(delivery.outcome)"
+            line += " (\(r.deliveriesTotal ?? 0) deliveries, \(r.deliveryFailuresTotal ?? 0) failed)"
+            print(line)
+            if let error = delivery.error { print("  delivery error: \(error)") }
+        }
         if let overdue = r.overdueSince { print("OVERDUE: the slot \(overdue) has not completed") }
         if let slot = r.runningSlot { print("running now, for the slot \(slot)") }
         guard let last = r.lastRun else {

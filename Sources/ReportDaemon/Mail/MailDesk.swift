@@ -1,0 +1,218 @@
+import Foundation
+public import Logging
+import ReportConfig
+import ReportCore
+public import ReportMail
+import ReportState
+
+/// Sends one prepared message (through the sendmail program, with its retries); a protocol so the
+/// scheduler's tests can see what would be sent without an MTA.
+public protocol MailSender: Sendable {
+    func send(
+        _ prepared: PreparedMail, with postman: Postman, shouldStop: @escaping @Sendable () -> Bool, logger: Logger
+    )
+        -> MailOutcome
+}
+
+/// The sendmail program, as `mail:` configures it.
+public struct SendmailSender: MailSender {
+    public init() {}
+
+    public func send(
+        _ prepared: PreparedMail, with postman: Postman, shouldStop: @escaping @Sendable () -> Bool, logger: Logger
+    ) -> MailOutcome {
+        postman.send(
+            prepared, shouldStop: shouldStop,
+            onRetry: { error, attempt, delay in
+                logger.warning(
+                    "mail not sent, retrying in \(delay)s (attempt \(attempt + 1) of \(postman.mail.retries + 1)): \(error)",
+                    metadata: ["mail.subject": "\(prepared.subject)"])
+            })
+    }
+}
+
+/// What the daemon mails, decided on the scheduler's loop (one event at a time, so the notice
+/// bookkeeping in the state folder needs no lock) and sent on threads of their own.
+///
+/// - After a successful publish: the report's deliveries (`deliver:`), each message retried with
+///   backoff; the outcome is recorded as a `delivery` line in the history, in the mail state and
+///   in the metrics file. A failure never touches what was published.
+/// - After a run that failed for good (its retries spent, or an error that repeats): one notice to
+///   the owners per slot, remembered in `STATE/mail/NAME.json` so that a restart does not send it
+///   again.
+/// - A slot overdue by `status`'s rule: one notice per slot, the same way (a slot already told as
+///   failed is not told again as overdue).
+/// - The first success after such a notice: one "recovered" message.
+struct MailDesk {
+    /// A message to send and what to do with its outcome on the loop.
+    struct Job: Sendable {
+        enum Kind: Sendable {
+            case delivery(RunRequest, RunResult)
+            case notice(String)
+        }
+        var kind: Kind
+        var report: String
+        var postman: Postman
+        var mails: [PreparedMail]
+    }
+
+    /// How a job ended.
+    struct Done: Sendable {
+        var job: Job
+        var outcomes: [MailOutcome]
+        /// The messages could not be written (a published file that cannot be read back).
+        var problem: MailError?
+    }
+
+    /// Whether the loop should check for overdue slots at all: mail is configured.
+    static func checksOverdue(_ daemon: DaemonConfig) -> Bool { daemon.mail != nil }
+
+    /// The owners told about `report`: its own, else the daemon's.
+    static func owners(of report: ReportDefinition, daemon: DaemonConfig) -> [MailAddress] {
+        report.owners ?? daemon.owners
+    }
+
+    /// What to mail after a run ended; notes the notices in the mail state first (a notice is
+    /// sent at most once, even if the daemon stops while sending it).
+    static func jobs(
+        after request: RunRequest, outcome: RunResult, end: SchedulerCore.RunEnd, daemon: DaemonConfig,
+        stateDirectory: String?, logger: Logger
+    ) -> [Job] {
+        guard let mail = daemon.mail else { return [] }
+        let postman = Postman(mail: mail, daemon: daemon)
+        let report = request.report
+        var jobs: [Job] = []
+        let owners = owners(of: report, daemon: daemon)
+        let store = stateDirectory.map { DeliveryStateStore(stateDirectory: $0) }
+        switch end {
+        case .succeeded:
+            if !report.deliveries.isEmpty {
+                jobs.append(Job(kind: .delivery(request, outcome), report: report.name, postman: postman, mails: []))
+            }
+            if !owners.isEmpty, let store, store.load(report.name).awaitingRecovery {
+                do {
+                    try store.update(report.name) { $0.awaitingRecovery = false }
+                    jobs.append(
+                        Job(
+                            kind: .notice("recovered"), report: report.name, postman: postman,
+                            mails: [
+                                postman.notice(
+                                    .recovered, report: report, slot: request.slot, owners: owners,
+                                    configFile: daemon.file)
+                            ]))
+                } catch {
+                    logger.error("cannot write the mail state: \(error); no recovery message is sent")
+                }
+            }
+        case .failedFinally:
+            guard !owners.isEmpty, let store else { break }
+            do {
+                let first = try store.update(report.name) { $0.noteNotice(for: request.slot) }
+                guard first else { break }
+            } catch {
+                logger.error(
+                    "cannot write the mail state: \(error); no failure notice is sent (it could not be sent only once)")
+                break
+            }
+            let notice = postman.notice(
+                .failed(error: outcome.error ?? "?", attempts: request.attempt + 1), report: report, slot: request.slot,
+                owners: owners, configFile: daemon.file)
+            jobs.append(Job(kind: .notice("failure"), report: report.name, postman: postman, mails: [notice]))
+        case .pending:
+            break
+        }
+        return jobs
+    }
+
+    /// Overdue notices: for each report with owners whose first slot after its last completed one
+    /// is overdue by `status`'s rule and not running, once per slot.
+    static func overdueJobs(
+        reports: [ReportDefinition], running: Set<String>, daemon: DaemonConfig, stateDirectory: String, now: Date,
+        logger: Logger
+    ) -> [Job] {
+        guard let mail = daemon.mail else { return [] }
+        let postman = Postman(mail: mail, daemon: daemon)
+        let runs = StateStore(directory: stateDirectory)
+        let notes = DeliveryStateStore(stateDirectory: stateDirectory)
+        var jobs: [Job] = []
+        for report in reports where !running.contains(report.name) {
+            let owners = owners(of: report, daemon: daemon)
+            guard !owners.isEmpty else { continue }
+            let zone = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
+            guard
+                let due = StatusReport.overdueSlot(
+                    schedule: report.schedule, zone: zone, timeout: report.timeout,
+                    lastCompleted: runs.load(report.name).lastCompletedSlot, now: now)
+            else { continue }
+            do {
+                guard try notes.update(report.name, { $0.noteNotice(for: due) }) else { continue }
+            } catch {
+                logger.error("cannot write the mail state: \(error); no overdue notice is sent")
+                continue
+            }
+            let notice = postman.notice(
+                .overdue(since: now.timeIntervalSince(due)), report: report, slot: due, owners: owners,
+                configFile: daemon.file)
+            jobs.append(Job(kind: .notice("overdue"), report: report.name, postman: postman, mails: [notice]))
+        }
+        return jobs
+    }
+
+    /// Writes (for a delivery) and sends a job's messages; blocks its thread.
+    static func perform(_ job: Job, sender: any MailSender, shouldStop: @escaping @Sendable () -> Bool, logger: Logger)
+        -> Done
+    {
+        var job = job
+        if case .delivery(let request, let outcome) = job.kind {
+            do {
+                job.mails = try job.postman.deliveries(of: request.report, outcome: outcome)
+            } catch {
+                return Done(job: job, outcomes: [], problem: error)
+            }
+        }
+        let outcomes = job.mails.map { sender.send($0, with: job.postman, shouldStop: shouldStop, logger: logger) }
+        return Done(job: job, outcomes: outcomes, problem: nil)
+    }
+
+    /// Records and logs a finished job, on the loop.
+    static func finish(_ done: Done, recorder: RunRecorder?, logger: Logger) {
+        var log = logger
+        log[metadataKey: "report.name"] = "\(done.job.report)"
+        switch done.job.kind {
+        case .delivery(let request, let outcome):
+            log[metadataKey: "report.slot"] = "\(outcome.slot)"
+            var outcomes = done.outcomes
+            if let problem = done.problem {
+                let now = Date()
+                outcomes = [MailOutcome(attempts: 0, error: problem, started: now, finished: now)]
+            }
+            if let recorder {
+                recorder.log(
+                    recorder.recordDelivery(
+                        report: request.report.name, slot: outcome.slot, slotDate: request.slot, mails: done.job.mails,
+                        outcomes: outcomes), logger: log)
+            }
+            let errors = outcomes.compactMap(\.error)
+            let recipients = done.job.mails.flatMap(\.recipients).count
+            if errors.isEmpty {
+                log.info(
+                    "report mailed to \(recipients) recipient\(recipients == 1 ? "" : "s")",
+                    metadata: ["mail.messages": "\(done.job.mails.count)", "delivery.outcome": "success"])
+            } else {
+                log.error(
+                    "delivery failed (the report stays published): \(errors.map(\.message).joined(separator: "; "))",
+                    metadata: ["delivery.outcome": "failed"])
+            }
+        case .notice(let what):
+            for (mail, outcome) in zip(done.job.mails, done.outcomes) {
+                if let error = outcome.error {
+                    log.error(
+                        "\(what) notice to the owners not sent: \(error)", metadata: ["mail.subject": "\(mail.subject)"]
+                    )
+                } else {
+                    log.notice("\(what) notice sent to the owners", metadata: ["mail.subject": "\(mail.subject)"])
+                }
+            }
+        }
+    }
+}
