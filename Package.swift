@@ -117,7 +117,9 @@ let package = Package(
         ),
         .target(name: "CSpawn"),
         // SQL generation shared by the database sources (filter to WHERE, metrics to aggregates).
-        .target(name: "ReportSQL", dependencies: ["ReportCore"], swiftSettings: internalImports),
+        .target(
+            name: "ReportSQL", dependencies: ["ReportCore", "CalcShare", "CalcRatio", "CalcGrowth"],
+            swiftSettings: internalImports),
         .target(
             name: "ReportConfig",
             dependencies: [

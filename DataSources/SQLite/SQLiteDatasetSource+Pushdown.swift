@@ -5,57 +5,107 @@ import SQLiteNIO
 extension SQLiteDatasetSource {
     /// The report computed by SQLite: one aggregate statement (the filter as WHERE with bound
     /// parameters, GROUP BY the group columns) and, for totals, the same without GROUP BY; the
-    /// engine's sort and limit on the grouped rows. Nil (the engine computes it from a read) when
-    /// the report has a period, a metric SQLite cannot compute exactly as the engine (median,
-    /// percentile, stddev, share, growth, ratio, a decimal sum or mean, a plugin), when a read
-    /// would fail on a cell (a null in a required column, a value not of its column's type: the
-    /// read gives that error), or when an integer sum overflows (the engine gives that error).
+    /// engine's sort and limit on the grouped rows; `share`, `ratio` and `growth` from the grouped
+    /// sums (`SQLGroupedSums`). A period report: the same per range of the period (its range, the
+    /// compared ranges, the year to date; the range's dates as bound parameters), joined by the
+    /// engine's own join. Nil (the engine computes it from a read) when a metric cannot be
+    /// computed exactly as the engine (median, percentile, stddev, a decimal sum, mean, share,
+    /// ratio or growth, a plugin), when a read would fail on a cell (a null in a required column,
+    /// a value not of its column's type: the read gives that error), or when an integer sum
+    /// overflows (the engine gives that error).
     public func compute(_ report: ReportDefinition) throws(DatasetError) -> ReportResult? {
-        guard report.period == nil, let plan = PushdownPlan(report, schema: schema, relation: relation) else {
+        guard report.period == nil, PushdownPlan(report, schema: schema, relation: relation) != nil else {
             return nil
         }
-        let db = try SQLiteReadConnection.open(path: settings.path, dataset: name)
-        defer { db.close() }
-        _ = try db.rows("BEGIN", [])
-        defer { _ = try? db.rows("COMMIT", []) }
-        try checkColumns(db)
-        guard try cellsAreClean(db) else { return nil }
+        let snapshot = try SQLiteSnapshot(self)
+        defer { snapshot.close() }
+        return try snapshot.compute(report, period: nil)
+    }
+
+    /// The report computed on `db` inside its transaction (the cells already checked clean).
+    func compute(_ db: SQLiteReadConnection, _ report: ReportDefinition, period: RunPeriod?) throws(DatasetError)
+        -> ReportResult?
+    {
+        let filter = report.filter?.tree
+        guard let period else {
+            guard report.period == nil, let plan = PushdownPlan(report, schema: schema, relation: relation) else {
+                return nil
+            }
+            return try grouped(db, report, plan, selection: RowSelection(filter: filter))
+        }
+        let column = period.rule.dateColumn
+        guard schema.column(named: column)?.type == .date else { return nil }
+        // Each range computed as the report itself, unsorted and unlimited: those apply to the join.
+        var plain = report
+        plain.sort = []
+        plain.limit = nil
+        guard let plan = PushdownPlan(plain, schema: schema, relation: relation) else { return nil }
+        var results: [ReportResult] = []
+        for range in period.ranges {
+            let selection = RowSelection(filter: filter, dateColumn: column, ranges: [range])
+            guard let result = try grouped(db, plain, plan, selection: selection) else { return nil }
+            results.append(result)
+        }
+        // Rows without a date, over the whole table, as the engine counts them.
+        let figures = SQLAggregateQuery(dialect: .sqlite, schema: schema).selectionFigures(
+            from: relation, dateColumn: column)
+        let outside = try db.rows(figures.text, []).first?.columns[1].data.integer ?? 0
+        return ReportEngine.joinPeriod(report, period: period, results: results, rowsOutsidePeriod: Int(outside))
+    }
+
+    /// The report over the rows of `selection`, grouped by SQLite; nil when the engine must compute it.
+    func grouped(_ db: SQLiteReadConnection, _ report: ReportDefinition, _ plan: PushdownPlan, selection: RowSelection)
+        throws(DatasetError) -> ReportResult?
+    {
         let builder = SQLAggregateQuery(dialect: .sqlite, schema: schema)
-        let grouped = builder.statement(
-            from: relation, filter: report.filter?.tree, groupBy: report.groupBy, aggregates: plan.aggregates)
-        guard let rows = try overflowing(db, grouped) else { return nil }
-        var table: [(first: Int64, row: [Value])] = []
+        let statement = builder.statement(
+            from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates)
+        guard let rows = try overflowing(db, statement) else { return nil }
+        var groups: [(first: Int64, key: [Value], cells: [SQLiteData])] = []
         var rowsUsed = 0
         for row in rows {
             let cells = row.columns.map(\.data)
-            var values: [Value] = []
-            for (i, key) in report.groupBy.enumerated() {
-                let spec = schema.column(named: key)!
-                values.append(try typed(cells[i], ColumnSpec(name: spec.name, type: spec.type), row: 0))
+            var key: [Value] = []
+            for (i, name) in report.groupBy.enumerated() {
+                let spec = schema.column(named: name)!
+                key.append(try typed(cells[i], ColumnSpec(name: spec.name, type: spec.type), row: 0))
             }
             let aggregates = Array(cells[report.groupBy.count...])
-            let count = Int(aggregates[plan.countIndex].integer ?? 0)
             // Without GROUP BY, SQL gives one row even for no rows, as the engine gives one group.
-            rowsUsed += count
-            values += plan.metricValues(aggregates)
-            table.append((plan.firstRowIndex.flatMap { aggregates[$0].integer.map(Int64.init) } ?? 0, values))
+            rowsUsed += Int(aggregates[plan.countIndex].integer ?? 0)
+            groups.append((plan.firstRowIndex.flatMap { aggregates[$0].integer.map(Int64.init) } ?? 0, key, aggregates))
         }
-        if plan.firstRowIndex != nil { table.sort { $0.first < $1.first } }
+        // The groups in the order the engine meets them: a table's row order.
+        if plan.firstRowIndex != nil { groups.sort { $0.first < $1.first } }
+        var values = groups.map { plan.metricValues($0.cells) }
+        var totals: [Value]?
+        if report.totals {
+            let all = builder.statement(from: relation, selection: selection, groupBy: [], aggregates: plan.aggregates)
+            guard let total = try overflowing(db, all)?.first else { return nil }
+            totals = plan.metricValues(total.columns.map(\.data))
+        }
+        for derived in plan.derived {
+            let sums = derived.sums.mapValues { i in
+                groups.map { group -> Value in group.cells[i].integer.map { .int(Int64($0)) } ?? .null }
+            }
+            do throws(CalculatorError) {
+                let (perGroup, total) = try SQLGroupedSums.compute(
+                    derived.metric, sums: sums, keys: groups.map(\.key), groupBy: report.groupBy)
+                for g in groups.indices { values[g][derived.position] = perGroup[g] }
+                totals?[derived.position] = total
+            } catch {
+                return nil  // the engine gives the error
+            }
+        }
         let columns =
             report.groupBy.map { key in
                 ReportResult.ResultColumn.column(
                     name: key, role: .group, calc: nil, type: schema.column(named: key)!.type)
             } + plan.columns
-        var totals: [Value]?
-        if report.totals {
-            let all = builder.statement(
-                from: relation, filter: report.filter?.tree, groupBy: [], aggregates: plan.aggregates)
-            guard let total = try overflowing(db, all)?.first else { return nil }
-            totals = plan.metricValues(total.columns.map(\.data))
-        }
+        let table = zip(groups, values).map { $0.key + $1 }
         return ReportResult.grouped(
-            columns: columns, rows: ReportEngine.sortAndLimit(table.map(\.row), for: report, columns: columns),
-            totals: totals, rowsUsed: rowsUsed)
+            columns: columns, rows: ReportEngine.sortAndLimit(table, for: report, columns: columns), totals: totals,
+            rowsUsed: rowsUsed)
     }
 
     /// The statement's rows, or nil when SQLite's integer sum overflowed or the relation has no rowid.
@@ -133,6 +183,16 @@ struct PushdownPlan {
         case int(Int)
         case mean(sum: Int, count: Int)
         case value(Int, ColumnType)
+        /// share, ratio, growth: filled in from the grouped sums (`derived`).
+        case derived
+    }
+
+    /// A metric computed from the grouped sums: its position among the metrics, and the
+    /// aggregate index of each column it sums.
+    struct Derived {
+        var position: Int
+        var metric: MetricDefinition
+        var sums: [String: Int]
     }
 
     var aggregates: [SQLAggregate] = []
@@ -140,13 +200,29 @@ struct PushdownPlan {
     var columns: [ReportResult.ResultColumn] = []
     var countIndex = 0
     var firstRowIndex: Int?
+    var derived: [Derived] = []
 
     init?(_ report: ReportDefinition, schema: DatasetSchema, relation: SQLRelation) {
         func add(_ a: SQLAggregate) -> Int {
             aggregates.append(a)
             return aggregates.count - 1
         }
+        var groupOrder = false
         for metric in report.metrics {
+            if let summed = SQLGroupedSums.summedColumns(of: metric) {
+                // Exact as the engine for integer sums only (a decimal sum is exact in the engine, not in SQLite).
+                guard summed.allSatisfy({ schema.column(named: $0)?.type == .int }) else { return nil }
+                var sums: [String: Int] = [:]
+                for c in summed { sums[c] = add(.sum(c)) }
+                derived.append(Derived(position: pieces.count, metric: metric, sums: sums))
+                pieces.append(.derived)
+                // share adds the groups' sums in the order the engine meets the groups.
+                if metric.calc == "share" { groupOrder = true }
+                columns.append(
+                    ReportResult.ResultColumn.column(
+                        name: metric.name, role: .metric, calc: metric.calc, type: .decimal))
+                continue
+            }
             guard let aggregate = SQLAggregate.of(metric) else { return nil }
             let type: ColumnType
             switch aggregate {
@@ -175,7 +251,7 @@ struct PushdownPlan {
                 ReportResult.ResultColumn.column(name: metric.name, role: .metric, calc: metric.calc, type: type))
         }
         countIndex = add(.count)
-        if !report.sort.isEmpty && !report.groupBy.isEmpty {
+        if (!report.sort.isEmpty || groupOrder) && !report.groupBy.isEmpty {
             // Ties keep the order in which the engine meets the groups: a table's row order.
             guard case .table = relation else { return nil }
             firstRowIndex = add(.firstRow)
@@ -187,6 +263,7 @@ struct PushdownPlan {
             switch piece {
             case .count(let i): return .int(Int64(cells[i].integer ?? 0))
             case .int(let i): return cells[i].integer.map { .int(Int64($0)) } ?? .null
+            case .derived: return .null
             case .mean(let sum, let count):
                 guard let total = cells[sum].integer, let n = cells[count].integer, n > 0 else { return .null }
                 return Value.finite(Double(total) / Double(n))

@@ -1,5 +1,5 @@
 public import ReportCore
-import ReportSQL
+package import ReportSQL
 import SQLiteNIO
 
 #if canImport(Glibc)
@@ -55,17 +55,28 @@ public struct SQLiteDatasetSource: DatasetSource {
     public func read(columns: Set<String>?, selection: RowSelection, provenance: Bool) throws(DatasetError)
         -> LoadedDataset
     {
-        let db = try SQLiteReadConnection.open(path: settings.path, dataset: name)
-        defer { db.close() }
-        _ = try db.rows("BEGIN", [])
-        defer { _ = try? db.rows("COMMIT", []) }
-        try checkColumns(db)
+        let snapshot = try SQLiteSnapshot(self)
+        defer { snapshot.close() }
+        var loaded = try snapshot.read(columns: columns, selection: selection)
+        loaded.provenance = nil
+        return loaded
+    }
+
+    /// One read transaction on one connection for the reports of a run (see `SQLiteSnapshot`).
+    public func openSnapshot() throws(DatasetError) -> (any DatasetSnapshot)? {
+        try SQLiteSnapshot(self)
+    }
+
+    /// The rows of `selection`, typed, read on `db` inside its transaction.
+    func read(_ db: SQLiteReadConnection, columns: Set<String>?, selection: RowSelection, clean: Bool)
+        throws(DatasetError) -> LoadedDataset
+    {
         // Every column is checked, as a file read checks them: when a cell is not clean, all are
         // read, and the first bad cell gives the error.
-        let columns = try cellsAreClean(db) ? columns : nil
+        let columns = clean ? columns : nil
         let kept = schema.columns.filter { columns?.contains($0.name) ?? true }
         let dialect = SQLDialect.sqlite
-        if kept.isEmpty {
+        if kept.isEmpty && selection.isAll {
             // Reports computed in the database: the row count alone.
             let count = try db.rows("SELECT COUNT(*) FROM \(dialect.relation(relation))", [])
             let rows = Int(count.first?.columns.first?.data.integer ?? 0)
@@ -73,19 +84,75 @@ public struct SQLiteDatasetSource: DatasetSource {
                 table: Table(schema: DatasetSchema(columns: []), columns: [], rowCount: rows), rejected: [], header: [],
                 sha256: "")
         }
-        let list = kept.isEmpty ? "1" : kept.map { dialect.identifier($0.name) }.joined(separator: ", ")
-        let rows = try db.rows("SELECT \(list) FROM \(dialect.relation(relation))", [])
-        var builders = kept.map { ColumnBuilder(spec: $0, capacity: rows.count) }
-        for (r, row) in rows.enumerated() {
-            let cells = row.columns
+        // A cell that is not clean gives its error from a read of every row, as a file's would.
+        let selection = clean ? selection : .all
+        let builder = SQLAggregateQuery(dialect: dialect, schema: schema)
+        var builders = kept.map { ColumnBuilder(spec: $0, capacity: 0) }
+        var count = 0
+        func add(_ cells: [SQLiteData], from first: Int) throws(DatasetError) {
+            count += 1
             for i in kept.indices {
-                let value = try typed(cells[i].data, kept[i], row: r + 1)
+                let value = try typed(cells[first + i], kept[i], row: count)
                 if value.isNull { builders[i].appendNull() } else { builders[i].append(value) }
             }
         }
-        let all = builders.map { $0.build() }
-        let table = Table(schema: DatasetSchema(columns: kept), columns: all, rowCount: rows.count)
-        return LoadedDataset(table: table, rejected: [], header: kept.map(\.name), sha256: "")
+        func run(_ statement: SQLStatement) throws(DatasetError) -> [SQLiteRow] {
+            noteRead(statement)
+            return try db.rows(statement.text, statement.parameters.map(Self.bind))
+        }
+        // A table: in batches of rows in rowid order (the table's order, in which the engine meets
+        // groups), so only one batch of SQLite's rows is in memory at a time besides the typed
+        // columns. A view, a WITHOUT ROWID table or a query: one statement.
+        var after: Int64? = nil
+        if case .table = relation { after = Int64.min }
+        var batched = false
+        while let last = after {
+            let statement = builder.rows(
+                from: relation, columns: kept.map(\.name), selection: selection,
+                batch: (after: last, limit: Self.batchRows))
+            let rows: [SQLiteRow]
+            do {
+                rows = try run(statement)
+            } catch where error.message.hasSuffix("no such column: rowid") {
+                break
+            }
+            batched = true
+            for row in rows { try add(row.columns.map(\.data), from: 1) }
+            after = rows.count < Self.batchRows ? nil : rows.last?.columns.first?.data.integer.map(Int64.init)
+        }
+        if !batched {
+            for row in try run(builder.rows(from: relation, columns: kept.map(\.name), selection: selection)) {
+                try add(row.columns.map(\.data), from: 0)
+            }
+        }
+        let table = Table(schema: DatasetSchema(columns: kept), columns: builders.map { $0.build() }, rowCount: count)
+        var loaded = LoadedDataset(table: table, rejected: [], header: kept.map(\.name), sha256: "")
+        if !selection.isAll {
+            let figures = try db.rows(
+                builder.selectionFigures(from: relation, dateColumn: selection.dateColumn).text, []
+            ).first?.columns.map(\.data)
+            loaded.selected = SelectionFigures(
+                sourceRows: Int(figures?[0].integer ?? 0), rowsWithoutDate: Int(figures?[1].integer ?? 0))
+        }
+        return loaded
+    }
+
+    /// Rows per batch of a read.
+    static let batchRows = 16_384
+
+    /// The last read statements of this process per database path (at most 16 paths, 64
+    /// statements each), newest last: tests check what a read selects and binds.
+    static let readLog = Locked<[String: [SQLStatement]]>([:])
+
+    /// The last read statements on the database at `path`, newest last.
+    package static func readStatements(path: String) -> [SQLStatement] { readLog.withLock { $0[path] ?? [] } }
+
+    func noteRead(_ statement: SQLStatement) {
+        Self.readLog.withLock { log in
+            if log[settings.path] == nil, log.count >= 16 { log.removeAll() }
+            log[settings.path, default: []].append(statement)
+            if log[settings.path]!.count > 64 { log[settings.path]!.removeFirst() }
+        }
     }
 
     /// A cell as the schema's type, as the CSV reader would type the same text.

@@ -17,6 +17,9 @@ public struct ReportRunner: Sendable {
     /// How a run meets another process running the same report (the per-report lock in the state
     /// folder); `nil` takes no lock.
     public var lockMode: ReportLock.Mode?
+    /// The database snapshots that the runs of one slot share (`serve`); `nil`: each `runOne`
+    /// opens its own.
+    public var snapshots: DatasetSnapshots?
 
     /// - Parameter calculators: the calculators to compute with; the config's own (built-in and
     ///   plugins) when not given.
@@ -28,23 +31,45 @@ public struct ReportRunner: Sendable {
 
     /// Runs `reports` for the slot `date` (the start time, for a manual run), reading each dataset
     /// once for all the reports that use it.
+    ///
+    /// One run is every report of the call: the reports over one database dataset read one
+    /// snapshot of it (`DatasetSource.openSnapshot()`), opened before the first report's read and
+    /// closed after the last one's, also when a read fails.
     public func run(_ reports: [LoadedReport], at date: Date) -> [RunResult] {
         var datasets: [String: Result<LoadedDataset, DatasetError>] = [:]
+        // A database dataset's reads, per report: each reads its own rows (filter, period).
+        var own: [Int: Result<LoadedDataset, DatasetError>] = [:]
         var pushed: [Int: Result<ReportResult, DatasetError>] = [:]
+        var seen: Set<String> = []
         for report in reports {
             let name = report.definition.dataset
-            guard datasets[name] == nil, let config = config.dataset(named: name) else { continue }
+            guard seen.insert(name).inserted, let config = config.dataset(named: name) else { continue }
+            let users = reports.indices.filter { reports[$0].definition.dataset == name }
             let sourceResult = source(of: config)
-            // The reports the source computes itself (a database's GROUP BY) read no column.
             if case .success(let source) = sourceResult {
-                for (i, reader) in reports.enumerated() where reader.definition.dataset == name {
-                    pushed[i] = Self.pushdown(reader.definition, source)
+                switch Result(catching: { () throws(DatasetError) in try source.openSnapshot() }) {
+                case .failure(let error):
+                    datasets[name] = .failure(error)
+                    continue
+                case .success(let snapshot?):
+                    defer { snapshot.close() }
+                    for i in users {
+                        let (read, computed) = through(snapshot, reports[i].definition, slot: date, config: config)
+                        own[i] = read
+                        pushed[i] = computed
+                    }
+                    continue
+                case .success(nil):
+                    break
+                }
+                // The reports the source computes itself (a database's GROUP BY) read no column.
+                for i in users {
+                    pushed[i] = Self.pushdown(reports[i].definition, source)
                 }
             }
             // One read for every report of this run on the dataset (a shared scan), keeping the
             // columns they read.
-            let readers = reports.indices.filter { reports[$0].definition.dataset == name && pushed[$0] == nil }
-                .map { reports[$0] }
+            let readers = users.filter { pushed[$0] == nil }.map { reports[$0] }
             let columns = readers.reduce(into: Set<String>()) { $0.formUnion($1.definition.columnsRead(in: config.schema)) }
             let checksum = readers.contains { $0.definition.showsChecksum(self.config.writers) }
             datasets[name] = sourceResult.flatMap { load($0, columns: columns, checksum: checksum) }
@@ -53,15 +78,48 @@ public struct ReportRunner: Sendable {
         // shared columns.
         let outcomes = Locked([RunResult?](repeating: nil, count: reports.count))
         let loaded = datasets
+        let owned = own
         let computed = pushed
         DispatchQueue.concurrentPerform(iterations: reports.count) { i in
             let definition = reports[i].definition
             let outcome = execute(
-                definition, dataset: loaded[definition.dataset], pushed: computed[i], slot: date,
+                definition, dataset: owned[i] ?? loaded[definition.dataset], pushed: computed[i], slot: date,
                 shouldPublish: { true })
             outcomes.withLock { $0[i] = outcome }
         }
         return outcomes.withLock { $0.map { $0! } }
+    }
+
+    /// A report's work done through a database snapshot: computed there (pushdown) with the
+    /// source's row count, or its own rows read (the columns it reads, the rows its filter and
+    /// period keep) for the engine.
+    func through(_ snapshot: any DatasetSnapshot, _ definition: ReportDefinition, slot: Date, config: DatasetConfig)
+        -> (read: Result<LoadedDataset, DatasetError>, pushed: Result<ReportResult, DatasetError>?)
+    {
+        let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
+        let period = definition.period?.runPeriod(slot: slot, in: zone)
+        let computed: Result<ReportResult, DatasetError>?
+        switch Result(catching: { () throws(DatasetError) in try snapshot.compute(definition, period: period) }) {
+        case .success(let result?): computed = .success(result)
+        case .success(nil): computed = nil
+        case .failure(let error): return (.failure(error), .failure(error))
+        }
+        let started = Date()
+        let read = Result { () throws(DatasetError) in
+            computed != nil
+                ? try snapshot.read(columns: [], selection: .all)
+                : try snapshot.read(
+                    columns: definition.columnsRead(in: config.schema), selection: .of(definition, period: period))
+        }
+        if computed == nil, case .success(let d) = read {
+            logger.debug(
+                "dataset read",
+                metadata: [
+                    "dataset.name": "\(config.name)", "dataset.rows": "\(d.table.rowCount)",
+                    "duration.ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
+                ])
+        }
+        return (read, computed)
     }
 
     /// Runs one report for `slot`, reading its dataset.
@@ -76,9 +134,23 @@ public struct ReportRunner: Sendable {
     ) -> RunResult {
         let started = Date()
         var pushed: Result<ReportResult, DatasetError>?
+        var lease: DatasetSnapshots.Lease?
+        defer { lease?.release() }
         let dataset = config.dataset(named: definition.dataset).map { dataset -> Result<LoadedDataset, DatasetError> in
             let checksum = definition.showsChecksum(config.writers)
             return source(of: dataset).flatMap { source in
+                // A database dataset: the snapshot of the slot, shared with the reports of the
+                // same slot that run with this one (`snapshots`), or one of its own.
+                let pool = snapshots ?? DatasetSnapshots()
+                switch pool.acquire(source, slot: slot) {
+                case .failure(let error): return .failure(error)
+                case .success(let leased?):
+                    lease = leased
+                    let (read, computed) = through(leased.snapshot, definition, slot: slot, config: dataset)
+                    pushed = computed
+                    return read
+                case .success(nil): break
+                }
                 pushed = Self.pushdown(definition, source)
                 // A report its source computes reads no column.
                 let needed = pushed != nil ? [] : definition.columnsRead(in: dataset.schema).union(columns ?? [])
@@ -86,6 +158,8 @@ public struct ReportRunner: Sendable {
                     ?? load(source, columns: needed, checksum: checksum)
             }
         }
+        lease?.release()
+        lease = nil
         return execute(
             definition, dataset: dataset, pushed: pushed, slot: slot, started: started, shouldPublish: shouldPublish)
     }
@@ -148,7 +222,8 @@ public struct ReportRunner: Sendable {
             // The lock is held until this run has published (or failed).
             let (lock, loaded) = try plan(definition, dataset: dataset)
             defer { withExtendedLifetime(lock) {} }
-            outcome.datasetChecksum = String(format: "%016llx", loaded.fingerprint)
+            // A database dataset has no file to checksum: its history names its snapshot instead.
+            outcome.datasetChecksum = loaded.provenance == nil ? String(format: "%016llx", loaded.fingerprint) : nil
             try runOne(
                 definition, dataset: loaded, pushed: try pushed?.get(), slot: slot, into: &outcome,
                 shouldPublish: shouldPublish)
@@ -203,14 +278,19 @@ public struct ReportRunner: Sendable {
         _ definition: ReportDefinition, dataset: LoadedDataset, pushed: ReportResult?, slot: SlotTime,
         into outcome: inout RunResult
     ) throws -> (ReportDefinition, ReportResult) {
-        let result = try pushed ?? engine.execute(definition, on: dataset.table, slot: slot.date, in: slot.timeZone)
+        var result = try pushed ?? engine.execute(definition, on: dataset.table, slot: slot.date, in: slot.timeZone)
         // The period's label in the title and the outputs, in the report's language.
         var definition = definition
         definition.locale = definition.locale ?? config.locale
         definition.title = PeriodText.title(definition.title, period: result.period, locale: definition.locale)
+        // A read that kept only the report's rows knows the whole source's figures.
+        if let selected = dataset.selected, result.period != nil, pushed == nil {
+            result.rowsOutsidePeriod = selected.rowsWithoutDate
+        }
         let figures = DatasetFigures(
-            name: definition.dataset, rows: dataset.table.rowCount, rowsUsed: result.rowsUsed,
-            rowsRejected: dataset.rejected.count, sha256: dataset.sha256)
+            name: definition.dataset, rows: dataset.selected?.sourceRows ?? dataset.table.rowCount,
+            rowsUsed: result.rowsUsed, rowsRejected: dataset.rejected.count, sha256: dataset.sha256,
+            provenance: dataset.provenance)
         outcome.dataset = figures
         outcome.period = result.period.map { PeriodRecord($0, locale: definition.locale) }
         return (definition, result)

@@ -62,17 +62,78 @@ public struct SQLAggregateQuery: Sendable {
         return SQLStatement(text: text, parameters: parameters)
     }
 
+    /// The same over the rows `selection` admits (its filter, its date ranges: bound parameters).
+    public func statement(
+        from relation: SQLRelation, selection: RowSelection, groupBy: [String], aggregates: [SQLAggregate]
+    ) -> SQLStatement {
+        var parameters: [Value] = []
+        let groups = groupBy.map { normalized($0) }
+        let select = groups + aggregates.map { expression($0) }
+        var text = "SELECT " + (select.isEmpty ? "COUNT(*)" : select.joined(separator: ", "))
+        text += " FROM " + dialect.relation(relation)
+        if let condition = condition(selection, parameters: &parameters) { text += " WHERE " + condition }
+        if !groups.isEmpty { text += " GROUP BY " + groups.joined(separator: ", ") }
+        return SQLStatement(text: text, parameters: parameters)
+    }
+
     /// The rows of `columns` that `filter` keeps, for what the database cannot aggregate.
     public func rows(from relation: SQLRelation, columns: [String], filter: FilterTree?) -> SQLStatement {
+        rows(from: relation, columns: columns, selection: RowSelection(filter: filter))
+    }
+
+    /// The rows of `columns` that `selection` admits (its filter, its date ranges), in the
+    /// relation's order, for what the database cannot aggregate. With `after`, a batch: the rows
+    /// whose `rowid` (SQLite) is past the bound parameter, `rowid` first in each row, `limit` rows.
+    public func rows(
+        from relation: SQLRelation, columns: [String], selection: RowSelection, batch: (after: Int64, limit: Int)? = nil
+    ) -> SQLStatement {
         var parameters: [Value] = []
-        let list = columns.isEmpty ? "1" : columns.map { dialect.identifier($0) }.joined(separator: ", ")
-        var text = "SELECT \(list) FROM " + dialect.relation(relation)
-        if let filter {
-            text +=
-                " WHERE "
-                + SQLFilterCompiler(dialect: dialect, schema: schema).condition(filter, parameters: &parameters)
+        var list = columns.map { dialect.identifier($0) }
+        if batch != nil { list.insert("rowid", at: 0) }
+        var text = "SELECT \(list.isEmpty ? "1" : list.joined(separator: ", ")) FROM " + dialect.relation(relation)
+        var conditions: [String] = []
+        if let batch {
+            parameters.append(.int(batch.after))
+            conditions.append("rowid > \(dialect.placeholder(parameters.count))")
+        }
+        if let where_ = condition(selection, parameters: &parameters) { conditions.append(where_) }
+        if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
+        if let batch {
+            parameters.append(.int(Int64(batch.limit)))
+            text += " ORDER BY rowid LIMIT \(dialect.placeholder(parameters.count))"
         }
         return SQLStatement(text: text, parameters: parameters)
+    }
+
+    /// The condition of a selection: the filter, and the date column within one of the ranges
+    /// (bound parameters); nil when it admits every row.
+    public func condition(_ selection: RowSelection, parameters: inout [Value]) -> String? {
+        var parts: [String] = []
+        if let filter = selection.filter {
+            parts.append(SQLFilterCompiler(dialect: dialect, schema: schema).condition(filter, parameters: &parameters))
+        }
+        if let column = selection.dateColumn {
+            let ranges = selection.ranges.map { range -> String in
+                parameters.append(.date(range.start))
+                let low = dialect.placeholder(parameters.count)
+                parameters.append(.date(range.end))
+                let high = dialect.placeholder(parameters.count)
+                return "(\(dateValue(column)) BETWEEN \(low) AND \(high))"
+            }
+            parts.append(ranges.isEmpty ? "(1 = 0)" : "(" + ranges.joined(separator: " OR ") + ")")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: " AND ")
+    }
+
+    /// A date column as it compares with a bound date: SQLite keeps dates as ISO 8601 text (the
+    /// source checks each cell is one), which orders as the dates do.
+    func dateValue(_ name: String) -> String { dialect.identifier(name) }
+
+    /// `SELECT COUNT(*), rows with a null date FROM relation`: the whole source's figures that a
+    /// selected read reports (`SelectionFigures`).
+    public func selectionFigures(from relation: SQLRelation, dateColumn: String?) -> SQLStatement {
+        let nulls = dateColumn.map { "COALESCE(SUM(CASE WHEN \(dialect.identifier($0)) IS NULL THEN 1 ELSE 0 END), 0)" } ?? "0"
+        return SQLStatement(text: "SELECT COUNT(*), \(nulls) FROM " + dialect.relation(relation), parameters: [])
     }
 
     /// A column's value as the engine groups it (text in NFC).

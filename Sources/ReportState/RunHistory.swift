@@ -43,11 +43,14 @@ public struct RunRecord: Codable, Sendable, Equatable {
         public var rowsRejected: Int
         /// SHA-256 of the file, when an output showed it (JSON, text).
         public var sha256: String?
-        /// reportd's fast 64-bit checksum of the file, always.
+        /// reportd's fast 64-bit checksum of the file, always (a file dataset).
         public var checksum: String?
+        /// A database dataset's source, table or query and snapshot time
+        /// (`sqlite table projects, snapshot 2026-12-06T08:40:12.345Z`), instead of a checksum.
+        public var source: String? = nil
 
         enum CodingKeys: String, CodingKey {
-            case name, rows, sha256, checksum
+            case name, rows, sha256, checksum, source
             case rowsUsed = "rows_used"
             case rowsRejected = "rows_rejected"
         }
@@ -74,7 +77,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
         if let d = outcome.dataset {
             dataset = Dataset(
                 name: d.name, rows: d.rows, rowsUsed: d.rowsUsed, rowsRejected: d.rowsRejected,
-                sha256: d.sha256.isEmpty ? nil : d.sha256, checksum: outcome.datasetChecksum)
+                sha256: d.sha256.isEmpty ? nil : d.sha256, checksum: outcome.datasetChecksum,
+                source: d.provenance.map { "\($0.source) \($0.relation), snapshot \($0.snapshotISO8601)" })
         }
         calculators = outcome.calculators
         files = outcome.files

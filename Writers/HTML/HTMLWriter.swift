@@ -101,7 +101,10 @@ public struct HTMLWriter: ReportWriter {
         func n(_ x: Int) -> String { style.format(.int(Int64(x))) }
         var line = "Dữ liệu <b>\(escape(d.name))</b>: \(n(d.rows)) dòng, \(n(d.rowsUsed)) dùng, "
         line += "\(n(d.rowsRejected)) bị loại"
-        if !d.sha256.isEmpty {
+        if let source = d.provenance {
+            line += "; \(escape(source.source)) <code>\(escape(source.relation))</code>, "
+            line += "snapshot <time>\(escape(source.snapshotISO8601))</time>"
+        } else if !d.sha256.isEmpty {
             line += "; sha256 <code title=\"\(escape(d.sha256))\">\(escape(String(d.sha256.prefix(12))))</code>"
         }
         return line

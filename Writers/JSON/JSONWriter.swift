@@ -23,7 +23,15 @@ public struct JSONWriter: ReportWriter {
         out += "  \"dataset\": {\"name\": \(string(d.name)), \"rows\": \(d.rows), \"rows_used\": \(d.rowsUsed), "
         out += "\"rows_rejected\": \(d.rowsRejected), "
         if let outside = result.rowsOutsidePeriod { out += "\"rows_outside_period\": \(outside), " }
-        out += "\"sha256\": \(string(d.sha256))},\n"
+        if let source = d.provenance {
+            // A database dataset: its source, table or query and snapshot time, not a file's checksum.
+            out += "\"source\": {\"format\": \(string(source.source)), "
+            if let table = source.table { out += "\"table\": \(string(table)), " }
+            if let query = source.query { out += "\"query\": \(string(query)), " }
+            out += "\"snapshot_time\": \(string(source.snapshotISO8601))}},\n"
+        } else {
+            out += "\"sha256\": \(string(d.sha256))},\n"
+        }
         if let period = result.period { out += periodMembers(period, locale: context.report.locale) }
         out += "  \"columns\": [\n"
         out += result.columns.map { c in

@@ -55,7 +55,12 @@ public struct TextWriter: ReportWriter {
         let d = context.dataset
         out +=
             "\nDataset \(d.name): \(style.format(.int(Int64(d.rows)))) rows, \(style.format(.int(Int64(d.rowsUsed)))) used, "
-        out += "\(style.format(.int(Int64(d.rowsRejected)))) rejected; sha256 \(d.sha256.prefix(12))\n"
+        out += "\(style.format(.int(Int64(d.rowsRejected)))) rejected; "
+        if let source = d.provenance {
+            out += "\(source.source) \(source.relation), snapshot \(source.snapshotISO8601)\n"
+        } else {
+            out += "sha256 \(d.sha256.prefix(12))\n"
+        }
         return Array(out.utf8)
     }
 }

@@ -1,4 +1,6 @@
-/// Where a report's rows come from: a file (CSV, JSON), later a database.
+public import Foundation
+
+/// Where a report's rows come from: a file (CSV, JSON) or a database (SQLite, PostgreSQL).
 ///
 /// A source is made from a dataset's settings by the `DatasetSourceKind` registered for its
 /// `format` (see `SourceRegistry`); the runner and the dataset cache see only this protocol.
@@ -22,12 +24,91 @@ public protocol DatasetSource: Sendable {
     /// The report computed inside the source (a database's GROUP BY: pushdown), or nil when the
     /// source cannot, and the engine computes it from `read`. Nil by default.
     func compute(_ report: ReportDefinition) throws(DatasetError) -> ReportResult?
+    /// One read-only snapshot of the data that every read and computation of one run goes
+    /// through (a database's read transaction), so that the reports of the run agree; nil when
+    /// the source has none (a file: each read is of the file as it is). The runner opens it once
+    /// per dataset per run and closes it when the run is over, also when it fails or is stopped.
+    /// Nil by default.
+    func openSnapshot() throws(DatasetError) -> (any DatasetSnapshot)?
 }
 
 extension DatasetSource {
     public func confirm(_ cached: LoadedDataset) -> Bool { true }
     public func checksum() -> String? { nil }
     public func compute(_ report: ReportDefinition) throws(DatasetError) -> ReportResult? { nil }
+    public func openSnapshot() throws(DatasetError) -> (any DatasetSnapshot)? { nil }
+}
+
+/// A read-only, consistent view of a database dataset, shared by the reports of one run (see
+/// `DatasetSource.openSnapshot()`). Its methods may be called from several threads; the source
+/// serialises them. After `close()` no method is called again.
+public protocol DatasetSnapshot: AnyObject, Sendable {
+    /// What the outputs show instead of a file's SHA-256: the source, its table or query and the
+    /// snapshot's time.
+    var provenance: DatasetProvenance { get }
+    /// The rows of the snapshot, typed, as `DatasetSource.read` gives them: keeping `columns` (nil:
+    /// all), and only the rows `selection` admits (a database puts it in its WHERE with bound
+    /// parameters). The loaded dataset carries `provenance` and, when the selection kept fewer
+    /// rows than the source holds, `selected` (the figures the outputs show for the whole source).
+    func read(columns: Set<String>?, selection: RowSelection) throws(DatasetError) -> LoadedDataset
+    /// The report computed inside the database over the snapshot (pushdown), over `period` when
+    /// the report has one (the ranges of the slot's run); nil when the engine computes it from
+    /// `read`.
+    func compute(_ report: ReportDefinition, period: RunPeriod?) throws(DatasetError) -> ReportResult?
+    /// Ends the snapshot (the read transaction) and frees its connection. Called once.
+    func close()
+}
+
+/// Where a database dataset's rows came from, for the outputs' provenance line.
+public struct DatasetProvenance: Sendable, Hashable {
+    /// The dataset's `format:` (`sqlite`, `postgres`).
+    public var source: String
+    /// The table (or view) read, when the dataset names a `table`.
+    public var table: String?
+    /// The query read, when the dataset names a `query`.
+    public var query: String?
+    /// When the snapshot was taken (the read transaction's start).
+    public var snapshotTime: Date
+
+    public init(source: String, table: String? = nil, query: String? = nil, snapshotTime: Date) {
+        self.source = source
+        self.table = table
+        self.query = query
+        self.snapshotTime = snapshotTime
+    }
+
+    /// The snapshot time as ISO 8601 in UTC with milliseconds (`2026-12-06T08:40:12.345Z`).
+    public var snapshotISO8601: String {
+        let millis = Int64((snapshotTime.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = Int64(floor(Double(millis) / 1000))
+        let day = Day(daysSinceEpoch: Int32(floor(Double(seconds) / 86400)))
+        let inDay = seconds - Int64(day.daysSinceEpoch) * 86400
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let ms = millis - seconds * 1000
+        let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+        return "\(day)T\(two(inDay / 3600)):\(two(inDay / 60 % 60)):\(two(inDay % 60)).\(msText)Z"
+    }
+
+    /// "table projects" or "query SELECT ...".
+    public var relation: String {
+        if let table { return "table \(table)" }
+        return "query \(query ?? "")"
+    }
+}
+
+/// What a read that kept only some rows (`RowSelection`) knows of the whole source, so that the
+/// outputs' figures are those of the whole dataset, as from a file.
+public struct SelectionFigures: Sendable, Hashable {
+    /// The rows the source holds.
+    public var sourceRows: Int
+    /// The rows with no date in the selection's date column (a period report's
+    /// `rows_outside_period`, counted over the whole source as the engine counts it); 0 without one.
+    public var rowsWithoutDate: Int
+
+    public init(sourceRows: Int, rowsWithoutDate: Int) {
+        self.sourceRows = sourceRows
+        self.rowsWithoutDate = rowsWithoutDate
+    }
 }
 
 /// A version of a source's data (see `DatasetSource.version()`); opaque to everyone but its source.
@@ -37,13 +118,36 @@ public struct DatasetVersion: Hashable, Sendable {
     public init(_ value: String) { self.value = value }
 }
 
-/// Which rows a read keeps. Today every row; a period's date ranges and a pushed-down filter
-/// will narrow it.
+/// Which rows a read keeps: those the filter keeps and whose date column lies in one of the date
+/// ranges. A database source puts it in its WHERE (bound parameters); a file source may ignore it
+/// (the engine filters and splits by period anyway), so a selection only ever narrows what the
+/// engine would find itself.
 public struct RowSelection: Sendable, Equatable {
-    public init() {}
+    /// The report's filter (nil: no filter).
+    public var filter: FilterTree?
+    /// The period's date column (nil: no date condition).
+    public var dateColumn: String?
+    /// The ranges (inclusive) of `dateColumn` to keep: the period's, the compared periods', the
+    /// year to date. Only read when `dateColumn` is set.
+    public var ranges: [DateRange]
+
+    public init(filter: FilterTree? = nil, dateColumn: String? = nil, ranges: [DateRange] = []) {
+        self.filter = filter
+        self.dateColumn = dateColumn
+        self.ranges = ranges
+    }
 
     /// Every row.
     public static let all = RowSelection()
+
+    /// Whether it keeps every row.
+    public var isAll: Bool { filter == nil && dateColumn == nil }
+
+    /// The rows a report reads for a run: those its filter keeps, within `period`'s ranges.
+    public static func of(_ report: ReportDefinition, period: RunPeriod?) -> RowSelection {
+        RowSelection(
+            filter: report.filter?.tree, dateColumn: period?.rule.dateColumn, ranges: period?.ranges ?? [])
+    }
 }
 
 /// A kind of source, registered under the `format:` name datasets use (`csv`): it makes the

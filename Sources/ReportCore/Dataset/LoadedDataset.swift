@@ -9,6 +9,10 @@ public struct LoadedDataset: Sendable {
     public var sha256: String
     /// A fast checksum of the same bytes (`Fingerprint`), for the cache to notice a changed file.
     public var fingerprint: UInt64 = 0
+    /// Where a database dataset's rows came from (nil for a file: `sha256` says what it was).
+    public var provenance: DatasetProvenance?
+    /// Set when the read kept only the rows of a `RowSelection`: the whole source's figures.
+    public var selected: SelectionFigures?
 
     public init(table: Table, rejected: [RejectedRow], header: [String], sha256: String, fingerprint: UInt64 = 0) {
         self.table = table

@@ -45,7 +45,17 @@ extension ReportEngine {
         plain.limit = nil
         var results: [ReportResult] = []
         for rows in rowsByRange { results.append(try execute(plain, on: table, rows: rows)) }
+        return Self.joinPeriod(report, period: period, results: results, rowsOutsidePeriod: outside)
+    }
 
+    /// Joins the results of a period's ranges (`period.ranges`, each computed as the report with
+    /// no sort nor limit) by group key: a group with rows in any range appears, the period's
+    /// groups first; then sorts, limits and totals. A database source that computes each range
+    /// itself joins them with this, as the engine does.
+    public static func joinPeriod(
+        _ report: ReportDefinition, period: RunPeriod, results: [ReportResult], rowsOutsidePeriod outside: Int
+    ) -> ReportResult {
+        let ranges = period.ranges
         let groupCount = report.groupBy.count
         let metricColumns = Array(results[0].columns.dropFirst(groupCount))
         // The groups of every range, the period's first, in order of first appearance.

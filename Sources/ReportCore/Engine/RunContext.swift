@@ -33,8 +33,15 @@ public struct DatasetFigures: Sendable {
     public var rowsUsed: Int
     public var rowsRejected: Int
     public var sha256: String
+    /// A database dataset's source, table or query and snapshot time, shown instead of `sha256`
+    /// (nil for a file).
+    public var provenance: DatasetProvenance?
 
-    public init(name: String, rows: Int, rowsUsed: Int, rowsRejected: Int, sha256: String) {
+    public init(
+        name: String, rows: Int, rowsUsed: Int, rowsRejected: Int, sha256: String,
+        provenance: DatasetProvenance? = nil
+    ) {
+        self.provenance = provenance
         self.name = name
         self.rows = rows
         self.rowsUsed = rowsUsed

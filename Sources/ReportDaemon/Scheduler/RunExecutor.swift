@@ -23,6 +23,8 @@ public struct ReportRunExecutor: RunExecutor {
     /// Runs that were stopped (timed out) but whose work has not returned yet, by report: their
     /// thread is still blocked (a read from a hung NFS mount, say).
     let unreturned = Locked<[String: (slot: Date, since: Date)]>([:])
+    /// The database snapshots that the reports of one slot share while they read.
+    let snapshots = DatasetSnapshots()
 
     /// - Parameter cache: datasets kept between runs; `nil` reads them every run.
     public init(logger: Logger, cache: DatasetCache? = nil) {
@@ -36,6 +38,7 @@ public struct ReportRunExecutor: RunExecutor {
         if request.attempt > 0 { log[metadataKey: "run.attempt"] = "\(request.attempt + 1)" }
         var configured = ReportRunner(config: request.daemon, logger: log)
         configured.cache = cache
+        configured.snapshots = snapshots
         // A manual `reportd run` of the same report finishes first; the timeout still applies.
         configured.lockMode = .wait
         let runner = configured

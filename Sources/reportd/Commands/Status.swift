@@ -160,7 +160,13 @@ struct Status: ParsableCommand {
         guard let record = r.lastRecord else { return }
         if let d = record.dataset {
             var line = "  dataset: \(d.name), \(d.rows) rows, \(d.rowsUsed) used, \(d.rowsRejected) rejected"
-            if let sha = d.sha256 { line += ", sha256 \(sha)" } else if let checksum = d.checksum { line += ", checksum \(checksum)" }
+            if let sha = d.sha256 {
+                line += ", sha256 \(sha)"
+            } else if let source = d.source {
+                line += ", \(source)"
+            } else if let checksum = d.checksum {
+                line += ", checksum \(checksum)"
+            }
             print(line)
         }
         if let calculators = record.calculators, !calculators.isEmpty {

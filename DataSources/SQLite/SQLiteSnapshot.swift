@@ -1,0 +1,79 @@
+import Foundation
+import ReportCore
+import ReportSQL
+
+/// The reports of one run over an SQLite dataset, read in one read transaction on one connection.
+///
+/// In WAL mode the transaction is a true snapshot: writers go on committing, and every statement
+/// of the transaction sees the database as it was at its first read. In rollback-journal mode the
+/// transaction holds a SHARED lock from its first read to its end: a writer cannot commit
+/// meanwhile (it waits, then fails with "database is locked" after its busy timeout), so the
+/// reads still agree, at the cost of holding writers off for the run.
+final class SQLiteSnapshot: DatasetSnapshot, @unchecked Sendable {
+    let source: SQLiteDatasetSource
+    let provenance: DatasetProvenance
+    /// Guards `db` and `clean`: the reports of a slot may call from several threads.
+    private let lock = NSLock()
+    private var db: SQLiteReadConnection?
+    /// Whether every cell of the snapshot reads as its schema type (checked once).
+    private var clean: Bool?
+
+    init(_ source: SQLiteDatasetSource) throws(DatasetError) {
+        self.source = source
+        let db = try SQLiteReadConnection.open(path: source.settings.path, dataset: source.name)
+        do throws(DatasetError) {
+            _ = try db.rows("BEGIN", [])
+            // The snapshot is taken at the transaction's first read (BEGIN is deferred).
+            _ = try db.rows("SELECT count(*) FROM sqlite_master", [])
+            try source.checkColumns(db)
+        } catch {
+            db.close()
+            throw error
+        }
+        self.db = db
+        provenance = DatasetProvenance(
+            source: SQLiteSourceKind.format, table: source.settings.query == nil ? source.settings.table : nil,
+            query: source.settings.query, snapshotTime: Date())
+    }
+
+    /// Runs `body` with the connection and whether the cells are clean, one caller at a time.
+    private func locked<T>(_ body: (SQLiteReadConnection, Bool) throws(DatasetError) -> T) throws(DatasetError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let db else {
+            throw SQLiteReadConnection.error(source.settings.path, source.name, "the run's snapshot is closed")
+        }
+        let clean: Bool
+        if let known = self.clean {
+            clean = known
+        } else {
+            clean = try source.cellsAreClean(db)
+            self.clean = clean
+        }
+        return try body(db, clean)
+    }
+
+    func read(columns: Set<String>?, selection: RowSelection) throws(DatasetError) -> LoadedDataset {
+        var loaded = try locked { (db, clean) throws(DatasetError) in
+            try source.read(db, columns: columns, selection: selection, clean: clean)
+        }
+        loaded.provenance = provenance
+        return loaded
+    }
+
+    func compute(_ report: ReportDefinition, period: RunPeriod?) throws(DatasetError) -> ReportResult? {
+        try locked { (db, clean) throws(DatasetError) -> ReportResult? in
+            guard clean else { return nil }
+            return try source.compute(db, report, period: period)
+        }
+    }
+
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let db else { return }
+        _ = try? db.rows("COMMIT", [])
+        db.close()
+        self.db = nil
+    }
+}
