@@ -61,6 +61,9 @@ public struct PostgresDatasetSource: DatasetSource {
         return .table(settings.table ?? "")
     }
 
+    /// One read-only REPEATABLE READ transaction for every report of a run on this dataset.
+    public func openSnapshot() throws(DatasetError) -> (any DatasetSnapshot)? { try PostgresSnapshot(self) }
+
     /// A server's data has no cheap version: never cached.
     public func version() -> DatasetVersion? { nil }
 
@@ -95,19 +98,24 @@ public struct PostgresDatasetSource: DatasetSource {
         }
     }
 
-    func read(_ session: PostgresSession, columns: Set<String>?) throws(DatasetError) -> LoadedDataset {
-        _ = try checkColumns(session)
+    func read(
+        _ session: PostgresSession, columns: Set<String>?, condition: String? = nil, parameters: [Value] = [],
+        checked: Bool = false
+    ) throws(DatasetError) -> LoadedDataset {
+        if !checked { _ = try checkColumns(session) }
+        let whereClause = condition.map { " WHERE " + $0 } ?? ""
         let kept = schema.columns.filter { columns?.contains($0.name) ?? true }
         let dialect = SQLDialect.postgres
         if kept.isEmpty {
-            let count = try session.rows("SELECT COUNT(*)::text FROM \(dialect.relation(relation))")
+            let count = try session.rows(
+                "SELECT COUNT(*)::text FROM \(dialect.relation(relation))\(whereClause)", parameters)
             let rows = Int((count.first?.first ?? nil) ?? "0") ?? 0
             return LoadedDataset(
                 table: Table(schema: DatasetSchema(columns: []), columns: [], rowCount: rows), rejected: [], header: [],
                 sha256: "")
         }
         let list = kept.map { dialect.identifier($0.name) + "::text" }.joined(separator: ", ")
-        let rows = try session.rows("SELECT \(list) FROM \(dialect.relation(relation))")
+        let rows = try session.rows("SELECT \(list) FROM \(dialect.relation(relation))\(whereClause)", parameters)
         var builders = kept.map { ColumnBuilder(spec: $0, capacity: rows.count) }
         for (r, cells) in rows.enumerated() {
             for i in kept.indices {
