@@ -8,6 +8,7 @@
 #
 #   bench/postgres.sh                 # 10,000,000 rows, 3 runs
 #   ROWS=1000000 RUNS=5 bench/postgres.sh
+#   REPORTD=.build/debug/reportd bench/postgres.sh   # an already built binary
 #
 # Needs PostgreSQL's server programs (Debian's postgresql) and GNU time. Builds reportd in
 # release mode (SCRATCH, default .build-bench), generates the rows with bench/generate.py
@@ -28,9 +29,13 @@ fi
 [ -x "$bindir/initdb" ] || { echo "postgres.sh: install PostgreSQL (apt-get install postgresql)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "postgres.sh: install GNU time (apt-get install time)" >&2; exit 1; }
 
-echo "building reportd (swift build -c release --scratch-path $SCRATCH)" >&2
-swift build -c release --scratch-path "$SCRATCH" >&2
-reportd=$ROOT/$SCRATCH/release/reportd
+if [ -n "${REPORTD:-}" ]; then
+    reportd=$REPORTD # a binary already built (say which build in the results)
+else
+    echo "building reportd (swift build -c release --scratch-path $SCRATCH)" >&2
+    swift build -c release --scratch-path "$SCRATCH" >&2
+    reportd=$ROOT/$SCRATCH/release/reportd
+fi
 
 mkdir -p bench/data
 data=$ROOT/bench/data/projects-$ROWS-pg.csv
