@@ -44,6 +44,7 @@ let sourceFolders: KeyValuePairs<String, [Target.Dependency]> = [
     "CSV": fileSource,
     "JSON": fileSource,
     "SQLite": ["ReportSQL", .product(name: "SQLiteNIO", package: "sqlite-nio")],
+    "Postgres": ["ReportSQL", .product(name: "PostgresNIO", package: "postgres-nio")],
 ]
 
 let sourceTargets: [Target] = sourceFolders.map { folder, needs in
@@ -76,6 +77,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: calculatorTargets + writerTargets + sourceTargets + [
         .target(name: "ReportCore", swiftSettings: internalImports),
@@ -235,6 +237,12 @@ let package = Package(
             dependencies: [
                 "ReportCore", "ReportSQL", "SourceSQLite", "ReportCalculators",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]),
+        .testTarget(
+            name: "SourcePostgresTests",
+            dependencies: [
+                "ReportCore", "ReportSQL", "SourcePostgres", "SourceSQLite", "ReportCalculators", "ReportConfig",
+                "ReportSources", "ReportWriters", "TestSupport", .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["reportd", "TestSupport"],

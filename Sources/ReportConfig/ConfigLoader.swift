@@ -23,6 +23,11 @@ public struct ConfigLoader: Sendable {
     /// them: a metric whose calculator is not built in is then taken on trust (a monitoring check
     /// that runs `status` every minute starts no plugin process).
     public var startsPlugins = true
+    /// Whether loading connects to database servers to read the schema of a dataset given no
+    /// schema file from the server's catalog (`run`, `serve`, `validate --connect`). Off, such a
+    /// dataset's schema is left unread (`DatasetConfig.schemaDeferred`) and the reports on it are
+    /// checked without their columns: `validate` stays fast and offline.
+    public var readsServerCatalogs = false
     /// How long `loadFiles` waits for the plugins' handshakes; `nil`: until each plugin answered or
     /// ran out of time. The daemon waits a few seconds at most, so that a hung plugin does not delay
     /// its start (READY) or a reload; a plugin that answers later calls `lateHello` (a reload).
@@ -44,7 +49,10 @@ public struct ConfigLoader: Sendable {
     ]
     static let historyKeys = ["keep", "detailed"]
     static let outputKeys = ["root", "keep", "file_mode", "folder_mode", "group"]
-    static let datasetKeys = ["format", "path", "schema", "on_bad_rows", "table", "query"]
+    static let datasetKeys = [
+        "format", "path", "schema", "on_bad_rows", "table", "query", "url", "password_file", "timeout",
+    ]
+    static let serverKeys = ["url", "password_file", "timeout"]
 
     /// Loads `configPath` and everything it names.
     ///
@@ -488,11 +496,18 @@ public struct ConfigLoader: Sendable {
             guard let parsed = file.choice(f, "'on_bad_rows'", as: DatasetConfig.BadRows.self) else { return nil }
             onBadRows = parsed
         }
+        let kind = sources.kind(for: format)
+        if let kind, type(of: kind).isServer {
+            return parseServerDataset(name: name, format: format, kind, node, fields, base: base, &file)
+        }
+        if let extra = Self.serverKeys.lazy.compactMap({ fields[$0] }).first {
+            file.error("dataset '\(name)': 'url', 'password_file' and 'timeout' are for database servers (postgres), not \(format)", at: extra)
+            return nil
+        }
         guard let pathNode = fields["path"] else {
             file.error("dataset '\(name)' needs 'path', the data file", at: node)
             return nil
         }
-        let kind = sources.kind(for: format)
         var relation: (table: String?, query: String?) = (nil, nil)
         if let kind, type(of: kind).isDatabase {
             // A database: exactly one of `table` and `query`; the schema file is optional.
@@ -548,6 +563,91 @@ public struct ConfigLoader: Sendable {
         settings.table = relation.table
         settings.query = relation.query
         return settings
+    }
+}
+
+extension ConfigLoader {
+    /// A dataset on a database server (`postgres`): `url` (no password in it), `password_file`,
+    /// `timeout`, exactly one of `table` and `query`, and an optional schema file. Without a schema
+    /// file the schema is read from the server's catalog when the loader connects
+    /// (`readsServerCatalogs`), and left for later otherwise (`DatasetConfig.schemaDeferred`).
+    func parseServerDataset(
+        name: String, format: String, _ kind: any DatasetSourceKind, _ node: Node, _ fields: Fields,
+        base: String, _ file: inout YAMLFile
+    ) -> DatasetConfig? {
+        if let path = fields["path"] {
+            file.error("dataset '\(name)' names its server by 'url', not 'path'", at: path)
+            return nil
+        }
+        guard let urlNode = fields["url"] else {
+            file.error("dataset '\(name)' needs 'url', the server (postgresql://user@host:5432/database)", at: node)
+            return nil
+        }
+        guard let url = file.string(urlNode, "'url'") else { return nil }
+        if let problem = kind.problem(withURL: url) {
+            file.error("dataset '\(name)': \(problem)", at: urlNode)
+            return nil
+        }
+        let table = fields["table"].flatMap { file.string($0, "'table'") }
+        let query = fields["query"].flatMap { file.string($0, "'query'") }
+        guard (table == nil) != (query == nil) else {
+            file.error("dataset '\(name)' needs exactly one of 'table' and 'query'", at: node)
+            return nil
+        }
+        var passwordFile: String?
+        if let f = fields["password_file"] {
+            guard let path = file.path(f, "'password_file'") else { return nil }
+            passwordFile = DisplayPath.resolve(path, against: base)
+        }
+        var timeout: Int?
+        if let t = fields["timeout"] {
+            guard let seconds = file.duration(t, "'timeout'") else { return nil }
+            timeout = seconds
+        }
+        var onBadRows = DatasetConfig.BadRows.fail
+        if let f = fields["on_bad_rows"] {
+            guard let parsed = file.choice(f, "'on_bad_rows'", as: DatasetConfig.BadRows.self) else { return nil }
+            onBadRows = parsed
+        }
+        var settings = DatasetConfig(
+            name: name, format: format, path: url, schemaPath: "", schema: DatasetSchema(columns: []),
+            onBadRows: onBadRows)
+        settings.url = url
+        settings.table = table
+        settings.query = query
+        settings.passwordFile = passwordFile
+        settings.timeout = timeout
+        if let schemaNode = fields["schema"] {
+            guard let schemaPath = file.path(schemaNode, "'schema'") else { return nil }
+            let schemaFile = DisplayPath.resolve(schemaPath, against: base)
+            var schemaYAML = YAMLFile(path: schemaFile)
+            let schema = SchemaLoader.parse(&schemaYAML)
+            if schemaYAML.hasErrors || schema == nil {
+                file.diagnostics += schemaYAML.diagnostics
+                if schemaYAML.diagnostics.isEmpty {
+                    file.error("dataset '\(name)': its schema has no columns", at: schemaNode)
+                }
+                return nil
+            }
+            settings.schemaPath = schemaFile
+            settings.schema = schema!
+            return settings
+        }
+        guard readsServerCatalogs else {
+            settings.schemaDeferred = true
+            return settings
+        }
+        switch kind.inferSchema(settings) {
+        case .success(let schema)?:
+            settings.schema = schema
+            return settings
+        case .failure(let error)?:
+            file.error(error.message, at: urlNode)
+            return nil
+        case nil:
+            file.error("dataset '\(name)' needs 'schema', the file that types its columns", at: node)
+            return nil
+        }
     }
 }
 

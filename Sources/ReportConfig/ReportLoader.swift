@@ -148,7 +148,9 @@ extension ConfigLoader {
             for warning in schedule.warnings(in: zone) { file.warning(warning, at: scheduleNode) }
         }
 
-        let schema = dataset?.schema
+        // A schema still to be read from a database server checks no column here (`validate`
+        // without `--connect`); `run`, `serve` and `validate --connect` read it first.
+        let schema = dataset?.schemaDeferred == true ? nil : dataset?.schema
         // Group columns.
         var groupBy: [String] = []
         if let node = f["group_by"], let list = file.stringList(node, "'group_by'") {

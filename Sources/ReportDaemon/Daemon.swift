@@ -28,6 +28,8 @@ public func buildDaemon(
     // waits this long for the handshakes, and reloads when a plugin answers later.
     let lateHello = LateHello()
     configured.handshakeWait = 3
+    // A database dataset given no schema file is typed from the server's catalog at each load.
+    configured.readsServerCatalogs = true
     configured.lateHello = { lateHello.fire() }
     let loader = configured
     let (loaded, files, diagnostics) = loader.loadFiles(configPath: configPath)

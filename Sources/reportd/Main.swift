@@ -73,11 +73,14 @@ struct ConfigOptions: ParsableArguments {
     /// Loads the daemon config, its plugins (their standard error goes to `logger`) and reports.
     /// - Parameter startingPlugins: false for commands that read only schedules and state: no
     ///   plugin process is started (see `ConfigLoader.startsPlugins`).
-    func load(logger: Logger? = nil, startingPlugins: Bool = true) -> Configuration {
+    /// - Parameter connecting: whether a database dataset given no schema file is typed from its
+    ///   server's catalog (`run`, `validate --connect`); the others never connect.
+    func load(logger: Logger? = nil, startingPlugins: Bool = true, connecting: Bool = false) -> Configuration {
         var loader = ConfigLoader(
             calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry,
             plugins: logger.map { PluginLoader.starter(logger: $0) } ?? PluginLoader.starter())
         loader.startsPlugins = startingPlugins
+        loader.readsServerCatalogs = connecting
         return loader.load(configPath: path)
     }
 

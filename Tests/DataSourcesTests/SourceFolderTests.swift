@@ -67,7 +67,7 @@ private func dump(_ loaded: LoadedDataset) -> String {
 @Suite struct SourceFolderTests {
     @Test func everyFolderIsACompleteModule() throws {
         let folders = sourceFolders()
-        #expect(folders == ["CSV", "JSON", "SQLite"], "\(folders)")
+        #expect(folders == ["CSV", "JSON", "Postgres", "SQLite"], "\(folders)")
         let problems = GoldenCases.layoutProblems(
             in: sourcesFolder, registered: Set(BuiltinSources.registry.formats), folders: BuiltinSources.folders,
             registry: "BuiltinSources")
@@ -75,7 +75,7 @@ private func dump(_ loaded: LoadedDataset) -> String {
     }
 
     @Test func formatNamesAreUniqueAndInTheirOrder() {
-        #expect(BuiltinSources.registry.formats == ["csv", "json", "sqlite"])
+        #expect(BuiltinSources.registry.formats == ["csv", "json", "sqlite", "postgres"])
     }
 
     /// Each case: `input.EXT` typed by `schema.yaml` (with the dataset keys in `dataset.yaml`, if
@@ -89,12 +89,20 @@ private func dump(_ loaded: LoadedDataset) -> String {
         let input = try #require(
             try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasPrefix("input.") })
         let extra = (try? String(contentsOf: folder.appendingPathComponent("dataset.yaml"), encoding: .utf8)) ?? ""
+        var location = "path: \(input)"
+        if format == "postgres" {
+            // A server's case: `input.sql` loaded into a new database on the run's cluster.
+            let cluster = try PostgresCluster.shared()
+            let database = try cluster.createDatabase("golden")
+            try cluster.psql(String(contentsOf: folder.appendingPathComponent(input), encoding: .utf8), database: database)
+            location = "url: \(cluster.url(database: database))"
+        }
         let daemon = try daemonConfig(
             datasets: """
                 datasets:
                   input:
                     format: \(format)
-                    path: \(input)
+                    \(location)
                     schema: schema.yaml
 
                 """ + extra.split(separator: "\n").map { "    \($0)\n" }.joined(),
@@ -115,7 +123,22 @@ private func dump(_ loaded: LoadedDataset) -> String {
     /// Each module's `sample.yaml` loads as a daemon config's datasets and reads.
     @Test(arguments: sourceFolders()) func sampleReads(_ folder: String) throws {
         let base = sourcesFolder.appendingPathComponent(folder)
-        let sample = try String(contentsOf: base.appendingPathComponent("sample.yaml"), encoding: .utf8)
+        var sample = try String(contentsOf: base.appendingPathComponent("sample.yaml"), encoding: .utf8)
+        if folder == "Postgres" {
+            // The server of a sample: the sample projects in a new database on the run's cluster.
+            let cluster = try PostgresCluster.shared()
+            let database = try cluster.createDatabase("sample")
+            let csv = GoldenCases.packageRoot.appendingPathComponent("config/data/projects.csv").path
+            try cluster.psql(
+                """
+                CREATE TABLE projects (project_id text, title text, year bigint, program text, activity text,
+                  district text, beneficiary text, beneficiary_type text, craft text, state_support_vnd bigint,
+                  counterpart_vnd bigint, products_branded bigint, jobs_created bigint, status text, start_date date);
+                """
+                    + "\n\\copy projects FROM '\(csv)' WITH (FORMAT csv, HEADER true)\n", database: database)
+            sample = sample.replacingOccurrences(
+                of: #"url: \S+"#, with: "url: \(cluster.url(database: database))", options: .regularExpression)
+        }
         // A sample that names `data/` reads the sample config's data folder (config/data).
         let root = sample.contains("path: data/") ? GoldenCases.packageRoot.appendingPathComponent("config") : base
         let daemon = try daemonConfig(datasets: sample, base: root)

@@ -68,7 +68,7 @@ import ReportSources
 
     @Test func theRegistryMakesSourcesByFormatAndGuessesByExtension() {
         let registry = BuiltinSources.registry
-        #expect(registry.formats == ["csv", "json", "sqlite"])
+        #expect(registry.formats == ["csv", "json", "sqlite", "postgres"])
         #expect(registry.format(forPath: "data/Projects.JSON") == "json")
         #expect(registry.format(forPath: "data/projects.txt") == nil)
         let settings = DatasetConfig(

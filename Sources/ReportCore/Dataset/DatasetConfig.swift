@@ -13,6 +13,16 @@ public struct DatasetConfig: Sendable {
     /// A database source's table (or view), or its query: exactly one is set (`sqlite`).
     public var table: String? = nil
     public var query: String? = nil
+    /// A database server's address, for a kind that names its server by `url` (`postgres`): a
+    /// libpq URI, never with a password in it.
+    public var url: String? = nil
+    /// The file that holds the server's password (`password_file`), read at each connection.
+    public var passwordFile: String? = nil
+    /// Seconds every statement may take (`timeout`); nil: the source's default.
+    public var timeout: Int? = nil
+    /// Whether `schema` is still to be read from the server's catalog: a dataset given no schema
+    /// file, loaded by a command that does not connect (`validate` without `--connect`).
+    public var schemaDeferred = false
 
     public init(
         name: String, format: Format, path: String, schemaPath: String, schema: DatasetSchema, onBadRows: BadRows

@@ -163,11 +163,23 @@ public protocol DatasetSourceKind: Sendable {
     func inferSchema(_ settings: DatasetConfig) -> Result<DatasetSchema, DatasetError>?
     /// Whether its datasets name a `table` or a `query` (a database). False by default.
     static var isDatabase: Bool { get }
+    /// Whether its datasets name a server by `url` (with `password_file` and `timeout`) instead of
+    /// a file by `path`. False by default.
+    static var isServer: Bool { get }
+    /// What is wrong with a server's `url`, or nil when it is fine (checked offline). Nil by default.
+    func problem(withURL url: String) -> String?
+    /// Connects and checks that the dataset's table or query and columns are there with the
+    /// schema's types, without reading rows (`validate --connect`); nil when all is well or the
+    /// kind has nothing to check. Nil by default.
+    func checkConnection(_ settings: DatasetConfig) -> DatasetError?
 }
 
 extension DatasetSourceKind {
     public func inferSchema(_ settings: DatasetConfig) -> Result<DatasetSchema, DatasetError>? { nil }
     public static var isDatabase: Bool { false }
+    public static var isServer: Bool { false }
+    public func problem(withURL url: String) -> String? { nil }
+    public func checkConnection(_ settings: DatasetConfig) -> DatasetError? { nil }
 }
 
 /// The dataset formats reportd knows, in the order they were registered (the order messages

@@ -55,7 +55,7 @@ struct Run: ParsableCommand {
     func run() throws {
         if noDeliver && deliver { throw ValidationError("--deliver and --no-deliver contradict each other: give one") }
         let logger = options.logger()
-        let configuration = options.load(logger: logger)
+        let configuration = options.load(logger: logger, connecting: true)
         printDiagnostics(configuration.diagnostics)
         guard let daemon = configuration.daemon else { throw ExitCode(2) }
         var selected = configuration.reports

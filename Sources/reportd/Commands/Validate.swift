@@ -19,12 +19,31 @@ struct Validate: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @Flag(
+        name: .long,
+        help: "Also connect to each database dataset's server and check its table or query and columns (reads no row).")
+    var connect = false
+
     func run() throws {
-        let configuration = options.load()
+        let configuration = options.load(connecting: connect)
         printDiagnostics(configuration.diagnostics)
-        guard configuration.isValid else {
-            let count = configuration.errors.count
-            writeStandardError("\(count) error\(count == 1 ? "" : "s") found\n")
+        var errors = configuration.errors.count
+        let daemon = configuration.daemon
+        for dataset in daemon?.datasets ?? [] {
+            guard let kind = daemon?.sources.kind(for: dataset.format), type(of: kind).isServer else { continue }
+            if connect {
+                if let problem = kind.checkConnection(dataset) {
+                    writeStandardError(problem.description + "\n")
+                    errors += 1
+                }
+            } else if dataset.schemaDeferred {
+                print(
+                    "note: dataset '\(dataset.name)' has no schema file: its columns come from the server, "
+                        + "and the reports' use of them is checked by 'validate --connect' (and at each run)")
+            }
+        }
+        guard errors == 0 else {
+            writeStandardError("\(errors) error\(errors == 1 ? "" : "s") found\n")
             throw ExitCode(1)
         }
         let datasets = configuration.daemon?.datasets.count ?? 0

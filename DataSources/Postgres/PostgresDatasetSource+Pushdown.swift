@@ -1,0 +1,209 @@
+public import ReportCore
+import ReportSQL
+
+extension PostgresDatasetSource {
+    /// The report computed by the server: one aggregate statement (the filter as WHERE with bound
+    /// parameters, GROUP BY the group columns) and, for totals, the same without GROUP BY, in one
+    /// read-only REPEATABLE READ transaction; the engine's sort and limit on the grouped rows.
+    /// Nil (the engine computes it from a read) when the report has a period, a metric the server
+    /// cannot compute exactly as the engine (stddev: the engine's two-pass sum in doubles cannot be
+    /// reproduced; a decimal sum or mean; share, growth, ratio; a plugin), when a column it uses
+    /// has another type on the server than in the schema (text read as dates), when a read would
+    /// fail on a cell (a null in a required column, a non-finite decimal: the read gives that
+    /// error), or when an integer sum passes 64 bits (the engine gives that error).
+    public func compute(_ report: ReportDefinition) throws(DatasetError) -> ReportResult? {
+        guard report.period == nil, let plan = PostgresPushdownPlan(report, schema: schema, relation: relation) else {
+            return nil
+        }
+        return try withSession { session throws(DatasetError) in
+            try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            let result = try compute(report, plan: plan, session)
+            try session.execute("COMMIT")
+            return result
+        }
+    }
+
+    func compute(_ report: ReportDefinition, plan: PostgresPushdownPlan, _ session: PostgresSession)
+        throws(DatasetError) -> ReportResult?
+    {
+        let found = try checkColumns(session)
+        for name in report.columnsRead(in: schema) {
+            guard let spec = schema.column(named: name), found.first(where: { $0.name == name })?.type == spec.type
+            else { return nil }
+        }
+        guard try cellsAreClean(session, report: report) else { return nil }
+        let builder = PostgresAggregateQuery(schema: schema)
+        let grouped = builder.statement(
+            from: relation, filter: report.filter?.tree, groupBy: report.groupBy, aggregates: plan.aggregates)
+        let rows = try session.rows(grouped.text, grouped.parameters)
+        var table: [(first: (Int, Int), row: [Value])] = []
+        var rowsUsed = 0
+        for cells in rows {
+            var values: [Value] = []
+            for (i, key) in report.groupBy.enumerated() {
+                let spec = schema.column(named: key)!
+                values.append(try typed(cells[i], ColumnSpec(name: spec.name, type: spec.type), row: 0))
+            }
+            let aggregates = Array(cells[report.groupBy.count...])
+            rowsUsed += Int(aggregates[plan.countIndex] ?? "0") ?? 0
+            guard let metrics = plan.metricValues(aggregates) else { return nil }
+            values += metrics
+            table.append((plan.firstRowIndex.map { Self.tid(aggregates[$0]) } ?? (0, 0), values))
+        }
+        if plan.firstRowIndex != nil { table.sort { $0.first < $1.first } }
+        // Labelled as the engine's (value labels are the sort keys of a labelled column).
+        let columns = ReportResult.labelled(
+            report.groupBy.map { key in
+                ReportResult.ResultColumn.column(
+                    name: key, role: .group, calc: nil, type: schema.column(named: key)!.type)
+            } + plan.columns, schema: schema, metrics: report.metrics, locale: ReportLocale(report.locale))
+        var totals: [Value]?
+        if report.totals {
+            let all = builder.statement(
+                from: relation, filter: report.filter?.tree, groupBy: [], aggregates: plan.aggregates)
+            guard let total = try session.rows(all.text, all.parameters).first, let metrics = plan.metricValues(total)
+            else { return nil }
+            totals = metrics
+        }
+        return ReportResult.grouped(
+            columns: columns, rows: ReportEngine.sortAndLimit(table.map(\.row), for: report, columns: columns),
+            totals: totals, rowsUsed: rowsUsed)
+    }
+
+    /// A `ctid`'s text `(block,offset)` as numbers, to order groups by their first row.
+    static func tid(_ text: String?) -> (Int, Int) {
+        guard let text else { return (Int.max, Int.max) }
+        let parts = text.dropFirst().dropLast().split(separator: ",")
+        guard parts.count == 2, let block = Int(parts[0]), let offset = Int(parts[1]) else { return (Int.max, Int.max) }
+        return (block, offset)
+    }
+
+    /// Whether a read would accept every cell the server holds: no null (or empty text) in a
+    /// required column, no NaN or infinity in a decimal column the report reads (a read refuses
+    /// both, with an error the engine then gives). The server's types guarantee the rest.
+    func cellsAreClean(_ session: PostgresSession, report: ReportDefinition) throws(DatasetError) -> Bool {
+        let d = SQLDialect.postgres
+        let used = report.columnsRead(in: schema)
+        var bad: [String] = []
+        for spec in schema.columns {
+            let c = d.identifier(spec.name)
+            if spec.required {
+                bad.append(spec.type == .string ? "\(c) IS NULL OR \(c) = ''" : "\(c) IS NULL")
+            }
+            if spec.type == .decimal, used.contains(spec.name) {
+                bad.append("\(c)::float8 IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)")
+            }
+        }
+        guard !bad.isEmpty else { return true }
+        let sql =
+            "SELECT 1 FROM \(d.relation(relation)) WHERE " + bad.map { "(\($0))" }.joined(separator: " OR ")
+            + " LIMIT 1"
+        return try session.rows(sql).isEmpty
+    }
+}
+
+/// How a report's metrics map to PostgreSQL aggregates, and back.
+struct PostgresPushdownPlan {
+    enum Piece {
+        case count(Int)
+        case int(Int)
+        case mean(sum: Int, count: Int)
+        case value(Int, ColumnType)
+        case decimal(Int)
+    }
+
+    var aggregates: [PostgresAggregate] = []
+    var pieces: [Piece] = []
+    var columns: [ReportResult.ResultColumn] = []
+    var countIndex = 0
+    var firstRowIndex: Int?
+
+    init?(_ report: ReportDefinition, schema: DatasetSchema, relation: SQLRelation) {
+        func add(_ a: PostgresAggregate) -> Int {
+            aggregates.append(a)
+            return aggregates.count - 1
+        }
+        for metric in report.metrics {
+            var column: String?
+            if case .string(let name)? = metric.parameters.values["column"] { column = name }
+            let columnType = column.flatMap { schema.column(named: $0)?.type }
+            let type: ColumnType
+            switch (metric.calc, column, columnType) {
+            case ("count", _, _):
+                pieces.append(.count(add(.count)))
+                type = .int
+            case ("sum", let c?, .int?):
+                pieces.append(.int(add(.sum(c))))
+                type = .int
+            case ("mean", let c?, .int?):
+                pieces.append(.mean(sum: add(.sum(c)), count: add(.countValues(c))))
+                type = .decimal
+            case ("min", let c?, let t?):
+                pieces.append(.value(add(.min(c)), t))
+                type = t
+            case ("max", let c?, let t?):
+                pieces.append(.value(add(.max(c)), t))
+                type = t
+            case ("count_distinct", let c?, _?):
+                pieces.append(.count(add(.countDistinct(c))))
+                type = .int
+            case ("median", let c?, .int?), ("median", let c?, .decimal?):
+                pieces.append(.decimal(add(.percentile(c, p: 50))))
+                type = .decimal
+            case ("percentile", let c?, .int?), ("percentile", let c?, .decimal?):
+                guard let p = metric.parameters.number("p"), (0...100).contains(p) else { return nil }
+                pieces.append(.decimal(add(.percentile(c, p: p))))
+                type = .decimal
+            default:
+                return nil
+            }
+            columns.append(
+                ReportResult.ResultColumn.column(name: metric.name, role: .metric, calc: metric.calc, type: type))
+        }
+        countIndex = add(.count)
+        if !report.sort.isEmpty && !report.groupBy.isEmpty {
+            // Ties keep the order in which the engine meets the groups: a table's row order.
+            guard case .table = relation else { return nil }
+            firstRowIndex = add(.firstRow)
+        }
+    }
+
+    /// The metrics' values from the statement's text cells; nil when an integer sum passes 64 bits
+    /// (the engine then computes it, and fails as it does).
+    func metricValues(_ cells: [String?]) -> [Value]? {
+        var values: [Value] = []
+        for piece in pieces {
+            switch piece {
+            case .count(let i): values.append(.int(Int64(cells[i] ?? "0") ?? 0))
+            case .int(let i):
+                guard let text = cells[i] else {
+                    values.append(.null)
+                    continue
+                }
+                guard let v = Int64(text) else { return nil }
+                values.append(.int(v))
+            case .mean(let sum, let count):
+                guard let text = cells[sum], let total = Int128(text), let n = Int(cells[count] ?? "0"), n > 0 else {
+                    values.append(.null)
+                    continue
+                }
+                values.append(Value.finite(Double(total) / Double(n)))
+            case .decimal(let i):
+                values.append(Value.finite(cells[i].flatMap { Double($0) }))
+            case .value(let i, let type):
+                guard let text = cells[i] else {
+                    values.append(.null)
+                    continue
+                }
+                switch type {
+                case .int: values.append(Int64(text).map { .int($0) } ?? .null)
+                case .decimal: values.append(Value.finite(Double(text)))
+                case .string: values.append(.string(text))
+                case .date: values.append(Day(iso: text).map { .date($0) } ?? .null)
+                case .bool: values.append(.bool(text == "true" || text == "t"))
+                }
+            }
+        }
+        return values
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import ReportCore
+import ReportSQL
+
+/// The reports of one run on a PostgreSQL dataset read one snapshot: one connection in one
+/// `REPEATABLE READ READ ONLY` transaction, begun when the run opens it and committed at `close()`
+/// (their figures agree while the table is written). Calls are serialised on the connection.
+final class PostgresSnapshot: DatasetSnapshot, @unchecked Sendable {
+    let source: PostgresDatasetSource
+    let session: PostgresSession
+    let provenance: DatasetProvenance
+    private let lock = NSLock()
+    private var healthy = true
+
+    init(_ source: PostgresDatasetSource) throws(DatasetError) {
+        self.source = source
+        var opened = try PostgresSession.open(source.settings)
+        do {
+            try opened.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            // The snapshot is taken by the transaction's first statement: the relation's description.
+            try source.checkColumns(opened)
+        } catch {
+            let dead = opened.reused && opened.connection.isClosed
+            opened.release(healthy: false)
+            guard dead else { throw error }
+            // The idle connection had died (a server restart): once more on a new one.
+            opened = try PostgresSession.open(source.settings, fresh: true)
+            do {
+                try opened.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                try source.checkColumns(opened)
+            } catch {
+                opened.release(healthy: false)
+                throw error
+            }
+        }
+        session = opened
+        provenance = DatasetProvenance(
+            source: PostgresSourceKind.format, table: source.settings.table, query: source.settings.query,
+            snapshotTime: Date())
+    }
+
+    private func locked<T>(_ body: () throws(DatasetError) -> T) throws(DatasetError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            return try body()
+        } catch {
+            healthy = false
+            throw error
+        }
+    }
+
+    func read(columns: Set<String>?, selection: RowSelection) throws(DatasetError) -> LoadedDataset {
+        try locked { () throws(DatasetError) in
+            var parameters: [Value] = []
+            let query = SQLAggregateQuery(dialect: .postgres, schema: source.schema)
+            let condition = selection.isAll ? nil : query.condition(selection, parameters: &parameters)
+            var loaded = try source.read(
+                session, columns: columns, condition: condition, parameters: parameters, checked: true)
+            if condition != nil {
+                // The whole source's figures, which the outputs show for a selected read.
+                let nulls =
+                    selection.dateColumn.map {
+                        "COALESCE(SUM(CASE WHEN \(SQLDialect.postgres.identifier($0)) IS NULL THEN 1 ELSE 0 END), 0)"
+                    } ?? "0"
+                let figures = try session.rows(
+                    "SELECT COUNT(*)::text, (\(nulls))::text FROM \(SQLDialect.postgres.relation(source.relation))")
+                let cells = figures.first ?? []
+                loaded.selected = SelectionFigures(
+                    sourceRows: Int((cells.first ?? nil) ?? "0") ?? 0,
+                    rowsWithoutDate: Int((cells.count > 1 ? cells[1] : nil) ?? "0") ?? 0)
+            }
+            loaded.provenance = provenance
+            return loaded
+        }
+    }
+
+    func compute(_ report: ReportDefinition, period: RunPeriod?) throws(DatasetError) -> ReportResult? {
+        guard period == nil, report.period == nil,
+            let plan = PostgresPushdownPlan(report, schema: source.schema, relation: source.relation)
+        else { return nil }
+        return try locked { () throws(DatasetError) in try source.compute(report, plan: plan, session) }
+    }
+
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        if healthy, (try? session.execute("COMMIT")) != nil {
+            session.release(healthy: true)
+        } else {
+            session.release(healthy: false)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+public import ReportCore
+
+/// An aggregate PostgreSQL computes per group exactly as the engine does, each selected as text
+/// (the server's exact text form: a `numeric` sum keeps every digit, a `double precision` the
+/// shortest text that reads back to the same double).
+public enum PostgresAggregate: Sendable, Hashable {
+    case count
+    /// `sum` of an integer column: `numeric` for `bigint`, exact.
+    case sum(String)
+    /// The non-null values of a column.
+    case countValues(String)
+    case min(String)
+    case max(String)
+    case countDistinct(String)
+    /// `percentile_cont` of the column as `double precision`, at the fraction `p / 100`: the same
+    /// interpolation between closest ranks as the engine's `percentile` and `median`.
+    case percentile(String, p: Double)
+    /// The group's first row in the table's physical order (`ctid`), to order groups as the
+    /// engine finds them in a read.
+    case firstRow
+}
+
+/// The one aggregate statement of a report pushed down to PostgreSQL: `$n` placeholders, every
+/// value bound (the filter's literals and the percentiles' fractions), identifiers quoted, text
+/// grouped and compared in NFC (`normalize(…, NFC)`) and in byte order (`COLLATE "C"`).
+public struct PostgresAggregateQuery: Sendable {
+    public let schema: DatasetSchema
+    let dialect = SQLDialect.postgres
+
+    public init(schema: DatasetSchema) { self.schema = schema }
+
+    /// `SELECT group columns, aggregates FROM relation WHERE filter GROUP BY group columns`, every
+    /// selected value cast to text; one row per group, in no particular order.
+    public func statement(
+        from relation: SQLRelation, filter: FilterTree?, groupBy: [String], aggregates: [PostgresAggregate]
+    ) -> SQLStatement {
+        var parameters: [Value] = []
+        let groups = groupBy.map { normalized($0) }
+        var select = groups.map { "(\($0))::text" }
+        select += aggregates.map { expression($0, &parameters) }
+        var text = "SELECT " + (select.isEmpty ? "COUNT(*)::text" : select.joined(separator: ", "))
+        text += " FROM " + dialect.relation(relation)
+        if let filter {
+            text +=
+                " WHERE "
+                + SQLFilterCompiler(dialect: dialect, schema: schema).condition(filter, parameters: &parameters)
+        }
+        if !groups.isEmpty { text += " GROUP BY " + groups.joined(separator: ", ") }
+        return SQLStatement(text: text, parameters: parameters)
+    }
+
+    /// A column's value as the engine groups it (text in NFC, an empty text null).
+    func normalized(_ name: String) -> String {
+        let quoted = dialect.identifier(name)
+        return schema.column(named: name)?.type == .string ? dialect.text(quoted) : quoted
+    }
+
+    func expression(_ aggregate: PostgresAggregate, _ parameters: inout [Value]) -> String {
+        switch aggregate {
+        case .count: return "COUNT(*)::text"
+        case .sum(let c): return "SUM(\(dialect.identifier(c)))::text"
+        case .countValues(let c): return "COUNT(\(normalized(c)))::text"
+        case .min(let c), .max(let c):
+            let isMin: Bool
+            if case .min = aggregate { isMin = true } else { isMin = false }
+            switch schema.column(named: c)?.type {
+            // PostgreSQL has no min or max of booleans: false < true, as the engine orders them.
+            case .bool?: return "\(isMin ? "BOOL_AND" : "BOOL_OR")(\(dialect.identifier(c)))::text"
+            case .string?: return "\(isMin ? "MIN" : "MAX")(\(dialect.bytewise(normalized(c))))::text"
+            default: return "\(isMin ? "MIN" : "MAX")(\(dialect.identifier(c)))::text"
+            }
+        case .countDistinct(let c): return "COUNT(DISTINCT \(normalized(c)))::text"
+        case .percentile(let c, let p):
+            parameters.append(.decimal(p / 100))
+            return
+                "PERCENTILE_CONT(\(dialect.placeholder(parameters.count))::float8) WITHIN GROUP (ORDER BY "
+                + "\(dialect.identifier(c))::float8)::text"
+        case .firstRow: return "MIN(ctid)::text"
+        }
+    }
+}
