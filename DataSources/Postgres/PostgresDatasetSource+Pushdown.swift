@@ -7,7 +7,7 @@ extension PostgresDatasetSource {
     /// read-only REPEATABLE READ transaction; the engine's sort and limit on the grouped rows.
     /// Nil (the engine computes it from a read) when the report has a period, a metric the server
     /// cannot compute exactly as the engine (stddev: the engine's two-pass sum in doubles cannot be
-    /// reproduced; a decimal sum or mean; share, growth, ratio; a plugin), when a column it uses
+    /// reproduced; a decimal sum or mean; share, growth or ratio over decimal columns; a plugin), when a column it uses
     /// has another type on the server than in the schema (text read as dates), when a read would
     /// fail on a cell (a null in a required column, a non-finite decimal: the read gives that
     /// error), or when an integer sum passes 64 bits (the engine gives that error).
@@ -36,21 +36,21 @@ extension PostgresDatasetSource {
         let grouped = builder.statement(
             from: relation, filter: report.filter?.tree, groupBy: report.groupBy, aggregates: plan.aggregates)
         let rows = try session.rows(grouped.text, grouped.parameters)
-        var table: [(first: (Int, Int), row: [Value])] = []
+        var groups: [(first: (Int, Int), key: [Value], cells: [String?], metrics: [Value])] = []
         var rowsUsed = 0
         for cells in rows {
-            var values: [Value] = []
-            for (i, key) in report.groupBy.enumerated() {
-                let spec = schema.column(named: key)!
-                values.append(try typed(cells[i], ColumnSpec(name: spec.name, type: spec.type), row: 0))
+            var key: [Value] = []
+            for (i, name) in report.groupBy.enumerated() {
+                let spec = schema.column(named: name)!
+                key.append(try typed(cells[i], ColumnSpec(name: spec.name, type: spec.type), row: 0))
             }
             let aggregates = Array(cells[report.groupBy.count...])
             rowsUsed += Int(aggregates[plan.countIndex] ?? "0") ?? 0
             guard let metrics = plan.metricValues(aggregates) else { return nil }
-            values += metrics
-            table.append((plan.firstRowIndex.map { Self.tid(aggregates[$0]) } ?? (0, 0), values))
+            groups.append((plan.firstRowIndex.map { Self.tid(aggregates[$0]) } ?? (0, 0), key, aggregates, metrics))
         }
-        if plan.firstRowIndex != nil { table.sort { $0.first < $1.first } }
+        // The groups in the order the engine meets them: a table's row order.
+        if plan.firstRowIndex != nil { groups.sort { $0.first < $1.first } }
         // Labelled as the engine's (value labels are the sort keys of a labelled column).
         let columns = ReportResult.labelled(
             report.groupBy.map { key in
@@ -65,8 +65,37 @@ extension PostgresDatasetSource {
             else { return nil }
             totals = metrics
         }
+        // share, ratio and growth from the grouped sums, by the built-in calculators themselves
+        // (each group given as one row of its sums), so nulls, division by zero and rounding are
+        // the engine's.
+        var values = groups.map(\.metrics)
+        for derived in plan.derived {
+            var sums: [String: [Value]] = [:]
+            for (column, i) in derived.sums {
+                var perGroup: [Value] = []
+                for group in groups {
+                    guard let text = group.cells[i] else {
+                        perGroup.append(.null)
+                        continue
+                    }
+                    // A sum past 64 bits: the engine computes the report and gives its error.
+                    guard let v = Int64(text) else { return nil }
+                    perGroup.append(.int(v))
+                }
+                sums[column] = perGroup
+            }
+            do throws(CalculatorError) {
+                let (perGroup, total) = try SQLGroupedSums.compute(
+                    derived.metric, sums: sums, keys: groups.map(\.key), groupBy: report.groupBy)
+                for g in groups.indices { values[g][derived.position] = perGroup[g] }
+                totals?[derived.position] = total
+            } catch {
+                return nil  // the engine gives the error
+            }
+        }
+        let table = zip(groups, values).map { $0.key + $1 }
         return ReportResult.grouped(
-            columns: columns, rows: ReportEngine.sortAndLimit(table.map(\.row), for: report, columns: columns),
+            columns: columns, rows: ReportEngine.sortAndLimit(table, for: report, columns: columns),
             totals: totals, rowsUsed: rowsUsed)
     }
 
@@ -110,6 +139,16 @@ struct PostgresPushdownPlan {
         case mean(sum: Int, count: Int)
         case value(Int, ColumnType)
         case decimal(Int)
+        /// share, ratio, growth: filled in from the grouped sums (`derived`).
+        case derived
+    }
+
+    /// A metric computed from the grouped sums: its position among the metrics, and the
+    /// aggregate index of each column it sums.
+    struct Derived {
+        var position: Int
+        var metric: MetricDefinition
+        var sums: [String: Int]
     }
 
     var aggregates: [PostgresAggregate] = []
@@ -117,13 +156,29 @@ struct PostgresPushdownPlan {
     var columns: [ReportResult.ResultColumn] = []
     var countIndex = 0
     var firstRowIndex: Int?
+    var derived: [Derived] = []
 
     init?(_ report: ReportDefinition, schema: DatasetSchema, relation: SQLRelation) {
         func add(_ a: PostgresAggregate) -> Int {
             aggregates.append(a)
             return aggregates.count - 1
         }
+        var groupOrder = false
         for metric in report.metrics {
+            if let summed = SQLGroupedSums.summedColumns(of: metric) {
+                // Exact as the engine for integer sums only (a decimal sum is exact in the engine).
+                guard summed.allSatisfy({ schema.column(named: $0)?.type == .int }) else { return nil }
+                var sums: [String: Int] = [:]
+                for c in summed { sums[c] = add(.sum(c)) }
+                derived.append(Derived(position: pieces.count, metric: metric, sums: sums))
+                pieces.append(.derived)
+                // share adds the groups' sums in the order the engine meets the groups.
+                if metric.calc == "share" { groupOrder = true }
+                columns.append(
+                    ReportResult.ResultColumn.column(
+                        name: metric.name, role: .metric, calc: metric.calc, type: .decimal))
+                continue
+            }
             var column: String?
             if case .string(let name)? = metric.parameters.values["column"] { column = name }
             let columnType = column.flatMap { schema.column(named: $0)?.type }
@@ -161,7 +216,7 @@ struct PostgresPushdownPlan {
                 ReportResult.ResultColumn.column(name: metric.name, role: .metric, calc: metric.calc, type: type))
         }
         countIndex = add(.count)
-        if !report.sort.isEmpty && !report.groupBy.isEmpty {
+        if (!report.sort.isEmpty || groupOrder) && !report.groupBy.isEmpty {
             // Ties keep the order in which the engine meets the groups: a table's row order.
             guard case .table = relation else { return nil }
             firstRowIndex = add(.firstRow)
@@ -175,6 +230,7 @@ struct PostgresPushdownPlan {
         for piece in pieces {
             switch piece {
             case .count(let i): values.append(.int(Int64(cells[i] ?? "0") ?? 0))
+            case .derived: values.append(.null)
             case .int(let i):
                 guard let text = cells[i] else {
                     values.append(.null)
