@@ -22,13 +22,18 @@ let calculatorTargets: [Target] = calculatorFolders.map { folder in
 }
 
 /// Built-in output formats: one module per folder under `Writers/`, each depending on ReportCore
-/// alone. The folder name is the format's Swift name; the module is `Writer<Name>`.
-let writerFolders = ["CSV", "JSON", "Text", "HTML"]
+/// plus what its format needs (XLSX: ZIPFoundation, for the archive). The folder name is the
+/// format's Swift name; the module is `Writer<Name>`.
+let writerNeeds: KeyValuePairs<String, [Target.Dependency]> = [
+    "CSV": [], "JSON": [], "Text": [], "HTML": [],
+    "XLSX": [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+]
+let writerFolders = writerNeeds.map(\.key)
 
-let writerTargets: [Target] = writerFolders.map { folder in
+let writerTargets: [Target] = writerNeeds.map { folder, needs in
     .target(
         name: "Writer\(folder)",
-        dependencies: ["ReportCore"],
+        dependencies: ["ReportCore"] + needs,
         path: "Writers/\(folder)",
         exclude: ["README.md", "sample.yaml", "testcases"],
         swiftSettings: internalImports
@@ -76,6 +81,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: calculatorTargets + writerTargets + sourceTargets + [
         .target(name: "ReportCore", swiftSettings: internalImports),
@@ -207,8 +213,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportWritersTests",
-            dependencies: ["ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources", "TestSupport"]
-                + writerFolders.map { .target(name: "Writer\($0)") }
+            dependencies: [
+                "ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources", "TestSupport",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ] + writerFolders.map { .target(name: "Writer\($0)") }
         ),
         .testTarget(
             name: "ReportDaemonTests",
