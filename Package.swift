@@ -197,6 +197,7 @@ let package = Package(
                 "ReportTesting", "ReportPlugins",
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun",
                 "ReportCalculators", "ReportWriters", "ReportSources", "SourceFiles", "WriterCSV", "WriterHTML", "TestSupport",
+                "SourceCSV",
             ]),
         .testTarget(
             name: "ReportRunTests",

@@ -430,7 +430,12 @@ public struct ConfigLoader: Sendable {
     }
 
     func parseDataset(name: String, _ node: Node, base: String, _ file: inout YAMLFile) -> DatasetConfig? {
-        guard let fields = file.fields(node, what: "dataset '\(name)'", allowed: Self.datasetKeys) else { return nil }
+        // The keys of every source kind are known, so that a misspelling gets a did-you-mean; a
+        // key of another kind than the dataset's is reported below.
+        let kindKeys = sources.kinds.flatMap { type(of: $0).settingsKeys }
+        var allowed = Self.datasetKeys
+        for key in kindKeys where !allowed.contains(key) { allowed.append(key) }
+        guard let fields = file.fields(node, what: "dataset '\(name)'", allowed: allowed) else { return nil }
         var format = sources.formats.first ?? "csv"
         if let f = fields["format"] {
             guard let parsed = file.choice(f, "the format of dataset '\(name)'", among: sources.formats) else {
@@ -448,6 +453,15 @@ public struct ConfigLoader: Sendable {
             return nil
         }
         let kind = sources.kind(for: format)
+        let ownKeys = kind.map { type(of: $0).settingsKeys } ?? []
+        for key in kindKeys where !ownKeys.contains(key) && !Self.datasetKeys.contains(key) {
+            if let extra = fields[key] {
+                let owners = sources.kinds.filter { type(of: $0).settingsKeys.contains(key) }.map { type(of: $0).format }
+                file.error(
+                    "dataset '\(name)': '\(key)' is for \(owners.joined(separator: ", ")) datasets, not \(format)", at: extra)
+                return nil
+            }
+        }
         var relation: (table: String?, query: String?) = (nil, nil)
         if let kind, type(of: kind).isDatabase {
             // A database: exactly one of `table` and `query`; the schema file is optional.
@@ -502,6 +516,13 @@ public struct ConfigLoader: Sendable {
             schema: schema!, onBadRows: onBadRows)
         settings.table = relation.table
         settings.query = relation.query
+        if let kind, !ownKeys.isEmpty {
+            var reader = YAMLSettings(file: file, fields: fields, prefix: "")
+            type(of: kind).readSettings(&reader, into: &settings)
+            let before = file.diagnostics.count
+            file = reader.file
+            if file.diagnostics.count > before { return nil }
+        }
         return settings
     }
 }

@@ -13,6 +13,9 @@ public struct DatasetConfig: Sendable {
     /// A database source's table (or view), or its query: exactly one is set (`sqlite`).
     public var table: String? = nil
     public var query: String? = nil
+    /// The settings a source kind reads from keys of its own (`encoding`, `delimiter`, `sheet`),
+    /// kept by their type: ReportCore stores them without knowing any source's.
+    public var options = WriterOptions()
 
     public init(
         name: String, format: Format, path: String, schemaPath: String, schema: DatasetSchema, onBadRows: BadRows

@@ -59,11 +59,18 @@ public protocol DatasetSourceKind: Sendable {
     func inferSchema(_ settings: DatasetConfig) -> Result<DatasetSchema, DatasetError>?
     /// Whether its datasets name a `table` or a `query` (a database). False by default.
     static var isDatabase: Bool { get }
+    /// Keys of its own in a dataset's settings (`encoding`, `delimiter`); none by default.
+    static var settingsKeys: [String] { get }
+    /// Reads those keys into the dataset's settings (`config.options`), reporting each problem
+    /// at its key through `settings`. Nothing by default.
+    static func readSettings(_ settings: inout some SettingsReader, into config: inout DatasetConfig)
 }
 
 extension DatasetSourceKind {
     public func inferSchema(_ settings: DatasetConfig) -> Result<DatasetSchema, DatasetError>? { nil }
     public static var isDatabase: Bool { false }
+    public static var settingsKeys: [String] { [] }
+    public static func readSettings(_ settings: inout some SettingsReader, into config: inout DatasetConfig) {}
 }
 
 /// The dataset formats reportd knows, in the order they were registered (the order messages
