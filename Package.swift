@@ -49,6 +49,7 @@ let sourceFolders: KeyValuePairs<String, [Target.Dependency]> = [
     "CSV": fileSource,
     "JSON": fileSource,
     "SQLite": ["ReportSQL", .product(name: "SQLiteNIO", package: "sqlite-nio")],
+    "XLSX": fileSource + [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
 ]
 
 let sourceTargets: [Target] = sourceFolders.map { folder, needs in
@@ -209,7 +210,7 @@ let package = Package(
             name: "DataSourcesTests",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources",
-                "SourceFiles", "TestSupport",
+                "SourceFiles", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ] + sourceFolders.map { .target(name: "Source\($0.key)") }
         ),
         .testTarget(
