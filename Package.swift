@@ -239,7 +239,7 @@ let package = Package(
             name: "EndToEndTests", dependencies: ["reportd", "TestSupport"],
             exclude: [
                 "differential.py", "differential_text.py", "cron_differential.py", "schema_check.py",
-                "parse_metrics.py", "period_differential.py", "plugins",
+                "parse_metrics.py", "period_differential.py", "plugins", "xlsx_check.py",
             ]),
     ],
     swiftLanguageModes: [.v6]

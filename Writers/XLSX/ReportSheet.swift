@@ -17,8 +17,11 @@ struct ReportSheet {
 
     /// Rows written at a time.
     static let rowsPerChunk = 256
-    /// 2^53: integers beyond it are not all representable as doubles.
-    static let exactLimit: Int64 = 9_007_199_254_740_992
+    /// The largest integer written as a number: 15 digits. Excel stores a double (exact to 2^53)
+    /// but shows and exports 15 significant digits, as LibreOffice does (2^53 exported as
+    /// `9.00719925474099E+015`, measured), so an integer of 16 digits or more, 2^53 and beyond
+    /// included, is written as text with all its digits.
+    static let exactLimit: Int64 = 999_999_999_999_999
 
     init(result: ReportResult, context: RunContext) {
         self.result = result

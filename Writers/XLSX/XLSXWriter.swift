@@ -20,7 +20,8 @@ import ZIPFoundation
 ///   hold) and come in a fixed order, so the same result gives the same bytes.
 /// - Cells are values, never formulas: text is an inline string (`=1+2` stays text), numbers
 ///   numbers with a thousands format, dates date serials with a date format, and an integer
-///   beyond 2^53 is text (Excel keeps 15 significant digits of a number, and would round it).
+///   of 16 digits or more (2^53 and beyond among them) is text: Excel and LibreOffice show 15
+///   significant digits of a number, and would round it.
 public struct XLSXWriter: ReportWriter {
     public static let format = "xlsx"
     public static let fileExtension = "xlsx"
