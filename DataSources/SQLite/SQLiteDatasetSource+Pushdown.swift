@@ -41,11 +41,12 @@ extension SQLiteDatasetSource {
             table.append((plan.firstRowIndex.flatMap { aggregates[$0].integer.map(Int64.init) } ?? 0, values))
         }
         if plan.firstRowIndex != nil { table.sort { $0.first < $1.first } }
-        let columns =
+        // Labelled as the engine's (value labels are the sort keys of a labelled column).
+        let columns = ReportResult.labelled(
             report.groupBy.map { key in
                 ReportResult.ResultColumn.column(
                     name: key, role: .group, calc: nil, type: schema.column(named: key)!.type)
-            } + plan.columns
+            } + plan.columns, schema: schema, metrics: report.metrics, locale: ReportLocale(report.locale))
         var totals: [Value]?
         if report.totals {
             let all = builder.statement(

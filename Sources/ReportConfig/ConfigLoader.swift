@@ -272,7 +272,11 @@ public struct ConfigLoader: Sendable {
         var outputRoot: String?
         var keep = 30
         var permissions = FilePermissions.shared
-        if let node = fields["output"], let output = file.fields(node, what: "'output'", allowed: Self.outputKeys) {
+        var writerDefaults = WriterOptions()
+        if let node = fields["output"],
+            let output = file.fields(node, what: "'output'", allowed: Self.outputKeys + defaultableWriterKeys)
+        {
+            writerDefaults = parseWriterDefaults(output, &file)
             if let rootNode = output["root"] {
                 outputRoot = file.path(rootNode, "'output.root'").map { DisplayPath.resolve($0, against: base) }
             } else {
@@ -345,6 +349,7 @@ public struct ConfigLoader: Sendable {
             outputRoot: outputRoot, keep: keep, locale: locale, datasets: datasets, maxConcurrent: maxConcurrent,
             shutdownGrace: shutdownGrace)
         config.pluginTimeout = pluginTimeout
+        config.writerDefaults = writerDefaults
         config.outputPermissions = permissions
         config.pluginMemoryMiB = pluginMemory
         config.datasetCacheMiB = datasetCache
@@ -418,6 +423,34 @@ public struct ConfigLoader: Sendable {
         let status = getgrnam_r(name, &entry, &buffer, buffer.count, &result)
         guard status == 0, let found = result else { return nil }
         return found.pointee.gr_gid
+    }
+
+    /// The settings keys of the writers whose defaults `output:` may set (`csv`).
+    var defaultableWriterKeys: [String] {
+        var keys: [String] = []
+        for writer in writers.writers {
+            guard let configurable = type(of: writer) as? any ConfigurableWriter.Type, configurable.hasDaemonDefaults
+            else { continue }
+            keys.append(configurable.settingsKey)
+        }
+        return keys
+    }
+
+    /// `output: {csv: {...}}`: the writer settings every report starts from.
+    func parseWriterDefaults(_ output: Fields, _ file: inout YAMLFile) -> WriterOptions {
+        var scratch = ReportDefinition(
+            name: "x", title: "", dataset: "", schedule: .every(seconds: 60), timezone: "UTC", metrics: [])
+        for writer in writers.writers {
+            guard let configurable = type(of: writer) as? any ConfigurableWriter.Type, configurable.hasDaemonDefaults,
+                let n = output[configurable.settingsKey],
+                let fields = file.fields(
+                    n, what: "'output.\(configurable.settingsKey)'", allowed: configurable.settingsKeys)
+            else { continue }
+            var settings = YAMLSettings(file: file, fields: fields, prefix: "output.\(configurable.settingsKey)")
+            configurable.readSettings(&settings, into: &scratch)
+            file = settings.file
+        }
+        return scratch.writerOptions
     }
 
     func parseLocale(_ node: Node, _ file: inout YAMLFile) -> String? {

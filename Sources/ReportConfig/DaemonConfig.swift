@@ -14,8 +14,11 @@ public struct DaemonConfig: Sendable {
     /// Modes and group of published files and of the folders created under the output root
     /// (`output.file_mode`, `output.folder_mode`, `output.group`).
     public var outputPermissions: FilePermissions = .shared
-    /// Default number grouping for text output (`vi-VN` groups as 4.700.000.000).
+    /// The locale of every report that names none (`locale:`); nil: en-US.
     public var locale: String?
+    /// Writer settings every report starts from (`output: {csv: {bom: true}}`), for writers whose
+    /// `hasDaemonDefaults` is true; a report's own key overrides them key by key.
+    public var writerDefaults = WriterOptions()
     /// Datasets by name, in file order.
     public var datasets: [DatasetConfig]
     /// Runs at the same time, across all reports (`serve`).

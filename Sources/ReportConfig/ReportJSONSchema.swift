@@ -18,6 +18,10 @@ public enum ReportJSONSchema {
                 "name": ["type": "string", "description": "the output column"],
                 "calc": ["const": d.name, "description": d.summary],
                 "unit": ["enum": TextUnit.allCases.map(\.rawValue), "description": "how text output shows amounts"],
+                "label": [
+                    "type": "string", "minLength": 1,
+                    "description": "what text, HTML and spreadsheets call the column (CSV with header: labels too)",
+                ],
             ]
             for p in d.parameters {
                 switch p.kind {
@@ -90,7 +94,7 @@ public enum ReportJSONSchema {
                     "type": "object", "additionalProperties": false,
                     "properties": ["bom": ["type": "boolean"], "line_endings": ["enum": ["lf", "crlf"]]],
                 ],
-                "locale": ["enum": NumberStyle.known],
+                "locale": ["enum": ReportLocale.known],
                 "chart": [
                     "type": "object", "additionalProperties": false,
                     "properties": [

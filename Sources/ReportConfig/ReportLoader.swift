@@ -10,6 +10,8 @@ extension ConfigLoader {
         "period", "compare", "cumulative",
     ]
     static let sortKeys = ["by", "order"]
+    /// The keys of a metric that are not calculator parameters.
+    static let metricKeys: Set<String> = ["name", "calc", "unit", "label"]
 
     /// The outcome of loading one report file: its definition when valid, and its diagnostics.
     public struct ReportFileResult: Sendable {
@@ -204,7 +206,11 @@ extension ConfigLoader {
             d.filter = filter
             d.groupBy = groupBy
             d.period = period
+            // The daemon's output defaults (`output: {csv: ...}`), then the report's own keys.
+            d.writerOptions = daemon.writerDefaults
             parseOptions(f, into: &d, &file)
+            // A daemon-level `locale:` applies to every report that names none.
+            if d.locale == nil { d.locale = daemon.locale }
             definition = d
         } else {
             var scratch = ReportDefinition(
@@ -323,7 +329,9 @@ extension ConfigLoader {
         var parameters: [String: ParameterValue] = [:]
         var unit: TextUnit?
         if let node = f["unit"] { unit = file.choice(node, "'unit'", as: TextUnit.self) }
-        for entry in f.entries where entry.name != "name" && entry.name != "calc" && entry.name != "unit" {
+        var label: String?
+        if let node = f["label"] { label = file.label(node, "the label of metric '\(name)'") }
+        for entry in f.entries where !Self.metricKeys.contains(entry.name) {
             guard case .scalar(let s) = entry.value else {
                 file.error("parameter '\(entry.name)' of metric '\(name)' must be a single value", at: entry.value)
                 continue
@@ -336,6 +344,7 @@ extension ConfigLoader {
         }
         var metric = MetricDefinition(name: name, calc: calc, parameters: MetricParameters(parameters))
         metric.unit = unit
+        metric.label = label
         // Without the plugins started, a calculator that is not built in may be one of theirs (when
         // the config has a plugins folder; without one, it is unknown all the same).
         if let schema, startsPlugins || !plugins || registry[calc] != nil {

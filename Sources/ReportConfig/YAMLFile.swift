@@ -313,6 +313,34 @@ struct YAMLFile {
         path(node, what).map(NFC.normalize)
     }
 
+    /// A label (`label:`, a code's label in `values:`): a non-empty string in NFC. A plain scalar
+    /// that YAML reads as a number, a boolean or null (`label: 42`, `label: yes`) is refused with a
+    /// hint to quote it, as are lists and mappings.
+    mutating func label(_ node: Node, _ what: String) -> String? {
+        guard case .scalar(let s) = node else {
+            error("\(what) must be a string", at: node)
+            return nil
+        }
+        if s.style == .plain, Self.isNonStringPlainScalar(s.string) {
+            error("\(what) must be a string, not '\(s.string)' (quote it: \"\(s.string)\")", at: node)
+            return nil
+        }
+        return string(node, what)
+    }
+
+    /// Whether YAML reads `text`, written plain, as something other than a string: null, a
+    /// boolean (YAML 1.1's words too: Yams reads `yes` as true), an integer or a float.
+    static func isNonStringPlainScalar(_ text: String) -> Bool {
+        let words: Set<String> = [
+            "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES",
+            "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF",
+            "-.inf", "-.Inf", "-.INF", "+.inf", "+.Inf", "+.INF",
+        ]
+        if words.contains(text) { return true }
+        let digits = text.replacingOccurrences(of: "_", with: "")
+        return Int(digits) != nil || (Double(digits) != nil && digits.contains(where: \.isNumber))
+    }
+
     /// A non-empty string scalar exactly as written: a file name on Linux is bytes, and one
     /// written with combining marks must still be found.
     mutating func path(_ node: Node, _ what: String) -> String? {

@@ -12,11 +12,19 @@ public struct ColumnSpec: Sendable, Hashable {
     public var type: ColumnType
     /// A required column rejects empty cells; others read them as null.
     public var required: Bool
+    /// What outputs for people (text, HTML, spreadsheets) call the column (`label:`); nil: its name.
+    public var label: String?
+    /// Labels of a string column's codes (`values:`), shown by the same outputs in place of the codes.
+    public var values: ValueLabels
 
-    public init(name: String, type: ColumnType, required: Bool = false) {
+    public init(
+        name: String, type: ColumnType, required: Bool = false, label: String? = nil, values: ValueLabels = ValueLabels()
+    ) {
         self.name = name
         self.type = type
         self.required = required
+        self.label = label
+        self.values = values
     }
 }
 

@@ -24,7 +24,8 @@ public struct ReportDefinition: Sendable {
     public var limit: Int?
     public var totals: Bool = false
     public var formats: [OutputFormat] = ReportDefinition.defaultFormats
-    /// Number grouping in text output: `nil` or `en` gives `4,700,000,000`; `vi-VN` gives `4.700.000.000`.
+    /// The report's language (`locale:`, one of `ReportLocale.known`): the words text and HTML add,
+    /// number grouping (`vi-VN` gives `4.700.000.000`) and string order. nil: the daemon's, else en-US.
     public var locale: String?
     /// What writers read from their own keys (`csv:`, `chart:`), by writer (see `ConfigurableWriter`).
     public var writerOptions = WriterOptions()
@@ -94,6 +95,8 @@ public struct MetricDefinition: Sendable {
     /// How text output shows the amounts (`unit: billion_vnd` gives "4,75 tỷ đồng"); CSV and JSON
     /// always carry the exact number.
     public var unit: TextUnit?
+    /// What outputs for people (text, HTML, spreadsheets) call the metric's column (`label:`); nil: its name.
+    public var label: String?
 
     public init(name: String, calc: String, parameters: MetricParameters) {
         self.name = name

@@ -2,6 +2,9 @@ extension ReportEngine {
     /// Sorts and limits grouped rows as `execute` does, for rows grouped elsewhere (a database's
     /// GROUP BY). `rows` must be in order of each group's first row in the data, as the engine
     /// groups: the sort is stable, so ties keep that order.
+    ///
+    /// Strings sort in the report's locale, by their value labels when `columns` carry them
+    /// (`ReportResult.labelled`).
     public static func sortAndLimit(
         _ rows: [[Value]], for report: ReportDefinition, columns: [ReportResult.ResultColumn]
     )
@@ -11,7 +14,7 @@ extension ReportEngine {
         sort(
             &rows,
             by: report.sort.isEmpty ? report.groupBy.map { SortKey(column: $0, descending: false) } : report.sort,
-            columns: columns)
+            columns: columns, locale: ReportLocale(report.locale))
         if let limit = report.limit, rows.count > limit { rows.removeLast(rows.count - limit) }
         return rows
     }

@@ -120,10 +120,11 @@ extension ReportEngine {
             }
         }
         var rows = keys.map { key in key + cells { i, m in value(i, key, m) } }
+        columns = ReportResult.labelled(columns, schema: nil, metrics: report.metrics, locale: ReportLocale(report.locale))
         Self.sort(
             &rows,
             by: report.sort.isEmpty ? report.groupBy.map { SortKey(column: $0, descending: false) } : report.sort,
-            columns: columns)
+            columns: columns, locale: ReportLocale(report.locale))
         if let limit = report.limit, rows.count > limit { rows.removeLast(rows.count - limit) }
         var result = ReportResult(
             columns: columns, rows: rows, totals: report.totals ? cells(total) : nil, rowsUsed: results[0].rowsUsed)

@@ -18,6 +18,7 @@ public struct ReportEngine: Sendable {
         var columns: [ReportResult.ResultColumn] = report.groupBy.map { name in
             ReportResult.ResultColumn(name: name, role: .group, calc: nil, type: table.column(name)?.type ?? .string)
         }
+        columns = ReportResult.labelled(columns, schema: table.schema, metrics: report.metrics)
         var metricValues: [[Value]] = []
         var totals: [Value] = []
         for metric in report.metrics {
@@ -33,7 +34,9 @@ public struct ReportEngine: Sendable {
                     report: report.name,
                     message: "metric '\(metric.name)': \(e.errors.map(\.message).joined(separator: "; "))")
             }
-            columns.append(ReportResult.ResultColumn(name: metric.name, role: .metric, calc: metric.calc, type: type))
+            columns.append(
+                ReportResult.ResultColumn(
+                    name: metric.name, role: .metric, calc: metric.calc, type: type, label: metric.label))
             do throws(CalculatorError) {
                 let input = CalculatorInput(
                     table: table, groups: groups, groupKeys: keys, groupBy: report.groupBy,
@@ -65,7 +68,7 @@ public struct ReportEngine: Sendable {
         Self.sort(
             &outputRows,
             by: report.sort.isEmpty ? report.groupBy.map { SortKey(column: $0, descending: false) } : report.sort,
-            columns: columns)
+            columns: columns, locale: ReportLocale(report.locale))
         if let limit = report.limit, outputRows.count > limit { outputRows.removeLast(outputRows.count - limit) }
         return ReportResult(
             columns: columns, rows: outputRows, totals: report.totals ? totals : nil, rowsUsed: rows.count)
@@ -205,21 +208,29 @@ public struct ReportEngine: Sendable {
     }
 
     /// Stable sort by the keys; nulls last whatever the direction.
-    static func sort(_ rows: inout [[Value]], by keys: [SortKey], columns: [ReportResult.ResultColumn]) {
+    ///
+    /// Strings sort in `locale`'s order (vi-VN: Tam Đường, Tân Uyên, Than Uyên), by what outputs
+    /// for people show: a code with a value label (`values:` in the schema) sorts by its label.
+    static func sort(
+        _ rows: inout [[Value]], by keys: [SortKey], columns: [ReportResult.ResultColumn], locale: ReportLocale = .enUS
+    ) {
         let resolved: [(Int, Bool)] = keys.compactMap { key in
             columns.firstIndex { $0.name == key.column }.map { ($0, key.descending) }
         }
         guard !resolved.isEmpty else { return }
+        func shown(_ v: Value, _ column: Int) -> Value {
+            columns[column].valueLabel(for: v).map(Value.string) ?? v
+        }
         let indexed = rows.enumerated().map { ($0.offset, $0.element) }
         rows = indexed.sorted { a, b in
             for (i, descending) in resolved {
-                let x = a.1[i]
-                let y = b.1[i]
+                let x = shown(a.1[i], i)
+                let y = shown(b.1[i], i)
                 if x == y { continue }
                 if x.isNull { return false }
                 if y.isNull { return true }
-                if x < y { return !descending }
-                if y < x { return descending }
+                if locale.precedes(x, y) { return !descending }
+                if locale.precedes(y, x) { return descending }
             }
             return a.0 < b.0
         }.map(\.1)

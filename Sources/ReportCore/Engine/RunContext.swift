@@ -8,8 +8,12 @@ public struct RunContext: Sendable {
     /// When the outputs were produced, ISO 8601 with offset.
     public var generatedAt: String
     public var dataset: DatasetFigures
-    /// Number grouping for writers that format numbers: the report's `locale`, else the daemon's.
+    /// The report's `locale`, else the daemon's; nil: en-US.
     public var locale: String?
+
+    /// The language of outputs for people: `reportLocale.words` for the words a writer adds,
+    /// `reportLocale.numbers` for numbers, `reportLocale.precedes` for the order of strings.
+    public var reportLocale: ReportLocale { ReportLocale(locale) }
 
     public init(
         report: ReportDefinition, slot: String, stamp: String, generatedAt: String, dataset: DatasetFigures,

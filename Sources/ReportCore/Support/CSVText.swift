@@ -15,10 +15,13 @@ public enum CSVText {
         return "'" + s
     }
 
-    /// A field, quoted when it holds a comma, a quote, a line break or edge spaces.
-    public static func field(_ s: String) -> String {
+    /// A field, quoted when it holds a comma, a quote or a line break.
+    public static func field(_ s: String) -> String { field(s, delimiter: UInt8(ascii: ",")) }
+
+    /// A field, quoted when it holds `delimiter`, a quote or a line break.
+    public static func field(_ s: String, delimiter: UInt8) -> String {
         let needsQuotes = s.utf8.contains {
-            $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13
+            $0 == delimiter || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13
         }
         guard needsQuotes else { return s }
         // Doubled by scalar, not by Character: a quote followed by a combining mark is one

@@ -13,11 +13,12 @@ public enum HTMLPage {
         return iso[..<t] + " " + iso[iso.index(after: t)..<zone] + " (" + iso[zone...] + ")"
     }
 
-    /// `<!doctype html>` through `</head>`: charset, viewport, the CSP, the title and the style sheet.
-    public static func head(title: String) -> String {
+    /// `<!doctype html>` through `</head>`: charset, viewport, the CSP, the title and the style
+    /// sheet; the page's `lang` is `language`'s (Vietnamese unless told).
+    public static func head(title: String, language: ReportLocale = .viVN) -> String {
         """
         <!doctype html>
-        <html lang="vi">
+        <html lang="\(language.isVietnamese ? "vi" : "en")">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">

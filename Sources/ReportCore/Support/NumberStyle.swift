@@ -1,9 +1,10 @@
 /// How text output writes numbers for people: digit grouping and the decimal mark by locale.
 ///
 /// `en-US` (the default) writes 4,700,000,000 and 1.30; `vi-VN` writes 4.700.000.000 and 1,30.
-/// Only the text output is localised: CSV and JSON always use plain digits and `.` for machines.
+/// Text, HTML (its table and chart) and spreadsheets' labels use it; CSV and JSON use plain digits
+/// for machines (`ReportLocale.numbers` gives a locale's style).
 public struct NumberStyle: Sendable {
-    public static let known = ["en-US", "vi-VN"]
+    public static let known = ReportLocale.known
 
     let groupSeparator: String
     let decimalMark: String
@@ -19,6 +20,36 @@ public struct NumberStyle: Sendable {
             decimalMark = "."
         }
         fractionDigits = 2
+    }
+
+    private init(_ style: NumberStyle, fractionDigits: Int) {
+        groupSeparator = style.groupSeparator
+        decimalMark = style.decimalMark
+        self.fractionDigits = fractionDigits
+    }
+
+    /// The style for one column of `values` shown in `unit`: without fraction digits when every
+    /// decimal among them would show only zeros there (a mean of 270,500,000 đồng reads
+    /// `270.500.000`, not `270.500.000,00`); this style otherwise, so the column stays aligned on
+    /// its decimal mark.
+    public func forColumn(_ values: some Sequence<Value>, unit: TextUnit? = nil) -> NumberStyle {
+        var sawDecimal = false
+        for value in values {
+            guard case .decimal(let v) = value else {
+                if unit != nil, let d = value.doubleValue, !Self.isWhole(d / unit!.divisor, fractionDigits) {
+                    return self
+                }
+                continue
+            }
+            sawDecimal = true
+            if !Self.isWhole(unit.map { v / $0.divisor } ?? v, fractionDigits) { return self }
+        }
+        return sawDecimal || unit != nil ? NumberStyle(self, fractionDigits: 0) : self
+    }
+
+    /// Whether `x` rounded to `digits` places has no fraction.
+    private static func isWhole(_ x: Double, _ digits: Int) -> Bool {
+        !x.isFinite || !Value.fixedDecimal(x, fractionDigits: digits).contains(".")
     }
 
     /// An amount in a reading unit: 4745200000 in billions is "4,75 tỷ đồng" (vi-VN) or

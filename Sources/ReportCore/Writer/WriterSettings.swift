@@ -45,4 +45,12 @@ public protocol ConfigurableWriter: ReportWriter {
     static var settingsKeys: [String] { get }
     /// Reads the settings into the report's definition.
     static func readSettings(_ settings: inout some SettingsReader, into report: inout ReportDefinition)
+    /// Whether the daemon config may set defaults for these settings under `output:` (`output:
+    /// {csv: {bom: true}}`), which every report starts from and its own key overrides key by key.
+    /// False unless the writer says otherwise.
+    static var hasDaemonDefaults: Bool { get }
+}
+
+extension ConfigurableWriter {
+    public static var hasDaemonDefaults: Bool { false }
 }
