@@ -44,6 +44,12 @@ with zipfile.ZipFile(path) as z:
             problem(f"{name} holds a formula")
 
 columns = [c["name"] for c in doc["columns"]]
+# Value labels (a schema's `values:`): the workbook shows the label where the JSON keeps the code.
+labels = {c["name"]: c["values"] for c in doc["columns"] if isinstance(c.get("values"), dict)}
+for row in doc["rows"]:
+    for name, mapping in labels.items():
+        if row.get(name) in mapping:
+            row[name] = mapping[row[name]]
 types = {c["name"]: c.get("type") for c in doc["columns"]}
 wanted_header = headers or [c.get("label", c["name"]) for c in doc["columns"]]
 

@@ -107,6 +107,17 @@ private func result(_ rows: [[Value]], totals: [Value]? = nil) -> ReportResult {
         #expect(try Workbook.part(bytes, "xl/worksheets/sheet2.xml").contains("<t>Số dòng bị loại</t>"))
     }
 
+    @Test func headersShowLabelsAndCellsValueLabels() throws {
+        var r = result([[.string("local"), .int(1), .null], [.string("other"), .int(2), .null]])
+        r.columns[0].label = "Chương trình"
+        r.columns[0].values = ValueLabels([.init(code: "local", label: "Khuyến công địa phương")])
+        r.columns[1].label = "Kinh phí (đồng)"
+        let sheet = try Workbook.part(XLSXWriter.render(r, context: context()), "xl/worksheets/sheet1.xml")
+        #expect(sheet.contains("<t>Chương trình</t>") && sheet.contains("<t>Kinh phí (đồng)</t>"))
+        #expect(sheet.contains("<t>mean</t>"), "a column without a label keeps its name")
+        #expect(sheet.contains("<t>Khuyến công địa phương</t>") && sheet.contains("<t>other</t>"))
+    }
+
     /// The sheet is produced in chunks of `rowsPerChunk` rows: a result of several chunks gives
     /// every row once, in order.
     @Test func aLongResultIsWrittenWholeAcrossChunks() throws {

@@ -29,9 +29,9 @@ struct ReportSheet {
         title = PeriodText.title(context.report.title, period: result.period, locale: context.locale)
         var lines = [title]
         if let period = result.period { lines += PeriodText.lines(period, locale: context.locale) }
-        lines.append("\(words.run) \(context.report.name), \(context.slot)")
+        lines.append("\(words.run) \(context.report.name), \(words.words.run) \(context.slot)")
         preamble = lines
-        headers = result.columns.map(\.name)
+        headers = result.columns.map(\.title)
         totalWord = words.total
         isGroup = result.columns.map { $0.role != .metric }
         let group = isGroup
@@ -39,8 +39,9 @@ struct ReportSheet {
         func widen(_ c: Int, _ value: Value) {
             measured[c] = max(measured[c], Self.displayWidth(value, group: group[c]))
         }
+        let columns = result.columns
         for row in result.rows {
-            for (c, value) in row.enumerated() { widen(c, value) }
+            for (c, value) in row.enumerated() { widen(c, Self.shown(value, columns[c])) }
         }
         if let totals = result.totals {
             let first = result.columns.count - totals.count
@@ -138,7 +139,9 @@ struct ReportSheet {
     private func row(_ index: Int) -> String {
         let r = firstDataRow + index
         var xml = "<row r=\"\(r)\">"
-        for (c, value) in result.rows[index].enumerated() { xml += Self.cell(value, c, r, group: isGroup[c], total: false) }
+        for (c, value) in result.rows[index].enumerated() {
+            xml += Self.cell(Self.shown(value, result.columns[c]), c, r, group: isGroup[c], total: false)
+        }
         return xml + "</row>"
     }
 
@@ -158,6 +161,12 @@ struct ReportSheet {
         if !result.columns.isEmpty { xml += "<autoFilter ref=\"\(filterRange(absolute: false))\"/>" }
         xml += "<pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/>"
         return xml + "</worksheet>\n"
+    }
+
+    /// What a cell shows for `value`: its value label when the column has one (the schema's
+    /// `values:`), else the value.
+    static func shown(_ value: Value, _ column: ReportResult.ResultColumn) -> Value {
+        column.valueLabel(for: value).map(Value.string) ?? value
     }
 
     /// A text cell (an inline string: no shared-strings part to build).

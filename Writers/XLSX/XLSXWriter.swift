@@ -113,32 +113,38 @@ public struct XLSXWriter: ReportWriter {
     }
 }
 
-/// The words the workbook adds, in the run's locale.
+/// The words the workbook adds, in the run's locale (`ReportWords`), and the locale's date format.
 struct SheetWords {
-    var reportSheet = "Report"
-    var detailsSheet = "Details"
-    var total = "Total"
-    var run = "Report"
-    var dateFormat = "yyyy-mm-dd"
-    var noRows = "(no rows)"
-    var details: [String: String] = [:]
+    let words: ReportWords
+    let vietnamese: Bool
 
     init(locale: String?) {
-        if PeriodText.isVietnamese(locale) {
-            reportSheet = "Báo cáo"
-            detailsSheet = "Chi tiết"
-            total = "Tổng cộng"
-            run = "Báo cáo"
-            dateFormat = "dd/mm/yyyy"
-            noRows = "(không có dòng nào)"
-            details = [
-                "Report": "Báo cáo", "Title": "Tiêu đề", "Slot": "Kỳ chạy", "Generated at": "Thời điểm tạo",
-                "Period": "Kỳ báo cáo", "Dataset": "Dữ liệu", "Rows": "Số dòng", "Rows used": "Số dòng dùng",
-                "Rows rejected": "Số dòng bị loại", "Rows outside the period": "Số dòng ngoài kỳ",
-                "SHA-256": "SHA-256",
-            ]
-        }
+        let reportLocale = ReportLocale(locale)
+        words = reportLocale.words
+        vietnamese = reportLocale.isVietnamese
     }
 
-    func detail(_ key: String) -> String { details[key] ?? key }
+    var reportSheet: String { words.report }
+    var detailsSheet: String { words.details }
+    var total: String { words.total }
+    var run: String { words.report }
+    /// ISO in English, day first in Vietnamese (as Vietnamese offices write dates).
+    var dateFormat: String { vietnamese ? "dd/mm/yyyy" : "yyyy-mm-dd" }
+
+    /// The name of a field of the details sheet.
+    func detail(_ key: String) -> String {
+        switch key {
+        case "Report": return words.report
+        case "Title": return words.title
+        case "Slot": return words.slot
+        case "Generated at": return words.generatedAt
+        case "Period": return words.period
+        case "Dataset": return words.dataset
+        case "Rows": return words.rowsLoaded
+        case "Rows used": return words.rowsUsed
+        case "Rows rejected": return words.rowsRejected
+        case "Rows outside the period": return vietnamese ? "Số dòng ngoài kỳ" : key
+        default: return key
+        }
+    }
 }
