@@ -189,6 +189,9 @@ cat >"$config_text" <<EOF
 # IANA time zone: the default for every report that names none.
 timezone: Asia/Ho_Chi_Minh
 
+# Language of every report that names none: Vietnamese words, 4.700.000.000, Vietnamese order.
+locale: vi-VN
+
 # Report definitions, one report per *.yaml / *.yml file. Add one, then \`systemctl reload reportd\`.
 reports: reports.d
 
@@ -205,6 +208,8 @@ output:
   root: $root/srv/reports
   # Runs kept per report; older ones are removed after a successful publish.
   keep: 30
+  # CSV that Excel on Windows opens right: a UTF-8 BOM and CRLF line endings, for every report.
+  csv: {bom: true, line_endings: crlf}
 
 # On stop, running reports get this long to finish. Keep it below the unit's TimeoutStopSec=45.
 shutdown_grace: 30s

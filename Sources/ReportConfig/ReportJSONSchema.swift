@@ -92,9 +92,21 @@ public enum ReportJSONSchema {
                 "formats": ["type": "array", "items": ["enum": formats]],
                 "csv": [
                     "type": "object", "additionalProperties": false,
-                    "properties": ["bom": ["type": "boolean"], "line_endings": ["enum": ["lf", "crlf"]]],
+                    "properties": [
+                        "bom": ["type": "boolean"], "line_endings": ["enum": ["lf", "crlf"]],
+                        "delimiter": [
+                            "enum": [",", ";", "\t", "tab"],
+                            "description": "with ';' decimals are written with a comma, as Excel in a Vietnamese locale reads them",
+                        ],
+                        "header": [
+                            "enum": ["names", "labels"], "description": "the columns' names (default) or their labels",
+                        ],
+                    ],
                 ],
-                "locale": ["enum": ReportLocale.known],
+                "locale": [
+                    "enum": ReportLocale.known,
+                    "description": "the words text and HTML add, number grouping and string order; default: the daemon's, else en-US",
+                ],
                 "chart": [
                     "type": "object", "additionalProperties": false,
                     "properties": [

@@ -53,6 +53,41 @@ import Testing
         }
     }
 
+    /// The labelled vi-VN page of README's "Labels and language", run on the sample config: its
+    /// labels, value labels and Vietnamese words render (no console message, not blank, the bars
+    /// drawn), and the page holds the labels and no code.
+    @Test func aLabelledVietnamesePageRenders() async throws {
+        let chromium = try Chromium.find()
+        let blocks = try ReadmePeriodExampleTests.blocks(under: "## Labels and language")
+        let yaml = try #require(blocks.first { $0.hasPrefix("# reports.d/support-by-program-vi.yaml") })
+        let folder = try copyOfSampleConfig()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try yaml.write(
+            to: folder.appendingPathComponent("config/reports.d/support-by-program-vi.yaml"), atomically: true,
+            encoding: .utf8)
+        let config = folder.appendingPathComponent("config/reportd.yaml").path
+        let out = try await offThePool {
+            try runReportd(["run", "--config", config, "--slot", "2026-11-30T06:00", "support-by-program-vi"])
+        }
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        let page = folder.appendingPathComponent("var/reports/support-by-program-vi/latest.html")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        #expect(html.hasPrefix("<!doctype html>\n<html lang=\"vi\">"))
+        for text in [">Chương trình</th>", ">Loại hình đơn vị</th>", ">Khuyến công quốc gia</th>", ">Hợp tác xã</th>",
+            ">Tổng cộng</th>", "4.745.200.000", "Dữ liệu <b>projects</b>: 30 dòng", "Kinh phí hỗ trợ (đồng) theo"]
+        {
+            #expect(html.contains(text), "\(text)")
+        }
+        #expect(!html.contains(">national<") && !html.contains(">cooperative<"), "codes never reach the page")
+        let png = folder.appendingPathComponent("labelled.png")
+        let rendering = try await offThePool { try chromium.screenshot(page, to: png, width: 1000, height: 1100) }
+        #expect(rendering.consoleMessages.isEmpty, "\(rendering.consoleMessages)")
+        let stats = try await offThePool { try PNGStats.of(png, counting: ["2f6fb0"]) }
+        #expect(stats.width == 1000 && stats.height == 1100 && stats.background == "ffffff", "\(stats)")
+        #expect(stats.colours >= 16 && stats.nonBackground > 0.01, "the page looks blank: \(stats)")
+        #expect(stats.pixels["2f6fb0", default: 0] >= 2000, "the bars are not drawn: \(stats)")
+    }
+
     @Test func checksCatchABrokenPage() async throws {
         let chromium = try Chromium.find()
         let folder = try temporaryFolder("browser-bad")

@@ -11,7 +11,8 @@ import Testing
             csv: Self.csv,
             reports: [
                 // The amount first: the chart's metric, negative for one district.
-                "by-district": Fixture.report("by-district", extra: "formats: [csv, html]\ntotals: true")
+                // A Vietnamese page (`locale: vi-VN`); the default en-US page is English.
+                "by-district": Fixture.report("by-district", extra: "formats: [csv, html]\ntotals: true\nlocale: vi-VN")
                     .replacingOccurrences(
                         of: "  - {name: rows, calc: count}\n  - {name: amount, calc: sum, column: amount}",
                         with: "  - {name: amount, calc: sum, column: amount}\n  - {name: rows, calc: count}"),
@@ -40,7 +41,7 @@ import Testing
         #expect(page.contains("<title>Tổng hợp theo huyện</title>"))
         #expect(page.contains("<th scope=\"row\">Tam Đường</th>"))
         #expect(page.contains("<th scope=\"row\">Mường Tè</th><td class=\"num neg\">-40</td><td class=\"num\">1</td>"))
-        #expect(page.contains("Tổng</th><td class=\"num\">310</td><td class=\"num\">4</td>"))
+        #expect(page.contains("Tổng cộng</th><td class=\"num\">310</td><td class=\"num\">4</td>"))
         #expect(page.contains("<rect class=\"bar\"") && page.contains("<rect class=\"bar neg\""))
         #expect(page.contains("Dữ liệu <b>things</b>: 4 dòng, 4 dùng, 0 bị loại; sha256 <code"))
         #expect(page.contains("+07:00)</time>"))
@@ -48,6 +49,7 @@ import Testing
         let years = try String(
             contentsOf: f.output.appendingPathComponent("by-year/latest.html"), encoding: .utf8)
         #expect(years.contains("<path d=\"M") && !years.contains("<rect class=\"bar"), "a line chart over years")
+        #expect(years.contains("<html lang=\"en\">") && years.contains("Dataset <b>things</b>"), "en-US: English")
 
         // The index: every report folder, linked relatively, with its title and last run.
         let index = try String(contentsOf: f.output.appendingPathComponent("index.html"), encoding: .utf8)

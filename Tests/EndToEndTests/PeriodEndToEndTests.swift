@@ -184,7 +184,7 @@ import Testing
         #expect(text.hasPrefix("Doanh số February 2025\nPeriod: February 2025, 01/02/2025 – 28/02/2025\n"), "\(text)")
         #expect(text.contains("No rows in the period."), "\(text)")
         let vi = try String(contentsOf: f.output.appendingPathComponent("vi/latest.txt"), encoding: .utf8)
-        #expect(vi.contains("(no rows)") && vi.contains("Không có dữ liệu trong kỳ báo cáo."), "\(vi)")
+        #expect(vi.contains("(không có dòng nào)") && vi.contains("Không có dữ liệu trong kỳ báo cáo."), "\(vi)")
         let csv = try String(contentsOf: f.output.appendingPathComponent("vi/latest.csv"), encoding: .utf8)
         #expect(csv == "district,rows,amount\n")
     }

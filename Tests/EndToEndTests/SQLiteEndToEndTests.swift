@@ -44,6 +44,12 @@ import Testing
 
     @Test func theSampleReportsGiveTheSameFiguresFromSQLite() throws {
         let config = try twinConfig()
+        // The CSV's schema for the database too: the same labels and value labels, which are also
+        // the sort keys of a labelled group column.
+        let daemon = config.appendingPathComponent("reportd.yaml")
+        try String(contentsOf: daemon, encoding: .utf8).replacingOccurrences(
+            of: "    table: projects ", with: "    schema: data/projects.schema.yaml\n    table: projects "
+        ).write(to: daemon, atomically: true, encoding: .utf8)
         let out = try runReportd(["run", "--config", "reportd.yaml"], in: config)
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         let root = config.deletingLastPathComponent().appendingPathComponent("var/reports")

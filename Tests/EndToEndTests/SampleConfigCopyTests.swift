@@ -41,7 +41,9 @@ import Testing
         let rows = try #require(json["rows"] as? [[String: Any]])
         #expect(rows.count == 2 && rows.allSatisfy { $0["hhi"] is Double }, "\(rows)")
         let page = try String(contentsOf: reports.appendingPathComponent("latest.html"), encoding: .utf8)
-        #expect(page.contains("<figcaption>hhi theo program</figcaption>"), "the page does not chart the index")
+        #expect(
+            page.contains("<figcaption>Chỉ số tập trung HHI theo Chương trình</figcaption>"),
+            "the page does not chart the index")
     }
 
     /// No tracked file is matched by `.gitignore` (issue 12 saw `config/reportd.yaml` listed there:

@@ -68,6 +68,26 @@ import Testing
         let impactRows = try #require(impact["rows"] as? [[String: Any]])
         #expect(impactRows.compactMap { $0["products_branded"] as? Int }.reduce(0, +) == 24)
 
+        // Every sample CSV is Excel-ready (the daemon's `output.csv`): a BOM and CRLF line endings.
+        for report in try FileManager.default.contentsOfDirectory(atPath: root.path) where !report.hasSuffix(".html") {
+            let file = root.appendingPathComponent(report).appendingPathComponent("latest.csv")
+            guard FileManager.default.fileExists(atPath: file.path) else { continue }
+            let bytes = try [UInt8](Data(contentsOf: file))
+            #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF], "\(report): no BOM")
+            #expect(String(decoding: bytes, as: UTF8.self).hasSuffix("\r\n"), "\(report): not CRLF")
+        }
+        // funding-by-program heads its CSV with labels.
+        let programCSV = try String(
+            contentsOf: root.appendingPathComponent("funding-by-program/latest.csv"), encoding: .utf8)
+        #expect(programCSV.hasPrefix("Chương trình,Số đề án,Kinh phí hỗ trợ,Vốn đối ứng,"), "\(programCSV)")
+        // Sorted in Vietnamese order where the group key is a string (the label here).
+        let activities = try String(
+            contentsOf: root.appendingPathComponent("support-by-activity/latest.txt"), encoding: .utf8)
+        let order = ["Chuyển giao công nghệ", "Đào tạo nghề", "Đăng ký nhãn hiệu", "Hội chợ, triển lãm"].compactMap {
+            activities.range(of: "\n" + $0)?.lowerBound
+        }
+        #expect(order.count == 4 && order == order.sorted(), "\(activities)")
+
         // The Excel-flavoured CSV: a BOM and CRLF line endings.
         let csv = try Data(contentsOf: root.appendingPathComponent("funding-by-program/latest.csv"))
         #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
@@ -79,13 +99,14 @@ import Testing
         #expect(
             text.contains("4.745.200.000")
                 || text.range(of: #"4\.7\d\d\.\d{3}\.\d{3}"#, options: .regularExpression) != nil)
-        #expect(text.contains("Dataset projects: 30 rows, 30 used, 0 rejected"))
+        #expect(text.contains("Dữ liệu projects: 30 dòng, 30 dùng, 0 bị loại"))
 
         // Issue 24: the 90th percentile of whole-đồng amounts, with no binary noise in CSV or JSON
         // (Phong Thổ: 85 + 0.7 × 265 million, which a double computes as 270500000.00000006).
         let districtCSV = try String(
             contentsOf: root.appendingPathComponent("support-by-district/latest.csv"), encoding: .utf8)
-        #expect(districtCSV.contains("Phong Thổ,4,556000000,80500000,270500000\n"), "\(districtCSV)")
+        // The sample config's `output.csv` gives every CSV a BOM and CRLF line endings.
+        #expect(districtCSV.contains("Phong Thổ,4,556000000,80500000,270500000\r\n"), "\(districtCSV)")
         #expect(!districtCSV.contains(".0000000"), "\(districtCSV)")
         let districtJSON = try String(
             contentsOf: root.appendingPathComponent("support-by-district/latest.json"), encoding: .utf8)

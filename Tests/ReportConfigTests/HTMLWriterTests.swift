@@ -74,7 +74,8 @@ private let districts: [[Value]] = [
 @Suite struct HTMLWriterTests {
     @Test func pageIsSelfContainedWithAStrictPolicy() {
         let html = page([group("district"), metric("state_support_vnd")], districts)
-        #expect(html.hasPrefix("<!doctype html>\n<html lang=\"vi\">"))
+        #expect(html.hasPrefix("<!doctype html>\n<html lang=\"en\">"), "en-US, the default, is an English page")
+        #expect(page([group("district"), metric("state_support_vnd")], districts, locale: "vi-VN").hasPrefix("<!doctype html>\n<html lang=\"vi\">"))
         #expect(html.contains("<meta charset=\"utf-8\">"))
         #expect(html.contains("<meta name=\"viewport\""))
         #expect(
@@ -136,7 +137,7 @@ private let districts: [[Value]] = [
         #expect(html.contains("<td class=\"num\">3,10 tỷ đồng</td>"))
         #expect(html.contains("<td class=\"num\">1,30</td>"))
         #expect(html.contains("<td class=\"num\">–</td>"))
-        #expect(html.contains("<tfoot><tr><th scope=\"row\" colspan=\"1\">Tổng</th><td class=\"num\">30</td>"))
+        #expect(html.contains("<tfoot><tr><th scope=\"row\" colspan=\"1\">Tổng cộng</th><td class=\"num\">30</td>"))
         #expect(html.contains("<td class=\"num\">4,75 tỷ đồng</td>"))
         // The dataset line, with the checksum's short form.
         #expect(html.contains("Dữ liệu <b>projects</b>: 30 dòng, 28 dùng, 2 bị loại; sha256 <code"))
@@ -170,7 +171,7 @@ private let districts: [[Value]] = [
         let result = ReportResult(
             columns: [column, metric("projects")], rows: [[first, .int(4)], [second, .int(6)]], totals: nil,
             rowsUsed: 10)
-        let chart = HTMLChart(result: result, report: report(), style: NumberStyle(locale: nil))
+        let chart = HTMLChart(result: result, report: report(), locale: .enUS)
         #expect(chart?.kind == expected, "\(column.name)")
         let html = page([column, metric("projects")], [[first, .int(4)], [second, .int(6)]])
         #expect(html.contains("<path d=\"M") == (expected == .lines))
@@ -189,7 +190,7 @@ private let districts: [[Value]] = [
         // No rows.
         let empty = page([group("district"), metric("projects")], [])
         #expect(!empty.contains("<svg"))
-        #expect(empty.contains("(không có dòng nào)"))
+        #expect(empty.contains("(no rows)"))
         // Only nulls.
         #expect(!page([group("district"), metric("projects")], [[.string("a"), .null]]).contains("<svg"))
         // No numeric metric.
@@ -212,8 +213,8 @@ private let districts: [[Value]] = [
         #expect(Set(xs).count == 1, "\(xs)")
         #expect(widths[0] > 300, "the largest bar fills the plot: \(widths)")
         #expect(html.contains("<svg viewBox=\"0 0 760 "))
-        #expect(html.contains("role=\"img\" aria-label=\"state_support_vnd theo district\""))
-        #expect(html.contains("<desc>Biểu đồ thanh ngang, 3 nhóm"))
+        #expect(html.contains("role=\"img\" aria-label=\"state_support_vnd by district\""))
+        #expect(html.contains("<desc>Horizontal bar chart, 3 groups"))
     }
 
     @Test func negativeValuesExtendLeftOfZero() throws {
@@ -228,14 +229,14 @@ private let districts: [[Value]] = [
         #expect(abs((xs[1] + widths[1]) - xs[0]) < 0.2, "\(xs) \(widths)")
         #expect(html.contains("<rect class=\"bar neg\""))
         #expect(html.contains("<line class=\"axis\" x1=\"\(HTMLChart.f(xs[0]))\""))
-        #expect(html.contains("<td class=\"num neg\">-10.00</td>"))
+        #expect(html.contains("<td class=\"num neg\">-10</td>"), "a whole decimal without its meaningless .00")
     }
 
     @Test func manyGroupsShowTheFirstOnesWithANote() {
         let rows: [[Value]] = (1...45).map { [.string("Đơn vị thụ hưởng số \($0)"), .int(Int64(100 - $0))] }
         let html = page([group("beneficiary"), metric("projects")], rows)
         #expect(barWidths(html).count == HTMLChart.maximumBars)
-        #expect(html.contains("30 nhóm đầu tiên trong 45"))
+        #expect(html.contains("the first 30 groups of 45, in table order"))
         // The table keeps every row.
         #expect(html.components(separatedBy: "<tr>").count - 1 == 1 + 45)
     }
@@ -263,7 +264,7 @@ private let districts: [[Value]] = [
         // local: a gap at 2022, so two moves; national: one move, two lines.
         #expect(paths[0].filter { $0 == "M" }.count == 2 && !paths[0].contains("L"), "\(paths[0])")
         #expect(paths[1].filter { $0 == "M" }.count == 1 && paths[1].filter { $0 == "L" }.count == 2, "\(paths[1])")
-        #expect(html.contains("mỗi đường một program"))
+        #expect(html.contains("one line per program"))
         #expect(html.contains(">local</text>") && html.contains(">national</text>"), "a legend")
         #expect(html.contains("<title>national, 2023: 640</title>"))
         for year in ["2021", "2022", "2023"] { #expect(html.contains("text-anchor=\"middle\">\(year)</text>")) }
@@ -282,7 +283,7 @@ private let districts: [[Value]] = [
         let widths = barWidths(bars)
         try #require(widths.count == 3)
         #expect(abs(widths[1] / widths[0] - 3) < 0.01 && abs(widths[2] / widths[0] - 2) < 0.01, "\(widths)")
-        #expect(bars.contains("state_support_vnd theo quarter"))
+        #expect(bars.contains("state_support_vnd by quarter"))
 
         var line = report()
         line.chart = ChartOptions(kind: .line)
@@ -304,6 +305,97 @@ private let districts: [[Value]] = [
         #expect(HTMLChart.ticks(low: 0, high: 650_000_000) == [0, 200_000_000, 400_000_000, 600_000_000, 800_000_000])
         #expect(HTMLChart.ticks(low: -5.83, high: 70.26) == [-20, 0, 20, 40, 60, 80])
         #expect(HTMLChart.ticks(low: 0, high: 0) == [0, 1])
+    }
+}
+
+/// Labels, value labels and the locale's words on the page (SPEC, "Labels and language"), and
+/// lines that break at a missing period (issue 18, point 7).
+@Suite struct HTMLLabelTests {
+    private func labelled() -> [ReportResult.ResultColumn] {
+        var program = group("program")
+        program.label = "Chương trình"
+        program.values = ValueLabels([
+            .init(code: "national", label: "Khuyến công quốc gia"), .init(code: "local", label: "Khuyến công địa phương"),
+        ])
+        var support = metric("state_support_vnd")
+        support.label = "Kinh phí hỗ trợ (đồng)"
+        return [program, support]
+    }
+
+    @Test func labelsHeadTheColumnsAndValueLabelsReplaceTheCodes() {
+        let html = page(
+            labelled(), [[.string("national"), .int(3_100_000_000)], [.string("local"), .int(1_645_200_000)]],
+            totals: [.int(4_745_200_000)], locale: "vi-VN")
+        #expect(html.contains("<th scope=\"col\" title=\"program\">Chương trình</th>"))
+        #expect(html.contains("<th scope=\"col\" class=\"num\" title=\"state_support_vnd\">Kinh phí hỗ trợ (đồng)</th>"))
+        #expect(html.contains("<th scope=\"row\">Khuyến công quốc gia</th><td class=\"num\">3.100.000.000</td>"))
+        #expect(!html.contains(">national<"), "codes never reach the page")
+        // The chart speaks the same words: its caption, its bars' labels and titles.
+        #expect(html.contains("aria-label=\"Kinh phí hỗ trợ (đồng) theo Chương trình\""))
+        #expect(html.contains(">Khuyến công địa phương</text>"))
+        #expect(html.contains("<title>Khuyến công quốc gia: 3.100.000.000</title>"))
+    }
+
+    /// Every word the page adds is the locale's: Vietnamese for vi-VN, English for en-US.
+    @Test func everyWordThePageAddsIsTheLocales() {
+        let rows: [[Value]] = [[.string("national"), .int(3_100_000_000)]]
+        let vi = page(labelled(), rows, totals: [.int(3_100_000_000)], locale: "vi-VN")
+        for word in ["Báo cáo <code>", "kỳ chạy", "tạo lúc", "Dữ liệu <b>projects</b>: 30 dòng, 28 dùng, 2 bị loại",
+            ">Tổng cộng</th>", "Tạo bởi reportd", "Biểu đồ thanh ngang"]
+        {
+            #expect(vi.contains(word), "\(word)")
+        }
+        for english in ["Report <code>", "Dataset", "Total", " rows", "Made by", "Horizontal bar"] {
+            #expect(!vi.contains(english), "\(english)")
+        }
+        let en = page(labelled(), rows, totals: [.int(3_100_000_000)], locale: "en-US")
+        for word in ["Report <code>", "· run <time", "generated <time", "Dataset <b>projects</b>: 30 rows, 28 used, 2 rejected",
+            ">Total</th>", "Made by reportd", "Horizontal bar chart", "3,100,000,000"]
+        {
+            #expect(en.contains(word), "\(word)")
+        }
+        for vietnamese in ["Báo cáo", "Dữ liệu", "Tổng", "dòng", "Tạo bởi", "Biểu đồ", "kỳ chạy", "nhóm"] {
+            #expect(!en.contains(vietnamese), "\(vietnamese)")
+        }
+    }
+
+    /// A line never joins two points across a period that has no row: 2021, 2022, 2024 draws two
+    /// segments, not a line through 2023.
+    @Test func aMissingPeriodIsAGapNotALineThroughIt() throws {
+        let html = page(
+            [group("year", .int), metric("state_support_vnd")],
+            [[.int(2021), .int(185)], [.int(2022), .int(600)], [.int(2024), .int(565)], [.int(2025), .int(640)]])
+        let path = try #require(html.components(separatedBy: "<path d=\"").dropFirst().first?.prefix { $0 != "\"" })
+        #expect(path.filter { $0 == "M" }.count == 2 && path.filter { $0 == "L" }.count == 2, "\(path)")
+        // A series that lacks a period the others have breaks there too.
+        let two = page(
+            [group("year", .int), group("program"), metric("state_support_vnd")],
+            [
+                [.int(2021), .string("local"), .int(1)], [.int(2021), .string("national"), .int(2)],
+                [.int(2022), .string("national"), .int(3)],
+                [.int(2023), .string("local"), .int(4)], [.int(2023), .string("national"), .int(5)],
+            ])
+        let paths = two.components(separatedBy: "<path d=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+        try #require(paths.count == 2)
+        #expect(paths[0].filter { $0 == "M" }.count == 2 && !paths[0].contains("L"), "local: \(paths[0])")
+        #expect(paths[1].filter { $0 == "M" }.count == 1 && paths[1].filter { $0 == "L" }.count == 2, "\(paths[1])")
+        // Monthly dates: March to May (61 days) breaks; January to February (31 days) does not.
+        let day = { (s: String) in Value.date(Day(iso: s)!) }
+        let months = page(
+            [group("month", .date), metric("n")],
+            [[day("2025-01-01"), .int(1)], [day("2025-02-01"), .int(2)], [day("2025-03-01"), .int(3)],
+                [day("2025-05-01"), .int(4)]])
+        let monthly = try #require(months.components(separatedBy: "<path d=\"").dropFirst().first?.prefix { $0 != "\"" })
+        #expect(monthly.filter { $0 == "M" }.count == 2 && monthly.filter { $0 == "L" }.count == 2, "\(monthly)")
+    }
+
+    @Test func periodGapsOnAnAxisWithoutPeriods() {
+        // Positions in order of first appearance (quarters named by text): only a missing position breaks.
+        let gaps = PeriodGaps(positions: [0, 1, 2, 3], periodic: false)
+        #expect(!gaps.breaks(between: 0, and: 1))
+        #expect(gaps.breaks(between: 1, and: 3))
+        let years = PeriodGaps(positions: [2021, 2023], periodic: true, step: 1)
+        #expect(years.breaks(between: 2021, and: 2023), "two years apart, though no year between has a row")
     }
 }
 

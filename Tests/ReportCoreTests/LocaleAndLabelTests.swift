@@ -158,6 +158,27 @@ private let engine = ReportEngine(calculators: CalculatorRegistry([CountRows()])
                 == ["Dương Quỳ", "Đà Bắc", "Tam Đường", "Tân Uyên", "Than Uyên"].map(Value.string))
     }
 
+    /// Each string key's values are collated once and rows compare ranks: a descending string key
+    /// with repeated values, a second key, and a null still sort as the comparison says.
+    @Test func rankedCollationKeepsDirectionTiesAndNulls() {
+        let districts = ["Than Uyên", "Tân Uyên", "Đà Bắc", "Tam Đường"]
+        var rows: [[Value]] = []
+        for (i, d) in (districts + districts).enumerated() { rows.append([.string(d), .int(Int64(10 - i))]) }
+        rows.append([.null, .int(0)])
+        let columns: [ReportResult.ResultColumn] = [
+            .init(name: "district", role: .group, calc: nil, type: .string),
+            .init(name: "n", role: .metric, calc: "n", type: .int),
+        ]
+        ReportEngine.sort(
+            &rows, by: [SortKey(column: "district", descending: true), SortKey(column: "n", descending: false)],
+            columns: columns, locale: .viVN)
+        #expect(
+            rows.map { $0[0] }
+                == ["Than Uyên", "Than Uyên", "Tân Uyên", "Tân Uyên", "Tam Đường", "Tam Đường", "Đà Bắc", "Đà Bắc"]
+                .map(Value.string) + [.null])
+        #expect(rows.prefix(2).map { $0[1] } == [.int(6), .int(10)], "ties broken by the second key, ascending")
+    }
+
     @Test func valueLabelsKeepFileOrderAndTheLastLabelOfACode() {
         var labels = ValueLabels([.init(code: "b", label: "B"), .init(code: "a", label: "A")])
         labels["b"] = "Bê"

@@ -283,15 +283,15 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
         let output = text(TextWriter.render(textResult(), context: context(), locale: "vi-VN"))
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines[0] == "Kinh phí khuyến công")
-        #expect(lines[1] == "Report funding-by-program, run 2026-11-29T06:00:00+07:00")
+        #expect(lines[1] == "Báo cáo funding-by-program, kỳ chạy 2026-11-29T06:00:00+07:00")
         let table = tableLines(output)
         #expect(table[0].hasPrefix("district"))
         let totals = table[table.count - 1]
-        #expect(totals.hasPrefix("Total"))
+        #expect(totals.hasPrefix("Tổng cộng"))
         #expect(totals.contains("4.699.715.438"))
         #expect(totals.hasSuffix("100,00"))
         #expect(table.contains { $0.hasPrefix("–") })  // the null group key
-        #expect(output.contains("Dataset projects: 30 rows, 28 used, 2 rejected; sha256 abcdef012345\n"))
+        #expect(output.contains("Dữ liệu projects: 30 dòng, 28 dùng, 2 bị loại; sha256 abcdef012345\n"))
     }
 
     @Test func textWithoutRowsSaysSo() {
@@ -319,5 +319,94 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
         #expect(DisplayWidth.pad("漢字", to: 5, alignRight: true) == " 漢字")
         #expect(DisplayWidth.pad("Ho\u{0302}\u{0300}", to: 3, alignRight: true) == " Ho\u{0302}\u{0300}")
         #expect(DisplayWidth.pad("toolong", to: 3, alignRight: false) == "toolong")
+    }
+}
+
+/// Labels in every output, and CSV for Excel (SPEC, "Labels and language" and "Excel").
+@Suite struct LabelledOutputTests {
+    private func labelled() -> ReportResult {
+        var program = column("program", .string)
+        program.label = "Chương trình"
+        program.values = ValueLabels([
+            .init(code: "national", label: "Khuyến công quốc gia"), .init(code: "local", label: "Khuyến công địa phương"),
+        ])
+        var support = column("support_vnd", .int, metric: "sum")
+        support.label = "Kinh phí hỗ trợ (đồng)"
+        var mean = column("mean_vnd", .decimal, metric: "mean")
+        mean.label = "Bình quân"
+        return ReportResult(
+            columns: [program, support, mean, column("note", .string, metric: "max")],
+            rows: [
+                [.string("national"), .int(3_100_000_000), .decimal(310_000_000), .string("=1+2")],
+                [.string("local"), .int(1_645_200_000), .decimal(82_260_000.5), .string("a;b")],
+            ],
+            totals: [.int(4_745_200_000), .decimal(158_173_333.333333), .null], rowsUsed: 30)
+    }
+
+    @Test func textShowsLabelsValueLabelsAndVietnameseWords() {
+        let output = text(TextWriter.render(labelled(), context: context(), locale: "vi-VN"))
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("Chương trình") && $0.contains("Kinh phí hỗ trợ (đồng)") && $0.contains("Bình quân") })
+        #expect(lines.contains { $0.hasPrefix("Khuyến công quốc gia") && $0.contains("3.100.000.000") })
+        #expect(lines.contains { $0.hasPrefix("Tổng cộng") && $0.contains("4.745.200.000") })
+        #expect(!output.contains("national") && !output.contains("support_vnd"), "names and codes stay out of the text")
+        // A mean that is a whole number of đồng has no ",00"... unless the column holds a fraction.
+        #expect(output.contains("310.000.000,00") && output.contains("82.260.000,50"))
+        #expect(lines[1] == "Báo cáo funding-by-program, kỳ chạy 2026-11-29T06:00:00+07:00")
+        #expect(output.hasSuffix("Dữ liệu projects: 30 dòng, 28 dùng, 2 bị loại; sha256 abcdef012345\n"))
+    }
+
+    @Test func textDropsTheMeaninglessFractionOfAWholeColumn() {
+        let result = ReportResult(
+            columns: [column("district", .string), column("median_vnd", .decimal, metric: "median")],
+            rows: [[.string("Phong Thổ"), .decimal(270_500_000)], [.string("Sìn Hồ"), .decimal(85_000_000)]],
+            totals: nil, rowsUsed: 6)
+        let vi = text(TextWriter.render(result, context: context(), locale: "vi-VN"))
+        #expect(vi.contains("Phong Thổ  270.500.000\n") && !vi.contains(",00"), "\(vi)")
+        let en = text(TextWriter.render(result, context: context(), locale: nil))
+        #expect(en.contains("Phong Thổ  270,500,000\n") && !en.contains(".00"), "\(en)")
+    }
+
+    @Test func csvKeepsNamesAndCodesUnlessAskedForLabels() {
+        let plain = text(CSVWriter.render(labelled(), options: CSVOptions()))
+        #expect(plain.hasPrefix("program,support_vnd,mean_vnd,note\nnational,3100000000,310000000,'=1+2\n"), "\(plain)")
+        var options = CSVOptions()
+        options.header = .labels
+        let labels = text(CSVWriter.render(labelled(), options: options))
+        #expect(labels.hasPrefix("Chương trình,Kinh phí hỗ trợ (đồng),Bình quân,note\nnational,"), "\(labels)")
+    }
+
+    /// With `delimiter: ";"` decimals take a comma, as Excel in a Vietnamese locale reads them;
+    /// a field holding `;` is quoted, one holding `,` need not be; `=1+2` still arrives as text.
+    @Test func csvForExcelWithSemicolons() {
+        var options = CSVOptions()
+        options.delimiter = .semicolon
+        options.bom = true
+        options.lineEndings = .crlf
+        let bytes = CSVWriter.render(labelled(), options: options)
+        #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let csv = text(Array(bytes.dropFirst(3)))
+        #expect(
+            csv == "program;support_vnd;mean_vnd;note\r\n" + "national;3100000000;310000000;'=1+2\r\n"
+                + "local;1645200000;82260000,5;\"a;b\"\r\n", "\(csv)")
+        var tabs = CSVOptions()
+        tabs.delimiter = .tab
+        #expect(text(CSVWriter.render(labelled(), options: tabs)).contains("local\t1645200000\t82260000.5\ta;b\n"))
+    }
+
+    @Test func jsonKeepsNamesAndCodesAndAddsLabels() throws {
+        let json = text(JSONWriter.render(labelled(), context: context()))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let columns = try #require(object["columns"] as? [[String: Any]])
+        #expect(columns[0]["name"] as? String == "program" && columns[0]["label"] as? String == "Chương trình")
+        #expect(
+            columns[0]["values"] as? [String: String]
+                == ["national": "Khuyến công quốc gia", "local": "Khuyến công địa phương"])
+        #expect(columns[1]["label"] as? String == "Kinh phí hỗ trợ (đồng)" && columns[1]["values"] == nil)
+        #expect(columns[3]["label"] == nil, "no label: no key")
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        #expect(rows[0]["program"] as? String == "national", "codes stay codes")
+        // The values keep the schema's order in the file.
+        #expect(json.contains(#""values": {"national": "Khuyến công quốc gia", "local": "Khuyến công địa phương"}"#))
     }
 }

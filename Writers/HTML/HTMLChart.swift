@@ -11,8 +11,10 @@ import ReportCore
 /// - horizontal bars otherwise: one bar per table row, in the table's order (the first
 ///   `maximumBars`, with a note when there are more). Negative values extend left of the zero line.
 ///
-/// Nulls draw nothing (no bar; a gap in a line) and read "–". Every bar and point carries a
-/// `<title>` with its label and value; the table stays the data of record.
+/// Nulls draw nothing (no bar; a gap in a line) and read "–"; so does a missing period: a line
+/// never joins two points across a period that has no row (see `breaksBetween`). Every bar and
+/// point carries a `<title>` with its label and value; the table stays the data of record. Labels,
+/// value labels and numbers are those of the table; the chart's words are the report's locale's.
 struct HTMLChart {
     enum Kind: Equatable { case bars, lines }
 
@@ -33,12 +35,13 @@ struct HTMLChart {
     private let metric: Int
     private let unit: TextUnit?
     private let style: NumberStyle
+    private let words: ReportWords
     /// For a line over a first group column that is neither a number nor a date (`chart.type:
     /// line` on `quarter: Q1…`): each value's place in the order of first appearance.
     private let orderPositions: [Value: Double]
 
     /// The chart of `result`, or nil when it gets none (see the type's documentation).
-    init?(result: ReportResult, report: ReportDefinition, style: NumberStyle) {
+    init?(result: ReportResult, report: ReportDefinition, locale: ReportLocale) {
         let groupCount = result.columns.prefix { $0.role == .group }.count
         let wanted = report.chart.metric
         guard report.chart.kind != .none, groupCount > 0, !result.rows.isEmpty,
@@ -50,9 +53,12 @@ struct HTMLChart {
         self.result = result
         self.groupCount = groupCount
         self.metric = metric
-        self.style = style
         let metricName = result.columns[metric].name
-        unit = report.metrics.first { $0.name == metricName }?.unit
+        let unit = report.metrics.first { $0.name == metricName }?.unit
+        self.unit = unit
+        // The metric column's style, as the table shows it.
+        style = locale.numbers.forColumn(result.rows.map { $0[metric] }, unit: unit)
+        words = locale.words
         let periods = Set(result.rows.compactMap { Self.periodPosition($0[0]) })
         var order: [Value: Double] = [:]
         for row in result.rows where order[row[0]] == nil && !row[0].isNull { order[row[0]] = Double(order.count) }
@@ -63,18 +69,20 @@ struct HTMLChart {
         case .auto, .none: kind = Self.isPeriod(result.columns[0]) && periods.count >= 2 ? .lines : .bars
         }
 
-        let groups = result.columns[..<groupCount].map(\.name)
-        var text = "\(metricName) theo \(groups[0])"
+        let w = locale.words
+        let groups = result.columns[..<groupCount].map(\.title)
+        let metricTitle = result.columns[metric].title
+        var text = "\(metricTitle) \(w.by) \(groups[0])"
         if kind == .bars {
-            text = "\(metricName) theo \(groups.joined(separator: ", "))"
+            text = "\(metricTitle) \(w.by) \(groups.joined(separator: ", "))"
             if result.rows.count > Self.maximumBars {
-                text += ": \(Self.maximumBars) nhóm đầu tiên trong \(result.rows.count), theo thứ tự của bảng"
+                text += ": " + w.firstOf(Self.maximumBars, result.rows.count)
             }
         } else if groupCount > 1 {
-            text += ", mỗi đường một \(groups.dropFirst().joined(separator: " · "))"
+            text += ", \(w.oneLinePer) \(groups.dropFirst().joined(separator: " · "))"
             let series = Set(result.rows.map { Array($0[1..<groupCount]) }.map { $0.map(\.description) }).count
             if series > Self.maximumSeries {
-                text += ": \(Self.maximumSeries) đường đầu tiên trong \(series), theo thứ tự của bảng"
+                text += ": " + w.firstOf(Self.maximumSeries, series, lines: true)
             }
         }
         if let unit { text += " (\(unit.label))" }
@@ -106,12 +114,17 @@ struct HTMLChart {
         }
     }
 
+    /// A group value as the table shows it: its value label, else itself; "–" for null.
+    private func shown(_ value: Value, _ column: Int) -> String {
+        value.isNull ? "–" : result.columns[column].valueLabel(for: value) ?? value.description
+    }
+
     private func label(_ row: [Value]) -> String {
-        row[..<groupCount].map { $0.isNull ? "–" : $0.description }.joined(separator: " · ")
+        (0..<groupCount).map { shown(row[$0], $0) }.joined(separator: " · ")
     }
 
     private func seriesLabel(_ row: [Value]) -> String {
-        row[1..<groupCount].map { $0.isNull ? "–" : $0.description }.joined(separator: " · ")
+        (1..<groupCount).map { shown(row[$0], $0) }.joined(separator: " · ")
     }
 
     private func valueText(_ value: Value) -> String {
@@ -152,12 +165,12 @@ struct HTMLChart {
         let top = 10.0
         let height = top * 2 + rowHeight * Double(rows.count)
 
-        var description = "Biểu đồ thanh ngang, \(rows.count) nhóm"
+        var description = "\(words.barChart), \(rows.count) \(words.groups)"
         if let lowest = values.compactMap({ $0 }).min(), let highest = values.compactMap({ $0 }).max() {
-            description +=
-                "; từ \(style.format(.decimal(lowest), unit: unit)) đến \(style.format(.decimal(highest), unit: unit))"
+            description += "; \(words.from) \(style.format(.decimal(lowest), unit: unit)) "
+            description += "\(words.to) \(style.format(.decimal(highest), unit: unit))"
         }
-        description += ". Số liệu đầy đủ ở bảng."
+        description += ". \(words.fullFiguresInTable)"
         var out = open(height: height, description: description)
         for (i, row) in rows.enumerated() {
             let y = top + Double(i) * rowHeight
@@ -205,12 +218,12 @@ struct HTMLChart {
         var byName: [String: Series] = [:]
         for row in result.rows {
             guard let position = Self.periodPosition(row[0]) ?? orderPositions[row[0]] else { continue }
-            let name = groupCount > 1 ? seriesLabel(row) : result.columns[metric].name
+            let name = groupCount > 1 ? seriesLabel(row) : result.columns[metric].title
             if byName[name] == nil {
                 order.append(name)
                 byName[name] = Series(name: name, points: [])
             }
-            byName[name]!.points.append((position, row[0].description, row[metric]))
+            byName[name]!.points.append((position, shown(row[0], 0), row[metric]))
         }
         let series = order.prefix(Self.maximumSeries).map { name in
             var s = byName[name]!
@@ -221,6 +234,11 @@ struct HTMLChart {
             series.flatMap(\.points).map { ($0.x, $0.period) }, uniquingKeysWith: { first, _ in first }
         ).sorted { $0.key < $1.key }
         let numbers = series.flatMap(\.points).compactMap { Self.number($0.value) }
+        let first = result.columns[0]
+        let breaks = PeriodGaps(
+            positions: periods.map(\.key), periodic: Self.isPeriod(first) || first.type.isNumeric,
+            // A year column steps by one year, whatever the rows hold.
+            step: first.type == .int && Self.isPeriod(first) ? 1 : nil)
         let ticks = Self.ticks(low: min(0, numbers.min() ?? 0), high: max(0, numbers.max() ?? 0))
         let tickTexts = ticks.map(tickText)
 
@@ -253,9 +271,9 @@ struct HTMLChart {
         let legendTop = bottom + 40
         let height = legend.isEmpty ? bottom + 34 : legendTop + Double((legend.last?.row ?? 0) + 1) * 22
 
-        var description = "Biểu đồ đường theo \(result.columns[0].name), \(periods.count) kỳ"
-        description += series.count > 1 ? ", \(series.count) đường" : ""
-        description += ". Số liệu đầy đủ ở bảng."
+        var description = "\(words.lineChart) \(words.by) \(result.columns[0].title), \(periods.count) \(words.periods)"
+        description += series.count > 1 ? ", \(series.count) \(words.lines)" : ""
+        description += ". \(words.fullFiguresInTable)"
         var out = open(height: height, description: description)
         for (tick, text) in zip(ticks, tickTexts) {
             out += "<line class=\"\(tick == 0 ? "axis" : "grid")\" x1=\"\(Self.f(left))\" y1=\"\(Self.f(y(tick)))\" "
@@ -271,16 +289,17 @@ struct HTMLChart {
         }
         for (i, s) in series.enumerated() {
             let colour = Self.palette[i % Self.palette.count]
-            // A null breaks the line: the next point starts a new segment.
+            // A null breaks the line, and so does a missing period: the next point starts a new segment.
             var path = ""
-            var drawing = false
+            var previous: Double?
             for point in s.points {
                 guard let v = Self.number(point.value) else {
-                    drawing = false
+                    previous = nil
                     continue
                 }
-                path += "\(drawing ? "L" : "M")\(Self.f(x(point.x))),\(Self.f(y(v))) "
-                drawing = true
+                let joined = previous.map { !breaks.breaks(between: $0, and: point.x) } ?? false
+                path += "\(joined ? "L" : "M")\(Self.f(x(point.x))),\(Self.f(y(v))) "
+                previous = point.x
             }
             out += "<g class=\"series\"><title>\(e(s.name))</title>"
             out +=
@@ -328,5 +347,37 @@ struct HTMLChart {
         let r = (x * 10).rounded() / 10
         if r == r.rounded() { return String(Int(r)) }
         return String(r)
+    }
+}
+
+/// Where a line chart's lines break although both points have a value: across a period no series
+/// has (a period in the union of every series' periods lies between them), and, on a periodic
+/// axis (years, dates, numbers), across a step more than half again the chart's smallest step
+/// between periods (2021 → 2023 with yearly steps; March → May with monthly steps of 28 to 31 days,
+/// since 59 days is more than 1.5 × 28).
+struct PeriodGaps {
+    /// Every period position on the chart, ascending.
+    let positions: [Double]
+    /// The smallest step between two periods, on a periodic axis.
+    let step: Double?
+
+    /// - Parameter step: the axis's step when known (1 for years); else the smallest between `positions`.
+    init(positions: [Double], periodic: Bool, step: Double? = nil) {
+        self.positions = positions.sorted()
+        let steps = zip(self.positions, self.positions.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }
+        self.step = periodic ? step ?? steps.min() : nil
+    }
+
+    /// Whether the line from the period at `a` to the one at `b` (`a < b`) must break.
+    func breaks(between a: Double, and b: Double) -> Bool {
+        if let step, b - a > step * 1.5 { return true }
+        // A period strictly between a and b that this series lacks.
+        var low = 0
+        var high = positions.count
+        while low < high {
+            let mid = (low + high) / 2
+            if positions[mid] <= a { low = mid + 1 } else { high = mid }
+        }
+        return low < positions.count && positions[low] < b
     }
 }

@@ -8,7 +8,9 @@ public import ReportCore
 /// attachment or a browser without network. Every text that comes from a report or a dataset is
 /// escaped. Numbers are written as the text output writes them (`locale`, each metric's `unit`);
 /// the table is the data of record, the chart a reading aid (see `HTMLChart` for which chart).
-/// The page's own words are Vietnamese, for the people who read these reports.
+/// Columns are headed by their labels and group values shown by their value labels; the page's
+/// own words are in the report's locale (`ReportLocale.words`: English for en-US, Vietnamese for
+/// vi-VN), and so is its `lang`.
 public struct HTMLWriter: ReportWriter {
     public static let format = "html"
     public static let fileExtension = "html"
@@ -23,39 +25,53 @@ public struct HTMLWriter: ReportWriter {
     public static let contentSecurityPolicy = HTMLPage.contentSecurityPolicy
 
     public static func render(_ result: ReportResult, context: RunContext, locale: String?) -> [UInt8] {
-        let style = NumberStyle(locale: locale)
+        let language = ReportLocale(locale)
+        let words = language.words
+        let style = language.numbers
         let units = result.columns.map { column in context.report.metrics.first { $0.name == column.name }?.unit }
+        // Each column's own style: whole decimals lose their meaningless ",00" (as in the text output).
+        let styles = result.columns.indices.map { i in
+            style.forColumn(
+                result.rows.map { $0[i] } + (result.totals.map { totals in
+                    let at = i - (result.columns.count - totals.count)
+                    return at >= 0 ? [totals[at]] : []
+                } ?? []), unit: units[i])
+        }
         func cell(_ value: Value, _ column: Int) -> String {
             if value.isNull { return "–" }
+            if let label = result.columns[column].valueLabel(for: value) { return label }
             // Group values are labels (a year reads 2024, not 2,024); metrics read as in the text output.
-            return result.columns[column].role == .group ? value.description : style.format(value, unit: units[column])
+            return result.columns[column].role == .group
+                ? value.description : styles[column].format(value, unit: units[column])
         }
         func numeric(_ column: Int) -> Bool {
             result.columns[column].role == .metric && result.columns[column].type.isNumeric
         }
 
-        var out = head(title: context.report.title)
+        var out = HTMLPage.head(title: context.report.title, language: language)
         out += "<body>\n<main>\n<header>\n"
         out += "<h1>\(escape(context.report.title))</h1>\n"
         if let period = result.period {
-            for line in PeriodText.lines(period, locale: context.report.locale) {
+            for line in PeriodText.lines(period, locale: language.identifier) {
                 out += "<p class=\"period\">\(escape(line))</p>\n"
             }
         }
-        if let note = PeriodText.emptyNote(result, locale: context.report.locale) {
+        if let note = PeriodText.emptyNote(result, locale: language.identifier) {
             out += "<p class=\"period\">\(escape(note))</p>\n"
         }
-        out += "<p class=\"run\">Báo cáo <code>\(escape(context.report.name))</code> · kỳ chạy "
+        out += "<p class=\"run\">\(words.report) <code>\(escape(context.report.name))</code> · \(words.run) "
         out += "<time datetime=\"\(escape(context.slot))\">\(escape(readable(context.slot)))</time>"
-        out +=
-            " · tạo lúc <time datetime=\"\(escape(context.generatedAt))\">\(escape(readable(context.generatedAt)))</time></p>\n"
-        out += "<p class=\"dataset\">\(datasetLine(context.dataset, style: style))</p>\n"
+        out += " · \(words.generated) <time datetime=\"\(escape(context.generatedAt))\">"
+        out += "\(escape(readable(context.generatedAt)))</time></p>\n"
+        out += "<p class=\"dataset\">\(datasetLine(context.dataset, style: style, words: words))</p>\n"
         out += "</header>\n"
 
         // The table: the data of record.
         out += "<div class=\"table\"><table>\n<thead><tr>"
         for (i, column) in result.columns.enumerated() {
-            out += "<th scope=\"col\"\(numeric(i) ? " class=\"num\"" : "")>\(escape(column.name))</th>"
+            // The name stays in a title when a label heads the column, for whoever reads the CSV too.
+            let name = column.label == nil ? "" : " title=\"\(escape(column.name))\""
+            out += "<th scope=\"col\"\(numeric(i) ? " class=\"num\"" : "")\(name)>\(escape(column.title))</th>"
         }
         out += "</tr></thead>\n<tbody>\n"
         for row in result.rows {
@@ -71,13 +87,13 @@ public struct HTMLWriter: ReportWriter {
             out += "</tr>\n"
         }
         if result.rows.isEmpty {
-            out += "<tr><td colspan=\"\(max(1, result.columns.count))\" class=\"empty\">(không có dòng nào)</td></tr>\n"
+            out += "<tr><td colspan=\"\(max(1, result.columns.count))\" class=\"empty\">\(escape(words.noRows))</td></tr>\n"
         }
         out += "</tbody>\n"
         if let totals = result.totals {
             let groupCount = result.columns.count - totals.count
             out += "<tfoot><tr>"
-            if groupCount > 0 { out += "<th scope=\"row\" colspan=\"\(groupCount)\">Tổng</th>" }
+            if groupCount > 0 { out += "<th scope=\"row\" colspan=\"\(groupCount)\">\(escape(words.total))</th>" }
             for (j, value) in totals.enumerated() {
                 let i = groupCount + j
                 out += "<td\(numeric(i) ? " class=\"num\"" : "")>\(escape(cell(value, i)))</td>"
@@ -86,21 +102,20 @@ public struct HTMLWriter: ReportWriter {
         }
         out += "</table></div>\n"
 
-        if let chart = HTMLChart(result: result, report: context.report, style: style) {
+        if let chart = HTMLChart(result: result, report: context.report, locale: language) {
             out += "<figure class=\"chart\">\n" + chart.svg() + "\n"
             out += "<figcaption>\(escape(chart.caption))</figcaption>\n</figure>\n"
         }
-        out +=
-            "</main>\n<footer>Tạo bởi reportd · số liệu đầy đủ ở bảng trên và trong các tệp CSV/JSON cùng thư mục</footer>\n"
+        out += "</main>\n<footer>\(escape(words.madeBy)) · \(escape(words.footerNote))</footer>\n"
         out += "</body>\n</html>\n"
         return Array(out.utf8)
     }
 
     /// "Dữ liệu projects: 30 dòng, 30 dùng, 0 bị loại; sha256 1a2b3c4d5e6f" (the checksum when known).
-    static func datasetLine(_ d: DatasetFigures, style: NumberStyle) -> String {
+    static func datasetLine(_ d: DatasetFigures, style: NumberStyle, words: ReportWords = .vietnamese) -> String {
         func n(_ x: Int) -> String { style.format(.int(Int64(x))) }
-        var line = "Dữ liệu <b>\(escape(d.name))</b>: \(n(d.rows)) dòng, \(n(d.rowsUsed)) dùng, "
-        line += "\(n(d.rowsRejected)) bị loại"
+        var line = "\(words.dataset) <b>\(escape(d.name))</b>: \(n(d.rows)) \(words.rows), "
+        line += "\(n(d.rowsUsed)) \(words.used), \(n(d.rowsRejected)) \(words.rejected)"
         if !d.sha256.isEmpty {
             line += "; sha256 <code title=\"\(escape(d.sha256))\">\(escape(String(d.sha256.prefix(12))))</code>"
         }

@@ -2,6 +2,10 @@ public import ReportCore
 
 /// Writes a result as the JSON document of SPEC.md.
 ///
+/// Column names and codes are kept as the data has them; an entry of `columns` has `"label"` when
+/// the schema column or the metric has a label, and a group column `"values"` (code → label) when
+/// its schema column labels its codes.
+///
 /// Hand-written rather than `JSONEncoder`: the document's keys must keep their order (report, title,
 /// …, rows), row objects must follow the report's column order, 64-bit integers must stay exact,
 /// and undefined numbers must be `null`; a small writer states all of that directly.
@@ -29,8 +33,15 @@ public struct JSONWriter: ReportWriter {
         out += result.columns.map { c in
             var o = "    {\"name\": \(string(c.name)), \"role\": \(string(c.role.rawValue))"
             if let calc = c.calc { o += ", \"calc\": \(string(calc))" }
-            o += ", \"type\": \(string(c.type.rawValue))}"
-            return o
+            o += ", \"type\": \(string(c.type.rawValue))"
+            // Names and codes stay what they are; labels are added beside them, when the schema or
+            // the metric gives them.
+            if let label = c.label { o += ", \"label\": \(string(label))" }
+            if !c.values.isEmpty {
+                o += ", \"values\": {"
+                o += c.values.entries.map { "\(string($0.code)): \(string($0.label))" }.joined(separator: ", ") + "}"
+            }
+            return o + "}"
         }.joined(separator: ",\n")
         out += "\n  ],\n"
         out += "  \"rows\": ["

@@ -33,18 +33,11 @@ public struct NumberStyle: Sendable {
     /// `270.500.000`, not `270.500.000,00`); this style otherwise, so the column stays aligned on
     /// its decimal mark.
     public func forColumn(_ values: some Sequence<Value>, unit: TextUnit? = nil) -> NumberStyle {
-        var sawDecimal = false
         for value in values {
-            guard case .decimal(let v) = value else {
-                if unit != nil, let d = value.doubleValue, !Self.isWhole(d / unit!.divisor, fractionDigits) {
-                    return self
-                }
-                continue
-            }
-            sawDecimal = true
+            guard let v = value.doubleValue else { continue }
             if !Self.isWhole(unit.map { v / $0.divisor } ?? v, fractionDigits) { return self }
         }
-        return sawDecimal || unit != nil ? NumberStyle(self, fractionDigits: 0) : self
+        return NumberStyle(self, fractionDigits: 0)
     }
 
     /// Whether `x` rounded to `digits` places has no fraction.

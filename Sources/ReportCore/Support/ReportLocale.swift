@@ -143,6 +143,14 @@ public struct ReportWords: Sendable {
     /// "periods" / "kỳ".
     public let periods: String
 
+    /// "the first 30 groups of 45, in table order" / "30 nhóm đầu tiên trong 45, theo thứ tự của
+    /// bảng": a chart that shows only the first `shown` of `total` groups (or lines, `lines: true`).
+    public func firstOf(_ shown: Int, _ total: Int, lines: Bool = false) -> String {
+        let unit = lines ? self.lines : groups
+        if first == "first" { return "the first \(shown) \(unit) of \(total), \(inTableOrder)" }
+        return "\(shown) \(unit) \(first) \(of) \(total), \(inTableOrder)"
+    }
+
     /// "Dataset projects: 30 rows, 30 used, 0 rejected" with `numbers` for the counts.
     public func datasetLine(_ d: DatasetFigures, numbers: NumberStyle) -> String {
         func n(_ x: Int) -> String { numbers.format(.int(Int64(x))) }
