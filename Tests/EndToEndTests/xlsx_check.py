@@ -140,6 +140,11 @@ elif use_soffice:
                                 ok = float(g) == float(w) if isinstance(w, float) else (g == str(w))
                             except ValueError:
                                 ok = False
+                        elif types.get(name) == "date" and "/" in g:
+                            # LibreOffice writes a date's raw value as M/D/YYYY (its en-US default)
+                            # when the cell's format is not ISO.
+                            m, d, y = g.split("/")
+                            ok = f"{int(y):04d}-{int(m):02d}-{int(d):02d}" == w
                         else:
                             ok = g == w
                         if not ok:
