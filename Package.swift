@@ -22,13 +22,18 @@ let calculatorTargets: [Target] = calculatorFolders.map { folder in
 }
 
 /// Built-in output formats: one module per folder under `Writers/`, each depending on ReportCore
-/// alone. The folder name is the format's Swift name; the module is `Writer<Name>`.
-let writerFolders = ["CSV", "JSON", "Text", "HTML"]
+/// plus what its format needs (XLSX: ZIPFoundation, for the archive). The folder name is the
+/// format's Swift name; the module is `Writer<Name>`.
+let writerNeeds: KeyValuePairs<String, [Target.Dependency]> = [
+    "CSV": [], "JSON": [], "Text": [], "HTML": [],
+    "XLSX": [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+]
+let writerFolders = writerNeeds.map(\.key)
 
-let writerTargets: [Target] = writerFolders.map { folder in
+let writerTargets: [Target] = writerNeeds.map { folder, needs in
     .target(
         name: "Writer\(folder)",
-        dependencies: ["ReportCore"],
+        dependencies: ["ReportCore"] + needs,
         path: "Writers/\(folder)",
         exclude: ["README.md", "sample.yaml", "testcases"],
         swiftSettings: internalImports
@@ -45,6 +50,7 @@ let sourceFolders: KeyValuePairs<String, [Target.Dependency]> = [
     "JSON": fileSource,
     "SQLite": ["ReportSQL", .product(name: "SQLiteNIO", package: "sqlite-nio")],
     "Postgres": ["ReportSQL", .product(name: "PostgresNIO", package: "postgres-nio")],
+    "XLSX": fileSource + [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
 ]
 
 let sourceTargets: [Target] = sourceFolders.map { folder, needs in
@@ -78,6 +84,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: calculatorTargets + writerTargets + sourceTargets + [
         .target(name: "ReportCore", swiftSettings: internalImports),
@@ -203,6 +210,7 @@ let package = Package(
                 "ReportTesting", "ReportPlugins",
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun",
                 "ReportCalculators", "ReportWriters", "ReportSources", "SourceFiles", "WriterCSV", "WriterHTML", "TestSupport",
+                "SourceCSV",
             ]),
         .testTarget(
             name: "ReportRunTests",
@@ -214,13 +222,15 @@ let package = Package(
             name: "DataSourcesTests",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources",
-                "SourceFiles", "TestSupport",
+                "SourceFiles", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ] + sourceFolders.map { .target(name: "Source\($0.key)") }
         ),
         .testTarget(
             name: "ReportWritersTests",
-            dependencies: ["ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources", "TestSupport"]
-                + writerFolders.map { .target(name: "Writer\($0)") }
+            dependencies: [
+                "ReportCore", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources", "TestSupport",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ] + writerFolders.map { .target(name: "Writer\($0)") }
         ),
         .testTarget(
             name: "ReportDaemonTests",
@@ -248,7 +258,7 @@ let package = Package(
             name: "EndToEndTests", dependencies: ["reportd", "TestSupport"],
             exclude: [
                 "differential.py", "differential_text.py", "cron_differential.py", "schema_check.py",
-                "parse_metrics.py", "period_differential.py", "plugins", "mail",
+                "parse_metrics.py", "period_differential.py", "plugins", "mail", "xlsx_check.py",
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -50,6 +50,8 @@ struct CSVDatasetReader: Sendable {
     let keep: [Bool]
     let rejectBadRows: Bool
     var limits = CSVLimits.standard
+    /// The byte between fields.
+    var delimiter = UInt8(ascii: ",")
 
     /// Reads `bytes[start...]`, the first record being on line `line`, in `parts` chunks.
     /// - Parameter extra: work to do on a core of its own meanwhile (the checksum).
@@ -122,6 +124,7 @@ struct CSVDatasetReader: Sendable {
         sinks: UnsafeMutableBufferPointer<ColumnSink>
     ) {
         var reader = CSVRecordReader(bytes: bytes, start: start, line: 1, limits: limits)
+        reader.delimiter = delimiter
         let end = min(stopAt, bytes.count)
         // One check of the whole chunk instead of one per string cell (see UTF8Check); a chunk
         // that fails (bad UTF-8 or a NUL byte) has its string cells checked one by one.

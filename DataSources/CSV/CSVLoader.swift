@@ -55,6 +55,10 @@ package enum CSVLoader {
         _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool, limits: CSVLimits
     ) throws(DatasetError) -> LoadedDataset {
         let display = DisplayPath.of(config.path)
+        if let encoding = try transcoding(config, display: display) {
+            return try loadTranscoded(
+                config, from: encoding, display: display, columns: columns, checksum: checksum, limits: limits)
+        }
         let stream = CSVStream(
             config: config, display: display, columns: columns, blockSize: blockSize, checksum: checksum,
             limits: limits)
@@ -72,6 +76,55 @@ package enum CSVLoader {
                 digests.withLock { $0 = (sha, fingerprint) }
             })
         (loaded.sha256, loaded.fingerprint) = digests.withLock { $0 }
+        return loaded
+    }
+
+    /// The encoding to convert the file from, or nil for UTF-8 (read as it streams): the dataset's
+    /// `encoding`, unless the file starts with a byte-order mark, which decides.
+    static func transcoding(_ config: DatasetConfig, display: String) throws(DatasetError) -> (CSVEncoding, Int)? {
+        var head = [UInt8](repeating: 0, count: 4)
+        let fd = open(config.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd >= 0 {
+            defer { close(fd) }
+            var kind = stat()
+            if fstat(fd, &kind) == 0, kind.st_mode & S_IFMT == S_IFREG {
+                let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4) }
+                head.removeSubrange(max(0, n)...)
+            } else {
+                head = []
+            }
+        } else {
+            head = []
+        }
+        // An unreadable file: the streamed read says why.
+        let mark = head.withUnsafeBufferPointer { Transcoder.byteOrderMark($0) }
+        if let (encoding, length) = mark { return encoding == .utf8 ? nil : (encoding, length) }
+        let declared = config.csv.encoding
+        return declared == .utf8 ? nil : (declared, 0)
+    }
+
+    /// Reads a file that is not UTF-8: whole, converted to UTF-8 by iconv, then typed as a UTF-8
+    /// file is. The checksums are those of the file's own bytes.
+    static func loadTranscoded(
+        _ config: DatasetConfig, from encoding: (CSVEncoding, Int), display: String, columns: Set<String>?,
+        checksum: Bool, limits: CSVLimits
+    ) throws(DatasetError) -> LoadedDataset {
+        let bytes = try FileDataset.bytes(of: config, display: display)
+        // The file, its UTF-8 (up to one and a half times larger) and the typed columns.
+        if let refusal = MemoryHeadroom.refusal(datasetBytes: bytes.count, factor: 3) {
+            throw DatasetError(
+                file: display, line: 0, column: 0, message: "cannot read dataset '\(config.name)': \(refusal)")
+        }
+        let text: [UInt8]
+        switch Transcoder.utf8(bytes, from: encoding.0, skip: encoding.1) {
+        case .success(let converted): text = converted
+        case .failure(let failure):
+            throw DatasetError(file: display, line: failure.line, column: failure.column, message: failure.message)
+        }
+        var loaded = try readCSV(
+            text, config: config, display: display, columns: columns, parts: defaultParts(text.count), limits: limits)
+        loaded.sha256 = checksum ? FileDataset.sha256(bytes) : ""
+        loaded.fingerprint = Fingerprint.of(bytes)
         return loaded
     }
 
@@ -101,6 +154,7 @@ package enum CSVLoader {
             throw error
         }
         var reader = CSVRecordReader(bytes: buffer, limits: limits.forHeader, readsHeader: true)
+        reader.delimiter = config.csv.delimiter
         let fields = CSVRecordReader.Fields()
         let line: Int?
         do throws(CSVRecordReader.SyntaxError) {
@@ -161,9 +215,10 @@ package enum CSVLoader {
                 file: display, line: headerLine, column: 1,
                 message: "the header names column '\(name.escapingControlCharacters)' twice")
         }
-        let rows = CSVDatasetReader(
+        var rows = CSVDatasetReader(
             schema: schema, positions: positions, headerCount: header.count, keep: FileDataset.projected(schema, columns),
             rejectBadRows: config.onBadRows == .reject, limits: limits)
+        rows.delimiter = config.csv.delimiter
         return (rows, header, reader.position, reader.line)
     }
 

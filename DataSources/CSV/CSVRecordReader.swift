@@ -87,6 +87,11 @@ struct CSVRecordReader {
     /// Where the last record read ends, before its line break.
     private(set) var recordEnd: Int
     let limits: CSVLimits
+    /// The byte between fields (`,` unless the dataset names another), and it repeated in a word.
+    var delimiter = UInt8(ascii: ",") {
+        didSet { delimiters = UInt64(delimiter) &* 0x0101_0101_0101_0101 }
+    }
+    private var delimiters: UInt64 = 0x2C2C_2C2C_2C2C_2C2C
     /// Whether the records read are the header (for the words of the limit errors).
     let readsHeader: Bool
 
@@ -116,7 +121,7 @@ struct CSVRecordReader {
     /// the file or when the next record would start at or after `stopAt`. Empty lines are skipped.
     mutating func next(into fields: Fields, stopAt: Int = .max) throws(SyntaxError) -> Int? {
         fields.removeAll()
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(10), cr = UInt8(13)
+        let quote = UInt8(ascii: "\""), comma = delimiter, lf = UInt8(10), cr = UInt8(13)
         // Skip blank lines.
         while position < bytes.count,
             bytes[position] == lf || (bytes[position] == cr && position + 1 < bytes.count && bytes[position + 1] == lf)
@@ -195,7 +200,7 @@ struct CSVRecordReader {
                 while position + 8 <= bytes.count {
                     let w = Self.word(bytes, position)
                     let m =
-                        Self.zeroBytes(w ^ Self.commas) | Self.zeroBytes(w ^ Self.lineFeeds)
+                        Self.zeroBytes(w ^ delimiters) | Self.zeroBytes(w ^ Self.lineFeeds)
                         | Self.zeroBytes(w ^ Self.carriageReturns)
                     if m != 0 {
                         position += m.trailingZeroBitCount >> 3
@@ -339,7 +344,6 @@ struct CSVRecordReader {
     // SWAR (SIMD within a register): eight bytes compared at once. `zeroBytes(w ^ pattern)` has
     // the high bit set in each byte of `w` equal to the pattern's byte; its lowest set bit is
     // always exact (only bytes above a match can be false positives), which is all a scan needs.
-    private static let commas: UInt64 = 0x2C2C_2C2C_2C2C_2C2C
     private static let quotes: UInt64 = 0x2222_2222_2222_2222
     private static let lineFeeds: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
     private static let carriageReturns: UInt64 = 0x0D0D_0D0D_0D0D_0D0D

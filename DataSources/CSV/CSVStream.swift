@@ -148,7 +148,7 @@ struct CSVStream {
             if !atEnd, count - cut > min(limits.recordBytes, limits.cellBytes) {
                 // No record end the quote count trusts in more than a cell may take: the reader
                 // finds where the records end (perhaps none yet), or the limit the record passes.
-                guard let found = Self.recordsEnd(base, count, from: start, limits: limits) else {
+                guard let found = Self.recordsEnd(base, count, from: start, limits: limits, delimiter: config.csv.delimiter) else {
                     base.deallocate()
                     group.wait()
                     return .readWhole
@@ -233,11 +233,14 @@ struct CSVStream {
     /// Just past the last record of `base[start..<count]` that ends with a line feed in the buffer,
     /// as the record reader reads them, and whether a limit stops the reader first (the record
     /// after `end` passes it); nil when a syntax error comes first (a whole read decides).
-    static func recordsEnd(_ base: UnsafePointer<UInt8>, _ count: Int, from start: Int, limits: CSVLimits)
+    static func recordsEnd(
+        _ base: UnsafePointer<UInt8>, _ count: Int, from start: Int, limits: CSVLimits, delimiter: UInt8
+    )
         -> (end: Int, limited: Bool)?
     {
         var reader = CSVRecordReader(
             bytes: UnsafeBufferPointer(start: base, count: count), start: start, line: 1, limits: limits)
+        reader.delimiter = delimiter
         let fields = CSVRecordReader.Fields()
         var end = start
         while true {

@@ -483,7 +483,12 @@ public struct ConfigLoader: Sendable {
     }
 
     func parseDataset(name: String, _ node: Node, base: String, _ file: inout YAMLFile) -> DatasetConfig? {
-        guard let fields = file.fields(node, what: "dataset '\(name)'", allowed: Self.datasetKeys) else { return nil }
+        // The keys of every source kind are known, so that a misspelling gets a did-you-mean; a
+        // key of another kind than the dataset's is reported below.
+        let kindKeys = sources.kinds.flatMap { type(of: $0).settingsKeys }
+        var allowed = Self.datasetKeys
+        for key in kindKeys where !allowed.contains(key) { allowed.append(key) }
+        guard let fields = file.fields(node, what: "dataset '\(name)'", allowed: allowed) else { return nil }
         var format = sources.formats.first ?? "csv"
         if let f = fields["format"] {
             guard let parsed = file.choice(f, "the format of dataset '\(name)'", among: sources.formats) else {
@@ -497,6 +502,15 @@ public struct ConfigLoader: Sendable {
             onBadRows = parsed
         }
         let kind = sources.kind(for: format)
+        let ownKeys = kind.map { type(of: $0).settingsKeys } ?? []
+        for key in kindKeys where !ownKeys.contains(key) && !Self.datasetKeys.contains(key) {
+            if let extra = fields[key] {
+                let owners = sources.kinds.filter { type(of: $0).settingsKeys.contains(key) }.map { type(of: $0).format }
+                file.error(
+                    "dataset '\(name)': '\(key)' is for \(owners.joined(separator: ", ")) datasets, not \(format)", at: extra)
+                return nil
+            }
+        }
         if let kind, type(of: kind).isServer {
             return parseServerDataset(name: name, format: format, kind, node, fields, base: base, &file)
         }
@@ -562,6 +576,13 @@ public struct ConfigLoader: Sendable {
             schema: schema!, onBadRows: onBadRows)
         settings.table = relation.table
         settings.query = relation.query
+        if let kind, !ownKeys.isEmpty {
+            var reader = YAMLSettings(file: file, fields: fields, prefix: "")
+            type(of: kind).readSettings(&reader, into: &settings)
+            let before = file.diagnostics.count
+            file = reader.file
+            if file.diagnostics.count > before { return nil }
+        }
         return settings
     }
 }

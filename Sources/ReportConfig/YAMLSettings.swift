@@ -6,10 +6,11 @@ import Yams
 struct YAMLSettings: SettingsReader {
     var file: YAMLFile
     let fields: Fields
-    /// The key holding the settings (`csv`).
+    /// The key holding the settings (`csv`); empty for keys beside the others (a dataset's
+    /// `encoding`), which are named alone.
     let prefix: String
 
-    private func what(_ key: String) -> String { "'\(prefix).\(key)'" }
+    private func what(_ key: String) -> String { prefix.isEmpty ? "'\(key)'" : "'\(prefix).\(key)'" }
 
     mutating func bool(_ key: String) -> Bool? { fields[key].flatMap { file.bool($0, what(key)) } }
 

@@ -52,7 +52,8 @@ import Testing
 
     /// Issue 13, point 10: a UTF-16 file (Excel's "Unicode Text", PowerShell's default) said the
     /// header had no column 'name'; a file with CR alone at its lines' ends, that a CR was alone.
-    /// Now each says what the file is and what to do.
+    /// Now each says what the file is and what to do; and since issue 18 a UTF-16 file with its
+    /// byte-order mark is read.
     @Test(arguments: [1 << 20, 64])
     func utf16AndCarriageReturnOnlyFilesAreNamed(blockSize: Int) throws {
         let folder = try Folder()
@@ -61,10 +62,14 @@ import Testing
             let config = try folder.dataset(bytes)
             return #expect(throws: DatasetError.self) { try CSVLoader.load(config, columns: nil, blockSize: blockSize) }
         }
-        let little = try error(Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
-        expectError(little, "1:1: the file is UTF-16 (little-endian) (it starts with that byte-order mark): save it as UTF-8 (Excel: \"CSV UTF-8\"; iconv -f UTF-16 -t UTF-8)")
-        let big = try error(Array(text.utf16).flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
-        #expect(big?.message.hasPrefix("the file is UTF-16 (big-endian)") == true)
+        // With its byte-order mark, UTF-16 is read (issue 18: the mark decides the encoding).
+        for bytes in [
+            Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] },
+            Array(text.utf16).flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] },
+        ] {
+            let loaded = try CSVLoader.load(try folder.dataset(bytes), columns: nil, blockSize: blockSize)
+            #expect(loaded.table.rowCount == 1 && loaded.table.columns[0].value(at: 0) == .string("ok"))
+        }
         // Without its byte-order mark, UTF-16 puts NUL bytes in the header.
         let bare = try error(Array(text.utf16.dropFirst()).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         #expect(bare?.line == 1 && bare?.column == 1)

@@ -67,7 +67,7 @@ private func dump(_ loaded: LoadedDataset) -> String {
 @Suite struct SourceFolderTests {
     @Test func everyFolderIsACompleteModule() throws {
         let folders = sourceFolders()
-        #expect(folders == ["CSV", "JSON", "Postgres", "SQLite"], "\(folders)")
+        #expect(folders == ["CSV", "JSON", "Postgres", "SQLite", "XLSX"], "\(folders)")
         let problems = GoldenCases.layoutProblems(
             in: sourcesFolder, registered: Set(BuiltinSources.registry.formats), folders: BuiltinSources.folders,
             registry: "BuiltinSources")
@@ -75,7 +75,7 @@ private func dump(_ loaded: LoadedDataset) -> String {
     }
 
     @Test func formatNamesAreUniqueAndInTheirOrder() {
-        #expect(BuiltinSources.registry.formats == ["csv", "json", "sqlite", "postgres"])
+        #expect(BuiltinSources.registry.formats == ["csv", "json", "sqlite", "postgres", "xlsx"])
     }
 
     /// Each case: `input.EXT` typed by `schema.yaml` (with the dataset keys in `dataset.yaml`, if

@@ -116,14 +116,14 @@ import Testing
         let out = try runReportd(["validate", "--config", f.config])
         #expect(out.status == 1)
         #expect(
-            out.stderr.contains("unknown format 'htm' (use csv, json, text, html); did you mean 'html'?"),
+            out.stderr.contains("unknown format 'htm' (use csv, json, text, html, xlsx); did you mean 'html'?"),
             "\(out.stderr)")
         let schema = try runReportd(["schema"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(schema.stdout.utf8)) as? [String: Any])
         let properties = try #require(object["properties"] as? [String: Any])
         let formats = try #require(properties["formats"] as? [String: Any])
         let items = try #require(formats["items"] as? [String: Any])
-        #expect(items["enum"] as? [String] == ["csv", "json", "text", "html"])
+        #expect(items["enum"] as? [String] == ["csv", "json", "text", "html", "xlsx"])
     }
 
     @Test func retentionRemovesOldPagesWithTheirRun() throws {

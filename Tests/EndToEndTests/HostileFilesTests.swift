@@ -153,12 +153,9 @@ import Testing
         let data = f.folder.appendingPathComponent("data.csv")
         let text = "\u{FEFF}district,year,amount\r\nSìn Hồ,2024,100\r\n"
         try Data(Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }).write(to: data)
+        // Since issue 18 the byte-order mark decides the encoding: a UTF-16 file is read.
         let utf16 = try runReportd(["run", "--config", f.config, "a"])
-        #expect(utf16.status == 1)
-        #expect(
-            utf16.stderr.contains(
-                "data.csv:1:1: error: the file is UTF-16 (little-endian) (it starts with that byte-order mark): save it as UTF-8"),
-            "\(utf16.stderr)")
+        #expect(utf16.status == 0, "\(utf16.stderr)")
         try Data("district,year,amount\rSìn Hồ,2024,100\r".utf8).write(to: data)
         let mac = try runReportd(["run", "--config", f.config, "a"])
         #expect(mac.status == 1)

@@ -9,7 +9,7 @@ import Testing
         ])
         #expect(out.status == 0, "\(out.stderr)")
         // Six reports, and the quarterly report by district that shows periods (issue 25).
-        #expect(out.stdout.contains("OK: 7 reports, 2 datasets"))
+        #expect(out.stdout.contains("OK: 7 reports, 3 datasets"))
     }
 
     @Test func configComesFromTheEnvironmentWhenNotGiven() throws {

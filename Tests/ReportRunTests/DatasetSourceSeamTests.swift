@@ -68,11 +68,12 @@ import ReportSources
 
     @Test func theRegistryMakesSourcesByFormatAndGuessesByExtension() {
         let registry = BuiltinSources.registry
-        #expect(registry.formats == ["csv", "json", "sqlite", "postgres"])
+        #expect(registry.formats == ["csv", "json", "sqlite", "postgres", "xlsx"])
         #expect(registry.format(forPath: "data/Projects.JSON") == "json")
+        #expect(registry.format(forPath: "data/Projects.XLSX") == "xlsx")
         #expect(registry.format(forPath: "data/projects.txt") == nil)
         let settings = DatasetConfig(
-            name: "d", format: "xlsx", path: "d.xlsx", schemaPath: "s.yaml", schema: DatasetSchema(columns: []),
+            name: "d", format: "ods", path: "d.ods", schemaPath: "s.yaml", schema: DatasetSchema(columns: []),
             onBadRows: .fail)
         #expect(registry.source(for: settings) == nil)
     }

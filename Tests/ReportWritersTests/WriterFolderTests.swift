@@ -40,12 +40,38 @@ private func render(report: URL, daemon: DaemonConfig) throws -> [(format: Strin
     }
 }
 
+/// A workbook's parts against the files of `expected` (a folder named like the parts), part by part
+/// and as text, so that a difference shows as XML rather than as compressed bytes (which also
+/// depend on zlib's version). `REPORTD_WRITE_GOLDEN=1` writes a missing folder.
+private func compareParts(_ bytes: [UInt8], _ expected: URL, _ name: String) throws {
+    let parts = try Workbook.parts(bytes)
+    if ProcessInfo.processInfo.environment["REPORTD_WRITE_GOLDEN"] == "1",
+        !FileManager.default.fileExists(atPath: expected.path)
+    {
+        for (path, content) in parts {
+            let file = expected.appendingPathComponent(path)
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(content).write(to: file)
+        }
+    }
+    let wanted = try Workbook.files(under: expected)
+    #expect(parts.map(\.path).sorted() == wanted.keys.sorted(), "\(name): the workbook's parts differ")
+    for (path, content) in parts {
+        guard let want = wanted[path] else { continue }
+        #expect(
+            content == want,
+            "\(name): \(path) differs\n--- expected\n\(String(decoding: want, as: UTF8.self))\n--- actual\n\(String(decoding: content, as: UTF8.self))"
+        )
+    }
+}
+
 /// The layout every writer module keeps, as the calculators' (CalculatorFolderTests): a README, a
 /// sample report, a registry entry and at least one golden case.
 @Suite struct WriterFolderTests {
     @Test func everyFolderIsACompleteModule() throws {
         let folders = writerFolders()
-        #expect(folders == ["CSV", "HTML", "JSON", "Text"], "\(folders)")
+        #expect(folders == ["CSV", "HTML", "JSON", "Text", "XLSX"], "\(folders)")
         let problems = GoldenCases.layoutProblems(
             in: writersFolder, registered: Set(BuiltinWriters.registry.formats), folders: BuiltinWriters.folders,
             registry: "BuiltinWriters")
@@ -53,8 +79,9 @@ private func render(report: URL, daemon: DaemonConfig) throws -> [(format: Strin
     }
 
     @Test func formatNamesAreUniqueAndInTheirOrder() {
-        #expect(BuiltinWriters.registry.formats == ["csv", "json", "text", "html"])
-        #expect(BuiltinWriters.registry.writers.map { type(of: $0).fileExtension } == ["csv", "json", "txt", "html"])
+        #expect(BuiltinWriters.registry.formats == ["csv", "json", "text", "html", "xlsx"])
+        #expect(
+            BuiltinWriters.registry.writers.map { type(of: $0).fileExtension } == ["csv", "json", "txt", "html", "xlsx"])
     }
 
     /// Each case: `report.yaml` over `input.csv` typed by `schema.yaml`, rendered at a fixed slot,
@@ -67,6 +94,10 @@ private func render(report: URL, daemon: DaemonConfig) throws -> [(format: Strin
             dataset: "input", csv: folder.appendingPathComponent("input.csv"),
             schema: folder.appendingPathComponent("schema.yaml"))
         for (format, bytes) in try render(report: folder.appendingPathComponent("report.yaml"), daemon: daemon) {
+            if format == "xlsx" {
+                try compareParts(bytes, folder.appendingPathComponent("expected.xlsx.parts"), name)
+                continue
+            }
             let expected = folder.appendingPathComponent("expected." + BuiltinWriters.registry.fileExtension(of: format))
             // A new case: REPORTD_WRITE_GOLDEN=1 writes its expected file (then read it before committing).
             if ProcessInfo.processInfo.environment["REPORTD_WRITE_GOLDEN"] == "1",

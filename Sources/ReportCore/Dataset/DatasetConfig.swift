@@ -23,6 +23,9 @@ public struct DatasetConfig: Sendable {
     /// Whether `schema` is still to be read from the server's catalog: a dataset given no schema
     /// file, loaded by a command that does not connect (`validate` without `--connect`).
     public var schemaDeferred = false
+    /// The settings a source kind reads from keys of its own (`encoding`, `delimiter`, `sheet`),
+    /// kept by their type: ReportCore stores them without knowing any source's.
+    public var options = WriterOptions()
 
     public init(
         name: String, format: Format, path: String, schemaPath: String, schema: DatasetSchema, onBadRows: BadRows

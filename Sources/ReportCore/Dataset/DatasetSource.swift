@@ -172,6 +172,11 @@ public protocol DatasetSourceKind: Sendable {
     /// schema's types, without reading rows (`validate --connect`); nil when all is well or the
     /// kind has nothing to check. Nil by default.
     func checkConnection(_ settings: DatasetConfig) -> DatasetError?
+    /// Keys of its own in a dataset's settings (`encoding`, `delimiter`); none by default.
+    static var settingsKeys: [String] { get }
+    /// Reads those keys into the dataset's settings (`config.options`), reporting each problem
+    /// at its key through `settings`. Nothing by default.
+    static func readSettings(_ settings: inout some SettingsReader, into config: inout DatasetConfig)
 }
 
 extension DatasetSourceKind {
@@ -180,6 +185,8 @@ extension DatasetSourceKind {
     public static var isServer: Bool { false }
     public func problem(withURL url: String) -> String? { nil }
     public func checkConnection(_ settings: DatasetConfig) -> DatasetError? { nil }
+    public static var settingsKeys: [String] { [] }
+    public static func readSettings(_ settings: inout some SettingsReader, into config: inout DatasetConfig) {}
 }
 
 /// The dataset formats reportd knows, in the order they were registered (the order messages
