@@ -69,30 +69,15 @@ extension PostgresDatasetSource {
         // (each group given as one row of its sums), so nulls, division by zero and rounding are
         // the engine's.
         var values = groups.map(\.metrics)
-        for derived in plan.derived {
-            var sums: [String: [Value]] = [:]
-            for (column, i) in derived.sums {
-                var perGroup: [Value] = []
-                for group in groups {
-                    guard let text = group.cells[i] else {
-                        perGroup.append(.null)
-                        continue
-                    }
-                    // A sum past 64 bits: the engine computes the report and gives its error.
-                    guard let v = Int64(text) else { return nil }
-                    perGroup.append(.int(v))
-                }
-                sums[column] = perGroup
-            }
-            do throws(CalculatorError) {
-                let (perGroup, total) = try SQLGroupedSums.compute(
-                    derived.metric, sums: sums, keys: groups.map(\.key), groupBy: report.groupBy)
-                for g in groups.indices { values[g][derived.position] = perGroup[g] }
-                totals?[derived.position] = total
-            } catch {
-                return nil  // the engine gives the error
-            }
-        }
+        guard
+            SQLGroupedSums.fill(
+                plan.derived, values: &values, totals: &totals, keys: groups.map(\.key), groupBy: report.groupBy,
+                sum: { g, i in
+                    // A sum past 64 bits (nil): the engine computes the report and gives its error.
+                    guard let text = groups[g].cells[i] else { return .null }
+                    return Int64(text).map { .int($0) }
+                })
+        else { return nil }
         let table = zip(groups, values).map { $0.key + $1 }
         return ReportResult.grouped(
             columns: columns, rows: ReportEngine.sortAndLimit(table, for: report, columns: columns),
@@ -143,20 +128,13 @@ struct PostgresPushdownPlan {
         case derived
     }
 
-    /// A metric computed from the grouped sums: its position among the metrics, and the
-    /// aggregate index of each column it sums.
-    struct Derived {
-        var position: Int
-        var metric: MetricDefinition
-        var sums: [String: Int]
-    }
 
     var aggregates: [PostgresAggregate] = []
     var pieces: [Piece] = []
     var columns: [ReportResult.ResultColumn] = []
     var countIndex = 0
     var firstRowIndex: Int?
-    var derived: [Derived] = []
+    var derived: [SQLGroupedSums.Derived] = []
 
     init?(_ report: ReportDefinition, schema: DatasetSchema, relation: SQLRelation) {
         func add(_ a: PostgresAggregate) -> Int {
@@ -170,7 +148,7 @@ struct PostgresPushdownPlan {
                 guard summed.allSatisfy({ schema.column(named: $0)?.type == .int }) else { return nil }
                 var sums: [String: Int] = [:]
                 for c in summed { sums[c] = add(.sum(c)) }
-                derived.append(Derived(position: pieces.count, metric: metric, sums: sums))
+                derived.append(SQLGroupedSums.Derived(position: pieces.count, metric: metric, sums: sums))
                 pieces.append(.derived)
                 // share adds the groups' sums in the order the engine meets the groups.
                 if metric.calc == "share" { groupOrder = true }

@@ -84,19 +84,13 @@ extension SQLiteDatasetSource {
             guard let total = try overflowing(db, all)?.first else { return nil }
             totals = plan.metricValues(total.columns.map(\.data))
         }
-        for derived in plan.derived {
-            let sums = derived.sums.mapValues { i in
-                groups.map { group -> Value in group.cells[i].integer.map { .int(Int64($0)) } ?? .null }
-            }
-            do throws(CalculatorError) {
-                let (perGroup, total) = try SQLGroupedSums.compute(
-                    derived.metric, sums: sums, keys: groups.map(\.key), groupBy: report.groupBy)
-                for g in groups.indices { values[g][derived.position] = perGroup[g] }
-                totals?[derived.position] = total
-            } catch {
-                return nil  // the engine gives the error
-            }
-        }
+        // share, ratio and growth from the grouped sums (SQLite's integer sums are 64-bit: an
+        // overflow already gave nil above).
+        guard
+            SQLGroupedSums.fill(
+                plan.derived, values: &values, totals: &totals, keys: groups.map(\.key), groupBy: report.groupBy,
+                sum: { g, i in groups[g].cells[i].integer.map { .int(Int64($0)) } ?? .null })
+        else { return nil }  // the engine gives the error
         // Labelled as the engine's (value labels are the sort keys of a labelled column).
         let columns = ReportResult.labelled(
             report.groupBy.map { key in
@@ -188,20 +182,13 @@ struct PushdownPlan {
         case derived
     }
 
-    /// A metric computed from the grouped sums: its position among the metrics, and the
-    /// aggregate index of each column it sums.
-    struct Derived {
-        var position: Int
-        var metric: MetricDefinition
-        var sums: [String: Int]
-    }
 
     var aggregates: [SQLAggregate] = []
     var pieces: [Piece] = []
     var columns: [ReportResult.ResultColumn] = []
     var countIndex = 0
     var firstRowIndex: Int?
-    var derived: [Derived] = []
+    var derived: [SQLGroupedSums.Derived] = []
 
     init?(_ report: ReportDefinition, schema: DatasetSchema, relation: SQLRelation) {
         func add(_ a: SQLAggregate) -> Int {
@@ -215,7 +202,7 @@ struct PushdownPlan {
                 guard summed.allSatisfy({ schema.column(named: $0)?.type == .int }) else { return nil }
                 var sums: [String: Int] = [:]
                 for c in summed { sums[c] = add(.sum(c)) }
-                derived.append(Derived(position: pieces.count, metric: metric, sums: sums))
+                derived.append(SQLGroupedSums.Derived(position: pieces.count, metric: metric, sums: sums))
                 pieces.append(.derived)
                 // share adds the groups' sums in the order the engine meets the groups.
                 if metric.calc == "share" { groupOrder = true }

@@ -27,6 +27,49 @@ public enum SQLGroupedSums {
         }
     }
 
+    /// A metric of a pushed-down report computed from the grouped sums: its position among the
+    /// report's metrics, and the index of each summed column's aggregate in the statement.
+    public struct Derived: Sendable {
+        public var position: Int
+        public var metric: MetricDefinition
+        public var sums: [String: Int]
+
+        public init(position: Int, metric: MetricDefinition, sums: [String: Int]) {
+            self.position = position
+            self.metric = metric
+            self.sums = sums
+        }
+    }
+
+    /// Fills each derived metric's place in `values` (one row of metric values per group) and in
+    /// `totals` from the statement's grouped sums: `sum(g, i)` is group `g`'s aggregate `i` as an
+    /// `.int` or `.null`, or nil when it does not fit 64 bits. False (nothing pushed: the engine
+    /// computes the report and gives its own error) on such a sum or a calculator's error.
+    public static func fill(
+        _ derived: [Derived], values: inout [[Value]], totals: inout [Value]?, keys: [[Value]], groupBy: [String],
+        sum: (_ group: Int, _ aggregate: Int) -> Value?
+    ) -> Bool {
+        for metric in derived {
+            var sums: [String: [Value]] = [:]
+            for (column, i) in metric.sums {
+                var perGroup: [Value] = []
+                for g in keys.indices {
+                    guard let v = sum(g, i) else { return false }
+                    perGroup.append(v)
+                }
+                sums[column] = perGroup
+            }
+            do throws(CalculatorError) {
+                let (perGroup, total) = try compute(metric.metric, sums: sums, keys: keys, groupBy: groupBy)
+                for g in keys.indices { values[g][metric.position] = perGroup[g] }
+                totals?[metric.position] = total
+            } catch {
+                return false
+            }
+        }
+        return true
+    }
+
     /// The metric's value per group and over all groups (the totals row), from `sums[column][g]`
     /// (an `.int` or `.null` per group, groups in the order the engine meets them) and the groups'
     /// `keys` (values of `groupBy`).

@@ -213,7 +213,10 @@ import TestSupport
         try waitBlocking("runs again", timeout: 30) { published() >= before + 1 }
         // The idle connection dies between runs: the next run connects again.
         try cluster.psql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reportd'",
+            // Only this test's database: the cluster is shared by every suite of the test run, and
+            // a terminate across it once killed another suite's statement mid-run.
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reportd' "
+                + "AND datname = '\(database)'",
             database: database)
         let after = published()
         try waitBlocking("runs after the connection was dropped", timeout: 30) { published() >= after + 2 }
