@@ -236,11 +236,11 @@ let package = Package(
             name: "ReportDaemonTests",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportDaemon",
-                "ReportCalculators", "ReportWriters", "ReportSources", "ReportPlugins",
+                "ReportCalculators", "ReportWriters", "ReportSources", "ReportPlugins", "TestSupport",
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
-        .testTarget(name: "ReportMailTests", dependencies: ["ReportCore", "ReportMail"]),
+        .testTarget(name: "ReportMailTests", dependencies: ["ReportCore", "ReportMail", "TestSupport"]),
         .testTarget(name: "ReportSQLTests", dependencies: ["ReportCore", "ReportSQL"]),
         .testTarget(
             name: "SourceSQLiteTests",

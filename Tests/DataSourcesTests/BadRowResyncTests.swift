@@ -12,7 +12,7 @@ import TestSupport
 /// ends at its closing quote; a record that is bad or never closes costs its first line only; a
 /// lone CR in an unquoted field is an error. The parallel and streamed readers must keep these
 /// rules wherever the chunks and blocks are cut.
-@Suite struct BadRowResyncTests {
+@Suite(.blocking) struct BadRowResyncTests {
     static let schema = DatasetSchema(columns: [
         ColumnSpec(name: "name", type: .string, required: true),
         ColumnSpec(name: "code", type: .string),

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ReportCore
 @testable import SourceCSV
 
 /// Regression tests for what the CSV fuzz target (fuzz-csv, Tests/Fuzz/csv) found.
-@Suite struct CSVFuzzFindingsTests {
+@Suite(.blocking) struct CSVFuzzFindingsTests {
     /// A blank first line ended the first block's "whole first record" wait: the header was then
     /// read from a 7-byte block that cut it short, a different error than the sequential read's.
     @Test(arguments: [1, 2, 3, 7, 64])

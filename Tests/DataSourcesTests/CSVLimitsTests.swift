@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ReportCore
 @testable import ReportConfig
@@ -11,7 +12,7 @@ import Testing
 /// limit the read fails with a located error, the same whether the file is read whole (in one or
 /// in several chunks) or streamed in blocks of any size. The limits are lowered here so that files
 /// of a few hundred kilobytes stand for the gigabyte lines of the issue.
-@Suite struct CSVLimitsTests {
+@Suite(.blocking) struct CSVLimitsTests {
     static let limits = CSVLimits(headerBytes: 1024, columns: 50, recordBytes: 64 << 10, cellBytes: 16 << 10)
 
     /// What every way of reading gives: the error (LINE:COLUMN: message) or the rows read (name

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ReportCore
 @testable import ReportConfig
@@ -82,7 +83,7 @@ private func stringBytes(_ value: Value) -> [UInt8]? {
     return nil
 }
 
-@Suite struct CSVReaderTests {
+@Suite(.blocking) struct CSVReaderTests {
     // MARK: RFC 4180
 
     @Test func quotedFieldsHoldCommasDoubledQuotesAndNewlines() throws {

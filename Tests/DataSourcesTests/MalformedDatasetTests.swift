@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import ReportCore
 @testable import ReportConfig
@@ -12,7 +13,7 @@ import Testing
 /// crash, a hang or a wrong figure. The common cases (unterminated quotes, wrong field counts,
 /// non-numbers, invalid UTF-8, empty and header-only files) are in CSVReaderTests; these are the
 /// rest.
-@Suite struct MalformedDatasetTests {
+@Suite(.blocking) struct MalformedDatasetTests {
     static let schema = DatasetSchema(columns: [
         ColumnSpec(name: "name", type: .string, required: true),
         ColumnSpec(name: "amount", type: .int),

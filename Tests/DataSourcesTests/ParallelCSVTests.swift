@@ -10,7 +10,7 @@ import TestSupport
 
 /// The CSV reader cuts the file into chunks typed in parallel. Whatever the number of chunks, the
 /// table, the rejected rows and the errors must be exactly those of one sequential pass.
-@Suite struct ParallelCSVTests {
+@Suite(.blocking) struct ParallelCSVTests {
     static let schema = DatasetSchema(columns: [
         ColumnSpec(name: "id", type: .string, required: true),
         ColumnSpec(name: "title", type: .string),
@@ -241,7 +241,7 @@ import TestSupport
     }
 }
 
-@Suite struct FastPathTests {
+@Suite(.blocking) struct FastPathTests {
     @Test func utf8CheckAgreesWithTheStandardLibrary() {
         var g = SeededGenerator(seed: 5)
         // Random short sequences biased toward the edges of the UTF-8 ranges.

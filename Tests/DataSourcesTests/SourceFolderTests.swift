@@ -64,7 +64,7 @@ private func dump(_ loaded: LoadedDataset) -> String {
 
 /// The layout every source module keeps, as the writers' and calculators': a README, a sample
 /// dataset, a registry entry and at least one golden case.
-@Suite struct SourceFolderTests {
+@Suite(.blocking) struct SourceFolderTests {
     @Test func everyFolderIsACompleteModule() throws {
         let folders = sourceFolders()
         #expect(folders == ["CSV", "JSON", "Postgres", "SQLite", "XLSX"], "\(folders)")

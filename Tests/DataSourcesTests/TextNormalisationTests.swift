@@ -1,6 +1,7 @@
 import Foundation
 import ReportCalculators
 import Testing
+import TestSupport
 
 @testable import ReportCore
 @testable import ReportConfig
@@ -10,7 +11,7 @@ import Testing
 
 /// Issue 24, point 5: the same district typed with precomposed letters (NFC) and with combining
 /// marks (NFD) is one value everywhere: one group, one filter match, one sort key, one spelling.
-@Suite struct TextNormalisationTests {
+@Suite(.blocking) struct TextNormalisationTests {
     static let nfc = ["Mường Tè", "Sìn Hồ", "Tân Uyên", "Phong Thổ"]
     static let nfd = nfc.map(\.decomposedStringWithCanonicalMapping)
 

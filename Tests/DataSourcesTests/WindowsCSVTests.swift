@@ -1,11 +1,12 @@
 import Foundation
 import ReportCore
 import Testing
+import TestSupport
 
 @testable import SourceCSV
 
 /// CSV files as Windows writes them, read through iconv: what goes wrong is located.
-@Suite struct WindowsCSVTests {
+@Suite(.blocking) struct WindowsCSVTests {
     func read(_ bytes: [UInt8], encoding: CSVEncoding, delimiter: String = ",") throws -> LoadedDataset {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-wincsv-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -1,12 +1,13 @@
 import Foundation
 import ReportCore
 import Testing
+import TestSupport
 import ZIPFoundation
 
 @testable import SourceXLSX
 
 /// Workbooks made part by part here: what a damaged or hostile file does, and where errors point.
-@Suite struct XLSXSourceTests {
+@Suite(.blocking) struct XLSXSourceTests {
     static let schema = DatasetSchema(columns: [
         ColumnSpec(name: "district", type: .string, required: true), ColumnSpec(name: "n", type: .int),
     ])

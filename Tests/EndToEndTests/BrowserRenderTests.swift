@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -13,7 +14,7 @@ import Testing
 /// error, a script's output, a Content-Security-Policy violation, a resource that failed to load)
 /// to its stderr as `…:CONSOLE…] "message", source: URL (line)`; the pages have no script, so any
 /// such line is a failure. `checksCatchABrokenPage` shows that both checks do fail on a bad page.
-@Suite struct BrowserRenderTests {
+@Suite(.blocking) struct BrowserRenderTests {
     @Test func reportPagesAndTheIndexRenderWithoutConsoleMessages() async throws {
         let chromium = try Chromium.find()
         let f = try Fixture(

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The CSV reportd writes, opened by a real spreadsheet: LibreOffice Calc, headless, converts it to
 /// a workbook, and the workbook's sheet XML (read with Python's zipfile) says what each cell became.
 /// A text cell `=1+2` from the dataset must arrive as text, not as a formula; the same file without
 /// reportd's defusing shows that LibreOffice does evaluate it (the check can fail).
-@Suite struct CSVInOfficeTests {
+@Suite(.blocking) struct CSVInOfficeTests {
     struct Missing: Error, CustomStringConvertible {
         var description: String {
             "LibreOffice is not installed: this test needs soffice (apt-get install --no-install-recommends "

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The config loader's YAML library must not read the environment: Yams, left to its default,
 /// reads YAMS_DEFAULT_ENCODING on every file it parses and prints a line to standard output for
 /// each when the variable is set, into what `list` and `validate` print.
-@Suite struct ConfigEnvironmentTests {
+@Suite(.blocking) struct ConfigEnvironmentTests {
     @Test func yamsEncodingVariableChangesNothing() throws {
         let config = packageRoot.appendingPathComponent("config/reportd.yaml").path
         for value in ["UTF16", "utf8"] {

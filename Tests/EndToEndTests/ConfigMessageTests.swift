@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The messages a new administrator meets first, as `reportd` prints them: YAML syntax errors on
 /// one line with a hint, did-you-means and lists of what exists, the "quote it" hint in filters,
 /// and usage errors naming the subcommand (issue 12, points 3 and 4).
-@Suite struct ConfigMessageTests {
+@Suite(.blocking) struct ConfigMessageTests {
     /// `validate` of the sample config with one more report file holding `text`; its standard error.
     static func validate(report text: String) throws -> (status: Int32, stderr: String) {
         let folder = try copyOfSampleConfig()
@@ -158,7 +159,7 @@ import Testing
 
 /// `reportd validate` and the JSON Schema of `reportd schema` agree, checked by an independent
 /// validator (Python's jsonschema, as yaml-language-server would use the schema).
-@Suite struct SchemaAgreementTests {
+@Suite(.blocking) struct SchemaAgreementTests {
     /// Runs schema_check.py: every file of `good` must validate against the schema, none of `bad`.
     static func schemaCheck(schemaArguments: [String], good: [String], bad: [String]) throws -> (Bool, String) {
         let folder = try temporaryFolder("schema-agree")

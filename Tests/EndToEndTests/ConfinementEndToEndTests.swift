@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -33,7 +34,7 @@ private func tree(_ url: URL) -> [String] {
 }
 
 /// Issue 6, promise 5: modes and group of everything `reportd run` creates, whatever the umask.
-@Suite struct PermissionsEndToEndTests {
+@Suite(.blocking) struct PermissionsEndToEndTests {
     @Test(arguments: ["000", "077", "022"])
     func defaultModesHoldWhateverTheUmask(umask: String) throws {
         let folder = try copyOfSampleConfig()
@@ -162,7 +163,7 @@ private func tree(_ url: URL) -> [String] {
 
 /// Issue 6, promise 4: the real `reportd run` with links planted in the shared folder and in the
 /// state folder.
-@Suite struct ConfinementEndToEndTests {
+@Suite(.blocking) struct ConfinementEndToEndTests {
     @Test func plantedLinksAreReplacedOrRefusedAndNothingOutsideChanges() throws {
         let folder = try copyOfSampleConfig()
         defer { try? FileManager.default.removeItem(at: folder) }

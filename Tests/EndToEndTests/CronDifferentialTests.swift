@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Issue 24: `reportd next` against cronsim (PyPI), which follows Debian cron, on random schedules
 /// with a fixed seed, in zones with daylight saving and odd offsets.
@@ -9,7 +10,7 @@ import Testing
 /// places where the SPEC deliberately parts from cronsim are listed in the script. A missing
 /// `cronsim` fails the test (exit 3); it is never skipped. `scripts/cron-differential.sh CASES`
 /// runs more cases.
-@Suite struct CronDifferentialTests {
+@Suite(.blocking) struct CronDifferentialTests {
     @Test func nextAgreesWithCronsim() throws {
         let binary = try reportdBinary()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(

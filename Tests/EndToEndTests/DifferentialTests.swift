@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Issue 2: every calculator checked against DuckDB on a generated dataset of 12,000 rows (quoted
 /// commas, quotes and line breaks, Vietnamese text, empty cells, int sums beyond 2^53).
@@ -8,7 +9,7 @@ import Testing
 /// it writes the dataset, the config and the reports, runs `reportd run`, and compares every
 /// report's `latest.json` with DuckDB's answer. A missing `duckdb` fails the test (exit 3); it is
 /// never skipped.
-@Suite struct DifferentialTests {
+@Suite(.blocking) struct DifferentialTests {
     @Test func everyCalculatorMatchesDuckDB() throws {
         try runScript("differential.py")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -13,7 +14,7 @@ import Testing
 /// the run needs but one block (every file is written before any is renamed into place). The run
 /// must fail with exit status 1 and a message that says the disk is full and names the file;
 /// nothing of the failed run may appear and the previous outputs must be byte-for-byte as before.
-@Suite struct DiskFullTests {
+@Suite(.blocking) struct DiskFullTests {
     /// 2,000 districts: each output is tens of kilobytes, so the run needs several blocks per file.
     static let csv: String = {
         var text = "district,year,amount\n"

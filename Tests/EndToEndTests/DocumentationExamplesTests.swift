@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -11,7 +12,7 @@ import Testing
 /// run through `reportd validate` (or `reportd test`). A block that is deliberately not checkable
 /// says so with `<!-- not-validated: REASON -->` on the line before its fence; any other block
 /// that cannot be classified fails, so nothing is skipped silently.
-@Suite struct DocumentationExamplesTests {
+@Suite(.blocking) struct DocumentationExamplesTests {
     /// One fenced YAML block of a Markdown file.
     struct Block: CustomStringConvertible {
         var file: String

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -62,7 +63,7 @@ final class Fixture {
     }
 }
 
-@Suite struct FixtureRunTests {
+@Suite(.blocking) struct FixtureRunTests {
     let goodCSV = "district,year,amount\n\"Sìn Hồ\",2024,100\nTam Đường,2024,250\n\"Sìn Hồ\",2025,\n"
 
     @Test func runWritesAllThreeFormats() throws {

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The real `reportd` writing the `html` format and the output root's `index.html`.
-@Suite struct HTMLOutputTests {
+@Suite(.blocking) struct HTMLOutputTests {
     static let csv =
         "district,year,amount\n\"Sìn Hồ\",2024,100\nTam Đường,2024,250\n\"Sìn Hồ\",2025,\nMường Tè,2025,-40\n"
 

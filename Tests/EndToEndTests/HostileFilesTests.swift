@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Files planted where the real daemon reads and writes (issue 13): none may stop it.
-@Suite(.serialized) struct HostileFilesTests {
+@Suite(.blocking, .serialized) struct HostileFilesTests {
     func wait(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) throws {
         try waitBlocking(what, timeout: timeout, condition)
     }

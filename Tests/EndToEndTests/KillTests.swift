@@ -17,7 +17,7 @@ import TestSupport
 ///
 /// `REPORTD_KILLS=N` kills N times in each test (defaults: 30 for `run`, 12 for `serve`, about
 /// 10 s each); `REPORTD_KILL_SEED` replays a sequence of delays.
-@Suite struct KillTests {
+@Suite(.blocking) struct KillTests {
     /// A copy of the sample config whose reports are all due every second.
     final class EverySecondSample {
         let folder: URL

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -7,7 +8,7 @@ import Testing
 
 /// Mail end to end: the real `reportd`, Debian's msmtp as the sendmail program, and a real SMTP
 /// server (aiosmtpd) on the loopback; the messages read back with Python's `email`.
-@Suite(.serialized) struct MailTests {
+@Suite(.blocking, .serialized) struct MailTests {
     static let csv = "district,year,amount\nMường Tè,2024,100\nSìn Hồ,2024,250\nTam Đường,2024,4700000000\n"
 
     /// A fixture whose config sends mail through `server` (or `sendmail`, when given).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +10,7 @@ import Testing
 /// `history`, the manifest, the metrics file read by Prometheus's own parser, the pid file and
 /// heartbeat of `serve`, the per-report lock between real processes, and journald fields in a real
 /// journald.
-@Suite struct OperatingTests {
+@Suite(.blocking) struct OperatingTests {
     static let csv = "district,year,amount\n\"Sìn Hồ\",2024,100\nTam Đường,2024,250\n\"Sìn Hồ\",2025,\n"
     static let plugins = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("plugins")
     static let metricsParser = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The Debian package's files (`packaging/`, `debian/`), checked without building a package:
 /// the version `build-deb.sh` gives the package is the binary's own; the tree `packaging/stage.sh`
@@ -7,7 +8,7 @@ import Testing
 /// the package's binary, config and folders; and the installed config validates, passes its tests
 /// and runs. (Building the package, lintian and an install/upgrade/purge on a clean Debian 12 are
 /// `packaging/test-deb.sh`: root, a release build and a few minutes.)
-@Suite struct PackagingTests {
+@Suite(.blocking) struct PackagingTests {
     static let packagingFolder = packageRoot.appendingPathComponent("packaging")
 
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Issue 25 through the real binary: periods against DuckDB, `next`, `run --period`, an empty period.
-@Suite struct PeriodEndToEndTests {
+@Suite(.blocking) struct PeriodEndToEndTests {
     /// `period_differential.py` beside this file: every kind of period, both `covers`, cut-off days
     /// 1 and 15, compare and cumulative, over a generated dataset of 2019–2026, checked against
     /// ranges computed in Python from the SPEC's words and figures from DuckDB over those ranges;

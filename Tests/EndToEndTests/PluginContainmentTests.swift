@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -11,7 +12,7 @@ import Testing
 /// Also the two example plugins, checked against values computed independently.
 ///
 /// The misbehaving plugins are the scripts in `plugins/` beside this file, one per misbehaviour.
-@Suite(.serialized) struct PluginContainmentTests {
+@Suite(.blocking, .serialized) struct PluginContainmentTests {
     /// `Tests/EndToEndTests/plugins/`.
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("plugins")
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -8,7 +9,7 @@ import Testing
 /// What reportd says about a plugin: its standard error and messages bounded and escaped, its
 /// handshakes in parallel, and the diagnostics of PLUGINS.md. One plugin script per case, in
 /// `plugins/`.
-@Suite(.serialized) struct PluginDiagnosticsTests {
+@Suite(.blocking, .serialized) struct PluginDiagnosticsTests {
     @Test func standardErrorIsBoundedEscapedAndCut() throws {
         let f = try PluginFixture(plugins: ["good.py", "stderr-flood.py"], badCalculator: "stderr_flood_calc")
         let out = try runReportd(["run", "--config", f.config], in: f.folder)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -10,7 +11,7 @@ import Testing
 /// sleeps for an hour, and notes the helper's pid. Each test checks, by pid, that every such helper
 /// is gone once the computation ended, its time ran out, `reportd run` got a Ctrl-C, or
 /// `reportd serve`'s shutdown grace ran out.
-@Suite(.serialized) struct PluginTreeTests {
+@Suite(.blocking, .serialized) struct PluginTreeTests {
     /// The helpers' pids, by the message that started them ("hello", "compute").
     static func helpers(_ f: PluginFixture) -> [(message: String, pid: pid_t)] {
         let text = (try? String(contentsOf: f.folder.appendingPathComponent("plugins/grandchildren.txt"), encoding: .utf8)) ?? ""

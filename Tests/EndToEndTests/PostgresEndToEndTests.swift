@@ -4,7 +4,7 @@ import TestSupport
 
 /// The real `reportd` on the sample projects in CSV and in a PostgreSQL table of the test run's
 /// throwaway cluster.
-@Suite(.serialized) struct PostgresEndToEndTests {
+@Suite(.blocking, .serialized) struct PostgresEndToEndTests {
     /// A report the server computes (pushdown): every pushed metric, a filter of several operators.
     static let pushed = """
         title: "Pushed down"

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// README's "Labels and language" shows a labelled vi-VN report and what it publishes: run on the
 /// sample config at the slot the README names, it must publish exactly that text and that CSV.
-@Suite struct ReadmeLabelExampleTests {
+@Suite(.blocking) struct ReadmeLabelExampleTests {
     @Test func theLabelledReportPublishesWhatTheReadmeShows() throws {
         let blocks = try ReadmePeriodExampleTests.blocks(under: "## Labels and language")
         let yaml = try #require(blocks.first { $0.hasPrefix("# reports.d/support-by-program-vi.yaml") })

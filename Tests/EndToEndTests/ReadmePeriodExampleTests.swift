@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// README's "Reports by period" shows a monthly report and the text it publishes: the report,
 /// run as the README says on the sample config, must publish exactly that text, so that the
 /// example stays true when periods, labels or the text writer change.
-@Suite struct ReadmePeriodExampleTests {
+@Suite(.blocking) struct ReadmePeriodExampleTests {
     /// The fenced blocks of the README section headed `heading`, in order, without their fences.
     static func blocks(under heading: String) throws -> [String] {
         let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)

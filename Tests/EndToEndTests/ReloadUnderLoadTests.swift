@@ -19,7 +19,7 @@ import TestSupport
 ///
 /// 15 s in CI; `REPORTD_RELOAD_SECONDS=60` runs the full minute (`REPORTD_RELOAD_REPORTS` changes
 /// the number of reports).
-@Suite struct ReloadUnderLoadTests {
+@Suite(.blocking) struct ReloadUnderLoadTests {
     /// Report files broken in each broken reload.
     static let brokenPerReload = 10
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +10,7 @@ import Testing
 /// `list` and `history` show what the daemon runs — a report on its previous definition because its
 /// file became invalid, a new report refused (unknown calculator), one not loaded because its
 /// plugin failed its handshake — `status` exits 1 for each, and the reload log line counts them.
-@Suite struct ReportFileStatusTests {
+@Suite(.blocking) struct ReportFileStatusTests {
     static let csv = "district,year,amount\n\"Sìn Hồ\",2024,100\nTam Đường,2024,250\n"
     static let plugins = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("plugins")
 

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `reportd test` on a copy of the sample config, with test files written for each
 /// case, and checks its output, its exit status, and that it wrote nothing.
-@Suite struct ReportTestCommandTests {
+@Suite(.blocking) struct ReportTestCommandTests {
     /// A copy of the sample config, `reportd test` run in its folder.
     struct Sample {
         let folder: URL

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The real `reportd` on the sample projects in CSV and in SQLite (config/data/projects.sqlite).
-@Suite struct SQLiteEndToEndTests {
+@Suite(.blocking) struct SQLiteEndToEndTests {
     /// A report that SQLite computes (pushdown): every pushed metric, a filter of several operators.
     static let pushed = """
         title: "Pushed down"

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The sample config works wherever it is copied (issue 12, point 7): its plugin is a regular file,
 /// not a relative link that `cp -r config elsewhere` leaves dangling or drops.
-@Suite struct SampleConfigCopyTests {
+@Suite(.blocking) struct SampleConfigCopyTests {
     @Test func samplePluginIsARegularFileIdenticalToTheExample() throws {
         let plugin = packageRoot.appendingPathComponent("config/plugins.d/hhi.py")
         let attributes = try FileManager.default.attributesOfItem(atPath: plugin.path)

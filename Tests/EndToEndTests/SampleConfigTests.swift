@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the real `reportd` binary on the sample config and reads what it wrote.
-@Suite struct SampleConfigTests {
+@Suite(.blocking) struct SampleConfigTests {
     @Test func validateAcceptsTheSampleConfig() throws {
         let out = try runReportd([
             "validate", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path,
@@ -219,7 +220,7 @@ import Testing
 }
 
 /// The JSON Schema of `reportd schema`, checked by an independent validator (Python's jsonschema).
-@Suite struct JSONSchemaTests {
+@Suite(.blocking) struct JSONSchemaTests {
     @Test func sampleReportsValidateAndBrokenOnesDoNot() throws {
         let folder = try temporaryFolder("schema")
         // With the sample config, the schema also knows its plugins' calculators (hhi).

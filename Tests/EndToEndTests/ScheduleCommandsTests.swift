@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `next`, `list` and `run --slot` through the real binary.
-@Suite struct ScheduleCommandsTests {
+@Suite(.blocking) struct ScheduleCommandsTests {
     @Test func nextPrintsLocalTimesWithOffsets() throws {
         let report = Fixture.report("weekly").replacingOccurrences(of: "@daily", with: "0 6 * * 1")
         let f = try Fixture(csv: "district,year,amount\n", reports: ["weekly": report])

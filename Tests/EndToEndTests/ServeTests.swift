@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Starts the real `reportd serve` as a child process with a real sd_notify listener.
-@Suite(.serialized) struct ServeTests {
+@Suite(.blocking, .serialized) struct ServeTests {
     /// Waits (in real time) until `condition` holds.
     func wait(_ what: String, timeout: TimeInterval = 20, _ condition: () -> Bool) throws {
         try waitBlocking(what, timeout: timeout, condition)
@@ -140,7 +141,7 @@ import Testing
 }
 
 /// The daemon and a manual run never run one report at once.
-@Suite struct ServeLockTests {
+@Suite(.blocking) struct ServeLockTests {
     @Test func theDaemonWaitsForAManualRunOfTheSameReport() throws {
         let f = try Fixture(
             csv: "district,year,amount\nA,2024,1\n",
@@ -173,7 +174,7 @@ import Testing
 }
 
 /// The systemd watchdog: WATCHDOG=1 at half the interval systemd asks for.
-@Suite struct WatchdogTests {
+@Suite(.blocking) struct WatchdogTests {
     @Test func sendsWatchdogKeepAlivesWhenAsked() throws {
         let f = try Fixture(csv: "district,year,amount\nA,2024,1\n", reports: ["a": Fixture.report("a")])
         let listener = try NotifyListener()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +10,7 @@ import Testing
 /// (`systemd-analyze security` exposure 2.0 or less), and `install.sh` stages a working install
 /// that keeps an administrator's files on a second run. (A run under a real systemd is
 /// `systemd/smoke-test.sh`, which needs root and is not part of the tests.)
-@Suite struct SystemdUnitTests {
+@Suite(.blocking) struct SystemdUnitTests {
     static let systemdFolder = packageRoot.appendingPathComponent("systemd")
 
     struct ToolMissing: Error, CustomStringConvertible {

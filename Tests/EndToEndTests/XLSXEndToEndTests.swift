@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The real `reportd` writing workbooks and reading them: every sample report as XLSX checked
 /// against its JSON by openpyxl and LibreOffice (Tests/EndToEndTests/xlsx_check.py), and the
 /// sample projects read from the workbook config/data/projects.xlsx giving what the CSV gives.
-@Suite struct XLSXEndToEndTests {
+@Suite(.blocking) struct XLSXEndToEndTests {
     /// Runs the checker on one report's latest workbook and JSON.
     func check(_ folder: URL, soffice: Bool) throws -> ProcessOutput {
         let process = Process()

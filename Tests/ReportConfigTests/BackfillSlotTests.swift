@@ -1,6 +1,7 @@
 import Foundation
 import ReportCore
 import Testing
+import TestSupport
 
 @testable import ReportConfig
 import ReportFiles
@@ -8,7 +9,7 @@ import ReportFiles
 
 /// Issue 12, point 1, and issue 24, point 2: what `run --slot` accepts, and how second-pass run
 /// names order.
-@Suite struct BackfillSlotTests {
+@Suite(.blocking) struct BackfillSlotTests {
     let hanoi = TimeZone(identifier: "Asia/Ho_Chi_Minh")!
     let berlin = TimeZone(identifier: "Europe/Berlin")!
     let now = Date(timeIntervalSince1970: 1_795_995_200)  // 2026-11-29T23:33:20Z, 06:33 in Hanoi

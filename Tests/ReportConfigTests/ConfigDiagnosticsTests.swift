@@ -2,6 +2,7 @@ import Foundation
 import ReportCalculators
 import ReportCore
 import Testing
+import TestSupport
 import WriterCSV
 import WriterHTML
 
@@ -89,7 +90,7 @@ let validReport = """
         p: 90
     """
 
-@Suite struct ConfigDiagnosticsTests {
+@Suite(.blocking) struct ConfigDiagnosticsTests {
     /// Loads one report file and returns its single expected error.
     func onlyError(_ report: String, file: String = "r.yaml") throws -> (
         file: String, line: Int, column: Int, message: String
@@ -324,7 +325,7 @@ let validReport = """
 /// The CSV writer reads its own `csv:` keys through the settings protocol; the messages and their
 /// places are the config loader's, as when the loader read them itself (checked against 0.7.0's
 /// `reportd validate` on the same file).
-@Suite struct WriterSettingsTests {
+@Suite(.blocking) struct WriterSettingsTests {
     @Test func csvSettingsAreReadAndLocatedAsBefore() throws {
         let report = validReport + "\ncsv: {bom: maybe, line_endings: cr, boom: 1}\n"
         let line = report.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("csv:") }! + 1

@@ -2,6 +2,7 @@ import Foundation
 import ReportCalculators
 import ReportCore
 import Testing
+import TestSupport
 
 @testable import ReportConfig
 import ReportWriters
@@ -14,7 +15,7 @@ import ReportPlugins
 
 /// How the config is loaded: report files read on every core while the plugins shake hands, in the
 /// same order and with the same results as one file after the other.
-@Suite struct ConfigLoadingTests {
+@Suite(.blocking) struct ConfigLoadingTests {
     /// Report `n`: valid, or (every seventh) with an unknown column, or (every eleventh) with the
     /// name of report 0.
     static func report(_ n: Int) -> String {

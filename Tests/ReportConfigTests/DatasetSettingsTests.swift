@@ -2,10 +2,11 @@ import Foundation
 import ReportCore
 import SourceCSV
 import Testing
+import TestSupport
 
 /// A dataset's own keys (`encoding`, `delimiter` of a CSV dataset), read by its source kind through
 /// the settings protocol and located by the loader.
-@Suite struct DatasetSettingsTests {
+@Suite(.blocking) struct DatasetSettingsTests {
     func daemon(_ extra: String, format: String = "csv") -> String {
         ConfigFixture.daemon.replacingOccurrences(of: "format: csv", with: "format: \(format)") + "\n"
             + extra.split(separator: "\n").map { "    \($0)\n" }.joined()

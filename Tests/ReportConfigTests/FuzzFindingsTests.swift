@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 import ReportCore
 @testable import ReportConfig
 
 /// Regression tests for what the config fuzz target (fuzz-config, Tests/Fuzz/config) found.
-@Suite struct ConfigFuzzFindingsTests {
+@Suite(.blocking) struct ConfigFuzzFindingsTests {
     /// A filter error inside a quoted filter folded over two lines pointed past the end of the first
     /// line (column 27 of a 21-character line): it now points at the filter's opening quote.
     @Test func filterErrorInAMultiLineScalarStaysOnItsLine() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ReportCore
 @testable import ReportConfig
@@ -71,7 +72,7 @@ private let districts: [[Value]] = [
     [.string("Thành phố Lai Châu"), .int(214_375_000)],
 ]
 
-@Suite struct HTMLWriterTests {
+@Suite(.blocking) struct HTMLWriterTests {
     @Test func pageIsSelfContainedWithAStrictPolicy() {
         let html = page([group("district"), metric("state_support_vnd")], districts)
         #expect(html.hasPrefix("<!doctype html>\n<html lang=\"en\">"), "en-US, the default, is an English page")
@@ -310,7 +311,7 @@ private let districts: [[Value]] = [
 
 /// Labels, value labels and the locale's words on the page (SPEC, "Labels and language"), and
 /// lines that break at a missing period (issue 18, point 7).
-@Suite struct HTMLLabelTests {
+@Suite(.blocking) struct HTMLLabelTests {
     private func labelled() -> [ReportResult.ResultColumn] {
         var program = group("program")
         program.label = "Chương trình"
@@ -399,7 +400,7 @@ private let districts: [[Value]] = [
     }
 }
 
-@Suite struct OutputIndexTests {
+@Suite(.blocking) struct OutputIndexTests {
     @Test func indexListsReportsWithRelativeEscapedLinks() {
         let entries = [
             OutputIndex.Entry(

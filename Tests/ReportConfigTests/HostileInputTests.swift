@@ -1,6 +1,7 @@
 import Foundation
 import ReportCalculators
 import Testing
+import TestSupport
 
 @testable import ReportCore
 
@@ -19,7 +20,7 @@ import ReportPlugins
 
 /// Files an adversary (or an accident) puts where reportd reads: none may block, exhaust memory,
 /// take over a report or have its contents quoted back (issue 13).
-@Suite struct HostileInputTests {
+@Suite(.blocking) struct HostileInputTests {
     /// Loads the fixture on a thread of its own and waits at most a minute: a loader that blocks
     /// fails the test instead of hanging the suite.
     func loadWithin(_ fixture: ConfigFixture) -> Configuration? {

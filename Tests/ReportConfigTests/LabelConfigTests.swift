@@ -1,13 +1,14 @@
 import Foundation
 import ReportCore
 import Testing
+import TestSupport
 import WriterCSV
 
 @testable import ReportConfig
 
 /// `label` and `values` in schemas, `label` on metrics, `locale` and `output.csv` in the daemon
 /// config (SPEC, "Labels and language" and "Excel").
-@Suite struct LabelConfigTests {
+@Suite(.blocking) struct LabelConfigTests {
     static let labelledSchema = """
         columns:
           project_id: {type: string, required: true}

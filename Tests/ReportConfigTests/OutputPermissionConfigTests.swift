@@ -1,6 +1,7 @@
 import Foundation
 import ReportCore
 import Testing
+import TestSupport
 
 @testable import ReportConfig
 
@@ -10,7 +11,7 @@ import Testing
 
 /// `output.file_mode`, `output.folder_mode` and `output.group` in the daemon config, and the names
 /// that become paths (issue 6, promises 4 and 5).
-@Suite struct OutputPermissionConfigTests {
+@Suite(.blocking) struct OutputPermissionConfigTests {
     /// The fixture's daemon config with `lines` added under `output:` (from line 7 on).
     func daemon(_ lines: String...) -> String {
         ConfigFixture.daemon.replacingOccurrences(

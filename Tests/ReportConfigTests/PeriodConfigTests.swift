@@ -2,11 +2,12 @@ import Foundation
 import ReportCore
 import ReportWriters
 import Testing
+import TestSupport
 
 @testable import ReportConfig
 
 /// `period:`, `compare:` and `cumulative:` in report files: loaded, checked, located errors.
-@Suite struct PeriodConfigTests {
+@Suite(.blocking) struct PeriodConfigTests {
     static let head = """
         name: monthly
         title: "Báo cáo {period}"

@@ -1,6 +1,7 @@
 import Foundation
 import ReportCalculators
 import Testing
+import TestSupport
 
 @testable import ReportCore
 @testable import ReportConfig
@@ -45,7 +46,7 @@ let fixtureCSV = """
 
     """
 
-@Suite struct ReportTestLoaderTests {
+@Suite(.blocking) struct ReportTestLoaderTests {
     @Test func inlineReportAndInlineRowsRunAndPass() throws {
         let fixture = try TestFileFixture()
         let (tests, diagnostics) = try fixture.load(
@@ -399,7 +400,7 @@ let fixtureCSV = """
     }
 }
 
-@Suite struct ResultComparisonTests {
+@Suite(.blocking) struct ResultComparisonTests {
     static let columns = [
         ReportResult.ResultColumn(name: "district", role: .group, calc: nil, type: .string),
         ReportResult.ResultColumn(name: "projects", role: .metric, calc: "count", type: .int),

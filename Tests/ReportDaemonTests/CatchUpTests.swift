@@ -1,12 +1,13 @@
 import Foundation
 import ReportCore
 import Testing
+import TestSupport
 
 @testable import ReportDaemon
 
 /// `CatchUp.slots` walks back from `now` rather than forward from the last completed slot; it must
 /// give exactly what the plain walk from the last completed slot gives.
-@Suite struct CatchUpTests {
+@Suite(.blocking) struct CatchUpTests {
     /// The plain walk: every slot after `lastCompleted` up to `now`.
     static func reference(
         _ schedule: Schedule, in zone: TimeZone, lastCompleted: Date, now: Date, policy: ReportDefinition.CatchUp
@@ -76,7 +77,7 @@ import Testing
 
 /// Issue 25: a catch-up runs each missed slot's period once, because a run's period is a function
 /// of its slot: the missed slots of a monthly report give each missed month once, in order.
-@Suite struct CatchUpPeriodTests {
+@Suite(.blocking) struct CatchUpPeriodTests {
     @Test func eachMissedSlotReportsOnItsOwnPeriod() throws {
         let schedule = try Schedule.parse("0 6 1 * *")
         let zone = try #require(TimeZone(identifier: "Asia/Ho_Chi_Minh"))

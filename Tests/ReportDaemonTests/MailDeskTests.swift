@@ -4,6 +4,7 @@ import ReportCore
 import ReportMail
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import ReportDaemon
 @testable import ReportState
@@ -28,7 +29,7 @@ final class RecordingSender: MailSender {
     }
 }
 
-@Suite struct MailDeskTests {
+@Suite(.blocking) struct MailDeskTests {
     static let mail = "mail: {sendmail: /bin/true, from: reportd@example.org}\nowners: [quantri@example.org]"
 
     @Test func aFailedSlotIsToldOnceWhateverItsRetriesAndItsRecoveryOnce() async throws {

@@ -3,6 +3,7 @@ import Logging
 import ReportCore
 @testable import ReportConfig
 import Testing
+import TestSupport
 
 @testable import ReportDaemon
 @testable import ReportState
@@ -11,7 +12,7 @@ import Testing
     import Glibc
 #endif
 
-@Suite struct MetricsFileTests {
+@Suite(.blocking) struct MetricsFileTests {
     @Test func metricsFollowTheTextFormat() throws {
         var a = ReportState()
         a.runsTotal = 3
@@ -39,7 +40,7 @@ import Testing
     }
 }
 
-@Suite struct DaemonPresenceTests {
+@Suite(.blocking) struct DaemonPresenceTests {
     @Test func aClaimedStateFolderShowsARunningDaemonAndRefusesAnother() throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("presence-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -65,7 +66,7 @@ import Testing
     }
 }
 
-@Suite struct StatusReportTests {
+@Suite(.blocking) struct StatusReportTests {
     static func report(_ name: String, schedule: String = "0 6 * * *", timeout: Int? = nil) throws -> LoadedReport {
         var d = ReportDefinition(
             name: name, title: name, dataset: "things", schedule: try Schedule.parse(schedule),
@@ -114,7 +115,7 @@ import Testing
     }
 }
 
-@Suite struct JournalFieldTests {
+@Suite(.blocking) struct JournalFieldTests {
     @Test func fieldNamesFollowTheJournalsRules() {
         #expect(JournalLogHandler.fieldName("report.name") == "REPORT")
         #expect(JournalLogHandler.fieldName("report.slot") == "SLOT")

@@ -2,6 +2,7 @@ import Foundation
 import ReportCore
 import ReportConfig
 import Testing
+import TestSupport
 
 @testable import ReportDaemon
 @testable import ReportState
@@ -12,7 +13,7 @@ import Testing
 
 /// The daemon's record of every report file (issue 12, point 2): how a start and a reload classify
 /// each file, the log line's counts, and the state file `status` reads.
-@Suite struct ReportFileStateTests {
+@Suite(.blocking) struct ReportFileStateTests {
     static let t0 = Date(timeIntervalSince1970: 1_795_000_000)
 
     /// A fixture whose plugins folder holds `hhi.py` without execute permission: its calculators

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ReportDaemon
 
-@Suite struct ReportSetTests {
+@Suite(.blocking) struct ReportSetTests {
     @Test func reloadAppliesEachFileOnItsOwn() throws {
         let fixture = try DaemonFixture(reports: [
             "keep": DaemonFixture.report("keep", schedule: "@daily"),

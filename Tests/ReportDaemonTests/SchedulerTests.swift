@@ -4,6 +4,7 @@ import ReportCore
 import ReportConfig
 import ServiceLifecycle
 import Testing
+import TestSupport
 
 @testable import ReportDaemon
 @testable import ReportState
@@ -57,7 +58,7 @@ func utcDate(_ text: String) -> Date {
     LocalTime.parse(text, in: TimeZone(identifier: "UTC")!)!
 }
 
-@Suite struct SchedulerTests {
+@Suite(.blocking) struct SchedulerTests {
     @Test func runsEachSlotOnSchedule() async throws {
         let h = try Harness(DaemonFixture(reports: ["a": DaemonFixture.report("a", schedule: "every 1m")]), at: t0)
         try await h.advance(to: utcDate("2026-01-01T00:01:00Z"))

@@ -1,6 +1,7 @@
 import Foundation
 import ReportConfig
 import Testing
+import TestSupport
 
 @testable import ReportDaemon
 @testable import ReportState
@@ -11,7 +12,7 @@ import Testing
 
 /// The state folder, its `NAME.json` files and its per-report lock files are private, and no write
 /// there follows a planted link (issue 6, promises 4 and 5).
-@Suite struct StatePrivacyTests {
+@Suite(.blocking) struct StatePrivacyTests {
     final class Folders {
         let base: String
         var state: String { base + "/var/state" }

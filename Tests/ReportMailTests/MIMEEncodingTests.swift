@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import ReportMail
 
 /// The MIME writer, checked line by line against the RFCs' limits and, for whole messages, by
 /// Python's `email` package (an independent reader).
-@Suite(.serialized) struct MIMEEncodingTests {
+@Suite(.blocking, .serialized) struct MIMEEncodingTests {
     /// Every line of `text` ends in CRLF (no bare LF or CR).
     func linesEndInCRLF(_ text: String) -> Bool {
         let bytes = Array(text.utf8)

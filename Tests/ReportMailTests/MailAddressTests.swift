@@ -1,7 +1,8 @@
 import ReportCore
 import Testing
+import TestSupport
 
-@Suite struct MailAddressTests {
+@Suite(.blocking) struct MailAddressTests {
     @Test(
         arguments: [
             ("quantri@example.org", "quantri@example.org", nil),

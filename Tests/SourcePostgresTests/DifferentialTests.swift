@@ -9,7 +9,7 @@ import TestSupport
 
 /// The same generated rows in a CSV file, an SQLite database and a PostgreSQL table: every
 /// built-in calculator and a filter of every operator give identical results from all three.
-@Suite(.serialized) struct DifferentialTests {
+@Suite(.blocking, .serialized) struct DifferentialTests {
     static let schema = DatasetSchema(columns: [
         ColumnSpec(name: "district", type: .string), ColumnSpec(name: "year", type: .int),
         ColumnSpec(name: "amount", type: .int), ColumnSpec(name: "rate", type: .decimal),

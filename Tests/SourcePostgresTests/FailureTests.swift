@@ -8,7 +8,7 @@ import TestSupport
 
 /// Each way a PostgreSQL dataset can fail gives an error naming the dataset and the cause, and
 /// never the password.
-@Suite(.serialized) struct FailureTests {
+@Suite(.blocking, .serialized) struct FailureTests {
     static let schema = DatasetSchema(columns: [
         ColumnSpec(name: "district", type: .string), ColumnSpec(name: "amount", type: .int),
     ])
@@ -184,4 +184,22 @@ final class ClusterResult: @unchecked Sendable {
     private let lock = NSLock()
     func set(_ v: String) { lock.withLock { value = v } }
     func get() -> String { lock.withLock { value } }
+}
+
+/// The servers the tests start outlive the test that started them: they must hold none of the test
+/// process's descriptors (a pipe end they kept once left another test waiting for ever).
+@Suite(.blocking) struct ClusterProcessTests {
+    @Test func aStartedProgramInheritsNoDescriptorOfTheTests() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)  // not close-on-exec: inherited unless the spawn closes it
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
+        var info = stat()
+        #expect(fstat(fds[1], &info) == 0)
+        let listing = try PostgresCluster.runProcess(["sh", "-c", "ls -l /proc/$$/fd"])
+        #expect(listing.contains("/dev/null"), "the listing is the shell's descriptors: \(listing)")
+        #expect(!listing.contains("pipe:[\(info.st_ino)]"), "the test's pipe reached the program:\n\(listing)")
+    }
 }

@@ -6,7 +6,7 @@ import TestSupport
 
 /// The reports of one run read one snapshot: a table written between them does not change
 /// their figures, and the outputs name the source, the table and the snapshot time.
-@Suite(.serialized) struct SnapshotTests {
+@Suite(.blocking, .serialized) struct SnapshotTests {
     static let schema = DatasetSchema(columns: [
         ColumnSpec(name: "district", type: .string), ColumnSpec(name: "amount", type: .int),
     ])

@@ -6,7 +6,7 @@ import TestSupport
 
 /// What the server ran, from its own log (`log_statement = 'all'`): the report grouped in the
 /// database, and the filter's values bound, never in the statement text.
-@Suite(.serialized) struct StatementLogTests {
+@Suite(.blocking, .serialized) struct StatementLogTests {
     static let schema = DatasetSchema(columns: [
         ColumnSpec(name: "district", type: .string), ColumnSpec(name: "year", type: .int),
         ColumnSpec(name: "amount", type: .int),

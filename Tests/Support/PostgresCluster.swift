@@ -192,7 +192,7 @@ public final class PostgresCluster: Sendable {
     /// posix_spawn and waitpid, with the output in files: Foundation's `Process` waits for
     /// descriptors that `pg_ctl start`'s server inherits and keeps open, so it never saw pg_ctl end.
     @discardableResult
-    static func runProcess(_ command: [String], folder: String? = nil) throws(ClusterError) -> String {
+    public static func runProcess(_ command: [String], folder: String? = nil) throws(ClusterError) -> String {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-pg-out-\(UUID().uuidString)")
         let outPath = base.path + ".out"
         let errPath = base.path + ".err"
@@ -206,6 +206,10 @@ public final class PostgresCluster: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Nothing else open in the test process reaches the server: it outlives the test that
+        // started it, and a pipe end it kept (another test's mail server's input, a `reportd`'s
+        // output) would keep that pipe from ever reaching its end (a whole test run once hung so).
+        spawnClosesFrom(&actions, 3)
         var shell = "cd \"$0\" && exec env LC_ALL=C.UTF-8 PGCONNECT_TIMEOUT=10 \"$@\""
         if folder == nil { shell = "exec env LC_ALL=C.UTF-8 PGCONNECT_TIMEOUT=10 \"$@\"" }
         let arguments = ["/bin/sh", "-c", shell, folder ?? "sh"] + command
@@ -316,3 +320,8 @@ final class ClusterLock<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which the Glibc module does
+/// not import: the child closes every descriptor from `lowest` up.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func spawnClosesFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32

@@ -53,10 +53,23 @@ final class MailServer {
 
     deinit { stop() }
 
+    /// Closes the server's input (it stops at its end), and terminates it when it has not stopped
+    /// within 10 s: a process started meanwhile by another test may hold a copy of the pipe's
+    /// write end, and then the end never comes (a whole test run once hung waiting for it).
     func stop() {
         guard process.isRunning else { return }
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        if waitForExit(seconds: 10) { return }
+        process.terminate()
+        if waitForExit(seconds: 10) { return }
+        kill(process.processIdentifier, SIGKILL)
+        _ = waitForExit(seconds: 10)
+    }
+
+    private func waitForExit(seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        return !process.isRunning
     }
 
     /// Makes the server answer 451 (a temporary failure) until `failing(false)`.
