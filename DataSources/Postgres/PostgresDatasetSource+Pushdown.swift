@@ -5,36 +5,66 @@ extension PostgresDatasetSource {
     /// The report computed by the server: one aggregate statement (the filter as WHERE with bound
     /// parameters, GROUP BY the group columns) and, for totals, the same without GROUP BY, in one
     /// read-only REPEATABLE READ transaction; the engine's sort and limit on the grouped rows.
-    /// Nil (the engine computes it from a read) when the report has a period, a metric the server
-    /// cannot compute exactly as the engine (stddev: the engine's two-pass sum in doubles cannot be
-    /// reproduced; a decimal sum or mean; share, growth or ratio over decimal columns; a plugin), when a column it uses
-    /// has another type on the server than in the schema (text read as dates), when a read would
-    /// fail on a cell (a null in a required column, a non-finite decimal: the read gives that
-    /// error), or when an integer sum passes 64 bits (the engine gives that error).
+    /// A period report: the same per range of the period (its range, the compared ranges, the year
+    /// to date; the range's dates bound), joined by the engine's own join.
+    /// Nil (the engine computes it from a read) when a metric cannot be computed by the server
+    /// exactly as the engine (stddev: the engine's two-pass sum in doubles cannot be reproduced; a
+    /// decimal sum or mean; share, growth or ratio over decimal columns; a plugin), when a column
+    /// it uses has another type on the server than in the schema (text read as dates), when a
+    /// read would fail on a cell (a null in a required column, a non-finite decimal: the read
+    /// gives that error), or when an integer sum passes 64 bits (the engine gives that error).
     public func compute(_ report: ReportDefinition) throws(DatasetError) -> ReportResult? {
-        guard report.period == nil, let plan = PostgresPushdownPlan(report, schema: schema, relation: relation) else {
+        guard report.period == nil, PostgresPushdownPlan(report, schema: schema, relation: relation) != nil else {
             return nil
         }
-        return try withSession { session throws(DatasetError) in
-            try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            let result = try compute(report, plan: plan, session)
-            try session.execute("COMMIT")
-            return result
-        }
+        let snapshot = try PostgresSnapshot(self)
+        defer { snapshot.close() }
+        return try snapshot.compute(report, period: nil)
     }
 
-    func compute(_ report: ReportDefinition, plan: PostgresPushdownPlan, _ session: PostgresSession)
-        throws(DatasetError) -> ReportResult?
-    {
-        let found = try checkColumns(session)
+    /// The report computed on `session` inside the snapshot's transaction, `found` the relation's
+    /// columns on the server, the cells already checked clean.
+    func compute(
+        _ report: ReportDefinition, period: RunPeriod?, found: [PostgresColumn], _ session: PostgresSession
+    ) throws(DatasetError) -> ReportResult? {
         for name in report.columnsRead(in: schema) {
             guard let spec = schema.column(named: name), found.first(where: { $0.name == name })?.type == spec.type
             else { return nil }
         }
-        guard try cellsAreClean(session, report: report) else { return nil }
+        let filter = report.filter?.tree
+        guard let period else {
+            guard report.period == nil, let plan = PostgresPushdownPlan(report, schema: schema, relation: relation)
+            else { return nil }
+            return try grouped(report, plan: plan, selection: RowSelection(filter: filter), session)
+        }
+        let column = period.rule.dateColumn
+        guard schema.column(named: column)?.type == .date else { return nil }
+        // Each range computed as the report itself, unsorted and unlimited: those apply to the join.
+        var plain = report
+        plain.sort = []
+        plain.limit = nil
+        guard let plan = PostgresPushdownPlan(plain, schema: schema, relation: relation) else { return nil }
+        var results: [ReportResult] = []
+        for range in period.ranges {
+            let selection = RowSelection(filter: filter, dateColumn: column, ranges: [range])
+            guard let result = try grouped(plain, plan: plan, selection: selection, session) else { return nil }
+            results.append(result)
+        }
+        // Rows without a date, over the whole relation, as the engine counts them.
+        let d = SQLDialect.postgres
+        let outside = try session.rows(
+            "SELECT COUNT(*)::text FROM \(d.relation(relation)) WHERE \(d.identifier(column)) IS NULL")
+        let count = Int((outside.first?.first ?? nil) ?? "0") ?? 0
+        return ReportEngine.joinPeriod(report, period: period, results: results, rowsOutsidePeriod: count)
+    }
+
+    /// The report over the rows of `selection`, grouped by the server; nil when the engine must compute it.
+    func grouped(
+        _ report: ReportDefinition, plan: PostgresPushdownPlan, selection: RowSelection, _ session: PostgresSession
+    ) throws(DatasetError) -> ReportResult? {
         let builder = PostgresAggregateQuery(schema: schema)
         let grouped = builder.statement(
-            from: relation, filter: report.filter?.tree, groupBy: report.groupBy, aggregates: plan.aggregates)
+            from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates)
         let rows = try session.rows(grouped.text, grouped.parameters)
         var groups: [(first: (Int, Int), key: [Value], cells: [String?], metrics: [Value])] = []
         var rowsUsed = 0
@@ -60,7 +90,7 @@ extension PostgresDatasetSource {
         var totals: [Value]?
         if report.totals {
             let all = builder.statement(
-                from: relation, filter: report.filter?.tree, groupBy: [], aggregates: plan.aggregates)
+                from: relation, selection: selection, groupBy: [], aggregates: plan.aggregates)
             guard let total = try session.rows(all.text, all.parameters).first, let metrics = plan.metricValues(total)
             else { return nil }
             totals = metrics
@@ -93,26 +123,29 @@ extension PostgresDatasetSource {
     }
 
     /// Whether a read would accept every cell the server holds: no null (or empty text) in a
-    /// required column, no NaN or infinity in a decimal column the report reads (a read refuses
-    /// both, with an error the engine then gives). The server's types guarantee the rest.
-    func cellsAreClean(_ session: PostgresSession, report: ReportDefinition) throws(DatasetError) -> Bool {
+    /// required column, no NaN or infinity in a decimal column (a read refuses both, with an error
+    /// the engine then gives); the server's types guarantee the rest. With the relation's row count
+    /// when a statement was needed for it: one aggregate statement, once per snapshot.
+    func cellFigures(_ session: PostgresSession) throws(DatasetError) -> (clean: Bool, rows: Int?) {
         let d = SQLDialect.postgres
-        let used = report.columnsRead(in: schema)
         var bad: [String] = []
         for spec in schema.columns {
             let c = d.identifier(spec.name)
             if spec.required {
                 bad.append(spec.type == .string ? "\(c) IS NULL OR \(c) = ''" : "\(c) IS NULL")
             }
-            if spec.type == .decimal, used.contains(spec.name) {
+            if spec.type == .decimal {
                 bad.append("\(c)::float8 IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)")
             }
         }
-        guard !bad.isEmpty else { return true }
-        let sql =
-            "SELECT 1 FROM \(d.relation(relation)) WHERE " + bad.map { "(\($0))" }.joined(separator: " OR ")
-            + " LIMIT 1"
-        return try session.rows(sql).isEmpty
+        guard !bad.isEmpty else { return (true, nil) }
+        let any = bad.map { "(\($0))" }.joined(separator: " OR ")
+        let row = try session.rows(
+            "SELECT COUNT(*)::text, (COUNT(*) FILTER (WHERE \(any)))::text FROM \(d.relation(relation))"
+        ).first
+        let rows = Int((row?.first ?? nil) ?? "0") ?? 0
+        let dirty = Int(((row?.count ?? 0) > 1 ? row?[1] : nil) ?? "0") ?? 0
+        return (dirty == 0, rows)
     }
 }
 

@@ -49,6 +49,26 @@ public struct PostgresAggregateQuery: Sendable {
         return SQLStatement(text: text, parameters: parameters)
     }
 
+    /// The same over the rows `selection` admits (its filter, and a period's date ranges as bound
+    /// dates), for a period report's ranges.
+    public func statement(
+        from relation: SQLRelation, selection: RowSelection, groupBy: [String], aggregates: [PostgresAggregate]
+    ) -> SQLStatement {
+        var parameters: [Value] = []
+        let groups = groupBy.map { normalized($0) }
+        var select = groups.map { "(\($0))::text" }
+        select += aggregates.map { expression($0, &parameters) }
+        var text = "SELECT " + (select.isEmpty ? "COUNT(*)::text" : select.joined(separator: ", "))
+        text += " FROM " + dialect.relation(relation)
+        if let condition = SQLAggregateQuery(dialect: dialect, schema: schema).condition(
+            selection, parameters: &parameters)
+        {
+            text += " WHERE " + condition
+        }
+        if !groups.isEmpty { text += " GROUP BY " + groups.joined(separator: ", ") }
+        return SQLStatement(text: text, parameters: parameters)
+    }
+
     /// A column's value as the engine groups it (text in NFC, an empty text null).
     func normalized(_ name: String) -> String {
         let quoted = dialect.identifier(name)

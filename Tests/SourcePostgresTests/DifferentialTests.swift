@@ -214,6 +214,50 @@ import TestSupport
         #expect(compared == Self.filters.count * (Self.shapes.count + 2))
     }
 
+    /// A month with both comparisons and the year to date, each range computed by the server (its
+    /// dates bound), joined as the engine joins them: the engine's figures over the CSV, for
+    /// slots around the data's dates and one with no row in its month.
+    @Test func periodReportsArePushedDownAndEqualTheEngines() async throws {
+        let twins = try await makeTwins()
+        defer { twins.fixture.remove() }
+        let engine = ReportEngine(calculators: BuiltinCalculators.registry)
+        var rule = PeriodRule(every: .month, dateColumn: "start")
+        rule.compare = [.previousPeriod, .samePeriodLastYear]
+        rule.cumulative = .yearToDate
+        let metrics = Self.derived.filter { $0.1 != "growth" } + [
+            ("d", "count_distinct", ["column": .string("district")]), ("hi", "max", ["column": .string("start")]),
+            ("med", "median", ["column": .string("rate")]),
+        ]
+        let snapshot = try #require(try twins.postgres.openSnapshot())
+        defer { snapshot.close() }
+        var compared = 0
+        for slot in ["2020-03-10", "2022-07-03", "2024-12-31", "2030-05-01"] {
+            let period = rule.runPeriod(slotDay: Day(iso: slot)!)
+            for filter in [nil, "district != 'Sìn Hồ'", "year >= 2022 or done"] as [String?] {
+                for (groupBy, sort, limit) in [
+                    ([], [], nil), (["year"], [], nil),
+                    (["district", "year"], [SortKey(column: "s", descending: true)], 6),
+                ] as [([String], [SortKey], Int?)] {
+                    var definition = try report(
+                        filter: filter, groupBy: groupBy, metrics: metrics, sort: sort, limit: limit)
+                    definition.period = rule
+                    let label = "\(slot) \(filter ?? "-") \(groupBy)"
+                    let pushed = try #require(try snapshot.compute(definition, period: period), "pushed down: \(label)")
+                    let expected = try engine.execute(definition, on: twins.csv, period: period)
+                    #expect(Self.alike(pushed.rows, expected.rows), "\(label): \(pushed.rows) vs \(expected.rows)")
+                    #expect(
+                        Self.alike(pushed.totals.map { [$0] } ?? [], expected.totals.map { [$0] } ?? []), "\(label)")
+                    #expect(pushed.columns == expected.columns, "\(label)")
+                    #expect(pushed.rowsUsed == expected.rowsUsed, "\(label)")
+                    #expect(pushed.period == expected.period, "\(label)")
+                    #expect(pushed.rowsOutsidePeriod == expected.rowsOutsidePeriod, "\(label)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == 4 * 3 * 3)
+    }
+
     /// Equal cell for cell, but decimals to a relative 1e-9 (SPEC, "Dataset sources").
     static func alike(_ a: [[Value]], _ b: [[Value]]) -> Bool {
         guard a.count == b.count else { return false }
