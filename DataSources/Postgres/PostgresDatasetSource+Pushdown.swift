@@ -63,9 +63,35 @@ extension PostgresDatasetSource {
         _ report: ReportDefinition, plan: PostgresPushdownPlan, selection: RowSelection, _ session: PostgresSession
     ) throws(DatasetError) -> ReportResult? {
         let builder = PostgresAggregateQuery(schema: schema)
+        // Text group columns grouped as stored when every aggregate merges: normalize() on every
+        // row costs more than the grouping itself; the keys are normalised here (typed() gives
+        // text in NFC) and the groups that meet merged.
+        let raw =
+            report.groupBy.contains { schema.column(named: $0)?.type == .string }
+            && plan.aggregates.allSatisfy { $0.merges(in: schema) }
         let grouped = builder.statement(
-            from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates)
-        let rows = try session.rows(grouped.text, grouped.parameters)
+            from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates, rawText: raw)
+        var rows: [[String?]] = []
+        var merged: [[Value]: Int] = [:]
+        for cells in try session.rows(grouped.text, grouped.parameters) {
+            var key: [Value] = []
+            for (i, name) in report.groupBy.enumerated() {
+                let spec = schema.column(named: name)!
+                key.append(try typed(cells[i], ColumnSpec(name: spec.name, type: spec.type), row: 0))
+            }
+            guard raw else {
+                rows.append(cells)
+                continue
+            }
+            if let at = merged[key] {
+                guard let both = Self.merge(rows[at], cells, from: report.groupBy.count, plan.aggregates, schema)
+                else { return nil }  // a sum past 128 bits: the engine gives its error
+                rows[at] = both
+            } else {
+                merged[key] = rows.count
+                rows.append(cells)
+            }
+        }
         var groups: [(first: (Int, Int), key: [Value], cells: [String?], metrics: [Value])] = []
         var rowsUsed = 0
         for cells in rows {
@@ -112,6 +138,50 @@ extension PostgresDatasetSource {
         return ReportResult.grouped(
             columns: columns, rows: ReportEngine.sortAndLimit(table, for: report, columns: columns),
             totals: totals, rowsUsed: rowsUsed)
+    }
+
+    /// Two groups' cells (text, as the statement gives them) whose keys are equal in NFC, combined:
+    /// counts and sums added exactly, the smaller min, the larger max, the earlier first row. Nil
+    /// when a sum passes 128 bits.
+    static func merge(
+        _ a: [String?], _ b: [String?], from first: Int, _ aggregates: [PostgresAggregate], _ schema: DatasetSchema
+    ) -> [String?]? {
+        var out = a
+        for (i, aggregate) in aggregates.enumerated() {
+            let x = a[first + i]
+            let y = b[first + i]
+            guard let x else {
+                out[first + i] = y
+                continue
+            }
+            guard let y else { continue }
+            switch aggregate {
+            case .count, .countValues, .sum:
+                guard let p = Int128(x), let q = Int128(y) else { return nil }
+                let (sum, overflow) = p.addingReportingOverflow(q)
+                if overflow { return nil }
+                out[first + i] = String(sum)
+            case .min(let c), .max(let c):
+                let isMin: Bool
+                if case .min = aggregate { isMin = true } else { isMin = false }
+                let yFirst: Bool
+                switch schema.column(named: c)?.type {
+                case .int?: yFirst = (Int64(y) ?? 0) < (Int64(x) ?? 0)
+                case .decimal?: yFirst = (Double(y) ?? 0) < (Double(x) ?? 0)
+                // bool_and / bool_or: false before true.
+                case .bool?: yFirst = y.hasPrefix("f") && x.hasPrefix("t")
+                // ISO dates order as their text (the session's DateStyle is ISO).
+                default: yFirst = y < x
+                }
+                let yLast = !yFirst && y != x
+                if isMin ? yFirst : yLast { out[first + i] = y }
+            case .firstRow:
+                if tid(y) < tid(x) { out[first + i] = y }
+            case .countDistinct, .percentile:
+                return nil
+            }
+        }
+        return out
     }
 
     /// A `ctid`'s text `(block,offset)` as numbers, to order groups by their first row.

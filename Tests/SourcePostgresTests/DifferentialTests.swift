@@ -1,6 +1,7 @@
 import Foundation
 import ReportCalculators
 import ReportCore
+import ReportSQL
 import SQLiteNIO
 import SourcePostgres
 import SourceSQLite
@@ -212,6 +213,40 @@ import TestSupport
             }
         }
         #expect(compared == Self.filters.count * (Self.shapes.count + 2))
+    }
+
+    /// Metrics whose groups merge (counts, sums past 2^53, a mean, min and max of int, date and
+    /// decimal columns): text groups are taken as stored and merged in NFC here, "Tân Uyên"
+    /// typed precomposed and decomposed one group, nulls and empty texts one null group; the
+    /// engine's figures over the CSV, exactly.
+    @Test func mergeableMetricsGroupRawTextAndMergeInNFC() async throws {
+        let twins = try await makeTwins()
+        defer { twins.fixture.remove() }
+        let engine = ReportEngine(calculators: BuiltinCalculators.registry)
+        let metrics: [(String, String, [String: ParameterValue])] = [
+            ("n", "count", [:]), ("s", "sum", ["column": .string("amount")]),
+            ("ma", "mean", ["column": .string("amount")]), ("ly", "min", ["column": .string("year")]),
+            ("hs", "max", ["column": .string("start")]), ("ls", "min", ["column": .string("start")]),
+            ("hr", "max", ["column": .string("rate")]), ("lr", "min", ["column": .string("rate")]),
+        ]
+        for filter in Self.filters.prefix(12) {
+            for (groupBy, sort) in [
+                (["district"], []), (["district", "done"], [SortKey(column: "n", descending: true)]),
+                (["year", "district"], [SortKey(column: "s", descending: false)]),
+            ] as [([String], [SortKey])] {
+                let definition = try report(filter: filter, groupBy: groupBy, metrics: metrics, sort: sort)
+                let pushed = try #require(try twins.postgres.compute(definition), "pushed down")
+                let expected = try engine.execute(definition, on: twins.csv)
+                let label = "\(filter ?? "-") \(groupBy)"
+                #expect(pushed.rows == expected.rows, "\(label)")
+                #expect(pushed.totals == expected.totals, "\(label)")
+                #expect(pushed.rowsUsed == expected.rowsUsed, "\(label)")
+            }
+        }
+        // The statement groups the text as stored: no normalize() in its GROUP BY.
+        let statement = PostgresAggregateQuery(schema: Self.schema).statement(
+            from: .table("p"), selection: .all, groupBy: ["district"], aggregates: [.count], rawText: true)
+        #expect(statement.text.hasSuffix("GROUP BY NULLIF(\"district\", '')"))
     }
 
     /// A month with both comparisons and the year to date, each range computed by the server (its
