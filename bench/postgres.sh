@@ -4,11 +4,15 @@
 #   reportd-pg   reportd on a `format: postgres` dataset (the server computes: pushdown)
 #   psql         the same aggregates as hand-written SQL run by psql (the floor)
 #   reportd-csv  reportd on the same rows in a CSV file
-# with the median wall time of RUNS runs of each, and reportd's peak RSS (GNU time's maxrss).
+# with the median wall time of RUNS runs of each, reportd's CPU time (user + system) in that
+# run, and reportd's peak RSS (GNU time's maxrss). A sixth report, by-district-stddev, is one the
+# server cannot compute as the engine does (stddev): reportd reads its two columns, streamed, and
+# computes it; its floor is psql running stddev_samp.
 #
 #   bench/postgres.sh                 # 10,000,000 rows, 3 runs
 #   ROWS=1000000 RUNS=5 bench/postgres.sh
 #   REPORTD=.build/debug/reportd bench/postgres.sh   # an already built binary
+#   CSV=0 bench/postgres.sh           # without the reportd-on-CSV runs
 #
 # Needs PostgreSQL's server programs (Debian's postgresql) and GNU time. Builds reportd in
 # release mode (SCRATCH, default .build-bench), generates the rows with bench/generate.py
@@ -97,11 +101,25 @@ datasets:
     table: projects
     timeout: 10m
 EOF
-reports=(by-program by-year-program by-district by-activity completed-since-2021)
+reports=(by-program by-year-program by-district by-activity completed-since-2021 by-district-stddev)
+cat >"$WORK/by-district-stddev.yaml" <<EOF
+name: by-district-stddev
+title: "State support by district: count and standard deviation (computed by reportd from a read)"
+dataset: projects
+schedule: "@daily"
+group_by: [district]
+metrics:
+  - {name: projects, calc: count}
+  - {name: sd_support_vnd, calc: stddev, column: state_support_vnd}
+totals: false
+formats: [csv]
+EOF
 for r in "${reports[@]}"; do
-    cp "bench/reports/$r.yaml" "$WORK/reports/$r.yaml"
+    src=bench/reports/$r.yaml
+    [ -f "$src" ] || src=$WORK/$r.yaml
+    cp "$src" "$WORK/reports/$r.yaml"
     sed -e "s/^name: $r/name: pg-$r/" -e 's/^dataset: projects$/dataset: projects_pg/' \
-        "bench/reports/$r.yaml" >"$WORK/reports/pg-$r.yaml"
+        "$src" >"$WORK/reports/pg-$r.yaml"
 done
 
 # The hand-written SQL of each report (the floor): what a person would type into psql.
@@ -116,36 +134,43 @@ declare -A floor=(
         sum(counterpart_vnd)::float8 / sum(state_support_vnd)::float8 FROM projects GROUP BY activity"
     [completed-since-2021]="SELECT beneficiary_type, $sums FROM projects
         WHERE year >= 2021 AND status = 'completed' GROUP BY beneficiary_type"
+    [by-district-stddev]="SELECT district, count(*), stddev_samp(state_support_vnd) FROM projects GROUP BY district"
 )
 
-# Median of RUNS wall times (seconds) and the largest peak RSS (MB) of a command.
+# Median of RUNS wall times (seconds) with that run's CPU time (user + system, seconds), and the
+# largest peak RSS (MB) of a command.
 measure() {
-    local times=() rss=0 i line
+    local runs=() rss=0 i wall user sys max
     for ((i = 0; i < RUNS; i++)); do
-        if ! /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"; then
+        if ! /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"; then
             echo "failed: $*" >&2
             cat "$WORK/stderr" >&2
             exit 1
         fi
-        read -r line <"$WORK/time"
-        times+=("${line%% *}")
-        [ "${line##* }" -gt "$rss" ] && rss=${line##* }
+        read -r wall user sys max <"$WORK/time"
+        runs+=("$wall $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')")
+        [ "$max" -gt "$rss" ] && rss=$max
     done
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" "$((rss / 1024))"
+    printf '%s %s\n' "$(printf '%s\n' "${runs[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" "$((rss / 1024))"
 }
 
 echo
-echo "$ROWS rows, median of $RUNS runs (wall seconds); reportd's peak RSS in MB"
+echo "$ROWS rows, median of $RUNS runs (wall seconds, with that run's CPU seconds); reportd's peak RSS in MB"
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| report | reportd-pg (s) | psql floor (s) | ratio | reportd-csv (s) | RSS pg (MB) | RSS csv (MB) |"
+echo "| report | reportd-pg wall (CPU) | psql floor | ratio | reportd-csv wall (CPU) | RSS pg (MB) | RSS csv (MB) |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 for r in "${reports[@]}"; do
-    read -r pg_s pg_rss < <(measure "$reportd" run --config "$WORK/reportd.yaml" "pg-$r")
-    read -r floor_s _ < <(measure "${psql[@]}" -c "${floor[$r]}")
-    read -r csv_s csv_rss < <(measure "$reportd" run --config "$WORK/reportd.yaml" "$r")
+    read -r pg_s pg_cpu pg_rss < <(measure "$reportd" run --config "$WORK/reportd.yaml" "pg-$r")
+    read -r floor_s _ _ < <(measure "${psql[@]}" -c "${floor[$r]}")
+    csv="-" csv_rss="-"
+    if [ "${CSV:-1}" != 0 ]; then
+        read -r csv_s csv_cpu csv_rss < <(measure "$reportd" run --config "$WORK/reportd.yaml" "$r")
+        csv="$csv_s ($csv_cpu)"
+    fi
     ratio=$(awk -v a="$pg_s" -v b="$floor_s" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-    echo "| $r | $pg_s | $floor_s | $ratio | $csv_s | $pg_rss | $csv_rss |"
-    if ! cmp -s "$WORK/out/$r/latest.csv" "$WORK/out/pg-$r/latest.csv"; then
+    echo "| $r | $pg_s ($pg_cpu) | $floor_s | $ratio | $csv | $pg_rss | $csv_rss |"
+    if [ "${CSV:-1}" != 0 ] && ! cmp -s "$WORK/out/$r/latest.csv" "$WORK/out/pg-$r/latest.csv"; then
         echo "DIFFERENT OUTPUT: $r (csv vs postgres)" >&2
         diff "$WORK/out/$r/latest.csv" "$WORK/out/pg-$r/latest.csv" | head -n 5 >&2
         exit 1

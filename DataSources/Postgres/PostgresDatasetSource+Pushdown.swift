@@ -5,37 +5,93 @@ extension PostgresDatasetSource {
     /// The report computed by the server: one aggregate statement (the filter as WHERE with bound
     /// parameters, GROUP BY the group columns) and, for totals, the same without GROUP BY, in one
     /// read-only REPEATABLE READ transaction; the engine's sort and limit on the grouped rows.
-    /// Nil (the engine computes it from a read) when the report has a period, a metric the server
-    /// cannot compute exactly as the engine (stddev: the engine's two-pass sum in doubles cannot be
-    /// reproduced; a decimal sum or mean; share, growth or ratio over decimal columns; a plugin), when a column it uses
-    /// has another type on the server than in the schema (text read as dates), when a read would
-    /// fail on a cell (a null in a required column, a non-finite decimal: the read gives that
-    /// error), or when an integer sum passes 64 bits (the engine gives that error).
+    /// A period report: the same per range of the period (its range, the compared ranges, the year
+    /// to date; the range's dates bound), joined by the engine's own join.
+    /// Nil (the engine computes it from a read) when a metric cannot be computed by the server
+    /// exactly as the engine (stddev: the engine's two-pass sum in doubles cannot be reproduced; a
+    /// decimal sum or mean; share, growth or ratio over decimal columns; a plugin), when a column
+    /// it uses has another type on the server than in the schema (text read as dates), when a
+    /// read would fail on a cell (a null in a required column, a non-finite decimal: the read
+    /// gives that error), or when an integer sum passes 64 bits (the engine gives that error).
     public func compute(_ report: ReportDefinition) throws(DatasetError) -> ReportResult? {
-        guard report.period == nil, let plan = PostgresPushdownPlan(report, schema: schema, relation: relation) else {
+        guard report.period == nil, PostgresPushdownPlan(report, schema: schema, relation: relation) != nil else {
             return nil
         }
-        return try withSession { session throws(DatasetError) in
-            try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            let result = try compute(report, plan: plan, session)
-            try session.execute("COMMIT")
-            return result
-        }
+        let snapshot = try PostgresSnapshot(self)
+        defer { snapshot.close() }
+        return try snapshot.compute(report, period: nil)
     }
 
-    func compute(_ report: ReportDefinition, plan: PostgresPushdownPlan, _ session: PostgresSession)
-        throws(DatasetError) -> ReportResult?
-    {
-        let found = try checkColumns(session)
+    /// The report computed on `session` inside the snapshot's transaction, `found` the relation's
+    /// columns on the server, the cells already checked clean.
+    func compute(
+        _ report: ReportDefinition, period: RunPeriod?, found: [PostgresColumn], _ session: PostgresSession
+    ) throws(DatasetError) -> ReportResult? {
         for name in report.columnsRead(in: schema) {
             guard let spec = schema.column(named: name), found.first(where: { $0.name == name })?.type == spec.type
             else { return nil }
         }
-        guard try cellsAreClean(session, report: report) else { return nil }
+        let filter = report.filter?.tree
+        guard let period else {
+            guard report.period == nil, let plan = PostgresPushdownPlan(report, schema: schema, relation: relation)
+            else { return nil }
+            return try grouped(report, plan: plan, selection: RowSelection(filter: filter), session)
+        }
+        let column = period.rule.dateColumn
+        guard schema.column(named: column)?.type == .date else { return nil }
+        // Each range computed as the report itself, unsorted and unlimited: those apply to the join.
+        var plain = report
+        plain.sort = []
+        plain.limit = nil
+        guard let plan = PostgresPushdownPlan(plain, schema: schema, relation: relation) else { return nil }
+        var results: [ReportResult] = []
+        for range in period.ranges {
+            let selection = RowSelection(filter: filter, dateColumn: column, ranges: [range])
+            guard let result = try grouped(plain, plan: plan, selection: selection, session) else { return nil }
+            results.append(result)
+        }
+        // Rows without a date, over the whole relation, as the engine counts them.
+        let d = SQLDialect.postgres
+        let outside = try session.rows(
+            "SELECT COUNT(*)::text FROM \(d.relation(relation)) WHERE \(d.identifier(column)) IS NULL")
+        let count = Int((outside.first?.first ?? nil) ?? "0") ?? 0
+        return ReportEngine.joinPeriod(report, period: period, results: results, rowsOutsidePeriod: count)
+    }
+
+    /// The report over the rows of `selection`, grouped by the server; nil when the engine must compute it.
+    func grouped(
+        _ report: ReportDefinition, plan: PostgresPushdownPlan, selection: RowSelection, _ session: PostgresSession
+    ) throws(DatasetError) -> ReportResult? {
         let builder = PostgresAggregateQuery(schema: schema)
+        // Text group columns grouped as stored when every aggregate merges: normalize() on every
+        // row costs more than the grouping itself; the keys are normalised here (typed() gives
+        // text in NFC) and the groups that meet merged.
+        let raw =
+            report.groupBy.contains { schema.column(named: $0)?.type == .string }
+            && plan.aggregates.allSatisfy { $0.merges(in: schema) }
         let grouped = builder.statement(
-            from: relation, filter: report.filter?.tree, groupBy: report.groupBy, aggregates: plan.aggregates)
-        let rows = try session.rows(grouped.text, grouped.parameters)
+            from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates, rawText: raw)
+        var rows: [[String?]] = []
+        var merged: [[Value]: Int] = [:]
+        for cells in try session.rows(grouped.text, grouped.parameters) {
+            var key: [Value] = []
+            for (i, name) in report.groupBy.enumerated() {
+                let spec = schema.column(named: name)!
+                key.append(try typed(cells[i], ColumnSpec(name: spec.name, type: spec.type), row: 0))
+            }
+            guard raw else {
+                rows.append(cells)
+                continue
+            }
+            if let at = merged[key] {
+                guard let both = Self.merge(rows[at], cells, from: report.groupBy.count, plan.aggregates, schema)
+                else { return nil }  // a sum past 128 bits: the engine gives its error
+                rows[at] = both
+            } else {
+                merged[key] = rows.count
+                rows.append(cells)
+            }
+        }
         var groups: [(first: (Int, Int), key: [Value], cells: [String?], metrics: [Value])] = []
         var rowsUsed = 0
         for cells in rows {
@@ -60,7 +116,7 @@ extension PostgresDatasetSource {
         var totals: [Value]?
         if report.totals {
             let all = builder.statement(
-                from: relation, filter: report.filter?.tree, groupBy: [], aggregates: plan.aggregates)
+                from: relation, selection: selection, groupBy: [], aggregates: plan.aggregates)
             guard let total = try session.rows(all.text, all.parameters).first, let metrics = plan.metricValues(total)
             else { return nil }
             totals = metrics
@@ -84,6 +140,50 @@ extension PostgresDatasetSource {
             totals: totals, rowsUsed: rowsUsed)
     }
 
+    /// Two groups' cells (text, as the statement gives them) whose keys are equal in NFC, combined:
+    /// counts and sums added exactly, the smaller min, the larger max, the earlier first row. Nil
+    /// when a sum passes 128 bits.
+    static func merge(
+        _ a: [String?], _ b: [String?], from first: Int, _ aggregates: [PostgresAggregate], _ schema: DatasetSchema
+    ) -> [String?]? {
+        var out = a
+        for (i, aggregate) in aggregates.enumerated() {
+            let x = a[first + i]
+            let y = b[first + i]
+            guard let x else {
+                out[first + i] = y
+                continue
+            }
+            guard let y else { continue }
+            switch aggregate {
+            case .count, .countValues, .sum:
+                guard let p = Int128(x), let q = Int128(y) else { return nil }
+                let (sum, overflow) = p.addingReportingOverflow(q)
+                if overflow { return nil }
+                out[first + i] = String(sum)
+            case .min(let c), .max(let c):
+                let isMin: Bool
+                if case .min = aggregate { isMin = true } else { isMin = false }
+                let yFirst: Bool
+                switch schema.column(named: c)?.type {
+                case .int?: yFirst = (Int64(y) ?? 0) < (Int64(x) ?? 0)
+                case .decimal?: yFirst = (Double(y) ?? 0) < (Double(x) ?? 0)
+                // bool_and / bool_or: false before true.
+                case .bool?: yFirst = y.hasPrefix("f") && x.hasPrefix("t")
+                // ISO dates order as their text (the session's DateStyle is ISO).
+                default: yFirst = y < x
+                }
+                let yLast = !yFirst && y != x
+                if isMin ? yFirst : yLast { out[first + i] = y }
+            case .firstRow:
+                if tid(y) < tid(x) { out[first + i] = y }
+            case .countDistinct, .percentile:
+                return nil
+            }
+        }
+        return out
+    }
+
     /// A `ctid`'s text `(block,offset)` as numbers, to order groups by their first row.
     static func tid(_ text: String?) -> (Int, Int) {
         guard let text else { return (Int.max, Int.max) }
@@ -93,26 +193,29 @@ extension PostgresDatasetSource {
     }
 
     /// Whether a read would accept every cell the server holds: no null (or empty text) in a
-    /// required column, no NaN or infinity in a decimal column the report reads (a read refuses
-    /// both, with an error the engine then gives). The server's types guarantee the rest.
-    func cellsAreClean(_ session: PostgresSession, report: ReportDefinition) throws(DatasetError) -> Bool {
+    /// required column, no NaN or infinity in a decimal column (a read refuses both, with an error
+    /// the engine then gives); the server's types guarantee the rest. With the relation's row count
+    /// when a statement was needed for it: one aggregate statement, once per snapshot.
+    func cellFigures(_ session: PostgresSession) throws(DatasetError) -> (clean: Bool, rows: Int?) {
         let d = SQLDialect.postgres
-        let used = report.columnsRead(in: schema)
         var bad: [String] = []
         for spec in schema.columns {
             let c = d.identifier(spec.name)
             if spec.required {
                 bad.append(spec.type == .string ? "\(c) IS NULL OR \(c) = ''" : "\(c) IS NULL")
             }
-            if spec.type == .decimal, used.contains(spec.name) {
+            if spec.type == .decimal {
                 bad.append("\(c)::float8 IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)")
             }
         }
-        guard !bad.isEmpty else { return true }
-        let sql =
-            "SELECT 1 FROM \(d.relation(relation)) WHERE " + bad.map { "(\($0))" }.joined(separator: " OR ")
-            + " LIMIT 1"
-        return try session.rows(sql).isEmpty
+        guard !bad.isEmpty else { return (true, nil) }
+        let any = bad.map { "(\($0))" }.joined(separator: " OR ")
+        let row = try session.rows(
+            "SELECT COUNT(*)::text, (COUNT(*) FILTER (WHERE \(any)))::text FROM \(d.relation(relation))"
+        ).first
+        let rows = Int((row?.first ?? nil) ?? "0") ?? 0
+        let dirty = Int(((row?.count ?? 0) > 1 ? row?[1] : nil) ?? "0") ?? 0
+        return (dirty == 0, rows)
     }
 }
 

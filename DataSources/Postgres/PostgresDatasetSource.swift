@@ -115,16 +115,14 @@ public struct PostgresDatasetSource: DatasetSource {
                 sha256: "")
         }
         let list = kept.map { dialect.identifier($0.name) + "::text" }.joined(separator: ", ")
-        let rows = try session.rows("SELECT \(list) FROM \(dialect.relation(relation))\(whereClause)", parameters)
-        var builders = kept.map { ColumnBuilder(spec: $0, capacity: rows.count) }
-        for (r, cells) in rows.enumerated() {
-            for i in kept.indices {
-                let value = try typed(cells[i], kept[i], row: r + 1)
-                if value.isNull { builders[i].appendNull() } else { builders[i].append(value) }
-            }
+        // Each row typed into the columns as it arrives: the memory is the typed columns of the
+        // selected columns, never the whole result as text.
+        let sink = PostgresColumnSink(self, kept)
+        try session.stream("SELECT \(list) FROM \(dialect.relation(relation))\(whereClause)", parameters) {
+            cells throws(DatasetError) in try sink.add(cells)
         }
         let table = Table(
-            schema: DatasetSchema(columns: kept), columns: builders.map { $0.build() }, rowCount: rows.count)
+            schema: DatasetSchema(columns: kept), columns: sink.builders.map { $0.build() }, rowCount: sink.count)
         return LoadedDataset(table: table, rejected: [], header: kept.map(\.name), sha256: "")
     }
 
@@ -232,6 +230,29 @@ public struct PostgresDatasetSource: DatasetSource {
             }
             if found.isEmpty { throw PostgresSession.error(url, name, "the relation has no columns") }
             return DatasetSchema(columns: found.map { ColumnSpec(name: $0.name, type: $0.type!) })
+        }
+    }
+}
+
+/// The typed columns of a streamed read, filled row by row on the connection's event loop (one
+/// row at a time, in order) and read by the caller once the statement has completed.
+final class PostgresColumnSink: @unchecked Sendable {
+    let source: PostgresDatasetSource
+    let kept: [ColumnSpec]
+    var builders: [ColumnBuilder]
+    var count = 0
+
+    init(_ source: PostgresDatasetSource, _ kept: [ColumnSpec]) {
+        self.source = source
+        self.kept = kept
+        builders = kept.map { ColumnBuilder(spec: $0, capacity: 0) }
+    }
+
+    func add(_ cells: [String?]) throws(DatasetError) {
+        count += 1
+        for i in kept.indices {
+            let value = try source.typed(cells[i], kept[i], row: count)
+            if value.isNull { builders[i].appendNull() } else { builders[i].append(value) }
         }
     }
 }

@@ -134,6 +134,31 @@ final class PostgresSession: @unchecked Sendable {
         return collected.withLock { $0 }
     }
 
+    /// Runs `sql` with `binds` and gives each row's cells as text (nil for null) to `onRow` as the
+    /// rows arrive, on the connection's event loop, one row at a time: nothing of the result is
+    /// kept here. An error `onRow` throws cancels the statement and is thrown as it is.
+    func stream(
+        _ sql: String, _ binds: [Value] = [], onRow: @escaping @Sendable ([String?]) throws(DatasetError) -> Void
+    ) throws(DatasetError) {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds { Self.bind(value, into: &bindings) }
+        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        let future = connection.query(query, logger: Self.logger) { row in
+            var cells: [String?] = []
+            cells.reserveCapacity(row.count)
+            for cell in row { cells.append(cell.bytes.map { String(buffer: $0) }) }
+            try onRow(cells)
+        }
+        do {
+            _ = try Self.wait(future, on: connection.eventLoop, seconds: timeout + 5, what: "running a statement")
+        } catch let error as DatasetError {
+            throw error
+        } catch {
+            if error is SessionTimeout { _ = try? connection.close().wait() }
+            throw Self.error(url, dataset, Self.describe(error, address: address, connecting: false))
+        }
+    }
+
     /// The names and type oids of the columns of `sql`'s first row (which must have one).
     func describe(_ sql: String) throws(DatasetError) -> [(name: String, oid: UInt32)] {
         let described = Locked<[(name: String, oid: UInt32)]>([])

@@ -9,16 +9,24 @@ final class PostgresSnapshot: DatasetSnapshot, @unchecked Sendable {
     let source: PostgresDatasetSource
     let session: PostgresSession
     let provenance: DatasetProvenance
+    /// The relation's columns on the server, as the snapshot's first statement described them.
+    let found: [PostgresColumn]
     private let lock = NSLock()
     private var healthy = true
+    /// Whether every cell reads clean (checked once per snapshot, on the first pushed report).
+    private var clean: Bool?
+    /// The relation's row count in the snapshot, once known (from the cell check, a report
+    /// grouped over every row, or a count).
+    private var rows: Int?
 
     init(_ source: PostgresDatasetSource) throws(DatasetError) {
         self.source = source
         var opened = try PostgresSession.open(source.settings)
+        var found: [PostgresColumn]
         do {
             try opened.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             // The snapshot is taken by the transaction's first statement: the relation's description.
-            try source.checkColumns(opened)
+            found = try source.checkColumns(opened)
         } catch {
             let dead = opened.reused && opened.connection.isClosed
             opened.release(healthy: false)
@@ -27,13 +35,14 @@ final class PostgresSnapshot: DatasetSnapshot, @unchecked Sendable {
             opened = try PostgresSession.open(source.settings, fresh: true)
             do {
                 try opened.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                try source.checkColumns(opened)
+                found = try source.checkColumns(opened)
             } catch {
                 opened.release(healthy: false)
                 throw error
             }
         }
         session = opened
+        self.found = found
         provenance = DatasetProvenance(
             source: PostgresSourceKind.format, table: source.settings.table, query: source.settings.query,
             snapshotTime: Date())
@@ -55,8 +64,17 @@ final class PostgresSnapshot: DatasetSnapshot, @unchecked Sendable {
             var parameters: [Value] = []
             let query = SQLAggregateQuery(dialect: .postgres, schema: source.schema)
             let condition = selection.isAll ? nil : query.condition(selection, parameters: &parameters)
+            if columns?.isEmpty == true, condition == nil, let rows {
+                // A pushed report's row count: known already.
+                var loaded = LoadedDataset(
+                    table: Table(schema: DatasetSchema(columns: []), columns: [], rowCount: rows), rejected: [],
+                    header: [], sha256: "")
+                loaded.provenance = provenance
+                return loaded
+            }
             var loaded = try source.read(
                 session, columns: columns, condition: condition, parameters: parameters, checked: true)
+            if columns?.isEmpty == true, condition == nil { rows = loaded.table.rowCount }
             if condition != nil {
                 // The whole source's figures, which the outputs show for a selected read.
                 let nulls =
@@ -76,10 +94,20 @@ final class PostgresSnapshot: DatasetSnapshot, @unchecked Sendable {
     }
 
     func compute(_ report: ReportDefinition, period: RunPeriod?) throws(DatasetError) -> ReportResult? {
-        guard period == nil, report.period == nil,
-            let plan = PostgresPushdownPlan(report, schema: source.schema, relation: source.relation)
-        else { return nil }
-        return try locked { () throws(DatasetError) in try source.compute(report, plan: plan, session) }
+        guard PostgresPushdownPlan(report, schema: source.schema, relation: source.relation) != nil else { return nil }
+        return try locked { () throws(DatasetError) -> ReportResult? in
+            if clean == nil {
+                let figures = try source.cellFigures(session)
+                clean = figures.clean
+                if let count = figures.rows { rows = count }
+            }
+            guard clean == true,
+                let result = try source.compute(report, period: period, found: found, session)
+            else { return nil }
+            // Grouped over every row: its rows are the relation's.
+            if period == nil, report.filter == nil { rows = result.rowsUsed }
+            return result
+        }
     }
 
     func close() {

@@ -49,7 +49,7 @@ extension SQLiteDatasetSource {
         // Rows without a date, over the whole table, as the engine counts them.
         let figures = SQLAggregateQuery(dialect: .sqlite, schema: schema).selectionFigures(
             from: relation, dateColumn: column)
-        let outside = try db.rows(figures.text, []).first?.columns[1].data.integer ?? 0
+        let outside = try db.rows(figures.text, []).first?.cells[1].integer ?? 0
         return ReportEngine.joinPeriod(report, period: period, results: results, rowsOutsidePeriod: Int(outside))
     }
 
@@ -64,7 +64,7 @@ extension SQLiteDatasetSource {
         var groups: [(first: Int64, key: [Value], cells: [SQLiteData])] = []
         var rowsUsed = 0
         for row in rows {
-            let cells = row.columns.map(\.data)
+            let cells = row.cells
             var key: [Value] = []
             for (i, name) in report.groupBy.enumerated() {
                 let spec = schema.column(named: name)!
@@ -82,7 +82,7 @@ extension SQLiteDatasetSource {
         if report.totals {
             let all = builder.statement(from: relation, selection: selection, groupBy: [], aggregates: plan.aggregates)
             guard let total = try overflowing(db, all)?.first else { return nil }
-            totals = plan.metricValues(total.columns.map(\.data))
+            totals = plan.metricValues(total.cells)
         }
         // share, ratio and growth from the grouped sums (SQLite's integer sums are 64-bit: an
         // overflow already gave nil above).
@@ -104,7 +104,7 @@ extension SQLiteDatasetSource {
     }
 
     /// The statement's rows, or nil when SQLite's integer sum overflowed or the relation has no rowid.
-    func overflowing(_ db: SQLiteReadConnection, _ statement: SQLStatement) throws(DatasetError) -> [SQLiteRow]? {
+    func overflowing(_ db: SQLiteReadConnection, _ statement: SQLStatement) throws(DatasetError) -> [SQLiteResultRow]? {
         do {
             return try db.rows(statement.text, statement.parameters.map(Self.bind))
         } catch {
@@ -117,46 +117,77 @@ extension SQLiteDatasetSource {
     }
 
     /// Whether every cell reads as the schema's type (the read would accept it as stored: no
-    /// conversion from text) and no required cell is null: every column is checked, as a file
-    /// read checks every column, also those no report reads.
+    /// conversion from text) and no required cell is null, with the relation's row count: every
+    /// column is checked, as a file read checks every column, also those no report reads.
     /// The answer is kept per database version (and schema): the check scans the whole table.
-    func cellsAreClean(_ db: SQLiteReadConnection) throws(DatasetError) -> Bool {
+    func cellsAreClean(_ db: SQLiteReadConnection) throws(DatasetError) -> CellFigures {
         let key = version().map { "\($0.value) \(schema)" }
         if let key, let known = Self.cleanVersions.withLock({ $0[key] }) { return known }
-        let clean = try checkCells(db)
+        let figures = try checkCells(db)
         if let key {
             Self.cleanVersions.withLock { known in
                 if known.count >= 64 { known.removeAll() }
-                known[key] = clean
+                known[key] = figures
             }
         }
-        return clean
+        return figures
     }
 
     /// Which database versions were found clean, for `cellsAreClean` (a few entries per dataset).
-    static let cleanVersions = Locked<[String: Bool]>([:])
+    static let cleanVersions = Locked<[String: CellFigures]>([:])
 
-    func checkCells(_ db: SQLiteReadConnection) throws(DatasetError) -> Bool {
-        let d = SQLDialect.sqlite
-        var bad: [String] = []
-        for spec in schema.columns {
-            let c = d.identifier(spec.name)
-            let allowed: String
-            switch spec.type {
-            case .int: allowed = "typeof(\(c)) = 'integer'"
-            case .decimal: allowed = "typeof(\(c)) IN ('integer', 'real')"
-            case .string: allowed = "typeof(\(c)) = 'text'"
-            case .date: allowed = "(typeof(\(c)) = 'text' AND date(\(c)) IS \(c))"
-            case .bool: allowed = "(typeof(\(c)) = 'integer' AND \(c) IN (0, 1))"
+    /// One aggregate statement over the whole relation: its row count, and how many rows have a
+    /// cell that is not clean (see `badCell`).
+    func checkCells(_ db: SQLiteReadConnection) throws(DatasetError) -> CellFigures {
+        let statement = try cellCheck(db)
+        let row = try db.rows(statement, []).first?.cells
+        let rows = Int(row?[0].integer ?? 0)
+        return CellFigures(clean: (row?[1].integer ?? 0) == 0, rows: rows)
+    }
+
+    /// `SELECT COUNT(*), the rows with a cell that is not clean FROM relation`.
+    func cellCheck(_ db: SQLiteReadConnection) throws(DatasetError) -> String {
+        // A table's declared types give its columns' affinity (SQLite stores a value in an INTEGER
+        // column as an integer whenever it can); a view's or a query's say nothing for sure.
+        var integerAffinity: Set<String> = []
+        if case .table(let table) = relation,
+            try db.rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [.text(table)]).count == 1
+        {
+            for column in try relationColumns(db) where column.declared.uppercased().contains("INT") {
+                integerAffinity.insert(column.name)
             }
-            let empty = spec.type == .string ? "\(c) IS NULL OR \(c) = ''" : "\(c) IS NULL"
-            bad.append(spec.required ? "NOT (\(allowed)) OR \(empty)" : "NOT (\(c) IS NULL OR \(allowed))")
         }
-        guard !bad.isEmpty else { return true }
-        let sql =
-            "SELECT 1 FROM \(d.relation(relation)) WHERE " + bad.map { "(\($0))" }.joined(separator: " OR ")
-            + " LIMIT 1"
-        return try db.rows(sql, []).isEmpty
+        let bad = schema.columns.map { Self.badCell($0, integerAffinity: integerAffinity.contains($0.name)) }
+        let any = bad.isEmpty ? "0" : bad.map { "(\($0))" }.joined(separator: " OR ")
+        return "SELECT COUNT(*), COALESCE(SUM(CASE WHEN \(any) THEN 1 ELSE 0 END), 0) FROM \(SQLDialect.sqlite.relation(relation))"
+    }
+
+    /// A condition true for a cell that is not clean: not of the schema's type as stored, or null
+    /// (an empty text) in a required column; false or null for a clean cell. Comparisons do most
+    /// of the work, cheaper than typeof(): SQLite orders null < numbers < text < blobs, so
+    /// `c >= ''` is true for text and blobs, `c < ''` for numbers, `c >= x''` for blobs.
+    static func badCell(_ spec: ColumnSpec, integerAffinity: Bool) -> String {
+        let c = SQLDialect.sqlite.identifier(spec.name)
+        let null = spec.required ? "\(c) IS NULL OR " : ""
+        switch spec.type {
+        case .string:
+            // Text, and not empty when required (an empty text reads as null).
+            return spec.required ? "\(c) IS NULL OR \(c) <= '' OR \(c) >= x''" : "\(c) < '' OR \(c) >= x''"
+        case .int:
+            // In an INTEGER column a real is stored as an integer when it is one: one left a real is
+            // not a whole number within 64 bits, and `c & -1` (c as an integer) differs from it.
+            if integerAffinity { return null + "\(c) >= '' OR (\(c) & -1) <> \(c)" }
+            return spec.required ? "typeof(\(c)) <> 'integer'" : "typeof(\(c)) NOT IN ('integer', 'null')"
+        case .decimal:
+            return null + "\(c) >= ''"
+        case .bool:
+            let bad = "typeof(\(c)) <> 'integer' OR \(c) NOT IN (0, 1)"
+            return spec.required ? bad : "\(c) IS NOT NULL AND (\(bad))"
+        case .date:
+            // A valid ISO date comes back from date() as the same text; anything else differs (a
+            // modifier makes SQLite carry a day past its month's end, as it does not without one).
+            return null + "date(\(c), '+0 days') IS NOT \(c)"
+        }
     }
 
     static func bind(_ value: Value) -> SQLiteData {
@@ -169,6 +200,12 @@ extension SQLiteDatasetSource {
         case .date(let d): return .text(d.description)
         }
     }
+}
+
+/// What the cell check of a snapshot found: whether every cell is clean, and the row count.
+struct CellFigures: Sendable {
+    var clean: Bool
+    var rows: Int
 }
 
 /// How a report's metrics map to SQLite aggregates, and back.

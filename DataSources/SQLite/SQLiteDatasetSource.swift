@@ -68,18 +68,18 @@ public struct SQLiteDatasetSource: DatasetSource {
     }
 
     /// The rows of `selection`, typed, read on `db` inside its transaction.
-    func read(_ db: SQLiteReadConnection, columns: Set<String>?, selection: RowSelection, clean: Bool)
+    func read(_ db: SQLiteReadConnection, columns: Set<String>?, selection: RowSelection, cells: CellFigures)
         throws(DatasetError) -> LoadedDataset
     {
+        let clean = cells.clean
         // Every column is checked, as a file read checks them: when a cell is not clean, all are
         // read, and the first bad cell gives the error.
         let columns = clean ? columns : nil
         let kept = schema.columns.filter { columns?.contains($0.name) ?? true }
         let dialect = SQLDialect.sqlite
         if kept.isEmpty && selection.isAll {
-            // Reports computed in the database: the row count alone.
-            let count = try db.rows("SELECT COUNT(*) FROM \(dialect.relation(relation))", [])
-            let rows = Int(count.first?.columns.first?.data.integer ?? 0)
+            // Reports computed in the database: the row count alone (the cell check's).
+            let rows = cells.rows
             return LoadedDataset(
                 table: Table(schema: DatasetSchema(columns: []), columns: [], rowCount: rows), rejected: [], header: [],
                 sha256: "")
@@ -96,13 +96,22 @@ public struct SQLiteDatasetSource: DatasetSource {
                 if value.isNull { builders[i].appendNull() } else { builders[i].append(value) }
             }
         }
-        func run(_ statement: SQLStatement) throws(DatasetError) -> [SQLiteRow] {
+        // The statement's rows typed into the columns as SQLite steps to them (the cells of one
+        // row at a time); its row count, and the last row's rowid when `first` is 1 (a batch).
+        func run(_ statement: SQLStatement, from first: Int) throws(DatasetError) -> (rows: Int, last: Int64?) {
             noteRead(statement)
-            return try db.rows(statement.text, statement.parameters.map(Self.bind))
+            var rows = 0
+            var last: Int64?
+            try db.each(statement.text, statement.parameters.map(Self.bind)) { cells throws(DatasetError) in
+                rows += 1
+                if first == 1 { last = cells[0].integer.map(Int64.init) }
+                try add(cells, from: first)
+            }
+            return (rows, last)
         }
         // A table: in batches of rows in rowid order (the table's order, in which the engine meets
-        // groups), so only one batch of SQLite's rows is in memory at a time besides the typed
-        // columns. A view, a WITHOUT ROWID table or a query: one statement.
+        // groups). A view, a WITHOUT ROWID table or a query: one statement. Either way only one
+        // row of SQLite's is in memory at a time besides the typed columns.
         var after: Int64? = nil
         if case .table = relation { after = Int64.min }
         var batched = false
@@ -110,27 +119,24 @@ public struct SQLiteDatasetSource: DatasetSource {
             let statement = builder.rows(
                 from: relation, columns: kept.map(\.name), selection: selection,
                 batch: (after: last, limit: Self.batchRows))
-            let rows: [SQLiteRow]
+            let batch: (rows: Int, last: Int64?)
             do {
-                rows = try run(statement)
+                batch = try run(statement, from: 1)
             } catch where error.message.hasSuffix("no such column: rowid") {
                 break
             }
             batched = true
-            for row in rows { try add(row.columns.map(\.data), from: 1) }
-            after = rows.count < Self.batchRows ? nil : rows.last?.columns.first?.data.integer.map(Int64.init)
+            after = batch.rows < Self.batchRows ? nil : batch.last
         }
         if !batched {
-            for row in try run(builder.rows(from: relation, columns: kept.map(\.name), selection: selection)) {
-                try add(row.columns.map(\.data), from: 0)
-            }
+            _ = try run(builder.rows(from: relation, columns: kept.map(\.name), selection: selection), from: 0)
         }
         let table = Table(schema: DatasetSchema(columns: kept), columns: builders.map { $0.build() }, rowCount: count)
         var loaded = LoadedDataset(table: table, rejected: [], header: kept.map(\.name), sha256: "")
         if !selection.isAll {
             let figures = try db.rows(
                 builder.selectionFigures(from: relation, dateColumn: selection.dateColumn).text, []
-            ).first?.columns.map(\.data)
+            ).first?.cells
             loaded.selected = SelectionFigures(
                 sourceRows: Int(figures?[0].integer ?? 0), rowsWithoutDate: Int(figures?[1].integer ?? 0))
         }
@@ -220,7 +226,7 @@ public struct SQLiteDatasetSource: DatasetSource {
             if info.isEmpty {
                 throw SQLiteReadConnection.error(settings.path, name, "no table or view '\(table)' in the database")
             }
-            return info.map { ($0.columns[0].data.string ?? "", $0.columns[1].data.string ?? "") }
+            return info.map { ($0.cells[0].string ?? "", $0.cells[1].string ?? "") }
         case .query(let text):
             // A query's columns are those of its first row (SQLiteNIO gives no column list otherwise).
             let first = try db.rows("SELECT * FROM (\(text)) LIMIT 1", [])

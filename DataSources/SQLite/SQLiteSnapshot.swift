@@ -15,8 +15,8 @@ final class SQLiteSnapshot: DatasetSnapshot, @unchecked Sendable {
     /// Guards `db` and `clean`: the reports of a slot may call from several threads.
     private let lock = NSLock()
     private var db: SQLiteReadConnection?
-    /// Whether every cell of the snapshot reads as its schema type (checked once).
-    private var clean: Bool?
+    /// Whether every cell of the snapshot reads as its schema type, and its row count (checked once).
+    private var cells: CellFigures?
 
     init(_ source: SQLiteDatasetSource) throws(DatasetError) {
         self.source = source
@@ -37,33 +37,33 @@ final class SQLiteSnapshot: DatasetSnapshot, @unchecked Sendable {
     }
 
     /// Runs `body` with the connection and whether the cells are clean, one caller at a time.
-    private func locked<T>(_ body: (SQLiteReadConnection, Bool) throws(DatasetError) -> T) throws(DatasetError) -> T {
+    private func locked<T>(_ body: (SQLiteReadConnection, CellFigures) throws(DatasetError) -> T) throws(DatasetError) -> T {
         lock.lock()
         defer { lock.unlock() }
         guard let db else {
             throw SQLiteReadConnection.error(source.settings.path, source.name, "the run's snapshot is closed")
         }
-        let clean: Bool
-        if let known = self.clean {
-            clean = known
+        let cells: CellFigures
+        if let known = self.cells {
+            cells = known
         } else {
-            clean = try source.cellsAreClean(db)
-            self.clean = clean
+            cells = try source.cellsAreClean(db)
+            self.cells = cells
         }
-        return try body(db, clean)
+        return try body(db, cells)
     }
 
     func read(columns: Set<String>?, selection: RowSelection) throws(DatasetError) -> LoadedDataset {
-        var loaded = try locked { (db, clean) throws(DatasetError) in
-            try source.read(db, columns: columns, selection: selection, clean: clean)
+        var loaded = try locked { (db, cells) throws(DatasetError) in
+            try source.read(db, columns: columns, selection: selection, cells: cells)
         }
         loaded.provenance = provenance
         return loaded
     }
 
     func compute(_ report: ReportDefinition, period: RunPeriod?) throws(DatasetError) -> ReportResult? {
-        try locked { (db, clean) throws(DatasetError) -> ReportResult? in
-            guard clean else { return nil }
+        try locked { (db, cells) throws(DatasetError) -> ReportResult? in
+            guard cells.clean else { return nil }
             return try source.compute(db, report, period: period)
         }
     }

@@ -18,6 +18,17 @@ public enum PostgresAggregate: Sendable, Hashable {
     /// The group's first row in the table's physical order (`ctid`), to order groups as the
     /// engine finds them in a read.
     case firstRow
+
+    /// Whether two groups' values of the aggregate combine into the value of their union (counts
+    /// and sums add; min, max and the first row of a column that is not text take the smaller or
+    /// larger). A count of distinct values or a percentile does not.
+    public func merges(in schema: DatasetSchema) -> Bool {
+        switch self {
+        case .count, .sum, .countValues, .firstRow: return true
+        case .min(let c), .max(let c): return schema.column(named: c)?.type != .string
+        case .countDistinct, .percentile: return false
+        }
+    }
 }
 
 /// The one aggregate statement of a report pushed down to PostgreSQL: `$n` placeholders, every
@@ -47,6 +58,37 @@ public struct PostgresAggregateQuery: Sendable {
         }
         if !groups.isEmpty { text += " GROUP BY " + groups.joined(separator: ", ") }
         return SQLStatement(text: text, parameters: parameters)
+    }
+
+    /// The same over the rows `selection` admits (its filter, and a period's date ranges as bound
+    /// dates), for a period report's ranges.
+    ///
+    /// With `rawText`, text group columns are grouped as stored (an empty text null), without
+    /// `normalize`: the caller normalises the group keys and merges the groups whose keys become
+    /// equal, which only aggregates that merge allow (`PostgresAggregate.merges`).
+    public func statement(
+        from relation: SQLRelation, selection: RowSelection, groupBy: [String], aggregates: [PostgresAggregate],
+        rawText: Bool = false
+    ) -> SQLStatement {
+        var parameters: [Value] = []
+        let groups = groupBy.map { rawText ? rawGroup($0) : normalized($0) }
+        var select = groups.map { "(\($0))::text" }
+        select += aggregates.map { expression($0, &parameters) }
+        var text = "SELECT " + (select.isEmpty ? "COUNT(*)::text" : select.joined(separator: ", "))
+        text += " FROM " + dialect.relation(relation)
+        if let condition = SQLAggregateQuery(dialect: dialect, schema: schema).condition(
+            selection, parameters: &parameters)
+        {
+            text += " WHERE " + condition
+        }
+        if !groups.isEmpty { text += " GROUP BY " + groups.joined(separator: ", ") }
+        return SQLStatement(text: text, parameters: parameters)
+    }
+
+    /// A group column as stored, an empty text null.
+    func rawGroup(_ name: String) -> String {
+        let quoted = dialect.identifier(name)
+        return schema.column(named: name)?.type == .string ? "NULLIF(\(quoted), '')" : quoted
     }
 
     /// A column's value as the engine groups it (text in NFC, an empty text null).

@@ -1,6 +1,7 @@
 import Foundation
 import ReportCalculators
 import ReportCore
+import ReportSQL
 import SQLiteNIO
 import SourcePostgres
 import SourceSQLite
@@ -212,6 +213,84 @@ import TestSupport
             }
         }
         #expect(compared == Self.filters.count * (Self.shapes.count + 2))
+    }
+
+    /// Metrics whose groups merge (counts, sums past 2^53, a mean, min and max of int, date and
+    /// decimal columns): text groups are taken as stored and merged in NFC here, "Tân Uyên"
+    /// typed precomposed and decomposed one group, nulls and empty texts one null group; the
+    /// engine's figures over the CSV, exactly.
+    @Test func mergeableMetricsGroupRawTextAndMergeInNFC() async throws {
+        let twins = try await makeTwins()
+        defer { twins.fixture.remove() }
+        let engine = ReportEngine(calculators: BuiltinCalculators.registry)
+        let metrics: [(String, String, [String: ParameterValue])] = [
+            ("n", "count", [:]), ("s", "sum", ["column": .string("amount")]),
+            ("ma", "mean", ["column": .string("amount")]), ("ly", "min", ["column": .string("year")]),
+            ("hs", "max", ["column": .string("start")]), ("ls", "min", ["column": .string("start")]),
+            ("hr", "max", ["column": .string("rate")]), ("lr", "min", ["column": .string("rate")]),
+        ]
+        for filter in Self.filters.prefix(12) {
+            for (groupBy, sort) in [
+                (["district"], []), (["district", "done"], [SortKey(column: "n", descending: true)]),
+                (["year", "district"], [SortKey(column: "s", descending: false)]),
+            ] as [([String], [SortKey])] {
+                let definition = try report(filter: filter, groupBy: groupBy, metrics: metrics, sort: sort)
+                let pushed = try #require(try twins.postgres.compute(definition), "pushed down")
+                let expected = try engine.execute(definition, on: twins.csv)
+                let label = "\(filter ?? "-") \(groupBy)"
+                #expect(pushed.rows == expected.rows, "\(label)")
+                #expect(pushed.totals == expected.totals, "\(label)")
+                #expect(pushed.rowsUsed == expected.rowsUsed, "\(label)")
+            }
+        }
+        // The statement groups the text as stored: no normalize() in its GROUP BY.
+        let statement = PostgresAggregateQuery(schema: Self.schema).statement(
+            from: .table("p"), selection: .all, groupBy: ["district"], aggregates: [.count], rawText: true)
+        #expect(statement.text.hasSuffix("GROUP BY NULLIF(\"district\", '')"))
+    }
+
+    /// A month with both comparisons and the year to date, each range computed by the server (its
+    /// dates bound), joined as the engine joins them: the engine's figures over the CSV, for
+    /// slots around the data's dates and one with no row in its month.
+    @Test func periodReportsArePushedDownAndEqualTheEngines() async throws {
+        let twins = try await makeTwins()
+        defer { twins.fixture.remove() }
+        let engine = ReportEngine(calculators: BuiltinCalculators.registry)
+        var rule = PeriodRule(every: .month, dateColumn: "start")
+        rule.compare = [.previousPeriod, .samePeriodLastYear]
+        rule.cumulative = .yearToDate
+        let metrics = Self.derived.filter { $0.1 != "growth" } + [
+            ("d", "count_distinct", ["column": .string("district")]), ("hi", "max", ["column": .string("start")]),
+            ("med", "median", ["column": .string("rate")]),
+        ]
+        let snapshot = try #require(try twins.postgres.openSnapshot())
+        defer { snapshot.close() }
+        var compared = 0
+        for slot in ["2020-03-10", "2022-07-03", "2024-12-31", "2030-05-01"] {
+            let period = rule.runPeriod(slotDay: Day(iso: slot)!)
+            for filter in [nil, "district != 'Sìn Hồ'", "year >= 2022 or done"] as [String?] {
+                for (groupBy, sort, limit) in [
+                    ([], [], nil), (["year"], [], nil),
+                    (["district", "year"], [SortKey(column: "s", descending: true)], 6),
+                ] as [([String], [SortKey], Int?)] {
+                    var definition = try report(
+                        filter: filter, groupBy: groupBy, metrics: metrics, sort: sort, limit: limit)
+                    definition.period = rule
+                    let label = "\(slot) \(filter ?? "-") \(groupBy)"
+                    let pushed = try #require(try snapshot.compute(definition, period: period), "pushed down: \(label)")
+                    let expected = try engine.execute(definition, on: twins.csv, period: period)
+                    #expect(Self.alike(pushed.rows, expected.rows), "\(label): \(pushed.rows) vs \(expected.rows)")
+                    #expect(
+                        Self.alike(pushed.totals.map { [$0] } ?? [], expected.totals.map { [$0] } ?? []), "\(label)")
+                    #expect(pushed.columns == expected.columns, "\(label)")
+                    #expect(pushed.rowsUsed == expected.rowsUsed, "\(label)")
+                    #expect(pushed.period == expected.period, "\(label)")
+                    #expect(pushed.rowsOutsidePeriod == expected.rowsOutsidePeriod, "\(label)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == 4 * 3 * 3)
     }
 
     /// Equal cell for cell, but decimals to a relative 1e-9 (SPEC, "Dataset sources").
