@@ -26,6 +26,25 @@ public final class PostgresCluster: Sendable {
 
     private static let started = ClusterLock<[Bool: Result<PostgresCluster, ClusterError>]>([:])
 
+    /// A server of the caller's own, not shared with other suites (a test that stops and starts
+    /// it: `pause()`, `resume()`); stopped when the process exits, or by `stop()`.
+    public static func separate() throws -> PostgresCluster {
+        let made = try PostgresCluster(tls: false, label: "own-\(UUID().uuidString.prefix(8).lowercased())")
+        atexit_register(made)
+        return made
+    }
+
+    /// Stops the server at once (`immediate`, as a crash or a cut cable looks to clients), keeping
+    /// its data.
+    public func pause() throws {
+        _ = try run([binaries + "/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], as: true)
+    }
+
+    /// Starts the paused server again on the same port.
+    public func resume() throws {
+        _ = try run([binaries + "/pg_ctl", "-D", data, "-l", logFile, "-w", "-t", "60", "start"], as: true)
+    }
+
     /// The run's cluster (without TLS, or with TLS and a self-signed certificate), started at the
     /// first call.
     public static func shared(tls: Bool = false) throws -> PostgresCluster {
@@ -43,7 +62,7 @@ public final class PostgresCluster: Sendable {
         public var description: String
     }
 
-    private init(tls: Bool) throws(ClusterError) {
+    private init(tls: Bool, label: String? = nil) throws(ClusterError) {
         self.tls = tls
         guard let bin = Self.findBinaries() else {
             throw ClusterError(
@@ -53,7 +72,7 @@ public final class PostgresCluster: Sendable {
         }
         binaries = bin
         folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "reportd-pg-\(getpid())-\(tls ? "tls" : "plain")"
+            "reportd-pg-\(getpid())-\(label ?? (tls ? "tls" : "plain"))"
         ).path
         try? FileManager.default.removeItem(atPath: folder)
         do {
