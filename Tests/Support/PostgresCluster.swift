@@ -31,6 +31,14 @@ public final class PostgresCluster: Sendable {
     public static func separate() throws -> PostgresCluster {
         let made = try PostgresCluster(tls: false, label: "own-\(UUID().uuidString.prefix(8).lowercased())")
         atexit_register(made)
+        // A commit acknowledged is a commit kept, also when the server is stopped at once: the shared
+        // server's `synchronous_commit = off` loses the last commits on an immediate stop.
+        do {
+            try made.psql("ALTER SYSTEM SET synchronous_commit = on")
+            try made.psql("SELECT pg_reload_conf()")
+        } catch {
+            throw ClusterError(description: "\(error)")
+        }
         return made
     }
 

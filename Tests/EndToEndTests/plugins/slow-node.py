@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Test plugin `slow_node`: slow_count = rows per group, after a second's work. Each compute appends
-`begin PPID TIME` before its work and `end PPID TIME` after it to `slow-node.log` in its working
-directory (the plugins folder, which the nodes of a cluster test share), so a test can tell which
-reportd process (its parent) is computing now, and kill or pause it there."""
+`begin PPID GRANDPARENT TIME` before its work and `end PPID GRANDPARENT TIME` after it to
+`slow-node.log` in its working directory (the plugins folder, which the nodes of a cluster test
+share), so a test can tell which reportd process is computing now (the daemon starts its plugins
+through a child of its own: the grandparent), and kill or pause it there."""
 import json
 import os
 import sys
@@ -13,9 +14,17 @@ HELLO = {"type": "hello", "protocol": 1, "plugin": {"name": "slow_node", "versio
                           "parameters": []}]}
 
 
+def grandparent():
+    try:
+        with open(f"/proc/{os.getppid()}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def note(word):
     with open("slow-node.log", "a") as log:
-        log.write(f"{word} {os.getppid()} {time.time()}\n")
+        log.write(f"{word} {os.getppid()} {grandparent()} {time.time()}\n")
 
 
 for line in sys.stdin:
