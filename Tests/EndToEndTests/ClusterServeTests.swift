@@ -248,6 +248,37 @@ import TestSupport
         for i in alive { #expect(site.nodes[i - 1]!.process.terminationStatus == 0, "node-\(i):\n\(site.log(i))") }
     }
 
+    /// `reportd run` takes the report's lock in the cluster's database: held by another node's
+    /// process, the run refuses naming it; free, it runs, records its node and gives the lock back.
+    @Test func aManualRunTakesTheReportsLockAcrossTheCluster() async throws {
+        let report = """
+            name: r
+            title: Cluster
+            dataset: things
+            schedule: "@daily"
+            group_by: [district]
+            metrics:
+              - {name: rows, calc: count}
+            """
+        let site = try Site(nodes: 2, report: report, lease: "5s")
+        let database = String(site.url.split(separator: "/").last!.split(separator: "?").first!)
+        // The tables exist once a node has talked to the database.
+        let first = try await reportd(["status", "--config", site.config(1)])
+        #expect(first.stdout.contains("cluster: node 'node-1'"), "\(first.stdout)\n\(first.stderr)")
+        try site.server.psql(
+            "INSERT INTO reportd_locks VALUES ('r', 'elsewhere', 99, 1, now() + interval '1 hour')", database: database)
+        let refused = try await reportd(["run", "--config", site.config(1), "r"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("is being run by node 'elsewhere' (pid 99)"), "\(refused.stderr)")
+        #expect(site.published().isEmpty && filesIn(site.root.appendingPathComponent("out/r")).isEmpty)
+        // A lock whose holder stopped beating past its lease is taken over.
+        try site.server.psql("UPDATE reportd_locks SET expires_at = now() - interval '1 second'", database: database)
+        let ran = try await reportd(["run", "--config", site.config(2), "r"])
+        #expect(ran.status == 0, "\(ran.stdout)\n\(ran.stderr)")
+        #expect(filesIn(site.root.appendingPathComponent("out/r")).contains("latest.csv"))
+        #expect(try site.server.psql("SELECT count(*) FROM reportd_locks", database: database).hasPrefix("0"))
+    }
+
     @Test(.timeLimit(.minutes(4)))
     func noNodeRunsWhileTheDatabaseIsDownAndAllCatchUpAfterwards() async throws {
         let report = """
