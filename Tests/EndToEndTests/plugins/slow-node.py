@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Test plugin `slow_node`: slow_count = rows per group, after a second's work. Each compute appends
+"""Test plugin `slow-node`: slow_count = rows per group, after a second's work. Each compute appends
 `begin PPID GRANDPARENT TIME` before its work and `end PPID GRANDPARENT TIME` after it to
 `slow-node.log` in its working directory (the plugins folder, which the nodes of a cluster test
 share), so a test can tell which reportd process is computing now (the daemon starts its plugins
@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-HELLO = {"type": "hello", "protocol": 1, "plugin": {"name": "slow_node", "version": "1.0.0"},
+HELLO = {"type": "hello", "protocol": 1, "plugin": {"name": "slow-node", "version": "1.0.0"},
          "calculators": [{"name": "slow_count", "summary": "rows per group, after a second", "result": "int",
                           "parameters": []}]}
 
