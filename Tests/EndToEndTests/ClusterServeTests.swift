@@ -316,6 +316,10 @@ import TestSupport
         let running = try await reportd(["status", "--config", site.config(2)])
         #expect(running.stdout.contains("node-1") && running.stdout.contains("node-3"), "\(running.stdout)")
         #expect(running.stdout.contains("BY NODE"), "\(running.stdout)")
+        // `history` names the node of each run (a node that ran at least one slot).
+        let ran = try #require(site.successes().values.flatMap { $0 }.min())
+        let history = try await reportd(["history", "--config", site.config(Int(ran.dropFirst(5))!), "r"])
+        #expect(history.stdout.contains("NODE") && history.stdout.contains(ran), "\(history.stdout)")
         let end = Date()
         try await site.stopAll()
         Self.checkExactlyOnce(site, every: 2, until: end.addingTimeInterval(-5))
