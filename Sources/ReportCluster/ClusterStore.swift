@@ -225,13 +225,15 @@ public final class ClusterStore: Sendable {
     /// Marks the claimed slot done, if this node still holds it with the same fencing counter and
     /// its lease has not lapsed: one statement, so the check and the mark are one transaction.
     /// Call it immediately before renaming the slot's files into place; false: the claim was lost
-    /// (publish nothing).
+    /// (publish nothing). Marking a slot this claim already marked done answers true again: when
+    /// the connection was lost after the server committed but before it answered, the statement
+    /// is tried again and must not leave the slot done without its files.
     public func complete(_ claim: SlotClaim) throws(ClusterError) -> Bool {
         let done = try rows(
             """
-            UPDATE reportd_claims SET state = 'done', done_at = now()
+            UPDATE reportd_claims SET state = 'done', done_at = coalesce(done_at, now())
             WHERE report = $1 AND slot = $2::timestamptz AND node = $3 AND pid = $4 AND fence = $5
-                AND state = 'running' AND expires_at > now()
+                AND ((state = 'running' AND expires_at > now()) OR state = 'done')
             RETURNING 1
             """, claim.binds)
         return !done.isEmpty

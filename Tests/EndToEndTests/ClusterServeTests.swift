@@ -131,11 +131,35 @@ import TestSupport
             try await offThePool { for node in alive.value { node.process.waitUntilExit() } }
         }
 
-        deinit {
+        /// Stops the server and removes the site (blocking: call it off the cooperative pool).
+        private var removed = false
+
+        func remove() {
+            guard !removed else { return }
+            removed = true
             for case let node? in nodes where node.isRunning { kill(node.pid, SIGKILL) }
             server.stop()
             try? FileManager.default.removeItem(at: root)
         }
+
+        deinit { remove() }
+    }
+
+    /// A new site, made off the cooperative pool (initdb, pg_ctl and psql are processes waited for).
+    static func site(nodes: Int, report: String, lease: String) async throws -> Site {
+        try await offThePool { try Site(nodes: nodes, report: report, lease: lease) }
+    }
+
+    /// Removes a site off the cooperative pool (its server's stop is a process waited for).
+    static func remove(_ site: Site) async throws {
+        let handed = Handed(value: site)
+        try await offThePool { handed.value.remove() }
+    }
+
+    /// `psql` off the cooperative pool.
+    static func psql(_ site: Site, _ sql: String, database: String) async throws -> String {
+        let handed = Handed(value: site)
+        return try await offThePool { try handed.value.server.psql(sql, database: database) }
     }
 
     /// A stamp (`2026-12-06T113003`) as the instant it names (UTC).
@@ -201,7 +225,7 @@ import TestSupport
             metrics:
               - {name: rows, calc: slow_count}
             """
-        let site = try Site(nodes: 3, report: report, lease: "3s")
+        let site = try await Self.site(nodes: 3, report: report, lease: "3s")
         // Node 1's clock runs 40 s ahead, node 2's 40 s behind: the database's clock decides.
         try site.start(offsets: [40, -40, 0])
         try await waitUntil("a few slots published", timeout: 60) { site.published().count >= 3 }
@@ -246,6 +270,7 @@ import TestSupport
         // Slots due up to a few seconds before the end: each published once.
         Self.checkExactlyOnce(site, every: 3, until: end.addingTimeInterval(-8))
         for i in alive { #expect(site.nodes[i - 1]!.process.terminationStatus == 0, "node-\(i):\n\(site.log(i))") }
+        try await Self.remove(site)
     }
 
     /// `reportd run` takes the report's lock in the cluster's database: held by another node's
@@ -260,23 +285,26 @@ import TestSupport
             metrics:
               - {name: rows, calc: count}
             """
-        let site = try Site(nodes: 2, report: report, lease: "5s")
+        let site = try await Self.site(nodes: 2, report: report, lease: "5s")
         let database = String(site.url.split(separator: "/").last!.split(separator: "?").first!)
         // The tables exist once a node has talked to the database.
         let first = try await reportd(["status", "--config", site.config(1)])
         #expect(first.stdout.contains("cluster: node 'node-1'"), "\(first.stdout)\n\(first.stderr)")
-        try site.server.psql(
-            "INSERT INTO reportd_locks VALUES ('r', 'elsewhere', 99, 1, now() + interval '1 hour')", database: database)
+        _ = try await Self.psql(
+            site, "INSERT INTO reportd_locks VALUES ('r', 'elsewhere', 99, 1, now() + interval '1 hour')",
+            database: database)
         let refused = try await reportd(["run", "--config", site.config(1), "r"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("is being run by node 'elsewhere' (pid 99)"), "\(refused.stderr)")
         #expect(site.published().isEmpty && filesIn(site.root.appendingPathComponent("out/r")).isEmpty)
         // A lock whose holder stopped beating past its lease is taken over.
-        try site.server.psql("UPDATE reportd_locks SET expires_at = now() - interval '1 second'", database: database)
+        _ = try await Self.psql(
+            site, "UPDATE reportd_locks SET expires_at = now() - interval '1 second'", database: database)
         let ran = try await reportd(["run", "--config", site.config(2), "r"])
         #expect(ran.status == 0, "\(ran.stdout)\n\(ran.stderr)")
         #expect(filesIn(site.root.appendingPathComponent("out/r")).contains("latest.csv"))
-        #expect(try site.server.psql("SELECT count(*) FROM reportd_locks", database: database).hasPrefix("0"))
+        #expect(try await Self.psql(site, "SELECT count(*) FROM reportd_locks", database: database).hasPrefix("0"))
+        try await Self.remove(site)
     }
 
     @Test(.timeLimit(.minutes(4)))
@@ -291,7 +319,7 @@ import TestSupport
             metrics:
               - {name: rows, calc: count}
             """
-        let site = try Site(nodes: 3, report: report, lease: "2s")
+        let site = try await Self.site(nodes: 3, report: report, lease: "2s")
         try site.start()
         try await waitUntil("a few slots published", timeout: 60) { site.published().count >= 3 }
         let stopped = Date()
@@ -323,5 +351,6 @@ import TestSupport
         let end = Date()
         try await site.stopAll()
         Self.checkExactlyOnce(site, every: 2, until: end.addingTimeInterval(-5))
+        try await Self.remove(site)
     }
 }

@@ -9,9 +9,12 @@ import TestSupport
     let server: PostgresCluster
     let database: String
 
-    init() throws {
-        server = try PostgresCluster.shared()
-        database = try server.createDatabase("clustermemory")
+    /// The server is started and the database made off the cooperative pool (processes waited for).
+    init() async throws {
+        (server, database) = try await offPool {
+            let server = try PostgresCluster.shared()
+            return (server, try server.createDatabase("clustermemory"))
+        }
     }
 
     func memory(_ node: String) -> ClusterReportMemory {

@@ -10,9 +10,12 @@ import TestSupport
     let server: PostgresCluster
     let database: String
 
-    init() throws {
-        server = try PostgresCluster.shared()
-        database = try server.createDatabase("cluster")
+    /// The server is started and the database made off the cooperative pool (processes waited for).
+    init() async throws {
+        (server, database) = try await offPool {
+            let server = try PostgresCluster.shared()
+            return (server, try server.createDatabase("cluster"))
+        }
     }
 
     /// A node's store. The lease is long: a test that needs a claim to lapse makes it lapse by the
@@ -23,19 +26,26 @@ import TestSupport
 
     /// Ages every running claim and lock of `node` past its lease, by the database's clock (what a
     /// node silent for longer than its lease looks like).
-    func lapse(_ node: String) throws {
-        try server.psql(
+    func lapse(_ node: String) async throws {
+        let (server, database) = (self.server, self.database)
+        _ = try await offPool {
+            try server.psql(
             """
             UPDATE reportd_claims SET expires_at = now() - interval '1 second' WHERE node = '\(node)';
             UPDATE reportd_locks SET expires_at = now() - interval '1 second' WHERE node = '\(node)';
             """, database: database)
+        }
     }
 
     /// The expiry of a claim as the database has it (seconds since 1970).
-    func expiry(_ report: String) throws -> Double {
-        Double(
-            try server.psql("SELECT extract(epoch FROM max(expires_at)) FROM reportd_claims WHERE report = '\(report)'", database: database)
-                .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    func expiry(_ report: String) async throws -> Double {
+        let (server, database) = (self.server, self.database)
+        let text = try await offPool {
+            try server.psql(
+                "SELECT extract(epoch FROM max(expires_at)) FROM reportd_claims WHERE report = '\(report)'",
+                database: database)
+        }
+        return Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     /// A slot safely in the past by every clock.
@@ -55,6 +65,12 @@ import TestSupport
         let other = try await offPool { try b.claim(report: "sales", slot: slot.addingTimeInterval(60)) }
         if case .claimed = other {} else { Issue.record("another slot was refused: \(other)") }
         #expect(try await offPool { try a.complete(claim) })
+        // Again (a retry after a lost answer): still this claim's, still true; another fence is not.
+        #expect(try await offPool { try a.complete(claim) })
+        var refenced = claim
+        refenced.fence += 1
+        let forged = refenced
+        #expect(try await offPool { try a.complete(forged) } == false)
         let afterDone = try await offPool { try b.claim(report: "sales", slot: slot) }
         #expect(afterDone == .elsewhere(node: "node-a", done: true))
         let last = try await offPool { try b.lastCompleted() }
@@ -72,7 +88,7 @@ import TestSupport
         #expect(try await offPool { try b.claim(report: "r", slot: slot) } == .elsewhere(node: "node-a", done: false))
         // node-a stops beating: once its lease has passed (by the database's clock) the claim is stale.
         #expect(try await offPool { try b.staleClaims(reports: ["r"]) }.isEmpty)
-        try lapse("node-a")
+        try await lapse("node-a")
         let stale = try await offPool { try b.staleClaims(reports: ["r", "x"]) }
         #expect(stale.map(\.report) == ["r"])
         guard case .claimed(let taken) = try await offPool({ try b.claim(report: "r", slot: slot) }) else {
@@ -94,10 +110,13 @@ import TestSupport
             return
         }
         // A beat moves the claim's expiry on to the database's now() + lease.
-        try server.psql("UPDATE reportd_claims SET expires_at = now() + interval '5 seconds'", database: database)
-        let before = try expiry("r")
+        let (server, database) = (self.server, self.database)
+        _ = try await offPool {
+            try server.psql("UPDATE reportd_claims SET expires_at = now() + interval '5 seconds'", database: database)
+        }
+        let before = try await expiry("r")
         _ = try await offPool { try a.heartbeat(localNow: { Date() }) }
-        #expect(try expiry("r") > before + 20)
+        #expect(try await expiry("r") > before + 20)
         #expect(try await offPool { try b.claim(report: "r", slot: slot) } == .elsewhere(node: "node-a", done: false))
         #expect(try await offPool { try a.complete(claim) })
         // A lapsed claim that nobody took over cannot complete either, and a beat does not revive it.
@@ -106,7 +125,7 @@ import TestSupport
             Issue.record("not claimed")
             return
         }
-        try lapse("node-a")
+        try await lapse("node-a")
         _ = try await offPool { try a.heartbeat(localNow: { Date() }) }
         #expect(try await offPool { try a.complete(second) } == false)
     }
@@ -161,7 +180,7 @@ import TestSupport
             return
         }
         // A holder silent past its lease loses the lock; its release no longer frees it.
-        try lapse("node-b")
+        try await lapse("node-b")
         guard case .taken = try await offPool({ try a.lock(report: "r") }) else {
             Issue.record("a lapsed lock was not taken over")
             return
@@ -174,9 +193,10 @@ import TestSupport
         let a = store("node-a")
         _ = try await offPool { try a.nodes() }
         _ = try await offPool { try store("node-b").nodes() }
-        let version = try server.psql("SELECT version FROM reportd_schema", database: database)
+        let (server, database) = (self.server, self.database)
+        let version = try await offPool { try server.psql("SELECT version FROM reportd_schema", database: database) }
         #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == "\(ClusterStore.schemaVersion)")
-        try server.psql("UPDATE reportd_schema SET version = 99", database: database)
+        _ = try await offPool { try server.psql("UPDATE reportd_schema SET version = 99", database: database) }
         let error = await #expect(throws: ClusterError.self) { try await offPool { try store("node-c").nodes() } }
         #expect(error?.message.contains("schema version 99") == true)
         #expect(error?.unreachable == false)
