@@ -158,19 +158,23 @@ let package = Package(
             name: "ReportDaemon",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportPlugins",
-                "ReportMail",
+                "ReportMail", "ReportCluster",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: internalImports
         ),
+        // Several nodes sharing one schedule through PostgreSQL (`cluster:`, issue 17): the claims,
+        // the heartbeat, the cluster's view of completed slots.
+        .target(
+            name: "ReportCluster", dependencies: ["ReportCore", "ReportState", "SourcePostgres"], swiftSettings: internalImports),
         .target(name: "CSignalGuard"),
         .executableTarget(
             name: "reportd",
             dependencies: [
                 "CSignalGuard", "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportCalculators", "ReportWriters",
-                "ReportSources", "ReportTesting", "ReportPlugins", "ReportDaemon", "ReportMail",
+                "ReportSources", "ReportTesting", "ReportPlugins", "ReportDaemon", "ReportMail", "ReportCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -240,6 +244,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
+        .testTarget(
+            name: "ReportClusterTests", dependencies: ["ReportCore", "ReportState", "ReportCluster", "SourcePostgres", "TestSupport"]),
         .testTarget(name: "ReportMailTests", dependencies: ["ReportCore", "ReportMail", "TestSupport"]),
         .testTarget(name: "ReportSQLTests", dependencies: ["ReportCore", "ReportSQL"]),
         .testTarget(

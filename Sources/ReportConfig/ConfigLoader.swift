@@ -45,7 +45,7 @@ public struct ConfigLoader: Sendable {
 
     static let daemonKeys = [
         "timezone", "reports", "state", "plugins", "output", "datasets", "locale", "max_concurrent", "shutdown_grace",
-        "plugin_timeout", "plugin_memory", "dataset_cache", "metrics_file", "history", "mail", "owners",
+        "plugin_timeout", "plugin_memory", "dataset_cache", "metrics_file", "history", "mail", "owners", "cluster",
     ]
     static let historyKeys = ["keep", "detailed"]
     static let outputKeys = ["root", "keep", "file_mode", "folder_mode", "group"]
@@ -360,6 +360,8 @@ public struct ConfigLoader: Sendable {
                 owners = parseAddresses(node, "'owners'", &file) ?? []
             }
         }
+        // Several nodes (ConfigLoader+Cluster.swift).
+        let cluster = parseCluster(fields["cluster"], base: base, &file)
         guard !file.hasErrors, let outputRoot else { return nil }
         var config = DaemonConfig(
             file: file.path, timezone: timezone, reportsDirectory: reports, stateDirectory: state,
@@ -376,6 +378,7 @@ public struct ConfigLoader: Sendable {
         config.historyDetailed = min(history.detailed, history.keep)
         config.mail = mail
         config.owners = owners
+        config.cluster = cluster
         return config
     }
 

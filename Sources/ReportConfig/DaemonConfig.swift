@@ -52,6 +52,8 @@ public struct DaemonConfig: Sendable {
     public var mail: MailSettings?
     /// Who is told about failed and overdue reports that name no `owners:` of their own.
     public var owners: [MailAddress] = []
+    /// The cluster this node belongs to (`cluster:`); nil: a single node, no database.
+    public var cluster: ClusterSettings?
 
     /// The plugin settings, when the config names a plugins folder.
     public var pluginSettings: PluginSettings? {

@@ -8,6 +8,7 @@ import ReportState
 import ReportPublish
 import ReportPlugins
 import ReportRun
+import ReportCluster
 
 /// Builds the daemon `reportd serve` runs: the scheduler in a service group that shuts down
 /// gracefully on SIGTERM and SIGINT (SIGHUP reloads, inside the scheduler).
@@ -50,13 +51,44 @@ public func buildDaemon(
     logger.notice("\(changes.summary(initial: true))")
     // Claimed before anything runs: two daemons on one state folder would run every report twice.
     let presence = try DaemonPresence.claim(stateDirectory: daemon.stateDirectory, config: configPath)
+    // Several nodes (`cluster:`): slots are claimed in the cluster's database, and the scheduler
+    // keeps the database's time.
+    var schedulerClock = clock
+    var agent: ClusterAgent?
+    var clusterStore: ClusterStore?
+    if let cluster = daemon.cluster {
+        if let problem = ClusterStore.problem(inURL: cluster.url) {
+            let at = cluster.urlLocation
+            throw ConfigError([
+                Diagnostic(
+                    file: at?.file ?? daemon.file, line: at?.line ?? 0, column: at?.column ?? 0,
+                    message: "'cluster.url': \(problem)")
+            ])
+        }
+        let store = ClusterStore(
+            url: cluster.url, passwordFile: cluster.passwordFile, node: cluster.node, lease: cluster.lease,
+            version: ReportdVersion.current)
+        let made = ClusterAgent(store: store, localNow: { clock.now() })
+        if !made.measure() {
+            logger.error(
+                "the cluster database does not answer yet: no slot runs until it does",
+                metadata: ["cluster.node": "\(cluster.node)"])
+        }
+        schedulerClock = ClusterClock(node: clock, agent: made)
+        agent = made
+        clusterStore = store
+        logger.notice(
+            "cluster node '\(cluster.node)' (lease \(cluster.lease)s)",
+            metadata: ["cluster.node": "\(cluster.node)", "cluster.lease": "\(cluster.lease)"])
+    }
     let scheduler = SchedulerService(
-        reports: reports, clock: clock,
+        reports: reports, clock: schedulerClock,
         executor: ReportRunExecutor(
-            logger: logger, cache: daemon.datasetCacheMiB > 0 ? DatasetCache(limitMiB: daemon.datasetCacheMiB) : nil),
+            logger: logger, cache: daemon.datasetCacheMiB > 0 ? DatasetCache(limitMiB: daemon.datasetCacheMiB) : nil,
+            cluster: clusterStore),
         store: StateStore(directory: daemon.stateDirectory),
         reloader: { loader.loadFiles(configPath: configPath) },
-        presence: presence, logger: logger)
+        presence: presence, logger: logger, clusterAgent: agent)
     lateHello.whenFired { [weak scheduler] in
         logger.notice("a plugin answered its hello after the load: reloading")
         scheduler?.requestReload()

@@ -31,12 +31,31 @@ extension ConfinedFolder {
     public static func writeAtomically(
         _ files: [File], in folder: Int32, path: String, permissions: FilePermissions
     ) throws(FileError) -> [String] {
+        do {
+            return try writeAtomically(files, in: folder, path: path, permissions: permissions, gate: nil)
+        } catch let error as FileError {
+            throw error
+        } catch {
+            // Without a gate only file errors are thrown.
+            throw FileError(EIO, path: path, doing: "publishing (\(error))")
+        }
+    }
+
+    /// As `writeAtomically(_:in:path:permissions:)`, asking `gate` once every file is written and
+    /// synced, immediately before the first rename: an error it throws removes the temporary files
+    /// and is rethrown, and nothing a reader sees changes (a cluster's fencing check, see
+    /// `PublishGate`).
+    @discardableResult
+    public static func writeAtomically(
+        _ files: [File], in folder: Int32, path: String, permissions: FilePermissions, gate: (() throws -> Void)?
+    ) throws -> [String] {
         let stale = removeStaleTemporaries(in: folder)
         var staged: [String] = []
         var renamed = 0
         // Whatever was written but not renamed (a failure part-way) is removed.
         defer { for temp in staged[renamed...] { unlinkat(folder, temp, 0) } }
         for file in files { staged.append(try stage(file, in: folder, folderPath: path, permissions: permissions)) }
+        try gate?()
         for (temp, file) in zip(staged, files) {
             guard renameat(folder, temp, folder, file.name) == 0 else {
                 throw FileError(errno, path: "\(path)/\(file.name)", doing: "renaming into place")
@@ -60,23 +79,57 @@ extension ConfinedFolder {
         return try writeAtomically(files, in: folder, path: path, permissions: permissions)
     }
 
-    /// Whether `name` is one of the publisher's temporary files (`.NAME.tmp-PID-RANDOM`); the pid
-    /// of the process that wrote it.
-    public static func temporaryFilePID(_ name: String) -> pid_t? {
-        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return nil }
-        let parts = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, UInt32(parts[1]) != nil else { return nil }
-        return pid
+    /// The host part of temporary file names: this machine's name, with any character other than
+    /// letters, digits, `.` and `_` replaced by `_` (a `-` would be read as a separator).
+    public static let hostTag: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let name = gethostname(&buffer, buffer.count) == 0 ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
+        let tag = String(
+            name.unicodeScalars.map { scalar -> Character in
+                scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "." || scalar == "_")
+                    ? Character(scalar) : "_"
+            })
+        return tag.isEmpty ? "localhost" : tag
+    }()
+
+    /// The writer of one of the publisher's temporary files: the host tag (nil in names written
+    /// before temporary files carried it) and the pid.
+    public struct TemporaryWriter: Equatable, Sendable {
+        public var host: String?
+        public var pid: pid_t
+
+        public init(host: String?, pid: pid_t) {
+            self.host = host
+            self.pid = pid
+        }
     }
 
+    /// Whether `name` is one of the publisher's temporary files (`.NAME.tmp-HOST-PID-RANDOM`, or
+    /// `.NAME.tmp-PID-RANDOM` as earlier versions wrote them); who wrote it.
+    public static func temporaryFileWriter(_ name: String) -> TemporaryWriter? {
+        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return nil }
+        let parts = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let pid = pid_t(parts[parts.count - 2]), pid > 0, UInt32(parts[parts.count - 1]) != nil
+        else { return nil }
+        if parts.count == 2 { return TemporaryWriter(host: nil, pid: pid) }
+        let host = parts.dropLast(2).joined(separator: "-")
+        return host.isEmpty ? nil : TemporaryWriter(host: host, pid: pid)
+    }
+
+    /// The pid of the process that wrote the temporary file `name`, whichever host it ran on.
+    public static func temporaryFilePID(_ name: String) -> pid_t? { temporaryFileWriter(name)?.pid }
+
     /// Removes temporary files whose writer is gone: a process killed between creating its
-    /// temporary file and renaming it leaves one behind. Files of this process and of any process
-    /// still running (another reportd publishing now) are left alone.
+    /// temporary file and renaming it leaves one behind. Only files written on this host are
+    /// judged (a pid means nothing on another machine sharing the folder): files of this process,
+    /// of any process still running here (another reportd publishing now) and of other hosts are
+    /// left alone.
     public static func removeStaleTemporaries(in folder: Int32) -> [String] {
         var removed: [String] = []
         for name in list(folder) {
-            guard let pid = Self.temporaryFilePID(name), pid != getpid() else { continue }
-            if kill(pid, 0) == 0 || errno != ESRCH { continue }
+            guard let writer = Self.temporaryFileWriter(name), writer.pid != getpid() else { continue }
+            if let host = writer.host, host != hostTag { continue }
+            if kill(writer.pid, 0) == 0 || errno != ESRCH { continue }
             if unlinkat(folder, name, 0) == 0 { removed.append(name) }
         }
         return removed.sorted()
@@ -96,7 +149,7 @@ extension ConfinedFolder {
         var temp = ""
         var fd: Int32 = -1
         for _ in 0..<8 {
-            temp = ".\(file.name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            temp = ".\(file.name).tmp-\(hostTag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             fd = openat(folder, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if fd >= 0 || errno != EEXIST { break }
         }

@@ -13,6 +13,12 @@ public import ReportFiles
 /// Why outputs could not be published: a file-system error with its path.
 public typealias PublishError = FileError
 
+/// The publish gate: asked once a run's files are written and synced in the shared folder,
+/// immediately before they are renamed into place; throwing refuses the publish (nothing a reader
+/// sees changes). A cluster checks there that the node still holds the slot's claim (the fencing
+/// counter) and marks the slot done in the same transaction.
+public typealias PublishGate = @Sendable () throws -> Void
+
 /// Writes a report's files into `output.root` so that readers of the shared folder never see a
 /// partial file, and no write follows a symbolic link planted there.
 ///
@@ -70,6 +76,17 @@ public struct Publisher: Sendable {
         let folder = try openReportFolder(report)
         defer { close(folder) }
         return try write(files, in: folder, path: "\(root)/\(report)")
+    }
+
+    /// As `publish(report:files:)`, asking `gate` immediately before the first rename, once every
+    /// file is written and synced: when it throws, nothing is published and its error is rethrown.
+    @discardableResult
+    public func publish(report: String, files: [File], gate: PublishGate?) throws -> [String] {
+        guard let gate else { return try publish(report: report, files: files) }
+        let folder = try openReportFolder(report)
+        defer { close(folder) }
+        return try ConfinedFolder.writeAtomically(
+            files, in: folder, path: "\(root)/\(report)", permissions: permissions, gate: gate)
     }
 
     /// Publishes `files` into the root folder itself, in order, each atomically (the state store's

@@ -4,7 +4,7 @@ public import Logging
 public import ReportCore
 import ReportFiles
 public import ReportState
-import ReportPublish
+public import ReportPublish
 public import ReportConfig
 
 /// Runs reports once: reads each dataset once for all the reports that use it, computes, publishes.
@@ -129,8 +129,10 @@ public struct ReportRunner: Sendable {
     ///     passes those of all its reports on the dataset, so that one cached read serves them all.
     ///   - shouldPublish: asked just before the files are published; a run that was
     ///     stopped (timeout, shutdown) answers false and publishes nothing.
+    ///   - gate: asked immediately before the files are renamed into place (see `PublishGate`).
     public func runOne(
-        _ definition: ReportDefinition, slot: Date, columns: Set<String>? = nil, shouldPublish: @Sendable () -> Bool
+        _ definition: ReportDefinition, slot: Date, columns: Set<String>? = nil, shouldPublish: @Sendable () -> Bool,
+        gate: PublishGate? = nil
     ) -> RunResult {
         let started = Date()
         var pushed: Result<ReportResult, DatasetError>?
@@ -161,7 +163,8 @@ public struct ReportRunner: Sendable {
         lease?.release()
         lease = nil
         return execute(
-            definition, dataset: dataset, pushed: pushed, slot: slot, started: started, shouldPublish: shouldPublish)
+            definition, dataset: dataset, pushed: pushed, slot: slot, started: started, shouldPublish: shouldPublish,
+            gate: gate)
     }
 
     /// The report as its source computes it (pushdown), or nil when the engine computes it.
@@ -208,7 +211,7 @@ public struct ReportRunner: Sendable {
     private func execute(
         _ definition: ReportDefinition, dataset: Result<LoadedDataset, DatasetError>?,
         pushed: Result<ReportResult, DatasetError>? = nil, slot date: Date, started: Date = Date(),
-        shouldPublish: () -> Bool
+        shouldPublish: () -> Bool, gate: PublishGate? = nil
     ) -> RunResult {
         let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
         let slot = SlotTime(date: date, timeZone: zone)
@@ -226,7 +229,7 @@ public struct ReportRunner: Sendable {
             outcome.datasetChecksum = loaded.provenance == nil ? String(format: "%016llx", loaded.fingerprint) : nil
             try runOne(
                 definition, dataset: loaded, pushed: try pushed?.get(), slot: slot, into: &outcome,
-                shouldPublish: shouldPublish)
+                shouldPublish: shouldPublish, gate: gate)
             outcome.duration = Date().timeIntervalSince(started)
             log.info(
                 "report published",
@@ -263,12 +266,13 @@ public struct ReportRunner: Sendable {
     /// root) in `outcome`.
     func runOne(
         _ definition: ReportDefinition, dataset: LoadedDataset, pushed: ReportResult? = nil, slot: SlotTime,
-        into outcome: inout RunResult, shouldPublish: () -> Bool
+        into outcome: inout RunResult, shouldPublish: () -> Bool, gate: PublishGate? = nil
     ) throws {
         let (definition, result) = try compute(definition, dataset: dataset, pushed: pushed, slot: slot, into: &outcome)
         let (slotFiles, latest) = try render(definition, result: result, dataset: dataset, slot: slot, into: outcome)
         let (publisher, latestStamp) = try publish(
-            definition, slotFiles: slotFiles, latest: latest, slot: slot, into: &outcome, shouldPublish: shouldPublish)
+            definition, slotFiles: slotFiles, latest: latest, slot: slot, into: &outcome, shouldPublish: shouldPublish,
+            gate: gate)
         try record(definition, publisher: publisher, latest: latestStamp, slot: slot, outcome: outcome)
     }
 
@@ -333,7 +337,7 @@ public struct ReportRunner: Sendable {
     /// publisher and the stamp `latest.*` name.
     private func publish(
         _ definition: ReportDefinition, slotFiles: [Publisher.File], latest: [Publisher.File], slot: SlotTime,
-        into outcome: inout RunResult, shouldPublish: () -> Bool
+        into outcome: inout RunResult, shouldPublish: () -> Bool, gate: PublishGate?
     ) throws -> (Publisher, String) {
         var latest = latest
         guard shouldPublish() else {
@@ -358,7 +362,7 @@ public struct ReportRunner: Sendable {
                 metadata: ["output.latest": "\(newest)"])
         }
         // Slot files first, `latest.*` last: `latest` always names a run whose files are all in place.
-        let leftovers = try publisher.publish(report: definition.name, files: slotFiles + latest)
+        let leftovers = try publisher.publish(report: definition.name, files: slotFiles + latest, gate: gate)
         if !leftovers.isEmpty {
             logger.notice(
                 "removed temporary files left by an interrupted run",

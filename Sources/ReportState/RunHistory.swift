@@ -30,6 +30,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// The reportd version and process that ran it.
     public var reportd: String
     public var pid: Int
+    /// The cluster node that ran it (`cluster:`); absent on a single node.
+    public var node: String?
     /// Set on records whose file list and calculators were dropped by compaction.
     public var compacted: Bool?
     /// The period the run reported on, for a report with `period:`.
@@ -60,7 +62,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case report, slot, trigger, attempt, started, finished, outcome, error, dataset, calculators, files, reportd,
-            pid, compacted, period, delivery
+            pid, compacted, period, delivery, node
         case durationSeconds = "duration_seconds"
     }
 
@@ -87,6 +89,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         period = outcome.period
         reportd = ReportdVersion.current
         pid = Int(getpid())
+        node = outcome.node
     }
 
     /// The record without its file list and calculators.

@@ -32,6 +32,11 @@ public struct RunResult: Sendable {
     public var period: PeriodRecord?
     /// The run did not start: another process was running the report and the lock was refused.
     public var refused = false
+    /// The cluster node that ran it (`cluster:`); nil on a single node.
+    public var node: String?
+    /// Why nothing ran here for this slot although it was due (`cluster:`): the run is neither
+    /// recorded nor retried.
+    public var skipped: RunSkip?
 
     public var succeeded: Bool { error == nil }
 
@@ -78,4 +83,16 @@ extension CalculatorRegistry {
             return CalculatorUse(name: metric.calc, provider: provider)
         }
     }
+}
+
+/// Why a node of a cluster ran nothing for a slot that came due.
+public enum RunSkip: Sendable, Equatable {
+    /// Another node has claimed the slot or completed it (named when known).
+    case elsewhere(node: String?, done: Bool)
+    /// The cluster's database could not be reached: no node can claim; the slot is caught up by
+    /// `catch_up` when it returns.
+    case unreachable(String)
+    /// This node ran it but lost its claim before publishing (paused past its lease, or the
+    /// database went away): nothing was published; another node runs the slot.
+    case lostClaim(String)
 }

@@ -103,7 +103,7 @@ import TestSupport
         if keys.contains("datasets") { return .daemonConfig }
         let daemonKeys: Set<String> = [
             "timezone", "reports", "state", "locale", "max_concurrent", "shutdown_grace", "dataset_cache",
-            "metrics_file", "history", "output", "plugins", "plugin_timeout", "plugin_memory", "mail", "owners",
+            "metrics_file", "history", "output", "plugins", "plugin_timeout", "plugin_memory", "mail", "owners", "cluster",
         ]
         if !keys.isEmpty, keys.isSubset(of: daemonKeys) { return .daemonFragment }
         return nil

@@ -26,6 +26,33 @@ public final class PostgresCluster: Sendable {
 
     private static let started = ClusterLock<[Bool: Result<PostgresCluster, ClusterError>]>([:])
 
+    /// A server of the caller's own, not shared with other suites (a test that stops and starts
+    /// it: `pause()`, `resume()`); stopped when the process exits, or by `stop()`.
+    public static func separate() throws -> PostgresCluster {
+        let made = try PostgresCluster(tls: false, label: "own-\(UUID().uuidString.prefix(8).lowercased())")
+        atexit_register(made)
+        // A commit acknowledged is a commit kept, also when the server is stopped at once: the shared
+        // server's `synchronous_commit = off` loses the last commits on an immediate stop.
+        do {
+            try made.psql("ALTER SYSTEM SET synchronous_commit = on")
+            try made.psql("SELECT pg_reload_conf()")
+        } catch {
+            throw ClusterError(description: "\(error)")
+        }
+        return made
+    }
+
+    /// Stops the server at once (`immediate`, as a crash or a cut cable looks to clients), keeping
+    /// its data.
+    public func pause() throws {
+        _ = try run([binaries + "/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], as: true)
+    }
+
+    /// Starts the paused server again on the same port.
+    public func resume() throws {
+        _ = try run([binaries + "/pg_ctl", "-D", data, "-l", logFile, "-w", "-t", "60", "start"], as: true)
+    }
+
     /// The run's cluster (without TLS, or with TLS and a self-signed certificate), started at the
     /// first call.
     public static func shared(tls: Bool = false) throws -> PostgresCluster {
@@ -43,7 +70,7 @@ public final class PostgresCluster: Sendable {
         public var description: String
     }
 
-    private init(tls: Bool) throws(ClusterError) {
+    private init(tls: Bool, label: String? = nil) throws(ClusterError) {
         self.tls = tls
         guard let bin = Self.findBinaries() else {
             throw ClusterError(
@@ -53,7 +80,7 @@ public final class PostgresCluster: Sendable {
         }
         binaries = bin
         folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "reportd-pg-\(getpid())-\(tls ? "tls" : "plain")"
+            "reportd-pg-\(getpid())-\(label ?? (tls ? "tls" : "plain"))"
         ).path
         try? FileManager.default.removeItem(atPath: folder)
         do {
@@ -209,7 +236,7 @@ public final class PostgresCluster: Sendable {
         // Nothing else open in the test process reaches the server: it outlives the test that
         // started it, and a pipe end it kept (another test's mail server's input, a `reportd`'s
         // output) would keep that pipe from ever reaching its end (a whole test run once hung so).
-        spawnClosesFrom(&actions, 3)
+        _ = spawnClosesFrom(&actions, 3)
         var shell = "cd \"$0\" && exec env LC_ALL=C.UTF-8 PGCONNECT_TIMEOUT=10 \"$@\""
         if folder == nil { shell = "exec env LC_ALL=C.UTF-8 PGCONNECT_TIMEOUT=10 \"$@\"" }
         let arguments = ["/bin/sh", "-c", shell, folder ?? "sh"] + command

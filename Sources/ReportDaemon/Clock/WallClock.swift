@@ -26,3 +26,17 @@ public struct SystemClock: WallClock {
         }
     }
 }
+
+/// The system clock shifted by a fixed number of seconds: a node whose clock is off, for tests
+/// (`REPORTD_TEST_CLOCK_OFFSET`).
+public struct ShiftedClock: WallClock {
+    public let offset: TimeInterval
+
+    public init(offset: TimeInterval) { self.offset = offset }
+
+    public func now() -> Date { Date().addingTimeInterval(offset) }
+
+    public func sleep(until deadline: Date) async throws {
+        try await SystemClock().sleep(until: deadline.addingTimeInterval(-offset))
+    }
+}

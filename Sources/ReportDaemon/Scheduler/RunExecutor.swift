@@ -8,6 +8,7 @@ public import ReportCore
 import ReportConfig
 public import ReportState
 public import ReportRun
+public import ReportCluster
 
 /// Performs runs for the scheduler.
 public protocol RunExecutor: Sendable {
@@ -26,10 +27,15 @@ public struct ReportRunExecutor: RunExecutor {
     /// The database snapshots that the reports of one slot share while they read.
     let snapshots = DatasetSnapshots()
 
+    /// The cluster this node belongs to (`cluster:`): each slot is claimed there before it runs,
+    /// and published only while the claim holds (`ClusterRun`); nil: a single node.
+    let cluster: ClusterStore?
+
     /// - Parameter cache: datasets kept between runs; `nil` reads them every run.
-    public init(logger: Logger, cache: DatasetCache? = nil) {
+    public init(logger: Logger, cache: DatasetCache? = nil, cluster: ClusterStore? = nil) {
         self.logger = logger
         self.cache = cache
+        self.cluster = cluster
     }
 
     public func execute(_ request: RunRequest, control: RunControl) async -> RunResult {
@@ -68,10 +74,20 @@ public struct ReportRunExecutor: RunExecutor {
             }
             // Reading files and computing block a thread; a dispatch thread keeps them off the
             // cooperative pool, so the scheduler, reloads and signals stay responsive meanwhile.
+            let (cluster, runLog) = (self.cluster, log)
             DispatchQueue.global().async {
-                let outcome = runner.runOne(
-                    request.report, slot: request.slot, columns: request.columns,
-                    shouldPublish: { !control.isStopped })
+                let outcome =
+                    if let cluster {
+                        ClusterRun(store: cluster, request: request, control: control, logger: runLog).run { gate in
+                            runner.runOne(
+                                request.report, slot: request.slot, columns: request.columns,
+                                shouldPublish: { !control.isStopped }, gate: gate)
+                        }
+                    } else {
+                        runner.runOne(
+                            request.report, slot: request.slot, columns: request.columns,
+                            shouldPublish: { !control.isStopped })
+                    }
                 unreturned.withLock { runs in
                     returned.withLock { $0 = true }
                     if runs[name]?.slot == request.slot { runs[name] = nil }

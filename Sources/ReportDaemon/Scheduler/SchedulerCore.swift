@@ -28,6 +28,12 @@ struct SchedulerCore {
     /// Slots that came due while the daemon was paused or the clock jumped and that `catch_up`
     /// did not run, since start.
     private(set) var missedSlots = 0
+    /// Whether this node belongs to a cluster (`cluster:`): the cluster's record, not the state
+    /// folder, says which slots are done (each claim decides), and catch-up waits for the
+    /// database's answer (`clusterReachable`).
+    var clustered: Bool { self.set.daemon.cluster != nil }
+    /// What `status` says of the cluster's database while it does not answer.
+    private(set) var clusterProblem: String?
     /// The longest wait before a retry.
     static let longestRetryDelay: TimeInterval = 3600
 
@@ -70,6 +76,8 @@ struct SchedulerCore {
             let report = set.reports[name]!
             let entry = makeEntry(report, now: now)
             entries[name] = entry
+            // A cluster's catch-up waits for the database: it knows which slots any node completed.
+            if clustered { continue }
             let last = store?.load(name).lastCompletedSlot
             for slot in CatchUp.slots(
                 report.definition.schedule, in: entry.zone, lastCompleted: last, now: now,
@@ -153,7 +161,7 @@ struct SchedulerCore {
     mutating func offer(_ request: RunRequest) {
         guard !isShuttingDown else { return }
         let name = request.report.name
-        if let last = store?.load(name).lastCompletedSlot, request.slot <= last, request.trigger != .retry {
+        if !clustered, let last = store?.load(name).lastCompletedSlot, request.slot <= last, request.trigger != .retry {
             log(name, request.slot).info("slot already completed; not running it again")
             return
         }
@@ -206,6 +214,21 @@ struct SchedulerCore {
         let name = request.report.name
         running[name] = nil
         var log = log(name, request.slot)
+        // A cluster node that ran nothing for the slot records nothing and does not retry.
+        switch outcome.skipped {
+        case .elsewhere(let node, let done)?:
+            log.info(
+                "\(done ? "already completed" : "claimed") by \(node.map { "node '\($0)'" } ?? "another node"): not run here")
+            return .pending
+        case .unreachable(let why)?:
+            log.warning("not run: the cluster database is unreachable (\(why)); caught up by catch_up when it returns")
+            return .pending
+        case .lostClaim(let why)?:
+            log.warning("ran but published nothing: \(why)")
+            return .pending
+        case nil:
+            break
+        }
         if let recorder {
             recorder.log(
                 recorder.record(outcome, trigger: request.trigger, attempt: request.attempt + 1, finished: now),
@@ -295,6 +318,55 @@ struct SchedulerCore {
             ])
     }
 
+    /// The cluster's database answers (first contact, or back after an outage): every report's
+    /// missed slots since the newest any node completed are offered by its `catch_up`; the claims
+    /// decide which node runs each.
+    mutating func clusterReachable(lastCompleted: [String: Date], after outage: TimeInterval?, now: Date) {
+        clusterProblem = nil
+        if let outage {
+            logger.notice(
+                "the cluster database answers again after \(Int(outage))s: catching up by each report's catch_up")
+        } else {
+            logger.notice("the cluster database answers", metadata: ["cluster.node": "\(set.daemon.cluster?.node ?? "")"])
+        }
+        for name in entries.keys.sorted() {
+            guard let entry = entries[name] else { continue }
+            let last = lastCompleted[name] ?? store?.load(name).lastCompletedSlot
+            for slot in CatchUp.slots(
+                entry.report.definition.schedule, in: entry.zone, lastCompleted: last, now: now,
+                policy: entry.report.definition.catchUp)
+            {
+                log(name, slot).notice("catching up a slot no node completed")
+                offer(
+                    RunRequest(
+                        report: entry.report.definition, daemon: set.daemon, slot: slot, trigger: .catchUp,
+                        columns: set.columnsRead(dataset: entry.report.definition.dataset)))
+            }
+        }
+    }
+
+    /// The cluster's database stopped answering: no node can claim a slot.
+    mutating func clusterUnreachable(_ why: String, now: Date) {
+        clusterProblem = "cluster database unreachable since \(SlotTime(date: now, timeZone: TimeZone(identifier: "UTC")!).iso8601)"
+        logger.error("the cluster database is unreachable: \(why); no slot runs on any node until it answers again")
+    }
+
+    /// Slots whose node stopped beating past its lease: offered here; the claim decides which
+    /// node takes each over.
+    mutating func offerStale(_ claims: [(report: String, slot: Date)]) {
+        for (name, slot) in claims {
+            guard let entry = entries[name] else { continue }
+            log(name, slot).warning("the node running this slot stopped beating past its lease: taking it over")
+            offer(
+                RunRequest(
+                    report: entry.report.definition, daemon: set.daemon, slot: slot, trigger: .catchUp,
+                    columns: set.columnsRead(dataset: entry.report.definition.dataset)))
+        }
+    }
+
+    /// The reports loaded.
+    var reportNames: [String] { entries.keys.sorted() }
+
     mutating func beginShutdown() {
         isShuttingDown = true
         if !queue.isEmpty { logger.notice("shutting down: \(queue.count) queued runs will not start") }
@@ -313,6 +385,7 @@ struct SchedulerCore {
     func status() -> String {
         if isShuttingDown { return "Stopping: \(running.count) running" }
         var text = "\(entries.count) reports loaded"
+        if let clusterProblem { text += "; \(clusterProblem)" }
         if !running.isEmpty { text += ", \(running.count) running" }
         if let (name, entry) = entries.filter({ $0.value.next != nil }).min(by: { $0.value.next! < $1.value.next! }) {
             text += "; next: \(name) at \(SlotTime(date: entry.next!, timeZone: entry.zone).iso8601)"

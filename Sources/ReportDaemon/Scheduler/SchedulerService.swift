@@ -6,6 +6,7 @@ public import ServiceLifecycle
 import UnixSignals
 public import ReportState
 import ReportMail
+public import ReportCluster
 
 /// The daemon's scheduler: runs every report at its slots, catches up after downtime, retries,
 /// enforces timeouts and `max_concurrent`, reloads on SIGHUP and shuts down gracefully.
@@ -36,6 +37,8 @@ public final class SchedulerService: Service, Sendable {
     let mailSender: any MailSender
     /// Seconds between the checks for overdue slots (when mail is configured).
     let overdueCheckInterval: Double
+    /// This node's heartbeat in its cluster (`cluster:`); nil: a single node.
+    let clusterAgent: ClusterAgent?
 
     enum Event: Sendable {
         case timer
@@ -45,6 +48,7 @@ public final class SchedulerService: Service, Sendable {
         case graceExpired
         case mailed(MailDesk.Done)
         case overdueCheck
+        case cluster(ClusterAgent.Event)
     }
 
     /// - Parameters:
@@ -54,8 +58,9 @@ public final class SchedulerService: Service, Sendable {
         reloader: @escaping Reloader, notifier: SystemdNotifier = SystemdNotifier(), presence: DaemonPresence? = nil,
         logger: Logger,
         reloadOnSIGHUP: Bool = true, reloadDeadline: Int? = nil, mailSender: any MailSender = SendmailSender(),
-        overdueCheckInterval: Double = 60
+        overdueCheckInterval: Double = 60, clusterAgent: ClusterAgent? = nil
     ) {
+        self.clusterAgent = clusterAgent
         self.mailSender = mailSender
         self.overdueCheckInterval = overdueCheckInterval
         self.initial = reports
@@ -167,6 +172,10 @@ public final class SchedulerService: Service, Sendable {
                     }
                 }
                 core.start(now: clock.now())
+                if let agent = clusterAgent {
+                    agent.setReports(core.reportNames)
+                    agent.start { sink.yield(.cluster($0)) }
+                }
                 notifier.notify("READY=1\nSTATUS=\(core.status())")
                 presence?.update(status: core.status(), running: core.runningSlots())
                 // The timer is the one unstructured task: it is replaced whenever the next due time
@@ -231,7 +240,11 @@ public final class SchedulerService: Service, Sendable {
                     }
                 }
                 func startOverdueChecks() {
-                    guard !overdueChecks, MailDesk.checksOverdue(core.set.daemon), store != nil else { return }
+                    // A cluster node's state folder knows only its own runs: its overdue notices
+                    // would be wrong (slots other nodes ran), so a cluster sends none for now.
+                    guard !overdueChecks, MailDesk.checksOverdue(core.set.daemon), store != nil,
+                        core.set.daemon.cluster == nil
+                    else { return }
                     overdueChecks = true
                     // At once (slots may have passed while the daemon was down), then every interval.
                     sink.yield(.overdueCheck)
@@ -269,12 +282,22 @@ public final class SchedulerService: Service, Sendable {
                                     running: Set(core.runningSlots().keys), daemon: core.set.daemon,
                                     stateDirectory: store.directory, now: clock.now(), logger: logger))
                         }
+                    case .cluster(.reachable(let completed, let outage)):
+                        if !core.isShuttingDown {
+                            core.clusterReachable(
+                                lastCompleted: completed.mapValues(\.slot), after: outage, now: clock.now())
+                        }
+                    case .cluster(.unreachable(let why)):
+                        core.clusterUnreachable(why, now: clock.now())
+                    case .cluster(.stale(let claims)):
+                        if !core.isShuttingDown { core.offerStale(claims) }
                     case .reload:
                         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
                         let deadline =
                             reloadDeadlineOverride ?? Self.reloadDeadline(pluginTimeout: core.set.daemon.pluginTimeout)
                         if let (daemon, files, diagnostics) = await Self.load(reloader, within: deadline) {
                             core.reload(daemon: daemon, files: files, diagnostics: diagnostics, now: clock.now())
+                            clusterAgent?.setReports(core.reportNames)
                             startOverdueChecks()
                         } else {
                             let message =
@@ -323,6 +346,7 @@ public final class SchedulerService: Service, Sendable {
                 }
                 timer?.cancel()
                 graceTimer?.cancel()
+                clusterAgent?.stop()
                 group.cancelAll()
             }
         } onGracefulShutdown: {

@@ -19,9 +19,74 @@ public struct StatusReport: Codable, Sendable {
     /// the files itself: no daemon runs, or it has not recorded them yet).
     public var filesFromDaemon: Bool
 
+    /// The cluster this node belongs to (`cluster:`): its nodes and who ran each report's last
+    /// slot; nil on a single node.
+    public var cluster: Cluster?
+
     enum CodingKeys: String, CodingKey {
-        case daemon, reports, ok
+        case daemon, reports, ok, cluster
         case filesFromDaemon = "files_from_daemon"
+    }
+
+    /// The cluster's view, read from its database.
+    public struct Cluster: Codable, Sendable {
+        /// This node's name.
+        public var node: String
+        /// The database as messages name it (`host:port`), and why it did not answer.
+        public var database: String
+        public var unreachable: String?
+        public var nodes: [Node]
+        /// Per report, the newest slot any node completed and the node that ran it.
+        public var lastSlots: [LastSlot]
+
+        public init(node: String, database: String, unreachable: String?, nodes: [Node], lastSlots: [LastSlot]) {
+            self.node = node
+            self.database = database
+            self.unreachable = unreachable
+            self.nodes = nodes
+            self.lastSlots = lastSlots
+        }
+
+        public struct Node: Codable, Sendable {
+            public var node: String
+            public var host: String
+            public var pid: Int
+            public var version: String
+            public var lastHeartbeat: String
+            public var heartbeatAgeSeconds: Double
+
+            public init(node: String, host: String, pid: Int, version: String, lastHeartbeat: String, heartbeatAgeSeconds: Double) {
+                self.node = node
+                self.host = host
+                self.pid = pid
+                self.version = version
+                self.lastHeartbeat = lastHeartbeat
+                self.heartbeatAgeSeconds = heartbeatAgeSeconds
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case node, host, pid, version
+                case lastHeartbeat = "last_heartbeat"
+                case heartbeatAgeSeconds = "heartbeat_age_seconds"
+            }
+        }
+
+        public struct LastSlot: Codable, Sendable {
+            public var report: String
+            public var slot: String
+            public var node: String
+
+            public init(report: String, slot: String, node: String) {
+                self.report = report
+                self.slot = slot
+                self.node = node
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case node, database, unreachable, nodes
+            case lastSlots = "last_slots"
+        }
     }
 
     public struct Daemon: Codable, Sendable {
@@ -130,7 +195,7 @@ public struct StatusReport: Codable, Sendable {
     /// Builds the status of every report file of `view` (in its order), or of the report `only`.
     public static func make(
         view: ReportFilesView, stateDirectory: String, daemonTimeZone: String = "UTC", now: Date = Date(),
-        withLastRecord: Bool = false, only: String? = nil
+        withLastRecord: Bool = false, only: String? = nil, clusterCompleted: [String: Date]? = nil
     ) -> StatusReport {
         let probe = DaemonPresence.probe(stateDirectory: stateDirectory)
         let store = StateStore(directory: stateDirectory)
@@ -174,7 +239,7 @@ public struct StatusReport: Codable, Sendable {
                     // A slot is not overdue while the daemon is running the report (a long run).
                     if report.runningSlot == nil,
                         let due = overdueSlot(
-                            schedule: d.schedule, zone: zone, timeout: d.timeout, lastCompleted: state.lastCompletedSlot,
+                            schedule: d.schedule, zone: zone, timeout: d.timeout, lastCompleted: [clusterCompleted?[name], state.lastCompletedSlot].compactMap { $0 }.max(),
                             now: now)
                     {
                         report.overdueSince = local(due)

@@ -85,7 +85,12 @@ struct History: ParsableCommand {
         // The PERIOD column only when a listed run reported on a period.
         let periods = records.contains { $0.period != nil }
         let periodColumn = periods ? ["PERIOD"] : []
-        var rows = [["FINISHED", "REPORT", "SLOT"] + periodColumn + ["TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]]
+        // The NODE column only when a listed run was a cluster node's (`cluster:`).
+        let nodes = records.contains { $0.node != nil }
+        var rows = [
+            ["FINISHED", "REPORT", "SLOT"] + periodColumn + ["TRIGGER", "OUTCOME", "DURATION", "ROWS", "FILES"]
+                + (nodes ? ["NODE"] : [])
+        ]
         for r in records {
             let period = periods ? [r.period?.name ?? "-"] : []
             rows.append(
@@ -93,7 +98,7 @@ struct History: ParsableCommand {
                     r.attempt > 1 ? "\(r.trigger.rawValue) #\(r.attempt)" : r.trigger.rawValue,
                     r.outcome.rawValue, Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
                     r.files.map { String($0.count) } ?? (r.compacted == true ? "(compacted)" : "0"),
-                ])
+                ] + (nodes ? [r.node ?? "-"] : []))
         }
         printTable(rows)
         for r in records where r.error != nil { print("\(r.report) \(r.slot): \(r.error!)") }

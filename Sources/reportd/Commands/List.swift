@@ -8,6 +8,7 @@ import ReportDaemon
 import ReportConfig
 import ServiceLifecycle
 import ReportState
+import ReportFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -27,6 +28,13 @@ struct List: ParsableCommand {
         let view = ReportFilesView.current(stateDirectory: daemon.stateDirectory, checked: files)
         let daemonZone = TimeZone(identifier: daemon.timezone) ?? TimeZone(identifier: "UTC")!
         let now = Date()
+        // A cluster's last slots are the cluster's (any node's), with the node that ran each.
+        let cluster = daemon.cluster.map { ClusterView.read($0, timeZone: daemon.timezone) }
+        if let why = cluster?.status.unreachable {
+            writeStandardError("reportd: the cluster database is unreachable (\(why)): last runs are this node's\n")
+        }
+        let clusterLast = Dictionary(
+            (cluster?.status.lastSlots ?? []).map { ($0.report, $0.node) }, uniquingKeysWith: { a, _ in a })
         var rows = [["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN", "LAST RUN", "OUTCOME"]]
         // In report name order, every report file: those that do not run as their file says are
         // marked, and said why below.
@@ -34,8 +42,12 @@ struct List: ParsableCommand {
             let d = state.report.flatMap { state.definition?.reportDefinition(name: $0) }
             let zone = d.flatMap { TimeZone(identifier: $0.timezone) } ?? daemonZone
             let last = state.report.flatMap { store.load($0).lastRun }
-            let lastText = last.map { SlotTime(date: $0.slot, timeZone: zone).iso8601 + " (\($0.trigger.rawValue))" } ?? "never"
+            var lastText = last.map { SlotTime(date: $0.slot, timeZone: zone).iso8601 + " (\($0.trigger.rawValue))" } ?? "never"
             var outcome = last?.outcome.rawValue ?? "-"
+            if let name = state.report, let done = cluster?.completed[name], last.map({ done > $0.slot }) ?? true {
+                lastText = SlotTime(date: done, timeZone: zone).iso8601 + " (node \(clusterLast[name] ?? "?"))"
+                outcome = "success"
+            }
             if !state.condition.isHealthy {
                 outcome = d == nil ? Status.word(state.condition) : outcome + " [\(Status.word(state.condition))]"
             }

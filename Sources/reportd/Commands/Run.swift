@@ -82,6 +82,18 @@ struct Run: ParsableCommand {
         runLogger[metadataKey: "run.trigger"] = "\(trigger.rawValue)"
         var runner = ReportRunner(config: daemon, logger: runLogger)
         runner.lockMode = wait ? .wait : .refuse
+        // On a cluster node, the reports' locks across the cluster too (Run+Cluster.swift).
+        var clusterLocks: ClusterRunLocks?
+        if let cluster = daemon.cluster {
+            let (locks, refusal) = ClusterRunLocks.take(
+                cluster, reports: selected.map(\.definition.name), wait: wait)
+            if let refusal {
+                writeStandardError("reportd: \(refusal); nothing was run\n")
+                throw ExitCode(1)
+            }
+            clusterLocks = locks
+        }
+        defer { clusterLocks?.release() }
         var outcomes: [RunResult] = []
         if slot != nil || period != nil {
             // A backfill runs each report at the slot as read in that report's own time zone. Each

@@ -29,8 +29,11 @@ struct Serve: AsyncParsableCommand {
         let logger = options.logger()
         let group: ServiceGroup
         do {
+            // Tests only: a node whose clock is off by this many seconds (`cluster:` corrects it by
+            // the database's clock).
+            let offset = ProcessInfo.processInfo.environment["REPORTD_TEST_CLOCK_OFFSET"].flatMap(Double.init)
             group = try buildDaemon(configPath: options.path, calculators: BuiltinCalculators.registry, writers: BuiltinWriters.registry, sources: BuiltinSources.registry,
-                logger: logger)
+                logger: logger, clock: offset.map { ShiftedClock(offset: $0) } ?? SystemClock())
         } catch let error as ConfigError {
             printDiagnostics(error.diagnostics)
             throw ExitCode(1)

@@ -43,9 +43,15 @@ struct Status: ParsableCommand {
             sayNoReport(name, among: view.names, valid: false)
             throw ExitCode(2)
         }
-        let status = StatusReport.make(
+        // A cluster's nodes share one record of completed slots: read it (a few seconds at most).
+        let cluster = daemon.cluster.map { ClusterView.read($0, timeZone: daemon.timezone) }
+        var status = StatusReport.make(
             view: view, stateDirectory: daemon.stateDirectory, daemonTimeZone: daemon.timezone,
-            withLastRecord: name != nil, only: name)
+            withLastRecord: name != nil, only: name, clusterCompleted: cluster?.completed)
+        if let cluster {
+            status.cluster = cluster.status
+            if cluster.status.unreachable != nil { status.ok = false }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -101,6 +107,7 @@ struct Status: ParsableCommand {
         } else {
             print("report files: checked now, without starting plugins (reportd validate checks those)")
         }
+        if let cluster = status.cluster { ClusterView.print(cluster) }
         if detailed, let report = status.reports.first {
             printDetail(report)
             return

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSignalGuard
 import Foundation
+import ReportCluster
 import Logging
 import ReportCalculators
 import ReportCore
@@ -41,6 +42,16 @@ struct Validate: ParsableCommand {
                     "note: dataset '\(dataset.name)' has no schema file: its columns come from the server, "
                         + "and the reports' use of them is checked by 'validate --connect' (and at each run)")
             }
+        }
+        // `cluster.url` read in full by the PostgreSQL client (sslmode, port…), located.
+        if let cluster = daemon?.cluster, let problem = ClusterStore.problem(inURL: cluster.url) {
+            let at = cluster.urlLocation
+            writeStandardError(
+                Diagnostic(
+                    file: at?.file ?? cluster.url, line: at?.line ?? 0, column: at?.column ?? 0,
+                    message: "'cluster.url': \(problem)"
+                ).description + "\n")
+            errors += 1
         }
         guard errors == 0 else {
             writeStandardError("\(errors) error\(errors == 1 ? "" : "s") found\n")

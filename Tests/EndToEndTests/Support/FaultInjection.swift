@@ -119,11 +119,13 @@ func residentKiB(_ pid: pid_t) -> Int? {
     return Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
 }
 
-/// Whether `name` is a publisher temporary file (`.NAME.tmp-PID-RANDOM`).
+/// Whether `name` is a publisher temporary file (`.NAME.tmp-HOST-PID-RANDOM`, or `.NAME.tmp-PID-RANDOM`
+/// as written before the host was in the name).
 func isPublisherTemporary(_ name: String) -> Bool {
     guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return false }
-    let parts = name[marker.upperBound...].split(separator: "-")
-    return parts.count == 2 && parts.allSatisfy { Int($0) != nil }
+    let parts = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+    return parts.count >= 2 && parts.suffix(2).allSatisfy { Int($0) != nil }
+        && parts.dropLast(2).allSatisfy { !$0.isEmpty }
 }
 
 // MARK: What a reader of the shared folder sees

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import ReportCore
+import ReportCluster
+import ReportPublish
+import ReportState
+
+/// One run of a slot on a cluster node: claim the slot, take the report's lock across the cluster,
+/// run, and publish only through the gate that marks the slot done while the claim still holds.
+///
+/// Runs on the run's dispatch thread (every step may block on the database for its deadline).
+struct ClusterRun {
+    let store: ClusterStore
+    let request: RunRequest
+    let control: RunControl
+    let logger: Logger
+
+    /// Runs `body` (the report's run, given the publish gate) if this node wins the slot.
+    func run(_ body: (@escaping PublishGate) -> RunResult) -> RunResult {
+        let started = Date()
+        let name = request.report.name
+        // 1. The slot's claim.
+        var claim: SlotClaim?
+        while claim == nil {
+            switch Result(catching: { () throws(ClusterError) in try store.claim(report: name, slot: request.slot) }) {
+            case .failure(let error):
+                return skipped(.unreachable(error.message), started: started)
+            case .success(.claimed(let won)):
+                claim = won
+            case .success(.elsewhere(let node, let done)):
+                return skipped(.elsewhere(node: node, done: done), started: started)
+            case .success(.early(let seconds)):
+                // Only before the node's clock is corrected by the database's (start-up).
+                if control.isStopped { return stopped(started) }
+                Thread.sleep(forTimeInterval: min(max(seconds, 0.05), 5))
+            }
+        }
+        let won = claim!
+        // 2. The report's lock across the cluster: one run of a report at a time, on any node,
+        // `reportd run` included.
+        var lock: ClusterLock?
+        while lock == nil {
+            if control.isStopped {
+                try? store.release(won)
+                return stopped(started)
+            }
+            switch Result(catching: { () throws(ClusterError) in try store.lock(report: name) }) {
+            case .failure(let error):
+                try? store.release(won)
+                return skipped(.unreachable(error.message), started: started)
+            case .success(.taken(let taken)):
+                lock = taken
+            case .success(.held):
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+        defer { try? store.unlock(lock!) }
+        // 3. The run, published only if the claim still holds when its files are ready.
+        let lost = Locked<String?>(nil)
+        let (shared, lease) = (self.store, self.store.lease)
+        let gate: PublishGate = {
+            let why: String
+            do throws(ClusterError) {
+                if try shared.complete(won) { return }
+                why = "another node took the slot over (this node was silent past its lease of \(lease)s)"
+            } catch {
+                why = "the cluster database did not confirm the claim (\(error.message))"
+            }
+            lost.withLock { $0 = why }
+            throw RunError(report: name, message: "not published: \(why)", kind: .stopped)
+        }
+        var outcome = body(gate)
+        outcome.node = store.node
+        if let why = lost.withLock({ $0 }) {
+            outcome.skipped = .lostClaim(why)
+            return outcome
+        }
+        if !outcome.succeeded { try? store.release(won) }
+        return outcome
+    }
+
+    private func skipped(_ why: RunSkip, started: Date) -> RunResult {
+        var outcome = RunResult(request, started: started, error: nil)
+        outcome.skipped = why
+        outcome.node = store.node
+        return outcome
+    }
+
+    private func stopped(_ started: Date) -> RunResult {
+        var outcome = RunResult(
+            request, started: started, error: "stopped: \(control.stopReason ?? "stopped")", failure: .stopped)
+        outcome.node = store.node
+        return outcome
+    }
+}
