@@ -122,10 +122,21 @@ struct Run: ParsableCommand {
             if let error = outcome.error {
                 print("FAILED \(outcome.report): \(error)")
                 failed = true
+            } else if let condition = outcome.skippedCondition {
+                print("skipped \(outcome.report) (condition): publish_when is false: \(condition); nothing published")
             } else {
                 print(
                     "ok     \(outcome.report) -> \(daemon.outputRoot)/\(outcome.report)/ (\(outcome.files.count) files)"
                 )
+            }
+            let values = outcome.splitOutputs.filter { !$0.skipped }
+            if !outcome.splitOutputs.isEmpty {
+                print("       \(values.count) of \(outcome.splitOutputs.count) values published under \(outcome.report)/<slug>/")
+            }
+            if !outcome.unaddressedValues.isEmpty {
+                print(
+                    "       email_by_value: no address and no \"*\" for "
+                        + outcome.unaddressedValues.map { "'\($0)'" }.joined(separator: ", "))
             }
         }
         // Mail after every run has published and been recorded (Run+Deliver.swift).
