@@ -237,10 +237,11 @@ public struct ReportRunner: Sendable {
                 shouldPublish: shouldPublish)
             outcome.duration = Date().timeIntervalSince(started)
             log.info(
-                "report published",
+                outcome.skippedCondition == nil ? "report published" : "report skipped (condition)",
                 metadata: [
                     "output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(outcome.files.count)",
-                    "duration.ms": "\(Int(outcome.duration * 1000))", "run.outcome": "success",
+                    "duration.ms": "\(Int(outcome.duration * 1000))",
+                    "run.outcome": "\(outcome.skippedCondition == nil ? "success" : "skipped")",
                 ])
         } catch {
             outcome.error = "\(error)"
@@ -312,10 +313,8 @@ public struct ReportRunner: Sendable {
         } else {
             outcome.skippedCondition = definition.publishWhen?.source
             logger.notice(
-                "skipped (condition): publish_when is false, nothing of the whole report published",
-                metadata: [
-                    "report.name": "\(definition.name)", "report.condition": "\(definition.publishWhen?.source ?? "")",
-                ])
+                "skipped (condition): publish_when is false (\(definition.publishWhen?.source ?? "")), nothing of the whole report published",
+                metadata: ["report.name": "\(definition.name)"])
         }
         guard definition.split != nil else { return }
         for part in parts {

@@ -228,7 +228,7 @@ import Testing
         let out = try runReportd(["list", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path])
         #expect(out.status == 0)
         let lines = out.stdout.split(separator: "\n")
-        #expect(lines.count == 8)
+        #expect(lines.count == 9)  // the header and eight reports
         #expect(lines.contains { $0.hasPrefix("funding-by-program ") && $0.contains("Asia/Ho_Chi_Minh") })
         #expect(lines.first?.contains("NEXT RUN") == true && lines.first?.contains("OUTCOME") == true)
         // Every report shows its next slot as local time with the +07:00 offset.
