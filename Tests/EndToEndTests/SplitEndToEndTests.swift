@@ -8,8 +8,10 @@ import Testing
 
 /// Issue 26 through the real binary: `split_by` over a generated dataset, each value's files
 /// checked against a computation here; `split_max`; `publish_when` with an empty filter and with
-/// `changed` across runs and periods; history, status and the metrics file.
-@Suite struct SplitEndToEndTests {
+/// `changed` across runs and periods; history, status and the metrics file. One test at a time:
+/// each blocks a thread of the test process on the binary for seconds, and six side by side
+/// starved the scheduler's tests of the cooperative pool in a full `swift test` on two cores.
+@Suite(.serialized) struct SplitEndToEndTests {
     static let districts = [
         "Thành phố Lai Châu", "Tam Đường", "Phong Thổ", "Sìn Hồ", "Mường Tè", "Than Uyên", "Tân Uyên", "Nậm Nhùn",
     ]
