@@ -10,7 +10,7 @@ import Yams
 /// The mail keys: `mail:` and `owners:` of the daemon config, `deliver:` and `owners:` of a report.
 extension ConfigLoader {
     static let mailKeys = ["sendmail", "from", "max_bytes", "timeout", "retries", "retry_delay"]
-    static let deliveryKeys = ["email", "attach"]
+    static let deliveryKeys = ["email", "email_by_value", "attach"]
     /// Where the sendmail program usually is (postfix, exim and msmtp-mta all install it there).
     static let defaultSendmail = "/usr/sbin/sendmail"
 
@@ -140,13 +140,26 @@ extension ConfigLoader {
             guard let fields = file.fields(item, what: "a 'deliver' entry", allowed: Self.deliveryKeys) else {
                 continue
             }
-            guard let emailNode = fields["email"] else {
-                file.error("a 'deliver' entry needs 'email', the addresses to send to", at: item)
+            var byValue: [String: [MailAddress]]?
+            var to: [MailAddress]?
+            if let byValueNode = fields["email_by_value"] {
+                if fields["email"] != nil {
+                    file.error("a 'deliver' entry has 'email' or 'email_by_value', not both", at: item)
+                    continue
+                }
+                byValue = parseByValue(byValueNode, &file)
+                to = byValue == nil ? nil : []
+            } else if let emailNode = fields["email"] {
+                // The attachments are checked even when an address is wrong: all errors at once.
+                to = parseAddresses(emailNode, "'email'", &file)
+            } else {
+                file.error(
+                    "a 'deliver' entry needs 'email', the addresses to send to (or 'email_by_value' with 'split_by')",
+                    at: item)
                 continue
             }
-            // The attachments are checked even when an address is wrong: all errors at once.
-            let to = parseAddresses(emailNode, "'email'", &file)
             var delivery = Delivery(to: to ?? [])
+            delivery.byValue = byValue
             if let attachNode = fields["attach"] {
                 if case .sequence(let seq) = attachNode, seq.isEmpty {
                     delivery.attach = []
@@ -187,9 +200,15 @@ extension ReportJSONSchema {
             "deliver": [
                 "type": "array", "minItems": 1,
                 "items": [
-                    "type": "object", "additionalProperties": false, "required": ["email"],
+                    "type": "object", "additionalProperties": false,
+                    "oneOf": [["required": ["email"]], ["required": ["email_by_value"]]],
                     "properties": [
                         "email": addresses,
+                        "email_by_value": [
+                            "type": "object", "minProperties": 1, "additionalProperties": addresses,
+                            "description":
+                                "with split_by: each value (in NFC) to its addresses; \"*\" for the values not listed",
+                        ],
                         "attach": [
                             "type": "array", "items": ["type": "string"],
                             "description": "formats the report writes (or their extensions); default: all",

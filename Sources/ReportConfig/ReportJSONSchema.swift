@@ -119,6 +119,7 @@ public enum ReportJSONSchema {
         if var properties = schema["properties"] as? [String: Any] {
             properties.merge(periodProperties) { $1 }
             properties.merge(mailProperties) { $1 }
+            properties.merge(splitProperties) { $1 }
             schema["properties"] = properties
         }
         // Serializing these plain dictionaries, arrays, strings and numbers cannot fail.

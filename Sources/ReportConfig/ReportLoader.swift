@@ -7,7 +7,7 @@ extension ConfigLoader {
         "name", "title", "description", "dataset", "schedule", "timezone", "catch_up", "overlap", "retries", "retry_delay",
         "timeout",
         "filter", "group_by", "metrics", "sort", "limit", "totals", "formats", "csv", "locale", "chart",
-        "period", "compare", "cumulative", "deliver", "owners",
+        "period", "compare", "cumulative", "deliver", "owners", "split_by", "split_max", "publish_when", "alerts",
     ]
     static let sortKeys = ["by", "order"]
     /// The keys of a metric that are not calculator parameters.
@@ -214,6 +214,7 @@ extension ConfigLoader {
             // A daemon-level `locale:` applies to every report that names none.
             if d.locale == nil { d.locale = daemon.locale }
             parseMailKeys(f, into: &d, daemon: daemon, &file)
+            parseSplitKeys(f, into: &d, schema: schema, daemon: daemon, &file)
             definition = d
         } else {
             var scratch = ReportDefinition(
@@ -222,6 +223,7 @@ extension ConfigLoader {
             scratch.metrics = metrics
             parseOptions(f, into: &scratch, &file)
             parseMailKeys(f, into: &scratch, daemon: daemon, &file)
+            parseSplitKeys(f, into: &scratch, schema: schema, daemon: daemon, &file)
         }
         return (file.hasErrors ? nil : definition, nameNode?.mark)
     }

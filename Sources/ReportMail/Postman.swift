@@ -50,16 +50,44 @@ public struct Postman: Sendable {
 
     /// The messages of a successful run, one per `deliver:` entry.
     /// - Throws: `MailError` when a published file cannot be read back, or the text alone passes the cap.
+    ///
+    /// With `split_by`, the `email_by_value` entries send each value's files (from `NAME/<slug>/`)
+    /// to the value's addresses, else to `"*"`'s; a run whose `publish_when` was false sends
+    /// nothing of the whole report.
     public func deliveries(of report: ReportDefinition, outcome: RunResult) throws(MailError) -> [PreparedMail] {
-        let zone = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
-        let slot = SlotTime(date: outcome.slotDate, timeZone: zone)
         let title =
             outcome.period.map { report.title.replacingOccurrences(of: "{period}", with: $0.label) } ?? report.title
+        var prepared: [PreparedMail] = []
+        if outcome.skippedCondition == nil {
+            prepared += try deliveries(
+                of: report, outcome: outcome, folder: report.name, title: title,
+                to: report.deliveries.filter { $0.byValue == nil })
+        }
+        for output in outcome.splitOutputs where !output.skipped {
+            let wanted = report.deliveries.compactMap { delivery -> Delivery? in
+                guard let byValue = delivery.byValue, let to = byValue[output.value] ?? byValue["*"] else { return nil }
+                return Delivery(to: to, attach: delivery.attach)
+            }
+            guard !wanted.isEmpty else { continue }
+            var files = outcome
+            files.files = output.files
+            prepared += try deliveries(
+                of: report, outcome: files, folder: "\(report.name)/\(output.slug)", title: output.title, to: wanted)
+        }
+        return prepared
+    }
+
+    /// The messages of the files published in `folder` (relative to the output root), one per entry of `to`.
+    private func deliveries(
+        of report: ReportDefinition, outcome: RunResult, folder: String, title: String, to entries: [Delivery]
+    ) throws(MailError) -> [PreparedMail] {
+        let zone = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
+        let slot = SlotTime(date: outcome.slotDate, timeZone: zone)
         // The slot's files, by format, read back from the output root as published.
         var files: [OutputFormat: (file: PublishedFile, bytes: [UInt8])] = [:]
         for format in report.formats {
             let ext = writers.fileExtension(of: format)
-            let path = "\(report.name)/\(report.name)_\(slot.stamp).\(ext)"
+            let path = "\(folder)/\(report.name)_\(slot.stamp).\(ext)"
             guard let published = outcome.files.first(where: { $0.path == path }) else { continue }
             do {
                 files[format] = (published, try FileBytes.read(outputRoot + "/" + path))
@@ -73,7 +101,7 @@ public struct Postman: Sendable {
         let htmlFormat = report.formats.first { writers.fileExtension(of: $0) == "html" }
         let summary = textFormat.flatMap { files[$0] }.map { String(decoding: $0.bytes, as: UTF8.self) }
         var prepared: [PreparedMail] = []
-        for delivery in report.deliveries {
+        for delivery in entries {
             let wanted = delivery.attach ?? report.formats
             var candidates: [(name: String, file: PublishedFile, bytes: [UInt8], type: String)] = []
             for format in wanted {
@@ -89,7 +117,7 @@ public struct Postman: Sendable {
             prepared.append(
                 try compose(
                     subject: subject, to: delivery.to, summary: summary, html: html, candidates: candidates,
-                    report: report, title: title, slot: slot))
+                    report: report, title: title, slot: slot, folder: folder))
         }
         return prepared
     }
@@ -98,7 +126,7 @@ public struct Postman: Sendable {
     private func compose(
         subject: String, to: [MailAddress], summary: String?, html: String?,
         candidates: [(name: String, file: PublishedFile, bytes: [UInt8], type: String)], report: ReportDefinition,
-        title: String, slot: SlotTime
+        title: String, slot: SlotTime, folder: String
     ) throws(MailError) -> PreparedMail {
         var summary = summary
         var summaryCut = false
@@ -110,7 +138,7 @@ public struct Postman: Sendable {
             }
             if !text.hasSuffix("\n") { text += "\n" }
             var notes = ["", "-- ", "reportd: \(report.name), slot \(slot.iso8601)"]
-            notes.append("Published in \(outputRoot)/\(report.name)/")
+            notes.append("Published in \(outputRoot)/\(folder)/")
             if !attached.isEmpty { notes.append("Attached: " + attached.joined(separator: ", ")) }
             if !omitted.isEmpty {
                 notes.append("Not attached (the message would pass mail.max_bytes, \(mail.maxBytes) bytes):")
@@ -233,6 +261,8 @@ public struct Postman: Sendable {
         case overdue(since: TimeInterval)
         /// A run succeeded after a failure or overdue notice.
         case recovered
+        /// An alert's condition became true (`raised`) or cleared; `message` with its placeholders filled.
+        case alert(raised: Bool, when: String, message: String)
     }
 
     /// A notice about `report`'s slot to `owners`.
@@ -272,6 +302,20 @@ public struct Postman: Sendable {
                 "  reportd run \(report.name) --slot \(slotTime.iso8601)\(config)",
                 "",
                 "You get this message once for this slot; another when a run of the report succeeds again.",
+            ]
+        case .alert(let raised, let condition, let message):
+            subject = "[reportd] \(raised ? "ALERT" : "alert cleared"): \(report.title) — \(when)"
+            lines = [
+                message, "",
+                raised
+                    ? "The condition '\(condition)' of the report '\(report.name)' became true for the slot \(slotTime.iso8601) on \(host)."
+                    : "The condition '\(condition)' of the report '\(report.name)' no longer holds for the slot \(slotTime.iso8601) on \(host).",
+                "",
+                raised
+                    ? "You get this message once; another when the condition clears."
+                    : "You get another message if it becomes true again.",
+                "",
+                "  reportd history \(report.name)\(config)",
             ]
         case .recovered:
             subject = "[reportd] recovered: \(report.title) — \(when)"

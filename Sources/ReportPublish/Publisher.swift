@@ -49,6 +49,9 @@ public struct Publisher: Sendable {
     /// `latest.*` for good. Ordered by the instants reportd recorded, and ignoring future names it
     /// did not record, neither happens (issue 13).
     public var runInstants: [String: Date]?
+    /// A folder inside the report's where its files go (a split value's slug, `NAME/<slug>/`);
+    /// nil: the report's folder. The files keep the report's name (`NAME_<slot>.*`).
+    public var subfolder: String?
 
     public init(root: String, permissions: Permissions = .shared) {
         self.root = root
@@ -75,7 +78,7 @@ public struct Publisher: Sendable {
     public func publish(report: String, files: [File]) throws(PublishError) -> [String] {
         let folder = try openReportFolder(report)
         defer { close(folder) }
-        return try write(files, in: folder, path: "\(root)/\(report)")
+        return try write(files, in: folder, path: folderPath(report))
     }
 
     /// As `publish(report:files:)`, asking `gate` immediately before the first rename, once every
@@ -86,7 +89,7 @@ public struct Publisher: Sendable {
         let folder = try openReportFolder(report)
         defer { close(folder) }
         return try ConfinedFolder.writeAtomically(
-            files, in: folder, path: "\(root)/\(report)", permissions: permissions, gate: gate)
+            files, in: folder, path: folderPath(report), permissions: permissions, gate: gate)
     }
 
     /// Publishes `files` into the root folder itself, in order, each atomically (the state store's
@@ -171,7 +174,16 @@ public struct Publisher: Sendable {
     func openReportFolder(_ report: String) throws(PublishError) -> Int32 {
         let rootFD = try ConfinedFolder.open(atPath: root, permissions: permissions)
         defer { close(rootFD) }
-        return try ConfinedFolder.openChild(report, in: rootFD, path: "\(root)/\(report)", permissions: permissions)
+        let folder = try ConfinedFolder.openChild(report, in: rootFD, path: "\(root)/\(report)", permissions: permissions)
+        guard let subfolder else { return folder }
+        defer { close(folder) }
+        return try ConfinedFolder.openChild(
+            subfolder, in: folder, path: folderPath(report), permissions: permissions)
+    }
+
+    /// The path of the folder the report's files go to, for messages.
+    func folderPath(_ report: String) -> String {
+        subfolder.map { "\(root)/\(report)/\($0)" } ?? "\(root)/\(report)"
     }
 
     func listFolder(_ fd: Int32) -> [String] { ConfinedFolder.list(fd) }

@@ -20,6 +20,9 @@ public struct ReportRunner: Sendable {
     /// The database snapshots that the runs of one slot share (`serve`); `nil`: each `runOne`
     /// opens its own.
     public var snapshots: DatasetSnapshots?
+    /// What reports remember between runs (split slugs, published fingerprints, alert states): the
+    /// state folder's, unless a cluster gives its own.
+    public var memory: any ReportMemory
 
     /// - Parameter calculators: the calculators to compute with; the config's own (built-in and
     ///   plugins) when not given.
@@ -27,6 +30,7 @@ public struct ReportRunner: Sendable {
         self.config = config
         self.engine = ReportEngine(calculators: calculators ?? config.calculators)
         self.logger = logger
+        self.memory = FolderReportMemory(stateDirectory: config.stateDirectory)
     }
 
     /// Runs `reports` for the slot `date` (the start time, for a manual run), reading each dataset
@@ -99,7 +103,9 @@ public struct ReportRunner: Sendable {
         let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
         let period = definition.period?.runPeriod(slot: slot, in: zone)
         let computed: Result<ReportResult, DatasetError>?
-        switch Result(catching: { () throws(DatasetError) in try snapshot.compute(definition, period: period) }) {
+        switch Result(catching: { () throws(DatasetError) in
+            definition.computedByEngineOnly ? nil : try snapshot.compute(definition, period: period)
+        }) {
         case .success(let result?): computed = .success(result)
         case .success(nil): computed = nil
         case .failure(let error): return (.failure(error), .failure(error))
@@ -171,6 +177,8 @@ public struct ReportRunner: Sendable {
     static func pushdown(_ definition: ReportDefinition, _ source: any DatasetSource)
         -> Result<ReportResult, DatasetError>?
     {
+        // A split report computes each value over the rows read (see `computedByEngineOnly`).
+        if definition.computedByEngineOnly { return nil }
         switch Result(catching: { () throws(DatasetError) in try source.compute(definition) }) {
         case .success(let result?): return .success(result)
         case .success(nil): return nil
@@ -232,10 +240,11 @@ public struct ReportRunner: Sendable {
                 shouldPublish: shouldPublish, gate: gate)
             outcome.duration = Date().timeIntervalSince(started)
             log.info(
-                "report published",
+                outcome.skippedCondition == nil ? "report published" : "report skipped (condition)",
                 metadata: [
                     "output.path": "\(config.outputRoot)/\(definition.name)", "output.files": "\(outcome.files.count)",
-                    "duration.ms": "\(Int(outcome.duration * 1000))", "run.outcome": "success",
+                    "duration.ms": "\(Int(outcome.duration * 1000))",
+                    "run.outcome": "\(outcome.skippedCondition == nil ? "success" : "skipped")",
                 ])
         } catch {
             outcome.error = "\(error)"
@@ -268,12 +277,106 @@ public struct ReportRunner: Sendable {
         _ definition: ReportDefinition, dataset: LoadedDataset, pushed: ReportResult? = nil, slot: SlotTime,
         into outcome: inout RunResult, shouldPublish: () -> Bool, gate: PublishGate? = nil
     ) throws {
-        let (definition, result) = try compute(definition, dataset: dataset, pushed: pushed, slot: slot, into: &outcome)
-        let (slotFiles, latest) = try render(definition, result: result, dataset: dataset, slot: slot, into: outcome)
-        let (publisher, latestStamp) = try publish(
-            definition, slotFiles: slotFiles, latest: latest, slot: slot, into: &outcome, shouldPublish: shouldPublish,
-            gate: gate)
-        try record(definition, publisher: publisher, latest: latestStamp, slot: slot, outcome: outcome)
+        let (definition, computed) = try compute(definition, dataset: dataset, pushed: pushed, slot: slot, into: &outcome)
+        let needsChanged = definition.conditionsReadChanged
+        let whole = try decide(
+            definition.publishWhen, result: computed, report: definition.name, splitValue: nil,
+            needsChanged: needsChanged)
+        outcome.figures = whole.figures
+        outcome.periodLabel = outcome.period?.label
+        // Totals computed for the conditions alone are not shown.
+        var result = computed
+        if !definition.totals { result.totals = nil }
+        // Each value's report, computed before anything is published: too many values publish nothing.
+        var parts: [(value: SplitValue, slug: String, result: ReportResult)] = []
+        if let split = definition.split {
+            let (values, blanks) = try Self.splitValues(definition, table: dataset.table, slot: slot)
+            if values.count > split.max {
+                throw RunError(
+                    report: definition.name,
+                    message: "split_by '\(split.column)' gives \(values.count) values, more than split_max "
+                        + "(\(split.max)): nothing published (is it the column meant?)")
+            }
+            let slugs = try slugs(for: values, report: definition.name)
+            var computing = definition
+            computing.totals = definition.totals || definition.conditionsReadTotals
+            for value in values {
+                let restricted = computing.restricted(to: value.value, blanks: blanks)
+                let valueResult = try engine.execute(restricted, on: dataset.table, slot: slot.date, in: slot.timeZone)
+                parts.append((value, slugs[value.key] ?? SplitSlug.empty, valueResult))
+            }
+        }
+        if whole.publish {
+            let (slotFiles, latest) = try render(definition, result: result, dataset: dataset, slot: slot, into: outcome)
+            let (publisher, latestStamp) = try publish(
+                definition, slotFiles: slotFiles, latest: latest, slot: slot, into: &outcome,
+                shouldPublish: shouldPublish, gate: gate)
+            try record(definition, publisher: publisher, latest: latestStamp, slot: slot, outcome: outcome)
+            if needsChanged { try remember(whole.fingerprint, result: computed, report: definition.name, splitValue: nil) }
+        } else {
+            outcome.skippedCondition = definition.publishWhen?.source
+            logger.notice(
+                "skipped (condition): publish_when is false (\(definition.publishWhen?.source ?? "")), nothing of the whole report published",
+                metadata: ["report.name": "\(definition.name)"])
+        }
+        guard definition.split != nil else { return }
+        for part in parts {
+            let decided = try decide(
+                definition.publishWhen, result: part.result, report: definition.name, splitValue: part.value.key,
+                needsChanged: needsChanged)
+            var valueDefinition = definition
+            let shown = part.value.key.isEmpty ? "(empty)" : part.value.key
+            valueDefinition.title = "\(definition.title) — \(shown)"
+            guard decided.publish else {
+                outcome.splitOutputs.append(
+                    SplitOutput(value: part.value.key, slug: part.slug, title: valueDefinition.title, files: [], skipped: true))
+                continue
+            }
+            var valueResult = part.result
+            if !definition.totals { valueResult.totals = nil }
+            var valueOutcome = outcome
+            valueOutcome.dataset?.rowsUsed = part.result.rowsUsed
+            var (slotFiles, latest) = try render(
+                valueDefinition, result: valueResult, dataset: dataset, slot: slot, into: valueOutcome,
+                split: (definition.split!.column, part.value.key))
+            // The rejected rows are the whole report's, published once.
+            slotFiles.removeAll { $0.name.hasSuffix(".rejected.csv") }
+            guard shouldPublish() else {
+                throw RunError(
+                    report: definition.name, message: "stopped before publishing (timeout or shutdown)", kind: .stopped)
+            }
+            let files = try publishValue(
+                definition, slug: part.slug, slotFiles: slotFiles, latest: latest, slot: slot, gate: gate)
+            if needsChanged {
+                try remember(decided.fingerprint, result: part.result, report: definition.name, splitValue: part.value.key)
+            }
+            outcome.splitOutputs.append(
+                SplitOutput(value: part.value.key, slug: part.slug, title: valueDefinition.title, files: files, skipped: false))
+        }
+        // The history lists the values' files after the whole report's.
+        outcome.files += outcome.splitOutputs.flatMap(\.files)
+        // `email_by_value`: a value with no address and no "*" is named, never dropped silently.
+        let byValue = definition.deliveries.compactMap(\.byValue)
+        if !byValue.isEmpty {
+            outcome.unaddressedValues = outcome.splitOutputs.filter { output in
+                !output.skipped && !byValue.contains { $0[output.value] != nil || $0["*"] != nil }
+            }.map(\.value)
+            if !outcome.unaddressedValues.isEmpty {
+                let named = outcome.unaddressedValues.map { "'\($0)'" }.joined(separator: ", ")
+                logger.warning(
+                    "email_by_value has no address and no \"*\" for \(named): their files are published, not mailed",
+                    metadata: ["report.name": "\(definition.name)"])
+            }
+        }
+        let everySlug = try memory.slugAssignments(report: definition.name).merging(
+            parts.map { ($0.value.key, $0.slug) }, uniquingKeysWith: { a, _ in a })
+        do {
+            try writeSplitIndex(
+                definition, slugs: everySlug, extensions: definition.formats.map(config.writers.fileExtension(of:)),
+                slot: slot)
+        } catch {
+            logger.warning("could not write \(definition.name)/index.html: \(error)")
+        }
     }
 
     /// The report computed by its source (pushdown) or by the engine over the dataset, with its
@@ -282,7 +385,10 @@ public struct ReportRunner: Sendable {
         _ definition: ReportDefinition, dataset: LoadedDataset, pushed: ReportResult?, slot: SlotTime,
         into outcome: inout RunResult
     ) throws -> (ReportDefinition, ReportResult) {
-        var result = try pushed ?? engine.execute(definition, on: dataset.table, slot: slot.date, in: slot.timeZone)
+        // Totals the conditions read are computed even when the report does not show them.
+        var computing = definition
+        computing.totals = definition.totals || definition.conditionsReadTotals
+        var result = try pushed ?? engine.execute(computing, on: dataset.table, slot: slot.date, in: slot.timeZone)
         // The period's label in the title and the outputs, in the report's language.
         var definition = definition
         definition.locale = definition.locale ?? config.locale
@@ -301,15 +407,16 @@ public struct ReportRunner: Sendable {
     }
 
     /// Each format's bytes: the files of the slot, and the `latest.*` copies.
-    private func render(
+    func render(
         _ definition: ReportDefinition, result: ReportResult, dataset: LoadedDataset, slot: SlotTime,
-        into outcome: RunResult
+        into outcome: RunResult, split: (column: String, value: String)? = nil
     ) throws -> (slotFiles: [Publisher.File], latest: [Publisher.File]) {
         let figures = outcome.dataset!
-        let context = RunContext(
+        var context = RunContext(
             report: definition, slot: slot.iso8601, stamp: slot.stamp,
             generatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601, dataset: figures,
             locale: definition.locale ?? config.locale)
+        context.split = split
         var slotFiles: [Publisher.File] = []
         var latest: [Publisher.File] = []
         for format in definition.formats {

@@ -35,6 +35,8 @@ public struct SQLFilterCompiler: Sendable {
             return "(\(left) \(Self.sql(op)) \(right))"
         case .compareColumns(let a, let op, let b):
             return "(\(column(a)) \(Self.sql(op)) \(column(b)))"
+        case .isNull(let name):
+            return "(\(dialect.identifier(name)) IS NULL)"
         case .member(let name, let values):
             guard !values.isEmpty else {
                 // Unknown for a null cell, false otherwise, as `x in []` in the engine (so that

@@ -51,6 +51,9 @@ public enum MetricsFile {
             "reportd_report_runs_total", "counter", "Runs of the report, successful or not.", { Double($0.runsTotal) })
         family(
             "reportd_report_failures_total", "counter", "Failed runs of the report.", { Double($0.failuresTotal) })
+        family(
+            "reportd_report_skipped_total", "counter",
+            "Runs of the report that completed without publishing (publish_when was false).", { Double($0.skippedTotal) })
         if !deliveries.isEmpty {
             out += deliveryFamilies(reports.map(\.name), deliveries)
         }

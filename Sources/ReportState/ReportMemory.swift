@@ -81,9 +81,11 @@ public struct ReportMemoryFile: Codable, Sendable, Equatable {
     }
 }
 
-/// `ReportMemory` in the state folder: one file per report under `STATE/memory/`, written
-/// atomically and privately like the reports' states (temporary file, fsync, rename; 0600 in a
-/// 0700 folder). Runs of a report hold its lock, so a read-change-write needs no other.
+/// `ReportMemory` in the state folder, under `STATE/memory/`: `NAME.json` (slugs and fingerprints,
+/// written by the report's runs, which hold its lock) and `NAME.alerts.json` (the alerts' states,
+/// written by the daemon's loop after a run: a file of its own, so that it never races a run's
+/// write), each written atomically and privately like the reports' states (temporary file,
+/// fsync, rename; 0600 in a 0700 folder).
 public struct FolderReportMemory: ReportMemory {
     public let stateDirectory: String
 
@@ -93,14 +95,18 @@ public struct FolderReportMemory: ReportMemory {
 
     /// The report's memory; empty when there is none. A damaged file reads as empty (slugs are
     /// then assigned again in sorted order, fingerprints count as changed, alerts as new).
-    public func load(_ report: String) -> ReportMemoryFile {
-        guard let data = FileManager.default.contents(atPath: "\(directory)/\(report).json") else {
+    public func load(_ report: String) -> ReportMemoryFile { load(file: "\(report).json") }
+
+    func load(file: String) -> ReportMemoryFile {
+        guard let data = FileManager.default.contents(atPath: "\(directory)/\(file)") else {
             return ReportMemoryFile()
         }
         return (try? StateStore.decoder.decode(ReportMemoryFile.self, from: data)) ?? ReportMemoryFile()
     }
 
-    public func save(_ memory: ReportMemoryFile, for report: String) throws {
+    public func save(_ memory: ReportMemoryFile, for report: String) throws { try save(memory, file: "\(report).json") }
+
+    func save(_ memory: ReportMemoryFile, file: String) throws {
         let permissions = FilePermissions.private(in: stateDirectory)
         let bytes = try StateStore.encoder.encode(memory)
         let top = try ConfinedFolder.open(atPath: stateDirectory, permissions: permissions)
@@ -108,7 +114,7 @@ public struct FolderReportMemory: ReportMemory {
         let folder = try ConfinedFolder.openChild("memory", in: top, path: directory, permissions: permissions)
         defer { close(folder) }
         try ConfinedFolder.writeAtomically(
-            [ConfinedFolder.File(name: "\(report).json", bytes: Array(bytes))], in: folder, path: directory,
+            [ConfinedFolder.File(name: file, bytes: Array(bytes))], in: folder, path: directory,
             permissions: permissions)
     }
 
@@ -153,9 +159,14 @@ public struct FolderReportMemory: ReportMemory {
         }
     }
 
-    public func alertRaised(report: String, when: String) throws -> Bool? { load(report).alerts[when] }
+    public func alertRaised(report: String, when: String) throws -> Bool? {
+        load(file: "\(report).alerts.json").alerts[when]
+    }
 
     public func recordAlert(raised: Bool, report: String, when: String) throws {
-        try update(report) { memory in memory.alerts[when] = raised }
+        var memory = load(file: "\(report).alerts.json")
+        guard memory.alerts[when] != raised else { return }
+        memory.alerts[when] = raised
+        try save(memory, file: "\(report).alerts.json")
     }
 }

@@ -38,6 +38,31 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var period: PeriodRecord?
     /// On a `delivery` line: who the mail went to and what it carried.
     public var delivery: DeliveryRecord?
+    /// `condition` when `publish_when` was false (nothing of the whole report published).
+    public var skipped: String?
+    /// The `publish_when` condition that was false.
+    public var condition: String?
+    /// With `split_by`: the values that got outputs this run, by slug.
+    public var splitValues: [String: String]?
+    /// With `email_by_value`: the values with no address and no `"*"`.
+    public var unaddressed: [String]?
+    /// On an `alert` line: the alert's `when`, whether it became true (`raised`) or cleared, and
+    /// the message sent.
+    public var alert: AlertRecord?
+
+    public struct AlertRecord: Codable, Sendable, Equatable {
+        public var when: String
+        public var state: String
+        public var message: String
+        public var notified: [String]
+
+        public init(when: String, raised: Bool, message: String, notified: [String]) {
+            self.when = when
+            self.state = raised ? "raised" : "cleared"
+            self.message = message
+            self.notified = notified
+        }
+    }
 
     public struct Dataset: Codable, Sendable, Equatable {
         public var name: String
@@ -62,7 +87,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case report, slot, trigger, attempt, started, finished, outcome, error, dataset, calculators, files, reportd,
-            pid, compacted, period, delivery, node
+            pid, compacted, period, delivery, node, skipped, condition, unaddressed, alert
+        case splitValues = "split_values"
         case durationSeconds = "duration_seconds"
     }
 
@@ -87,6 +113,15 @@ public struct RunRecord: Codable, Sendable, Equatable {
         calculators = outcome.calculators
         files = outcome.files
         period = outcome.period
+        if let condition = outcome.skippedCondition {
+            skipped = "condition"
+            self.condition = condition
+        }
+        if !outcome.splitOutputs.isEmpty {
+            splitValues = Dictionary(
+                outcome.splitOutputs.map { ($0.slug, $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
+        if !outcome.unaddressedValues.isEmpty { unaddressed = outcome.unaddressedValues }
         reportd = ReportdVersion.current
         pid = Int(getpid())
         node = outcome.node

@@ -37,6 +37,17 @@ public struct RunResult: Sendable {
     /// Why nothing ran here for this slot although it was due (`cluster:`): the run is neither
     /// recorded nor retried.
     public var skipped: RunSkip?
+    /// The report's `publish_when` was false: the run completed and published nothing of the whole
+    /// report (its condition, for the history and the log).
+    public var skippedCondition: String?
+    /// The whole report's figures, when the run computed them: what its alerts are checked against.
+    public var figures: RunFigures?
+    /// The period's label, or nil without `period:` (an alert's `{period}`).
+    public var periodLabel: String?
+    /// With `split_by`: each value's outputs.
+    public var splitOutputs: [SplitOutput] = []
+    /// With `email_by_value`: the values that have no address and no `"*"` fallback.
+    public var unaddressedValues: [String] = []
 
     public var succeeded: Bool { error == nil }
 
@@ -55,6 +66,26 @@ public struct RunResult: Sendable {
         self.datasetChecksum = datasetChecksum
         self.calculators = calculators
         self.error = error
+    }
+}
+
+/// One value's outputs of a split report (`NAME/<slug>/`).
+public struct SplitOutput: Sendable, Codable, Equatable {
+    /// The value (NFC); empty for the null and blank values (`_empty`).
+    public var value: String
+    public var slug: String
+    public var title: String
+    /// The files published, paths relative to the output root (none when its `publish_when` was false).
+    public var files: [PublishedFile]
+    /// Its `publish_when` was false.
+    public var skipped: Bool
+
+    public init(value: String, slug: String, title: String, files: [PublishedFile], skipped: Bool) {
+        self.value = value
+        self.slug = slug
+        self.title = title
+        self.files = files
+        self.skipped = skipped
     }
 }
 

@@ -7,6 +7,8 @@ public enum RunTrigger: String, Sendable, Codable {
     case backfill
     /// Not a run: the mail delivery of a run's outputs (a history line of its own, after the run's).
     case delivery
+    /// Not a run: an alert's notice, raised or cleared after a run (a history line of its own).
+    case alert
 }
 
 /// How a run ended, as the history and the state record it (`"success"`, `"failed"`).

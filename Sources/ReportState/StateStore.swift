@@ -13,6 +13,8 @@ public struct ReportState: Codable, Sendable, Equatable {
     /// counters, which survive compaction of the run history.
     public var runsTotal: Int = 0
     public var failuresTotal: Int = 0
+    /// Runs that completed without publishing because `publish_when` was false.
+    public var skippedTotal: Int = 0
 
     public struct LastRun: Codable, Sendable, Equatable {
         public var slot: Date
@@ -26,6 +28,8 @@ public struct ReportState: Codable, Sendable, Equatable {
         public var duration: TimeInterval?
         public var rowsUsed: Int?
         public var rowsRejected: Int?
+        /// The `publish_when` condition that was false: the run completed, publishing nothing.
+        public var skippedCondition: String?
     }
 
     public init(lastCompletedSlot: Date? = nil, lastRun: LastRun? = nil) {
@@ -39,6 +43,7 @@ public struct ReportState: Codable, Sendable, Equatable {
         case lastSuccess = "last_success"
         case runsTotal = "runs_total"
         case failuresTotal = "failures_total"
+        case skippedTotal = "skipped_total"
     }
 
     /// Reads states written by earlier versions too (no counters, no last success).
@@ -49,6 +54,19 @@ public struct ReportState: Codable, Sendable, Equatable {
         lastSuccess = try c.decodeIfPresent(LastRun.self, forKey: .lastSuccess)
         runsTotal = try c.decodeIfPresent(Int.self, forKey: .runsTotal) ?? 0
         failuresTotal = try c.decodeIfPresent(Int.self, forKey: .failuresTotal) ?? 0
+        skippedTotal = try c.decodeIfPresent(Int.self, forKey: .skippedTotal) ?? 0
+    }
+
+    /// Writes `skipped_total` only once a run was skipped, so a state without one keeps the bytes
+    /// earlier versions wrote.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(lastCompletedSlot, forKey: .lastCompletedSlot)
+        try c.encodeIfPresent(lastRun, forKey: .lastRun)
+        try c.encodeIfPresent(lastSuccess, forKey: .lastSuccess)
+        try c.encode(runsTotal, forKey: .runsTotal)
+        try c.encode(failuresTotal, forKey: .failuresTotal)
+        if skippedTotal > 0 { try c.encode(skippedTotal, forKey: .skippedTotal) }
     }
 }
 
@@ -59,6 +77,7 @@ extension ReportState.LastRun {
         case failuresInARow = "failures_in_a_row"
         case rowsUsed = "rows_used"
         case rowsRejected = "rows_rejected"
+        case skippedCondition = "skipped_condition"
     }
 }
 
@@ -90,14 +109,16 @@ public struct StateStore: Sendable {
     /// succeeded (and was not a manual run at an arbitrary time).
     public func record(
         _ report: String, slot: Date, trigger: RunTrigger, error: String?, at finished: Date,
-        duration: TimeInterval? = nil, rowsUsed: Int? = nil, rowsRejected: Int? = nil
+        duration: TimeInterval? = nil, rowsUsed: Int? = nil, rowsRejected: Int? = nil, skippedCondition: String? = nil
     ) throws -> ReportState {
         var state = load(report)
         let previousFailures = state.lastRun?.outcome == .failed ? state.lastRun?.failuresInARow ?? 0 : 0
-        let run = ReportState.LastRun(
+        var run = ReportState.LastRun(
             slot: slot, trigger: trigger, outcome: error == nil ? .success : .failed, finishedAt: finished,
             error: error, failuresInARow: error == nil ? 0 : previousFailures + 1, duration: duration,
             rowsUsed: rowsUsed, rowsRejected: rowsRejected)
+        run.skippedCondition = error == nil ? skippedCondition : nil
+        if run.skippedCondition != nil { state.skippedTotal += 1 }
         state.lastRun = run
         state.runsTotal += 1
         if error == nil {

@@ -11,7 +11,7 @@ import TestSupport
         for value in ["UTF16", "utf8"] {
             let out = try runReportd(["validate", "--config", config], environment: ["YAMS_DEFAULT_ENCODING": value])
             #expect(out.status == 0, "\(out.stderr)")
-            #expect(out.stdout == "OK: 7 reports, 3 datasets\n", "YAMS_DEFAULT_ENCODING=\(value)")
+            #expect(out.stdout == "OK: 8 reports, 3 datasets\n", "YAMS_DEFAULT_ENCODING=\(value)")
         }
     }
 }

@@ -45,9 +45,9 @@ import TestSupport
         #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
         let lines = out.stdout.split(separator: "\n").map(String.init)
         let cases = lines.filter { $0.hasPrefix("ok") || $0.hasPrefix("FAIL") }
-        // At least one case for each of the seven sample reports, every one passing.
+        // At least one case for each of the eight sample reports, every one passing.
         for report in [
-            "concentration-by-program", "funding-by-program", "funding-by-year", "impact-by-beneficiary",
+            "concentration-by-program", "district-offices", "funding-by-program", "funding-by-year", "impact-by-beneficiary",
             "support-by-activity", "support-by-district", "support-by-district-quarterly",
         ] {
             #expect(cases.contains { $0.hasPrefix("ok    config/tests/\(report).yaml: ") }, "\(report): \(lines)")

@@ -10,7 +10,7 @@ import TestSupport
         ])
         #expect(out.status == 0, "\(out.stderr)")
         // Six reports, and the quarterly report by district that shows periods (issue 25).
-        #expect(out.stdout.contains("OK: 7 reports, 3 datasets"))
+        #expect(out.stdout.contains("OK: 8 reports, 3 datasets"))
     }
 
     @Test func configComesFromTheEnvironmentWhenNotGiven() throws {
@@ -27,13 +27,14 @@ import TestSupport
         let root = folder.appendingPathComponent("var/reports")
         #expect(
             filesIn(root) == [
-                "concentration-by-program", "funding-by-program", "funding-by-year", "impact-by-beneficiary",
-                "index.html", "support-by-activity",
+                "concentration-by-program", "district-offices", "funding-by-program", "funding-by-year",
+                "impact-by-beneficiary", "index.html", "support-by-activity",
                 "support-by-district", "support-by-district-quarterly",
             ])
 
         for report in filesIn(root) where report != "index.html" {
-            let files = filesIn(root.appendingPathComponent(report))
+            // The split report's values' folders and index (issue 26) are checked below.
+            let files = filesIn(root.appendingPathComponent(report)).filter { $0.contains(".") && $0 != "index.html" }
             // Four slot files, four latest files, the manifest, nothing hidden or temporary left behind.
             #expect(files.count == 9, "\(report): \(files)")
             #expect(files.contains("manifest.json"), "\(report): \(files)")
@@ -42,6 +43,25 @@ import TestSupport
             #expect(files.filter { $0.hasPrefix("\(report)_") && $0.hasSuffix(".json") }.count == 1)
             #expect(!files.contains { $0.hasPrefix(".") }, "\(report): \(files)")
         }
+
+        // The split report: one folder per district, listed by its index; the districts' project
+        // counts and amounts add up to the province's.
+        let offices = root.appendingPathComponent("district-offices")
+        let values = filesIn(offices).filter { !$0.contains(".") }
+        #expect(
+            values == ["muong-te", "nam-nhun", "phong-tho", "sin-ho", "tam-duong", "tan-uyen", "than-uyen", "thanh-pho-lai-chau"])
+        var officeProjects = 0
+        var officeSupport = 0
+        for value in values {
+            let totals = try readJSON(offices.appendingPathComponent("\(value)/latest.json"))["totals"] as? [String: Any]
+            officeProjects += totals?["projects"] as? Int ?? 0
+            officeSupport += totals?["state_support_vnd"] as? Int ?? 0
+        }
+        let province = try readJSON(offices.appendingPathComponent("latest.json"))["totals"] as? [String: Any]
+        #expect(officeProjects == 30 && province?["projects"] as? Int == 30)
+        #expect(officeSupport == province?["state_support_vnd"] as? Int)
+        let index = try String(contentsOf: offices.appendingPathComponent("index.html"), encoding: .utf8)
+        #expect(index.contains("href=\"muong-te/latest.csv\"") && index.contains("Mường Tè"))
 
         // Funding by programme: 10 national projects with 3.1 billion, 20 local with over 1.6 billion.
         let program = try readJSON(root.appendingPathComponent("funding-by-program/latest.json"))
@@ -209,7 +229,7 @@ import TestSupport
         let out = try runReportd(["list", "--config", packageRoot.appendingPathComponent("config/reportd.yaml").path])
         #expect(out.status == 0)
         let lines = out.stdout.split(separator: "\n")
-        #expect(lines.count == 8)
+        #expect(lines.count == 9)  // the header and eight reports
         #expect(lines.contains { $0.hasPrefix("funding-by-program ") && $0.contains("Asia/Ho_Chi_Minh") })
         #expect(lines.first?.contains("NEXT RUN") == true && lines.first?.contains("OUTCOME") == true)
         // Every report shows its next slot as local time with the +07:00 offset.

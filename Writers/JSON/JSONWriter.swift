@@ -21,6 +21,9 @@ public struct JSONWriter: ReportWriter {
         var out = "{\n"
         out += "  \"report\": \(string(context.report.name)),\n"
         out += "  \"title\": \(string(context.report.title)),\n"
+        if let split = context.split {
+            out += "  \"split\": {\"column\": \(string(split.column)), \"value\": \(string(split.value))},\n"
+        }
         out += "  \"slot\": \(string(context.slot)),\n"
         out += "  \"generated_at\": \(string(context.generatedAt)),\n"
         let d = context.dataset

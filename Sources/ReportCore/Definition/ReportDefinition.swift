@@ -36,6 +36,12 @@ public struct ReportDefinition: Sendable {
     /// Who is told when the report fails after its retries or misses a slot (`owners:`); nil: the
     /// daemon's `owners:`.
     public var owners: [MailAddress]?
+    /// One set of outputs per value of a column besides the whole report's (`split_by`, `split_max`).
+    public var split: SplitRule?
+    /// Published only when this holds over the run's figures (`publish_when`); nil: always.
+    public var publishWhen: FiguresCondition?
+    /// Conditions over the figures told to people when they become true and when they clear (`alerts`).
+    public var alerts: [ReportAlert] = []
 
     public init(
         name: String, title: String, dataset: String, schedule: Schedule, timezone: String, metrics: [MetricDefinition]
@@ -84,6 +90,7 @@ extension ReportDefinition {
     public func columnsRead(in schema: DatasetSchema) -> Set<String> {
         var names = Set(groupBy).union(filter?.columns ?? [])
         if let period { names.insert(period.dateColumn) }
+        if let split { names.insert(split.column) }
         for metric in metrics {
             for case .string(let value) in metric.parameters.values.values where schema.column(named: value) != nil {
                 names.insert(value)

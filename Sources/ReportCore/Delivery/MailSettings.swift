@@ -27,6 +27,9 @@ public struct Delivery: Sendable, Equatable {
     public var to: [MailAddress]
     /// The formats attached (`attach:`); nil: every format the report writes.
     public var attach: [OutputFormat]?
+    /// `email_by_value` (with `split_by`): each value's outputs to its own addresses (keys in NFC;
+    /// `"*"`: the values not listed). nil: a plain `email` entry, for the whole report.
+    public var byValue: [String: [MailAddress]]?
 
     public init(to: [MailAddress], attach: [OutputFormat]? = nil) {
         self.to = to

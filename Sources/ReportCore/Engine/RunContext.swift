@@ -10,6 +10,8 @@ public struct RunContext: Sendable {
     public var dataset: DatasetFigures
     /// The report's `locale`, else the daemon's; nil: en-US.
     public var locale: String?
+    /// With `split_by`: the column and the value whose outputs these are (nil: the whole report).
+    public var split: (column: String, value: String)?
 
     /// The language of outputs for people: `reportLocale.words` for the words a writer adds,
     /// `reportLocale.numbers` for numbers, `reportLocale.precedes` for the order of strings.

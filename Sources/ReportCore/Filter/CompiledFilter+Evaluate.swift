@@ -56,6 +56,9 @@ extension CompiledFilter {
                 guard v.doubleValue != nil else { return false }
                 return set.contains { Value.numericOrder(v, $0) == 0 }
             }
+        case .isNull(let name):
+            let column = table.column(name)!
+            return (0..<n).map { column.isNull($0) ? Truth.yes : Truth.no }
         case .compareColumns(let a, let op, let b):
             let ca = table.column(a)!
             let cb = table.column(b)!

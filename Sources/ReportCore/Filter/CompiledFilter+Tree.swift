@@ -11,6 +11,8 @@ public indirect enum FilterTree: Sendable, Equatable {
     case compareColumns(String, ComparisonOperator, String)
     /// `column in [...]`, the values in ascending order (an empty list matches nothing).
     case member(column: String, [Value])
+    /// `column` is null: true or false, never unknown (SQL's `IS NULL`).
+    case isNull(column: String)
 }
 
 extension CompiledFilter {
@@ -27,6 +29,7 @@ extension CompiledFilter {
         case .compareLiteral(let c, let op, let v): return .compare(column: c, op, v)
         case .compareColumns(let a, let op, let b): return .compareColumns(a, op, b)
         case .member(let c, let set): return .member(column: c, set.sorted())
+        case .isNull(let c): return .isNull(column: c)
         }
     }
 }

@@ -13,6 +13,8 @@ public struct CompiledFilter: Sendable {
         case compareLiteral(column: String, ComparisonOperator, Value)
         case compareColumns(String, ComparisonOperator, String)
         case member(column: String, Set<Value>)
+        /// The cell is null (true) or not (false), never unknown: the rows of a split's `_empty`.
+        case isNull(String)
     }
 
     let root: Node
@@ -29,7 +31,7 @@ public struct CompiledFilter: Sendable {
                 walk(b)
             case .not(let a): walk(a)
             case .constant: break
-            case .boolColumn(let c), .compareLiteral(let c, _, _), .member(let c, _): names.insert(c)
+            case .boolColumn(let c), .compareLiteral(let c, _, _), .member(let c, _), .isNull(let c): names.insert(c)
             case .compareColumns(let a, _, let b): names.formUnion([a, b])
             }
         }

@@ -38,8 +38,11 @@ struct FilterLexer {
                 tokens.append(FilterToken(kind: .number(readNumber()), offset: start))
             } else if c == "_" || c.properties.isAlphabetic {
                 var word = ""
+                // A dot between words joins them (`totals.support_vnd` in `publish_when` and `alerts`).
                 while i < scalars.count,
                     scalars[i] == "_" || scalars[i].properties.isAlphabetic || scalars[i].isDigitASCII
+                        || (scalars[i] == "." && i + 1 < scalars.count
+                            && (scalars[i + 1] == "_" || scalars[i + 1].properties.isAlphabetic))
                 {
                     word.unicodeScalars.append(scalars[i])
                     i += 1

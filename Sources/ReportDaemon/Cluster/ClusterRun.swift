@@ -75,7 +75,20 @@ struct ClusterRun {
             outcome.skipped = .lostClaim(why)
             return outcome
         }
-        if !outcome.succeeded { try? store.release(won) }
+        if !outcome.succeeded {
+            try? store.release(won)
+            return outcome
+        }
+        // A run that published nothing (`publish_when` false) never asked the gate: the slot is
+        // marked done here (marking it again after a publish answers true).
+        do throws(ClusterError) {
+            if try !store.complete(won) {
+                outcome.skipped = .lostClaim(
+                    "another node took the slot over (this node was silent past its lease of \(lease)s)")
+            }
+        } catch {
+            outcome.skipped = .lostClaim("the cluster database did not confirm the claim (\(error.message))")
+        }
         return outcome
     }
 

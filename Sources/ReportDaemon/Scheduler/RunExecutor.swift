@@ -47,6 +47,8 @@ public struct ReportRunExecutor: RunExecutor {
         configured.snapshots = snapshots
         // A manual `reportd run` of the same report finishes first; the timeout still applies.
         configured.lockMode = .wait
+        // On a cluster node, split slugs and `changed` fingerprints are the cluster's, not this node's.
+        if let cluster { configured.memory = ClusterReportMemory(store: cluster) }
         let runner = configured
         let started = Date()
         let name = request.report.name

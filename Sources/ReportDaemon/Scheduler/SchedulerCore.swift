@@ -238,7 +238,11 @@ struct SchedulerCore {
         log[metadataKey: "run.outcome"] = "\(outcome.succeeded ? "success" : "failed")"
         log[metadataKey: "duration.ms"] = "\(Int(outcome.duration * 1000))"
         guard let error = outcome.error else {
-            log.info("run succeeded")
+            if let condition = outcome.skippedCondition {
+                log.info("run completed, skipped (condition): publish_when is false: \(condition)")
+            } else {
+                log.info("run succeeded")
+            }
             return .succeeded
         }
         if let kind = outcome.failure, kind.isDeterministic {

@@ -271,6 +271,14 @@ public final class SchedulerService: Service, Sendable {
                             MailDesk.jobs(
                                 after: request, outcome: outcome, end: end, daemon: core.set.daemon,
                                 stateDirectory: store?.directory, logger: logger))
+                        if let store {
+                            send(
+                                AlertDesk.jobs(
+                                    after: request, outcome: outcome,
+                                    memory: clusterAgent.map { ClusterReportMemory(store: $0.store) as any ReportMemory }
+                                        ?? FolderReportMemory(stateDirectory: store.directory),
+                                    recorder: core.recorder, logger: logger))
+                        }
                     case .mailed(let done):
                         mailInFlight -= 1
                         MailDesk.finish(done, recorder: core.recorder, logger: logger)

@@ -38,7 +38,7 @@ public struct RunRecorder: Sendable {
             _ = try store.record(
                 outcome.report, slot: outcome.slotDate, trigger: trigger, error: outcome.error, at: finished,
                 duration: outcome.duration, rowsUsed: outcome.dataset?.rowsUsed,
-                rowsRejected: outcome.dataset?.rowsRejected)
+                rowsRejected: outcome.dataset?.rowsRejected, skippedCondition: outcome.skippedCondition)
         } catch {
             problems.state = error
         }

@@ -169,9 +169,11 @@ public struct StatusReport: Codable, Sendable {
         public var durationSeconds: Double?
         public var rowsUsed: Int?
         public var error: String?
+        /// `publish_when`, when it was false (`outcome` is then `skipped (condition)`).
+        public var condition: String?
 
         enum CodingKeys: String, CodingKey {
-            case slot, trigger, outcome, error
+            case slot, trigger, outcome, error, condition
             case finishedAt = "finished_at"
             case durationSeconds = "duration_seconds"
             case rowsUsed = "rows_used"
@@ -224,10 +226,11 @@ public struct StatusReport: Codable, Sendable {
                 let state = store.load(name)
                 report.lastRun = state.lastRun.map {
                     LastRun(
-                        slot: local($0.slot), trigger: $0.trigger.rawValue, outcome: $0.outcome.rawValue,
+                        slot: local($0.slot), trigger: $0.trigger.rawValue,
+                        outcome: $0.skippedCondition == nil ? $0.outcome.rawValue : "skipped (condition)",
                         finishedAt: local($0.finishedAt),
                         durationSeconds: $0.duration.map { ($0 * 1000).rounded() / 1000 }, rowsUsed: $0.rowsUsed,
-                        error: $0.error)
+                        error: $0.error, condition: $0.skippedCondition)
                 }
                 report.lastSuccess = state.lastSuccess.map { local($0.finishedAt) }
                 report.failuresInARow = state.lastRun?.failuresInARow ?? 0
@@ -246,7 +249,7 @@ public struct StatusReport: Codable, Sendable {
                     }
                 }
                 if withLastRecord {
-                    report.lastRecord = (try? history.records(name, limit: 10))?.last { $0.trigger != .delivery }
+                    report.lastRecord = (try? history.records(name, limit: 10))?.last { $0.trigger != .delivery && $0.trigger != .alert }
                 }
                 // Mail (issue 19): the last delivery, for reports that deliver or did.
                 let mail = DeliveryStateStore(stateDirectory: stateDirectory).load(name)

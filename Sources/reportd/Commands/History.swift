@@ -96,7 +96,7 @@ struct History: ParsableCommand {
             rows.append(
                 [finished(r), r.report, r.slot] + period + [
                     r.attempt > 1 ? "\(r.trigger.rawValue) #\(r.attempt)" : r.trigger.rawValue,
-                    r.outcome.rawValue, Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
+                    r.alert.map { "alert \($0.state)" } ?? (r.skipped == nil ? r.outcome.rawValue : "skipped (\(r.skipped!))"), Status.seconds(r.durationSeconds), r.dataset.map { String($0.rowsUsed) } ?? "-",
                     r.files.map { String($0.count) } ?? (r.compacted == true ? "(compacted)" : "0"),
                 ] + (nodes ? [r.node ?? "-"] : []))
         }

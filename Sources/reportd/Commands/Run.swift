@@ -3,6 +3,7 @@ import CSignalGuard
 import Foundation
 import Logging
 import ReportCalculators
+import ReportCluster
 import ReportCore
 import ReportDaemon
 import ReportConfig
@@ -92,6 +93,8 @@ struct Run: ParsableCommand {
                 throw ExitCode(1)
             }
             clusterLocks = locks
+            // Split slugs and `changed` fingerprints are the cluster's, whichever node runs.
+            if let locks { runner.memory = ClusterReportMemory(store: locks.store) }
         }
         defer { clusterLocks?.release() }
         var outcomes: [RunResult] = []
@@ -134,10 +137,21 @@ struct Run: ParsableCommand {
             if let error = outcome.error {
                 print("FAILED \(outcome.report): \(error)")
                 failed = true
+            } else if let condition = outcome.skippedCondition {
+                print("skipped \(outcome.report) (condition): publish_when is false: \(condition); nothing published")
             } else {
                 print(
                     "ok     \(outcome.report) -> \(daemon.outputRoot)/\(outcome.report)/ (\(outcome.files.count) files)"
                 )
+            }
+            let values = outcome.splitOutputs.filter { !$0.skipped }
+            if !outcome.splitOutputs.isEmpty {
+                print("       \(values.count) of \(outcome.splitOutputs.count) values published under \(outcome.report)/<slug>/")
+            }
+            if !outcome.unaddressedValues.isEmpty {
+                print(
+                    "       email_by_value: no address and no \"*\" for "
+                        + outcome.unaddressedValues.map { "'\($0)'" }.joined(separator: ", "))
             }
         }
         // Mail after every run has published and been recorded (Run+Deliver.swift).

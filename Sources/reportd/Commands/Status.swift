@@ -173,6 +173,7 @@ struct Status: ParsableCommand {
             print("  period: \(period.name), \(period.label), \(period.start) to \(period.end)")
         }
         if let error = last.error { print("  error: \(error)") }
+        if let condition = last.condition { print("  publish_when was false: \(condition)") }
         guard let record = r.lastRecord else { return }
         if let d = record.dataset {
             var line = "  dataset: \(d.name), \(d.rows) rows, \(d.rowsUsed) used, \(d.rowsRejected) rejected"

@@ -195,75 +195,7 @@ struct OutputAudit {
                 problems.append("\(folder.path): not a folder")
                 continue
             }
-            let names = filesIn(folder)
-            var rowsByStamp: [String: (csv: Int?, json: Int?)] = [:]
-            for name in names {
-                let url = folder.appendingPathComponent(name)
-                if name.hasPrefix(".") {
-                    if isPublisherTemporary(name) {
-                        temporaries.append(url.path)
-                    } else {
-                        problems.append("\(url.path): an unexpected hidden file")
-                    }
-                    continue
-                }
-                if name.contains(".tmp") { problems.append("\(url.path): a temporary file under a visible name") }
-                filesChecked += 1
-                guard let data = fm.contents(atPath: url.path) else {
-                    problems.append("\(url.path): cannot be read")
-                    continue
-                }
-                let stamp = name.hasPrefix(report + "_") ? String(name.dropFirst(report.count + 1).prefix(17)) : nil
-                if name == "manifest.json" {
-                    // Rewritten whole (temporary file, rename): always a complete manifest of this report.
-                    check(url) {
-                        let object = try JSONSerialization.jsonObject(with: data)
-                        guard let manifest = object as? [String: Any], manifest["report"] as? String == report,
-                            manifest["runs"] is [Any], manifest["latest_files"] is [Any]
-                        else { throw Problem("not a complete manifest") }
-                    }
-                } else if name.hasSuffix(".rejected.csv") {
-                    check(url, { _ = try csvFieldCounts(data) })
-                } else if name.hasSuffix(".csv") {
-                    check(url) {
-                        let counts = try csvFieldCounts(data)
-                        guard let header = counts.first, counts.allSatisfy({ $0 == header }) else {
-                            throw Problem("records have different field counts: \(Set(counts).sorted())")
-                        }
-                        if let stamp { rowsByStamp[stamp, default: (nil, nil)].csv = counts.count - 1 }
-                    }
-                } else if name.hasSuffix(".json") {
-                    check(url) {
-                        let object = try JSONSerialization.jsonObject(with: data)
-                        guard let document = object as? [String: Any], document["report"] as? String == report,
-                            let rows = document["rows"] as? [Any]
-                        else { throw Problem("not a report document") }
-                        if let stamp { rowsByStamp[stamp, default: (nil, nil)].json = rows.count }
-                    }
-                } else if name.hasSuffix(".txt") {
-                    check(url) {
-                        guard !data.isEmpty, data.last == UInt8(ascii: "\n") else {
-                            throw Problem("empty, or its last line has no line ending")
-                        }
-                        guard String(data: data, encoding: .utf8) != nil else { throw Problem("not UTF-8") }
-                    }
-                } else if name.hasSuffix(".html") {
-                    check(url) { try Self.checkHTML(data) }
-                } else {
-                    problems.append("\(url.path): an unexpected file")
-                }
-            }
-            // A run's CSV and JSON were written from one result: the same number of rows.
-            for (stamp, rows) in rowsByStamp {
-                if let csv = rows.csv, let json = rows.json, csv != json {
-                    problems.append("\(folder.path): run \(stamp) has \(csv) CSV rows but \(json) JSON rows")
-                }
-            }
-            if requireLatest {
-                for ext in ["csv", "json", "txt"] where !names.contains("latest.\(ext)") {
-                    problems.append("\(folder.path): latest.\(ext) is missing")
-                }
-            }
+            auditFolder(folder, report: report, requireLatest: requireLatest, isValue: false)
         }
         if let state {
             for name in filesIn(state) {
@@ -283,6 +215,89 @@ struct OutputAudit {
                     }
                 }
                 // `locks/` holds the per-report lock files (a pid, not state).
+            }
+        }
+    }
+
+    /// Audits one report folder (or, with `isValue`, one of a split report's value folders).
+    private mutating func auditFolder(_ folder: URL, report: String, requireLatest: Bool, isValue: Bool) {
+        let fm = FileManager.default
+        let names = filesIn(folder)
+        var rowsByStamp: [String: (csv: Int?, json: Int?)] = [:]
+        for name in names {
+            let url = folder.appendingPathComponent(name)
+            // A split report's value folder (issue 26): the same files, named after the report.
+            var isFolder: ObjCBool = false
+            if !isValue, fm.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+                auditFolder(url, report: report, requireLatest: false, isValue: true)
+                continue
+            }
+            if name.hasPrefix(".") {
+                if isPublisherTemporary(name) {
+                    temporaries.append(url.path)
+                } else {
+                    problems.append("\(url.path): an unexpected hidden file")
+                }
+                continue
+            }
+            if name.contains(".tmp") { problems.append("\(url.path): a temporary file under a visible name") }
+            filesChecked += 1
+            guard let data = fm.contents(atPath: url.path) else {
+                problems.append("\(url.path): cannot be read")
+                continue
+            }
+            let stamp = name.hasPrefix(report + "_") ? String(name.dropFirst(report.count + 1).prefix(17)) : nil
+            if name == "index.html", !isValue {
+                // A split report's index of its values.
+                check(url) { try Self.checkHTML(data) }
+            } else if name == "manifest.json", !isValue {
+                // Rewritten whole (temporary file, rename): always a complete manifest of this report.
+                check(url) {
+                    let object = try JSONSerialization.jsonObject(with: data)
+                    guard let manifest = object as? [String: Any], manifest["report"] as? String == report,
+                        manifest["runs"] is [Any], manifest["latest_files"] is [Any]
+                    else { throw Problem("not a complete manifest") }
+                }
+            } else if name.hasSuffix(".rejected.csv") {
+                check(url, { _ = try csvFieldCounts(data) })
+            } else if name.hasSuffix(".csv") {
+                check(url) {
+                    let counts = try csvFieldCounts(data)
+                    guard let header = counts.first, counts.allSatisfy({ $0 == header }) else {
+                        throw Problem("records have different field counts: \(Set(counts).sorted())")
+                    }
+                    if let stamp { rowsByStamp[stamp, default: (nil, nil)].csv = counts.count - 1 }
+                }
+            } else if name.hasSuffix(".json") {
+                check(url) {
+                    let object = try JSONSerialization.jsonObject(with: data)
+                    guard let document = object as? [String: Any], document["report"] as? String == report,
+                        let rows = document["rows"] as? [Any]
+                    else { throw Problem("not a report document") }
+                    if let stamp { rowsByStamp[stamp, default: (nil, nil)].json = rows.count }
+                }
+            } else if name.hasSuffix(".txt") {
+                check(url) {
+                    guard !data.isEmpty, data.last == UInt8(ascii: "\n") else {
+                        throw Problem("empty, or its last line has no line ending")
+                    }
+                    guard String(data: data, encoding: .utf8) != nil else { throw Problem("not UTF-8") }
+                }
+            } else if name.hasSuffix(".html") {
+                check(url) { try Self.checkHTML(data) }
+            } else {
+                problems.append("\(url.path): an unexpected file")
+            }
+        }
+        // A run's CSV and JSON were written from one result: the same number of rows.
+        for (stamp, rows) in rowsByStamp {
+            if let csv = rows.csv, let json = rows.json, csv != json {
+                problems.append("\(folder.path): run \(stamp) has \(csv) CSV rows but \(json) JSON rows")
+            }
+        }
+        if requireLatest {
+            for ext in ["csv", "json", "txt"] where !names.contains("latest.\(ext)") {
+                problems.append("\(folder.path): latest.\(ext) is missing")
             }
         }
     }
