@@ -4,11 +4,19 @@
     python3 bench/compare.py            # or bench/peers.sh; see bench/README.md
 
 Environment (all optional):
-  ROWS=1000000,10000000   dataset sizes (comma- or space-separated); the default is both
+  ROWS=1000000,10000000,50000000   dataset sizes (comma- or space-separated); the default is
+                          all three (50M rows are a 9 GB CSV, generated in about 15 minutes and
+                          deleted after the run unless KEEP_DATA=1; sizes above 10M are deleted)
   RUNS=3                  timed runs of every tool per size, interleaved round-robin
   SEED=42                 generator seed
   TOOLS=reportd,polars,duckdb,pandas,miller    which tools to run (reportd is always run)
   MILLER_MAX_ROWS=10000000   sizes above this skip Miller (it is ~15x slower than the others)
+  PANDAS_MAX_ROWS=10000000   sizes above this skip pandas
+  MANY=100                how many reports the many-reports run has (0: no such run): the five
+                          reports copied MANY/5 times under other names, one `reportd run` over
+                          the MANY_ROWS dataset, interleaved with the five-report run
+  MANY_ROWS=10000000      the dataset size of the many-reports run (must be one of ROWS)
+  KEEP_DATA=1             keep generated datasets above 10M rows
   MILLER_RUNS_ABOVE_1M=1  Miller's runs at sizes above 1,000,000 rows (at most RUNS)
   SCRATCH=.build-bench    Swift scratch folder of the release build
   REPORTD=path            use this reportd binary instead of building one
@@ -305,9 +313,12 @@ def bench_size(rows, seed, runs, tools, reportd, mismatches):
             floor.append(time.perf_counter() - t0)
 
     miller_max = int(os.environ.get("MILLER_MAX_ROWS", "10000000"))
+    pandas_max = int(os.environ.get("PANDAS_MAX_ROWS", "10000000"))
     planned = {}
     for t in tools:
         n = runs
+        if t == "pandas" and rows > pandas_max:
+            n = 0
         if t == "miller":
             if rows > miller_max:
                 n = 0
@@ -355,6 +366,103 @@ def bench_size(rows, seed, runs, tools, reportd, mismatches):
             "planned": planned, "failed": failed}
 
 
+def many_reports(rows, seed, runs, reportd, count, mismatches):
+    """reportd with the five reports and with `count` reports (the five copied under other names)
+    over one dataset, interleaved; every copy's result must equal its original's."""
+    data_path = dataset(rows, seed)
+    five = write_config(data_path)
+    folder = os.path.join(WORK, "reports-many")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    copies = max(1, count // len(REPORTS))
+    for name in REPORTS:
+        with open(os.path.join(BENCH, "reports", name + ".yaml"), encoding="utf-8") as f:
+            text = f.read()
+        for k in range(copies):
+            with open(os.path.join(folder, f"{name}-{k + 1}.yaml"), "w", encoding="utf-8") as f:
+                f.write(text.replace(f"name: {name}\n", f"name: {name}-{k + 1}\n", 1))
+    with open(five, encoding="utf-8") as f:
+        text = f.read()
+    many = os.path.join(WORK, "reportd-many.yaml")
+    with open(many, "w", encoding="utf-8") as f:
+        f.write(text.replace("reports: ../reports", "reports: reports-many")
+                .replace("root: out", "root: out-many"))
+    logs = os.path.join(WORK, "logs")
+    times = {"five": [], "many": []}
+    log(f"{rows:,} rows: reportd with 5 and with {copies * len(REPORTS)} reports, x{runs} interleaved")
+    for i in range(runs):
+        for which, config, out in (("five", five, "out"), ("many", many, "out-many")):
+            shutil.rmtree(os.path.join(WORK, out), ignore_errors=True)
+            wall, rss, cpu, code = run_child([reportd, "run", "--config", config],
+                                             os.path.join(logs, f"reportd-{which}-{rows}-{i + 1}.log"))
+            log(f"  run {i + 1} {which:<5} {wall:7.2f} s  {rss:7.0f} MB  cpu {cpu:6.2f} s"
+                + ("" if code == 0 else f"  EXIT {code}"))
+            if code != 0:
+                mismatches.append(f"{rows:,} rows: reportd with {which} reports failed (exit {code})")
+                continue
+            times[which].append((wall, rss, cpu))
+            if which == "many":
+                for name in REPORTS:
+                    ref = os.path.join(WORK, "reference", name + ".csv")
+                    for k in range(copies):
+                        got = os.path.join(WORK, "out-many", f"{name}-{k + 1}", "latest.csv")
+                        for problem in compare_report(name, ref, got):
+                            mismatches.append(f"{rows:,} rows, many reports, {name}-{k + 1}: {problem}")
+    return {"rows": rows, "count": copies * len(REPORTS), "times": times}
+
+
+def many_table(res):
+    lines = [f"reportd alone, {res['rows']:,} rows: five reports against {res['count']} in one run", "",
+             "| reports | median wall | min–max | CPU (user+sys) | peak RSS |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for which, label in (("five", "5"), ("many", str(res["count"]))):
+        runs = res["times"][which]
+        if not runs:
+            lines.append(f"| {label} | failed | | | |")
+            continue
+        walls = [w for w, _, _ in runs]
+        lines.append(f"| {label} | {statistics.median(walls):.2f} s | {min(walls):.2f}–{max(walls):.2f} s | "
+                     f"{statistics.median([c for _, _, c in runs]):.2f} s | "
+                     f"{max(r for _, r, _ in runs):,.0f} MB |")
+    return "\n".join(lines)
+
+
+def targets(results, many):
+    """Issue 20's targets, each with the figure measured and whether it is met."""
+    def med(res, tool, k):
+        runs = res["times"].get(tool) or []
+        return statistics.median([r[k] for r in runs]) if runs else None
+    by = {res["rows"]: res for res in results}
+    out = ["| target | goal | measured | met |", "| --- | --- | --- | --- |"]
+
+    def row(what, goal, value, limit, fmt="{:.2f}"):
+        if value is None:
+            out.append(f"| {what} | {goal} | not measured | — |")
+        else:
+            out.append(f"| {what} | {goal} | {fmt.format(value)} | {'yes' if value <= limit else 'no'} |")
+    for rows, goal in ((10_000_000, 0.5), (1_000_000, 0.7)):
+        res = by.get(rows)
+        r, p = (med(res, "reportd", 0), med(res, "polars", 0)) if res else (None, None)
+        row(f"wall / polars's, {rows:,} rows", f"≤ {goal}", r / p if r and p else None, goal)
+    res = by.get(10_000_000)
+    r, p = (med(res, "reportd", 2), med(res, "polars", 2)) if res else (None, None)
+    row("CPU / polars's, 10,000,000 rows", "≤ 0.6", r / p if r and p else None, 0.6)
+    rss = max((x[1] for x in res["times"]["reportd"]), default=None) if res else None
+    row("peak RSS / CSV size, 10,000,000 rows", "≤ 0.5", rss * 1e6 / res["size"] if rss else None, 0.5)
+    big = by.get(50_000_000)
+    if big:
+        rss = max((x[1] for x in big["times"]["reportd"]), default=None)
+        row("peak RSS, 50,000,000 rows", "≤ 2,000 MB", rss, 2000, "{:,.0f} MB")
+        t50, t10 = med(big, "reportd", 0), med(res, "reportd", 0) if res else None
+        row("wall 50M / wall 10M", "≤ 5.5", t50 / t10 if t50 and t10 else None, 5.5)
+    if many:
+        five, lots = (statistics.median([w for w, _, _ in many["times"][k]]) if many["times"][k] else None
+                      for k in ("five", "many"))
+        row(f"{many['count']} reports / 5 reports, {many['rows']:,} rows", "≤ 2",
+            lots / five if five and lots else None, 2)
+    return "\n".join(out)
+
+
 def table(res):
     lines = [f"{res['rows']:,} rows, CSV {res['size'] / 1e6:,.0f} MB; "
              f"floor `cat file > /dev/null` (warm): {res['floor']:.3f} s", "",
@@ -365,7 +473,7 @@ def table(res):
     for t, runs in res["times"].items():
         planned = res["planned"][t]
         if not runs:
-            note = "not run (MILLER_MAX_ROWS)" if planned == 0 else "failed"
+            note = f"not run ({t.upper()}_MAX_ROWS)" if planned == 0 else "failed"
             lines.append(f"| {t} | {note} | | | | |")
             continue
         walls = [w for w, _, _ in runs]
@@ -380,7 +488,9 @@ def table(res):
 
 
 def main():
-    sizes = [int(x) for x in env_list("ROWS", "1000000,10000000")]
+    sizes = [int(x) for x in env_list("ROWS", "1000000,10000000,50000000")]
+    many_count = int(os.environ.get("MANY", "100"))
+    many_rows = int(os.environ.get("MANY_ROWS", "10000000"))
     runs = int(os.environ.get("RUNS", "3"))
     seed = int(os.environ.get("SEED", "42"))
     tools = env_list("TOOLS", "reportd,polars,duckdb,pandas,miller")
@@ -399,9 +509,13 @@ def main():
     with open("/proc/loadavg") as f:
         load_before = f.read().split()[:3]
 
-    mismatches, results = [], []
+    mismatches, results, many = [], [], None
     for rows in sizes:
         results.append(bench_size(rows, seed, runs, tools, reportd, mismatches))
+        if many_count > 0 and rows == many_rows:
+            many = many_reports(rows, seed, runs, reportd, many_count, mismatches)
+        if rows > 10_000_000 and os.environ.get("KEEP_DATA", "") in ("", "0"):
+            os.remove(dataset(rows, seed))  # 9 GB at 50M rows
 
     with open("/proc/loadavg") as f:
         load_after = f.read().split()[:3]
@@ -414,6 +528,13 @@ def main():
     for res in results:
         print()
         print(table(res))
+    if many:
+        print()
+        print(many_table(many))
+    print()
+    print("Issue 20's targets (medians; ratios to polars from the same run):")
+    print()
+    print(targets(results, many))
     print()
     if mismatches:
         print(f"ANSWERS DIFFER: {len(mismatches)} problem(s):")

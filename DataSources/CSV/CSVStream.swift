@@ -35,10 +35,61 @@ struct CSVStream {
     let checksum: Bool
     var limits = CSVLimits.standard
 
-    /// A block's bytes, owned by whoever holds it last (the worker that types it frees them).
+    /// A block's bytes, owned by whoever holds it last (the worker that types it gives them back).
     private struct Block: @unchecked Sendable {
         let base: UnsafeMutablePointer<UInt8>
         let count: Int
+    }
+
+    /// Block buffers of one size, reused from block to block. Why: a fresh 16 MiB buffer per block
+    /// is fresh memory, and the kernel zeroes every page of it on first touch (a tenth of a 10M-row
+    /// read's CPU was page faults); at most a few blocks are in flight, so a few buffers serve the
+    /// whole file. A block that needs more (a long unfinished record carried over) gets its own.
+    private final class BufferPool: @unchecked Sendable {
+        let size: Int
+        private let lock = NSLock()
+        private var free: [UnsafeMutablePointer<UInt8>] = []
+
+        init(size: Int) { self.size = size }
+
+        deinit { for p in free { p.deallocate() } }
+
+        /// A buffer of at least `capacity` bytes.
+        func take(_ capacity: Int) -> UnsafeMutablePointer<UInt8> {
+            guard capacity <= size else { return .allocate(capacity: capacity) }
+            lock.lock()
+            defer { lock.unlock() }
+            return free.popLast() ?? .allocate(capacity: size)
+        }
+
+        /// Gives back a buffer `take(capacity)` returned.
+        func give(_ p: UnsafeMutablePointer<UInt8>, capacity: Int) {
+            guard capacity <= size else {
+                p.deallocate()
+                return
+            }
+            lock.lock()
+            defer { lock.unlock() }
+            free.append(p)
+        }
+    }
+
+    /// Where the typed blocks are joined, in file order, as they come (see `ColumnSink.Joiner`).
+    private struct Joined {
+        enum Stop {
+            case readWhole
+            case failure(DatasetError)
+        }
+
+        /// The next block to join, and the typed blocks waiting for those before them.
+        var next = 0
+        var waiting: [Int: (chunk: CSVDatasetReader.Chunk, end: Int, atLimit: Bool)] = [:]
+        var columns: [ColumnSink.Joiner]?
+        var rows = 0
+        var rejected: [RejectedRow] = []
+        var lineBase: Int
+        /// Set by the first block that decides the read (later blocks are dropped).
+        var stop: Stop?
     }
 
     enum Outcome {
@@ -69,17 +120,19 @@ struct CSVStream {
         var carry: [UInt8] = []
         var atEnd = false
 
-        /// Reads the next block after `carry`; returns it whole (carry included).
-        func nextBuffer() throws(DatasetError) -> (UnsafeMutablePointer<UInt8>, Int) {
+        let pool = BufferPool(size: blockSize + blockSize / 4)
+        /// Reads the next block after `carry`; returns it whole (carry included) and the capacity
+        /// to give back to the pool.
+        func nextBuffer() throws(DatasetError) -> (UnsafeMutablePointer<UInt8>, Int, Int) {
             let capacity = carry.count + blockSize
-            let base = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            let base = pool.take(capacity)
             carry.withUnsafeBufferPointer { c in
                 if let from = c.baseAddress { base.update(from: from, count: c.count) }
             }
             var count = carry.count
             switch FileIO.fill(fd, base + count, count: capacity - count) {
             case .failure(let failure):
-                base.deallocate()
+                pool.give(base, capacity: capacity)
                 throw cannotRead(failure.code)
             case .success(let n):
                 count += n
@@ -89,15 +142,15 @@ struct CSVStream {
                 sha.update(bufferPointer: UnsafeRawBufferPointer(start: base + carry.count, count: count - carry.count))
             }
             fingerprint.add(base + carry.count, count - carry.count)
-            return (base, count)
+            return (base, count, capacity)
         }
 
         // The header: read until a whole first record is in hand, or more than a header may take.
-        var (base, count) = try nextBuffer()
+        var (base, count, capacity) = try nextBuffer()
         while !atEnd, count <= limits.headerBytes + 3, Self.lastRecordEnd(base, count) == nil {
             carry = Array(UnsafeBufferPointer(start: base, count: count))
-            base.deallocate()
-            (base, count) = try nextBuffer()
+            pool.give(base, capacity: capacity)
+            (base, count, capacity) = try nextBuffer()
         }
         let prepared: (CSVDatasetReader, [String], Int, Int)
         do {
@@ -105,7 +158,7 @@ struct CSVStream {
                 UnsafeBufferPointer(start: base, count: count), config: config, display: display, columns: columns,
                 limits: limits)
         } catch {
-            base.deallocate()
+            pool.give(base, capacity: capacity)
             // A stray quote can make the quote count end the first record too early, so the header
             // was read from a buffer that stops inside it: only a whole read can tell (found by
             // fuzz-csv). Errors the buffer holds whole (a limit, a UTF-16 file) are settled.
@@ -115,25 +168,71 @@ struct CSVStream {
         let (reader, header, bodyStart, bodyLine) = prepared
         if !atEnd, bodyStart >= count {
             // The header ran to the end of the buffer without a line break: the same cause.
-            base.deallocate()
+            pool.give(base, capacity: capacity)
             return .readWhole
         }
 
-        // Blocks are typed on worker threads; at most two per core wait or run at once.
+        // Blocks are typed on worker threads; at most two per core wait or run at once. Each typed
+        // block is joined into the columns as soon as the blocks before it are, in file order,
+        // and its own arrays are freed: the first block that fails, or disagrees with a
+        // sequential read, decides the read, as when the blocks were joined at the end.
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let slots = DispatchSemaphore(value: cores * 2)
         let group = DispatchGroup()
-        // Each block's rows, and where they must end: the block's end.
-        let results = Locked([Int: (chunk: CSVDatasetReader.Chunk, end: Int)]())
-        func submit(_ block: Block, index: Int, from start: Int) {
+        let schemaColumns = config.schema.columns
+        let keptIndices = schemaColumns.indices.filter { reader.keep[$0] }
+        let fileSize = Int(info.st_size)
+        let fileName = display
+        let joined = Locked(Joined(lineBase: bodyLine))
+        /// Joins the waiting blocks that are next in file order.
+        @Sendable func joinReady() {
+            joined.withLock { state in
+                while state.stop == nil, let waiting = state.waiting.removeValue(forKey: state.next) {
+                    let (chunk, end, atLimit) = waiting
+                    state.next += 1
+                    if chunk.syntaxError {
+                        state.stop = .readWhole
+                    } else if let failure = chunk.failure {
+                        state.stop = .failure(
+                            DatasetError(
+                                file: fileName, line: state.lineBase + failure.line - 1, column: failure.column,
+                                message: failure.message))
+                    } else if atLimit || chunk.end != end {
+                        state.stop = .readWhole
+                    }
+                    guard state.stop == nil else { break }
+                    state.rejected += chunk.rejected.map { row in
+                        var row = row
+                        row.line += state.lineBase - 1
+                        return row
+                    }
+                    state.lineBase += chunk.linesPassed
+                    state.rows += chunk.rows
+                    if state.columns == nil {
+                        // Room for the whole file's rows at the first block's bytes per row (a
+                        // little more: pages reserved and never written cost no memory).
+                        let estimate = chunk.rows == 0 ? 0 : Int(Double(chunk.rows) * Double(fileSize) / Double(max(1, end)) * 1.05) + 1024
+                        state.columns = keptIndices.map {
+                            ColumnSink.Joiner(spec: schemaColumns[$0], capacity: estimate)
+                        }
+                    }
+                    for (i, c) in keptIndices.enumerated() { state.columns![i].append(chunk.sinks[c]) }
+                }
+                if state.stop != nil { state.waiting.removeAll() }
+            }
+        }
+        func submit(_ block: Block, capacity: Int, index: Int, from start: Int, atLimit: Bool) {
             slots.wait()
             group.enter()
             DispatchQueue.global().async {
                 let chunk = reader.parse(
                     UnsafeBufferPointer(start: block.base, count: block.count), from: start, stopAt: .max,
                     capacity: (block.count - start) / 100)
-                block.base.deallocate()
-                results.withLock { $0[index] = (chunk, block.count) }
+                pool.give(block.base, capacity: capacity)
+                joined.withLock { state in
+                    if state.stop == nil { state.waiting[index] = (chunk, block.count, atLimit) }
+                }
+                joinReady()
                 slots.signal()
                 group.leave()
             }
@@ -149,7 +248,7 @@ struct CSVStream {
                 // No record end the quote count trusts in more than a cell may take: the reader
                 // finds where the records end (perhaps none yet), or the limit the record passes.
                 guard let found = Self.recordsEnd(base, count, from: start, limits: limits, delimiter: config.csv.delimiter) else {
-                    base.deallocate()
+                    pool.give(base, capacity: capacity)
                     group.wait()
                     return .readWhole
                 }
@@ -162,16 +261,16 @@ struct CSVStream {
             }
             carry = Array(UnsafeBufferPointer(start: base + cut, count: count - cut))
             if cut > start {
-                submit(Block(base: base, count: cut), index: index, from: start)
+                submit(Block(base: base, count: cut), capacity: capacity, index: index, from: start, atLimit: cutAtLimit == index)
                 index += 1
             } else {
-                base.deallocate()
+                pool.give(base, capacity: capacity)
             }
             // The rest of the file is not needed: the read fails in that block.
             if atEnd || cutAtLimit != nil { break }
             start = 0
             do {
-                (base, count) = try nextBuffer()
+                (base, count, capacity) = try nextBuffer()
             } catch {
                 group.wait()
                 throw error
@@ -179,43 +278,20 @@ struct CSVStream {
         }
         group.wait()
 
-        // Join in file order; line numbers become absolute.
-        var chunks = results.withLock { all in (0..<index).map { all[$0]! } }
-        var lineBase = bodyLine
-        var rejected: [RejectedRow] = []
-        for k in chunks.indices {
-            let (chunk, end) = chunks[k]
-            if chunk.syntaxError { return .readWhole }
-            if let failure = chunk.failure {
-                throw DatasetError(
-                    file: display, line: lineBase + failure.line - 1, column: failure.column, message: failure.message)
-            }
-            if k == cutAtLimit { return .readWhole }
-            if chunk.end != end { return .readWhole }
-            rejected += chunk.rejected.map { row in
-                var row = row
-                row.line += lineBase - 1
-                return row
-            }
-            lineBase += chunk.linesPassed
+        var state = joined.withLock { s in
+            defer { s = Joined(lineBase: 0) }
+            return s
         }
-        let rows = chunks.reduce(0) { $0 + $1.chunk.rows }
-        // Columns are joined side by side; each chunk's copy of a column is let go as soon as the
-        // column is joined, so at most one column per core is held twice.
-        let keptIndices = config.schema.columns.indices.filter { reader.keep[$0] }
-        let pending = Locked(keptIndices.map { c in chunks.map { $0.chunk.sinks[c] } })
-        chunks.removeAll()
-        let joined = Locked([Column?](repeating: nil, count: keptIndices.count))
-        DispatchQueue.concurrentPerform(iterations: keptIndices.count) { i in
-            let parts = pending.withLock { all in
-                defer { all[i] = [] }
-                return all[i]
-            }
-            let spec = config.schema.columns[keptIndices[i]]
-            let column = ColumnSink.join(parts.isEmpty ? [ColumnSink(spec: spec, keep: true, capacity: 0)] : parts)
-            joined.withLock { $0[i] = column }
+        switch state.stop {
+        case .readWhole?: return .readWhole
+        case .failure(let error)?: throw error
+        case nil: break
         }
-        let kept = joined.withLock { $0.map { $0! } }
+        var columns = state.columns ?? keptIndices.map { ColumnSink.Joiner(spec: schemaColumns[$0], capacity: 0) }
+        state.columns = nil
+        let kept = columns.indices.map { columns[$0].finish() }
+        let rows = state.rows
+        let rejected = state.rejected
         let digest = checksum ? Hex.string(sha.finalize()) : ""
         var loaded = LoadedDataset(
             table: Table(schema: DatasetSchema(columns: kept.map(\.spec)), columns: kept, rowCount: rows),

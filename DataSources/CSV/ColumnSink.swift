@@ -211,6 +211,75 @@ struct ColumnSink: Sendable {
         }
     }
 
+    /// A column joined chunk by chunk in file order as the chunks are typed (`CSVStream`), so that
+    /// a chunk's cells are copied once into the column and its arrays freed at once: the memory
+    /// they took is reused by the next chunks instead of every chunk's arrays being held until the
+    /// end and copied then (twice the columns' size at the peak, and fresh pages to touch). Gives
+    /// exactly `join` of the same parts: a string part's codes are re-coded in code order into a
+    /// dictionary that starts empty, which numbers the first part's values as that part did.
+    struct Joiner {
+        let spec: ColumnSpec
+        private var ints: [Int64] = []
+        private var decimals: [Double] = []
+        private var bools: [Bool] = []
+        private var dates: [Int32] = []
+        private var codes: [Int32] = []
+        private var valid: [Bool] = []
+        private var strings = StringInterner()
+
+        init(spec: ColumnSpec, capacity: Int) {
+            self.spec = spec
+            switch spec.type {
+            case .int: ints.reserveCapacity(capacity)
+            case .decimal: decimals.reserveCapacity(capacity)
+            case .bool: bools.reserveCapacity(capacity)
+            case .date: dates.reserveCapacity(capacity)
+            case .string: codes.reserveCapacity(capacity)
+            }
+            if spec.type != .string { valid.reserveCapacity(capacity) }
+        }
+
+        /// Appends the next part's cells.
+        mutating func append(_ part: ColumnSink) {
+            switch spec.type {
+            case .int: ints.append(contentsOf: part.ints)
+            case .decimal: decimals.append(contentsOf: part.decimals)
+            case .bool: bools.append(contentsOf: part.bools)
+            case .date: dates.append(contentsOf: part.dates)
+            case .string:
+                var recode = [Int32](repeating: -1, count: part.strings.count)
+                for code in 0..<part.strings.count {
+                    recode[code] = part.strings.bytes(of: code).withUnsafeBufferPointer { b in
+                        // A value is never empty (an empty cell is null), so the buffer has an address.
+                        strings.code(of: b.baseAddress!, count: b.count)
+                    }
+                }
+                recode.withUnsafeBufferPointer { map in
+                    codes.append(contentsOf: part.codes.lazy.map { $0 < 0 ? -1 : map[Int($0)] })
+                }
+            }
+            if spec.type != .string { valid.append(contentsOf: part.valid) }
+        }
+
+        /// The column (strings in NFC, as `join` gives them).
+        mutating func finish() -> Column {
+            switch spec.type {
+            case .int: return Column(spec: spec, storage: .int(ints), valid: valid)
+            case .decimal: return Column(spec: spec, storage: .decimal(decimals), valid: valid)
+            case .bool: return Column(spec: spec, storage: .bool(bools), valid: valid)
+            case .date: return Column(spec: spec, storage: .date(dates), valid: valid)
+            case .string:
+                let (dictionary, recode) = strings.normalizedStrings()
+                if let recode {
+                    recode.withUnsafeBufferPointer { map in
+                        for i in codes.indices where codes[i] >= 0 { codes[i] = map[Int(codes[i])] }
+                    }
+                }
+                return Column(spec: spec, storage: .string(codes: codes, dictionary: dictionary), valid: [])
+            }
+        }
+    }
+
     @inline(__always)
     private static func digits(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
         var v = 0

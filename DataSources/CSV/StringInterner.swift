@@ -150,40 +150,58 @@ enum UTF8Check {
     static func isValid(_ p: UnsafePointer<UInt8>, count n: Int, allowingNUL: Bool = true) -> Bool {
         let raw = UnsafeRawPointer(p)
         var i = 0
-        while i < n {
-            while i + 8 <= n {
-                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                guard w & 0x8080_8080_8080_8080 == 0,
-                    allowingNUL || (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080 == 0
-                else { break }
+        // Eight bytes per step; in a word with non-ASCII bytes the ASCII ones before the first are
+        // skipped at once (its position is the lowest high bit's), that sequence is checked, and
+        // the next word starts right after it. Why: Vietnamese text has a multi-byte letter every
+        // few bytes, and going byte by byte to the next one was 13 % of a read's CPU.
+        while i + 8 <= n {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if !allowingNUL, (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080 != 0 { return false }
+            let high = w & 0x8080_8080_8080_8080
+            if high == 0 {
                 i += 8
+                continue
             }
-            guard i < n else { break }
+            i += high.trailingZeroBitCount >> 3
+            guard let length = sequence(p, i, n) else { return false }
+            i += length
+        }
+        while i < n {
             let b = p[i]
             if b < 0x80 {
                 if b == 0, !allowingNUL { return false }
                 i += 1
-            } else if b < 0xC2 {
-                return false
-            } else if b < 0xE0 {
-                guard i + 1 < n, p[i + 1] & 0xC0 == 0x80 else { return false }
-                i += 2
-            } else if b < 0xF0 {
-                guard i + 2 < n, p[i + 1] & 0xC0 == 0x80, p[i + 2] & 0xC0 == 0x80 else { return false }
-                if b == 0xE0 && p[i + 1] < 0xA0 { return false }  // overlong
-                if b == 0xED && p[i + 1] >= 0xA0 { return false }  // UTF-16 surrogate
-                i += 3
-            } else if b < 0xF5 {
-                guard i + 3 < n, p[i + 1] & 0xC0 == 0x80, p[i + 2] & 0xC0 == 0x80, p[i + 3] & 0xC0 == 0x80 else {
-                    return false
-                }
-                if b == 0xF0 && p[i + 1] < 0x90 { return false }  // overlong
-                if b == 0xF4 && p[i + 1] >= 0x90 { return false }  // above U+10FFFF
-                i += 4
             } else {
-                return false
+                guard let length = sequence(p, i, n) else { return false }
+                i += length
             }
         }
         return true
+    }
+
+    /// The length of the multi-byte sequence that starts at `p[i]` (a byte ≥ 0x80), or nil when it
+    /// is not valid UTF-8 within `p[..<n]`.
+    @inline(__always)
+    private static func sequence(_ p: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int? {
+        let b = p[i]
+        if b < 0xC2 {
+            return nil
+        } else if b < 0xE0 {
+            guard i + 1 < n, p[i + 1] & 0xC0 == 0x80 else { return nil }
+            return 2
+        } else if b < 0xF0 {
+            guard i + 2 < n, p[i + 1] & 0xC0 == 0x80, p[i + 2] & 0xC0 == 0x80 else { return nil }
+            if b == 0xE0 && p[i + 1] < 0xA0 { return nil }  // overlong
+            if b == 0xED && p[i + 1] >= 0xA0 { return nil }  // UTF-16 surrogate
+            return 3
+        } else if b < 0xF5 {
+            guard i + 3 < n, p[i + 1] & 0xC0 == 0x80, p[i + 2] & 0xC0 == 0x80, p[i + 3] & 0xC0 == 0x80 else {
+                return nil
+            }
+            if b == 0xF0 && p[i + 1] < 0x90 { return nil }  // overlong
+            if b == 0xF4 && p[i + 1] >= 0x90 { return nil }  // above U+10FFFF
+            return 4
+        }
+        return nil
     }
 }

@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `count`: the number of rows in each group, nulls included.
-public struct CountCalculator: Calculator {
+public struct CountCalculator: OnePassCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(
@@ -11,5 +11,10 @@ public struct CountCalculator: Calculator {
 
     public func compute(_ input: CalculatorInput) -> [Value] {
         input.groups.map { .int(Int64($0.count)) }
+    }
+
+    /// Counted from the group ids, with no row lists (see `OnePassCalculator`).
+    public func compute(_ input: CalculatorInput, grouped: GroupedRows) -> [Value]? {
+        grouped.sizes().map { .int(Int64($0)) }
     }
 }

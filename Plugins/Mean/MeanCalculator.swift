@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `mean`: the arithmetic mean of a numeric column.
-public struct MeanCalculator: Calculator {
+public struct MeanCalculator: OnePassCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(
@@ -16,5 +16,11 @@ public struct MeanCalculator: Calculator {
     public func compute(_ input: CalculatorInput) throws(CalculatorError) -> [Value] {
         let column = try input.column("column")
         return input.groups.map { Statistics.mean(column, rows: $0) }
+    }
+
+    /// Int columns in one pass (see `OnePassCalculator`), as `Statistics.mean` computes them.
+    public func compute(_ input: CalculatorInput, grouped: GroupedRows) throws(CalculatorError) -> [Value]? {
+        guard let (sums, counts) = Statistics.intSums(try input.column("column"), grouped) else { return nil }
+        return zip(sums, counts).map { total, n in n == 0 ? .null : Value.finite(Double(total) / Double(n)) }
     }
 }

@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `median`: the 50th percentile, by the same linear interpolation as `percentile`.
-public struct MedianCalculator: Calculator {
+public struct MedianCalculator: OnePassCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(
@@ -14,5 +14,13 @@ public struct MedianCalculator: Calculator {
     public func compute(_ input: CalculatorInput) throws(CalculatorError) -> [Value] {
         let column = try input.column("column")
         return input.groups.map { Value.finite(Statistics.percentile(column.doubles(rows: $0), p: 50)) }
+    }
+
+    /// The values gathered by group in one pass (see `OnePassCalculator`), in each group's row order.
+    public func compute(_ input: CalculatorInput, grouped: GroupedRows) throws(CalculatorError) -> [Value]? {
+        let (values, offsets) = grouped.doublesByGroup(try input.column("column"))
+        return (0..<grouped.groupCount).map { g in
+            Value.finite(Statistics.percentile(Array(values[offsets[g]..<offsets[g + 1]]), p: 50))
+        }
     }
 }

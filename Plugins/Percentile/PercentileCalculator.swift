@@ -2,7 +2,7 @@ public import ReportCore
 
 /// `percentile`: the p-th percentile by linear interpolation between closest ranks (numpy's default,
 /// SQL's `quantile_cont`).
-public struct PercentileCalculator: Calculator {
+public struct PercentileCalculator: OnePassCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(
@@ -21,5 +21,17 @@ public struct PercentileCalculator: Calculator {
             throw CalculatorError("parameter 'p' must be a number from 0 to 100", parameter: "p")
         }
         return input.groups.map { Value.finite(Statistics.percentile(column.doubles(rows: $0), p: p)) }
+    }
+
+    /// The values gathered by group in one pass (see `OnePassCalculator`), in each group's row order.
+    public func compute(_ input: CalculatorInput, grouped: GroupedRows) throws(CalculatorError) -> [Value]? {
+        let column = try input.column("column")
+        guard let p = input.parameters.number("p"), (0...100).contains(p) else {
+            throw CalculatorError("parameter 'p' must be a number from 0 to 100", parameter: "p")
+        }
+        let (values, offsets) = grouped.doublesByGroup(column)
+        return (0..<grouped.groupCount).map { g in
+            Value.finite(Statistics.percentile(Array(values[offsets[g]..<offsets[g + 1]]), p: p))
+        }
     }
 }

@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `ratio`: sum(numerator) / sum(denominator); null when the denominator's sum is 0 or null.
-public struct RatioCalculator: Calculator {
+public struct RatioCalculator: OnePassCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(
@@ -24,6 +24,17 @@ public struct RatioCalculator: Calculator {
                 let n = Statistics.sumAsDouble(numerator, rows: rows)
             else { return .null }
             return Value.finite(n / d)
+        }
+    }
+
+    /// Int columns in one pass (see `OnePassCalculator`), as `Statistics.sumAsDouble` sums them.
+    public func compute(_ input: CalculatorInput, grouped: GroupedRows) throws(CalculatorError) -> [Value]? {
+        guard let (n, nCounts) = Statistics.intSums(try input.column("numerator"), grouped),
+            let (d, dCounts) = Statistics.intSums(try input.column("denominator"), grouped)
+        else { return nil }
+        return (0..<grouped.groupCount).map { g in
+            guard dCounts[g] > 0, Double(d[g]) != 0, nCounts[g] > 0 else { return .null }
+            return Value.finite(Double(n[g]) / Double(d[g]))
         }
     }
 }

@@ -21,7 +21,7 @@ import TestSupport
         ColumnSpec(name: "ok", type: .bool),
     ])
 
-    static func config(onBadRows: DatasetConfig.BadRows = .fail) -> DatasetConfig {
+    static func config(onBadRows: DatasetConfig.BadRows = .fail, schema: DatasetSchema = schema) -> DatasetConfig {
         DatasetConfig(
             name: "projects", format: "csv", path: "data.csv", schemaPath: "schema.yaml", schema: schema,
             onBadRows: onBadRows)
@@ -58,12 +58,14 @@ import TestSupport
     }
 
     /// A comparable rendering of a load: every cell, the rejected rows, or the error.
-    static func outcome(_ bytes: [UInt8], parts: Int, onBadRows: DatasetConfig.BadRows, columns: Set<String>? = nil)
-        -> String
-    {
+    static func outcome(
+        _ bytes: [UInt8], schema: DatasetSchema = schema, parts: Int, onBadRows: DatasetConfig.BadRows,
+        columns: Set<String>? = nil
+    ) -> String {
         do {
             let loaded = try CSVLoader.readCSV(
-                bytes, config: config(onBadRows: onBadRows), display: "data.csv", columns: columns, parts: parts)
+                bytes, config: config(onBadRows: onBadRows, schema: schema), display: "data.csv", columns: columns,
+                parts: parts)
             var lines = ["rows \(loaded.table.rowCount)", "columns \(loaded.table.schema.columnNames)"]
             for r in 0..<loaded.table.rowCount {
                 lines.append(loaded.table.columns.map { "\($0.value(at: r))" }.joined(separator: "|"))
@@ -76,15 +78,16 @@ import TestSupport
     }
 
     /// The same rendering for a load streamed from a file in blocks of `blockSize` bytes.
-    static func streamed(_ bytes: [UInt8], blockSize: Int, onBadRows: DatasetConfig.BadRows, columns: Set<String>? = nil)
-        throws -> String
-    {
+    static func streamed(
+        _ bytes: [UInt8], schema: DatasetSchema = schema, blockSize: Int, onBadRows: DatasetConfig.BadRows,
+        columns: Set<String>? = nil
+    ) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-stream-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("data.csv").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        var config = config(onBadRows: onBadRows)
+        var config = config(onBadRows: onBadRows, schema: schema)
         config.path = path
         do {
             let loaded = try CSVLoader.load(config, columns: columns, blockSize: blockSize)

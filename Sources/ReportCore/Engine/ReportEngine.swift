@@ -8,12 +8,29 @@ public struct ReportEngine: Sendable {
 
     /// - Throws: `RunError` when a calculator fails (an integer overflow, a plugin error).
     public func execute(_ report: ReportDefinition, on table: Table) throws(RunError) -> ReportResult {
-        try execute(report, on: table, rows: report.filter?.matchingRows(in: table) ?? Array(0..<table.rowCount))
+        // Without a filter every row is used: no list of them is built (80 MB at 10M rows).
+        if let filter = report.filter {
+            return try execute(report, on: table, rowList: filter.matchingRows(in: table))
+        }
+        return try execute(report, on: table, rowList: nil)
     }
 
     /// The report over `rows` alone (rows that passed the filter): group, calculate, sort, limit, totals.
     func execute(_ report: ReportDefinition, on table: Table, rows: [Int]) throws(RunError) -> ReportResult {
-        let (groups, keys) = Self.group(rows: rows, by: report.groupBy, in: table)
+        try execute(report, on: table, rowList: rows)
+    }
+
+    /// The report over `rowList` (ascending), or over every row of the table when it is nil.
+    private func execute(_ report: ReportDefinition, on table: Table, rowList: [Int]?) throws(RunError)
+        -> ReportResult
+    {
+        let grouped = Self.groupIDs(rows: rowList, count: rowList?.count ?? table.rowCount, by: report.groupBy, in: table)
+        let keys = grouped.firstRows.map { r in report.groupBy.compactMap { table.column($0) }.map { $0.value(at: r) } }
+        // The row lists, built only for a calculator that needs them (a plugin, a holistic metric
+        // without a one-pass form), and then once for all of them.
+        var lists: [[Int]]?
+        var allRows: [Int]?
+        let rowCount = grouped.rows.count
 
         var columns: [ReportResult.ResultColumn] = report.groupBy.map { name in
             ReportResult.ResultColumn(name: name, role: .group, calc: nil, type: table.column(name)?.type ?? .string)
@@ -38,19 +55,37 @@ public struct ReportEngine: Sendable {
                 ReportResult.ResultColumn(
                     name: metric.name, role: .metric, calc: metric.calc, type: type, label: metric.label))
             do throws(CalculatorError) {
-                let input = CalculatorInput(
-                    table: table, groups: groups, groupKeys: keys, groupBy: report.groupBy,
+                var input = CalculatorInput(
+                    table: table, groups: [], groupKeys: keys, groupBy: report.groupBy,
                     parameters: metric.parameters)
-                let values: [Value]
-                if report.totals {
-                    let total: Value
-                    (values, total) = try calculator.computeWithTotal(input, all: rows)
-                    totals.append(total)
-                } else {
-                    values = try calculator.compute(input)
+                var values: [Value]?
+                if let fast = calculator as? any OnePassCalculator, let v = try fast.compute(input, grouped: grouped.rows) {
+                    values = v
+                    if report.totals {
+                        let total = try fast.compute(
+                            CalculatorInput(
+                                table: table, groups: [], groupKeys: [[]], groupBy: [], parameters: metric.parameters),
+                            grouped: grouped.rows.asOneGroup)
+                        totals.append(total?.first ?? .null)
+                    }
                 }
-                guard values.count == groups.count else {
-                    throw CalculatorError("gave \(values.count) results for \(groups.count) groups")
+                if values == nil {
+                    if lists == nil { lists = grouped.rows.rowLists() }
+                    input.groups = lists!
+                    if report.totals {
+                        if allRows == nil { allRows = rowList ?? Array(0..<table.rowCount) }
+                        let total: Value
+                        let v: [Value]
+                        (v, total) = try calculator.computeWithTotal(input, all: allRows!)
+                        values = v
+                        totals.append(total)
+                    } else {
+                        values = try calculator.compute(input)
+                    }
+                }
+                let groupCount = grouped.rows.groupCount
+                guard let values, values.count == groupCount else {
+                    throw CalculatorError("gave \(values?.count ?? 0) results for \(groupCount) groups")
                 }
                 metricValues.append(values)
             } catch {
@@ -61,8 +96,8 @@ public struct ReportEngine: Sendable {
         }
 
         var outputRows: [[Value]] = []
-        outputRows.reserveCapacity(groups.count)
-        for g in 0..<groups.count {
+        outputRows.reserveCapacity(keys.count)
+        for g in 0..<keys.count {
             outputRows.append(keys[g] + metricValues.map { $0[g] })
         }
         Self.sort(
@@ -71,42 +106,44 @@ public struct ReportEngine: Sendable {
             columns: columns, locale: ReportLocale(report.locale))
         if let limit = report.limit, outputRows.count > limit { outputRows.removeLast(outputRows.count - limit) }
         return ReportResult(
-            columns: columns, rows: outputRows, totals: report.totals ? totals : nil, rowsUsed: rows.count)
+            columns: columns, rows: outputRows, totals: report.totals ? totals : nil, rowsUsed: rowCount)
     }
 
     /// Splits `rows` into groups by the values of `columns`, groups in order of first appearance.
+    static func group(rows: [Int], by columns: [String], in table: Table) -> ([[Int]], [[Value]]) {
+        let grouped = groupIDs(rows: rows, count: rows.count, by: columns, in: table)
+        let cols = columns.compactMap { table.column($0) }
+        return (grouped.rows.rowLists(), grouped.firstRows.map { r in cols.map { $0.value(at: r) } })
+    }
+
+    /// The group of each of `rows` (every row of the table, `0..<count`, when nil) by the values of
+    /// `columns`, groups numbered in order of first appearance, and each group's first row.
     ///
     /// Keys are built from the columns' encoded values (string dictionary codes, integer values),
     /// never from strings. When every group column has few possible values (dictionary-encoded
     /// strings, bools, ints or dates within a small range) the key is a small integer that indexes
     /// an array directly, with no hashing; otherwise keys are hashed.
-    static func group(rows: [Int], by columns: [String], in table: Table) -> ([[Int]], [[Value]]) {
-        guard !columns.isEmpty else { return ([rows], [[]]) }
+    static func groupIDs(rows: [Int]?, count: Int, by columns: [String], in table: Table)
+        -> (rows: GroupedRows, firstRows: [Int])
+    {
+        guard !columns.isEmpty else {
+            return (GroupedRows(rows: rows, count: count, groupOf: nil, groupCount: 1), [rows?.first ?? 0])
+        }
         let cols = columns.compactMap { table.column($0) }
-        let groupOfRow = denseGroups(rows: rows, cols) ?? hashedGroups(rows: rows, cols)
-        // Two passes (sizes, then rows) so that each group's row list is allocated once.
-        var sizes: [Int] = []
-        var firstRow: [Int] = []
-        for (i, g) in groupOfRow.enumerated() {
-            if Int(g) == sizes.count {
-                sizes.append(0)
-                firstRow.append(rows[i])
-            }
-            sizes[Int(g)] += 1
+        let groupOf: [Int32]
+        if let rows {
+            groupOf = denseGroups(rows: rows, cols) ?? hashedGroups(rows: rows, cols)
+        } else {
+            groupOf = denseGroups(rows: 0..<count, cols) ?? hashedGroups(rows: 0..<count, cols)
         }
-        var groups = sizes.map { size -> [Int] in
-            var a: [Int] = []
-            a.reserveCapacity(size)
-            return a
-        }
-        for (i, g) in groupOfRow.enumerated() { groups[Int(g)].append(rows[i]) }
-        let keys = firstRow.map { r in cols.map { $0.value(at: r) } }
-        return (groups, keys)
+        var firstRows: [Int] = []
+        for (i, g) in groupOf.enumerated() where Int(g) == firstRows.count { firstRows.append(rows?[i] ?? i) }
+        return (GroupedRows(rows: rows, count: count, groupOf: groupOf, groupCount: firstRows.count), firstRows)
     }
 
     /// The group of each row, numbered in order of first appearance, when the key space is small:
     /// each column maps its cells to 0 (null) or 1…n, and the codes combine in mixed radix.
-    private static func denseGroups(rows: [Int], _ cols: [Column]) -> [Int32]? {
+    private static func denseGroups<R: RandomAccessCollection<Int>>(rows: R, _ cols: [Column]) -> [Int32]? {
         var key = [Int32](repeating: 0, count: rows.count)
         var space = 1
         for c in cols {
@@ -157,7 +194,9 @@ public struct ReportEngine: Sendable {
 
     /// The smallest and largest non-null value among `rows`, or nil when all are null or the
     /// range does not fit.
-    private static func range<C: RandomAccessCollection>(_ v: C, _ valid: [Bool], _ rows: [Int]) -> (Int64, Int64)?
+    private static func range<C: RandomAccessCollection, R: RandomAccessCollection<Int>>(
+        _ v: C, _ valid: [Bool], _ rows: R
+    ) -> (Int64, Int64)?
     where C.Element == Int64, C.Index == Int {
         var low = Int64.max
         var high = Int64.min
@@ -171,7 +210,7 @@ public struct ReportEngine: Sendable {
     }
 
     /// The group of each row by hashing its key (any column types, any number of values).
-    private static func hashedGroups(rows: [Int], _ cols: [Column]) -> [Int32] {
+    private static func hashedGroups<R: RandomAccessCollection<Int>>(rows: R, _ cols: [Column]) -> [Int32] {
         var index: [[Int64]: Int32] = [:]
         var out: [Int32] = []
         out.reserveCapacity(rows.count)
