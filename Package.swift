@@ -240,7 +240,7 @@ let package = Package(
             name: "ReportDaemonTests",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportState", "ReportPublish", "ReportConfig", "ReportRun", "ReportDaemon",
-                "ReportCalculators", "ReportWriters", "ReportSources", "ReportPlugins", "TestSupport",
+                "ReportCalculators", "ReportWriters", "ReportSources", "ReportPlugins", "TestSupport", "ReportCluster",
             ]
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),

@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import ReportCluster
+import ReportCore
+import ReportState
+import Testing
+import TestSupport
+
+@testable import ReportDaemon
+
+/// One run of a slot on a cluster node (`ClusterRun`) against a real PostgreSQL server.
+@Suite(.blocking) struct ClusterRunTests {
+    /// A slot safely in the past by every clock.
+    let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 600)
+
+    /// A run that succeeds without publishing (its `publish_when` was false, so the publish gate
+    /// was never asked) still completes its slot for the whole cluster: another node does not run
+    /// it again once the first node's lease has passed.
+    @Test func aRunThatPublishesNothingCompletesItsSlotForEveryNode() throws {
+        let server = try PostgresCluster.shared()
+        let database = try server.createDatabase("clusterrun")
+        let fixture = try DaemonFixture(reports: ["quiet": DaemonFixture.report("quiet", schedule: "every 1m")])
+        let set = try fixture.load()
+        let report = try #require(set.reports["quiet"]?.definition)
+        let request = RunRequest(report: report, daemon: set.daemon, slot: slot, trigger: .schedule)
+        func node(_ name: String) -> ClusterStore {
+            ClusterStore(
+                url: server.url(database: database), passwordFile: nil, node: name, lease: 600, version: "test",
+                pid: 4242)
+        }
+        let first = ClusterRun(store: node("node-a"), request: request, control: RunControl(), logger: Logger(label: "test"))
+            .run { _ in RunResult(request, started: Date(), error: nil) }
+        #expect(first.succeeded && first.skipped == nil, "\(String(describing: first.skipped))")
+        let done = try node("node-a").completedSlots(
+            report: "quiet", from: slot.addingTimeInterval(-1), to: slot.addingTimeInterval(1))
+        #expect(done.map(\.node) == ["node-a"], "the slot is done in the cluster's record")
+        // Even with node-a's lease lapsed, node-b finds the slot done and does not run it.
+        _ = try server.psql("UPDATE reportd_claims SET expires_at = now() - interval '1 second'", database: database)
+        var ran = false
+        let second = ClusterRun(store: node("node-b"), request: request, control: RunControl(), logger: Logger(label: "test"))
+            .run { _ in
+                ran = true
+                return RunResult(request, started: Date(), error: nil)
+            }
+        #expect(!ran)
+        #expect(second.skipped == .elsewhere(node: "node-a", done: true), "\(String(describing: second.skipped))")
+    }
+}
