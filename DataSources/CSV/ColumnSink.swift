@@ -169,6 +169,21 @@ struct ColumnSink: Sendable {
 
     /// The column of `parts` (one sink per chunk of the file, in file order), joined: one copy
     /// of each array, strings re-coded into the first chunk's dictionary.
+    /// Appends `part`'s string codes to `codes`, re-coded into `strings`: each distinct value of the
+    /// part is looked up once, in code order (so the codes come out as one sequential read gives).
+    static func appendRecoded(_ part: ColumnSink, to strings: inout StringInterner, codes: inout [Int32]) {
+        var recode = [Int32](repeating: -1, count: part.strings.count)
+        for code in 0..<part.strings.count {
+            recode[code] = part.strings.bytes(of: code).withUnsafeBufferPointer { b in
+                // A value is never empty (an empty cell is null), so the buffer has an address.
+                strings.code(of: b.baseAddress!, count: b.count)
+            }
+        }
+        recode.withUnsafeBufferPointer { map in
+            codes.append(contentsOf: part.codes.lazy.map { $0 < 0 ? -1 : map[Int($0)] })
+        }
+    }
+
     static func join(_ parts: [ColumnSink]) -> Column {
         let spec = parts[0].spec
         func concat<T>(_ arrays: [[T]]) -> [T] {
@@ -188,18 +203,7 @@ struct ColumnSink: Sendable {
             var strings = parts[0].strings
             var codes = parts[0].codes
             codes.reserveCapacity(parts.reduce(0) { $0 + $1.codes.count })
-            for part in parts.dropFirst() {
-                var recode = [Int32](repeating: -1, count: part.strings.count)
-                for code in 0..<part.strings.count {
-                    recode[code] = part.strings.bytes(of: code).withUnsafeBufferPointer { b in
-                        // A value is never empty (an empty cell is null), so the buffer has an address.
-                        strings.code(of: b.baseAddress!, count: b.count)
-                    }
-                }
-                recode.withUnsafeBufferPointer { map in
-                    codes.append(contentsOf: part.codes.lazy.map { $0 < 0 ? -1 : map[Int($0)] })
-                }
-            }
+            for part in parts.dropFirst() { appendRecoded(part, to: &strings, codes: &codes) }
             // Text is NFC from here on: a value spelled in two forms becomes one code.
             let (dictionary, recode) = strings.normalizedStrings()
             if let recode {
@@ -246,17 +250,7 @@ struct ColumnSink: Sendable {
             case .decimal: decimals.append(contentsOf: part.decimals)
             case .bool: bools.append(contentsOf: part.bools)
             case .date: dates.append(contentsOf: part.dates)
-            case .string:
-                var recode = [Int32](repeating: -1, count: part.strings.count)
-                for code in 0..<part.strings.count {
-                    recode[code] = part.strings.bytes(of: code).withUnsafeBufferPointer { b in
-                        // A value is never empty (an empty cell is null), so the buffer has an address.
-                        strings.code(of: b.baseAddress!, count: b.count)
-                    }
-                }
-                recode.withUnsafeBufferPointer { map in
-                    codes.append(contentsOf: part.codes.lazy.map { $0 < 0 ? -1 : map[Int($0)] })
-                }
+            case .string: ColumnSink.appendRecoded(part, to: &strings, codes: &codes)
             }
             if spec.type != .string { valid.append(contentsOf: part.valid) }
         }
