@@ -39,13 +39,14 @@ private func report(title: String = "Kinh phí hỗ trợ khuyến công theo hu
 private func page(
     _ columns: [ReportResult.ResultColumn], _ rows: [[Value]], totals: [Value]? = nil,
     report: ReportDefinition = report(), locale: String? = nil,
-    sha256: String = "85d98934343a" + String(repeating: "f", count: 52)
+    sha256: String = "85d98934343a" + String(repeating: "f", count: 52), split: (column: String, value: String)? = nil
 ) -> String {
     let result = ReportResult(columns: columns, rows: rows, totals: totals, rowsUsed: rows.count)
-    let context = RunContext(
+    var context = RunContext(
         report: report, slot: "2026-11-29T06:00:00+07:00", stamp: "2026-11-29T060000",
         generatedAt: "2026-11-29T06:00:03+07:00",
         dataset: DatasetFigures(name: "projects", rows: 30, rowsUsed: 28, rowsRejected: 2, sha256: sha256))
+    context.split = split
     return String(decoding: HTMLWriter.render(result, context: context, locale: locale), as: UTF8.self)
 }
 
@@ -94,6 +95,12 @@ private let districts: [[Value]] = [
                 #expect(!lower.contains(forbidden), "\(forbidden)")
             }
         }
+    }
+
+    @Test func aSplitValuesPageNamesItsValue() {
+        let html = page([group("district"), metric("n")], [[.string("x"), .int(1)]], split: ("district", "<Mường Tè>"))
+        #expect(html.contains("<p class=\"split\" data-column=\"district\" data-value=\"&lt;Mường Tè&gt;\">"), "\(html)")
+        #expect(!page([group("district"), metric("n")], [[.string("x"), .int(1)]]).contains("class=\"split\""))
     }
 
     @Test func everyTextIsEscaped() {

@@ -98,6 +98,16 @@ private func result(_ rows: [[Value]], totals: [Value]? = nil) -> ReportResult {
         #expect(workbook.contains("'Report'!$A$3:$C$5</definedName>"))
     }
 
+    @Test func aSplitValuesWorkbookNamesItsValueInTheDetails() throws {
+        var splitContext = context(locale: "vi-VN")
+        splitContext.split = ("district", "Mường Tè")
+        let r = result([[.string("a"), .int(1), .null]])
+        let details = try Workbook.part(XLSXWriter.render(r, context: splitContext), "xl/worksheets/sheet2.xml")
+        #expect(details.contains("<t>Tách theo</t>") && details.contains("<t>district = Mường Tè</t>"), "\(details)")
+        let whole = try Workbook.part(XLSXWriter.render(r, context: context(locale: "vi-VN")), "xl/worksheets/sheet2.xml")
+        #expect(!whole.contains("Tách theo"), "the whole report has no split row")
+    }
+
     @Test func vietnameseWordsWithTheVietnameseLocale() throws {
         let r = result([[.string("a"), .int(1), .null]], totals: [.int(1), .null])
         let bytes = try XLSXWriter.render(r, context: context(locale: "vi-VN"))

@@ -59,6 +59,11 @@ public struct HTMLWriter: ReportWriter {
         if let note = PeriodText.emptyNote(result, locale: language.identifier) {
             out += "<p class=\"period\">\(escape(note))</p>\n"
         }
+        // With `split_by`: whose figures these are, also for a reader of the page's source.
+        if let split = context.split {
+            out += "<p class=\"split\" data-column=\"\(escape(split.column))\" data-value=\"\(escape(split.value))\">"
+            out += "\(escape(split.column)): <b>\(escape(split.value))</b></p>\n"
+        }
         out += "<p class=\"run\">\(words.report) <code>\(escape(context.report.name))</code> · \(words.run) "
         out += "<time datetime=\"\(escape(context.slot))\">\(escape(readable(context.slot)))</time>"
         out += " · \(words.generated) <time datetime=\"\(escape(context.generatedAt))\">"

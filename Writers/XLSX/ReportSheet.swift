@@ -228,6 +228,8 @@ enum DetailsSheet {
             ("Slot", .string(context.slot)),
             ("Generated at", .string(context.generatedAt)),
         ]
+        // With `split_by`: whose figures these are (SPEC: the value is in each file's metadata).
+        if let split = context.split { rows.insert(("Split", .string("\(split.column) = \(split.value)")), at: 2) }
         if let period = result.period {
             for line in PeriodText.lines(period, locale: context.locale) { rows.append(("Period", .string(line))) }
         }

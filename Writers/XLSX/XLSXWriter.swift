@@ -144,6 +144,7 @@ struct SheetWords {
         case "Rows used": return words.rowsUsed
         case "Rows rejected": return words.rowsRejected
         case "Rows outside the period": return vietnamese ? "Số dòng ngoài kỳ" : key
+        case "Split": return vietnamese ? "Tách theo" : "Split by"
         default: return key
         }
     }
