@@ -82,7 +82,8 @@ import TestSupport
                 let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
                 for line in text.split(separator: "\n") {
                     guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                        object["outcome"] as? String == "success", let slot = object["slot"] as? String
+                        object["outcome"] as? String == "success", let slot = object["slot"] as? String,
+                        object["trigger"] as? String != "alert"  // an alert's record names the slot it was checked after
                     else { continue }
                     #expect(object["node"] as? String == "node-\(i)", "a record without its node: \(line)")
                     bySlot[slot, default: []].append("node-\(i)")
@@ -351,6 +352,57 @@ import TestSupport
         let end = Date()
         try await site.stopAll()
         Self.checkExactlyOnce(site, every: 2, until: end.addingTimeInterval(-5))
+        try await Self.remove(site)
+    }
+
+    /// A split report with an alert on two nodes (issue 26 with `cluster:`): each slot's values are
+    /// published once across the cluster, and the alert, true from the first slot on, is raised
+    /// once for the whole cluster (its state is the cluster's), not once per node.
+    @Test(.timeLimit(.minutes(3)))
+    func aSplitReportsAlertIsRaisedOnceForTheWholeCluster() async throws {
+        let report = """
+            name: r
+            title: Cluster
+            dataset: things
+            schedule: "every 2s"
+            catch_up: all
+            group_by: [district]
+            metrics:
+              - {name: rows, calc: count}
+            split_by: district
+            alerts:
+              - when: "rows > 0"
+                message: "{rows} huyện có dự án"
+            """
+        let site = try await Self.site(nodes: 2, report: report, lease: "5s")
+        try site.start()
+        // Both nodes have run slots.
+        try await waitUntil("slots run by both nodes", timeout: 90) {
+            Set(site.successes().values.flatMap { $0 }).count == 2 && site.published().count >= 10
+        }
+        let end = Date()
+        try await site.stopAll()
+        Self.checkExactlyOnce(site, every: 2, until: end.addingTimeInterval(-5))
+        // Each value's folder has each published slot once (one file per slot and value).
+        let whole = site.published()
+        for slug in ["a", "b"] {
+            let files = filesIn(site.root.appendingPathComponent("out/r/\(slug)"))
+                .filter { $0.hasPrefix("r_") && $0.hasSuffix(".csv") }
+            #expect(Set(files.map { String($0.dropFirst(2).dropLast(4)) }) == whole, "value folder \(slug): \(files)")
+        }
+        // The alert: one 'raised' record over both nodes' histories, none 'cleared'.
+        var states: [String] = []
+        for i in 1...2 {
+            let file = site.root.appendingPathComponent("node-\(i)/state/history/r.jsonl")
+            for line in ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n") {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    let alert = object["alert"] as? [String: Any], let state = alert["state"] as? String
+                else { continue }
+                #expect(object["node"] as? String == "node-\(i)", "an alert's record without its node: \(line)")
+                states.append("node-\(i): \(state)")
+            }
+        }
+        #expect(states.count == 1 && states.first?.hasSuffix("raised") == true, "\(states)")
         try await Self.remove(site)
     }
 }

@@ -59,6 +59,7 @@ enum AlertDesk {
                 var result = RunResult(
                     report: report.name, slot: outcome.slot, slotDate: outcome.slotDate, started: Date())
                 result.period = outcome.period
+                result.node = outcome.node
                 var record = RunRecord(result, trigger: .alert, attempt: 1)
                 record.calculators = nil
                 record.files = nil
