@@ -62,7 +62,9 @@ stop_all() {
     for pid in "${pids[@]}"; do
         [ -n "$pid" ] && { kill -CONT "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; }
     done
-    for pid in "${pids[@]}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do
+        if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
+    done
     "${as_server[@]}" "$bindir/pg_ctl" -D "$WORK/pg/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 cleanup() {
