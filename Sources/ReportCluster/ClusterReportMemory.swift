@@ -74,11 +74,15 @@ public struct ClusterReportMemory: ReportMemory {
         ).first?.first.flatMap { $0 }.map { $0 == "true" }
     }
 
-    public func recordAlert(raised: Bool, report: String, when: String) throws {
-        try store.rows(
+    /// One statement, so of two nodes recording the same change at once only one is told it made it.
+    @discardableResult
+    public func recordAlert(raised: Bool, report: String, when: String) throws -> Bool {
+        !(try store.rows(
             """
             INSERT INTO reportd_alerts (report, when_text, raised, recorded_at) VALUES ($1, $2, $3, now())
             ON CONFLICT (report, when_text) DO UPDATE SET raised = EXCLUDED.raised, recorded_at = now()
-            """, [.string(report), .string(when), .bool(raised)])
+                WHERE reportd_alerts.raised IS DISTINCT FROM EXCLUDED.raised
+            RETURNING 1
+            """, [.string(report), .string(when), .bool(raised)])).isEmpty
     }
 }

@@ -41,8 +41,11 @@ public protocol ReportMemory: Sendable {
     /// alert, or one whose `when` text changed).
     func alertRaised(report: String, when: String) throws -> Bool?
 
-    /// Remembers whether the alert `when` of `report` is raised.
-    func recordAlert(raised: Bool, report: String, when: String) throws
+    /// Remembers whether the alert `when` of `report` is raised; true when this call changed what
+    /// was remembered (or nothing was). Only the caller that made the change tells: with several
+    /// nodes, one that finds the change already made by another says nothing (one notice).
+    @discardableResult
+    func recordAlert(raised: Bool, report: String, when: String) throws -> Bool
 }
 
 /// The memory of one report as kept in the state folder (`STATE/memory/NAME.json`).
@@ -163,10 +166,12 @@ public struct FolderReportMemory: ReportMemory {
         load(file: "\(report).alerts.json").alerts[when]
     }
 
-    public func recordAlert(raised: Bool, report: String, when: String) throws {
+    @discardableResult
+    public func recordAlert(raised: Bool, report: String, when: String) throws -> Bool {
         var memory = load(file: "\(report).alerts.json")
-        guard memory.alerts[when] != raised else { return }
+        guard memory.alerts[when] != raised else { return false }
         memory.alerts[when] = raised
         try save(memory, file: "\(report).alerts.json")
+        return true
     }
 }

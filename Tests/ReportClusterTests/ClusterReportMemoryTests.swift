@@ -64,9 +64,11 @@ import TestSupport
         try await offPool { try b.recordFingerprint("f4", report: "r", period: "2026-11", splitValue: nil) }
         #expect(try await offPool { try a.fingerprint(report: "r", period: "2026-11", splitValue: nil) } == "f4")
         #expect(try await offPool { try a.alertRaised(report: "r", when: "total > 5") } == nil)
-        try await offPool { try a.recordAlert(raised: true, report: "r", when: "total > 5") }
+        #expect(try await offPool { try a.recordAlert(raised: true, report: "r", when: "total > 5") })
         #expect(try await offPool { try b.alertRaised(report: "r", when: "total > 5") } == true)
-        try await offPool { try b.recordAlert(raised: false, report: "r", when: "total > 5") }
+        // Two nodes that both saw it cleared and now raised: only the first makes the change (and tells).
+        #expect(try await offPool { try b.recordAlert(raised: true, report: "r", when: "total > 5") } == false)
+        _ = try await offPool { try b.recordAlert(raised: false, report: "r", when: "total > 5") }
         #expect(try await offPool { try a.alertRaised(report: "r", when: "total > 5") } == false)
     }
 }

@@ -41,10 +41,13 @@ enum AlertDesk {
             }
             // A new alert (or one whose `when` changed) starts cleared: told if it holds already.
             if now == (was ?? false) {
-                if was == nil { try? memory.recordAlert(raised: now, report: report.name, when: alert.when.source) }
+                if was == nil { _ = try? memory.recordAlert(raised: now, report: report.name, when: alert.when.source) }
                 continue
             }
-            do { try memory.recordAlert(raised: now, report: report.name, when: alert.when.source) } catch {
+            do {
+                // False: another node recorded this change first (and tells it).
+                guard try memory.recordAlert(raised: now, report: report.name, when: alert.when.source) else { continue }
+            } catch {
                 log.error("cannot write the alert's state: \(error); no notice is sent (it could not be sent only once)")
                 continue
             }
