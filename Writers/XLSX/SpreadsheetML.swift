@@ -104,27 +104,26 @@ enum SpreadsheetML {
 
         """
 
-    static let rootRelationships =
-        header
-        + """
-        <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
-        <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>\
-        <Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>\
-        <Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>\
-        </Relationships>
+    static let rootRelationships = relationships([
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument": "xl/workbook.xml",
+        "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties": "docProps/core.xml",
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties": "docProps/app.xml",
+    ])
 
-        """
+    static let workbookRelationships = relationships([
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet": "worksheets/sheet1.xml",
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet": "worksheets/sheet2.xml",
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles": "styles.xml",
+    ])
 
-    static let workbookRelationships =
-        header
-        + """
-        <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
-        <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>\
-        <Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet2.xml"/>\
-        <Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>\
-        </Relationships>
-
-        """
+    /// A relationships part: one `Relationship` per (type, target), numbered `rId1`, `rId2`, … in order.
+    static func relationships(_ items: KeyValuePairs<String, String>) -> String {
+        var out = header + "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+        for (index, item) in items.enumerated() {
+            out += "<Relationship Id=\"rId\(index + 1)\" Type=\"\(item.key)\" Target=\"\(item.value)\"/>"
+        }
+        return out + "</Relationships>\n"
+    }
 
     static let app =
         header
