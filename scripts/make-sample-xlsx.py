@@ -4,11 +4,11 @@ from config/data/projects.csv, typed by its schema (ints and dates as numbers an
 keeps them) with openpyxl. Run it from the repository's root after changing projects.csv."""
 import csv
 import datetime
-import re
-import zipfile
 
 import openpyxl
 import yaml
+
+import xlsx_reproducible
 
 schema = yaml.safe_load(open("config/data/projects.schema.yaml", encoding="utf-8"))["columns"]
 wb = openpyxl.Workbook()
@@ -33,14 +33,4 @@ with open("config/data/projects.csv", encoding="utf-8-sig", newline="") as f:
             else:
                 out.append(text)
         ws.append(out)
-path = "config/data/projects.xlsx"
-wb.save(path)
-# Fixed times inside, so that the script gives the same bytes each run.
-with zipfile.ZipFile(path) as z:
-    parts = [(i, z.read(i.filename)) for i in z.infolist()]
-with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-    for info, data in parts:
-        if info.filename == "docProps/core.xml":
-            data = re.sub(rb"<dcterms:(created|modified)([^>]*)>[^<]*<", rb"<dcterms:\1\2>2026-01-01T00:00:00Z<", data)
-        info.date_time = (1980, 1, 1, 0, 0, 0)
-        z.writestr(info, data)
+xlsx_reproducible.save(wb, "config/data/projects.xlsx")

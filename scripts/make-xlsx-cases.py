@@ -11,6 +11,8 @@ import zipfile
 import openpyxl
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+from xlsx_reproducible import save
+
 ROOT = os.path.join("DataSources", "XLSX", "testcases")
 SCHEMA = """columns:
   project_id: {type: string, required: true}
@@ -55,21 +57,6 @@ def book(rows, title="Sheet1", epoch=None, before=None):
     for r in rows:
         ws.append(r)
     return wb
-
-
-def save(wb, path):
-    wb.save(path)
-    # openpyxl stamps the time it wrote the file into docProps/core.xml: fix it, so that the
-    # script gives the same bytes each run.
-    with zipfile.ZipFile(path) as z:
-        parts = [(i, z.read(i.filename)) for i in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in parts:
-            if info.filename == "docProps/core.xml":
-                import re
-                data = re.sub(rb"<dcterms:(created|modified)([^>]*)>[^<]*<", rb"<dcterms:\1\2>2026-01-01T00:00:00Z<", data)
-            info.date_time = (1980, 1, 1, 0, 0, 0)
-            z.writestr(info, data)
 
 
 # Shared strings, numbers, dates (1900 system, both sides of the fictitious 29 February 1900),
