@@ -60,6 +60,21 @@ import TestSupport
 
         func config(_ i: Int) -> String { root.appendingPathComponent("node-\(i)/reportd.yaml").path }
 
+        /// The shared report `r` over `things` grouped by district: `schedule`, the `rows` metric's
+        /// calculator, and any further lines (`catch_up`, `split_by`, `alerts`).
+        static func report(schedule: String, calc: String = "count", extra: String = "") -> String {
+            """
+            name: r
+            title: Cluster
+            dataset: things
+            schedule: "\(schedule)"
+            group_by: [district]
+            metrics:
+              - {name: rows, calc: \(calc)}
+            \(extra)
+            """
+        }
+
         /// Starts every node; `offsets`: how far each node's own clock is off, in seconds.
         func start(offsets: [Int] = []) throws {
             nodes = try (1...count).map { i in
@@ -216,16 +231,7 @@ import TestSupport
 
     @Test(.timeLimit(.minutes(4)))
     func everySlotIsPublishedOnceThoughClocksDisagreeANodeIsKilledAndAnotherPausedPastItsLease() async throws {
-        let report = """
-            name: r
-            title: Cluster
-            dataset: things
-            schedule: "every 3s"
-            catch_up: all
-            group_by: [district]
-            metrics:
-              - {name: rows, calc: slow_count}
-            """
+        let report = Site.report(schedule: "every 3s", calc: "slow_count", extra: "catch_up: all")
         let site = try await Self.site(nodes: 3, report: report, lease: "3s")
         // Node 1's clock runs 40 s ahead, node 2's 40 s behind: the database's clock decides.
         try site.start(offsets: [40, -40, 0])
@@ -277,15 +283,7 @@ import TestSupport
     /// `reportd run` takes the report's lock in the cluster's database: held by another node's
     /// process, the run refuses naming it; free, it runs, records its node and gives the lock back.
     @Test func aManualRunTakesTheReportsLockAcrossTheCluster() async throws {
-        let report = """
-            name: r
-            title: Cluster
-            dataset: things
-            schedule: "@daily"
-            group_by: [district]
-            metrics:
-              - {name: rows, calc: count}
-            """
+        let report = Site.report(schedule: "@daily")
         let site = try await Self.site(nodes: 2, report: report, lease: "5s")
         let database = String(site.url.split(separator: "/").last!.split(separator: "?").first!)
         // The tables exist once a node has talked to the database.
@@ -310,16 +308,7 @@ import TestSupport
 
     @Test(.timeLimit(.minutes(4)))
     func noNodeRunsWhileTheDatabaseIsDownAndAllCatchUpAfterwards() async throws {
-        let report = """
-            name: r
-            title: Cluster
-            dataset: things
-            schedule: "every 2s"
-            catch_up: all
-            group_by: [district]
-            metrics:
-              - {name: rows, calc: count}
-            """
+        let report = Site.report(schedule: "every 2s", extra: "catch_up: all")
         let site = try await Self.site(nodes: 3, report: report, lease: "2s")
         try site.start()
         try await waitUntil("a few slots published", timeout: 60) { site.published().count >= 3 }
@@ -360,20 +349,15 @@ import TestSupport
     /// once for the whole cluster (its state is the cluster's), not once per node.
     @Test(.timeLimit(.minutes(3)))
     func aSplitReportsAlertIsRaisedOnceForTheWholeCluster() async throws {
-        let report = """
-            name: r
-            title: Cluster
-            dataset: things
-            schedule: "every 2s"
-            catch_up: all
-            group_by: [district]
-            metrics:
-              - {name: rows, calc: count}
-            split_by: district
-            alerts:
-              - when: "rows > 0"
-                message: "{rows} huyện có dự án"
-            """
+        let report = Site.report(
+            schedule: "every 2s",
+            extra: """
+                catch_up: all
+                split_by: district
+                alerts:
+                  - when: "rows > 0"
+                    message: "{rows} huyện có dự án"
+                """)
         let site = try await Self.site(nodes: 2, report: report, lease: "5s")
         try site.start()
         // Both nodes have run slots.
