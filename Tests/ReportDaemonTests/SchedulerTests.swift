@@ -25,7 +25,7 @@ struct Harness {
     init(
         _ fixture: DaemonFixture, at start: Date, useState: Bool = true,
         reloader: SchedulerService.Reloader? = nil, reloadDeadline: Int? = nil,
-        mailSender: any MailSender = SendmailSender()
+        mailSender: any MailSender = SendmailSender(), alertMemory: (any ReportMemory)? = nil
     ) throws {
         self.fixture = fixture
         clock = ManualClock(start)
@@ -33,7 +33,7 @@ struct Harness {
         scheduler = SchedulerService(
             reports: try fixture.load(), clock: clock, executor: executor, store: useState ? fixture.store : nil,
             reloader: reloader ?? { fixture.reload() }, notifier: SystemdNotifier(environment: [:]), logger: logger,
-            reloadOnSIGHUP: false, reloadDeadline: reloadDeadline, mailSender: mailSender)
+            reloadOnSIGHUP: false, reloadDeadline: reloadDeadline, mailSender: mailSender, alertMemory: alertMemory)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: [.init(service: scheduler)], logger: logger))
         self.group = group

@@ -93,6 +93,8 @@ final class FakeExecutor: RunExecutor {
         var blocking: Set<String> = []
         var gates: [String: [ResumeOnce<String?>]] = [:]
         var finished: [(String, String?)] = []
+        /// The figures a successful run of a report gives (nil: none, as a run without alerts).
+        var figures: [String: RunFigures] = [:]
     }
 
     private let state = Mutex(State())
@@ -107,6 +109,8 @@ final class FakeExecutor: RunExecutor {
         }
     }
     func block(_ report: String) { _ = state.withLock { $0.blocking.insert(report) } }
+    /// From now on, a successful run of `report` gives `figures` (what its alerts are checked on).
+    func give(_ figures: RunFigures, for report: String) { state.withLock { $0.figures[report] = figures } }
 
     /// Lets every blocked run of `report` finish successfully, and later ones run freely.
     func release(_ report: String) {
@@ -121,8 +125,10 @@ final class FakeExecutor: RunExecutor {
     func execute(_ request: RunRequest, control: RunControl) async -> RunResult {
         let started = Date()
         let error = await run(request, control: control)
-        let kind = state.withLock { $0.failureKinds[request.report.name] } ?? .io
-        return RunResult(request, started: started, error: error, failure: kind)
+        let (kind, figures) = state.withLock { ($0.failureKinds[request.report.name], $0.figures[request.report.name]) }
+        var result = RunResult(request, started: started, error: error, failure: kind ?? .io)
+        if error == nil { result.figures = figures }
+        return result
     }
 
     private func run(_ request: RunRequest, control: RunControl) async -> String? {

@@ -16,16 +16,20 @@ enum AlertDesk {
     /// The triggers after which alerts are checked.
     static let checkedAfter: Set<RunTrigger> = [.schedule, .catchUp, .retry]
 
+    /// Whether `outcome` of `request` has alerts to check.
+    static func checks(after request: RunRequest, outcome: RunResult) -> Bool {
+        !request.report.alerts.isEmpty && checkedAfter.contains(request.trigger) && outcome.figures != nil
+    }
+
     /// Checks `request.report`'s alerts against `outcome`'s figures; records each change in the
-    /// memory, the journal and the history, and returns the mail to send.
+    /// memory, the journal and the history, and returns the mail to send. Blocking (the memory
+    /// reads files or a database): never on the scheduler's loop.
     static func jobs(
         after request: RunRequest, outcome: RunResult, memory: any ReportMemory, recorder: RunRecorder?,
         logger: Logger
     ) -> [MailDesk.Job] {
         let report = request.report
-        guard !report.alerts.isEmpty, checkedAfter.contains(request.trigger), let figures = outcome.figures else {
-            return []
-        }
+        guard checks(after: request, outcome: outcome), let figures = outcome.figures else { return [] }
         var log = logger
         log[metadataKey: "report.name"] = "\(report.name)"
         log[metadataKey: "report.slot"] = "\(outcome.slot)"

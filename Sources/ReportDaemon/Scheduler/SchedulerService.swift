@@ -39,6 +39,9 @@ public final class SchedulerService: Service, Sendable {
     let overdueCheckInterval: Double
     /// This node's heartbeat in its cluster (`cluster:`); nil: a single node.
     let clusterAgent: ClusterAgent?
+    /// Where alert states are kept when the tests say; nil: the cluster's database with `cluster:`,
+    /// else the state folder.
+    let alertMemory: (any ReportMemory)?
 
     enum Event: Sendable {
         case timer
@@ -47,6 +50,8 @@ public final class SchedulerService: Service, Sendable {
         case shutdown
         case graceExpired
         case mailed(MailDesk.Done)
+        /// A run's alerts were checked (off the loop); the notices to send.
+        case alerted([MailDesk.Job])
         case overdueCheck
         case cluster(ClusterAgent.Event)
     }
@@ -58,9 +63,10 @@ public final class SchedulerService: Service, Sendable {
         reloader: @escaping Reloader, notifier: SystemdNotifier = SystemdNotifier(), presence: DaemonPresence? = nil,
         logger: Logger,
         reloadOnSIGHUP: Bool = true, reloadDeadline: Int? = nil, mailSender: any MailSender = SendmailSender(),
-        overdueCheckInterval: Double = 60, clusterAgent: ClusterAgent? = nil
+        overdueCheckInterval: Double = 60, clusterAgent: ClusterAgent? = nil, alertMemory: (any ReportMemory)? = nil
     ) {
         self.clusterAgent = clusterAgent
+        self.alertMemory = alertMemory
         self.mailSender = mailSender
         self.overdueCheckInterval = overdueCheckInterval
         self.initial = reports
@@ -220,6 +226,12 @@ public final class SchedulerService: Service, Sendable {
                 // Mail: sent on threads of their own, recorded back on this loop (`.mailed`).
                 let mailStop = Locked(false)
                 var mailInFlight = 0
+                // Alert checks read and write the report's memory (files, or the cluster's database
+                // with its statement deadline): off the loop, so a slow database cannot hold up the
+                // schedule. One serial queue, so that a report's checks run in the order its runs
+                // finished (two checks out of order could leave the state of the older figures).
+                let alertQueue = DispatchQueue(label: "reportd.alerts")
+                var alertsInFlight = 0
                 var overdueChecks = false
                 func send(_ jobs: [MailDesk.Job]) {
                     for job in jobs {
@@ -271,17 +283,31 @@ public final class SchedulerService: Service, Sendable {
                             MailDesk.jobs(
                                 after: request, outcome: outcome, end: end, daemon: core.set.daemon,
                                 stateDirectory: store?.directory, logger: logger))
-                        if let store {
-                            send(
-                                AlertDesk.jobs(
-                                    after: request, outcome: outcome,
-                                    memory: clusterAgent.map { ClusterReportMemory(store: $0.store) as any ReportMemory }
-                                        ?? FolderReportMemory(stateDirectory: store.directory),
-                                    recorder: core.recorder, logger: logger))
+                        if let store, AlertDesk.checks(after: request, outcome: outcome) {
+                            let memory =
+                                alertMemory ?? clusterAgent.map { ClusterReportMemory(store: $0.store) as any ReportMemory }
+                                ?? FolderReportMemory(stateDirectory: store.directory)
+                            let (recorder, logger) = (core.recorder, self.logger)
+                            alertsInFlight += 1
+                            group.addTask {
+                                let jobs = await withCheckedContinuation { continuation in
+                                    alertQueue.async {
+                                        continuation.resume(
+                                            returning: AlertDesk.jobs(
+                                                after: request, outcome: outcome, memory: memory, recorder: recorder,
+                                                logger: logger))
+                                    }
+                                }
+                                sink.yield(.alerted(jobs))
+                            }
                         }
                     case .mailed(let done):
                         mailInFlight -= 1
                         MailDesk.finish(done, recorder: core.recorder, logger: logger)
+                    case .alerted(let jobs):
+                        // The change is recorded already: its notice goes out even while shutting down.
+                        alertsInFlight -= 1
+                        send(jobs)
                     case .overdueCheck:
                         if let store, !core.isShuttingDown {
                             send(
@@ -320,7 +346,7 @@ public final class SchedulerService: Service, Sendable {
                         core.beginShutdown()
                         let grace = core.set.daemon.shutdownGrace
                         let clock = self.clock
-                        if core.hasRunning || mailInFlight > 0 {
+                        if core.hasRunning || mailInFlight > 0 || alertsInFlight > 0 {
                             // The deadline is fixed now, not when the timer task first runs.
                             let deadline = clock.now().addingTimeInterval(TimeInterval(grace))
                             logger.notice("shutting down: waiting up to \(grace)s for running reports")
@@ -336,7 +362,7 @@ public final class SchedulerService: Service, Sendable {
                         // Mail still being sent is given up (recorded as failed, said in the log).
                         mailStop.withLock { $0 = true }
                     }
-                    if core.isShuttingDown && !core.hasRunning && mailInFlight == 0 { break }
+                    if core.isShuttingDown && !core.hasRunning && mailInFlight == 0 && alertsInFlight == 0 { break }
                     dispatch()
                     rearm()
                     let status = core.status()
