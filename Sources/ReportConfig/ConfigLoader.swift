@@ -28,6 +28,13 @@ public struct ConfigLoader: Sendable {
     /// dataset's schema is left unread (`DatasetConfig.schemaDeferred`) and the reports on it are
     /// checked without their columns: `validate` stays fast and offline.
     public var readsServerCatalogs = false
+    /// With `readsServerCatalogs`, what a catalog that cannot be read does (`serve`): true, the
+    /// dataset loads marked `unreadable` (a warning) and only its reports are left out; false, it
+    /// is an error of the daemon config (`run`, `validate --connect`).
+    public var waitsForCatalogs = false
+    /// The schemas read from catalogs by earlier loads (`serve`): when a reload cannot read a
+    /// catalog (the server down for a moment), the schema read before stays in force.
+    public var catalogs: CatalogMemory?
     /// How long `loadFiles` waits for the plugins' handshakes; `nil`: until each plugin answered or
     /// ran out of time. The daemon waits a few seconds at most, so that a hung plugin does not delay
     /// its start (READY) or a reload; a plugin that answers later calls `lateHello` (a reload).
@@ -548,13 +555,9 @@ public struct ConfigLoader: Sendable {
                     schema: DatasetSchema(columns: []), onBadRows: onBadRows)
                 settings.table = relation.table
                 settings.query = relation.query
-                switch kind.inferSchema(settings) {
-                case .success(let schema)?:
-                    settings.schema = schema
-                    return settings
-                case .failure(let error)?:
-                    file.error(error.message, at: pathNode)
-                    return nil
+                switch schemaFromCatalog(kind, &settings, at: pathNode, &file) {
+                case true?: return settings
+                case false?: return nil
                 case nil: break
                 }
             }
@@ -661,18 +664,70 @@ extension ConfigLoader {
             settings.schemaDeferred = true
             return settings
         }
-        switch kind.inferSchema(settings) {
-        case .success(let schema)?:
-            settings.schema = schema
-            return settings
-        case .failure(let error)?:
-            file.error(error.message, at: urlNode)
-            return nil
+        switch schemaFromCatalog(kind, &settings, at: urlNode, &file) {
+        case true?: return settings
+        case false?: return nil
         case nil:
             file.error("dataset '\(name)' needs 'schema', the file that types its columns", at: node)
             return nil
         }
     }
+
+    /// Types `settings` from its database's catalog: true when it may load (the schema read, or
+    /// kept from an earlier load, or the dataset marked `unreadable` in `serve`), false after an
+    /// error, nil when the kind reads no catalog.
+    func schemaFromCatalog(
+        _ kind: any DatasetSourceKind, _ settings: inout DatasetConfig, at node: Node, _ file: inout YAMLFile
+    ) -> Bool? {
+        switch kind.inferSchema(settings) {
+        case nil: return nil
+        case .success(let schema)?:
+            settings.schema = schema
+            catalogs?.remember(schema, for: settings)
+            return true
+        case .failure(let error)?:
+            if let kept = catalogs?.schema(for: settings) {
+                settings.schema = kept.schema
+                file.warning(
+                    "\(error.message); the columns read from it at \(kept.readAt) stay in force until it can be read again",
+                    at: node)
+                return true
+            }
+            guard waitsForCatalogs else {
+                file.error(error.message, at: node)
+                return false
+            }
+            settings.unreadable = error.message
+            file.warning(
+                "\(error.message); its reports are left out until it can be read (reportd tries again)", at: node)
+            return true
+        }
+    }
+}
+
+/// The schemas `serve` has read from database catalogs, by dataset and settings (name, format,
+/// server or file, table or query): a reload that cannot reach the server keeps the last one.
+public final class CatalogMemory: Sendable {
+    struct Kept: Sendable {
+        var schema: DatasetSchema
+        var readAt: String
+    }
+
+    private let kept = Locked([String: Kept]())
+
+    public init() {}
+
+    private static func key(_ settings: DatasetConfig) -> String {
+        [settings.name, settings.format, settings.path, settings.table ?? "", settings.query ?? ""]
+            .joined(separator: "\u{0}")
+    }
+
+    func remember(_ schema: DatasetSchema, for settings: DatasetConfig) {
+        let time = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withInternetDateTime])
+        kept.withLock { $0[Self.key(settings)] = Kept(schema: schema, readAt: time) }
+    }
+
+    func schema(for settings: DatasetConfig) -> Kept? { kept.withLock { $0[Self.key(settings)] } }
 }
 
 /// Work started on a thread of its own at once, and its result awaited later: for work that mostly

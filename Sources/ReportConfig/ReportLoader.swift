@@ -119,6 +119,11 @@ extension ConfigLoader {
                     message += " (the daemon config defines: \(daemon.datasets.map(\.name).joined(separator: ", ")))"
                 }
                 file.error(message, at: node)
+            } else if let reason = dataset?.unreadable {
+                // `serve` started while the dataset's server did not answer: without its columns
+                // the report cannot be checked (nor its filter compiled).
+                file.error("\(reason): \(what) is loaded once the dataset can be read (reportd tries again)", at: node)
+                dataset = nil
             }
         }
 

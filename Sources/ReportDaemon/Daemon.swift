@@ -31,6 +31,10 @@ public func buildDaemon(
     configured.handshakeWait = 3
     // A database dataset given no schema file is typed from the server's catalog at each load.
     configured.readsServerCatalogs = true
+    // One that cannot be read (its server down at boot) leaves out only its reports, and the
+    // daemon loads again until it can; a reload that cannot read it keeps the schema read before.
+    configured.waitsForCatalogs = true
+    configured.catalogs = CatalogMemory()
     configured.lateHello = { lateHello.fire() }
     let loader = configured
     let (loaded, files, diagnostics) = loader.loadFiles(configPath: configPath)

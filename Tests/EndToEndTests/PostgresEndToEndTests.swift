@@ -225,4 +225,82 @@ import TestSupport
         try waitBlocking("exit", timeout: 15) { !process.isRunning }
         #expect(process.terminationStatus == 0)
     }
+
+    /// `serve` started while its database server is down (a boot where reportd comes up first):
+    /// it starts, leaves out only the reports on that dataset (saying why, at the report's
+    /// `dataset:`), loads again until the server answers, and then runs them; a report on another
+    /// dataset runs all along. A reload while the server is down keeps the columns read before.
+    /// Before, the daemon exited with the connection error.
+    @Test func serveStartsBeforeItsDatabaseAndLoadsItsReportsWhenItAnswers() throws {
+        let server = try PostgresCluster.separate()
+        defer { server.stop() }
+        let database = try server.createDatabase("boot")
+        _ = try server.psql(
+            Self.createTable + "\nINSERT INTO projects (district, state_support_vnd) VALUES ('Sìn Hồ', 5);",
+            database: database)
+        let root = try temporaryFolder("pgboot")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        try fm.createDirectory(at: root.appendingPathComponent("reports.d"), withIntermediateDirectories: true)
+        try """
+            timezone: UTC
+            reports: reports.d
+            state: state
+            output: {root: out, keep: 100}
+            datasets:
+              registry: {format: postgres, url: "\(server.url(database: database))", table: projects, timeout: 5s}
+              local: {format: csv, path: data.csv, schema: schema.yaml}
+
+            """.write(to: root.appendingPathComponent("reportd.yaml"), atomically: true, encoding: .utf8)
+        try "columns:\n  district: {type: string}\n".write(
+            to: root.appendingPathComponent("schema.yaml"), atomically: true, encoding: .utf8)
+        try "district\nSìn Hồ\n".write(to: root.appendingPathComponent("data.csv"), atomically: true, encoding: .utf8)
+        for (name, dataset) in [("pg", "registry"), ("files", "local")] {
+            try """
+                name: \(name)
+                dataset: \(dataset)
+                schedule: "every 2s"
+                filter: "district == 'Sìn Hồ'"
+                group_by: [district]
+                metrics: [{name: projects, calc: count}]
+                formats: [csv]
+
+                """.write(to: root.appendingPathComponent("reports.d/\(name).yaml"), atomically: true, encoding: .utf8)
+        }
+        func published(_ report: String) -> Int {
+            filesIn(root.appendingPathComponent("out/\(report)")).filter { $0.hasPrefix("\(report)_") }.count
+        }
+        try server.pause()
+        let listener = try NotifyListener()
+        let (process, logFile) = try startServe(
+            config: root.appendingPathComponent("reportd.yaml").path, in: root, notify: listener)
+        defer { if process.isRunning { process.terminate() } }
+        func logText() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+        _ = try listener.waitFor("READY=1")
+        try waitBlocking("the other dataset's report to run", timeout: 30) { published("files") >= 1 }
+        let log = logText()
+        #expect(log.contains("reports.d/pg.yaml:2:10: error: dataset 'registry': connection refused"), "\(log)")
+        #expect(log.contains("report 'pg' is loaded once the dataset can be read"), "\(log)")
+        #expect(log.contains("loading again in 5s: waiting for the dataset(s) registry"), "\(log)")
+        #expect(published("pg") == 0)
+        #expect(process.isRunning)
+        try server.resume()
+        try waitBlocking("the report on the database to load and run", timeout: 60) { published("pg") >= 1 }
+        // Down again, and a reload (SIGHUP): the report stays, on the columns read before.
+        func refusals() -> Int { logText().components(separatedBy: "reports.d/pg.yaml:2:10: error:").count - 1 }
+        let refusedBefore = refusals()
+        #expect(refusedBefore >= 1)
+        try server.pause()
+        kill(process.processIdentifier, SIGHUP)
+        try waitBlocking("the reload to keep the columns read before", timeout: 30) {
+            logText().contains("stay in force until it can be read again")
+        }
+        try server.resume()
+        let before = published("pg")
+        try waitBlocking("the report to run on after the reload", timeout: 60) { published("pg") >= before + 1 }
+        #expect(refusals() == refusedBefore, "the reload refused the report again")
+        kill(process.processIdentifier, SIGTERM)
+        try waitBlocking("exit", timeout: 15) { !process.isRunning }
+        #expect(process.terminationStatus == 0)
+    }
 }

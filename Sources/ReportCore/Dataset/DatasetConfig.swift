@@ -23,6 +23,10 @@ public struct DatasetConfig: Sendable {
     /// Whether `schema` is still to be read from the server's catalog: a dataset given no schema
     /// file, loaded by a command that does not connect (`validate` without `--connect`).
     public var schemaDeferred = false
+    /// Why the schema could not be read from the server's catalog when `serve` loaded (the server
+    /// down at boot, the table not there yet): the reports on the dataset are left out, and the
+    /// daemon loads again until it can be read. Nil: read (or not a server's dataset).
+    public var unreadable: String? = nil
     /// The settings a source kind reads from keys of its own (`encoding`, `delimiter`, `sheet`),
     /// kept by their type: ReportCore stores them without knowing any source's.
     public var options = WriterOptions()

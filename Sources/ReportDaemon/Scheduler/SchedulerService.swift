@@ -268,7 +268,29 @@ public final class SchedulerService: Service, Sendable {
                         }
                     }
                 }
+                // A database whose catalog could not be read (its server down at boot): its
+                // reports are left out, and the daemon loads again after 5 s, 10 s, 20 s … at most
+                // every 5 minutes, until every dataset has been read.
+                var catalogRetry: Task<Void, Never>?
+                var catalogDelay: TimeInterval = 5
+                func retryUnreadableCatalogs() {
+                    let waiting = core.set.daemon.datasets.filter { $0.unreadable != nil }.map(\.name)
+                    guard !waiting.isEmpty else {
+                        catalogDelay = 5
+                        return
+                    }
+                    guard catalogRetry == nil, !core.isShuttingDown else { return }
+                    let (clock, delay) = (self.clock, catalogDelay)
+                    catalogDelay = min(catalogDelay * 2, 300)
+                    logger.notice(
+                        "loading again in \(Int(delay))s: waiting for the dataset(s) \(waiting.joined(separator: ", "))")
+                    catalogRetry = Task {
+                        do { try await clock.sleep(until: clock.now().addingTimeInterval(delay)) } catch { return }
+                        sink.yield(.reload)
+                    }
+                }
                 startOverdueChecks()
+                retryUnreadableCatalogs()
                 dispatch()
                 rearm()
                 for await event in events {
@@ -326,6 +348,8 @@ public final class SchedulerService: Service, Sendable {
                     case .cluster(.stale(let claims)):
                         if !core.isShuttingDown { core.offerStale(claims) }
                     case .reload:
+                        catalogRetry?.cancel()
+                        catalogRetry = nil
                         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
                         let deadline =
                             reloadDeadlineOverride ?? Self.reloadDeadline(pluginTimeout: core.set.daemon.pluginTimeout)
@@ -333,7 +357,9 @@ public final class SchedulerService: Service, Sendable {
                             core.reload(daemon: daemon, files: files, diagnostics: diagnostics, now: clock.now())
                             clusterAgent?.setReports(core.reportNames)
                             startOverdueChecks()
+                            retryUnreadableCatalogs()
                         } else {
+                            retryUnreadableCatalogs()
                             let message =
                                 "reload did not finish within \(deadline)s (a plugin or a file that does not answer?); "
                                 + "the running configuration stays in force"
@@ -380,6 +406,7 @@ public final class SchedulerService: Service, Sendable {
                 }
                 timer?.cancel()
                 graceTimer?.cancel()
+                catalogRetry?.cancel()
                 clusterAgent?.stop()
                 group.cancelAll()
             }
