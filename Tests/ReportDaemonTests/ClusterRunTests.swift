@@ -45,4 +45,32 @@ import TestSupport
         #expect(!ran)
         #expect(second.skipped == .elsewhere(node: "node-a", done: true), "\(String(describing: second.skipped))")
     }
+
+    /// A run whose gate passed (the slot marked done, then its files renamed) has succeeded even
+    /// when the database goes down right after: its success is recorded. Before, the run asked the
+    /// database once more after publishing, and with the database down called its own published
+    /// slot lost, so no node ever recorded that slot's success.
+    @Test func aPublishedRunSucceedsThoughTheDatabaseGoesDownAfterItsGate() throws {
+        let server = try PostgresCluster.separate()
+        defer { server.stop() }
+        let database = try server.createDatabase("clustergate")
+        let fixture = try DaemonFixture(reports: ["a": DaemonFixture.report("a", schedule: "every 1m")])
+        let set = try fixture.load()
+        let report = try #require(set.reports["a"]?.definition)
+        let request = RunRequest(report: report, daemon: set.daemon, slot: slot, trigger: .schedule)
+        let store = ClusterStore(
+            url: server.url(database: database), passwordFile: nil, node: "node-a", lease: 600, version: "test",
+            pid: 4242)
+        var gateError: (any Error)?
+        let outcome = ClusterRun(store: store, request: request, control: RunControl(), logger: Logger(label: "test"))
+            .run { gate in
+                do { try gate() } catch { gateError = error }
+                // The files are renamed here; then the database goes away.
+                try? server.pause()
+                return RunResult(request, started: Date(), error: nil)
+            }
+        #expect(gateError == nil)
+        #expect(outcome.succeeded && outcome.skipped == nil, "\(String(describing: outcome.skipped))")
+        try server.resume()
+    }
 }

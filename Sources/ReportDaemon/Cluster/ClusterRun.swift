@@ -57,11 +57,15 @@ struct ClusterRun {
         defer { try? store.unlock(lock!) }
         // 3. The run, published only if the claim still holds when its files are ready.
         let lost = Locked<String?>(nil)
+        let passed = Locked(false)
         let (shared, lease) = (self.store, self.store.lease)
         let gate: PublishGate = {
             let why: String
             do throws(ClusterError) {
-                if try shared.complete(won) { return }
+                if try shared.complete(won) {
+                    passed.withLock { $0 = true }
+                    return
+                }
                 why = "another node took the slot over (this node was silent past its lease of \(lease)s)"
             } catch {
                 why = "the cluster database did not confirm the claim (\(error.message))"
@@ -79,8 +83,12 @@ struct ClusterRun {
             try? store.release(won)
             return outcome
         }
+        // The gate marked the slot done before the files were renamed: the run succeeded, whatever
+        // the database says now (it may have gone down since; asking again would call a published
+        // slot lost, and no node would record its success).
+        if passed.withLock({ $0 }) { return outcome }
         // A run that published nothing (`publish_when` false) never asked the gate: the slot is
-        // marked done here (marking it again after a publish answers true).
+        // marked done here.
         do throws(ClusterError) {
             if try !store.complete(won) {
                 outcome.skipped = .lostClaim(
