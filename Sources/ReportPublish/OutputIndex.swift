@@ -55,7 +55,7 @@ public enum OutputIndex {
     @discardableResult
     public static func update(
         after report: ReportDefinition, extensions: [String], outputRoot: String, permissions: Publisher.Permissions, stateDirectory: String,
-        timeZone: TimeZone
+        timeZone: TimeZone, locale: ReportLocale = .viVN
     ) throws(PublishError) -> Bool {
         let lock = LockFile.open("\(lockName).lock", in: "locks", of: stateDirectory)
         if let lock { FileIO.lock(lock, LOCK_EX) }
@@ -74,7 +74,7 @@ public enum OutputIndex {
         guard report.formats.contains("html") || exists else { return false }
         let entries = scan(root, extensions: extensions, timeZone: timeZone)
         let generatedAt = SlotTime(date: Date(), timeZone: timeZone).iso8601
-        let bytes = render(entries, generatedAt: generatedAt)
+        let bytes = render(entries, generatedAt: generatedAt, locale: locale)
         try Publisher(root: outputRoot, permissions: permissions).publish(
             files: [Publisher.File(name: fileName, bytes: bytes)])
         return true
@@ -202,15 +202,33 @@ public enum OutputIndex {
         return names
     }
 
-    /// The index page.
-    public static func render(_ entries: [Entry], generatedAt: String) -> [UInt8] {
+    /// The words of the index page, in the daemon's language (`locale:` of the daemon config).
+    struct Words {
+        var reports, updatedAt, count, one, report, lastRun, latestFiles, none, footer: String
+
+        init(_ locale: ReportLocale) {
+            if locale.isVietnamese {
+                (reports, updatedAt, count, one, report) = ("Báo cáo", "Cập nhật lúc", "báo cáo", "báo cáo", "Báo cáo")
+                (lastRun, latestFiles, none) = ("Lần chạy gần nhất", "Tệp mới nhất", "(chưa có báo cáo nào)")
+                footer = "Tạo bởi reportd · mỗi báo cáo một thư mục; tệp NAME_THỜIĐIỂM.* là các lần chạy trước"
+            } else {
+                (reports, updatedAt, count, one, report) = ("Reports", "Updated at", "reports", "report", "Report")
+                (lastRun, latestFiles, none) = ("Last run", "Latest files", "(no report yet)")
+                footer = "Made by reportd · one folder per report; the files NAME_SLOT.* are earlier runs"
+            }
+        }
+    }
+
+    /// The index page, in `locale`'s words.
+    public static func render(_ entries: [Entry], generatedAt: String, locale: ReportLocale = .viVN) -> [UInt8] {
         let e = HTMLPage.escape
-        var out = HTMLPage.head(title: "Báo cáo — reportd")
-        out += "<body>\n<main>\n<header>\n<h1>Báo cáo</h1>\n"
-        out += "<p class=\"run\">Cập nhật lúc <time datetime=\"\(e(generatedAt))\">"
-        out += "\(e(HTMLPage.readable(generatedAt)))</time> · \(entries.count) báo cáo</p>\n</header>\n"
-        out += "<div class=\"table\"><table class=\"index\">\n<thead><tr><th scope=\"col\">Báo cáo</th>"
-        out += "<th scope=\"col\">Lần chạy gần nhất</th><th scope=\"col\">Tệp mới nhất</th></tr></thead>\n<tbody>\n"
+        let w = Words(locale)
+        var out = HTMLPage.head(title: "\(w.reports) — reportd", language: locale)
+        out += "<body>\n<main>\n<header>\n<h1>\(w.reports)</h1>\n"
+        out += "<p class=\"run\">\(w.updatedAt) <time datetime=\"\(e(generatedAt))\">"
+        out += "\(e(HTMLPage.readable(generatedAt)))</time> · \(entries.count) \(entries.count == 1 ? w.one : w.count)</p>\n</header>\n"
+        out += "<div class=\"table\"><table class=\"index\">\n<thead><tr><th scope=\"col\">\(w.report)</th>"
+        out += "<th scope=\"col\">\(w.lastRun)</th><th scope=\"col\">\(w.latestFiles)</th></tr></thead>\n<tbody>\n"
         for entry in entries {
             // Report names are [a-z0-9_-] and file names latest.EXT: links need no percent-encoding.
             let folder = e(entry.report)
@@ -228,9 +246,9 @@ public enum OutputIndex {
             out += entry.files.map { "<a href=\"\(folder)/\(e($0))\">\(e($0))</a>" }.joined(separator: " · ")
             out += "</td></tr>\n"
         }
-        if entries.isEmpty { out += "<tr><td colspan=\"3\" class=\"empty\">(chưa có báo cáo nào)</td></tr>\n" }
+        if entries.isEmpty { out += "<tr><td colspan=\"3\" class=\"empty\">\(w.none)</td></tr>\n" }
         out += "</tbody>\n</table></div>\n</main>\n"
-        out += "<footer>Tạo bởi reportd · mỗi báo cáo một thư mục; tệp NAME_THỜIĐIỂM.* là các lần chạy trước</footer>\n"
+        out += "<footer>\(w.footer)</footer>\n"
         out += "</body>\n</html>\n"
         return Array(out.utf8)
     }

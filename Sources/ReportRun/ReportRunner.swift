@@ -499,7 +499,8 @@ public struct ReportRunner: Sendable {
             try OutputIndex.update(
                 after: definition, extensions: config.writers.writers.map { type(of: $0).fileExtension },
                 outputRoot: config.outputRoot, permissions: config.outputPermissions,
-                stateDirectory: config.stateDirectory, timeZone: TimeZone(identifier: config.timezone) ?? slot.timeZone)
+                stateDirectory: config.stateDirectory, timeZone: TimeZone(identifier: config.timezone) ?? slot.timeZone,
+                locale: ReportLocale(config.locale))
         } catch {
             logger.warning(
                 "could not update \(OutputIndex.fileName): \(error)", metadata: ["output.path": "\(error.path)"])

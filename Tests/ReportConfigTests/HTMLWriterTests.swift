@@ -429,6 +429,22 @@ private let districts: [[Value]] = [
         #expect(html.contains("2 báo cáo"))
     }
 
+    /// The index speaks the daemon's language (`locale:` of the daemon config); before, it was
+    /// Vietnamese whatever the config said.
+    @Test func indexIsInTheDaemonsLanguage() {
+        let entries = [OutputIndex.Entry(report: "plain", title: nil, lastRun: nil, files: ["latest.csv"])]
+        let english = String(
+            decoding: OutputIndex.render(entries, generatedAt: "2026-11-29T06:00:05+07:00", locale: .enUS), as: UTF8.self)
+        #expect(english.hasPrefix("<!doctype html>\n<html lang=\"en\">"))
+        #expect(english.contains("<h1>Reports</h1>") && english.contains("· 1 report</p>") && english.contains("Last run"))
+        #expect(!english.contains("Báo cáo") && !english.contains("Cập nhật"))
+        let empty = String(decoding: OutputIndex.render([], generatedAt: "2026-11-29T06:00:05+07:00", locale: .enUS), as: UTF8.self)
+        #expect(empty.contains("(no report yet)"))
+        let vietnamese = String(
+            decoding: OutputIndex.render(entries, generatedAt: "2026-11-29T06:00:05+07:00", locale: .viVN), as: UTF8.self)
+        #expect(vietnamese.contains("<h1>Báo cáo</h1>") && vietnamese.contains("Lần chạy gần nhất"))
+    }
+
     @Test func updateWaitsForTheLockAndRescansUnderIt() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-index-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: base) }
