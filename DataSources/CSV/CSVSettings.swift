@@ -40,7 +40,8 @@ extension CSVSourceKind {
     static let delimiters = [",", ";", "\t"]
 
     public static func readSettings(_ settings: inout some SettingsReader, into config: inout DatasetConfig) {
-        var csv = CSVSettings()
+        // On top of what `config` has already (a test fixture starts from its dataset's settings).
+        var csv = config.csv
         if let encoding = settings.choice("encoding", as: CSVEncoding.self) { csv.encoding = encoding }
         if let text = settings.string("delimiter") {
             if let index = delimiters.firstIndex(of: text) {

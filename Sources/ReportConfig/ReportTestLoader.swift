@@ -214,7 +214,13 @@ public struct ReportTestLoader: Sendable {
         if case .scalar = node {
             fields = nil
         } else {
-            guard let f = file.fields(node, what: "'dataset'", allowed: Self.datasetKeys) else { return nil }
+            // The source kinds' own keys too (`encoding`, `delimiter`, `sheet`): a fixture may be a
+            // Windows CSV or one sheet of a workbook, as the dataset it stands in for.
+            var allowed = Self.datasetKeys
+            for kind in daemon.sources.kinds {
+                for key in type(of: kind).settingsKeys where !allowed.contains(key) { allowed.append(key) }
+            }
+            guard let f = file.fields(node, what: "'dataset'", allowed: allowed) else { return nil }
             fields = f
         }
         let configured = datasetName.flatMap { daemon.dataset(named: $0) }
@@ -292,9 +298,30 @@ public struct ReportTestLoader: Sendable {
             file.error("'dataset' needs 'path' (a data file), 'rows' (rows written here), or both", at: node)
             return nil
         }
-        let dataset = DatasetConfig(
+        var dataset = DatasetConfig(
             name: datasetName ?? "fixture", format: format, path: resolved, schemaPath: schemaPath, schema: schema,
             onBadRows: onBadRows)
+        // A fixture of the configured dataset's format reads as that dataset does (its encoding,
+        // delimiter or sheet), unless the fixture says otherwise.
+        if let configured, configured.format == format { dataset.options = configured.options }
+        if let fields, let kind = daemon.sources.kind(for: format) {
+            let own = type(of: kind).settingsKeys
+            for kind in daemon.sources.kinds where type(of: kind).format != format {
+                for key in type(of: kind).settingsKeys where !own.contains(key) {
+                    if let extra = fields[key] {
+                        file.error("the fixture's '\(key)' is for \(type(of: kind).format) data, not \(format)", at: extra)
+                        return nil
+                    }
+                }
+            }
+            if own.contains(where: { fields[$0] != nil }) {
+                var reader = YAMLSettings(file: file, fields: fields, prefix: "")
+                type(of: kind).readSettings(&reader, into: &dataset)
+                let before = file.diagnostics.count
+                file = reader.file
+                if file.diagnostics.count > before { return nil }
+            }
+        }
         return ReportTest.Fixture(
             dataset: dataset, hasFile: dataPath != nil, rows: rows, source: daemon.sources.source(for: dataset))
     }

@@ -158,4 +158,54 @@ import TestSupport
         #expect(out.status == 2)
         #expect(out.stderr.contains("config/no-such-tests: error: no such file or folder"), "\(out.stderr)")
     }
+
+    /// A fixture may be read as a Windows CSV is (`encoding`, `delimiter`) or be one sheet of a
+    /// workbook (`sheet`), as the dataset it stands in for; a key of another format is an error at
+    /// the key. Before, `encoding`, `delimiter` and `sheet` were unknown keys in a fixture.
+    @Test func aFixtureNamesItsEncodingAndDelimiter() throws {
+        let sample = try Sample()
+        let data = sample.folder.appendingPathComponent("config/tests/data")
+        // The sample fixture as Excel saves "Unicode text" in a Vietnamese locale: UTF-16 with a
+        // BOM, semicolons between fields.
+        let script = """
+            import csv, io, sys
+            rows = list(csv.reader(open(sys.argv[1], encoding="utf-8", newline="")))
+            out = io.StringIO()
+            csv.writer(out, delimiter=";", lineterminator="\\r\\n").writerows(rows)
+            open(sys.argv[2], "wb").write(out.getvalue().encode("utf-16"))
+            """
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = [
+            "python3", "-c", script, data.appendingPathComponent("projects-small.csv").path,
+            data.appendingPathComponent("projects-small-utf16.csv").path,
+        ]
+        let converted = try runCollecting(python)
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let original = try String(
+            contentsOf: sample.folder.appendingPathComponent("config/tests/funding-by-program.yaml"), encoding: .utf8)
+        let plain = "dataset: data/projects-small.csv\n"
+        #expect(original.contains(plain))
+        try sample.write(
+            original.replacingOccurrences(
+                of: plain,
+                with: "dataset: {path: data/projects-small-utf16.csv, encoding: utf-16, delimiter: \";\"}\n"),
+            to: "config/tests/utf16.yaml")
+        let out = try sample.test(["config/tests/utf16.yaml"])
+        #expect(out.status == 0, "\(out.stdout)\n\(out.stderr)")
+        #expect(out.stdout.contains(" passed, 0 failed"), "\(out.stdout)")
+        // Read as the dataset's default (UTF-8, commas) the same file fails.
+        try sample.write(
+            original.replacingOccurrences(of: plain, with: "dataset: data/projects-small-utf16.csv\n"),
+            to: "config/tests/plain.yaml")
+        #expect(try sample.test(["config/tests/plain.yaml"]).status != 0)
+        // A workbook's key on a CSV fixture.
+        try sample.write(
+            original.replacingOccurrences(
+                of: plain, with: "dataset: {path: data/projects-small.csv, sheet: \"Đề án\"}\n"),
+            to: "config/tests/sheet.yaml")
+        let wrong = try sample.test(["config/tests/sheet.yaml"])
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains("the fixture's 'sheet' is for xlsx data, not csv"), "\(wrong.stderr)")
+    }
 }
