@@ -5,9 +5,9 @@
 #   psql         the same aggregates as hand-written SQL run by psql (the floor)
 #   reportd-csv  reportd on the same rows in a CSV file
 # with the median wall time of RUNS runs of each, reportd's CPU time (user + system) in that
-# run, and reportd's peak RSS (GNU time's maxrss). A sixth report, by-district-stddev, is one the
-# server cannot compute as the engine does (stddev): reportd reads its two columns, streamed, and
-# computes it; its floor is psql running stddev_samp.
+# run, and reportd's peak RSS (GNU time's maxrss). A sixth report, by-district-stddev, is a
+# standard deviation of an int column: the server gives its exact count, sum and sum of squares
+# and reportd computes it from them as the engine does; its floor is psql running stddev_samp.
 #
 #   bench/postgres.sh                 # 10,000,000 rows, 3 runs
 #   ROWS=1000000 RUNS=5 bench/postgres.sh
@@ -104,7 +104,7 @@ EOF
 reports=(by-program by-year-program by-district by-activity completed-since-2021 by-district-stddev)
 cat >"$WORK/by-district-stddev.yaml" <<EOF
 name: by-district-stddev
-title: "State support by district: count and standard deviation (computed by reportd from a read)"
+title: "State support by district: count and standard deviation"
 dataset: projects
 schedule: "@daily"
 group_by: [district]

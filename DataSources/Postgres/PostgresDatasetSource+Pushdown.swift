@@ -8,8 +8,9 @@ extension PostgresDatasetSource {
     /// A period report: the same per range of the period (its range, the compared ranges, the year
     /// to date; the range's dates bound), joined by the engine's own join.
     /// Nil (the engine computes it from a read) when a metric cannot be computed by the server
-    /// exactly as the engine (stddev: the engine's two-pass sum in doubles cannot be reproduced; a
-    /// decimal sum or mean; share, growth or ratio over decimal columns; a plugin), when a column
+    /// exactly as the engine (stddev of a decimal column: the engine's two-pass sum in doubles
+    /// cannot be reproduced, an int column's is computed from exact moments by both; a decimal sum
+    /// or mean; share, growth or ratio over decimal columns; a plugin), when a column
     /// it uses has another type on the server than in the schema (text read as dates), when a
     /// read would fail on a cell (a null in a required column, a non-finite decimal: the read
     /// gives that error), or when an integer sum passes 64 bits (the engine gives that error).
@@ -63,34 +64,22 @@ extension PostgresDatasetSource {
         _ report: ReportDefinition, plan: PostgresPushdownPlan, selection: RowSelection, _ session: PostgresSession
     ) throws(DatasetError) -> ReportResult? {
         let builder = PostgresAggregateQuery(schema: schema)
-        // Text group columns grouped as stored when every aggregate merges: normalize() on every
-        // row costs more than the grouping itself; the keys are normalised here (typed() gives
-        // text in NFC) and the groups that meet merged.
-        let raw =
-            report.groupBy.contains { schema.column(named: $0)?.type == .string }
-            && plan.aggregates.allSatisfy { $0.merges(in: schema) }
-        let grouped = builder.statement(
-            from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates, rawText: raw)
+        // Text group columns grouped as stored: normalize() on every row costs more than the
+        // grouping itself (by district, a million rows: 2.1 s as stored, 4.8 s normalised). The
+        // keys are normalised here (typed() gives text in NFC) and groups whose keys meet are
+        // merged when every aggregate merges; when one does not (a percentile, a count of
+        // distinct values), the statement runs again grouped in NFC, which only a table holding
+        // two spellings of one text (precomposed and decomposed, or a singleton such as the
+        // Kelvin sign) needs.
+        let textGroups = report.groupBy.contains { schema.column(named: $0)?.type == .string }
+        let merges = plan.aggregates.allSatisfy { $0.merges(in: schema) }
         var rows: [[String?]] = []
-        var merged: [[Value]: Int] = [:]
-        for cells in try session.rows(grouped.text, grouped.parameters) {
-            var key: [Value] = []
-            for (i, name) in report.groupBy.enumerated() {
-                let spec = schema.column(named: name)!
-                key.append(try typed(cells[i], ColumnSpec(name: spec.name, type: spec.type), row: 0))
-            }
-            guard raw else {
-                rows.append(cells)
-                continue
-            }
-            if let at = merged[key] {
-                guard let both = Self.merge(rows[at], cells, from: report.groupBy.count, plan.aggregates, schema)
-                else { return nil }  // a sum past 128 bits: the engine gives its error
-                rows[at] = both
-            } else {
-                merged[key] = rows.count
-                rows.append(cells)
-            }
+        if textGroups, let stored = try storedGroups(report, plan: plan, selection: selection, merges: merges, session) {
+            rows = stored
+        } else {
+            let grouped = builder.statement(
+                from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates)
+            rows = try session.rows(grouped.text, grouped.parameters)
         }
         var groups: [(first: (Int, Int), key: [Value], cells: [String?], metrics: [Value])] = []
         var rowsUsed = 0
@@ -140,6 +129,35 @@ extension PostgresDatasetSource {
             totals: totals, rowsUsed: rowsUsed)
     }
 
+    /// The groups of a report grouped by text columns as stored, those whose keys are equal in NFC
+    /// merged (`merges`: every aggregate merges); nil when two such groups meet and cannot be
+    /// merged (then the caller groups in NFC), or when a merged sum passes 128 bits.
+    func storedGroups(
+        _ report: ReportDefinition, plan: PostgresPushdownPlan, selection: RowSelection, merges: Bool,
+        _ session: PostgresSession
+    ) throws(DatasetError) -> [[String?]]? {
+        let statement = PostgresAggregateQuery(schema: schema).statement(
+            from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates, rawText: true)
+        var rows: [[String?]] = []
+        var merged: [[Value]: Int] = [:]
+        for cells in try session.rows(statement.text, statement.parameters) {
+            var key: [Value] = []
+            for (i, name) in report.groupBy.enumerated() {
+                let spec = schema.column(named: name)!
+                key.append(try typed(cells[i], ColumnSpec(name: spec.name, type: spec.type), row: 0))
+            }
+            if let at = merged[key] {
+                guard merges, let both = Self.merge(rows[at], cells, from: report.groupBy.count, plan.aggregates, schema)
+                else { return nil }
+                rows[at] = both
+            } else {
+                merged[key] = rows.count
+                rows.append(cells)
+            }
+        }
+        return rows
+    }
+
     /// Two groups' cells (text, as the statement gives them) whose keys are equal in NFC, combined:
     /// counts and sums added exactly, the smaller min, the larger max, the earlier first row. Nil
     /// when a sum passes 128 bits.
@@ -156,7 +174,7 @@ extension PostgresDatasetSource {
             }
             guard let y else { continue }
             switch aggregate {
-            case .count, .countValues, .sum:
+            case .count, .countValues, .sum, .sumOfSquares:
                 guard let p = Int128(x), let q = Int128(y) else { return nil }
                 let (sum, overflow) = p.addingReportingOverflow(q)
                 if overflow { return nil }
@@ -227,6 +245,8 @@ struct PostgresPushdownPlan {
         case mean(sum: Int, count: Int)
         case value(Int, ColumnType)
         case decimal(Int)
+        /// stddev of an int column from its exact count, sum and sum of squares.
+        case stddev(count: Int, sum: Int, squares: Int)
         /// share, ratio, growth: filled in from the grouped sums (`derived`).
         case derived
     }
@@ -280,6 +300,9 @@ struct PostgresPushdownPlan {
             case ("max", let c?, let t?):
                 pieces.append(.value(add(.max(c)), t))
                 type = t
+            case ("stddev", let c?, .int?):
+                pieces.append(.stddev(count: add(.countValues(c)), sum: add(.sum(c)), squares: add(.sumOfSquares(c))))
+                type = .decimal
             case ("count_distinct", let c?, _?):
                 pieces.append(.count(add(.countDistinct(c))))
                 type = .int
@@ -327,6 +350,15 @@ struct PostgresPushdownPlan {
                 values.append(Value.finite(Double(total) / Double(n)))
             case .decimal(let i):
                 values.append(Value.finite(cells[i].flatMap { Double($0) }))
+            case .stddev(let count, let sum, let squares):
+                guard let n = cells[count], n != "0", n != "1" else {
+                    values.append(.null)
+                    continue
+                }
+                guard let moments = IntegerMoments(count: n, sum: cells[sum] ?? "", squares: cells[squares] ?? ""),
+                    let sd = moments.sampleStandardDeviation
+                else { return nil }
+                values.append(Value.finite(sd))
             case .value(let i, let type):
                 guard let text = cells[i] else {
                     values.append(.null)

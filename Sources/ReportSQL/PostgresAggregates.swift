@@ -9,6 +9,9 @@ public enum PostgresAggregate: Sendable, Hashable {
     case sum(String)
     /// The non-null values of a column.
     case countValues(String)
+    /// `sum(x * x)` of an integer column, in `numeric`: exact (with `count` and `sum`, what
+    /// `IntegerMoments` computes a standard deviation from).
+    case sumOfSquares(String)
     case min(String)
     case max(String)
     case countDistinct(String)
@@ -24,7 +27,7 @@ public enum PostgresAggregate: Sendable, Hashable {
     /// larger). A count of distinct values or a percentile does not.
     public func merges(in schema: DatasetSchema) -> Bool {
         switch self {
-        case .count, .sum, .countValues, .firstRow: return true
+        case .count, .sum, .countValues, .sumOfSquares, .firstRow: return true
         case .min(let c), .max(let c): return schema.column(named: c)?.type != .string
         case .countDistinct, .percentile: return false
         }
@@ -91,10 +94,15 @@ public struct PostgresAggregateQuery: Sendable {
         return schema.column(named: name)?.type == .string ? "NULLIF(\(quoted), '')" : quoted
     }
 
-    /// A column's value as the engine groups it (text in NFC, an empty text null).
+    /// A column's value as the engine groups it (text in NFC, an empty text null): a non-empty
+    /// ASCII text as stored (it is in NFC), any other normalised, so that `normalize` runs only on
+    /// the cells that are not ASCII (grouping a million ASCII texts: 0.41 s as stored, 0.42 s so,
+    /// 0.81 s normalised on every row).
     func normalized(_ name: String) -> String {
         let quoted = dialect.identifier(name)
-        return schema.column(named: name)?.type == .string ? dialect.text(quoted) : quoted
+        guard schema.column(named: name)?.type == .string else { return quoted }
+        return "CASE WHEN \(quoted) COLLATE \"C\" <> '' AND octet_length(\(quoted)) = length(\(quoted)) THEN \(quoted) "
+            + "ELSE \(dialect.text(quoted)) END"
     }
 
     func expression(_ aggregate: PostgresAggregate, _ parameters: inout [Value]) -> String {
@@ -102,6 +110,9 @@ public struct PostgresAggregateQuery: Sendable {
         case .count: return "COUNT(*)::text"
         case .sum(let c): return "SUM(\(dialect.identifier(c)))::text"
         case .countValues(let c): return "COUNT(\(normalized(c)))::text"
+        case .sumOfSquares(let c):
+            let quoted = dialect.identifier(c)
+            return "SUM(\(quoted)::numeric * \(quoted))::text"
         case .min(let c), .max(let c):
             let isMin: Bool
             if case .min = aggregate { isMin = true } else { isMin = false }

@@ -33,7 +33,12 @@ import Testing
         #expect(statement.text == "(NULLIF(nfc(\"district\"), '') = ?1)")
         #expect(statement.parameters == [.string("Tân Uyên")])
         let postgres = try compile("district >= 'Tân'", .postgres)
-        #expect(postgres.text == "(NULLIF(normalize(\"district\", NFC), '') COLLATE \"C\" >= $1 COLLATE \"C\")")
+        // PostgreSQL: the stored text when it is non-empty ASCII (in NFC), normalised otherwise.
+        #expect(
+            postgres.text
+                == "(CASE WHEN \"district\" COLLATE \"C\" <> '' AND octet_length(\"district\") = length(\"district\") "
+                + "THEN (\"district\" COLLATE \"C\" >= $1 COLLATE \"C\") "
+                + "ELSE (NULLIF(normalize(\"district\", NFC), '') COLLATE \"C\" >= $1 COLLATE \"C\") END)")
     }
 
     @Test func anInjectionAttemptStaysAParameter() throws {

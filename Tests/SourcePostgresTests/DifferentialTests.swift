@@ -59,10 +59,11 @@ import TestSupport
         ("med", "median", ["column": .string("rate")]), ("medy", "median", ["column": .string("year")]),
         ("p90", "percentile", ["column": .string("amount"), "p": .number(90)]),
         ("p33", "percentile", ["column": .string("rate"), "p": .number(33.3)]),
+        ("sda", "stddev", ["column": .string("amount")]), ("sdy", "stddev", ["column": .string("year")]),
     ]
 
-    /// What the engine computes from the rows (PostgreSQL reads them): stddev, share, ratio, a
-    /// decimal sum and mean.
+    /// What the engine computes from the rows (PostgreSQL reads them): stddev of a decimal
+    /// column, share, ratio, a decimal sum and mean.
     static let engineMetrics: [(String, String, [String: ParameterValue])] = [
         ("sd", "stddev", ["column": .string("rate")]), ("sh", "share", ["column": .string("amount")]),
         ("ra", "ratio", ["numerator": .string("rate"), "denominator": .string("year")]),
@@ -228,6 +229,7 @@ import TestSupport
             ("ma", "mean", ["column": .string("amount")]), ("ly", "min", ["column": .string("year")]),
             ("hs", "max", ["column": .string("start")]), ("ls", "min", ["column": .string("start")]),
             ("hr", "max", ["column": .string("rate")]), ("lr", "min", ["column": .string("rate")]),
+            ("sdy", "stddev", ["column": .string("year")]),
         ]
         for filter in Self.filters.prefix(12) {
             for (groupBy, sort) in [
