@@ -1,3 +1,4 @@
+import CCSVScan
 import Dispatch
 import ReportCore
 
@@ -269,8 +270,20 @@ struct CSVDatasetReader: Sendable {
         return cuts
     }
 
-    /// The number of `"` bytes, eight bytes per step (an exact zero-byte count, no false positives).
+    /// The number of `"` bytes.
+    ///
+    /// Fast path (issue 20): a C loop that clang compiles to vector instructions (CCSVScan), 2.5
+    /// times faster than `countQuotesPlain` on the bench's data. Why: `CSVStream` counts the quotes
+    /// of every block on the thread that reads the file, before the block can be handed out, and
+    /// that count was 6 % of a 10M-row read's CPU.
+    @inline(__always)
     static func countQuotes(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        reportd_count_byte(p, n, UInt8(ascii: "\""))
+    }
+
+    /// The plain count, eight bytes per step (an exact zero-byte count, no false positives): the
+    /// reference the tests compare `countQuotes` with.
+    static func countQuotesPlain(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
         let raw = UnsafeRawPointer(p)
         var count = 0
         var i = 0

@@ -1,0 +1,313 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import ReportCore
+@testable import SourceCSV
+
+/// The CSV read's fast paths (issue 20) against the plain code they replaced, on adversarial
+/// inputs over many seeds: the UTF-8 DFA against the byte-by-byte check, the eight-digit SWAR
+/// integers against the digit loop and `CellParser`, the vectorised quote count against the word
+/// count; and whole reads with a bad byte at every offset, whole and in blocks.
+@Suite(.blocking) struct CSVFastPathTests {
+    // MARK: UTF-8
+
+    /// Pieces that random buffers are made of: ASCII, Vietnamese letters (2 and 3 bytes), 4-byte
+    /// characters, and every kind of broken sequence at the edges of RFC 3629's ranges.
+    static let pieces: [[UInt8]] = [
+        Array("a".utf8), Array("Đ".utf8), Array("ệ".utf8), Array("ư".utf8), Array("ờ".utf8), Array("😀".utf8),
+        Array("\u{10FFFF}".utf8), Array("\u{FFFF}".utf8), Array("\u{800}".utf8), Array("\u{80}".utf8),
+        Array("\u{D7FF}".utf8), Array("\u{E000}".utf8), Array("\u{10000}".utf8), Array(",\"\n".utf8),
+        [0x00], [0x7F], [0x80], [0xBF], [0xC0, 0x80], [0xC1, 0xBF], [0xC2], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF],
+        [0xE0, 0xA0], [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF], [0xEF, 0xBF], [0xF0, 0x8F, 0xBF, 0xBF],
+        [0xF0, 0x90, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xF8], [0xFF], [0xFE],
+        Array("Hỗ trợ phát triển nghề dệt thổ cẩm Mường Tè".utf8), Array(String(repeating: "x", count: 40).utf8),
+    ]
+
+    static func check(_ bytes: [UInt8], _ note: @autoclosure () -> String) {
+        bytes.withUnsafeBufferPointer { b in
+            let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            for nul in [true, false] {
+                let fast = UTF8Check.isValid(p, count: b.count, allowingNUL: nul)
+                let plain = UTF8Check.isValidPlain(p, count: b.count, allowingNUL: nul)
+                #expect(fast == plain, "allowingNUL \(nul): \(note()) \(bytes.map { String($0, radix: 16) })")
+            }
+            // A third opinion: the standard library's own validation.
+            let library = String(validating: b, as: UTF8.self) != nil
+            #expect(UTF8Check.isValid(p, count: b.count, allowingNUL: true) == library, "\(note())")
+        }
+    }
+
+    @Test func utf8DFAAgreesWithThePlainCheckOnRandomBuffers() {
+        for seed in UInt64(1)...400 {
+            var g = SeededGenerator(seed: seed)
+            var bytes: [UInt8] = []
+            let target = Int.random(in: 0...300, using: &g)
+            // Mostly valid text, so that one bad piece sits at a random offset of a long buffer.
+            let badness = Int.random(in: 0...3, using: &g)
+            while bytes.count < target {
+                let piece = Self.pieces.randomElement(using: &g)!
+                if badness == 0, String(validating: piece, as: UTF8.self) == nil { continue }
+                bytes += piece
+            }
+            Self.check(bytes, "seed \(seed)")
+            // Every prefix of a few: a sequence cut by the buffer's end.
+            if seed % 20 == 0 { for k in 0..<bytes.count { Self.check(Array(bytes[..<k]), "seed \(seed) prefix \(k)") } }
+        }
+    }
+
+    @Test func utf8DFAAgreesOnEveryTwoByteStringAndEveryThreeByteLead() {
+        for a in 0...255 {
+            for b in 0...255 { Self.check([UInt8(a), UInt8(b)], "pair") }
+        }
+        let seconds: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF]
+        for lead in 0xC0...0xFF {
+            for s in seconds {
+                for t in seconds {
+                    Self.check([UInt8(lead), s, t], "triple")
+                    Self.check([UInt8(lead), s, t, 0x80], "quad")
+                }
+            }
+        }
+    }
+
+    /// A bad byte at every offset of a valid Vietnamese buffer longer than the DFA's steps, and a
+    /// sequence cut at every offset: both halves of the split, and the split itself, are hit.
+    @Test func utf8DFAFindsABadByteAtEveryOffset() {
+        let text = Array(
+            String(repeating: "Đào tạo nghề dệt thổ cẩm, Mường Tè; hỗ trợ máy móc chế biến chè. ", count: 3).utf8)
+        #expect(UTF8Check.isValid(text, count: text.count))
+        for offset in text.indices {
+            for bad: UInt8 in [0xFF, 0x80, 0xC0, 0xE0, 0xED, 0xF4, 0x00] {
+                var broken = text
+                broken[offset] = bad
+                Self.check(broken, "0x\(String(bad, radix: 16)) at \(offset)")
+            }
+            var cut = text
+            cut.insert(contentsOf: [0xE1, 0xBB], at: offset)
+            Self.check(cut, "cut sequence at \(offset)")
+        }
+    }
+
+    // MARK: Integers
+
+    /// A cell's outcome through `ColumnSink` (the fast paths) and through `CellParser` (the plain
+    /// path), in one comparable form.
+    static func intOutcome(_ cell: [UInt8], padding: UInt8) -> (sink: String, parser: String) {
+        // The cell sits between digits, so a load outside it would change the value.
+        let buffer = [UInt8](repeating: padding, count: 9) + cell + [UInt8](repeating: padding, count: 9)
+        var sink = ColumnSink(spec: ColumnSpec(name: "n", type: .int), keep: true, capacity: 1)
+        let fromSink: String = buffer.withUnsafeBufferPointer { b in
+            do throws(ColumnSink.Problem) {
+                try sink.append(b.baseAddress! + 9, count: cell.count, utf8Checked: true)
+                return sink.valid.last == true ? "int \(sink.ints.last!)" : "null"
+            } catch {
+                switch error {
+                case .requiredButEmpty: return "required"
+                case .invalid(let why): return "invalid \(why)"
+                }
+            }
+        }
+        let fromParser: String
+        switch CellParser.parse(cell[...], as: .int) {
+        case .value(.int(let v)): fromParser = "int \(v)"
+        case .null: fromParser = "null"
+        case .invalid(let why): fromParser = "invalid \(why)"
+        case .value(let other): fromParser = "other \(other)"
+        }
+        return (fromSink, fromParser)
+    }
+
+    @Test func intCellsAgreeWithCellParserAtTheOverflowEdgesAndOnRandomCells() {
+        var cells = [
+            "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+            "999999999999999999", "-999999999999999999", "99999999999999999", "1000000000000000000",
+            "12345678", "-12345678", "00000000", "0000000000000000", "00000000000000000001", "99999999",
+            "100000000", "1234567812345678", "12345678123456789", "+12345678", " 12345678", "12345678 ", "-",
+            "", "1234567/", "1234567:", "/2345678", ":2345678", "1234\u{B0}678", "-0", "0",
+        ].map { Array($0.utf8) }
+        var g = SeededGenerator(seed: 20)
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 1...21, using: &g)
+            var cell = (0..<length).map { _ in UInt8(48 + Int.random(in: 0...9, using: &g)) }
+            if Bool.random(using: &g) { cell[0] = UInt8(ascii: "-") }
+            if Int.random(in: 0..<4, using: &g) == 0 {
+                // One byte just outside the digits, anywhere: '/' and ':' border '0' and '9', and
+                // 0xB0–0xB9 are digits with the high bit set.
+                let odd: [UInt8] = [0x2F, 0x3A, 0x20, 0x2B, 0xB0, 0xB9, 0x40, 0x00, 0x29]
+                cell[Int.random(in: 0..<length, using: &g)] = odd.randomElement(using: &g)!
+            }
+            cells.append(cell)
+        }
+        for cell in cells {
+            for padding: UInt8 in [UInt8(ascii: "7"), UInt8(ascii: ",")] {
+                let (sink, parser) = Self.intOutcome(cell, padding: padding)
+                #expect(sink == parser, "\(String(decoding: cell, as: UTF8.self))")
+            }
+        }
+    }
+
+    @Test func swarDigitsAgreeWithTheDigitLoop() {
+        var g = SeededGenerator(seed: 8)
+        for _ in 0..<20_000 {
+            let m = Int.random(in: 1...18, using: &g)
+            var digits = (0..<m).map { _ in UInt8(48 + Int.random(in: 0...9, using: &g)) }
+            if Int.random(in: 0..<3, using: &g) == 0 {
+                digits[Int.random(in: 0..<m, using: &g)] = UInt8.random(in: 0...255, using: &g)
+            }
+            let buffer = [UInt8](repeating: 0x35, count: 8) + digits + [UInt8](repeating: 0x35, count: 8)
+            buffer.withUnsafeBufferPointer { b in
+                let p = b.baseAddress! + 8
+                #expect(
+                    ColumnSink.plainDigits(p, m) == ColumnSink.plainDigitsReference(p, m),
+                    "\(digits.map { String($0, radix: 16) })")
+            }
+        }
+    }
+
+    // MARK: Quotes
+
+    @Test func vectorisedQuoteCountAgreesWithTheWordCount() {
+        var g = SeededGenerator(seed: 3)
+        for length in [0, 1, 7, 8, 9, 31, 32, 33, 4095, 4096, 4097, 8191, 8192, 8193, 12_345] {
+            for density in [0, 1, 50, 100] {
+                let bytes = (0..<length).map { _ in
+                    Int.random(in: 0..<100, using: &g) < density ? UInt8(ascii: "\"") : UInt8.random(in: 0...255, using: &g)
+                }
+                bytes.withUnsafeBufferPointer { b in
+                    let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                    let expected = bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\"") ? 1 : 0) }
+                    #expect(CSVDatasetReader.countQuotes(p, b.count) == expected, "\(length) \(density)")
+                    #expect(CSVDatasetReader.countQuotesPlain(p, b.count) == expected, "\(length) \(density)")
+                    // Every start offset within the first word, so the loop's tail is hit.
+                    if length > 16 {
+                        for s in 1..<9 {
+                            #expect(
+                                CSVDatasetReader.countQuotes(p + s, b.count - s)
+                                    == CSVDatasetReader.countQuotesPlain(p + s, b.count - s))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Whole reads
+
+    /// A byte that is not UTF-8 at every offset of a dataset's first rows: the error (file, line,
+    /// column, words) is the same read whole, in three parts and in small blocks, and a bad byte
+    /// inside a Vietnamese title is reported as that cell's.
+    @Test func aBadByteAtEveryOffsetGivesTheSameErrorWholeInPartsAndInBlocks() throws {
+        let schema = DatasetSchema(columns: [
+            ColumnSpec(name: "id", type: .string, required: true),
+            ColumnSpec(name: "title", type: .string),
+            ColumnSpec(name: "amount", type: .int),
+        ])
+        var text = "id,title,amount\r\n"
+        for i in 0..<12 {
+            let title = i % 3 == 0 ? "\"Hỗ trợ, \"\"Mường Tè\"\"\"" : "Đào tạo nghề dệt thổ cẩm"
+            text += "KC-\(i),\(title),\(123_456_789 * (i + 1))\(i % 2 == 0 ? "\r\n" : "\n")"
+        }
+        let clean = Array(text.utf8)
+        let bodyStart = clean.firstIndex(of: 10)! + 1
+        for offset in bodyStart..<min(clean.count, bodyStart + 220) {
+            var bytes = clean
+            bytes[offset] = 0xFF
+            let whole = ParallelCSVTests.outcome(bytes, schema: schema, parts: 1, onBadRows: .fail)
+            #expect(ParallelCSVTests.outcome(bytes, schema: schema, parts: 3, onBadRows: .fail) == whole, "\(offset)")
+            #expect(try ParallelCSVTests.streamed(bytes, schema: schema, blockSize: 33, onBadRows: .fail) == whole, "\(offset)")
+            if clean[offset] >= 0x80 {
+                #expect(whole.contains("column 'title': is not valid UTF-8"), "\(offset): \(whole)")
+            }
+        }
+    }
+
+    // MARK: Records
+
+    /// Every record of `bytes` as the reader splits it (fields with their lines, the position,
+    /// line and record end after it), or its error, going on after errors as a reject-mode read.
+    static func records(_ bytes: [UInt8], fast: Bool, delimiter: UInt8, limits: CSVLimits) -> [String] {
+        bytes.withUnsafeBufferPointer { b in
+            var reader = CSVRecordReader(bytes: b, limits: limits)
+            reader.delimiter = delimiter
+            reader.fast = fast
+            let fields = CSVRecordReader.Fields()
+            var out: [String] = []
+            for _ in 0..<(bytes.count + 2) {
+                do throws(CSVRecordReader.SyntaxError) {
+                    guard let line = try reader.next(into: fields) else { break }
+                    let cells = fields.all.map { f in
+                        "\(f.start)-\(f.end)\(f.quoted ? "q" : "")\(f.escapedQuotes ? "e" : "") \(f.line)@\(f.lineStart)"
+                    }
+                    out.append("\(line): \(cells) → \(reader.position) line \(reader.line) end \(reader.recordEnd)")
+                } catch {
+                    out.append("error \(error.line)@\(error.lineStart):\(error.offset) \(error.kind) \(error.message)")
+                    reader.resumeAtSecondLine()
+                }
+            }
+            return out
+        }
+    }
+
+    static let recordPieces: [String] = [
+        "a", "Đào tạo", "12345", "", "\"", "\"\"", "\"q,\nx\"", "\"a\"\"b\"", "\n", "\r\n", "\r", ",", ";", "\t",
+        String(repeating: "x", count: 40), "\"" + String(repeating: "y", count: 37) + "\"", "\"\r\n\"", "\"\"\"\"", " ",
+    ]
+
+    /// The C fast path against the plain Swift loop: the same fields, lines, positions and errors
+    /// on random records made of quotes (doubled, unclosed, at 16-byte edges), CRLF and lone CRs,
+    /// empty fields, long fields, each delimiter, and small limits that cut records anywhere.
+    @Test func fastRecordSplittingAgreesWithThePlainReader() {
+        let small = CSVLimits(headerBytes: 1 << 20, columns: 6, recordBytes: 90, cellBytes: 30)
+        for seed in UInt64(1)...1500 {
+            var g = SeededGenerator(seed: seed)
+            var text = Bool.random(using: &g) ? "\u{FEFF}" : ""
+            for _ in 0..<Int.random(in: 0...60, using: &g) { text += Self.recordPieces.randomElement(using: &g)! }
+            let bytes = Array(text.utf8)
+            let delimiter = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t")][Int(seed % 3)]
+            for limits in [CSVLimits.standard, small] {
+                let fast = Self.records(bytes, fast: true, delimiter: delimiter, limits: limits)
+                let plain = Self.records(bytes, fast: false, delimiter: delimiter, limits: limits)
+                #expect(fast == plain, "seed \(seed) \(limits == small ? "small limits" : "")")
+            }
+        }
+    }
+
+    /// Records wider than the reader's first field storage (32), and a long record of short fields.
+    @Test func fastRecordSplittingGrowsForWideRecords() {
+        let wide = (0..<100).map { $0 % 7 == 0 ? "\"f,\($0)\"" : "f\($0)" }.joined(separator: ",")
+        let bytes = Array("\(wide)\r\n\(wide)\n,,,\n\(wide)".utf8)
+        let fast = Self.records(bytes, fast: true, delimiter: UInt8(ascii: ","), limits: .standard)
+        #expect(fast == Self.records(bytes, fast: false, delimiter: UInt8(ascii: ","), limits: .standard))
+        #expect(fast.count == 4)
+    }
+
+    // MARK: Interning
+
+    /// The interner (hash bits in the slots, two-word compare of 8–16 bytes) against a dictionary
+    /// of byte arrays: values that share their first or last eight bytes, differ in one byte,
+    /// every length from 1 to 40, and enough of them to grow the table many times.
+    @Test func internerCodesAgreeWithADictionary() {
+        var g = SeededGenerator(seed: 11)
+        var interner = StringInterner()
+        var reference: [[UInt8]: Int32] = [:]
+        let stems = ["Mường Tè", "Than Uyên", "Hộ nghèo", "Hợp tác xã", "abcdefghijklmnop"].map { Array($0.utf8) }
+        for _ in 0..<60_000 {
+            var value = stems.randomElement(using: &g)!
+            value = Array(value.prefix(Int.random(in: 1...value.count, using: &g)))
+            if Bool.random(using: &g) { value += Array(String(Int.random(in: 0..<3000, using: &g)).utf8) }
+            if Int.random(in: 0..<4, using: &g) == 0 {
+                value[Int.random(in: 0..<value.count, using: &g)] = UInt8.random(in: 32...126, using: &g)
+            }
+            if Int.random(in: 0..<10, using: &g) == 0 { value = (0..<Int.random(in: 1...40, using: &g)).map { _ in UInt8.random(in: 0...3, using: &g) } }
+            let expected = reference[value] ?? Int32(reference.count)
+            reference[value] = expected
+            // The value between other bytes, so a compare that strays past it would see them.
+            let buffer = [0xAA] + value + [0xBB]
+            let code = buffer.withUnsafeBufferPointer { interner.code(of: $0.baseAddress! + 1, count: value.count) }
+            #expect(code == expected, "\(value)")
+        }
+        #expect(interner.count == reference.count)
+        for (value, code) in reference { #expect(Array(interner.bytes(of: Int(code))) == value) }
+    }
+}
