@@ -162,11 +162,9 @@ struct ColumnSink: Sendable {
         if valid.count > n { valid.removeLast(valid.count - n) }
     }
 
-    /// The column of `parts` (one sink per chunk of the file, in file order), joined: one copy
-    /// of each array, strings re-coded into the first chunk's dictionary.
     /// Appends `part`'s string codes to `codes`, re-coded into `strings`: each distinct value of the
     /// part is looked up once, in code order (so the codes come out as one sequential read gives).
-    static func appendRecoded(_ part: ColumnSink, to strings: inout StringInterner, codes: inout [Int32]) {
+    static func appendRecoded(_ part: ColumnSink, to strings: inout StringInterner, codes: inout PackedIntsBuilder) {
         var recode = [Int32](repeating: -1, count: part.strings.count)
         for code in 0..<part.strings.count {
             recode[code] = part.strings.bytes(of: code).withUnsafeBufferPointer { b in
@@ -174,97 +172,95 @@ struct ColumnSink: Sendable {
                 strings.code(of: b.baseAddress!, count: b.count)
             }
         }
+        // Room for the codes up to the dictionary's size (widening from 1 to 2 bytes a code at
+        // 255 values, to 4 at 65,535), and for -1 (null) when the part has one.
+        codes.include(low: part.codes.contains { $0 < 0 } ? Int64(-1) : 0, high: Int64(strings.count) - 1)
         recode.withUnsafeBufferPointer { map in
-            codes.append(contentsOf: part.codes.lazy.map { $0 < 0 ? -1 : map[Int($0)] })
+            for c in part.codes { codes.append(c < 0 ? -1 : Int64(map[Int(c)])) }
         }
     }
 
+    /// The column of `parts` (one sink per chunk of the file, in file order), joined: one copy
+    /// of each array, strings re-coded into one dictionary (as `Joiner` gives it).
     static func join(_ parts: [ColumnSink]) -> Column {
-        let spec = parts[0].spec
-        func concat<T>(_ arrays: [[T]]) -> [T] {
-            guard arrays.count > 1 else { return arrays[0] }
-            var out: [T] = []
-            out.reserveCapacity(arrays.reduce(0) { $0 + $1.count })
-            for a in arrays { out.append(contentsOf: a) }
-            return out
-        }
-        let valid = spec.type == .string ? [] : concat(parts.map(\.valid))
-        switch spec.type {
-        case .int: return Column(spec: spec, storage: .int(concat(parts.map(\.ints))), valid: valid)
-        case .decimal: return Column(spec: spec, storage: .decimal(concat(parts.map(\.decimals))), valid: valid)
-        case .bool: return Column(spec: spec, storage: .bool(concat(parts.map(\.bools))), valid: valid)
-        case .date: return Column(spec: spec, storage: .date(concat(parts.map(\.dates))), valid: valid)
-        case .string:
-            var strings = parts[0].strings
-            var codes = parts[0].codes
-            codes.reserveCapacity(parts.reduce(0) { $0 + $1.codes.count })
-            for part in parts.dropFirst() { appendRecoded(part, to: &strings, codes: &codes) }
-            // Text is NFC from here on: a value spelled in two forms becomes one code.
-            let (dictionary, recode) = strings.normalizedStrings()
-            if let recode {
-                recode.withUnsafeBufferPointer { map in
-                    for i in codes.indices where codes[i] >= 0 { codes[i] = map[Int(codes[i])] }
-                }
-            }
-            return Column(spec: spec, storage: .string(codes: codes, dictionary: dictionary), valid: [])
-        }
+        var joiner = Joiner(spec: parts[0].spec, capacity: parts.reduce(0) { $0 + $1.count })
+        for part in parts { joiner.append(part) }
+        return joiner.finish()
     }
 
     /// A column joined chunk by chunk in file order as the chunks are typed (`CSVStream`), so that
     /// a chunk's cells are copied once into the column and its arrays freed at once: the memory
     /// they took is reused by the next chunks instead of every chunk's arrays being held until the
-    /// end and copied then (twice the columns' size at the peak, and fresh pages to touch). Gives
-    /// exactly `join` of the same parts: a string part's codes are re-coded in code order into a
-    /// dictionary that starts empty, which numbers the first part's values as that part did.
+    /// end and copied then (twice the columns' size at the peak, and fresh pages to touch). A
+    /// string part's codes are re-coded in code order into a dictionary that starts empty, which
+    /// numbers the first part's values as that part did.
+    ///
+    /// Ints and string codes are stored packed (`PackedIntsBuilder`: 1, 2 or 4 bytes a cell while
+    /// the values fit, widened when a part brings one that does not), and validity flags only
+    /// from the first part with a null cell (none for a column without one).
     struct Joiner {
         let spec: ColumnSpec
-        private var ints: [Int64] = []
+        private let capacity: Int
+        private var ints: PackedIntsBuilder
         private var decimals: [Double] = []
         private var bools: [Bool] = []
         private var dates: [Int32] = []
-        private var codes: [Int32] = []
+        private var codes: PackedIntsBuilder
+        /// Empty until a null cell is met, then one flag per row.
         private var valid: [Bool] = []
+        private var anyNull = false
+        private var rows = 0
         private var strings = StringInterner()
 
         init(spec: ColumnSpec, capacity: Int) {
             self.spec = spec
+            self.capacity = capacity
+            ints = PackedIntsBuilder(capacity: spec.type == .int ? capacity : 0)
+            codes = PackedIntsBuilder(capacity: spec.type == .string ? capacity : 0)
             switch spec.type {
-            case .int: ints.reserveCapacity(capacity)
             case .decimal: decimals.reserveCapacity(capacity)
             case .bool: bools.reserveCapacity(capacity)
             case .date: dates.reserveCapacity(capacity)
-            case .string: codes.reserveCapacity(capacity)
+            case .int, .string: break
             }
-            if spec.type != .string { valid.reserveCapacity(capacity) }
         }
 
         /// Appends the next part's cells.
         mutating func append(_ part: ColumnSink) {
             switch spec.type {
-            case .int: ints.append(contentsOf: part.ints)
+            case .int: ints.append(contentsOf: part.ints, valid: part.valid.contains(false) ? part.valid : nil)
             case .decimal: decimals.append(contentsOf: part.decimals)
             case .bool: bools.append(contentsOf: part.bools)
             case .date: dates.append(contentsOf: part.dates)
             case .string: ColumnSink.appendRecoded(part, to: &strings, codes: &codes)
             }
-            if spec.type != .string { valid.append(contentsOf: part.valid) }
+            guard spec.type != .string else { return }
+            if !anyNull, part.valid.contains(false) {
+                anyNull = true
+                valid.reserveCapacity(max(capacity, rows + part.valid.count))
+                valid.append(contentsOf: repeatElement(true, count: rows))
+            }
+            if anyNull { valid.append(contentsOf: part.valid) }
+            rows += part.valid.count
         }
 
         /// The column (strings in NFC, as `join` gives them).
         mutating func finish() -> Column {
+            let flags = anyNull ? valid : []
             switch spec.type {
-            case .int: return Column(spec: spec, storage: .int(ints), valid: valid)
-            case .decimal: return Column(spec: spec, storage: .decimal(decimals), valid: valid)
-            case .bool: return Column(spec: spec, storage: .bool(bools), valid: valid)
-            case .date: return Column(spec: spec, storage: .date(dates), valid: valid)
+            case .int: return Column(spec: spec, storage: .int(ints.finish()), valid: flags)
+            case .decimal: return Column(spec: spec, storage: .decimal(decimals), valid: flags)
+            case .bool: return Column(spec: spec, storage: .bool(bools), valid: flags)
+            case .date: return Column(spec: spec, storage: .date(dates), valid: flags)
             case .string:
+                // Text is NFC from here on: a value spelled in two forms becomes one code.
                 let (dictionary, recode) = strings.normalizedStrings()
                 if let recode {
                     recode.withUnsafeBufferPointer { map in
-                        for i in codes.indices where codes[i] >= 0 { codes[i] = map[Int(codes[i])] }
+                        codes.remap { $0 < 0 ? -1 : Int64(map[Int($0)]) }
                     }
                 }
-                return Column(spec: spec, storage: .string(codes: codes, dictionary: dictionary), valid: [])
+                return Column(spec: spec, storage: .string(codes: codes.finish(), dictionary: dictionary), valid: [])
             }
         }
     }

@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `count`: the number of rows in each group, nulls included.
-public struct CountCalculator: OnePassCalculator {
+public struct CountCalculator: OnePassCalculator, PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(

@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `count_distinct`: the number of distinct non-null values of a column in each group.
-public struct CountDistinctCalculator: Calculator {
+public struct CountDistinctCalculator: PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(

@@ -2,7 +2,7 @@ public import ReportCore
 
 /// `growth`: the percent change of a column's sum against the previous period present for the same
 /// other group keys; null for the first period and when the previous sum is 0 or null.
-public struct GrowthCalculator: Calculator {
+public struct GrowthCalculator: PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(

@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `mean`: the arithmetic mean of a numeric column.
-public struct MeanCalculator: OnePassCalculator {
+public struct MeanCalculator: OnePassCalculator, PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(

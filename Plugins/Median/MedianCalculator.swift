@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `median`: the 50th percentile, by the same linear interpolation as `percentile`.
-public struct MedianCalculator: OnePassCalculator {
+public struct MedianCalculator: OnePassCalculator, PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(
@@ -18,9 +18,7 @@ public struct MedianCalculator: OnePassCalculator {
 
     /// The values gathered by group in one pass (see `OnePassCalculator`), in each group's row order.
     public func compute(_ input: CalculatorInput, grouped: GroupedRows) throws(CalculatorError) -> [Value]? {
-        let (values, offsets) = grouped.doublesByGroup(try input.column("column"))
-        return (0..<grouped.groupCount).map { g in
-            Value.finite(Statistics.percentile(Array(values[offsets[g]..<offsets[g + 1]]), p: 50))
-        }
+        // Gathered a batch of groups at a time (see `GroupedRows.percentiles`).
+        return grouped.percentiles(try input.column("column"), p: 50).map(Value.finite)
     }
 }

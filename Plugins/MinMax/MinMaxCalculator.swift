@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `min` and `max`: the smallest or largest non-null value of a column (numbers, dates or strings).
-public struct MinMaxCalculator: Calculator {
+public struct MinMaxCalculator: PureCalculator {
     public enum Kind: String, Sendable { case min, max }
 
     public let kind: Kind

@@ -2,7 +2,7 @@ public import ReportCore
 
 /// `percentile`: the p-th percentile by linear interpolation between closest ranks (numpy's default,
 /// SQL's `quantile_cont`).
-public struct PercentileCalculator: OnePassCalculator {
+public struct PercentileCalculator: OnePassCalculator, PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(
@@ -29,9 +29,7 @@ public struct PercentileCalculator: OnePassCalculator {
         guard let p = input.parameters.number("p"), (0...100).contains(p) else {
             throw CalculatorError("parameter 'p' must be a number from 0 to 100", parameter: "p")
         }
-        let (values, offsets) = grouped.doublesByGroup(column)
-        return (0..<grouped.groupCount).map { g in
-            Value.finite(Statistics.percentile(Array(values[offsets[g]..<offsets[g + 1]]), p: p))
-        }
+        // Gathered a batch of groups at a time (see `GroupedRows.percentiles`).
+        return grouped.percentiles(column, p: p).map(Value.finite)
     }
 }

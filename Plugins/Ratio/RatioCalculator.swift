@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `ratio`: sum(numerator) / sum(denominator); null when the denominator's sum is 0 or null.
-public struct RatioCalculator: OnePassCalculator {
+public struct RatioCalculator: OnePassCalculator, PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(

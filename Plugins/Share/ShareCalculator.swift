@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `share`: each group's sum of a column as a percentage of the sum over all groups.
-public struct ShareCalculator: Calculator {
+public struct ShareCalculator: PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(

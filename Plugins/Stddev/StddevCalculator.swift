@@ -25,3 +25,6 @@ public struct StddevCalculator: Calculator {
         return input.groups.map { Value.finite(Statistics.sampleStandardDeviation(column.doubles(rows: $0))) }
     }
 }
+
+/// Its result is a function of its input alone (see `PureCalculator`).
+extension StddevCalculator: PureCalculator {}

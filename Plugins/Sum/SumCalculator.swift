@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `sum`: the sum of a numeric column; exact 64-bit for int columns, an error on overflow.
-public struct SumCalculator: OnePassCalculator {
+public struct SumCalculator: OnePassCalculator, PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(

@@ -78,17 +78,33 @@ public struct ReportRunner: Sendable {
             let checksum = readers.contains { $0.definition.showsChecksum(self.config.writers) }
             datasets[name] = sourceResult.flatMap { load($0, columns: columns, checksum: checksum) }
         }
+        // What the reports computed over one read have in common (the rows a filter keeps, group
+        // ids, identical metrics) is computed once for all of them (`SharedWork`).
+        var sharing: [String: SharedWork] = [:]
+        for (name, read) in datasets {
+            guard case .success(let dataset) = read else { continue }
+            let plans = reports.indices.filter {
+                reports[$0].definition.dataset == name && own[$0] == nil && pushed[$0] == nil
+            }.map { i in
+                let definition = reports[i].definition
+                let slot = SlotTime(date: date, timeZone: Self.zone(of: definition))
+                return engine.sharedWork(
+                    for: Self.computing(definition), on: dataset.table, slot: slot.date, in: slot.timeZone)
+            }
+            sharing[name] = SharedWork(table: dataset.table, plans: plans)
+        }
         // The reports then compute and publish side by side, one per core: each only reads the
         // shared columns.
         let outcomes = Locked([RunResult?](repeating: nil, count: reports.count))
         let loaded = datasets
         let owned = own
         let computed = pushed
+        let shared = sharing
         DispatchQueue.concurrentPerform(iterations: reports.count) { i in
             let definition = reports[i].definition
             let outcome = execute(
                 definition, dataset: owned[i] ?? loaded[definition.dataset], pushed: computed[i], slot: date,
-                shouldPublish: { true })
+                shouldPublish: { true }, sharing: owned[i] == nil ? shared[definition.dataset] : nil)
             outcomes.withLock { $0[i] = outcome }
         }
         return outcomes.withLock { $0.map { $0! } }
@@ -219,9 +235,9 @@ public struct ReportRunner: Sendable {
     private func execute(
         _ definition: ReportDefinition, dataset: Result<LoadedDataset, DatasetError>?,
         pushed: Result<ReportResult, DatasetError>? = nil, slot date: Date, started: Date = Date(),
-        shouldPublish: () -> Bool, gate: PublishGate? = nil
+        shouldPublish: () -> Bool, gate: PublishGate? = nil, sharing: SharedWork? = nil
     ) -> RunResult {
-        let zone = TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
+        let zone = Self.zone(of: definition)
         let slot = SlotTime(date: date, timeZone: zone)
         var log = logger
         log[metadataKey: "report.name"] = "\(definition.name)"
@@ -237,7 +253,7 @@ public struct ReportRunner: Sendable {
             outcome.datasetChecksum = loaded.provenance == nil ? String(format: "%016llx", loaded.fingerprint) : nil
             try runOne(
                 definition, dataset: loaded, pushed: try pushed?.get(), slot: slot, into: &outcome,
-                shouldPublish: shouldPublish, gate: gate)
+                shouldPublish: shouldPublish, gate: gate, sharing: sharing)
             outcome.duration = Date().timeIntervalSince(started)
             log.info(
                 outcome.skippedCondition == nil ? "report published" : "report skipped (condition)",
@@ -275,9 +291,10 @@ public struct ReportRunner: Sendable {
     /// root) in `outcome`.
     func runOne(
         _ definition: ReportDefinition, dataset: LoadedDataset, pushed: ReportResult? = nil, slot: SlotTime,
-        into outcome: inout RunResult, shouldPublish: () -> Bool, gate: PublishGate? = nil
+        into outcome: inout RunResult, shouldPublish: () -> Bool, gate: PublishGate? = nil, sharing: SharedWork? = nil
     ) throws {
-        let (definition, computed) = try compute(definition, dataset: dataset, pushed: pushed, slot: slot, into: &outcome)
+        let (definition, computed) = try compute(
+            definition, dataset: dataset, pushed: pushed, slot: slot, into: &outcome, sharing: sharing)
         let needsChanged = definition.conditionsReadChanged
         let whole = try decide(
             definition.publishWhen, result: computed, report: definition.name, splitValue: nil,
@@ -383,12 +400,12 @@ public struct ReportRunner: Sendable {
     /// title in the period's words.
     private func compute(
         _ definition: ReportDefinition, dataset: LoadedDataset, pushed: ReportResult?, slot: SlotTime,
-        into outcome: inout RunResult
+        into outcome: inout RunResult, sharing: SharedWork?
     ) throws -> (ReportDefinition, ReportResult) {
-        // Totals the conditions read are computed even when the report does not show them.
-        var computing = definition
-        computing.totals = definition.totals || definition.conditionsReadTotals
-        var result = try pushed ?? engine.execute(computing, on: dataset.table, slot: slot.date, in: slot.timeZone)
+        var result =
+            try pushed
+            ?? engine.execute(
+                Self.computing(definition), on: dataset.table, slot: slot.date, in: slot.timeZone, sharing: sharing)
         // The period's label in the title and the outputs, in the report's language.
         var definition = definition
         definition.locale = definition.locale ?? config.locale
@@ -404,6 +421,19 @@ public struct ReportRunner: Sendable {
         outcome.dataset = figures
         outcome.period = result.period.map { PeriodRecord($0, locale: definition.locale) }
         return (definition, result)
+    }
+
+    /// The report as the engine computes it: with totals also when only the conditions read them
+    /// (they are not shown then).
+    static func computing(_ definition: ReportDefinition) -> ReportDefinition {
+        var computing = definition
+        computing.totals = definition.totals || definition.conditionsReadTotals
+        return computing
+    }
+
+    /// The time zone of the report's slots.
+    static func zone(of definition: ReportDefinition) -> TimeZone {
+        TimeZone(identifier: definition.timezone) ?? TimeZone(identifier: "UTC")!
     }
 
     /// Each format's bytes: the files of the slot, and the `latest.*` copies.

@@ -118,8 +118,9 @@ import TestSupport
     }
 
     @Test func theLeastRecentlyUsedDatasetIsDroppedAtTheLimit() throws {
-        // Each dataset is ~9 bytes a row: 70,000 rows is ~0.6 MiB; a 1 MiB limit holds one.
-        let rows = (0..<70_000).map(String.init).joined(separator: "\n")
+        // Each dataset is 8 bytes a row (values too far apart to pack narrower, no nulls): 70,000
+        // rows is ~0.53 MiB; a 1 MiB limit holds one.
+        let rows = (0..<70_000).map { String($0 * 1_000_000_000_000) }.joined(separator: "\n")
         let (a, folderA) = try dataset("n\n" + rows + "\n", name: "a")
         let (b, folderB) = try dataset("n\n" + rows + "\n", name: "b")
         defer {

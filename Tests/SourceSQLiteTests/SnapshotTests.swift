@@ -160,6 +160,6 @@ import Testing
             Issue.record("not an int column")
             return
         }
-        #expect(values == (1...rows).map(Int64.init))
+        #expect(Array(values) == (1...rows).map(Int64.init))
     }
 }

@@ -28,13 +28,9 @@ extension LoadedDataset {
     public var estimatedBytes: Int {
         var total = 0
         for column in table.columns {
-            switch column.storage {
-            case .int(let v): total += v.count * 9
-            case .decimal(let v): total += v.count * 9
-            case .bool(let v): total += v.count * 2
-            case .date(let v): total += v.count * 5
-            case .string(let codes, let dictionary):
-                total += codes.count * 4 + dictionary.reduce(0) { $0 + $1.utf8.count + 32 }
+            total += column.cellBytes
+            if case .string(_, let dictionary) = column.storage {
+                total += dictionary.reduce(0) { $0 + $1.utf8.count + 32 }
             }
         }
         return total + rejected.count * 256

@@ -4,6 +4,9 @@ public struct Table: Sendable {
     public let columns: [Column]
     public let rowCount: Int
     private let index: [String: Int]
+    /// Which read this table is: copies of the value share it, another table never does. The work
+    /// reports share in a run (`SharedWork`) is tied to it.
+    let identity = TableIdentity()
 
     /// - Parameter rowCount: the number of rows, needed when there are no columns (a dataset read
     ///   for reports that only count rows); the columns' length otherwise.
@@ -23,3 +26,6 @@ public struct Table: Sendable {
         index[name].map { columns[$0] }
     }
 }
+
+/// The identity of one `Table` (see `Table.identity`).
+final class TableIdentity: Sendable {}

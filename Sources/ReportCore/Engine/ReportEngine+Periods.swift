@@ -3,49 +3,102 @@ public import Foundation
 extension ReportEngine {
     /// Computes a report for the slot `slot` in `zone`: over the period the slot covers when the
     /// report has `period:`, over the whole table otherwise.
-    public func execute(_ report: ReportDefinition, on table: Table, slot: Date, in zone: TimeZone) throws(RunError)
-        -> ReportResult
-    {
-        guard let rule = report.period else { return try execute(report, on: table) }
-        return try execute(report, on: table, period: rule.runPeriod(slot: slot, in: zone))
+    ///
+    /// - Parameter sharing: work shared with the other reports of the run over `table` (see
+    ///   `SharedWork`).
+    public func execute(
+        _ report: ReportDefinition, on table: Table, slot: Date, in zone: TimeZone, sharing: SharedWork? = nil
+    ) throws(RunError) -> ReportResult {
+        guard let rule = report.period else { return try execute(report, on: table, sharing: sharing) }
+        return try execute(report, on: table, period: rule.runPeriod(slot: slot, in: zone), sharing: sharing)
+    }
+
+    /// The work that computing `report` for `slot` over `table` may share with other reports of the
+    /// run, each key once per use, for `SharedWork`'s plan.
+    public func sharedWork(
+        for report: ReportDefinition, on table: Table, slot: Date, in zone: TimeZone
+    ) -> SharedWork.Plan {
+        var keys: [SharedWork.Key] = []
+        if let filter = report.filter { keys.append(.rows(filter.root)) }
+        guard let rule = report.period else {
+            keys += Self.sharedWork(
+                for: report, scope: SharedWork.Scope(filter: report.filter?.root), calculators: calculators)
+            return SharedWork.Plan(keys: keys)
+        }
+        guard let column = table.column(rule.dateColumn), case .date = column.storage else {
+            return SharedWork.Plan(keys: keys)
+        }
+        let bounds = Self.bounds(of: rule.runPeriod(slot: slot, in: zone))
+        keys.append(.periodRows(filter: report.filter?.root, column: rule.dateColumn, bounds: bounds.flatMap { [$0, $1] }))
+        var plain = report
+        plain.sort = []
+        plain.limit = nil
+        for (low, high) in bounds {
+            let range = SharedWork.DateRange(column: rule.dateColumn, low: low, high: high)
+            keys += Self.sharedWork(
+                for: plain, scope: SharedWork.Scope(filter: report.filter?.root, range: range), calculators: calculators)
+        }
+        return SharedWork.Plan(keys: keys)
+    }
+
+    /// The first and last day of each of the period's ranges.
+    private static func bounds(of period: RunPeriod) -> [(Int32, Int32)] {
+        period.ranges.map { (Int32($0.start.daysSinceEpoch), Int32($0.end.daysSinceEpoch)) }
     }
 
     /// Computes a report over the ranges of `period` from one pass over the table: the rows that
     /// pass the filter are split by range on the date column, the report is computed per range,
     /// and the results are joined by group key (a group with rows in any range appears), then
     /// sorted, limited and totalled.
-    public func execute(_ report: ReportDefinition, on table: Table, period: RunPeriod) throws(RunError)
-        -> ReportResult
-    {
+    public func execute(
+        _ report: ReportDefinition, on table: Table, period: RunPeriod, sharing: SharedWork? = nil
+    ) throws(RunError) -> ReportResult {
+        let sharing = sharing?.serving(table)
         let rule = period.rule
         guard let column = table.column(rule.dateColumn), case .date(let days) = column.storage else {
             throw RunError(
                 report: report.name, message: "period: '\(rule.dateColumn)' is not a date column of the dataset")
         }
-        let ranges = period.ranges
-        let bounds = ranges.map { (Int32($0.start.daysSinceEpoch), Int32($0.end.daysSinceEpoch)) }
-        var rowsByRange = [[Int]](repeating: [], count: ranges.count)
-        func place(_ r: Int) {
-            guard column.valid[r] else { return }
-            let d = days[r]
-            for (i, (low, high)) in bounds.enumerated() where d >= low && d <= high { rowsByRange[i].append(r) }
+        let bounds = Self.bounds(of: period)
+        // The rows that pass the filter (all rows, without one: no list of them is built).
+        let filtered = report.filter.map { Self.rows(keptBy: $0, in: table, sharing: sharing) }
+        func split() -> SharedWork.PeriodRows {
+            var rowsByRange = [[Int]](repeating: [], count: bounds.count)
+            func place(_ r: Int) {
+                guard column.valid[r] else { return }
+                let d = days[r]
+                for (i, (low, high)) in bounds.enumerated() where d >= low && d <= high { rowsByRange[i].append(r) }
+            }
+            // One pass over the rows that pass the filter.
+            if let filtered {
+                for r in filtered { place(r) }
+            } else {
+                for r in 0..<table.rowCount { place(r) }
+            }
+            var outside = 0
+            for r in 0..<table.rowCount where !column.valid[r] { outside += 1 }
+            return SharedWork.PeriodRows(rowsByRange: rowsByRange, outside: outside)
         }
-        // One pass over the rows that pass the filter (all rows, without one: no list of them is built).
-        if let filter = report.filter {
-            for r in filter.matchingRows(in: table) { place(r) }
-        } else {
-            for r in 0..<table.rowCount { place(r) }
-        }
-        var outside = 0
-        for r in 0..<table.rowCount where !column.valid[r] { outside += 1 }
+        let split =
+            sharing.map {
+                $0.value(
+                    .periodRows(filter: report.filter?.root, column: rule.dateColumn, bounds: bounds.flatMap { [$0, $1] }),
+                    split)
+            } ?? split()
 
         // Each range computed as the report itself, unsorted and unlimited: those apply to the join.
         var plain = report
         plain.sort = []
         plain.limit = nil
         var results: [ReportResult] = []
-        for rows in rowsByRange { results.append(try execute(plain, on: table, rows: rows)) }
-        return Self.joinPeriod(report, period: period, results: results, rowsOutsidePeriod: outside)
+        for (rows, (low, high)) in zip(split.rowsByRange, bounds) {
+            let range = SharedWork.DateRange(column: rule.dateColumn, low: low, high: high)
+            results.append(
+                try execute(
+                    plain, on: table, rowList: rows, scope: SharedWork.Scope(filter: report.filter?.root, range: range),
+                    sharing: sharing))
+        }
+        return Self.joinPeriod(report, period: period, results: results, rowsOutsidePeriod: split.outside)
     }
 
     /// Joins the results of a period's ranges (`period.ranges`, each computed as the report with

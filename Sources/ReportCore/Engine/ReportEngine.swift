@@ -6,25 +6,57 @@ public struct ReportEngine: Sendable {
 
     public init(calculators: CalculatorRegistry) { self.calculators = calculators }
 
+    /// - Parameter sharing: work shared with the other reports of the run over `table` (see
+    ///   `SharedWork`); ignored when it was made for another table.
     /// - Throws: `RunError` when a calculator fails (an integer overflow, a plugin error).
-    public func execute(_ report: ReportDefinition, on table: Table) throws(RunError) -> ReportResult {
+    public func execute(_ report: ReportDefinition, on table: Table, sharing: SharedWork? = nil) throws(RunError)
+        -> ReportResult
+    {
+        let sharing = sharing?.serving(table)
         // Without a filter every row is used: no list of them is built (80 MB at 10M rows).
-        if let filter = report.filter {
-            return try execute(report, on: table, rowList: filter.matchingRows(in: table))
-        }
-        return try execute(report, on: table, rowList: nil)
+        let rowList = report.filter.map { Self.rows(keptBy: $0, in: table, sharing: sharing) }
+        return try execute(
+            report, on: table, rowList: rowList, scope: SharedWork.Scope(filter: report.filter?.root), sharing: sharing)
     }
 
     /// The report over `rows` alone (rows that passed the filter): group, calculate, sort, limit, totals.
     func execute(_ report: ReportDefinition, on table: Table, rows: [Int]) throws(RunError) -> ReportResult {
-        try execute(report, on: table, rowList: rows)
+        try execute(report, on: table, rowList: rows, scope: nil, sharing: nil)
+    }
+
+    /// The rows `filter` keeps, found once for the run's reports that share it.
+    static func rows(keptBy filter: CompiledFilter, in table: Table, sharing: SharedWork?) -> [Int] {
+        guard let sharing else { return filter.matchingRows(in: table) }
+        return sharing.value(.rows(filter.root)) { filter.matchingRows(in: table) }
+    }
+
+    /// The work of one computation of `report` that the run's reports may share (each key once per
+    /// use), for `SharedWork`'s plan. Mirrors `execute`: a period's ranges as `execute(_:on:period:)`
+    /// computes them.
+    static func sharedWork(
+        for report: ReportDefinition, scope: SharedWork.Scope, calculators: CalculatorRegistry
+    ) -> [SharedWork.Key] {
+        var keys: [SharedWork.Key] = [.groups(scope, groupBy: report.groupBy)]
+        for metric in report.metrics where calculators[metric.calc] is any PureCalculator {
+            keys.append(.values(scope, groupBy: report.groupBy, calc: metric.calc, parameters: metric.parameters))
+            if report.totals { keys.append(.total(scope, calc: metric.calc, parameters: metric.parameters)) }
+        }
+        return keys
     }
 
     /// The report over `rowList` (ascending), or over every row of the table when it is nil.
-    private func execute(_ report: ReportDefinition, on table: Table, rowList: [Int]?) throws(RunError)
-        -> ReportResult
-    {
-        let grouped = Self.groupIDs(rows: rowList, count: rowList?.count ?? table.rowCount, by: report.groupBy, in: table)
+    ///
+    /// `scope` names those rows for `sharing` (nil: nothing is shared).
+    func execute(
+        _ report: ReportDefinition, on table: Table, rowList: [Int]?, scope: SharedWork.Scope?, sharing: SharedWork?
+    ) throws(RunError) -> ReportResult {
+        let sharing = scope == nil ? nil : sharing
+        func groupIDs() -> SharedWork.Grouping {
+            let (rows, firstRows) = Self.groupIDs(
+                rows: rowList, count: rowList?.count ?? table.rowCount, by: report.groupBy, in: table)
+            return SharedWork.Grouping(rows: rows, firstRows: firstRows)
+        }
+        let grouped = sharing.map { $0.value(.groups(scope!, groupBy: report.groupBy), groupIDs) } ?? groupIDs()
         let keys = grouped.firstRows.map { r in report.groupBy.compactMap { table.column($0) }.map { $0.value(at: r) } }
         // The row lists, built only for a calculator that needs them (a plugin, a holistic metric
         // without a one-pass form), and then once for all of them.
@@ -58,29 +90,69 @@ public struct ReportEngine: Sendable {
                 var input = CalculatorInput(
                     table: table, groups: [], groupKeys: keys, groupBy: report.groupBy,
                     parameters: metric.parameters)
+                let totalInput = CalculatorInput(
+                    table: table, groups: [], groupKeys: [[]], groupBy: [], parameters: metric.parameters)
                 var values: [Value]?
-                if let fast = calculator as? any OnePassCalculator, let v = try fast.compute(input, grouped: grouped.rows) {
-                    values = v
-                    if report.totals {
-                        let total = try fast.compute(
-                            CalculatorInput(
-                                table: table, groups: [], groupKeys: [[]], groupBy: [], parameters: metric.parameters),
-                            grouped: grouped.rows.asOneGroup)
-                        totals.append(total?.first ?? .null)
+                if calculator is any PureCalculator {
+                    // Values and total each as `computeWithTotal`'s default gives them, shared with the
+                    // run's other reports that compute the same (see `SharedWork`).
+                    func groupValues() throws(CalculatorError) -> [Value] {
+                        if let fast = calculator as? any OnePassCalculator,
+                            let v = try fast.compute(input, grouped: grouped.rows)
+                        {
+                            return v
+                        }
+                        if lists == nil { lists = grouped.rows.rowLists() }
+                        input.groups = lists!
+                        return try calculator.compute(input)
                     }
-                }
-                if values == nil {
-                    if lists == nil { lists = grouped.rows.rowLists() }
-                    input.groups = lists!
-                    if report.totals {
+                    func total() throws(CalculatorError) -> Value {
+                        if let fast = calculator as? any OnePassCalculator,
+                            let v = try fast.compute(totalInput, grouped: grouped.rows.asOneGroup)
+                        {
+                            return v.first ?? .null
+                        }
                         if allRows == nil { allRows = rowList ?? Array(0..<table.rowCount) }
-                        let total: Value
-                        let v: [Value]
-                        (v, total) = try calculator.computeWithTotal(input, all: allRows!)
-                        values = v
-                        totals.append(total)
+                        var everything = totalInput
+                        everything.groups = [allRows!]
+                        return try calculator.compute(everything).first ?? .null
+                    }
+                    if let sharing, let scope {
+                        values = try sharing.value(
+                            .values(scope, groupBy: report.groupBy, calc: metric.calc, parameters: metric.parameters),
+                            groupValues)
+                        if report.totals {
+                            totals.append(
+                                try sharing.value(
+                                    .total(scope, calc: metric.calc, parameters: metric.parameters), total))
+                        }
                     } else {
-                        values = try calculator.compute(input)
+                        values = try groupValues()
+                        if report.totals { totals.append(try total()) }
+                    }
+                } else {
+                    if let fast = calculator as? any OnePassCalculator,
+                        let v = try fast.compute(input, grouped: grouped.rows)
+                    {
+                        values = v
+                        if report.totals {
+                            let total = try fast.compute(totalInput, grouped: grouped.rows.asOneGroup)
+                            totals.append(total?.first ?? .null)
+                        }
+                    }
+                    if values == nil {
+                        if lists == nil { lists = grouped.rows.rowLists() }
+                        input.groups = lists!
+                        if report.totals {
+                            if allRows == nil { allRows = rowList ?? Array(0..<table.rowCount) }
+                            let total: Value
+                            let v: [Value]
+                            (v, total) = try calculator.computeWithTotal(input, all: allRows!)
+                            values = v
+                            totals.append(total)
+                        } else {
+                            values = try calculator.compute(input)
+                        }
                     }
                 }
                 let groupCount = grouped.rows.groupCount
@@ -127,92 +199,199 @@ public struct ReportEngine: Sendable {
         -> (rows: GroupedRows, firstRows: [Int])
     {
         guard !columns.isEmpty else {
-            return (GroupedRows(rows: rows, count: count, groupOf: nil, groupCount: 1), [rows?.first ?? 0])
+            return (GroupedRows(rows: rows, count: count, groupOf: nil as PackedInts?, groupCount: 1), [rows?.first ?? 0])
         }
         let cols = columns.compactMap { table.column($0) }
-        let groupOf: [Int32]
+        let found: (ids: PackedInts, firstRows: [Int])
         if let rows {
-            groupOf = denseGroups(rows: rows, cols) ?? hashedGroups(rows: rows, cols)
+            found = denseGroups(rows: rows, cols) ?? hashedGroups(rows: rows, cols)
         } else {
-            groupOf = denseGroups(rows: 0..<count, cols) ?? hashedGroups(rows: 0..<count, cols)
+            found = denseGroups(rows: 0..<count, cols) ?? hashedGroups(rows: 0..<count, cols)
         }
-        var firstRows: [Int] = []
-        for (i, g) in groupOf.enumerated() where Int(g) == firstRows.count { firstRows.append(rows?[i] ?? i) }
-        return (GroupedRows(rows: rows, count: count, groupOf: groupOf, groupCount: firstRows.count), firstRows)
+        return (
+            GroupedRows(rows: rows, count: count, groupOf: found.ids, groupCount: found.firstRows.count),
+            found.firstRows
+        )
     }
 
-    /// The group of each row, numbered in order of first appearance, when the key space is small:
-    /// each column maps its cells to 0 (null) or 1…n, and the codes combine in mixed radix.
-    private static func denseGroups<R: RandomAccessCollection<Int>>(rows: R, _ cols: [Column]) -> [Int32]? {
-        var key = [Int32](repeating: 0, count: rows.count)
+    /// The group of each row, numbered in order of first appearance, and each group's first row,
+    /// when the key space is small: each column maps its cells to 0 (null) or 1…n, and the codes
+    /// combine in mixed radix. The ids are as narrow as the key space allows (a byte for up to 256
+    /// keys); the keys are computed a block of rows at a time, so no 4-byte key per row is held.
+    private static func denseGroups<R: RandomAccessCollection<Int>>(rows: R, _ cols: [Column])
+        -> (ids: PackedInts, firstRows: [Int])?
+    {
+        var parts: [(DenseKeyPart, Int32)] = []
         var space = 1
         for c in cols {
             var cardinality = 0
+            let part: DenseKeyPart
             switch c.storage {
             case .string(let codes, let dictionary):
                 cardinality = dictionary.count + 1
-                guard space * cardinality <= 1 << 20 else { return nil }
-                let stride = Int32(space)
-                for (i, r) in rows.enumerated() { key[i] &+= (codes[r] &+ 1) &* stride }
+                // Code -1 (null) is 0, code k is k + 1.
+                part = .packed(codes, minus: -1, valid: nil)
             case .bool(let v):
                 cardinality = 3
-                let stride = Int32(space)
-                for (i, r) in rows.enumerated() where c.valid[r] { key[i] &+= (v[r] ? 2 : 1) &* stride }
+                part = .bool(v, c.valid)
             case .int(let v):
                 guard let (low, high) = range(v, c.valid, rows), high - low < 1 << 20 else { return nil }
                 cardinality = Int(high - low) + 2
-                guard space * cardinality <= 1 << 20 else { return nil }
-                let stride = Int32(space)
-                for (i, r) in rows.enumerated() where c.valid[r] { key[i] &+= Int32(v[r] - low + 1) &* stride }
+                part = .packed(v, minus: low - 1, valid: c.valid.flags)
             case .date(let v):
-                guard let (low, high) = range(v.lazy.map(Int64.init), c.valid, rows), high - low < 1 << 20 else {
-                    return nil
-                }
+                guard let (low, high) = range(v, c.valid, rows), high - low < 1 << 20 else { return nil }
                 cardinality = Int(high - low) + 2
-                guard space * cardinality <= 1 << 20 else { return nil }
-                let stride = Int32(space)
-                for (i, r) in rows.enumerated() where c.valid[r] {
-                    key[i] &+= Int32(Int64(v[r]) - low + 1) &* stride
-                }
+                part = .date(v, low: low, c.valid)
             case .decimal:
                 return nil
             }
+            guard space * cardinality <= 1 << 20 else { return nil }
+            parts.append((part, Int32(space)))
             space *= cardinality
         }
         var groupOfKey = [Int32](repeating: -1, count: space)
-        var next: Int32 = 0
-        for i in key.indices {
-            let k = Int(key[i])
-            if groupOfKey[k] < 0 {
-                groupOfKey[k] = next
-                next += 1
+        var firstRows: [Int] = []
+        let n = rows.count
+        let block = 1 << 16
+        var key = [Int32](repeating: 0, count: min(n, block))
+        func ids<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) -> [T] {
+            var out: [T] = []
+            out.reserveCapacity(n)
+            var start = 0
+            while start < n {
+                let end = min(n, start + block)
+                let slice = rows[rows.index(rows.startIndex, offsetBy: start)..<rows.index(rows.startIndex, offsetBy: end)]
+                for i in 0..<(end - start) { key[i] = 0 }
+                for (part, stride) in parts {
+                    switch part {
+                    case .packed(let values, let minus, let valid):
+                        addKeys(values, minus: minus, valid: valid, rows: slice, to: &key, stride: stride)
+                    case .bool(let v, let valid):
+                        for (i, r) in slice.enumerated() where valid[r] { key[i] &+= (v[r] ? 2 : 1) &* stride }
+                    case .date(let v, let low, let valid):
+                        for (i, r) in slice.enumerated() where valid[r] {
+                            key[i] &+= Int32(Int64(v[r]) - low + 1) &* stride
+                        }
+                    }
+                }
+                for (i, r) in slice.enumerated() {
+                    let k = Int(key[i])
+                    if groupOfKey[k] < 0 {
+                        groupOfKey[k] = Int32(firstRows.count)
+                        firstRows.append(r)
+                    }
+                    out.append(T(truncatingIfNeeded: groupOfKey[k]))
+                }
+                start = end
             }
-            key[i] = groupOfKey[k]
+            return out
         }
-        return key
+        let packed: PackedInts.Words
+        if space <= 1 << 8 {
+            packed = .u8(ids(UInt8.self))
+        } else if space <= 1 << 16 {
+            packed = .u16(ids(UInt16.self))
+        } else {
+            packed = .u32(ids(UInt32.self))
+        }
+        return (PackedInts(base: 0, words: packed), firstRows)
+    }
+
+    /// A column's part of a dense group key: (value - minus) * stride, or 0 for null.
+    private enum DenseKeyPart {
+        case packed(PackedInts, minus: Int64, valid: [Bool]?)
+        case bool([Bool], Validity)
+        case date([Int32], low: Int64, Validity)
+    }
+
+    /// Adds `(value - minus) * stride` to `key[i]` for the i-th of `rows`, where `valid` (when
+    /// given) is true: one loop specialised for the packed width.
+    private static func addKeys<R: RandomAccessCollection<Int>>(
+        _ packed: PackedInts, minus: Int64, valid: [Bool]?, rows: R, to key: inout [Int32], stride: Int32
+    ) {
+        let offset = packed.base &- minus
+        func add<W: FixedWidthInteger>(_ words: UnsafeBufferPointer<W>) {
+            key.withUnsafeMutableBufferPointer { key in
+                if let valid {
+                    for (i, r) in rows.enumerated() where valid[r] {
+                        key[i] &+= Int32(truncatingIfNeeded: Int64(truncatingIfNeeded: words[r]) &+ offset) &* stride
+                    }
+                } else {
+                    for (i, r) in rows.enumerated() {
+                        key[i] &+= Int32(truncatingIfNeeded: Int64(truncatingIfNeeded: words[r]) &+ offset) &* stride
+                    }
+                }
+            }
+        }
+        switch packed.words {
+        case .u8(let a): a.withUnsafeBufferPointer(add)
+        case .u16(let a): a.withUnsafeBufferPointer(add)
+        case .u32(let a): a.withUnsafeBufferPointer(add)
+        case .i64(let a): a.withUnsafeBufferPointer(add)
+        }
     }
 
     /// The smallest and largest non-null value among `rows`, or nil when all are null or the
     /// range does not fit.
-    private static func range<C: RandomAccessCollection, R: RandomAccessCollection<Int>>(
-        _ v: C, _ valid: [Bool], _ rows: R
-    ) -> (Int64, Int64)?
-    where C.Element == Int64, C.Index == Int {
+    private static func range<R: RandomAccessCollection<Int>>(_ packed: PackedInts, _ valid: Validity, _ rows: R)
+        -> (Int64, Int64)?
+    {
+        var low = Int64.max
+        var high = Int64.min
+        func scan<W: FixedWidthInteger>(_ words: UnsafeBufferPointer<W>) {
+            var lo = W.max
+            var hi = W.min
+            if let flags = valid.flags {
+                for r in rows where flags[r] {
+                    lo = min(lo, words[r])
+                    hi = max(hi, words[r])
+                }
+            } else {
+                for r in rows {
+                    lo = min(lo, words[r])
+                    hi = max(hi, words[r])
+                }
+            }
+            if lo <= hi {
+                low = packed.base &+ Int64(truncatingIfNeeded: lo)
+                high = packed.base &+ Int64(truncatingIfNeeded: hi)
+            }
+        }
+        switch packed.words {
+        case .u8(let a): a.withUnsafeBufferPointer(scan)
+        case .u16(let a): a.withUnsafeBufferPointer(scan)
+        case .u32(let a): a.withUnsafeBufferPointer(scan)
+        case .i64(let a): a.withUnsafeBufferPointer(scan)
+        }
+        return fitting(low, high)
+    }
+
+    private static func range<R: RandomAccessCollection<Int>>(_ v: [Int32], _ valid: Validity, _ rows: R)
+        -> (Int64, Int64)?
+    {
         var low = Int64.max
         var high = Int64.min
         for r in rows where valid[r] {
-            low = min(low, v[r])
-            high = max(high, v[r])
+            low = min(low, Int64(v[r]))
+            high = max(high, Int64(v[r]))
         }
+        return fitting(low, high)
+    }
+
+    private static func fitting(_ low: Int64, _ high: Int64) -> (Int64, Int64)? {
         guard low <= high else { return (0, 0) }
         let (width, overflow) = high.subtractingReportingOverflow(low)
         return overflow || width >= Int64(Int32.max) ? nil : (low, high)
     }
 
-    /// The group of each row by hashing its key (any column types, any number of values).
-    private static func hashedGroups<R: RandomAccessCollection<Int>>(rows: R, _ cols: [Column]) -> [Int32] {
-        var index: [[Int64]: Int32] = [:]
-        var out: [Int32] = []
+    /// The group of each row by hashing its key (any column types, any number of values), and
+    /// each group's first row.
+    private static func hashedGroups<R: RandomAccessCollection<Int>>(rows: R, _ cols: [Column])
+        -> (ids: PackedInts, firstRows: [Int])
+    {
+        var index: [[Int64]: UInt32] = [:]
+        var out: [UInt32] = []
+        var firstRows: [Int] = []
         out.reserveCapacity(rows.count)
         // Two slots per column: a null flag, then the value's code. A code alone could not tell
         // null from a value that happens to share its sentinel (Int64.min is a valid int).
@@ -226,18 +405,19 @@ public struct ReportEngine: Sendable {
             if let g = index[key] {
                 out.append(g)
             } else {
-                let g = Int32(index.count)
+                let g = UInt32(index.count)
                 index[key] = g
                 out.append(g)
+                firstRows.append(r)
             }
         }
-        return out
+        return (PackedInts(base: 0, words: .u32(out)), firstRows)
     }
 
     /// A 64-bit code that is equal exactly when two non-null cells of one column are equal.
     private static func code(_ c: Column, _ r: Int) -> Int64 {
         switch c.storage {
-        case .string(let codes, _): return Int64(codes[r])
+        case .string(let codes, _): return codes[r]
         case .int(let v): return v[r]
         // -0.0 and 0.0 are one group.
         case .decimal(let v): return Int64(bitPattern: (v[r] == 0 ? 0 : v[r]).bitPattern)

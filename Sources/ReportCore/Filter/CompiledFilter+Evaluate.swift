@@ -78,10 +78,28 @@ extension CompiledFilter {
         var out = [UInt8](repeating: Truth.unknown, count: n)
         switch column.storage {
         case .string(let codes, let dictionary):
+            // Decided once per distinct value, then looked up by code (one loop per packed width).
             let decided = dictionary.map { test(.string($0)) ? Truth.yes : Truth.no }
-            for i in 0..<n where codes[i] >= 0 { out[i] = decided[Int(codes[i])] }
+            func look<W: FixedWidthInteger>(_ words: UnsafeBufferPointer<W>) {
+                for i in 0..<n {
+                    let code = codes.base &+ Int64(truncatingIfNeeded: words[i])
+                    if code >= 0 { out[i] = decided[Int(code)] }
+                }
+            }
+            switch codes.words {
+            case .u8(let a): a.withUnsafeBufferPointer(look)
+            case .u16(let a): a.withUnsafeBufferPointer(look)
+            case .u32(let a): a.withUnsafeBufferPointer(look)
+            case .i64(let a): a.withUnsafeBufferPointer(look)
+            }
         case .int(let values):
-            for i in 0..<n where column.valid[i] { out[i] = test(.int(values[i])) ? Truth.yes : Truth.no }
+            if case .u8(let words) = values.words {
+                // Values in a byte (years): each of the 256 decided once, then looked up.
+                let decided = (0...255).map { w in test(.int(values.base &+ Int64(w))) ? Truth.yes : Truth.no }
+                for i in 0..<n where column.valid[i] { out[i] = decided[Int(words[i])] }
+            } else {
+                for i in 0..<n where column.valid[i] { out[i] = test(.int(values[i])) ? Truth.yes : Truth.no }
+            }
         default:
             for i in 0..<n where !column.isNull(i) { out[i] = test(column.value(at: i)) ? Truth.yes : Truth.no }
         }

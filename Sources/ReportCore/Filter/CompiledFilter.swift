@@ -4,7 +4,7 @@
 /// unknown); a row is kept only when the whole filter is true. So `status != 'completed'` does not keep
 /// rows with an empty status, exactly as DuckDB or PostgreSQL would.
 public struct CompiledFilter: Sendable {
-    indirect enum Node: Sendable {
+    indirect enum Node: Sendable, Hashable {
         case and(Node, Node)
         case or(Node, Node)
         case not(Node)
