@@ -119,9 +119,10 @@ extension SQLiteDatasetSource {
     /// Whether every cell reads as the schema's type (the read would accept it as stored: no
     /// conversion from text) and no required cell is null, with the relation's row count: every
     /// column is checked, as a file read checks every column, also those no report reads.
-    /// The answer is kept per database version (and schema): the check scans the whole table.
-    func cellsAreClean(_ db: SQLiteReadConnection) throws(DatasetError) -> CellFigures {
-        let key = version().map { "\($0.value) \(schema)" }
+    /// The answer is kept per database version (and schema), in this process: the check may scan
+    /// the whole table. `version` is the snapshot's (nil when it is not certain: nothing is kept).
+    func cellsAreClean(_ db: SQLiteReadConnection, version: DatasetVersion?) throws(DatasetError) -> CellFigures {
+        let key = version.map { "\($0.value) \(schema)" }
         if let key, let known = Self.cleanVersions.withLock({ $0[key] }) { return known }
         let figures = try checkCells(db)
         if let key {
@@ -137,53 +138,88 @@ extension SQLiteDatasetSource {
     static let cleanVersions = Locked<[String: CellFigures]>([:])
 
     /// One aggregate statement over the whole relation: its row count, and how many rows have a
-    /// cell that is not clean (see `badCell`).
+    /// cell that is not clean (see `badCell`); only the row count when the table's own definition
+    /// guarantees every cell (see `TableGuarantees`).
     func checkCells(_ db: SQLiteReadConnection) throws(DatasetError) -> CellFigures {
         let statement = try cellCheck(db)
         let row = try db.rows(statement, []).first?.cells
         let rows = Int(row?[0].integer ?? 0)
-        return CellFigures(clean: (row?[1].integer ?? 0) == 0, rows: rows)
+        return CellFigures(clean: row.map { $0.count < 2 || $0[1].integer == 0 } ?? true, rows: rows)
     }
 
-    /// `SELECT COUNT(*), the rows with a cell that is not clean FROM relation`.
+    /// The cell check's statement for the database as it is now (tests check what it reads).
+    package func cellCheckStatement() throws(DatasetError) -> String {
+        let db = try SQLiteReadConnection.open(path: settings.path, dataset: name)
+        defer { db.close() }
+        return try cellCheck(db)
+    }
+
+    /// `SELECT COUNT(*), the rows with a cell that is not clean FROM relation`; `SELECT COUNT(*)`
+    /// alone when no cell needs a look (SQLite then counts the rows without reading them).
     func cellCheck(_ db: SQLiteReadConnection) throws(DatasetError) -> String {
         // A table's declared types give its columns' affinity (SQLite stores a value in an INTEGER
-        // column as an integer whenever it can); a view's or a query's say nothing for sure.
+        // column as an integer whenever it can); a view's or a query's say nothing for sure. A
+        // table's definition may guarantee more (STRICT, NOT NULL, CHECK).
         var integerAffinity: Set<String> = []
+        var guarantees = TableGuarantees()
         if case .table(let table) = relation,
             try db.rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [.text(table)]).count == 1
         {
             for column in try relationColumns(db) where column.declared.uppercased().contains("INT") {
                 integerAffinity.insert(column.name)
             }
+            guarantees = try TableGuarantees.read(table: table, on: db)
         }
-        let bad = schema.columns.map { Self.badCell($0, integerAffinity: integerAffinity.contains($0.name)) }
-        let any = bad.isEmpty ? "0" : bad.map { "(\($0))" }.joined(separator: " OR ")
-        return "SELECT COUNT(*), COALESCE(SUM(CASE WHEN \(any) THEN 1 ELSE 0 END), 0) FROM \(SQLDialect.sqlite.relation(relation))"
+        let bad = schema.columns.compactMap {
+            Self.badCell(
+                $0, integerAffinity: integerAffinity.contains($0.name), guaranteed: guarantees.column($0.name))
+        }
+        let from = SQLDialect.sqlite.relation(relation)
+        if bad.isEmpty { return "SELECT COUNT(*) FROM \(from)" }
+        let any = bad.map { "(\($0))" }.joined(separator: " OR ")
+        return "SELECT COUNT(*), COALESCE(SUM(CASE WHEN \(any) THEN 1 ELSE 0 END), 0) FROM \(from)"
     }
 
     /// A condition true for a cell that is not clean: not of the schema's type as stored, or null
-    /// (an empty text) in a required column; false or null for a clean cell. Comparisons do most
-    /// of the work, cheaper than typeof(): SQLite orders null < numbers < text < blobs, so
-    /// `c >= ''` is true for text and blobs, `c < ''` for numbers, `c >= x''` for blobs.
-    static func badCell(_ spec: ColumnSpec, integerAffinity: Bool) -> String {
+    /// (an empty text) in a required column; false or null for a clean cell; nil when the table's
+    /// definition (`guaranteed`) leaves nothing to check. Comparisons do most of the work, cheaper
+    /// than typeof(): SQLite orders null < numbers < text < blobs, so `c >= ''` is true for text
+    /// and blobs, `c < ''` for numbers, `c >= x''` for blobs.
+    static func badCell(
+        _ spec: ColumnSpec, integerAffinity: Bool, guaranteed g: TableGuarantees.Column = TableGuarantees.Column()
+    ) -> String? {
         let c = SQLDialect.sqlite.identifier(spec.name)
-        let null = spec.required ? "\(c) IS NULL OR " : ""
+        // A required cell may be null unless the column is NOT NULL.
+        let nullable = spec.required && !g.notNull
+        let null = nullable ? "\(c) IS NULL OR " : ""
+        func either(_ parts: [String?]) -> String? {
+            let parts = parts.compactMap { $0 }
+            return parts.isEmpty ? nil : parts.joined(separator: " OR ")
+        }
+        let isNull = nullable ? "\(c) IS NULL" : nil
         switch spec.type {
         case .string:
+            // STRICT TEXT: only text is stored; a required one must not be empty (CHECK c <> '').
+            if g.texts { return either([isNull, spec.required && !g.notEmpty ? "\(c) = ''" : nil]) }
             // Text, and not empty when required (an empty text reads as null).
-            return spec.required ? "\(c) IS NULL OR \(c) <= '' OR \(c) >= x''" : "\(c) < '' OR \(c) >= x''"
+            return spec.required ? null + "\(c) <= '' OR \(c) >= x''" : "\(c) < '' OR \(c) >= x''"
         case .int:
+            if g.integers { return isNull }
             // In an INTEGER column a real is stored as an integer when it is one: one left a real is
             // not a whole number within 64 bits, and `c & -1` (c as an integer) differs from it.
             if integerAffinity { return null + "\(c) >= '' OR (\(c) & -1) <> \(c)" }
             return spec.required ? "typeof(\(c)) <> 'integer'" : "typeof(\(c)) NOT IN ('integer', 'null')"
         case .decimal:
+            if g.numbers { return isNull }
             return null + "\(c) >= ''"
         case .bool:
+            // STRICT INT/INTEGER: only integers are stored; 0 or 1 unless CHECK (c IN (0, 1)).
+            if g.integers { return either([isNull, g.zeroOrOne ? nil : "\(c) NOT IN (0, 1)"]) }
             let bad = "typeof(\(c)) <> 'integer' OR \(c) NOT IN (0, 1)"
             return spec.required ? bad : "\(c) IS NOT NULL AND (\(bad))"
         case .date:
+            // CHECK (date(c, '+0 days') IS c) is this very condition, checked by SQLite at each write.
+            if g.isoDate { return isNull }
             // A valid ISO date comes back from date() as the same text; anything else differs (a
             // modifier makes SQLite carry a day past its month's end, as it does not without one).
             return null + "date(\(c), '+0 days') IS NOT \(c)"
@@ -218,7 +254,6 @@ struct PushdownPlan {
         /// share, ratio, growth: filled in from the grouped sums (`derived`).
         case derived
     }
-
 
     var aggregates: [SQLAggregate] = []
     var pieces: [Piece] = []

@@ -36,19 +36,42 @@ public struct SQLiteDatasetSource: DatasetSource {
         return .table(settings.table ?? "")
     }
 
-    /// The database file's and its write-ahead log's size, time and inode: a write to the database
-    /// changes one of them (a WAL checkpoint changes both).
+    /// The database file's and its write-ahead log's size, time, inode and header fields that a
+    /// write changes: the main file's change counter (bumped by every commit in rollback-journal
+    /// mode; not in WAL mode) and schema cookie, the log's checkpoint sequence and salts (new for
+    /// each restart of the log, which is rewritten from its start at the same size), and the
+    /// WAL-index header's transaction counter, last frame and its checksum (the `-shm` file: a
+    /// commit to a restarted log moves them, whatever the clock). A write changes one of them;
+    /// see `SQLiteSnapshot` for how the cell check's cache uses it.
     public func version() -> DatasetVersion? {
-        guard let main = Self.identity(settings.path) else { return nil }
-        let wal = Self.identity(settings.path + "-wal") ?? "-"
+        guard let main = Self.identity(settings.path, header: [24..<28, 40..<44]) else { return nil }
+        let wal = Self.identity(settings.path + "-wal", header: [12..<24]) ?? "-"
+        let shm = Self.identity(settings.path + "-shm", header: [8..<12, 16..<32], stat: false) ?? "-"
         let what = settings.query.map { "query \($0)" } ?? "table \(settings.table ?? "")"
-        return DatasetVersion("sqlite \(main) \(wal) \(what)")
+        return DatasetVersion("sqlite \(main) \(wal) \(shm) \(what)")
     }
 
-    static func identity(_ path: String) -> String? {
+    /// A file's size, modification time (ns), inode and device (unless `stat` is false), and the
+    /// bytes of `header` in hex; nil when there is no such file.
+    static func identity(_ path: String, header: [Range<Int>] = [], stat withStat: Bool = true) -> String? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        return "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino) \(info.st_dev)"
+        var out =
+            withStat
+            ? "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino) \(info.st_dev)" : ""
+        if let end = header.map(\.upperBound).max() {
+            var bytes = [UInt8](repeating: 0, count: end)
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            let n = fd < 0 ? -1 : pread(fd, &bytes, end, 0)
+            if fd >= 0 { close(fd) }
+            out +=
+                " "
+                + (n < 0
+                    ? "?"
+                    : header.map { r in r.map { String(bytes[$0], radix: 16) }.joined(separator: ".") }.joined(
+                        separator: ":"))
+        }
+        return out
     }
 
     /// The rows, typed by the schema, from one read transaction. Only `columns` are selected.
@@ -122,7 +145,7 @@ public struct SQLiteDatasetSource: DatasetSource {
             let batch: (rows: Int, last: Int64?)
             do {
                 batch = try run(statement, from: 1)
-            } catch where error.message.hasSuffix("no such column: rowid") {
+            } catch  where error.message.hasSuffix("no such column: rowid") {
                 break
             }
             batched = true
@@ -167,11 +190,12 @@ public struct SQLiteDatasetSource: DatasetSource {
             SQLiteReadConnection.error(
                 settings.path, name, "row \(row), column '\(spec.name)': \(Self.show(data)) is not \(spec.type)")
         }
+        func required() -> DatasetError {
+            SQLiteReadConnection.error(
+                settings.path, name, "row \(row), column '\(spec.name)': empty, but the column is required")
+        }
         if case .null = data {
-            if spec.required {
-                throw SQLiteReadConnection.error(
-                    settings.path, name, "row \(row), column '\(spec.name)': empty, but the column is required")
-            }
+            if spec.required { throw required() }
             return .null
         }
         switch spec.type {
@@ -190,7 +214,13 @@ public struct SQLiteDatasetSource: DatasetSource {
             }
         case .string:
             switch data {
-            case .text(let t): return t.isEmpty ? .null : .string(NFC.normalize(t))
+            case .text(let t):
+                // An empty text is null, as an empty CSV cell is: refused in a required column.
+                if t.isEmpty {
+                    if spec.required { throw required() }
+                    return .null
+                }
+                return .string(NFC.normalize(t))
             case .integer(let v): return .string(String(v))
             default: break
             }

@@ -17,14 +17,21 @@ final class SQLiteSnapshot: DatasetSnapshot, @unchecked Sendable {
     private var db: SQLiteReadConnection?
     /// Whether every cell of the snapshot reads as its schema type, and its row count (checked once).
     private var cells: CellFigures?
+    /// The database's version when it is certainly the snapshot's (the same before the snapshot
+    /// was taken and after): the key under which the cell check's answer is kept. Nil when a
+    /// write came between, so that no answer is kept or reused for a version the snapshot is not.
+    private let version: DatasetVersion?
 
     init(_ source: SQLiteDatasetSource) throws(DatasetError) {
         self.source = source
         let db = try SQLiteReadConnection.open(path: source.settings.path, dataset: source.name)
+        let before = source.version()
         do throws(DatasetError) {
             _ = try db.rows("BEGIN", [])
             // The snapshot is taken at the transaction's first read (BEGIN is deferred).
             _ = try db.rows("SELECT count(*) FROM sqlite_master", [])
+            let after = source.version()
+            version = before == after ? before : nil
             try source.checkColumns(db)
         } catch {
             db.close()
@@ -37,7 +44,9 @@ final class SQLiteSnapshot: DatasetSnapshot, @unchecked Sendable {
     }
 
     /// Runs `body` with the connection and whether the cells are clean, one caller at a time.
-    private func locked<T>(_ body: (SQLiteReadConnection, CellFigures) throws(DatasetError) -> T) throws(DatasetError) -> T {
+    private func locked<T>(_ body: (SQLiteReadConnection, CellFigures) throws(DatasetError) -> T) throws(DatasetError)
+        -> T
+    {
         lock.lock()
         defer { lock.unlock() }
         guard let db else {
@@ -47,7 +56,7 @@ final class SQLiteSnapshot: DatasetSnapshot, @unchecked Sendable {
         if let known = self.cells {
             cells = known
         } else {
-            cells = try source.cellsAreClean(db)
+            cells = try source.cellsAreClean(db, version: version)
             self.cells = cells
         }
         return try body(db, cells)
