@@ -9,7 +9,7 @@ import TestSupport
 /// blocks joined into the columns as they come (`ColumnSink.Joiner`, reused block buffers) against
 /// one sequential pass joined at the end, and the word-at-a-time UTF-8 check against the standard
 /// library's.
-@Suite struct StreamedJoinTests {
+@Suite(.blocking) struct StreamedJoinTests {
     static let schema = DatasetSchema(columns: [
         ColumnSpec(name: "id", type: .string, required: true),
         ColumnSpec(name: "name", type: .string),
