@@ -180,6 +180,37 @@ final class HeldMemory: ReportMemory {
         #expect(try memory.inner.alertRaised(report: "a", when: "totals.n > 1") == true)
     }
 
+    /// An alert check that does not end (a database past its deadline) does not hold the daemon
+    /// past its grace period: it stops then, with the change recorded and its notice not sent.
+    @Test func aStuckAlertCheckDoesNotHoldTheShutdownPastItsGrace() async throws {
+        let fixture = try DaemonFixture(
+            reports: ["a": DaemonFixture.report("a", schedule: "@daily", extra: Self.alert)],
+            daemonExtra: Self.mail + "\nshutdown_grace: 5s")
+        let memory = HeldMemory(stateDirectory: fixture.store.directory)
+        memory.hold()
+        defer { memory.release() }
+        let sender = RecordingSender()
+        let h = try Harness(fixture, at: t0, mailSender: sender, alertMemory: memory)
+        h.executor.give(RunFigures(rows: 2, rowsUsed: 2, totals: ["n": .int(9)], changed: nil), for: "a")
+        try await h.advance(to: utcDate("2026-01-02T00:00:00Z"))
+        try await eventually("the alert check to start") { memory.reads.withLock { $0 } == 1 }
+        await h.group.triggerGracefulShutdown()
+        try await releasing(memory) {
+            try await eventually("the grace period starts", timeout: 30) {
+                h.logs.all.contains { $0.contains("waiting up to 5s") }
+            }
+        }
+        h.clock.advance(to: utcDate("2026-01-02T00:00:05Z"))
+        let stopped = Task { try await h.task.value }
+        try await releasing(memory) {
+            try await eventually("the daemon to stop with the check still held", timeout: 30) {
+                h.logs.all.contains { $0.contains("stopped") }
+            }
+        }
+        try await stopped.value
+        #expect(sender.subjects.isEmpty)
+    }
+
     /// Runs `body`; when it fails, lets the held memory go first, so that a loop stuck on it (the
     /// fault these tests look for) cannot keep the test from ending.
     func releasing(_ memory: HeldMemory, _ body: () async throws -> Void) async throws {

@@ -311,7 +311,9 @@ public final class SchedulerService: Service, Sendable {
                                 ?? FolderReportMemory(stateDirectory: store.directory)
                             let (recorder, logger) = (core.recorder, self.logger)
                             alertsInFlight += 1
-                            group.addTask {
+                            // Not a task of the group: a check that never ends must not keep the
+                            // group (and the daemon) from ending after the grace period.
+                            Task {
                                 let jobs = await withCheckedContinuation { continuation in
                                     alertQueue.async {
                                         continuation.resume(
@@ -388,7 +390,13 @@ public final class SchedulerService: Service, Sendable {
                         // Mail still being sent is given up (recorded as failed, said in the log).
                         mailStop.withLock { $0 = true }
                     }
-                    if core.isShuttingDown && !core.hasRunning && mailInFlight == 0 && alertsInFlight == 0 { break }
+                    // An alert check cannot be stopped; once the grace period is over (`mailStop`) the
+                    // daemon stops without waiting for one (its change is recorded, its notice not sent).
+                    if core.isShuttingDown && !core.hasRunning && mailInFlight == 0
+                        && (alertsInFlight == 0 || mailStop.withLock({ $0 }))
+                    {
+                        break
+                    }
                     dispatch()
                     rearm()
                     let status = core.status()
