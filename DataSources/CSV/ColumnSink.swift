@@ -275,15 +275,7 @@ struct ColumnSink: Sendable {
     /// plain loop the tests compare it with.
     @inline(__always)
     static func plainDigits(_ q: UnsafePointer<UInt8>, _ m: Int) -> Int64? {
-        guard m >= 8 else {
-            var v: Int64 = 0
-            for i in 0..<m {
-                let d = q[i] &- 48
-                guard d < 10 else { return nil }
-                v = v &* 10 &+ Int64(d)
-            }
-            return v
-        }
+        guard m >= 8 else { return plainDigitsReference(q, m) }
         let raw = UnsafeRawPointer(q)
         guard var v = eightDigits(UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))) else { return nil }
         var done = 8
@@ -322,7 +314,9 @@ struct ColumnSink: Sendable {
         return Int64(x)
     }
 
-    /// The plain digit loop the fast path replaced (the reference of the tests).
+    /// The plain digit loop the fast path replaced (the reference of the tests, and the fast
+    /// path's own loop for cells under eight bytes).
+    @inline(__always)
     static func plainDigitsReference(_ q: UnsafePointer<UInt8>, _ m: Int) -> Int64? {
         var v: Int64 = 0
         for i in 0..<m {
