@@ -130,16 +130,11 @@ final class HeldMemory: ReportMemory {
     /// while it waits, the scheduler's loop goes on with other reports, and the notice goes out when
     /// the check ends. Before, the check ran on the loop and held up every schedule.
     @Test func aSlowAlertCheckDoesNotHoldUpTheSchedule() async throws {
-        let fixture = try DaemonFixture(
+        let (h, memory, sender) = try Self.held(
             reports: [
                 "a": DaemonFixture.report("a", schedule: "every 1m", extra: Self.alert),
                 "b": DaemonFixture.report("b", schedule: "every 1m"),
-            ], daemonExtra: Self.mail)
-        let memory = HeldMemory(stateDirectory: fixture.store.directory)
-        memory.hold()
-        let sender = RecordingSender()
-        let h = try Harness(fixture, at: t0, mailSender: sender, alertMemory: memory)
-        h.executor.give(RunFigures(rows: 2, rowsUsed: 2, totals: ["n": .int(2)], changed: nil), for: "a")
+            ])
         try await h.advance(to: utcDate("2026-01-01T00:01:00Z"))
         try await eventually("a's alert check to start") { memory.reads.withLock { $0 } == 1 }
         try await h.advance(to: utcDate("2026-01-01T00:02:00Z"))
@@ -158,21 +153,9 @@ final class HeldMemory: ReportMemory {
     /// A shutdown waits (within the grace period) for an alert check under way, and sends its notice:
     /// the change is recorded by then, so a notice dropped would never be sent.
     @Test func shutdownWaitsForAnAlertCheckAndSendsItsNotice() async throws {
-        let fixture = try DaemonFixture(
-            reports: ["a": DaemonFixture.report("a", schedule: "@daily", extra: Self.alert)], daemonExtra: Self.mail)
-        let memory = HeldMemory(stateDirectory: fixture.store.directory)
-        memory.hold()
-        let sender = RecordingSender()
-        let h = try Harness(fixture, at: t0, mailSender: sender, alertMemory: memory)
-        h.executor.give(RunFigures(rows: 2, rowsUsed: 2, totals: ["n": .int(9)], changed: nil), for: "a")
-        try await h.advance(to: utcDate("2026-01-02T00:00:00Z"))
-        try await eventually("the alert check to start") { memory.reads.withLock { $0 } == 1 }
-        await h.group.triggerGracefulShutdown()
-        try await releasing(memory) {
-            try await eventually("the grace period starts", timeout: 30) {
-                h.logs.all.contains { $0.contains("waiting up to") }
-            }
-        }
+        let (h, memory, sender) = try Self.held(
+            reports: ["a": DaemonFixture.report("a", schedule: "@daily", extra: Self.alert)])
+        try await shutDownDuringACheck(h, memory, grace: "")
         memory.release()
         try await h.task.value
         // Before, the loop ended without waiting for the check, and its notice was never sent.
@@ -183,23 +166,11 @@ final class HeldMemory: ReportMemory {
     /// An alert check that does not end (a database past its deadline) does not hold the daemon
     /// past its grace period: it stops then, with the change recorded and its notice not sent.
     @Test func aStuckAlertCheckDoesNotHoldTheShutdownPastItsGrace() async throws {
-        let fixture = try DaemonFixture(
+        let (h, memory, sender) = try Self.held(
             reports: ["a": DaemonFixture.report("a", schedule: "@daily", extra: Self.alert)],
-            daemonExtra: Self.mail + "\nshutdown_grace: 5s")
-        let memory = HeldMemory(stateDirectory: fixture.store.directory)
-        memory.hold()
+            daemonExtra: "shutdown_grace: 5s")
         defer { memory.release() }
-        let sender = RecordingSender()
-        let h = try Harness(fixture, at: t0, mailSender: sender, alertMemory: memory)
-        h.executor.give(RunFigures(rows: 2, rowsUsed: 2, totals: ["n": .int(9)], changed: nil), for: "a")
-        try await h.advance(to: utcDate("2026-01-02T00:00:00Z"))
-        try await eventually("the alert check to start") { memory.reads.withLock { $0 } == 1 }
-        await h.group.triggerGracefulShutdown()
-        try await releasing(memory) {
-            try await eventually("the grace period starts", timeout: 30) {
-                h.logs.all.contains { $0.contains("waiting up to 5s") }
-            }
-        }
+        try await shutDownDuringACheck(h, memory, grace: "5s")
         h.clock.advance(to: utcDate("2026-01-02T00:00:05Z"))
         let stopped = Task { try await h.task.value }
         try await releasing(memory) {
@@ -209,6 +180,31 @@ final class HeldMemory: ReportMemory {
         }
         try await stopped.value
         #expect(sender.subjects.isEmpty)
+    }
+
+    /// A scheduler over `reports` (mail set up, and `daemonExtra`) whose alert memory is held, and
+    /// where a successful run of `a` gives the total `n` = 9.
+    static func held(reports: [String: String], daemonExtra: String = "") throws -> (Harness, HeldMemory, RecordingSender) {
+        let fixture = try DaemonFixture(reports: reports, daemonExtra: Self.mail + "\n" + daemonExtra)
+        let memory = HeldMemory(stateDirectory: fixture.store.directory)
+        memory.hold()
+        let sender = RecordingSender()
+        let h = try Harness(fixture, at: t0, mailSender: sender, alertMemory: memory)
+        h.executor.give(RunFigures(rows: 2, rowsUsed: 2, totals: ["n": .int(9)], changed: nil), for: "a")
+        return (h, memory, sender)
+    }
+
+    /// Runs `a`'s daily slot, and asks for a shutdown while its alert check is held; returns once
+    /// the grace period (`grace`, as the log says it) has begun.
+    func shutDownDuringACheck(_ h: Harness, _ memory: HeldMemory, grace: String) async throws {
+        try await h.advance(to: utcDate("2026-01-02T00:00:00Z"))
+        try await eventually("the alert check to start") { memory.reads.withLock { $0 } == 1 }
+        await h.group.triggerGracefulShutdown()
+        try await releasing(memory) {
+            try await eventually("the grace period starts", timeout: 30) {
+                h.logs.all.contains { $0.contains("waiting up to \(grace)") }
+            }
+        }
     }
 
     /// Runs `body`; when it fails, lets the held memory go first, so that a loop stuck on it (the
