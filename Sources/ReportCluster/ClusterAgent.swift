@@ -24,8 +24,9 @@ public final class ClusterAgent: Sendable {
         case reachable(lastCompleted: [String: CompletedSlot], after: TimeInterval?)
         /// The database stopped answering: no slot can be claimed.
         case unreachable(String)
-        /// Claims whose node stopped beating past its lease: another node must run these slots.
-        case stale([(report: String, slot: Date)])
+        /// Claims whose node stopped beating past its lease, or did not retry its failed run within
+        /// a lease of the retry's time: another node must run these slots.
+        case stale([StaleClaim])
     }
 
     /// Whether the database answered at the last beat.

@@ -39,7 +39,7 @@ public final class ClusterStore: Sendable {
     private let migrated = Locked(false)
 
     /// The schema version this reportd writes.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     public init(url: String, passwordFile: String?, node: String, lease: Int, version: String, pid: Int = Int(getpid())) {
         self.url = url
@@ -184,13 +184,24 @@ public final class ClusterStore: Sendable {
                 recorded_at timestamptz NOT NULL, PRIMARY KEY (report, when_text))
             """,
         ],
+        // 3: a failed run whose node will retry it (`retrying`): its claim lapses like a running
+        // one, so that another node retries the slot if that node dies before its retry.
+        [
+            "ALTER TABLE reportd_claims DROP CONSTRAINT IF EXISTS reportd_claims_state_check",
+            """
+            ALTER TABLE reportd_claims ADD CONSTRAINT reportd_claims_state_check
+                CHECK (state IN ('running', 'done', 'failed', 'retrying'))
+            """,
+        ],
     ]
 
     // MARK: Slots
 
     /// Claims `slot` of `report` for this node: a new claim, or one taken over from a node whose
-    /// lease passed (or whose run failed), with its fencing counter incremented. A slot whose time
-    /// has not come by the database's clock is not claimed (`early`).
+    /// lease passed (or whose run failed for good), with its fencing counter incremented. A failed
+    /// run that its node will retry (`retrying`) is claimed by that node's retry, or by any node
+    /// once the retry is overdue by a lease (the node died, stopped or dropped the report). A slot
+    /// whose time has not come by the database's clock is not claimed (`early`).
     public func claim(report: String, slot: Date) throws(ClusterError) -> ClaimResult {
         let binds: [Value] = [.string(report), .string(Self.timestamp(slot)), .string(node), .int(Int64(pid)), .int(Int64(lease))]
         let claimed = try rows(
@@ -201,7 +212,8 @@ public final class ClusterStore: Sendable {
             ON CONFLICT (report, slot) DO UPDATE
                 SET node = EXCLUDED.node, pid = EXCLUDED.pid, fence = c.fence + 1, state = 'running',
                     claimed_at = now(), expires_at = EXCLUDED.expires_at, done_at = NULL
-                WHERE c.state = 'failed' OR (c.state = 'running' AND c.expires_at < now())
+                WHERE c.state = 'failed' OR (c.state IN ('running', 'retrying') AND c.expires_at < now())
+                    OR (c.state = 'retrying' AND c.node = EXCLUDED.node)
             RETURNING c.fence::text
             """, binds)
         if let fence = claimed.first?.first.flatMap({ $0 }).flatMap({ Int64($0) }) {
@@ -239,27 +251,44 @@ public final class ClusterStore: Sendable {
         return !done.isEmpty
     }
 
-    /// Gives up a claim whose run failed: another attempt (this node's retry, or any node) may take it.
-    public func release(_ claim: SlotClaim) throws(ClusterError) {
+    /// Gives up a claim whose run failed. With no retry to come (`retryIn` nil) the slot is failed:
+    /// any later attempt (a catch-up, `reportd run`) may take it. With a retry due in `retryIn`
+    /// seconds the claim waits for this node's retry (`retrying`) until a lease after it is due;
+    /// past that, any node that loads the report retries the slot (`staleClaims`), so a node that
+    /// dies, restarts or stops while waiting does not silence the slot.
+    public func release(_ claim: SlotClaim, retryIn: TimeInterval? = nil) throws(ClusterError) {
+        guard let retryIn else {
+            try rows(
+                """
+                UPDATE reportd_claims SET state = 'failed', expires_at = now()
+                WHERE report = $1 AND slot = $2::timestamptz AND node = $3 AND pid = $4 AND fence = $5 AND state = 'running'
+                """, claim.binds)
+            return
+        }
+        let wait = Int64(max(0, retryIn).rounded(.up)) + Int64(lease)
         try rows(
             """
-            UPDATE reportd_claims SET state = 'failed', expires_at = now()
+            UPDATE reportd_claims SET state = 'retrying', expires_at = now() + $6 * interval '1 second'
             WHERE report = $1 AND slot = $2::timestamptz AND node = $3 AND pid = $4 AND fence = $5 AND state = 'running'
-            """, claim.binds)
+            """, claim.binds + [.int(wait)])
     }
 
-    /// The claims whose lease passed while running (their node died or was paused), among `reports`.
-    public func staleClaims(reports: [String]) throws(ClusterError) -> [(report: String, slot: Date)] {
+    /// The claims whose lease passed while running (their node died or was paused), or whose
+    /// node's retry is a lease overdue, among `reports`.
+    public func staleClaims(reports: [String]) throws(ClusterError) -> [StaleClaim] {
         guard !reports.isEmpty else { return [] }
         let found = try rows(
             """
-            SELECT report, extract(epoch FROM slot)::text FROM reportd_claims
-            WHERE state = 'running' AND expires_at < now() AND report = ANY(string_to_array($1, chr(31)))
+            SELECT report, extract(epoch FROM slot)::text, state, node FROM reportd_claims
+            WHERE state IN ('running', 'retrying') AND expires_at < now()
+                AND report = ANY(string_to_array($1, chr(31)))
             ORDER BY slot LIMIT 100
             """, [.string(reports.joined(separator: "\u{1F}"))])
         return found.compactMap { row in
-            guard row.count == 2, let report = row[0], let epoch = row[1].flatMap(Double.init) else { return nil }
-            return (report, Date(timeIntervalSince1970: epoch))
+            guard row.count == 4, let report = row[0], let epoch = row[1].flatMap(Double.init), let node = row[3]
+            else { return nil }
+            return StaleClaim(
+                report: report, slot: Date(timeIntervalSince1970: epoch), retrying: row[2] == "retrying", node: node)
         }
     }
 
@@ -387,7 +416,7 @@ public final class ClusterStore: Sendable {
     public func prune(olderThanDays days: Int = 30) throws(ClusterError) {
         try rows(
             """
-            DELETE FROM reportd_claims AS c WHERE c.state <> 'running' AND c.slot < now() - $1 * interval '1 day'
+            DELETE FROM reportd_claims AS c WHERE c.state IN ('done', 'failed') AND c.slot < now() - $1 * interval '1 day'
                 AND c.slot < (SELECT max(slot) FROM reportd_claims AS d WHERE d.report = c.report AND d.state = 'done')
             """, [.int(Int64(days))])
     }
@@ -422,6 +451,23 @@ public struct SlotClaim: Sendable, Equatable {
 
     var binds: [Value] {
         [.string(report), .string(ClusterStore.timestamp(slot)), .string(node), .int(Int64(pid)), .int(fence)]
+    }
+}
+
+/// A claim another node should take over (`staleClaims`).
+public struct StaleClaim: Sendable, Equatable {
+    public var report: String
+    public var slot: Date
+    /// Its run had failed and its node's retry is overdue (else: its node stopped beating while it ran).
+    public var retrying: Bool
+    /// The node that held it.
+    public var node: String
+
+    public init(report: String, slot: Date, retrying: Bool, node: String) {
+        self.report = report
+        self.slot = slot
+        self.retrying = retrying
+        self.node = node
     }
 }
 

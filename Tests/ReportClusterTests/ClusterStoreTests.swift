@@ -145,6 +145,105 @@ import TestSupport
         #expect(try await offPool { try a.complete(claim) } == false)
     }
 
+    /// A failed run whose node will retry it keeps the slot for that node's retry, and lapses to
+    /// any node a lease after the retry was due: a node that dies while waiting to retry does not
+    /// silence the slot (before, the claim was failed and no other node ever looked at it again).
+    @Test func aFailedRunAwaitingItsRetryLapsesToAnotherNodeALeaseAfterTheRetryWasDue() async throws {
+        let (a, b) = (store("node-a", lease: 30), store("node-b", lease: 30))
+        guard case .claimed(let claim) = try await offPool({ try a.claim(report: "r", slot: slot) }) else {
+            Issue.record("not claimed")
+            return
+        }
+        try await offPool { try a.release(claim, retryIn: 60) }
+        // The claim waits for node-a's retry: 60 s and a lease of 30 s, by the database's clock.
+        let (server, database) = (self.server, self.database)
+        let wait = try await offPool {
+            try server.psql(
+                "SELECT state, round(extract(epoch FROM expires_at - now()))::int FROM reportd_claims WHERE report = 'r'",
+                database: database)
+        }
+        let fields = wait.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map(String.init)
+        #expect(fields.first == "retrying")
+        #expect((88...90).contains(Int(fields.last ?? "") ?? 0), "expires in \(wait)")
+        // Before then, no other node takes it and it is not stale; a beat of node-a does not renew it.
+        #expect(try await offPool { try b.claim(report: "r", slot: slot) } == .elsewhere(node: "node-a", done: false))
+        #expect(try await offPool { try b.staleClaims(reports: ["r"]) }.isEmpty)
+        // node-a's own retry takes it at once, with the fence incremented.
+        guard case .claimed(let retry) = try await offPool({ try a.claim(report: "r", slot: slot) }) else {
+            Issue.record("node-a's retry was refused")
+            return
+        }
+        #expect(retry.fence == claim.fence + 1)
+        // It fails again and will retry; node-a then dies: a lease after the retry was due the slot is
+        // stale, named as a retry, and node-b takes it over; node-a's old claim can no longer publish.
+        try await offPool { try a.release(retry, retryIn: 120) }
+        try await lapse("node-a")
+        let stale = try await offPool { try b.staleClaims(reports: ["r"]) }
+        #expect(stale == [StaleClaim(report: "r", slot: slot, retrying: true, node: "node-a")])
+        guard case .claimed(let taken) = try await offPool({ try b.claim(report: "r", slot: slot) }) else {
+            Issue.record("the overdue retry was not taken over")
+            return
+        }
+        #expect(taken.fence == retry.fence + 1)
+        #expect(try await offPool { try a.complete(retry) } == false)
+        #expect(try await offPool { try b.complete(taken) })
+        // A run that fails with no retry to come is failed for good: never stale, taken only by a
+        // new attempt (a catch-up, `reportd run`).
+        guard case .claimed(let last) = try await offPool({ try a.claim(report: "r", slot: slot.addingTimeInterval(60)) })
+        else {
+            Issue.record("not claimed")
+            return
+        }
+        try await offPool { try a.release(last, retryIn: nil) }
+        try await lapse("node-a")
+        #expect(try await offPool { try b.staleClaims(reports: ["r"]) }.isEmpty)
+    }
+
+    /// A cluster database made by the previous reportd (schema version 2, whose claims could not be
+    /// `retrying`) is migrated on first contact, its claims kept.
+    @Test func aVersionTwoDatabaseIsMigratedAndKeepsItsClaims() async throws {
+        let (server, database) = (self.server, self.database)
+        // Version 2's tables, as that reportd created them, with one claim done.
+        _ = try await offPool {
+            try server.psql(
+                """
+                CREATE TABLE reportd_schema (version integer NOT NULL);
+                INSERT INTO reportd_schema VALUES (2);
+                CREATE TABLE reportd_nodes (
+                    node text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, version text NOT NULL,
+                    started_at timestamptz NOT NULL, last_heartbeat timestamptz NOT NULL);
+                CREATE TABLE reportd_claims (
+                    report text NOT NULL, slot timestamptz NOT NULL, node text NOT NULL, pid integer NOT NULL,
+                    fence bigint NOT NULL, state text NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+                    claimed_at timestamptz NOT NULL, expires_at timestamptz NOT NULL, done_at timestamptz,
+                    PRIMARY KEY (report, slot));
+                CREATE TABLE reportd_locks (
+                    report text PRIMARY KEY, node text NOT NULL, pid integer NOT NULL, fence bigint NOT NULL,
+                    expires_at timestamptz NOT NULL);
+                CREATE TABLE reportd_slugs (report text NOT NULL, value text NOT NULL, slug text NOT NULL,
+                    PRIMARY KEY (report, value), UNIQUE (report, slug));
+                CREATE TABLE reportd_fingerprints (report text NOT NULL, period text NOT NULL, whole boolean NOT NULL,
+                    split_value text NOT NULL, fingerprint text NOT NULL, recorded_at timestamptz NOT NULL,
+                    PRIMARY KEY (report, period, whole, split_value));
+                CREATE TABLE reportd_alerts (report text NOT NULL, when_text text NOT NULL, raised boolean NOT NULL,
+                    recorded_at timestamptz NOT NULL, PRIMARY KEY (report, when_text));
+                INSERT INTO reportd_claims VALUES ('old', now() - interval '1 day', 'node-z', 1, 1, 'done',
+                    now() - interval '1 day', now() - interval '1 day', now() - interval '1 day');
+                """, database: database)
+        }
+        let a = store("node-a")
+        #expect(try await offPool { try a.lastCompleted() }["old"]?.node == "node-z")
+        let version = try await offPool { try server.psql("SELECT version FROM reportd_schema", database: database) }
+        #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+        guard case .claimed(let claim) = try await offPool({ try a.claim(report: "r", slot: slot) }) else {
+            Issue.record("not claimed")
+            return
+        }
+        try await offPool { try a.release(claim, retryIn: 30) }
+        let state = try await offPool { try server.psql("SELECT state FROM reportd_claims WHERE report = 'r'", database: database) }
+        #expect(state.trimmingCharacters(in: .whitespacesAndNewlines) == "retrying")
+    }
+
     @Test func theDatabasesClockDecidesNotTheNodes() async throws {
         // A node whose clock runs 10 minutes ahead: the database's clock says the slot has not come.
         let a = store("node-a")

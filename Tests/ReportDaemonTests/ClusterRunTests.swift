@@ -73,4 +73,44 @@ import TestSupport
         #expect(outcome.succeeded && outcome.skipped == nil, "\(String(describing: outcome.skipped))")
         try server.resume()
     }
+
+    /// A failed run with a retry to come leaves its slot `retrying` until a lease after the retry
+    /// is due (so another node retries it if this one dies first); a failure that repeats on every
+    /// attempt, or the last attempt's, fails the slot for good.
+    @Test func aFailedRunLeavesItsSlotToItsRetryOnlyWhenOneWillCome() throws {
+        let server = try PostgresCluster.shared()
+        let database = try server.createDatabase("clusterretry")
+        let fixture = try DaemonFixture(reports: [
+            "a": DaemonFixture.report("a", schedule: "every 1m", extra: "retries: 2\nretry_delay: 40s")
+        ])
+        let set = try fixture.load()
+        let report = try #require(set.reports["a"]?.definition)
+        let store = ClusterStore(
+            url: server.url(database: database), passwordFile: nil, node: "node-a", lease: 600, version: "test",
+            pid: 4242)
+        func fail(attempt: Int, failure: RunFailure, slot: Date) throws -> (state: String, seconds: Int) {
+            let request = RunRequest(report: report, daemon: set.daemon, slot: slot, trigger: .schedule, attempt: attempt)
+            _ = ClusterRun(store: store, request: request, control: RunControl(), logger: Logger(label: "test"))
+                .run { _ in RunResult(request, started: Date(), error: "the dataset could not be read", failure: failure) }
+            let row = try server.psql(
+                """
+                SELECT state, round(extract(epoch FROM expires_at - now()))::int FROM reportd_claims
+                WHERE report = 'a' AND slot = to_timestamp(\(Int(slot.timeIntervalSince1970)))
+                """, database: database
+            ).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map(String.init)
+            return (row.first ?? "", Int(row.last ?? "") ?? -1)
+        }
+        // The first attempt: the retry comes in 40 s; the claim waits 40 s and a lease (600 s).
+        let first = try fail(attempt: 0, failure: .data, slot: slot)
+        #expect(first.state == "retrying")
+        #expect((638...640).contains(first.seconds), "\(first)")
+        // The second retry comes 80 s after the second attempt.
+        let second = try fail(attempt: 1, failure: .data, slot: slot)
+        #expect(second.state == "retrying")
+        #expect((678...680).contains(second.seconds), "\(second)")
+        // The third and last attempt: no retry.
+        #expect(try fail(attempt: 2, failure: .data, slot: slot).state == "failed")
+        // A definition error repeats on every attempt: no retry, whatever remains.
+        #expect(try fail(attempt: 0, failure: .definition, slot: slot.addingTimeInterval(-60)).state == "failed")
+    }
 }

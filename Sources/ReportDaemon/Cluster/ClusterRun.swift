@@ -80,7 +80,9 @@ struct ClusterRun {
             return outcome
         }
         if !outcome.succeeded {
-            try? store.release(won)
+            // With a retry to come, the claim waits for it, and lapses to any node a lease after
+            // the retry is due (this node may die, restart or stop before then).
+            try? store.release(won, retryIn: SchedulerCore.retryDelay(after: request, failure: outcome.failure))
             return outcome
         }
         // The gate marked the slot done before the files were renamed: the run succeeded, whatever

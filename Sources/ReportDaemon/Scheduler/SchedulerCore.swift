@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReportCore
+import ReportCluster
 import ReportConfig
 import ReportState
 
@@ -208,6 +209,16 @@ struct SchedulerCore {
         case failedFinally
     }
 
+    /// How long after a failed run of `request` its retry comes, or nil when none will: its
+    /// retries are spent, or its failure (`failure`) repeats on every attempt. `retry_delay` (30 s
+    /// by default), then twice as long each time, at most an hour. A cluster run tells the
+    /// database this before `finished` decides (`ClusterStore.release(_:retryIn:)`).
+    static func retryDelay(after request: RunRequest, failure: RunFailure?) -> TimeInterval? {
+        if let failure, failure.isDeterministic { return nil }
+        guard request.attempt < request.report.retries else { return nil }
+        return min(TimeInterval(request.report.retryDelay) * pow(2, Double(request.attempt)), longestRetryDelay)
+    }
+
     /// Records a finished run and schedules a retry when it failed and retries remain.
     @discardableResult
     mutating func finished(_ request: RunRequest, outcome: RunResult, now: Date) -> RunEnd {
@@ -248,9 +259,9 @@ struct SchedulerCore {
         if let kind = outcome.failure, kind.isDeterministic {
             // An overflow or a definition that does not fit fails the same way on every attempt.
             log.error("run failed: \(error) (not retried: a \(kind.rawValue) error repeats until the data or the report changes)")
-        } else if request.attempt < request.report.retries, !isShuttingDown, entries[name] != nil {
-            // `retry_delay` (30 s by default), then twice as long each time, at most an hour.
-            let delay = min(TimeInterval(request.report.retryDelay) * pow(2, Double(request.attempt)), Self.longestRetryDelay)
+        } else if let delay = Self.retryDelay(after: request, failure: outcome.failure), !isShuttingDown,
+            entries[name] != nil
+        {
             var retry = request
             retry.attempt += 1
             retry.trigger = .retry
@@ -357,10 +368,16 @@ struct SchedulerCore {
 
     /// Slots whose node stopped beating past its lease: offered here; the claim decides which
     /// node takes each over.
-    mutating func offerStale(_ claims: [(report: String, slot: Date)]) {
-        for (name, slot) in claims {
+    mutating func offerStale(_ claims: [StaleClaim]) {
+        for claim in claims {
+            let (name, slot) = (claim.report, claim.slot)
             guard let entry = entries[name] else { continue }
-            log(name, slot).warning("the node running this slot stopped beating past its lease: taking it over")
+            if claim.retrying {
+                log(name, slot).warning(
+                    "node '\(claim.node)' was to retry this failed slot and has not within its lease: retrying it here")
+            } else {
+                log(name, slot).warning("the node running this slot stopped beating past its lease: taking it over")
+            }
             offer(
                 RunRequest(
                     report: entry.report.definition, daemon: set.daemon, slot: slot, trigger: .catchUp,
