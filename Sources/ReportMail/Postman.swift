@@ -13,6 +13,17 @@ public struct PreparedMail: Sendable {
     public var attached: [(name: String, file: PublishedFile)]
     /// The published files left out because the message would have passed `mail.max_bytes`.
     public var omitted: [String]
+
+    public init(
+        subject: String, recipients: [String], bytes: [UInt8], attached: [(name: String, file: PublishedFile)] = [],
+        omitted: [String] = []
+    ) {
+        self.subject = subject
+        self.recipients = recipients
+        self.bytes = bytes
+        self.attached = attached
+        self.omitted = omitted
+    }
 }
 
 /// How sending one message ended, after its attempts.

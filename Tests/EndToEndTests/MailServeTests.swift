@@ -128,4 +128,74 @@ extension MailTests {
         #expect(body.contains("has not completed its slot"), "\(body)")
         #expect(body.contains("reportd status tre"), "\(body)")
     }
+
+    /// A restart while the mail relay is down loses no mail: the deliveries that the shutdown
+    /// interrupted wait in the state folder's outbox, and the next `serve` sends them through the
+    /// real sendmail program (msmtp) once the relay takes mail again. Before, they were given up.
+    @Test func deliveriesInterruptedByARestartAreSentByTheNextStart() throws {
+        let scratch = try temporaryFolder("mail-outbox")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let server = try MailServer(in: scratch)
+        // The relay refuses (EX_TEMPFAIL) while `relay-down` exists, as msmtp does when it cannot connect.
+        let down = scratch.appendingPathComponent("relay-down")
+        try Data().write(to: down)
+        let msmtp = try server.sendmailCommand(in: scratch)
+        let wrapper = scratch.appendingPathComponent("sendmail.sh")
+        try """
+        #!/bin/sh
+        [ -e '\(down.path)' ] && exit 75
+        exec \(msmtp.map { "'\($0)'" }.joined(separator: " ")) "$@"
+        """.write(to: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper.path, 0o755)
+        let report = MailTests.deliveringReport("dong", schedule: "@daily", extra: "catch_up: once")
+        let f = try fixture(
+            server, reports: ["dong": report], sendmail: [wrapper.path], mailExtra: "retries: 10",
+            extraConfig: "shutdown_grace: 2s", folder: scratch)
+        // The last completed slot three days ago: the start catches up one slot, whose deliveries fail.
+        let state = f.folder.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        let last = (Int(Date().timeIntervalSince1970) / 86400 - 3) * 86400
+        try "{\"last_completed_slot\": \(last)}".write(
+            to: state.appendingPathComponent("dong.json"), atomically: true, encoding: .utf8)
+        let outbox = state.appendingPathComponent("mail/outbox")
+        func queued() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: outbox.path)) ?? []).filter { $0.hasSuffix(".json") }
+        }
+
+        let listener = try NotifyListener()
+        let (process, logFile) = try startServe(f, notify: listener)
+        defer { if process.isRunning { process.terminate() } }
+        func log() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+        do {
+            try waitBlocking("a delivery attempt refused", timeout: 40) { log().contains("mail not sent, retrying") }
+        } catch {
+            Issue.record("the daemon said: \(log())")
+            throw error
+        }
+        #expect(queued().count == 1, "the message being tried is in the outbox")
+        try stop(process)
+        #expect(queued().count == 2, "both deliveries wait: \(queued()) \(log())")
+        #expect(try server.messages().isEmpty)
+
+        try FileManager.default.removeItem(at: down)
+        let again = try NotifyListener()
+        let (second, secondLog) = try startServe(f, notify: again)
+        defer { if second.isRunning { second.terminate() } }
+        try waitBlocking("the two deliveries", timeout: 40) { ((try? server.messages()) ?? []).count >= 2 }
+        try waitBlocking("the outbox emptied", timeout: 20) { queued().isEmpty }
+        try stop(second)
+        let messages = try server.messages()
+        #expect(messages.count == 2, "\(messages.map { $0["subject"] ?? "" })")
+        let recipients = Set(messages.compactMap { (($0["envelope"] as? [String: Any])?["to"] as? [String])?.joined(separator: ",") })
+        #expect(recipients == ["phongkehoach@example.org,quantri@example.org", "kho@example.org"], "\(recipients)")
+        #expect(messages.allSatisfy { ($0["subject"] as? String)?.hasPrefix("Tổng hợp theo huyện — ") == true })
+        let said = (try? String(contentsOf: secondLog, encoding: .utf8)) ?? ""
+        #expect(said.contains("sending 2 message(s) that a shutdown interrupted"), "\(said)")
+        // The history: the deliveries given up at the shutdown, then sent.
+        let history = try runReportd(["history", "--config", f.config, "--json", "--limit", "100", "dong"])
+        let outcomes = history.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { $0["trigger"] as? String == "delivery" }.compactMap { $0["outcome"] as? String }
+        #expect(outcomes.sorted() == ["failed", "success", "success"], "\(outcomes)")
+    }
 }

@@ -77,3 +77,92 @@ final class RecordingSender: MailSender {
         #expect(records.map(\.trigger) == [.schedule, .delivery])
     }
 }
+
+/// Sends nothing: each attempt waits until the daemon gives up its mail (the grace period of a
+/// shutdown is over), as a sendmail program stuck on an unreachable relay would.
+final class StallingSender: MailSender {
+    private let state = Mutex<[PreparedMail]>([])
+
+    var tried: [PreparedMail] { state.withLock { $0 } }
+
+    func send(
+        _ prepared: PreparedMail, with postman: Postman, shouldStop: @escaping @Sendable () -> Bool, logger: Logger
+    ) -> MailOutcome {
+        let started = Date()
+        state.withLock { $0.append(prepared) }
+        while !shouldStop() { usleep(10_000) }
+        return MailOutcome(
+            attempts: 1, error: MailError("stopped (reportd is shutting down)"), started: started, finished: Date())
+    }
+}
+
+extension MailDeskTests {
+    /// A delivery that a shutdown interrupts stays in the state folder's outbox, and the next start
+    /// sends it (the same message, byte for byte) and records it. Before, it was given up: a
+    /// restart while the relay was down lost the mail.
+    @Test func aDeliveryInterruptedByAShutdownIsSentAtTheNextStart() async throws {
+        let report = DaemonFixture.report("a", schedule: "@daily", extra: "deliver:\n  - email: kho@example.org")
+        let fixture = try DaemonFixture(reports: ["a": report], daemonExtra: Self.mail + "\nshutdown_grace: 5s")
+        let outbox = MailOutbox(stateDirectory: fixture.store.directory)
+        let stalling = StallingSender()
+        let first = try Harness(fixture, at: t0, mailSender: stalling)
+        try await first.advance(to: utcDate("2026-01-02T00:00:00Z"))
+        try await eventually("the delivery's first attempt") { stalling.tried.count == 1 }
+        let queued = outbox.pending().entries
+        #expect(queued.count == 1)
+        #expect(queued.first?.bytes == stalling.tried.first?.bytes)
+        #expect(queued.first?.kind == "delivery")
+        await first.group.triggerGracefulShutdown()
+        try await eventually("the grace period starts") { first.logs.all.contains { $0.contains("waiting up to") } }
+        first.clock.advance(to: utcDate("2026-01-02T00:00:05Z"))
+        try await first.task.value
+        #expect(outbox.pending().entries.map(\.id) == queued.map(\.id), "the interrupted message stays queued")
+
+        let recording = RecordingSender()
+        let second = try Harness(fixture, at: utcDate("2026-01-02T00:10:00Z"), mailSender: recording)
+        try await eventually("the message sent again") { recording.subjects.count == 1 }
+        try await eventually("its outcome recorded") {
+            ((try? RunHistory(stateDirectory: fixture.store.directory).records("a")) ?? []).count == 3
+        }
+        try await second.stop()
+        #expect(recording.subjects == stalling.tried.map(\.subject))
+        #expect(outbox.pending().entries.isEmpty)
+        #expect(second.logs.all.contains { $0.contains("sending 1 message(s) that a shutdown interrupted") })
+        let records = try RunHistory(stateDirectory: fixture.store.directory).records("a")
+        #expect(records.map(\.trigger) == [.schedule, .delivery, .delivery])
+        #expect(records.map(\.outcome) == [.success, .failed, .success])
+    }
+
+    /// A message whose attempts ended (sent, or failed for good without a shutdown) leaves the
+    /// outbox; only one a shutdown stopped stays.
+    @Test func onlyAMessageAShutdownStoppedStaysInTheOutbox() throws {
+        let fixture = try DaemonFixture(reports: ["a": DaemonFixture.report("a", schedule: "@daily")], daemonExtra: Self.mail)
+        let set = try fixture.load()
+        let daemon = set.daemon
+        let postman = Postman(mail: try #require(daemon.mail), daemon: daemon)
+        let outbox = MailOutbox(stateDirectory: fixture.store.directory)
+        let job = MailDesk.Job(
+            kind: .notice("failure"), report: "a", postman: postman,
+            mails: [PreparedMail(subject: "s", recipients: ["quantri@example.org"], bytes: Array("body\r\n".utf8))],
+            slot: utcDate("2026-01-02T00:00:00Z"))
+        struct Failing: MailSender {
+            func send(_ p: PreparedMail, with: Postman, shouldStop: @escaping @Sendable () -> Bool, logger: Logger)
+                -> MailOutcome
+            { MailOutcome(attempts: 3, error: MailError("relay refused"), started: Date(), finished: Date()) }
+        }
+        let logger = Logger(label: "test")
+        _ = MailDesk.perform(job, sender: RecordingSender(), outbox: outbox, shouldStop: { false }, logger: logger)
+        #expect(outbox.pending().entries.isEmpty, "sent")
+        _ = MailDesk.perform(job, sender: Failing(), outbox: outbox, shouldStop: { false }, logger: logger)
+        #expect(outbox.pending().entries.isEmpty, "failed for good: recorded as failed, not sent again")
+        _ = MailDesk.perform(job, sender: Failing(), outbox: outbox, shouldStop: { true }, logger: logger)
+        let kept = outbox.pending().entries
+        #expect(kept.map(\.subject) == ["s"])
+        #expect(kept.first?.kind == "failure")
+        // Sent again from the outbox: the entry goes once sent.
+        let again = MailDesk.resends(daemon: daemon, outbox: outbox, logger: logger)
+        #expect(again.count == 1)
+        _ = MailDesk.perform(try #require(again.first), sender: RecordingSender(), outbox: outbox, shouldStop: { false }, logger: logger)
+        #expect(outbox.pending().entries.isEmpty)
+    }
+}

@@ -82,7 +82,9 @@ enum AlertDesk {
                 .alert(raised: now, when: alert.when.source, message: message), report: report, slot: request.slot,
                 owners: to, configFile: daemon.file)
             jobs.append(
-                MailDesk.Job(kind: .notice(now ? "alert" : "alert cleared"), report: report.name, postman: postman, mails: [mail]))
+                MailDesk.Job(
+                    kind: .notice(now ? "alert" : "alert cleared"), report: report.name, postman: postman, mails: [mail],
+                    slot: request.slot))
         }
         return jobs
     }

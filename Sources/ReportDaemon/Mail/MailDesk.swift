@@ -49,11 +49,24 @@ struct MailDesk {
         enum Kind: Sendable {
             case delivery(RunRequest, RunResult)
             case notice(String)
+            /// A message from the outbox that a shutdown interrupted, sent again after a start.
+            case resend(OutboxEntry)
         }
         var kind: Kind
         var report: String
         var postman: Postman
         var mails: [PreparedMail]
+        /// The slot the messages are about (the outbox keeps it with them).
+        var slot: Date
+
+        /// The kind as the outbox names it.
+        var outboxKind: String {
+            switch kind {
+            case .delivery: "delivery"
+            case .notice(let what): what
+            case .resend(let entry): entry.kind
+            }
+        }
     }
 
     /// How a job ended.
@@ -87,7 +100,8 @@ struct MailDesk {
         switch end {
         case .succeeded:
             if !report.deliveries.isEmpty {
-                jobs.append(Job(kind: .delivery(request, outcome), report: report.name, postman: postman, mails: []))
+                jobs.append(
+                    Job(kind: .delivery(request, outcome), report: report.name, postman: postman, mails: [], slot: request.slot))
             }
             if !owners.isEmpty, let store, store.load(report.name).awaitingRecovery {
                 do {
@@ -99,7 +113,7 @@ struct MailDesk {
                                 postman.notice(
                                     .recovered, report: report, slot: request.slot, owners: owners,
                                     configFile: daemon.file)
-                            ]))
+                            ], slot: request.slot))
                 } catch {
                     logger.error("cannot write the mail state: \(error); no recovery message is sent")
                 }
@@ -117,7 +131,8 @@ struct MailDesk {
             let notice = postman.notice(
                 .failed(error: outcome.error ?? "?", attempts: request.attempt + 1), report: report, slot: request.slot,
                 owners: owners, configFile: daemon.file)
-            jobs.append(Job(kind: .notice("failure"), report: report.name, postman: postman, mails: [notice]))
+            jobs.append(
+                Job(kind: .notice("failure"), report: report.name, postman: postman, mails: [notice], slot: request.slot))
         case .pending:
             break
         }
@@ -153,15 +168,20 @@ struct MailDesk {
             let notice = postman.notice(
                 .overdue(since: now.timeIntervalSince(due)), report: report, slot: due, owners: owners,
                 configFile: daemon.file)
-            jobs.append(Job(kind: .notice("overdue"), report: report.name, postman: postman, mails: [notice]))
+            jobs.append(Job(kind: .notice("overdue"), report: report.name, postman: postman, mails: [notice], slot: due))
         }
         return jobs
     }
 
     /// Writes (for a delivery) and sends a job's messages; blocks its thread.
-    static func perform(_ job: Job, sender: any MailSender, shouldStop: @escaping @Sendable () -> Bool, logger: Logger)
-        -> Done
-    {
+    ///
+    /// With `outbox`, each message is queued there before its first attempt and removed when its
+    /// attempts end, unless a shutdown (`shouldStop`) ended them: then it stays for the next start
+    /// (`resends`). A message that cannot be queued is still sent, with a warning.
+    static func perform(
+        _ job: Job, sender: any MailSender, outbox: MailOutbox? = nil, shouldStop: @escaping @Sendable () -> Bool,
+        logger: Logger
+    ) -> Done {
         var job = job
         if case .delivery(let request, let outcome) = job.kind {
             do {
@@ -170,8 +190,74 @@ struct MailDesk {
                 return Done(job: job, outcomes: [], problem: error)
             }
         }
-        let outcomes = job.mails.map { sender.send($0, with: job.postman, shouldStop: shouldStop, logger: logger) }
+        var log = logger
+        log[metadataKey: "report.name"] = "\(job.report)"
+        let outcomes = job.mails.map { mail -> MailOutcome in
+            var queued: String?
+            if case .resend(let entry) = job.kind {
+                queued = entry.id
+            } else if let outbox {
+                do {
+                    queued = try outbox.put(entry(for: mail, of: job)).id
+                } catch {
+                    log.warning(
+                        "cannot keep the message in the outbox (\(error)): it is sent, but not again after a restart",
+                        metadata: ["mail.subject": "\(mail.subject)"])
+                }
+            }
+            let outcome = sender.send(mail, with: job.postman, shouldStop: shouldStop, logger: logger)
+            if let queued, let outbox, outcome.succeeded || !shouldStop() {
+                do { try outbox.remove(queued) } catch {
+                    log.error(
+                        "cannot remove a finished message from the outbox (\(error)): the next start sends it again",
+                        metadata: ["mail.subject": "\(mail.subject)"])
+                }
+            }
+            return outcome
+        }
         return Done(job: job, outcomes: outcomes, problem: nil)
+    }
+
+    /// `mail` of `job` as the outbox keeps it.
+    static func entry(for mail: PreparedMail, of job: Job) -> OutboxEntry {
+        let slotText: String
+        if case .delivery(_, let outcome) = job.kind {
+            slotText = outcome.slot
+        } else {
+            slotText = SlotTime(date: job.slot, timeZone: TimeZone(identifier: "UTC")!).iso8601
+        }
+        return OutboxEntry(
+            report: job.report, kind: job.outboxKind, slot: slotText, slotDate: job.slot, subject: mail.subject,
+            recipients: mail.recipients, message: mail.bytes,
+            attached: mail.attached.map {
+                OutboxEntry.Attachment(name: $0.name, path: $0.file.path, bytes: $0.file.bytes, sha256: $0.file.sha256)
+            }, omitted: mail.omitted)
+    }
+
+    /// The messages a shutdown left in the outbox, as jobs to send again (at start, once the
+    /// configuration is loaded); the entries too old or damaged to send are logged and removed.
+    static func resends(daemon: DaemonConfig, outbox: MailOutbox, logger: Logger) -> [Job] {
+        let (entries, dropped) = outbox.pending()
+        for (id, why) in dropped {
+            logger.warning("mail outbox: \(outbox.directory)/\(id): \(why)")
+        }
+        guard !entries.isEmpty else { return [] }
+        guard let mail = daemon.mail else {
+            logger.warning(
+                "mail outbox: \(entries.count) message(s) wait in \(outbox.directory), but `mail:` is not configured: not sent")
+            return []
+        }
+        let postman = Postman(mail: mail, daemon: daemon)
+        logger.notice("mail outbox: sending \(entries.count) message(s) that a shutdown interrupted")
+        return entries.compactMap { entry in
+            guard let bytes = entry.bytes else { return nil }
+            let prepared = PreparedMail(
+                subject: entry.subject, recipients: entry.recipients, bytes: bytes,
+                attached: entry.attached.map {
+                    (name: $0.name, file: PublishedFile(path: $0.path, bytes: $0.bytes, sha256: $0.sha256))
+                }, omitted: entry.omitted)
+            return Job(kind: .resend(entry), report: entry.report, postman: postman, mails: [prepared], slot: entry.slotDate)
+        }
     }
 
     /// Records and logs a finished job, on the loop.
@@ -202,6 +288,24 @@ struct MailDesk {
                 log.error(
                     "delivery failed (the report stays published): \(errors.map(\.message).joined(separator: "; "))",
                     metadata: ["delivery.outcome": "failed"])
+            }
+        case .resend(let entry):
+            log[metadataKey: "report.slot"] = "\(entry.slot)"
+            if entry.kind == "delivery", let recorder {
+                recorder.log(
+                    recorder.recordDelivery(
+                        report: entry.report, slot: entry.slot, slotDate: entry.slotDate, mails: done.job.mails,
+                        outcomes: done.outcomes), logger: log)
+            }
+            for (mail, outcome) in zip(done.job.mails, done.outcomes) {
+                if let error = outcome.error {
+                    log.error(
+                        "\(entry.kind) message from the outbox not sent: \(error)", metadata: ["mail.subject": "\(mail.subject)"])
+                } else {
+                    log.notice(
+                        "\(entry.kind) message from the outbox sent (queued \(entry.queued))",
+                        metadata: ["mail.subject": "\(mail.subject)"])
+                }
             }
         case .notice(let what):
             for (mail, outcome) in zip(done.job.mails, done.outcomes) {

@@ -233,6 +233,9 @@ public final class SchedulerService: Service, Sendable {
                 let alertQueue = DispatchQueue(label: "reportd.alerts")
                 var alertsInFlight = 0
                 var overdueChecks = false
+                // Messages wait in the state folder's outbox until their attempts end, so that a
+                // shutdown does not lose them: the next start sends them.
+                let outbox = store.map { MailOutbox(stateDirectory: $0.directory) }
                 func send(_ jobs: [MailDesk.Job]) {
                     for job in jobs {
                         mailInFlight += 1
@@ -243,7 +246,7 @@ public final class SchedulerService: Service, Sendable {
                                 DispatchQueue.global().async {
                                     continuation.resume(
                                         returning: MailDesk.perform(
-                                            job, sender: sender, shouldStop: { mailStop.withLock { $0 } },
+                                            job, sender: sender, outbox: outbox, shouldStop: { mailStop.withLock { $0 } },
                                             logger: logger))
                                 }
                             }
@@ -289,6 +292,7 @@ public final class SchedulerService: Service, Sendable {
                         sink.yield(.reload)
                     }
                 }
+                if let outbox { send(MailDesk.resends(daemon: core.set.daemon, outbox: outbox, logger: logger)) }
                 startOverdueChecks()
                 retryUnreadableCatalogs()
                 dispatch()
