@@ -112,6 +112,15 @@ public struct MailOutbox: Sendable {
         }
     }
 
+    /// How many messages wait, and when the oldest was queued (from the entries' names), without
+    /// reading or changing them (`reportd status`).
+    public func waiting() -> (count: Int, oldest: Date?) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return (0, nil) }
+        let queued = names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+        let oldest = queued.compactMap { Int64($0.prefix { $0 != "-" }) }.min()
+        return (queued.count, oldest.map { Date(timeIntervalSince1970: Double($0) / 1000) })
+    }
+
     /// What the outbox holds, oldest first, and the entries it could not read (renamed
     /// `NAME.damaged`) or that waited past `longestWait` (removed), each with why. No outbox: nothing.
     public func pending(now: Date = Date()) -> (entries: [OutboxEntry], dropped: [(id: String, why: String)]) {

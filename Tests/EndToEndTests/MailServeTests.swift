@@ -176,6 +176,9 @@ extension MailTests {
         try stop(process)
         #expect(queued().count == 2, "both deliveries wait: \(queued()) \(log())")
         #expect(try server.messages().isEmpty)
+        let status = try runReportd(["status", "--config", f.config])
+        #expect(status.stdout.contains("mail outbox: 2 messages wait to be sent (the oldest queued "), "\(status.stdout)")
+        #expect(status.stdout.contains("the next `reportd serve` sends them"), "\(status.stdout)")
 
         try FileManager.default.removeItem(at: down)
         let again = try NotifyListener()
@@ -184,6 +187,7 @@ extension MailTests {
         try waitBlocking("the two deliveries", timeout: 40) { ((try? server.messages()) ?? []).count >= 2 }
         try waitBlocking("the outbox emptied", timeout: 20) { queued().isEmpty }
         try stop(second)
+        #expect(!(try runReportd(["status", "--config", f.config]).stdout.contains("mail outbox")))
         let messages = try server.messages()
         #expect(messages.count == 2, "\(messages.map { $0["subject"] ?? "" })")
         let recipients = Set(messages.compactMap { (($0["envelope"] as? [String: Any])?["to"] as? [String])?.joined(separator: ",") })

@@ -23,9 +23,25 @@ public struct StatusReport: Codable, Sendable {
     /// slot; nil on a single node.
     public var cluster: Cluster?
 
+    /// Messages that wait in the state folder's mail outbox (a shutdown interrupted them, or they
+    /// are being sent now); nil when none.
+    public var mailOutbox: MailOutboxStatus?
+
     enum CodingKeys: String, CodingKey {
         case daemon, reports, ok, cluster
         case filesFromDaemon = "files_from_daemon"
+        case mailOutbox = "mail_outbox"
+    }
+
+    public struct MailOutboxStatus: Codable, Sendable {
+        public var messages: Int
+        /// When the oldest was queued, in the daemon's time zone.
+        public var oldestQueued: String?
+
+        enum CodingKeys: String, CodingKey {
+            case messages
+            case oldestQueued = "oldest_queued"
+        }
     }
 
     /// The cluster's view, read from its database.
@@ -278,6 +294,12 @@ public struct StatusReport: Codable, Sendable {
             }
             rows.append(report)
         }
-        return StatusReport(daemon: daemon, reports: rows, ok: ok, filesFromDaemon: view.fromDaemon)
+        var status = StatusReport(daemon: daemon, reports: rows, ok: ok, filesFromDaemon: view.fromDaemon)
+        let waiting = MailOutbox(stateDirectory: stateDirectory).waiting()
+        if waiting.count > 0 {
+            status.mailOutbox = MailOutboxStatus(
+                messages: waiting.count, oldestQueued: waiting.oldest.map { SlotTime(date: $0, timeZone: daemonZone).iso8601 })
+        }
+        return status
     }
 }

@@ -108,6 +108,13 @@ struct Status: ParsableCommand {
             print("report files: checked now, without starting plugins (reportd validate checks those)")
         }
         if let cluster = status.cluster { ClusterView.print(cluster) }
+        if let outbox = status.mailOutbox {
+            let n = outbox.messages
+            print(
+                "mail outbox: \(n) message\(n == 1 ? "" : "s") wait\(n == 1 ? "s" : "") to be sent"
+                    + (outbox.oldestQueued.map { " (the oldest queued \($0))" } ?? "")
+                    + (status.daemon.running ? "" : "; the next `reportd serve` sends them"))
+        }
         if detailed, let report = status.reports.first {
             printDetail(report)
             return
