@@ -185,12 +185,18 @@ public final class ClusterStore: Sendable {
             """,
         ],
         // 3: a failed run whose node will retry it (`retrying`): its claim lapses like a running
-        // one, so that another node retries the slot if that node dies before its retry.
+        // one, so that another node retries the slot if that node dies before its retry. The
+        // notices told to the owners (`reportd_notices`): one node tells each.
         [
             "ALTER TABLE reportd_claims DROP CONSTRAINT IF EXISTS reportd_claims_state_check",
             """
             ALTER TABLE reportd_claims ADD CONSTRAINT reportd_claims_state_check
                 CHECK (state IN ('running', 'done', 'failed', 'retrying'))
+            """,
+            """
+            CREATE TABLE reportd_notices (
+                report text NOT NULL, slot timestamptz NOT NULL, kind text NOT NULL, node text NOT NULL,
+                noted_at timestamptz NOT NULL, PRIMARY KEY (report, slot, kind))
             """,
         ],
     ]
@@ -412,6 +418,19 @@ public final class ClusterStore: Sendable {
             [.string(lock.report), .string(node), .int(Int64(pid)), .int(lock.fence)])
     }
 
+    // MARK: Notices
+
+    /// Notes that this node tells the owners `kind` (`overdue`) of `slot` of `report`: true for the
+    /// one node that notes it first, false for every other (one statement, so two nodes checking at
+    /// once do not both tell).
+    public func noteNotice(report: String, slot: Date, kind: String) throws(ClusterError) -> Bool {
+        !(try rows(
+            """
+            INSERT INTO reportd_notices (report, slot, kind, node, noted_at) VALUES ($1, $2::timestamptz, $3, $4, now())
+            ON CONFLICT DO NOTHING RETURNING 1
+            """, [.string(report), .string(Self.timestamp(slot)), .string(kind), .string(node)])).isEmpty
+    }
+
     /// Removes completed claims older than `days`, keeping each report's newest.
     public func prune(olderThanDays days: Int = 30) throws(ClusterError) {
         try rows(
@@ -419,6 +438,7 @@ public final class ClusterStore: Sendable {
             DELETE FROM reportd_claims AS c WHERE c.state IN ('done', 'failed') AND c.slot < now() - $1 * interval '1 day'
                 AND c.slot < (SELECT max(slot) FROM reportd_claims AS d WHERE d.report = c.report AND d.state = 'done')
             """, [.int(Int64(days))])
+        try rows("DELETE FROM reportd_notices WHERE slot < now() - $1 * interval '1 day'", [.int(Int64(days))])
     }
 
     // MARK: Helpers

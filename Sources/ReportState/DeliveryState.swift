@@ -122,13 +122,19 @@ public struct DeliveryStateStore: Sendable {
             permissions: permissions)
     }
 
+    /// One change at a time in this process: the scheduler's loop and a cluster node's overdue
+    /// check (off the loop) both change a report's mail state.
+    private static let changes = Locked(())
+
     /// Changes the report's state with `change` and saves it; returns what `change` returned.
     @discardableResult
     public func update<T>(_ report: String, _ change: (inout DeliveryState) -> T) throws -> T {
-        var state = load(report)
-        let result = change(&state)
-        try save(state, for: report)
-        return result
+        try Self.changes.withLock { _ throws -> T in
+            var state = load(report)
+            let result = change(&state)
+            try save(state, for: report)
+            return result
+        }
     }
 
     /// Records a finished delivery (after its attempts).

@@ -389,4 +389,52 @@ import TestSupport
         #expect(states.count == 1 && states.first?.hasSuffix("raised") == true, "\(states)")
         try await Self.remove(site)
     }
+
+    /// An overdue slot is told once for the whole cluster: by the first node that finds it overdue
+    /// by the cluster's record (before, no node told it: overdue notices were off with `cluster:`).
+    @Test(.timeLimit(.minutes(3)))
+    func anOverdueSlotIsToldOnceForTheWholeCluster() async throws {
+        let report = Site.report(schedule: "@hourly", extra: "catch_up: none\nowners: [quantri@example.org]")
+        let site = try await Self.site(nodes: 2, report: report, lease: "5s")
+        let database = String(site.url.split(separator: "/").last!.split(separator: "?").first!)
+        let handed = Handed(value: site)
+        let mailbox = try await offThePool { Handed(value: try MailServer(in: handed.value.root)) }
+        let sendmail = try mailbox.value.sendmailCommand(in: site.root)
+        for i in 1...2 {
+            let config = URL(fileURLWithPath: site.config(i))
+            let text = try String(contentsOf: config, encoding: .utf8)
+            try (text + """
+
+                mail:
+                  sendmail: [\(sendmail.map { "\"\($0)\"" }.joined(separator: ", "))]
+                  from: reportd@example.org
+                """).write(to: config, atomically: true, encoding: .utf8)
+        }
+        // The tables exist once a node has talked to the database; then the last slot any node
+        // completed: three hours ago, so the slot after it is overdue.
+        _ = try await reportd(["status", "--config", site.config(1)])
+        let last = (Int(Date().timeIntervalSince1970) / 3600 - 3) * 3600
+        _ = try await Self.psql(
+            site,
+            """
+            INSERT INTO reportd_claims VALUES ('r', to_timestamp(\(last)), 'node-x', 1, 1, 'done', now(), now(), now())
+            """, database: database)
+        try site.start()
+        try await waitUntil("the overdue notice", timeout: 60) {
+            ((try? mailbox.value.messages()) ?? []).contains { ($0["subject"] as? String)?.hasPrefix("[reportd] OVERDUE") == true }
+        }
+        // Both nodes have checked at start (each says so in its log once its check is done).
+        try await waitUntil("both nodes' checks", timeout: 30) {
+            (1...2).allSatisfy { site.log($0).contains("the cluster database answers") }
+        }
+        try await Task.sleep(for: .seconds(3))
+        try await site.stopAll()
+        let messages = try await offThePool { try mailbox.value.messages() }
+        let overdue = messages.filter { ($0["subject"] as? String)?.hasPrefix("[reportd] OVERDUE") == true }
+        #expect(overdue.count == 1, "\(messages.map { $0["subject"] ?? "" })")
+        let tellers = (1...2).filter { site.log($0).contains("overdue notice sent to the owners") }
+        #expect(tellers.count == 1, "\(tellers)")
+        try await offThePool { mailbox.value.stop() }
+        try await Self.remove(site)
+    }
 }

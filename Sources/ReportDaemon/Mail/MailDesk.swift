@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import ReportCluster
 import ReportConfig
 import ReportCore
 public import ReportMail
@@ -103,7 +104,8 @@ struct MailDesk {
                 jobs.append(
                     Job(kind: .delivery(request, outcome), report: report.name, postman: postman, mails: [], slot: request.slot))
             }
-            if !owners.isEmpty, let store, store.load(report.name).awaitingRecovery {
+            // With `cluster:` the overdue check tells it, whichever node ran the slot.
+            if daemon.cluster == nil, !owners.isEmpty, let store, store.load(report.name).awaitingRecovery {
                 do {
                     try store.update(report.name) { $0.awaitingRecovery = false }
                     jobs.append(
@@ -139,26 +141,85 @@ struct MailDesk {
         return jobs
     }
 
+    /// What a cluster node's overdue check reads from the cluster's database (`cluster:`): which
+    /// slots any node completed, and which node tells the owners of each overdue slot.
+    struct ClusterNotices: Sendable {
+        let store: ClusterStore
+        /// The completed slots as last read, used while the database does not answer.
+        let known = Locked<[String: Date]>([:])
+
+        init(store: ClusterStore) { self.store = store }
+    }
+
     /// Overdue notices: for each report with owners whose first slot after its last completed one
     /// is overdue by `status`'s rule and not running, once per slot.
+    ///
+    /// With `cluster` (blocks on its database: call it off the loop), the last completed slot is
+    /// the cluster's (any node's), and one node tells each overdue slot: the one that notes it
+    /// first in the database. While the database does not answer, each node goes by the slots it
+    /// last read and its own runs (no slot runs anywhere then) and tells the owners itself, once.
+    /// A node that told the owners of a failed or overdue slot also tells them when a later slot
+    /// has completed, on any node ("recovered").
     static func overdueJobs(
         reports: [ReportDefinition], running: Set<String>, daemon: DaemonConfig, stateDirectory: String, now: Date,
-        logger: Logger
+        cluster: ClusterNotices? = nil, logger: Logger
     ) -> [Job] {
         guard let mail = daemon.mail else { return [] }
         let postman = Postman(mail: mail, daemon: daemon)
         let runs = StateStore(directory: stateDirectory)
         let notes = DeliveryStateStore(stateDirectory: stateDirectory)
+        var clusterCompleted: [String: Date] = [:]
+        var reachable = false
+        if let cluster {
+            do {
+                clusterCompleted = try cluster.store.lastCompleted().mapValues(\.slot)
+                cluster.known.withLock { $0 = clusterCompleted }
+                reachable = true
+            } catch {
+                clusterCompleted = cluster.known.withLock { $0 }
+            }
+        }
         var jobs: [Job] = []
         for report in reports where !running.contains(report.name) {
             let owners = owners(of: report, daemon: daemon)
             guard !owners.isEmpty else { continue }
             let zone = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
+            let last = [runs.load(report.name).lastCompletedSlot, clusterCompleted[report.name]].compactMap { $0 }.max()
+            if cluster != nil, let last {
+                // Recovered: a slot after the last one this node told of has completed, on any node.
+                let told = notes.load(report.name)
+                if told.awaitingRecovery, let latest = told.noticedSlots.max(), last > latest {
+                    do {
+                        try notes.update(report.name) { $0.awaitingRecovery = false }
+                        jobs.append(
+                            Job(
+                                kind: .notice("recovered"), report: report.name, postman: postman,
+                                mails: [
+                                    postman.notice(
+                                        .recovered, report: report, slot: last, owners: owners, configFile: daemon.file)
+                                ], slot: last))
+                    } catch {
+                        logger.error("cannot write the mail state: \(error); no recovery message is sent")
+                    }
+                    continue
+                }
+            }
             guard
                 let due = StatusReport.overdueSlot(
-                    schedule: report.schedule, zone: zone, timeout: report.timeout,
-                    lastCompleted: runs.load(report.name).lastCompletedSlot, now: now)
+                    schedule: report.schedule, zone: zone, timeout: report.timeout, lastCompleted: last, now: now)
             else { continue }
+            if notes.load(report.name).noticedSlots.contains(due) { continue }
+            if let cluster, reachable {
+                // Of the nodes that find the slot overdue, the first to note it tells the owners.
+                do {
+                    guard try cluster.store.noteNotice(report: report.name, slot: due, kind: "overdue") else { continue }
+                } catch {
+                    logger.warning(
+                        "cannot note the overdue notice in the cluster's database (\(error)); the next check tries again",
+                        metadata: ["report.name": "\(report.name)"])
+                    continue
+                }
+            }
             do {
                 guard try notes.update(report.name, { $0.noteNotice(for: due) }) else { continue }
             } catch {

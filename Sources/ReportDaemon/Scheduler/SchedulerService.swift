@@ -53,6 +53,8 @@ public final class SchedulerService: Service, Sendable {
         /// A run's alerts were checked (off the loop); the notices to send.
         case alerted([MailDesk.Job])
         case overdueCheck
+        /// A cluster node's overdue check ended (off the loop: it asks the cluster's database).
+        case overdueChecked([MailDesk.Job])
         case cluster(ClusterAgent.Event)
     }
 
@@ -254,12 +256,13 @@ public final class SchedulerService: Service, Sendable {
                         }
                     }
                 }
+                // A cluster node's overdue checks ask the cluster's database which slots any node
+                // completed and which node tells the owners: off the loop, one at a time.
+                let clusterNotices = clusterAgent.map { MailDesk.ClusterNotices(store: $0.store) }
+                let overdueQueue = DispatchQueue(label: "reportd.overdue")
+                var overdueInFlight = false
                 func startOverdueChecks() {
-                    // A cluster node's state folder knows only its own runs: its overdue notices
-                    // would be wrong (slots other nodes ran), so a cluster sends none for now.
-                    guard !overdueChecks, MailDesk.checksOverdue(core.set.daemon), store != nil,
-                        core.set.daemon.cluster == nil
-                    else { return }
+                    guard !overdueChecks, MailDesk.checksOverdue(core.set.daemon), store != nil else { return }
                     overdueChecks = true
                     // At once (slots may have passed while the daemon was down), then every interval.
                     sink.yield(.overdueCheck)
@@ -337,13 +340,33 @@ public final class SchedulerService: Service, Sendable {
                         alertsInFlight -= 1
                         send(jobs)
                     case .overdueCheck:
-                        if let store, !core.isShuttingDown {
+                        if let store, !core.isShuttingDown, let clusterNotices {
+                            guard !overdueInFlight else { break }
+                            overdueInFlight = true
+                            let (reports, running, daemon, now, logger) = (
+                                core.set.reports.values.map(\.definition), Set(core.runningSlots().keys),
+                                core.set.daemon, clock.now(), self.logger
+                            )
+                            overdueQueue.async {
+                                sink.yield(
+                                    .overdueChecked(
+                                        MailDesk.overdueJobs(
+                                            reports: reports, running: running, daemon: daemon,
+                                            stateDirectory: store.directory, now: now, cluster: clusterNotices,
+                                            logger: logger)))
+                            }
+                        } else if let store, !core.isShuttingDown {
                             send(
                                 MailDesk.overdueJobs(
                                     reports: core.set.reports.values.map(\.definition),
                                     running: Set(core.runningSlots().keys), daemon: core.set.daemon,
                                     stateDirectory: store.directory, now: clock.now(), logger: logger))
                         }
+                    case .overdueChecked(let jobs):
+                        overdueInFlight = false
+                        // Noted already (in the state folder and the cluster's database): sent even
+                        // while shutting down, as an alert's notice is.
+                        send(jobs)
                     case .cluster(.reachable(let completed, let outage)):
                         if !core.isShuttingDown {
                             core.clusterReachable(
@@ -378,7 +401,7 @@ public final class SchedulerService: Service, Sendable {
                         core.beginShutdown()
                         let grace = core.set.daemon.shutdownGrace
                         let clock = self.clock
-                        if core.hasRunning || mailInFlight > 0 || alertsInFlight > 0 {
+                        if core.hasRunning || mailInFlight > 0 || alertsInFlight > 0 || overdueInFlight {
                             // The deadline is fixed now, not when the timer task first runs.
                             let deadline = clock.now().addingTimeInterval(TimeInterval(grace))
                             logger.notice("shutting down: waiting up to \(grace)s for running reports")
@@ -394,10 +417,11 @@ public final class SchedulerService: Service, Sendable {
                         // Mail still being sent is given up (recorded as failed, said in the log).
                         mailStop.withLock { $0 = true }
                     }
-                    // An alert check cannot be stopped; once the grace period is over (`mailStop`) the
-                    // daemon stops without waiting for one (its change is recorded, its notice not sent).
+                    // An alert or cluster overdue check cannot be stopped; once the grace period is
+                    // over (`mailStop`) the daemon stops without waiting for one (its change is
+                    // recorded, its notice not sent).
                     if core.isShuttingDown && !core.hasRunning && mailInFlight == 0
-                        && (alertsInFlight == 0 || mailStop.withLock({ $0 }))
+                        && ((alertsInFlight == 0 && !overdueInFlight) || mailStop.withLock({ $0 }))
                     {
                         break
                     }
