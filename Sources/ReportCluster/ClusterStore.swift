@@ -37,6 +37,17 @@ public final class ClusterStore: Sendable {
     public let version: String
     private let link = Locked<PostgresLink?>(nil)
     private let migrated = Locked(false)
+    /// When this node's connection was last opened (at start, and after every outage).
+    let connectedAt = Locked<Date?>(nil)
+
+    /// Whether this node may take over a slot whose node stopped beating while it published: only
+    /// once it has itself been connected for a lease. After an outage of the database every node's
+    /// last beat is old; a node that was alive through it has published its files and marks the
+    /// slot done at its first beat after the outage (within a quarter of a lease), so that slot must
+    /// not be taken over (and published twice) before the other nodes have had a lease to beat.
+    var mayTakeOverPublishing: Bool {
+        connectedAt.withLock { $0 }.map { Date().timeIntervalSince($0) >= Double(lease) } ?? false
+    }
 
     /// The schema version this reportd writes.
     public static let schemaVersion = 3
@@ -82,6 +93,7 @@ public final class ClusterStore: Sendable {
                 migrated.withLock { $0 = true }
             }
             current = fresh
+            connectedAt.withLock { $0 = Date() }
             return fresh
         }
     }
@@ -185,13 +197,15 @@ public final class ClusterStore: Sendable {
             """,
         ],
         // 3: a failed run whose node will retry it (`retrying`): its claim lapses like a running
-        // one, so that another node retries the slot if that node dies before its retry. The
-        // notices told to the owners (`reportd_notices`): one node tells each.
+        // one, so that another node retries the slot if that node dies before its retry. A slot
+        // whose files are being renamed (`publishing`): done once they all are, run again by
+        // another node if its node dies first. The notices told to the owners (`reportd_notices`):
+        // one node tells each.
         [
             "ALTER TABLE reportd_claims DROP CONSTRAINT IF EXISTS reportd_claims_state_check",
             """
             ALTER TABLE reportd_claims ADD CONSTRAINT reportd_claims_state_check
-                CHECK (state IN ('running', 'done', 'failed', 'retrying'))
+                CHECK (state IN ('running', 'done', 'failed', 'retrying', 'publishing'))
             """,
             """
             CREATE TABLE reportd_notices (
@@ -209,7 +223,12 @@ public final class ClusterStore: Sendable {
     /// once the retry is overdue by a lease (the node died, stopped or dropped the report). A slot
     /// whose time has not come by the database's clock is not claimed (`early`).
     public func claim(report: String, slot: Date) throws(ClusterError) -> ClaimResult {
-        let binds: [Value] = [.string(report), .string(Self.timestamp(slot)), .string(node), .int(Int64(pid)), .int(Int64(lease))]
+        // Connected first, so that `mayTakeOverPublishing` knows how long this connection has lasted.
+        _ = try connection()
+        let binds: [Value] = [
+            .string(report), .string(Self.timestamp(slot)), .string(node), .int(Int64(pid)), .int(Int64(lease)),
+            .bool(mayTakeOverPublishing),
+        ]
         let claimed = try rows(
             """
             INSERT INTO reportd_claims AS c (report, slot, node, pid, fence, state, claimed_at, expires_at)
@@ -219,6 +238,7 @@ public final class ClusterStore: Sendable {
                 SET node = EXCLUDED.node, pid = EXCLUDED.pid, fence = c.fence + 1, state = 'running',
                     claimed_at = now(), expires_at = EXCLUDED.expires_at, done_at = NULL
                 WHERE c.state = 'failed' OR (c.state IN ('running', 'retrying') AND c.expires_at < now())
+                    OR (c.state = 'publishing' AND c.expires_at < now() AND $6)
                     OR (c.state = 'retrying' AND c.node = EXCLUDED.node)
             RETURNING c.fence::text
             """, binds)
@@ -240,21 +260,57 @@ public final class ClusterStore: Sendable {
         return .elsewhere(node: nil, done: false)
     }
 
-    /// Marks the claimed slot done, if this node still holds it with the same fencing counter and
-    /// its lease has not lapsed: one statement, so the check and the mark are one transaction.
-    /// Call it immediately before renaming the slot's files into place; false: the claim was lost
-    /// (publish nothing). Marking a slot this claim already marked done answers true again: when
-    /// the connection was lost after the server committed but before it answered, the statement
-    /// is tried again and must not leave the slot done without its files.
+    /// The publish gate: marks the claimed slot `publishing`, if this node still holds it with the
+    /// same fencing counter and its lease has not lapsed: one statement, so the check and the mark
+    /// are one transaction. Call it immediately before renaming the slot's files into place; false:
+    /// the claim was lost (publish nothing). Once the files are in place, `finish` marks the slot
+    /// done. A `publishing` claim is renewed by the heartbeat like a running one; if its node dies
+    /// before `finish` (some files renamed, or none), its lease lapses and another node runs the
+    /// slot again and publishes it whole. Asking again for a claim already past the gate answers
+    /// true: when the connection was lost after the server committed but before it answered, the
+    /// statement is tried again and must not leave the slot without its files.
     public func complete(_ claim: SlotClaim) throws(ClusterError) -> Bool {
-        let done = try rows(
+        let marked = try rows(
             """
-            UPDATE reportd_claims SET state = 'done', done_at = coalesce(done_at, now())
+            UPDATE reportd_claims SET state = CASE WHEN state = 'done' THEN 'done' ELSE 'publishing' END,
+                expires_at = CASE WHEN state = 'done' THEN expires_at ELSE now() + $6 * interval '1 second' END
             WHERE report = $1 AND slot = $2::timestamptz AND node = $3 AND pid = $4 AND fence = $5
-                AND ((state = 'running' AND expires_at > now()) OR state = 'done')
+                AND ((state IN ('running', 'publishing') AND expires_at > now()) OR state = 'done')
             RETURNING 1
-            """, claim.binds)
-        return !done.isEmpty
+            """, claim.binds + [.int(Int64(lease))])
+        return !marked.isEmpty
+    }
+
+    /// Marks a slot past its gate done: its files are in place. False when the claim is no longer
+    /// this node's (it was silent past its lease while publishing, and another node took the slot
+    /// over to publish it again). A call that fails (the database down) is kept and tried again at
+    /// every heartbeat until it is answered.
+    @discardableResult
+    public func finish(_ claim: SlotClaim) throws(ClusterError) -> Bool {
+        do {
+            let done = try rows(
+                """
+                UPDATE reportd_claims SET state = 'done', done_at = coalesce(done_at, now())
+                WHERE report = $1 AND slot = $2::timestamptz AND node = $3 AND pid = $4 AND fence = $5
+                    AND state IN ('publishing', 'done')
+                RETURNING 1
+                """, claim.binds)
+            return !done.isEmpty
+        } catch {
+            unfinished.withLock { if !$0.contains(claim) { $0.append(claim) } }
+            throw error
+        }
+    }
+
+    /// The slots whose `finish` the database did not answer, tried again at each heartbeat.
+    private let unfinished = Locked<[SlotClaim]>([])
+
+    /// Tries the unanswered `finish`es again (at each heartbeat); those answered are dropped.
+    func finishUnfinished() {
+        for claim in unfinished.withLock({ $0 }) {
+            guard (try? finish(claim)) != nil else { return }
+            unfinished.withLock { $0.removeAll { $0 == claim } }
+        }
     }
 
     /// Gives up a claim whose run failed. With no retry to come (`retryIn` nil) the slot is failed:
@@ -267,7 +323,8 @@ public final class ClusterStore: Sendable {
             try rows(
                 """
                 UPDATE reportd_claims SET state = 'failed', expires_at = now()
-                WHERE report = $1 AND slot = $2::timestamptz AND node = $3 AND pid = $4 AND fence = $5 AND state = 'running'
+                WHERE report = $1 AND slot = $2::timestamptz AND node = $3 AND pid = $4 AND fence = $5
+                    AND state IN ('running', 'publishing')
                 """, claim.binds)
             return
         }
@@ -275,26 +332,29 @@ public final class ClusterStore: Sendable {
         try rows(
             """
             UPDATE reportd_claims SET state = 'retrying', expires_at = now() + $6 * interval '1 second'
-            WHERE report = $1 AND slot = $2::timestamptz AND node = $3 AND pid = $4 AND fence = $5 AND state = 'running'
+            WHERE report = $1 AND slot = $2::timestamptz AND node = $3 AND pid = $4 AND fence = $5
+                AND state IN ('running', 'publishing')
             """, claim.binds + [.int(wait)])
     }
 
-    /// The claims whose lease passed while running (their node died or was paused), or whose
-    /// node's retry is a lease overdue, among `reports`.
+    /// The claims whose lease passed while running or publishing (their node died or was paused),
+    /// or whose node's retry is a lease overdue, among `reports`.
     public func staleClaims(reports: [String]) throws(ClusterError) -> [StaleClaim] {
         guard !reports.isEmpty else { return [] }
+        _ = try connection()
         let found = try rows(
             """
             SELECT report, extract(epoch FROM slot)::text, state, node FROM reportd_claims
-            WHERE state IN ('running', 'retrying') AND expires_at < now()
+            WHERE (state IN ('running', 'retrying') OR (state = 'publishing' AND $2)) AND expires_at < now()
                 AND report = ANY(string_to_array($1, chr(31)))
             ORDER BY slot LIMIT 100
-            """, [.string(reports.joined(separator: "\u{1F}"))])
+            """, [.string(reports.joined(separator: "\u{1F}")), .bool(mayTakeOverPublishing)])
         return found.compactMap { row in
             guard row.count == 4, let report = row[0], let epoch = row[1].flatMap(Double.init), let node = row[3]
             else { return nil }
             return StaleClaim(
-                report: report, slot: Date(timeIntervalSince1970: epoch), retrying: row[2] == "retrying", node: node)
+                report: report, slot: Date(timeIntervalSince1970: epoch), retrying: row[2] == "retrying",
+                publishing: row[2] == "publishing", node: node)
         }
     }
 
@@ -348,10 +408,11 @@ public final class ClusterStore: Sendable {
             RETURNING extract(epoch FROM clock_timestamp())::text
             """, [.string(node), .string(host), .int(Int64(pid)), .string(version)])
         let received = localNow()
+        finishUnfinished()
         try rows(
             """
             UPDATE reportd_claims SET expires_at = now() + $3 * interval '1 second'
-            WHERE node = $1 AND pid = $2 AND state = 'running' AND expires_at > now()
+            WHERE node = $1 AND pid = $2 AND state IN ('running', 'publishing') AND expires_at > now()
             """, [.string(node), .int(Int64(pid)), .int(Int64(lease))])
         try rows(
             """
@@ -480,13 +541,16 @@ public struct StaleClaim: Sendable, Equatable {
     public var slot: Date
     /// Its run had failed and its node's retry is overdue (else: its node stopped beating while it ran).
     public var retrying: Bool
+    /// Its node stopped beating while it renamed the slot's files (some may be in place).
+    public var publishing: Bool
     /// The node that held it.
     public var node: String
 
-    public init(report: String, slot: Date, retrying: Bool, node: String) {
+    public init(report: String, slot: Date, retrying: Bool, publishing: Bool = false, node: String) {
         self.report = report
         self.slot = slot
         self.retrying = retrying
+        self.publishing = publishing
         self.node = node
     }
 }

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import ReportCluster
+@testable import ReportCluster
 import Testing
 import TestSupport
 
@@ -71,6 +71,13 @@ import TestSupport
         refenced.fence += 1
         let forged = refenced
         #expect(try await offPool { try a.complete(forged) } == false)
+        // Past the gate, the slot is publishing: still this node's, not yet done for the cluster.
+        #expect(try await offPool { try b.claim(report: "sales", slot: slot) } == .elsewhere(node: "node-a", done: false))
+        #expect(try await offPool { try b.lastCompleted() }["sales"] == nil)
+        // Its files in place, it is done; the gate asked again still answers true.
+        #expect(try await offPool { try a.finish(forged) } == false)
+        #expect(try await offPool { try a.finish(claim) })
+        #expect(try await offPool { try a.complete(claim) })
         let afterDone = try await offPool { try b.claim(report: "sales", slot: slot) }
         #expect(afterDone == .elsewhere(node: "node-a", done: true))
         let last = try await offPool { try b.lastCompleted() }
@@ -100,6 +107,7 @@ import TestSupport
         _ = try await offPool { try a.heartbeat(localNow: { Date() }) }
         #expect(try await offPool { try a.complete(old) } == false)
         #expect(try await offPool { try b.complete(taken) })
+        #expect(try await offPool { try b.finish(taken) })
         #expect(try await offPool { try a.lastCompleted() }["r"]?.node == "node-b")
     }
 
@@ -197,6 +205,50 @@ import TestSupport
         try await offPool { try a.release(last, retryIn: nil) }
         try await lapse("node-a")
         #expect(try await offPool { try b.staleClaims(reports: ["r"]) }.isEmpty)
+    }
+
+    /// A node that dies while it renames its files into place (past its gate, before the slot is
+    /// done) does not leave the slot done without its files: the claim is `publishing`, renewed by
+    /// the node's heartbeat while it lives, and a lease after its last beat another node takes the
+    /// slot over and runs it again. Before, the gate marked the slot done, and no node ran it again.
+    @Test func aNodeThatDiesWhilePublishingLeavesItsSlotToAnotherNode() async throws {
+        let (a, b) = (store("node-a", lease: 30), store("node-b", lease: 30))
+        guard case .claimed(let claim) = try await offPool({ try a.claim(report: "r", slot: slot) }) else {
+            Issue.record("not claimed")
+            return
+        }
+        #expect(try await offPool { try a.complete(claim) })
+        // While node-a beats, its publishing claim is renewed and nobody takes it.
+        let (server, database) = (self.server, self.database)
+        _ = try await offPool {
+            try server.psql("UPDATE reportd_claims SET expires_at = now() + interval '5 seconds'", database: database)
+        }
+        let before = try await expiry("r")
+        _ = try await offPool { try a.heartbeat(localNow: { Date() }) }
+        #expect(try await expiry("r") > before + 20)
+        #expect(try await offPool { try b.staleClaims(reports: ["r"]) }.isEmpty)
+        #expect(try await offPool { try b.claim(report: "r", slot: slot) } == .elsewhere(node: "node-a", done: false))
+        // node-a dies before `finish`: a lease later the slot is stale, named as publishing, but
+        // not to node-b until node-b has been connected for a lease itself (after an outage of the
+        // database, a living node-a marks the slot done at its first beat: it must not be taken
+        // over before then).
+        try await lapse("node-a")
+        #expect(try await offPool { try b.staleClaims(reports: ["r"]) }.isEmpty)
+        #expect(try await offPool { try b.claim(report: "r", slot: slot) } == .elsewhere(node: "node-a", done: false))
+        b.connectedAt.withLock { $0 = Date().addingTimeInterval(-31) }
+        let stale = try await offPool { try b.staleClaims(reports: ["r"]) }
+        #expect(stale == [StaleClaim(report: "r", slot: slot, retrying: false, publishing: true, node: "node-a")])
+        guard case .claimed(let taken) = try await offPool({ try b.claim(report: "r", slot: slot) }) else {
+            Issue.record("the publishing claim was not taken over")
+            return
+        }
+        #expect(taken.fence == claim.fence + 1)
+        #expect(try await offPool { try b.complete(taken) })
+        #expect(try await offPool { try b.finish(taken) })
+        // node-a, had it only been paused, can neither pass the gate again nor mark the slot done.
+        #expect(try await offPool { try a.complete(claim) } == false)
+        #expect(try await offPool { try a.finish(claim) } == false)
+        #expect(try await offPool { try a.lastCompleted() }["r"]?.node == "node-b")
     }
 
     /// A cluster database made by the previous reportd (schema version 2, whose claims could not be

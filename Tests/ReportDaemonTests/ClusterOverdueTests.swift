@@ -29,6 +29,7 @@ import TestSupport
             return
         }
         #expect(try store.complete(claim))
+        #expect(try store.finish(claim))
     }
 
     func check(_ fixture: DaemonFixture, _ notices: MailDesk.ClusterNotices) throws -> [String] {

@@ -72,6 +72,11 @@ import TestSupport
         #expect(gateError == nil)
         #expect(outcome.succeeded && outcome.skipped == nil, "\(String(describing: outcome.skipped))")
         try server.resume()
+        // The slot could not be marked done while the database was down: the next heartbeat does it.
+        let range = (slot.addingTimeInterval(-1), slot.addingTimeInterval(1))
+        #expect(try store.completedSlots(report: "a", from: range.0, to: range.1).isEmpty)
+        _ = try store.heartbeat(localNow: { Date() })
+        #expect(try store.completedSlots(report: "a", from: range.0, to: range.1).map(\.node) == ["node-a"])
     }
 
     /// A failed run with a retry to come leaves its slot `retrying` until a lease after the retry

@@ -85,21 +85,46 @@ struct ClusterRun {
             try? store.release(won, retryIn: SchedulerCore.retryDelay(after: request, failure: outcome.failure))
             return outcome
         }
-        // The gate marked the slot done before the files were renamed: the run succeeded, whatever
-        // the database says now (it may have gone down since; asking again would call a published
-        // slot lost, and no node would record its success).
-        if passed.withLock({ $0 }) { return outcome }
+        // The gate marked the slot `publishing` before the files were renamed; they are in place
+        // now: the slot is done. The run succeeded whatever the database says now: it may have gone
+        // down since (the store marks the slot done at its next heartbeat; calling a published slot
+        // lost would leave no node recording its success).
+        if passed.withLock({ $0 }) {
+            finish(won)
+            return outcome
+        }
         // A run that published nothing (`publish_when` false) never asked the gate: the slot is
         // marked done here.
         do throws(ClusterError) {
             if try !store.complete(won) {
                 outcome.skipped = .lostClaim(
                     "another node took the slot over (this node was silent past its lease of \(lease)s)")
+                return outcome
             }
         } catch {
             outcome.skipped = .lostClaim("the cluster database did not confirm the claim (\(error.message))")
+            return outcome
         }
+        finish(won)
         return outcome
+    }
+
+    /// Marks the published slot done (`ClusterStore.finish`), saying so when it cannot.
+    private func finish(_ claim: SlotClaim) {
+        do throws(ClusterError) {
+            if try !store.finish(claim) {
+                let why =
+                    "published, but another node took the slot over meanwhile (this node was silent past its lease of "
+                    + "\(store.lease)s while publishing): that node publishes the slot again"
+                logger.warning(
+                    "\(why)",
+                    metadata: ["report.name": "\(claim.report)"])
+            }
+        } catch {
+            logger.warning(
+                "published; the cluster database did not confirm it (\(error.message)): marked done at the next heartbeat",
+                metadata: ["report.name": "\(claim.report)"])
+        }
     }
 
     private func skipped(_ why: RunSkip, started: Date) -> RunResult {

@@ -372,7 +372,10 @@ struct SchedulerCore {
         for claim in claims {
             let (name, slot) = (claim.report, claim.slot)
             guard let entry = entries[name] else { continue }
-            if claim.retrying {
+            if claim.publishing {
+                log(name, slot).warning(
+                    "node '\(claim.node)' stopped beating while it published this slot: running it again here")
+            } else if claim.retrying {
                 log(name, slot).warning(
                     "node '\(claim.node)' was to retry this failed slot and has not within its lease: retrying it here")
             } else {
