@@ -229,7 +229,9 @@ import TestSupport
         }
     }
 
-    @Test(.timeLimit(.minutes(4)))
+    /// The time limit catches a hang, not slowness: alone this takes about 30 s, but on a machine
+    /// loaded by other builds (load average 20) it took 335 s, past the 4 minutes it had.
+    @Test(.timeLimit(.minutes(8)))
     func everySlotIsPublishedOnceThoughClocksDisagreeANodeIsKilledAndAnotherPausedPastItsLease() async throws {
         let report = Site.report(schedule: "every 3s", calc: "slow_count", extra: "catch_up: all")
         let site = try await Self.site(nodes: 3, report: report, lease: "3s")
