@@ -105,20 +105,12 @@ struct MailDesk {
                     Job(kind: .delivery(request, outcome), report: report.name, postman: postman, mails: [], slot: request.slot))
             }
             // With `cluster:` the overdue check tells it, whichever node ran the slot.
-            if daemon.cluster == nil, !owners.isEmpty, let store, store.load(report.name).awaitingRecovery {
-                do {
-                    try store.update(report.name) { $0.awaitingRecovery = false }
-                    jobs.append(
-                        Job(
-                            kind: .notice("recovered"), report: report.name, postman: postman,
-                            mails: [
-                                postman.notice(
-                                    .recovered, report: report, slot: request.slot, owners: owners,
-                                    configFile: daemon.file)
-                            ], slot: request.slot))
-                } catch {
-                    logger.error("cannot write the mail state: \(error); no recovery message is sent")
-                }
+            if daemon.cluster == nil, !owners.isEmpty, let store, store.load(report.name).awaitingRecovery,
+                let job = recovered(
+                    report, slot: request.slot, owners: owners, postman: postman, daemon: daemon, notes: store,
+                    logger: logger)
+            {
+                jobs.append(job)
             }
         case .failedFinally:
             guard !owners.isEmpty, let store else { break }
@@ -139,6 +131,22 @@ struct MailDesk {
             break
         }
         return jobs
+    }
+
+    /// The "recovered" message for `report`, its slot `slot`, with the mail state's flag cleared
+    /// first (told once); nil when the state cannot be written.
+    static func recovered(
+        _ report: ReportDefinition, slot: Date, owners: [MailAddress], postman: Postman, daemon: DaemonConfig,
+        notes: DeliveryStateStore, logger: Logger
+    ) -> Job? {
+        do {
+            try notes.update(report.name) { $0.awaitingRecovery = false }
+        } catch {
+            logger.error("cannot write the mail state: \(error); no recovery message is sent")
+            return nil
+        }
+        let mail = postman.notice(.recovered, report: report, slot: slot, owners: owners, configFile: daemon.file)
+        return Job(kind: .notice("recovered"), report: report.name, postman: postman, mails: [mail], slot: slot)
     }
 
     /// What a cluster node's overdue check reads from the cluster's database (`cluster:`): which
@@ -189,17 +197,10 @@ struct MailDesk {
                 // Recovered: a slot after the last one this node told of has completed, on any node.
                 let told = notes.load(report.name)
                 if told.awaitingRecovery, let latest = told.noticedSlots.max(), last > latest {
-                    do {
-                        try notes.update(report.name) { $0.awaitingRecovery = false }
-                        jobs.append(
-                            Job(
-                                kind: .notice("recovered"), report: report.name, postman: postman,
-                                mails: [
-                                    postman.notice(
-                                        .recovered, report: report, slot: last, owners: owners, configFile: daemon.file)
-                                ], slot: last))
-                    } catch {
-                        logger.error("cannot write the mail state: \(error); no recovery message is sent")
+                    if let job = recovered(
+                        report, slot: last, owners: owners, postman: postman, daemon: daemon, notes: notes, logger: logger)
+                    {
+                        jobs.append(job)
                     }
                     continue
                 }
