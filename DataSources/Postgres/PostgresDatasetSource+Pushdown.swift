@@ -130,14 +130,17 @@ extension PostgresDatasetSource {
     }
 
     /// The groups of a report grouped by text columns as stored, those whose keys are equal in NFC
-    /// merged (`merges`: every aggregate merges); nil when two such groups meet and cannot be
+    /// merged (`merges`: every aggregate merges; then an empty text is grouped apart from null, as
+    /// stored, and its group merged with the null group: both keys are null, as the engine reads
+    /// an empty text); nil when two such groups meet and cannot be
     /// merged (then the caller groups in NFC), or when a merged sum passes 128 bits.
     func storedGroups(
         _ report: ReportDefinition, plan: PostgresPushdownPlan, selection: RowSelection, merges: Bool,
         _ session: PostgresSession
     ) throws(DatasetError) -> [[String?]]? {
         let statement = PostgresAggregateQuery(schema: schema).statement(
-            from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates, rawText: true)
+            from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates, rawText: true,
+            emptyApart: merges)
         var rows: [[String?]] = []
         var merged: [[Value]: Int] = [:]
         for cells in try session.rows(statement.text, statement.parameters) {

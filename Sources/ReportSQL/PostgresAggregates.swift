@@ -68,13 +68,19 @@ public struct PostgresAggregateQuery: Sendable {
     ///
     /// With `rawText`, text group columns are grouped as stored (an empty text null), without
     /// `normalize`: the caller normalises the group keys and merges the groups whose keys become
-    /// equal, which only aggregates that merge allow (`PostgresAggregate.merges`).
+    /// equal, which only aggregates that merge allow (`PostgresAggregate.merges`). With
+    /// `emptyApart` too, an empty text is a group of its own, which the caller merges into the
+    /// null group (the engine reads an empty text as null): `GROUP BY "program"`, the hand-written
+    /// form, instead of `GROUP BY NULLIF("program", '')` (by programme, a million rows: 0.26 s
+    /// against 0.30 s).
     public func statement(
         from relation: SQLRelation, selection: RowSelection, groupBy: [String], aggregates: [PostgresAggregate],
-        rawText: Bool = false
+        rawText: Bool = false, emptyApart: Bool = false
     ) -> SQLStatement {
         var parameters: [Value] = []
-        let groups = groupBy.map { rawText ? rawGroup($0) : normalized($0) }
+        let groups = groupBy.map {
+            rawText ? (emptyApart ? dialect.identifier($0) : rawGroup($0)) : normalized($0)
+        }
         var select = groups.map { "(\($0))::text" }
         select += aggregates.map { expression($0, &parameters) }
         var text = "SELECT " + (select.isEmpty ? "COUNT(*)::text" : select.joined(separator: ", "))

@@ -17,19 +17,33 @@ public struct SQLFilterCompiler: Sendable {
 
     /// The condition of `tree`; its parameters are numbered from `parameters.count + 1`, appended
     /// to `parameters`.
+    ///
+    /// The condition is exact in three-valued logic wherever it stands, except that a comparison
+    /// outside any `not` (which only decides whether `WHERE` keeps a row) may be false where the
+    /// engine's is unknown: see `keptOnly`.
     public func condition(_ tree: FilterTree, parameters: inout [Value]) -> String {
+        condition(tree, parameters: &parameters, kept: true)
+    }
+
+    /// `kept`: the subtree stands under no `not`, so the whole condition is true exactly when the
+    /// engine's is whatever this subtree gives for unknown instead of false (`and` and `or` are
+    /// monotone: a true result stays true for every way of deciding its unknown parts).
+    func condition(_ tree: FilterTree, parameters: inout [Value], kept: Bool) -> String {
         switch tree {
         case .and(let a, let b):
-            return "(\(condition(a, parameters: &parameters)) AND \(condition(b, parameters: &parameters)))"
+            return
+                "(\(condition(a, parameters: &parameters, kept: kept)) AND \(condition(b, parameters: &parameters, kept: kept)))"
         case .or(let a, let b):
-            return "(\(condition(a, parameters: &parameters)) OR \(condition(b, parameters: &parameters)))"
+            return
+                "(\(condition(a, parameters: &parameters, kept: kept)) OR \(condition(b, parameters: &parameters, kept: kept)))"
         case .not(let a):
-            return "(NOT \(condition(a, parameters: &parameters)))"
+            return "(NOT \(condition(a, parameters: &parameters, kept: false)))"
         case .constant(let b):
             return b ? "(1 = 1)" : "(1 = 0)"
         case .boolColumn(let name):
             return "(\(dialect.identifier(name)) = TRUE)"
         case .compare(let name, let op, let value):
+            if kept, op == .equal, let equal = keptOnly(name, [value], &parameters) { return equal }
             let right = bind(value, &parameters)
             return storedFirst([name]) { "(\($0(name)) \(Self.sql(op)) \(right))" }
         case .compareColumns(let a, let op, let b):
@@ -43,6 +57,7 @@ public struct SQLFilterCompiler: Sendable {
                 let cell = column(name)
                 return "(\(cell) <> \(cell))"
             }
+            if kept, let member = keptOnly(name, values, &parameters) { return member }
             let list = values.map { bind($0, &parameters) }.joined(separator: ", ")
             return storedFirst([name]) { "(\($0(name)) IN (\(list)))" }
         }
@@ -67,6 +82,32 @@ public struct SQLFilterCompiler: Sendable {
             return schema.column(named: name)?.type == .string ? dialect.bytewise(quoted) : quoted
         }
         return "(CASE WHEN \(plain) THEN \(stored) ELSE \(build(column)) END)"
+    }
+
+    /// `column = value` (one value) or `column IN (values)` of a text column against non-empty
+    /// texts, where only a true result matters (a row `WHERE` keeps: `kept`): the stored text in
+    /// byte order, or, for a cell that is not ASCII, its NFC form. Without the `CASE` of
+    /// `storedFirst`, the server tests only the equality on the common rows (by hand on a million
+    /// rows: `year >= 2021 and status == 'completed'` 0.35 s so, 0.42 s with the `CASE`, the
+    /// hand-written `status = 'completed'` 0.35 s). True exactly when the engine's comparison is:
+    /// an ASCII cell is its own NFC form; a stored text equal to a value (in NFC) has that NFC
+    /// form; a cell that is not ASCII takes the normalised branch. Where the engine's comparison is
+    /// unknown (a null cell: null here too; an empty text, which the engine reads as null) this
+    /// one is false or null, which `WHERE` treats alike; under `not` it would not be, and the
+    /// exact form is used there. Nil when it does not apply (not PostgreSQL, not a text column,
+    /// an empty or non-text value).
+    func keptOnly(_ name: String, _ values: [Value], _ parameters: inout [Value]) -> String? {
+        guard dialect == .postgres, schema.column(named: name)?.type == .string, !values.isEmpty,
+            values.allSatisfy({
+                if case .string(let text) = $0 { return !text.isEmpty }
+                return false
+            })
+        else { return nil }
+        let list = values.map { bind($0, &parameters) }
+        let test = list.count == 1 ? "= \(list[0])" : "IN (\(list.joined(separator: ", ")))"
+        let quoted = dialect.identifier(name)
+        return "(\(dialect.bytewise(quoted)) \(test) OR (octet_length(\(quoted)) <> length(\(quoted)) AND "
+            + "\(column(name)) \(test)))"
     }
 
     /// A column as the engine sees it: text in NFC and byte order, an empty text null.
