@@ -60,6 +60,9 @@ final class SQLiteReadConnection {
             let registered = sqlite_nio_sqlite3_create_function_v2(
                 handle, "nfc", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, nfcFunction, nil, nil, nil)
             guard registered == SQLITE_OK else { throw box.lastError() }
+            let stored = sqlite_nio_sqlite3_create_function_v2(
+                handle, "stored_nfc", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, storedNFCFunction, nil, nil, nil)
+            guard stored == SQLITE_OK else { throw box.lastError() }
             // Reading the schema fails at once when the file is not a database.
             _ = try box.rows("SELECT count(*) FROM sqlite_master", [])
         } catch {
@@ -170,6 +173,20 @@ final class SQLiteReadConnection {
         default:
             sqlite_nio_sqlite3_result_null(context)
         }
+    }
+
+    /// `stored_nfc(value)`: 1 when the value is a non-empty text whose bytes are certainly NFC
+    /// (see `certainlyNFC`), so that the stored text is the engine's; 0 otherwise (null, empty, a
+    /// number, a blob, text that may need normalising or is not UTF-8). The pre-test of
+    /// `SQLFilterCompiler`'s stored branch: one call per row that copies nothing, where `nfc()`
+    /// returns a copy of its text.
+    static let storedNFCFunction: @convention(c) (OpaquePointer?, Int32, UnsafeMutablePointer<OpaquePointer?>?) -> Void = {
+        context, _, arguments in
+        guard let value = arguments?[0], sqlite_nio_sqlite3_value_type(value) == SQLITE_TEXT,
+            let text = sqlite_nio_sqlite3_value_text(value)
+        else { return sqlite_nio_sqlite3_result_int(context, 0) }
+        let n = Int(sqlite_nio_sqlite3_value_bytes(value))
+        sqlite_nio_sqlite3_result_int(context, n > 0 && certainlyNFC(text, count: n) ? 1 : 0)
     }
 
     /// Whether `count` bytes are valid UTF-8 without a NUL, every scalar below U+0300 or in

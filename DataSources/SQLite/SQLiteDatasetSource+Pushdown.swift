@@ -58,13 +58,29 @@ extension SQLiteDatasetSource {
         throws(DatasetError) -> ReportResult?
     {
         let builder = SQLAggregateQuery(dialect: .sqlite, schema: schema)
-        let statement = builder.statement(
-            from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates)
-        guard let rows = try overflowing(db, statement) else { return nil }
+        // Text group columns grouped as stored, as the hand-written statement groups them: nfc()
+        // on every row costs a call and a copy per row. The keys are normalised here (typed()
+        // gives text in NFC, an empty text null) and groups whose keys meet are merged when every
+        // aggregate merges; when one does not (min or max of text, a count of distinct values),
+        // the statement runs again grouped in NFC, which only a table holding two spellings of one
+        // key needs (precomposed and decomposed, a singleton such as the Kelvin sign, '' and null).
+        var rows: [[SQLiteData]]?
+        if report.groupBy.contains(where: { schema.column(named: $0)?.type == .string }) {
+            let stored = builder.statement(
+                from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates,
+                rawText: true)
+            guard let found = try overflowing(db, stored) else { return nil }
+            rows = try merged(found.map(\.cells), groupBy: report.groupBy, plan.aggregates)
+        }
+        if rows == nil {
+            let statement = builder.statement(
+                from: relation, selection: selection, groupBy: report.groupBy, aggregates: plan.aggregates)
+            guard let found = try overflowing(db, statement) else { return nil }
+            rows = found.map(\.cells)
+        }
         var groups: [(first: Int64, key: [Value], cells: [SQLiteData])] = []
         var rowsUsed = 0
-        for row in rows {
-            let cells = row.cells
+        for cells in rows ?? [] {
             var key: [Value] = []
             for (i, name) in report.groupBy.enumerated() {
                 let spec = schema.column(named: name)!
@@ -103,8 +119,79 @@ extension SQLiteDatasetSource {
             rowsUsed: rowsUsed)
     }
 
+    /// Groups of a statement grouped by stored text, those whose keys are equal as the engine reads
+    /// them (in NFC, an empty text null) merged; nil when two such groups meet and an aggregate
+    /// does not merge, or a merged count or sum passes 64 bits (the caller groups in NFC, where
+    /// SQLite's own sum overflows as the engine's does).
+    func merged(_ rows: [[SQLiteData]], groupBy: [String], _ aggregates: [SQLAggregate]) throws(DatasetError)
+        -> [[SQLiteData]]?
+    {
+        var out: [[SQLiteData]] = []
+        var seen: [[Value]: Int] = [:]
+        for cells in rows {
+            var key: [Value] = []
+            for (i, name) in groupBy.enumerated() {
+                let spec = schema.column(named: name)!
+                key.append(try typed(cells[i], ColumnSpec(name: spec.name, type: spec.type), row: 0))
+            }
+            guard let at = seen[key] else {
+                seen[key] = out.count
+                out.append(cells)
+                continue
+            }
+            var both = out[at]
+            for (i, aggregate) in aggregates.enumerated() {
+                let j = groupBy.count + i
+                guard let value = Self.merge(both[j], cells[j], aggregate, schema) else { return nil }
+                both[j] = value
+            }
+            out[at] = both
+        }
+        return out
+    }
+
+    /// One aggregate of two groups combined: counts and sums added (nil past 64 bits), the smaller
+    /// min and larger max of a column that is not text, the earlier first row; nil for an
+    /// aggregate that does not merge (min or max of text, a count of distinct values).
+    static func merge(_ x: SQLiteData, _ y: SQLiteData, _ aggregate: SQLAggregate, _ schema: DatasetSchema)
+        -> SQLiteData?
+    {
+        switch aggregate {
+        case .count, .countValues, .sum:
+            if case .null = x { return y }
+            if case .null = y { return x }
+            guard case .integer(let a) = x, case .integer(let b) = y else { return nil }
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            return overflow ? nil : .integer(sum)
+        case .firstRow, .min, .max:
+            if case .min(let c) = aggregate, schema.column(named: c)?.type == .string { return nil }
+            if case .max(let c) = aggregate, schema.column(named: c)?.type == .string { return nil }
+            if case .null = x { return y }
+            if case .null = y { return x }
+            guard let yBefore = Self.less(y, x), let xBefore = Self.less(x, y) else { return nil }
+            if case .max = aggregate { return xBefore ? y : x }
+            return yBefore ? y : x
+        case .countDistinct, .mean:
+            return nil
+        }
+    }
+
+    /// Whether `a` orders before `b` as SQLite orders them (numbers by value, text by its bytes);
+    /// nil for values of kinds that do not compare here.
+    static func less(_ a: SQLiteData, _ b: SQLiteData) -> Bool? {
+        switch (a, b) {
+        case (.integer(let p), .integer(let q)): return p < q
+        case (.float(let p), .float(let q)): return p < q
+        case (.integer(let p), .float(let q)): return Double(p) < q
+        case (.float(let p), .integer(let q)): return p < Double(q)
+        case (.text(let p), .text(let q)): return p.utf8.lexicographicallyPrecedes(q.utf8)
+        default: return nil
+        }
+    }
+
     /// The statement's rows, or nil when SQLite's integer sum overflowed or the relation has no rowid.
     func overflowing(_ db: SQLiteReadConnection, _ statement: SQLStatement) throws(DatasetError) -> [SQLiteResultRow]? {
+        noteRead(statement)
         do {
             return try db.rows(statement.text, statement.parameters.map(Self.bind))
         } catch {
@@ -119,20 +206,42 @@ extension SQLiteDatasetSource {
     /// Whether every cell reads as the schema's type (the read would accept it as stored: no
     /// conversion from text) and no required cell is null, with the relation's row count: every
     /// column is checked, as a file read checks every column, also those no report reads.
-    /// The answer is kept per database version (and schema), in this process: the check may scan
-    /// the whole table. `version` is the snapshot's (nil when it is not certain: nothing is kept).
+    /// The answer is kept per database version (and schema), in this process and in the daemon's
+    /// state folder (`SQLiteCheckStore`), so that neither `serve` nor the next `reportd run` checks
+    /// a database again that no write has touched since: the check may scan the whole table.
+    /// `version` is the snapshot's (nil when it is not certain: nothing is kept or reused).
     func cellsAreClean(_ db: SQLiteReadConnection, version: DatasetVersion?) throws(DatasetError) -> CellFigures {
         let key = version.map { "\($0.value) \(schema)" }
         if let key, let known = Self.cleanVersions.withLock({ $0[key] }) { return known }
+        let store = SQLiteCheckStore(settings)
+        if let key, let store, let kept = store.load(key: key) {
+            remember(kept, key: key)
+            return kept
+        }
         let figures = try checkCells(db)
         if let key {
-            Self.cleanVersions.withLock { known in
-                if known.count >= 64 { known.removeAll() }
-                known[key] = figures
-            }
+            remember(figures, key: key)
+            store?.save(figures, key: key)
         }
         return figures
     }
+
+    private func remember(_ figures: CellFigures, key: String) {
+        Self.cleanVersions.withLock { known in
+            if known.count >= 64 { known.removeAll() }
+            known[key] = figures
+        }
+    }
+
+    /// How many cell checks this process ran per database path (tests check when the kept
+    /// answer is used).
+    static let cellCheckCounts = Locked<[String: Int]>([:])
+
+    /// How many cell checks this process ran on the database at `path`.
+    package static func cellChecks(path: String) -> Int { cellCheckCounts.withLock { $0[path] ?? 0 } }
+
+    /// Forgets the answers kept in this process (tests: as a new `reportd run` would start).
+    package static func forgetCheckedVersions() { cleanVersions.withLock { $0.removeAll() } }
 
     /// Which database versions were found clean, for `cellsAreClean` (a few entries per dataset).
     static let cleanVersions = Locked<[String: CellFigures]>([:])
@@ -141,6 +250,7 @@ extension SQLiteDatasetSource {
     /// cell that is not clean (see `badCell`); only the row count when the table's own definition
     /// guarantees every cell (see `TableGuarantees`).
     func checkCells(_ db: SQLiteReadConnection) throws(DatasetError) -> CellFigures {
+        Self.cellCheckCounts.withLock { $0[settings.path, default: 0] += 1 }
         let statement = try cellCheck(db)
         let row = try db.rows(statement, []).first?.cells
         let rows = Int(row?[0].integer ?? 0)

@@ -51,14 +51,17 @@ public struct SQLiteDatasetSource: DatasetSource {
         return DatasetVersion("sqlite \(main) \(wal) \(shm) \(what)")
     }
 
-    /// A file's size, modification time (ns), inode and device (unless `stat` is false), and the
+    /// A file's size, modification and change times (ns; the change time cannot be set back as the
+    /// modification time can, so a write whose times were restored still changes it), inode and
+    /// device (unless `stat` is false), and the
     /// bytes of `header` in hex; nil when there is no such file.
     static func identity(_ path: String, header: [Range<Int>] = [], stat withStat: Bool = true) -> String? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         var out =
             withStat
-            ? "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino) \(info.st_dev)" : ""
+            ? "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) "
+                + "\(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec) \(info.st_ino) \(info.st_dev)" : ""
         if let end = header.map(\.upperBound).max() {
             var bytes = [UInt8](repeating: 0, count: end)
             let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -169,8 +172,9 @@ public struct SQLiteDatasetSource: DatasetSource {
     /// Rows per batch of a read.
     static let batchRows = 16_384
 
-    /// The last read statements of this process per database path (at most 16 paths, 64
-    /// statements each), newest last: tests check what a read selects and binds.
+    /// The last read and aggregate statements of this process per database path (at most 16
+    /// paths, 64 statements each), newest last: tests check what a read selects and binds, and
+    /// how a report is grouped.
     static let readLog = Locked<[String: [SQLStatement]]>([:])
 
     /// The last read statements on the database at `path`, newest last.

@@ -370,6 +370,8 @@ public struct ConfigLoader: Sendable {
         // Several nodes (ConfigLoader+Cluster.swift).
         let cluster = parseCluster(fields["cluster"], base: base, &file)
         guard !file.hasErrors, let outputRoot else { return nil }
+        // Sources may keep what they learn of their data in the state folder (see DatasetConfig).
+        for i in datasets.indices { datasets[i].stateDirectory = state }
         var config = DaemonConfig(
             file: file.path, timezone: timezone, reportsDirectory: reports, stateDirectory: state,
             pluginsDirectory: plugins,

@@ -63,11 +63,14 @@ public struct SQLAggregateQuery: Sendable {
     }
 
     /// The same over the rows `selection` admits (its filter, its date ranges: bound parameters).
+    /// With `rawText`, text group columns are grouped as stored (no function per row, an empty text
+    /// and null apart): the caller normalises the keys and merges the groups whose keys meet.
     public func statement(
-        from relation: SQLRelation, selection: RowSelection, groupBy: [String], aggregates: [SQLAggregate]
+        from relation: SQLRelation, selection: RowSelection, groupBy: [String], aggregates: [SQLAggregate],
+        rawText: Bool = false
     ) -> SQLStatement {
         var parameters: [Value] = []
-        let groups = groupBy.map { normalized($0) }
+        let groups = groupBy.map { rawText ? dialect.identifier($0) : normalized($0) }
         let select = groups + aggregates.map { expression($0) }
         var text = "SELECT " + (select.isEmpty ? "COUNT(*)" : select.joined(separator: ", "))
         text += " FROM " + dialect.relation(relation)

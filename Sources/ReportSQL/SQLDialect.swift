@@ -33,6 +33,20 @@ public enum SQLDialect: Sendable, Hashable {
     /// empty CSV cell is).
     public func text(_ expression: String) -> String { "NULLIF(\(nfc(expression)), '')" }
 
+    /// A condition true when the text column `quoted` holds a non-empty text that is certainly in
+    /// NFC as stored, so that the stored text compares as the engine's would (an empty text is
+    /// null there); false or null otherwise (null, empty, or text that may need normalising).
+    /// PostgreSQL: non-empty ASCII (`octet_length = length`). SQLite: `stored_nfc()`, a C function
+    /// the source registers (valid UTF-8 of scalars that are NFC on their own, Vietnamese's
+    /// precomposed letters among them); SQLite's `length()` counts a byte that is not UTF-8 as a
+    /// character, so `octet_length = length` would not prove a text is ASCII there.
+    public func storedInNFC(_ quoted: String) -> String {
+        switch self {
+        case .sqlite: return "stored_nfc(\(quoted))"
+        case .postgres: return "\(quoted) COLLATE \"C\" <> '' AND octet_length(\(quoted)) = length(\(quoted))"
+        }
+    }
+
     /// A text comparison's operand in byte order of its UTF-8 (the engine's order): SQLite's
     /// default BINARY collation already is; PostgreSQL needs the "C" collation.
     public func bytewise(_ expression: String) -> String {

@@ -30,6 +30,10 @@ public struct DatasetConfig: Sendable {
     /// The settings a source kind reads from keys of its own (`encoding`, `delimiter`, `sheet`),
     /// kept by their type: ReportCore stores them without knowing any source's.
     public var options = WriterOptions()
+    /// The daemon's state folder (`state`), where a source may keep what it learned of the data
+    /// between processes (an SQLite table's cell check, keyed on the database's version); nil:
+    /// nothing is kept across processes.
+    public var stateDirectory: String? = nil
 
     public init(
         name: String, format: Format, path: String, schemaPath: String, schema: DatasetSchema, onBadRows: BadRows
