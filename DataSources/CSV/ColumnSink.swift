@@ -164,7 +164,11 @@ struct ColumnSink: Sendable {
 
     /// Appends `part`'s string codes to `codes`, re-coded into `strings`: each distinct value of the
     /// part is looked up once, in code order (so the codes come out as one sequential read gives).
-    static func appendRecoded(_ part: ColumnSink, to strings: inout StringInterner, codes: inout PackedIntsBuilder) {
+    ///
+    /// `scratch` is reused from part to part (its contents are not kept).
+    static func appendRecoded(
+        _ part: ColumnSink, to strings: inout StringInterner, codes: inout PackedIntsBuilder, scratch: inout [Int64]
+    ) {
         var recode = [Int32](repeating: -1, count: part.strings.count)
         for code in 0..<part.strings.count {
             recode[code] = part.strings.bytes(of: code).withUnsafeBufferPointer { b in
@@ -175,9 +179,38 @@ struct ColumnSink: Sendable {
         // Room for the codes up to the dictionary's size (widening from 1 to 2 bytes a code at
         // 255 values, to 4 at 65,535), and for -1 (null) when the part has one.
         codes.include(low: part.codes.contains { $0 < 0 } ? Int64(-1) : 0, high: Int64(strings.count) - 1)
+        // Fast path (issue 20): the part's codes re-coded into `scratch`, then appended in one
+        // call, which switches on the word width once and stores in a loop of its own. Why: one
+        // `codes.append` per cell was a call into ReportCore (not inlinable across modules) with
+        // that switch and an array uniqueness check each time, 4 % of a 10M-row run's CPU, on
+        // the lock that joins the blocks. The range was included just above, so the bulk append
+        // widens nothing and the words come out as the per-cell appends gave them.
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: repeatElement(0, count: part.codes.count))
         recode.withUnsafeBufferPointer { map in
-            for c in part.codes { codes.append(c < 0 ? -1 : Int64(map[Int(c)])) }
+            part.codes.withUnsafeBufferPointer { source in
+                scratch.withUnsafeMutableBufferPointer { out in
+                    for i in source.indices {
+                        let c = source[i]
+                        out[i] = c < 0 ? -1 : Int64(map[Int(c)])
+                    }
+                }
+            }
         }
+        codes.append(contentsOf: scratch, valid: nil)
+    }
+
+    /// The plain re-coding the fast path of `appendRecoded` replaced: one append per cell (the
+    /// reference of the tests).
+    static func appendRecodedPlain(_ part: ColumnSink, to strings: inout StringInterner, codes: inout PackedIntsBuilder) {
+        var recode = [Int32](repeating: -1, count: part.strings.count)
+        for code in 0..<part.strings.count {
+            recode[code] = part.strings.bytes(of: code).withUnsafeBufferPointer { b in
+                strings.code(of: b.baseAddress!, count: b.count)
+            }
+        }
+        codes.include(low: part.codes.contains { $0 < 0 } ? Int64(-1) : 0, high: Int64(strings.count) - 1)
+        for c in part.codes { codes.append(c < 0 ? -1 : Int64(recode[Int(c)])) }
     }
 
     /// The column of `parts` (one sink per chunk of the file, in file order), joined: one copy
@@ -211,6 +244,8 @@ struct ColumnSink: Sendable {
         private var anyNull = false
         private var rows = 0
         private var strings = StringInterner()
+        /// The re-coded codes of the part being appended (`appendRecoded`), reused.
+        private var scratch: [Int64] = []
 
         init(spec: ColumnSpec, capacity: Int) {
             self.spec = spec
@@ -232,7 +267,7 @@ struct ColumnSink: Sendable {
             case .decimal: decimals.append(contentsOf: part.decimals)
             case .bool: bools.append(contentsOf: part.bools)
             case .date: dates.append(contentsOf: part.dates)
-            case .string: ColumnSink.appendRecoded(part, to: &strings, codes: &codes)
+            case .string: ColumnSink.appendRecoded(part, to: &strings, codes: &codes, scratch: &scratch)
             }
             guard spec.type != .string else { return }
             if !anyNull, part.valid.contains(false) {
