@@ -350,11 +350,10 @@ public final class ClusterStore: Sendable {
             ORDER BY slot LIMIT 100
             """, [.string(reports.joined(separator: "\u{1F}")), .bool(mayTakeOverPublishing)])
         return found.compactMap { row in
-            guard row.count == 4, let report = row[0], let epoch = row[1].flatMap(Double.init), let node = row[3]
+            guard row.count == 4, let report = row[0], let epoch = row[1].flatMap(Double.init),
+                let phase = row[2].flatMap(StaleClaim.Phase.init(rawValue:)), let node = row[3]
             else { return nil }
-            return StaleClaim(
-                report: report, slot: Date(timeIntervalSince1970: epoch), retrying: row[2] == "retrying",
-                publishing: row[2] == "publishing", node: node)
+            return StaleClaim(report: report, slot: Date(timeIntervalSince1970: epoch), phase: phase, node: node)
         }
     }
 
@@ -537,20 +536,26 @@ public struct SlotClaim: Sendable, Equatable {
 
 /// A claim another node should take over (`staleClaims`).
 public struct StaleClaim: Sendable, Equatable {
+    /// What its node was doing when it went silent.
+    public enum Phase: String, Sendable {
+        /// Running the slot: it stopped beating past its lease.
+        case running
+        /// Its run had failed, and it did not retry within a lease of the retry's time.
+        case retrying
+        /// Renaming the slot's files (some may be in place): it stopped beating past its lease.
+        case publishing
+    }
+
     public var report: String
     public var slot: Date
-    /// Its run had failed and its node's retry is overdue (else: its node stopped beating while it ran).
-    public var retrying: Bool
-    /// Its node stopped beating while it renamed the slot's files (some may be in place).
-    public var publishing: Bool
+    public var phase: Phase
     /// The node that held it.
     public var node: String
 
-    public init(report: String, slot: Date, retrying: Bool, publishing: Bool = false, node: String) {
+    public init(report: String, slot: Date, phase: Phase, node: String) {
         self.report = report
         self.slot = slot
-        self.retrying = retrying
-        self.publishing = publishing
+        self.phase = phase
         self.node = node
     }
 }

@@ -48,6 +48,20 @@ import TestSupport
         return Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
+    /// A beat of `node` moves its claim on `report` on to the database's now() + its lease (30 s):
+    /// the claim is set to lapse in 5 s first.
+    func expectABeatRenews(_ node: ClusterStore, report: String) async throws {
+        let (server, database) = (self.server, self.database)
+        _ = try await offPool {
+            try server.psql(
+                "UPDATE reportd_claims SET expires_at = now() + interval '5 seconds' WHERE report = '\(report)'",
+                database: database)
+        }
+        let before = try await expiry(report)
+        _ = try await offPool { try node.heartbeat(localNow: { Date() }) }
+        #expect(try await expiry(report) > before + 20)
+    }
+
     /// A slot safely in the past by every clock.
     let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 600)
 
@@ -118,13 +132,7 @@ import TestSupport
             return
         }
         // A beat moves the claim's expiry on to the database's now() + lease.
-        let (server, database) = (self.server, self.database)
-        _ = try await offPool {
-            try server.psql("UPDATE reportd_claims SET expires_at = now() + interval '5 seconds'", database: database)
-        }
-        let before = try await expiry("r")
-        _ = try await offPool { try a.heartbeat(localNow: { Date() }) }
-        #expect(try await expiry("r") > before + 20)
+        try await expectABeatRenews(a, report: "r")
         #expect(try await offPool { try b.claim(report: "r", slot: slot) } == .elsewhere(node: "node-a", done: false))
         #expect(try await offPool { try a.complete(claim) })
         // A lapsed claim that nobody took over cannot complete either, and a beat does not revive it.
@@ -187,7 +195,7 @@ import TestSupport
         try await offPool { try a.release(retry, retryIn: 120) }
         try await lapse("node-a")
         let stale = try await offPool { try b.staleClaims(reports: ["r"]) }
-        #expect(stale == [StaleClaim(report: "r", slot: slot, retrying: true, node: "node-a")])
+        #expect(stale == [StaleClaim(report: "r", slot: slot, phase: .retrying, node: "node-a")])
         guard case .claimed(let taken) = try await offPool({ try b.claim(report: "r", slot: slot) }) else {
             Issue.record("the overdue retry was not taken over")
             return
@@ -219,13 +227,7 @@ import TestSupport
         }
         #expect(try await offPool { try a.complete(claim) })
         // While node-a beats, its publishing claim is renewed and nobody takes it.
-        let (server, database) = (self.server, self.database)
-        _ = try await offPool {
-            try server.psql("UPDATE reportd_claims SET expires_at = now() + interval '5 seconds'", database: database)
-        }
-        let before = try await expiry("r")
-        _ = try await offPool { try a.heartbeat(localNow: { Date() }) }
-        #expect(try await expiry("r") > before + 20)
+        try await expectABeatRenews(a, report: "r")
         #expect(try await offPool { try b.staleClaims(reports: ["r"]) }.isEmpty)
         #expect(try await offPool { try b.claim(report: "r", slot: slot) } == .elsewhere(node: "node-a", done: false))
         // node-a dies before `finish`: a lease later the slot is stale, named as publishing, but
@@ -237,7 +239,7 @@ import TestSupport
         #expect(try await offPool { try b.claim(report: "r", slot: slot) } == .elsewhere(node: "node-a", done: false))
         b.connectedAt.withLock { $0 = Date().addingTimeInterval(-31) }
         let stale = try await offPool { try b.staleClaims(reports: ["r"]) }
-        #expect(stale == [StaleClaim(report: "r", slot: slot, retrying: false, publishing: true, node: "node-a")])
+        #expect(stale == [StaleClaim(report: "r", slot: slot, phase: .publishing, node: "node-a")])
         guard case .claimed(let taken) = try await offPool({ try b.claim(report: "r", slot: slot) }) else {
             Issue.record("the publishing claim was not taken over")
             return

@@ -193,9 +193,9 @@ struct MailDesk {
             guard !owners.isEmpty else { continue }
             let zone = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
             let last = [runs.load(report.name).lastCompletedSlot, clusterCompleted[report.name]].compactMap { $0 }.max()
+            let told = notes.load(report.name)
             if cluster != nil, let last {
                 // Recovered: a slot after the last one this node told of has completed, on any node.
-                let told = notes.load(report.name)
                 if told.awaitingRecovery, let latest = told.noticedSlots.max(), last > latest {
                     if let job = recovered(
                         report, slot: last, owners: owners, postman: postman, daemon: daemon, notes: notes, logger: logger)
@@ -209,7 +209,7 @@ struct MailDesk {
                 let due = StatusReport.overdueSlot(
                     schedule: report.schedule, zone: zone, timeout: report.timeout, lastCompleted: last, now: now)
             else { continue }
-            if notes.load(report.name).noticedSlots.contains(due) { continue }
+            if told.noticedSlots.contains(due) { continue }
             if let cluster, reachable {
                 // Of the nodes that find the slot overdue, the first to note it tells the owners.
                 do {

@@ -372,13 +372,14 @@ struct SchedulerCore {
         for claim in claims {
             let (name, slot) = (claim.report, claim.slot)
             guard let entry = entries[name] else { continue }
-            if claim.publishing {
+            switch claim.phase {
+            case .publishing:
                 log(name, slot).warning(
                     "node '\(claim.node)' stopped beating while it published this slot: running it again here")
-            } else if claim.retrying {
+            case .retrying:
                 log(name, slot).warning(
                     "node '\(claim.node)' was to retry this failed slot and has not within its lease: retrying it here")
-            } else {
+            case .running:
                 log(name, slot).warning("the node running this slot stopped beating past its lease: taking it over")
             }
             offer(
