@@ -49,7 +49,11 @@ public struct SQLFilterCompiler: Sendable {
         case .compareColumns(let a, let op, let b):
             return storedFirst([a, b]) { "(\($0(a)) \(Self.sql(op)) \($0(b)))" }
         case .isNull(let name):
-            return "(\(dialect.identifier(name)) IS NULL)"
+            // The engine reads an empty text as null (SPEC, "Dataset sources"): a text column is
+            // null when it is NULL or ''. Only `''` itself: normalising never empties a text.
+            let quoted = dialect.identifier(name)
+            guard schema.column(named: name)?.type == .string else { return "(\(quoted) IS NULL)" }
+            return "(\(quoted) IS NULL OR \(quoted) = '')"
         case .member(let name, let values):
             guard !values.isEmpty else {
                 // Unknown for a null cell, false otherwise, as `x in []` in the engine (so that

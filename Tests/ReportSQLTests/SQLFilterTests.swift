@@ -71,6 +71,18 @@ import Testing
         #expect(try compile("year in [2021.5]").text == "(\"year\" <> \"year\")")
     }
 
+    /// `is null` (made by split reports for the rows without a value): an empty text is null to
+    /// the engine, so a text column's test takes `''` too; other columns' is SQL's `IS NULL`.
+    @Test func isNullOfATextColumnTakesTheEmptyTextToo() {
+        for dialect in [SQLDialect.sqlite, .postgres] {
+            var parameters: [Value] = []
+            let compiler = SQLFilterCompiler(dialect: dialect, schema: schema)
+            #expect(compiler.condition(.isNull(column: "district"), parameters: &parameters) == "(\"district\" IS NULL OR \"district\" = '')")
+            #expect(compiler.condition(.isNull(column: "year"), parameters: &parameters) == "(\"year\" IS NULL)")
+            #expect(parameters.isEmpty)
+        }
+    }
+
     @Test func identifiersAreQuotedWithQuotesDoubled() throws {
         #expect(SQLDialect.sqlite.identifier("we\"ird name") == "\"we\"\"ird name\"")
         #expect(SQLDialect.postgres.placeholder(3) == "$3")
