@@ -24,9 +24,11 @@ extension PostgresDatasetSource {
     }
 
     /// The report computed on `session` inside the snapshot's transaction, `found` the relation's
-    /// columns on the server, the cells already checked clean.
+    /// columns on the server, the cells already checked clean. `dateless`: the relation's rows
+    /// without a date in the period's column when counted already (`PostgresSideCount`), else nil.
     func compute(
-        _ report: ReportDefinition, period: RunPeriod?, found: [PostgresColumn], _ session: PostgresSession
+        _ report: ReportDefinition, period: RunPeriod?, found: [PostgresColumn], _ session: PostgresSession,
+        dateless: () -> Int? = { nil }
     ) throws(DatasetError) -> ReportResult? {
         for name in report.columnsRead(in: schema) {
             guard let spec = schema.column(named: name), found.first(where: { $0.name == name })?.type == spec.type
@@ -52,10 +54,15 @@ extension PostgresDatasetSource {
             results.append(result)
         }
         // Rows without a date, over the whole relation, as the engine counts them.
-        let d = SQLDialect.postgres
-        let outside = try session.rows(
-            "SELECT COUNT(*)::text FROM \(d.relation(relation)) WHERE \(d.identifier(column)) IS NULL")
-        let count = Int((outside.first?.first ?? nil) ?? "0") ?? 0
+        let count: Int
+        if let known = dateless() {
+            count = known
+        } else {
+            let d = SQLDialect.postgres
+            let outside = try session.rows(
+                "SELECT COUNT(*)::text FROM \(d.relation(relation)) WHERE \(d.identifier(column)) IS NULL")
+            count = Int((outside.first?.first ?? nil) ?? "0") ?? 0
+        }
         return ReportEngine.joinPeriod(report, period: period, results: results, rowsOutsidePeriod: count)
     }
 

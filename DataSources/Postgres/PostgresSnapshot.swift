@@ -101,9 +101,24 @@ final class PostgresSnapshot: DatasetSnapshot, @unchecked Sendable {
                 clean = figures.clean
                 if let count = figures.rows { rows = count }
             }
-            guard clean == true,
-                let result = try source.compute(report, period: period, found: found, session)
-            else { return nil }
+            guard clean == true else { return nil }
+            // A report with a filter or a period does not give the relation's row count, which its
+            // outputs state: on a large table it is counted meanwhile on a second connection
+            // reading this same snapshot (`PostgresSideCount`).
+            let side =
+                rows == nil && (report.filter != nil || period != nil)
+                ? try PostgresSideCount.start(source, on: session, dateColumn: period?.rule.dateColumn) : nil
+            let computed: ReportResult?
+            do throws(DatasetError) {
+                computed = try source.compute(
+                    report, period: period, found: found, session, dateless: { side?.counted()?.dateless })
+            } catch {
+                // The import needs this transaction open: the count ends before the error does.
+                _ = side?.counted()
+                throw error
+            }
+            if let counted = side?.counted() { rows = counted.rows }
+            guard let result = computed else { return nil }
             // Grouped over every row: its rows are the relation's.
             if period == nil, report.filter == nil { rows = result.rowsUsed }
             return result

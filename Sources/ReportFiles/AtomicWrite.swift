@@ -44,10 +44,13 @@ extension ConfinedFolder {
     /// As `writeAtomically(_:in:path:permissions:)`, asking `gate` once every file is written and
     /// synced, immediately before the first rename: an error it throws removes the temporary files
     /// and is rethrown, and nothing a reader sees changes (a cluster's fencing check, see
-    /// `PublishGate`).
+    /// `PublishGate`). With `syncFolder` false the folder is not synced after the renames: the
+    /// caller syncs it (`syncFolder(_:path:)`, or a next atomic write into it, whose folder sync
+    /// makes these renames durable too), also when it fails before.
     @discardableResult
     public static func writeAtomically(
-        _ files: [File], in folder: Int32, path: String, permissions: FilePermissions, gate: (() throws -> Void)?
+        _ files: [File], in folder: Int32, path: String, permissions: FilePermissions, gate: (() throws -> Void)?,
+        syncFolder: Bool = true
     ) throws -> [String] {
         let stale = removeStaleTemporaries(in: folder)
         var staged: [String] = []
@@ -62,10 +65,16 @@ extension ConfinedFolder {
             }
             renamed += 1
         }
+        if syncFolder { try Self.syncFolder(folder, path: path) }
+        return stale
+    }
+
+    /// Makes the renames and removals done in the open folder durable (a file system that cannot
+    /// sync a folder, EINVAL, is left as it is).
+    public static func syncFolder(_ folder: Int32, path: String) throws(FileError) {
         if fsync(folder) != 0 && errno != EINVAL {
             throw FileError(errno, path: path, doing: "syncing the folder")
         }
-        return stale
     }
 
     /// Writes `files` atomically into the folder at `path` (created with `permissions` when

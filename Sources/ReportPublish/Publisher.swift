@@ -92,6 +92,25 @@ public struct Publisher: Sendable {
             files, in: folder, path: folderPath(report), permissions: permissions, gate: gate)
     }
 
+    /// As `publish(report:files:gate:)`, but the report's folder is not synced after the renames:
+    /// the caller's next step in that folder, the manifest's atomic write, syncs it and with it
+    /// these renames (one folder fsync instead of two in a row); a caller that does not reach it
+    /// calls `syncFolder(report:)`.
+    @discardableResult
+    public func publishLeavingFolderUnsynced(report: String, files: [File], gate: PublishGate?) throws -> [String] {
+        let folder = try openReportFolder(report)
+        defer { close(folder) }
+        return try ConfinedFolder.writeAtomically(
+            files, in: folder, path: folderPath(report), permissions: permissions, gate: gate, syncFolder: false)
+    }
+
+    /// Syncs the report's folder (its renames and removals made durable).
+    public func syncFolder(report: String) throws(PublishError) {
+        let folder = try openReportFolder(report)
+        defer { close(folder) }
+        try ConfinedFolder.syncFolder(folder, path: folderPath(report))
+    }
+
     /// Publishes `files` into the root folder itself, in order, each atomically (the state store's
     /// `NAME.json` files).
     @discardableResult

@@ -499,14 +499,29 @@ public struct ReportRunner: Sendable {
                 metadata: ["output.latest": "\(newest)"])
         }
         // Slot files first, `latest.*` last: `latest` always names a run whose files are all in place.
-        let leftovers = try publisher.publish(report: definition.name, files: slotFiles + latest, gate: gate)
+        // The folder is synced once, by the manifest's write that follows (`record`), which makes
+        // these renames durable with it; every way out before it syncs the folder itself.
+        let leftovers: [String]
+        do {
+            leftovers = try publisher.publishLeavingFolderUnsynced(
+                report: definition.name, files: slotFiles + latest, gate: gate)
+        } catch {
+            try? publisher.syncFolder(report: definition.name)
+            throw error
+        }
         if !leftovers.isEmpty {
             logger.notice(
                 "removed temporary files left by an interrupted run",
                 metadata: ["output.path": "\(config.outputRoot)/\(definition.name)", "output.removed": "\(leftovers)"])
         }
         outcome.files = (slotFiles + latest).map { PublishedFile(path: "\(definition.name)/\($0.name)", contents: $0.bytes) }
-        let removed = try publisher.applyRetention(report: definition.name, keep: config.keep, protecting: slot.stamp)
+        let removed: [String]
+        do {
+            removed = try publisher.applyRetention(report: definition.name, keep: config.keep, protecting: slot.stamp)
+        } catch {
+            try? publisher.syncFolder(report: definition.name)
+            throw error
+        }
         if !removed.isEmpty {
             logger.debug("retention removed old runs", metadata: ["output.removed": "\(removed.count)"])
         }
@@ -520,10 +535,17 @@ public struct ReportRunner: Sendable {
     ) throws {
         let known = Dictionary(
             outcome.files.map { (String($0.path.dropFirst(definition.name.count + 1)), $0) }, uniquingKeysWith: { $1 })
-        try publisher.writeManifest(
-            report: definition.name, title: definition.title, extensions: definition.formats.map(config.writers.fileExtension(of:)),
-            latest: latestStamp, known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601,
-            periods: outcome.period.map { [slot.stamp: $0] } ?? [:])
+        // Its atomic write syncs the report's folder, and so the run's renames (`publish`).
+        do {
+            try publisher.writeManifest(
+                report: definition.name, title: definition.title,
+                extensions: definition.formats.map(config.writers.fileExtension(of:)), latest: latestStamp,
+                known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601,
+                periods: outcome.period.map { [slot.stamp: $0] } ?? [:])
+        } catch {
+            try? publisher.syncFolder(report: definition.name)
+            throw error
+        }
         // The root's index.html; a failure to write it is logged, the run's own files are published.
         do {
             try OutputIndex.update(
