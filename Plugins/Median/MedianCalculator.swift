@@ -1,7 +1,7 @@
 public import ReportCore
 
 /// `median`: the 50th percentile, by the same linear interpolation as `percentile`.
-public struct MedianCalculator: OnePassCalculator, PureCalculator {
+public struct MedianCalculator: QuantileCalculator, PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(
@@ -20,5 +20,10 @@ public struct MedianCalculator: OnePassCalculator, PureCalculator {
     public func compute(_ input: CalculatorInput, grouped: GroupedRows) throws(CalculatorError) -> [Value]? {
         // Gathered a batch of groups at a time (see `GroupedRows.percentiles`).
         return grouped.percentiles(try input.column("column"), p: 50).map(Value.finite)
+    }
+
+    /// The column, at p = 50 (see `QuantileCalculator`).
+    public func quantile(_ parameters: MetricParameters) -> (column: String, p: Double)? {
+        parameters.string("column").map { ($0, 50) }
     }
 }

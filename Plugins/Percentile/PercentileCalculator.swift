@@ -2,7 +2,7 @@ public import ReportCore
 
 /// `percentile`: the p-th percentile by linear interpolation between closest ranks (numpy's default,
 /// SQL's `quantile_cont`).
-public struct PercentileCalculator: OnePassCalculator, PureCalculator {
+public struct PercentileCalculator: QuantileCalculator, PureCalculator {
     public init() {}
 
     public let descriptor = CalculatorDescriptor(
@@ -31,5 +31,12 @@ public struct PercentileCalculator: OnePassCalculator, PureCalculator {
         }
         // Gathered a batch of groups at a time (see `GroupedRows.percentiles`).
         return grouped.percentiles(column, p: p).map(Value.finite)
+    }
+
+    /// The column and `p` (see `QuantileCalculator`).
+    public func quantile(_ parameters: MetricParameters) -> (column: String, p: Double)? {
+        guard let column = parameters.string("column"), let p = parameters.number("p"), (0...100).contains(p)
+        else { return nil }
+        return (column, p)
     }
 }

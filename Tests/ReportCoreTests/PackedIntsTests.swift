@@ -49,6 +49,46 @@ import TestSupport
         #expect(Array(PackedInts(values)) == values)
     }
 
+    /// The bulk append against the per-cell append it replaced, part by part: the same base,
+    /// width and words after every part (nulls as word 0), for every width and move of the base,
+    /// empty parts, all-null parts, and a flag list shorter than the values.
+    @Test(arguments: 0..<30)
+    func bulkAppendGivesThePerCellWords(seed: UInt64) {
+        var g = SeededGenerator(seed: seed)
+        let values = Self.values(&g, count: 4000)
+        let nullRate = [0, 2, 9, 1000].randomElement(using: &g)!
+        let valid = values.map { _ in nullRate == 0 || Int.random(in: 0..<nullRate, using: &g) != 0 }
+        let capacity = Int.random(in: 0...5000, using: &g)
+        var bulk = PackedIntsBuilder(capacity: capacity)
+        var plain = PackedIntsBuilder(capacity: capacity)
+        var i = 0
+        while i < values.count {
+            let n = min(values.count - i, Int.random(in: 0...400, using: &g))
+            let part = Array(values[i..<i + n])
+            var flags: [Bool]? = Array(valid[i..<i + n])
+            switch Int.random(in: 0..<8, using: &g) {
+            case 0: flags = part.map { _ in false }
+            case 1: flags = nil
+            case 2: flags = flags.map { Array($0.dropLast(min($0.count, 3))) }
+            default: if !flags!.contains(false) { flags = nil }
+            }
+            bulk.append(contentsOf: part, valid: flags)
+            plain.appendPlain(contentsOf: part, valid: flags)
+            #expect(bulk.count == plain.count)
+            i += n
+        }
+        let a = bulk.finish()
+        let b = plain.finish()
+        #expect(a.base == b.base && a.bytesPerValue == b.bytesPerValue)
+        switch (a.words, b.words) {
+        case (.u8(let x), .u8(let y)): #expect(x == y)
+        case (.u16(let x), .u16(let y)): #expect(x == y)
+        case (.u32(let x), .u32(let y)): #expect(x == y)
+        case (.i64(let x), .i64(let y)): #expect(x == y)
+        default: Issue.record("widths differ")
+        }
+    }
+
     @Test func eachWidthAtItsEdges() {
         let cases: [([Int64], Int)] = [
             ([], 1), ([7], 1), ([0, 255], 1), ([0, 256], 2), ([-1, 254], 1), ([-1, 255], 2), ([5, 65_540], 2),

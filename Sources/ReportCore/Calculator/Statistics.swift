@@ -114,7 +114,9 @@ public enum Statistics {
     /// The p-th percentile (0–100) by linear interpolation between closest ranks: numpy's default
     /// `linear` method, SQL's `quantile_cont`.
     ///
-    /// Uses selection (expected linear time), not a full sort.
+    /// Uses selection (expected linear time), not a full sort. A zero result is +0 (`+ 0`): which
+    /// of -0 and 0 a selection lands on depends on how the values were rearranged before, and
+    /// `percentiles(_:_:)` must give the same bits as this (both are written `0`).
     public static func percentile(_ values: [Double], p: Double) -> Double? {
         guard !values.isEmpty else { return nil }
         var xs = values
@@ -122,17 +124,65 @@ public enum Statistics {
         let lower = Int(position.rounded(.down))
         let fraction = position - Double(lower)
         let a = select(&xs, lower)
-        guard fraction > 0, lower + 1 < xs.count else { return a }
+        guard fraction > 0, lower + 1 < xs.count else { return a + 0 }
         // After selecting `lower`, every element right of it is >= a: the next rank is their minimum.
         var b = xs[lower + 1]
         for x in xs[(lower + 1)...] where x < b { b = x }
-        return a + (b - a) * fraction
+        return a + (b - a) * fraction + 0
+    }
+
+    /// The p-th percentile of `xs` for each p of `ps`, each what `percentile(_:p:)` gives (the
+    /// same bits); rearranges `xs`. Nil for each p when `xs` is empty.
+    ///
+    /// Fast path (issue 20): the median and the 90th percentile of one column used to be gathered
+    /// and selected each from a fresh copy of the values. Here the ranks are selected from one
+    /// buffer in ascending order, each within the part above the previous one (a selection of
+    /// rank k leaves every larger rank right of k), so the second and later selections work on
+    /// a shrinking part instead of on all the values again, and nothing is copied.
+    static func percentiles(_ xs: UnsafeMutableBufferPointer<Double>, _ ps: [Double]) -> [Double?] {
+        var out = [Double?](repeating: nil, count: ps.count)
+        let n = xs.count
+        guard n > 0 else { return out }
+        // Ascending p is ascending rank.
+        let order = ps.indices.sorted { ps[$0] < ps[$1] }
+        var selected = -1
+        var selectedValue = 0.0
+        var above: Double?
+        for i in order {
+            let position = ps[i] / 100 * Double(n - 1)
+            let lower = Int(position.rounded(.down))
+            let fraction = position - Double(lower)
+            if lower != selected {
+                selectedValue = select(xs, from: selected + 1, lower)
+                selected = lower
+                above = nil
+            }
+            let a = selectedValue
+            guard fraction > 0, lower + 1 < n else {
+                out[i] = a + 0
+                continue
+            }
+            if above == nil {
+                var b = xs[lower + 1]
+                for x in xs[(lower + 1)...] where x < b { b = x }
+                above = b
+            }
+            let b = above!
+            out[i] = a + (b - a) * fraction + 0
+        }
+        return out
     }
 
     /// Rearranges `xs` so that `xs[k]` is the k-th smallest, smaller ones before it and larger after
     /// (Hoare's quickselect with a median-of-three pivot).
     static func select(_ xs: inout [Double], _ k: Int) -> Double {
-        var low = 0
+        xs.withUnsafeMutableBufferPointer { select($0, from: 0, k) }
+    }
+
+    /// `select` within `xs[start...]` (which must hold the ranks `start...` of `xs`): `xs[k]`
+    /// becomes the k-th smallest of `xs`. On a buffer: no bounds or uniqueness check per swap.
+    static func select(_ xs: UnsafeMutableBufferPointer<Double>, from start: Int, _ k: Int) -> Double {
+        var low = start
         var high = xs.count - 1
         while low < high {
             let mid = low + (high - low) / 2
@@ -143,12 +193,12 @@ public enum Statistics {
             var i = low
             var j = high
             while i <= j {
-                while xs[i] < pivot { i += 1 }
-                while pivot < xs[j] { j -= 1 }
+                while xs[i] < pivot { i &+= 1 }
+                while pivot < xs[j] { j &-= 1 }
                 if i <= j {
                     xs.swapAt(i, j)
-                    i += 1
-                    j -= 1
+                    i &+= 1
+                    j &-= 1
                 }
             }
             if k <= j {

@@ -361,8 +361,72 @@ public struct PackedIntsBuilder: Sendable {
         }
     }
 
-    /// Appends `values` where `valid` (when given) is true, nulls elsewhere; widens first.
+    /// Appends `values` where `valid` (when given) is true, nulls elsewhere; widens first. With
+    /// `valid`, as many cells as the shorter of the two.
+    ///
+    /// Fast path (issue 20): the range is found and the words written in loops over raw buffers,
+    /// the width switched once and the room made once (`appendBulk`). Why: an `append` per cell
+    /// (a capacity and a uniqueness check each) was 4.6 % of a 10M-row run's CPU, in the join of
+    /// the typed blocks into the columns. `appendPlain` is the per-cell loop it replaced, the
+    /// reference of the tests: the words come out the same.
     public mutating func append(contentsOf values: [Int64], valid: [Bool]?) {
+        values.withUnsafeBufferPointer { v in
+            if let valid {
+                valid.withUnsafeBufferPointer { f in
+                    let n = min(v.count, f.count)
+                    appendBulk(UnsafeBufferPointer(rebasing: v[0..<n]), UnsafeBufferPointer(rebasing: f[0..<n]))
+                }
+            } else {
+                appendBulk(v, nil)
+            }
+        }
+    }
+
+    private mutating func appendBulk(_ v: UnsafeBufferPointer<Int64>, _ valid: UnsafeBufferPointer<Bool>?) {
+        let n = v.count
+        var lo = Int64.max
+        var hi = Int64.min
+        if let valid {
+            for i in 0..<n {
+                let ok = valid[i]
+                lo = min(lo, ok ? v[i] : Int64.max)
+                hi = max(hi, ok ? v[i] : Int64.min)
+            }
+        } else {
+            for i in 0..<n {
+                lo = min(lo, v[i])
+                hi = max(hi, v[i])
+            }
+        }
+        include(low: lo, high: hi)
+        let base = self.base
+        @inline(__always)
+        func add<T: FixedWidthInteger>(_ a: inout [T], _ word: (Int64) -> T) {
+            let old = a.count
+            // Room for the part, growing geometrically as `append` does (an exact
+            // `reserveCapacity` per part would copy the column once per part).
+            if a.capacity < old + n { a.reserveCapacity(max(old + n, 2 * a.capacity)) }
+            a.append(contentsOf: repeatElement(0, count: n))
+            a.withUnsafeMutableBufferPointer { a in
+                let out = a.baseAddress! + old
+                if let valid {
+                    for i in 0..<n { out[i] = valid[i] ? word(v[i]) : 0 }
+                } else {
+                    for i in 0..<n { out[i] = word(v[i]) }
+                }
+            }
+        }
+        guard n > 0 else { return }
+        switch width {
+        case .u8: add(&u8) { UInt8(truncatingIfNeeded: $0 &- base) }
+        case .u16: add(&u16) { UInt16(truncatingIfNeeded: $0 &- base) }
+        case .u32: add(&u32) { UInt32(truncatingIfNeeded: $0 &- base) }
+        case .i64: add(&i64) { $0 }
+        }
+    }
+
+    /// The per-cell append that `append(contentsOf:valid:)` replaced (the reference of the tests).
+    mutating func appendPlain(contentsOf values: [Int64], valid: [Bool]?) {
         var lo = Int64.max
         var hi = Int64.min
         if let valid {

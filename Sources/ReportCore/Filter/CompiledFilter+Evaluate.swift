@@ -5,10 +5,20 @@ extension CompiledFilter {
     /// dictionary-encoded string column are decided once per distinct value, then looked up by code.
     public func matchingRows(in table: Table) -> [Int] {
         let truth = evaluate(root, table)
-        var rows: [Int] = []
-        rows.reserveCapacity(table.rowCount)
-        for i in 0..<table.rowCount where truth[i] == Truth.yes { rows.append(i) }
-        return rows
+        // Counted first, then written into memory taken once through a raw buffer (issue 20: an
+        // `append` per kept row checked the array's capacity and uniqueness each time).
+        return truth.withUnsafeBufferPointer { truth in
+            var kept = 0
+            for t in truth { kept &+= t == Truth.yes ? 1 : 0 }
+            return [Int](unsafeUninitializedCapacity: kept) { out, initialized in
+                var k = 0
+                for i in truth.indices where truth[i] == Truth.yes {
+                    (out.baseAddress! + k).initialize(to: i)
+                    k &+= 1
+                }
+                initialized = kept
+            }
+        }
     }
 
     private func evaluate(_ node: Node, _ table: Table) -> [UInt8] {
@@ -19,23 +29,17 @@ extension CompiledFilter {
         case .and(let a, let b):
             var x = evaluate(a, table)
             let y = evaluate(b, table)
-            for i in 0..<n {
-                if x[i] == Truth.no || y[i] == Truth.no {
-                    x[i] = Truth.no
-                } else if x[i] == Truth.unknown || y[i] == Truth.unknown {
-                    x[i] = Truth.unknown
-                }
+            Self.combine(&x, y) { x, y in
+                if x == Truth.no || y == Truth.no { return Truth.no }
+                return x == Truth.unknown || y == Truth.unknown ? Truth.unknown : x
             }
             return x
         case .or(let a, let b):
             var x = evaluate(a, table)
             let y = evaluate(b, table)
-            for i in 0..<n {
-                if x[i] == Truth.yes || y[i] == Truth.yes {
-                    x[i] = Truth.yes
-                } else if x[i] == Truth.unknown || y[i] == Truth.unknown {
-                    x[i] = Truth.unknown
-                }
+            Self.combine(&x, y) { x, y in
+                if x == Truth.yes || y == Truth.yes { return Truth.yes }
+                return x == Truth.unknown || y == Truth.unknown ? Truth.unknown : x
             }
             return x
         case .not(let a):
@@ -73,17 +77,37 @@ extension CompiledFilter {
         }
     }
 
+    /// `x[i] = rule(x[i], y[i])` for every row, through raw buffers (issue 20: the indexed loop
+    /// checked bounds and the array's uniqueness per row).
+    @inline(__always)
+    private static func combine(_ x: inout [UInt8], _ y: [UInt8], _ rule: (UInt8, UInt8) -> UInt8) {
+        x.withUnsafeMutableBufferPointer { x in
+            y.withUnsafeBufferPointer { y in
+                for i in 0..<min(x.count, y.count) { x[i] = rule(x[i], y[i]) }
+            }
+        }
+    }
+
     /// Applies a test to every non-null cell; nulls stay unknown.
     private func perRow(_ column: Column, _ n: Int, _ test: (Value) -> Bool) -> [UInt8] {
-        var out = [UInt8](repeating: Truth.unknown, count: n)
+        var truth = [UInt8](repeating: Truth.unknown, count: n)
+        // Written through a raw buffer (issue 20: a captured array checked its uniqueness and
+        // bounds per row).
+        truth.withUnsafeMutableBufferPointer { out in perRow(column, n, test, into: out) }
+        return truth
+    }
+
+    private func perRow(_ column: Column, _ n: Int, _ test: (Value) -> Bool, into out: UnsafeMutableBufferPointer<UInt8>) {
         switch column.storage {
         case .string(let codes, let dictionary):
             // Decided once per distinct value, then looked up by code (one loop per packed width).
             let decided = dictionary.map { test(.string($0)) ? Truth.yes : Truth.no }
             func look<W: FixedWidthInteger>(_ words: UnsafeBufferPointer<W>) {
-                for i in 0..<n {
-                    let code = codes.base &+ Int64(truncatingIfNeeded: words[i])
-                    if code >= 0 { out[i] = decided[Int(code)] }
+                decided.withUnsafeBufferPointer { decided in
+                    for i in 0..<n {
+                        let code = codes.base &+ Int64(truncatingIfNeeded: words[i])
+                        if code >= 0 { out[i] = decided[Int(code)] }
+                    }
                 }
             }
             switch codes.words {
@@ -103,7 +127,6 @@ extension CompiledFilter {
         default:
             for i in 0..<n where !column.isNull(i) { out[i] = test(column.value(at: i)) ? Truth.yes : Truth.no }
         }
-        return out
     }
 
     static func compare(_ a: Value, _ op: ComparisonOperator, _ b: Value) -> Bool {
