@@ -123,8 +123,9 @@ let package = Package(
             swiftSettings: internalImports
         ),
         .target(name: "CSpawn"),
-        // The CSV reader's vector scans (quote counts, record splitting), in C with a portable
-        // fallback: clang vectorises them, Swift's SIMD types did not (issue 20).
+        // The CSV reader's vector scans (quote counts, record splitting, the UTF-8 check), in C with
+        // a portable fallback and AVX2/AVX-512 paths chosen at run time: clang vectorises them,
+        // Swift's SIMD types did not (issue 20).
         .target(name: "CCSVScan"),
         // Mail through the system's sendmail interface: the MIME writer, the sendmail process,
         // deliveries and notices (issue 19).
@@ -229,7 +230,7 @@ let package = Package(
             name: "DataSourcesTests",
             dependencies: [
                 "ReportCore", "ReportFiles", "ReportConfig", "ReportCalculators", "ReportWriters", "ReportSources",
-                "SourceFiles", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "SourceFiles", "TestSupport", "CCSVScan", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ] + sourceFolders.map { .target(name: "Source\($0.key)") }
         ),
         .testTarget(

@@ -108,6 +108,9 @@ struct CSVRecordReader {
     /// Whether `next` tries the C fast path first (tests turn it off to compare with the plain
     /// reader).
     var fast = true
+    /// The vector level the fast path runs (`reportd_simd_level`; -1: the process's). Tests set
+    /// each level the machine has, to compare every one with the plain reader.
+    var vectorLevel: Int32 = -1
 
     /// A reader from the start of the file (a UTF-8 byte-order mark is skipped).
     init(bytes: UnsafeBufferPointer<UInt8>, limits: CSVLimits = .standard, readsHeader: Bool = false) {
@@ -148,9 +151,9 @@ struct CSVRecordReader {
         recordStart = position
         recordLine = line
         if fast {
-            // Fast path (issue 20): the record is split in C with 16-byte vector scans for the
-            // next delimiter, line break or quote (`reportd_csv_record`). Why: splitting fields
-            // was the largest share of a read's CPU (20 % in `next`), the Swift loop going eight
+            // Fast path (issue 20): the record is split in C with 16-byte (SSE2) or 32-byte (AVX2)
+            // vector scans for the next delimiter, line break or quote (`reportd_csv_record`).
+            // Why: splitting fields was the largest share of a read's CPU (20 % in `next`), the Swift loop going eight
             // bytes at a time with a check per field. It reads well-formed records only and
             // leaves everything unusual (errors, limits, a quote open at the buffer's end) to the
             // plain loop below, which reads the record again from its start: the errors and
@@ -159,9 +162,9 @@ struct CSVRecordReader {
                 position: position, line: line, lineStart: lineStart, recordEnd: 0, count: 0)
             while true {
                 let (room, capacity) = fields.storage
-                let outcome = reportd_csv_record(
-                    bytes.baseAddress, bytes.count, delimiter, limits.columns, limits.recordBytes, limits.cellBytes,
-                    room, capacity, &cursor)
+                let outcome = reportd_csv_record_level(
+                    vectorLevel, bytes.baseAddress, bytes.count, delimiter, limits.columns, limits.recordBytes,
+                    limits.cellBytes, room, capacity, &cursor)
                 if Int(outcome) == REPORTD_CSV_FULL {
                     fields.grow()
                     continue

@@ -1,3 +1,4 @@
+import CCSVScan
 import Foundation
 import Testing
 import TestSupport
@@ -6,10 +7,15 @@ import TestSupport
 @testable import SourceCSV
 
 /// The CSV read's fast paths (issue 20) against the plain code they replaced, on adversarial
-/// inputs over many seeds: the UTF-8 DFA against the byte-by-byte check, the eight-digit SWAR
-/// integers against the digit loop and `CellParser`, the vectorised quote count against the word
-/// count; and whole reads with a bad byte at every offset, whole and in blocks.
+/// inputs over many seeds: the UTF-8 DFA and the vector check (each vector level this CPU has)
+/// against the byte-by-byte check, the eight-digit SWAR integers against the digit loop and
+/// `CellParser`, the vectorised quote counts against the word count; and whole reads with a bad
+/// byte at every offset, whole and in blocks.
 @Suite(.blocking) struct CSVFastPathTests {
+    /// The vector levels of CCSVScan this machine can run (0 the baseline, 1 AVX2):
+    /// the tests run each against the plain code.
+    static let levels = Array(Int32(0)...reportd_simd_cpu_level())
+
     // MARK: UTF-8
 
     /// Pieces that random buffers are made of: ASCII, Vietnamese letters (2 and 3 bytes), 4-byte
@@ -28,9 +34,17 @@ import TestSupport
         bytes.withUnsafeBufferPointer { b in
             let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
             for nul in [true, false] {
-                let fast = UTF8Check.isValid(p, count: b.count, allowingNUL: nul)
                 let plain = UTF8Check.isValidPlain(p, count: b.count, allowingNUL: nul)
+                let fast = UTF8Check.isValid(p, count: b.count, allowingNUL: nul)
                 #expect(fast == plain, "allowingNUL \(nul): \(note()) \(bytes.map { String($0, radix: 16) })")
+                let dfa = UTF8Check.isValidDFA(p, count: b.count, allowingNUL: nul)
+                #expect(dfa == plain, "DFA, allowingNUL \(nul): \(note()) \(bytes.map { String($0, radix: 16) })")
+                for level in levels where level >= 1 {
+                    let vector = reportd_utf8_valid_level(level, p, b.count, nul)
+                    #expect(
+                        vector == (plain ? 1 : 0),
+                        "level \(level), allowingNUL \(nul): \(note()) \(bytes.map { String($0, radix: 16) })")
+                }
             }
             // A third opinion: the standard library's own validation.
             let library = String(validating: b, as: UTF8.self) != nil
@@ -86,6 +100,72 @@ import TestSupport
             var cut = text
             cut.insert(contentsOf: [0xE1, 0xBB], at: offset)
             Self.check(cut, "cut sequence at \(offset)")
+        }
+    }
+
+    /// Every class of invalid UTF-8 (and the valid sequences at the edges of each rule), and a
+    /// NUL, at every position across the vector check's 32- and 64-byte block edges: inside
+    /// ASCII, inside Vietnamese text and inside 4-byte characters, followed by more text or cut by
+    /// the buffer's end; and long ASCII runs with one bad byte far in.
+    @Test func utf8VectorCheckAgreesAtEveryPositionAroundBlockEdges() {
+        let sequences: [[UInt8]] = [
+            [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF], [0xF0, 0x80, 0x80, 0x80],
+            [0xF0, 0x8F, 0xBF, 0xBF],  // overlong
+            [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],  // surrogates
+            [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xF7, 0xBF, 0xBF, 0xBF], [0xF8, 0x88, 0x80, 0x80],
+            [0xFF], [0xFE],  // above U+10FFFF, and bytes that are never UTF-8
+            [0xC2], [0xDF], [0xE1, 0x80], [0xE0, 0xA0], [0xF1, 0x80, 0x80], [0xF4, 0x8F, 0xBF],  // truncated
+            [0x80], [0xBF], [0x80, 0x80], [0xC2, 0x80, 0x80], [0xE1, 0x80, 0x80, 0x80],
+            [0xF1, 0x80, 0x80, 0x80, 0x80],  // stray continuation bytes
+            [0x00],  // valid UTF-8, refused without allowingNUL
+            [0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],
+            [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0x7F],  // valid, at each rule's edge
+        ]
+        let backgrounds: [[UInt8]] = [
+            Array(String(repeating: "x", count: 200).utf8),
+            Array(String(repeating: "Hỗ trợ nghề dệt thổ cẩm Mường Tè, ", count: 6).utf8),
+            Array(String(repeating: "😀a", count: 50).utf8),
+        ]
+        for background in backgrounds {
+            for sequence in sequences {
+                for position in 0..<140 {
+                    let note = "\(sequence.map { String($0, radix: 16) }) at \(position)"
+                    Self.check(Array(background[..<position]) + sequence + background[position...], note)
+                    Self.check(Array(background[..<position]) + sequence, note + " at the end")
+                    Self.check(sequence + Array(background[..<position]), note + " at the start")
+                }
+            }
+        }
+        // Long ASCII runs (the vector check's ASCII blocks) with one bad byte or NUL far in.
+        var ascii = Array(String(repeating: "abcdefgh,12345678\n", count: 700).utf8)
+        Self.check(ascii, "long ASCII")
+        for offset in stride(from: 4000, to: ascii.count, by: 997) {
+            for bad: UInt8 in [0x80, 0xC3, 0x00] {
+                let kept = ascii[offset]
+                ascii[offset] = bad
+                Self.check(ascii, "long ASCII, 0x\(String(bad, radix: 16)) at \(offset)")
+                ascii[offset] = kept
+            }
+        }
+    }
+
+    /// The vector check on random buffers of every length up to 300, from the pieces above with
+    /// long ASCII runs and NULs mixed in, many of them clean (so that one bad piece decides).
+    @Test func utf8VectorCheckAgreesOnRandomBuffers() {
+        for seed in UInt64(1)...3000 {
+            var g = SeededGenerator(seed: seed)
+            var bytes: [UInt8] = []
+            let target = Int.random(in: 0...300, using: &g)
+            let clean = Int.random(in: 0...2, using: &g) == 0
+            while bytes.count < target {
+                var piece = Self.pieces.randomElement(using: &g)!
+                if Int.random(in: 0..<8, using: &g) == 0 {
+                    piece = [UInt8](repeating: 0x61, count: Int.random(in: 1...70, using: &g))
+                }
+                if clean, String(validating: piece, as: UTF8.self) == nil { continue }
+                bytes += piece
+            }
+            Self.check(bytes, "seed \(seed)")
         }
     }
 
@@ -192,6 +272,49 @@ import TestSupport
         }
     }
 
+    /// The count at each vector level against the word count: quotes on both sides of every
+    /// 32-, 64- and 128-byte edge, at every start offset; buffers of nothing but quotes long
+    /// enough to overflow an 8-bit counter many times over (the AVX2 count keeps byte counters);
+    /// and random densities at lengths around each loop's step.
+    @Test func quoteCountsAtEveryLevelAgreeWithTheWordCount() {
+        func agree(_ bytes: [UInt8], _ note: @autoclosure () -> String) {
+            bytes.withUnsafeBufferPointer { b in
+                let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                let expected = CSVDatasetReader.countQuotesPlain(p, b.count)
+                #expect(CSVDatasetReader.countQuotes(p, b.count) == expected, "\(note())")
+                for level in Self.levels {
+                    #expect(reportd_count_byte_level(level, p, b.count, 0x22) == expected, "level \(level): \(note())")
+                }
+            }
+        }
+        let edges = [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511]
+        for length in [64, 128, 129, 300, 520] {
+            for start in 0..<8 {
+                for edge in edges where edge < length - start {
+                    var bytes = [UInt8](repeating: 0x61, count: length)
+                    bytes[start + edge] = 0x22
+                    if start + edge + 1 < length { bytes[start + edge + 1] = 0x22 }
+                    if start + edge > 0 { bytes[start + edge - 1] = 0x22 }
+                    agree(Array(bytes[start...]), "length \(length) start \(start) quotes around \(edge)")
+                }
+            }
+        }
+        for length in [63 * 128, 63 * 128 + 1, 64 * 128, 255 * 128, 256 * 128 + 77, 100_000] {
+            agree([UInt8](repeating: 0x22, count: length), "\(length) quotes")
+        }
+        var g = SeededGenerator(seed: 33)
+        for length in [31, 32, 33, 127, 128, 129, 255, 256, 257, 8063, 8064, 8065, 20_000] {
+            for density in [0, 3, 50, 97, 100] {
+                let bytes = (0..<length).map { _ in
+                    Int.random(in: 0..<100, using: &g) < density ? UInt8(0x22) : UInt8.random(in: 0...255, using: &g)
+                }
+                for start in [0, 1, 31] where start < length {
+                    agree(Array(bytes[start...]), "\(length) \(density) \(start)")
+                }
+            }
+        }
+    }
+
     // MARK: Whole reads
 
     /// A byte that is not UTF-8 at every offset of a dataset's first rows: the error (file, line,
@@ -226,11 +349,14 @@ import TestSupport
 
     /// Every record of `bytes` as the reader splits it (fields with their lines, the position,
     /// line and record end after it), or its error, going on after errors as a reject-mode read.
-    static func records(_ bytes: [UInt8], fast: Bool, delimiter: UInt8, limits: CSVLimits) -> [String] {
+    static func records(
+        _ bytes: [UInt8], fast: Bool, level: Int32 = -1, delimiter: UInt8, limits: CSVLimits
+    ) -> [String] {
         bytes.withUnsafeBufferPointer { b in
             var reader = CSVRecordReader(bytes: b, limits: limits)
             reader.delimiter = delimiter
             reader.fast = fast
+            reader.vectorLevel = level
             let fields = CSVRecordReader.Fields()
             var out: [String] = []
             for _ in 0..<(bytes.count + 2) {
@@ -252,10 +378,15 @@ import TestSupport
     static let recordPieces: [String] = [
         "a", "Đào tạo", "12345", "", "\"", "\"\"", "\"q,\nx\"", "\"a\"\"b\"", "\n", "\r\n", "\r", ",", ";", "\t",
         String(repeating: "x", count: 40), "\"" + String(repeating: "y", count: 37) + "\"", "\"\r\n\"", "\"\"\"\"", " ",
+        // Fields that end at, just before and just after the 16- and 32-byte scans' steps.
+        String(repeating: "k", count: 15), String(repeating: "k", count: 16), String(repeating: "k", count: 17),
+        String(repeating: "m", count: 31), String(repeating: "m", count: 32), String(repeating: "m", count: 33),
+        "\"" + String(repeating: "q", count: 31) + "\"", "\"" + String(repeating: "q", count: 47) + "\"\"",
     ]
 
-    /// The C fast path against the plain Swift loop: the same fields, lines, positions and errors
-    /// on random records made of quotes (doubled, unclosed, at 16-byte edges), CRLF and lone CRs,
+    /// The C fast path (at each vector level) against the plain Swift loop: the same fields, lines,
+    /// positions and errors on random records made of quotes (doubled, unclosed, at 16- and
+    /// 32-byte edges), CRLF and lone CRs,
     /// empty fields, long fields, each delimiter, and small limits that cut records anywhere.
     @Test func fastRecordSplittingAgreesWithThePlainReader() {
         let small = CSVLimits(headerBytes: 1 << 20, columns: 6, recordBytes: 90, cellBytes: 30)
@@ -266,9 +397,12 @@ import TestSupport
             let bytes = Array(text.utf8)
             let delimiter = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t")][Int(seed % 3)]
             for limits in [CSVLimits.standard, small] {
-                let fast = Self.records(bytes, fast: true, delimiter: delimiter, limits: limits)
                 let plain = Self.records(bytes, fast: false, delimiter: delimiter, limits: limits)
-                #expect(fast == plain, "seed \(seed) \(limits == small ? "small limits" : "")")
+                // Every splitter this machine can run: SSE2 (or words), and AVX2.
+                for level in Self.levels {
+                    let fast = Self.records(bytes, fast: true, level: level, delimiter: delimiter, limits: limits)
+                    #expect(fast == plain, "seed \(seed) level \(level) \(limits == small ? "small limits" : "")")
+                }
             }
         }
     }

@@ -5,8 +5,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The vector level this process uses: 0 the baseline (SSE2 on x86-64, words elsewhere), 1 AVX2;
+/// what the CPU has unless REPORTD_SIMD=baseline caps it at 0.
+int reportd_simd_level(void);
+/// The vector level the CPU has (as above, ignoring REPORTD_SIMD).
+int reportd_simd_cpu_level(void);
+
+// Each `_level` function runs the given level (-1: the process's), lowered to what the CPU has; the
+// tests call them to compare every level with the plain code.
+
 /// The number of bytes equal to `byte` in `p[0..<n]`.
 size_t reportd_count_byte(const uint8_t *p, size_t n, uint8_t byte);
+size_t reportd_count_byte_level(int level, const uint8_t *p, size_t n, uint8_t byte);
+
+/// Whether `p[0..<n]` is valid UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+/// U+10FFFF), and has no 0x00 byte unless `allowingNUL`: 1 or 0, or -1 when the level has no vector
+/// check (the caller then runs its own).
+int reportd_utf8_valid(const uint8_t *p, size_t n, bool allowingNUL);
+int reportd_utf8_valid_level(int level, const uint8_t *p, size_t n, bool allowingNUL);
 
 /// A field of a CSV record as a byte range of the input (`CSVRecordReader.Field`): a quoted field
 /// has its quotes outside the range, and `escapedQuotes` when a `""` inside must be collapsed;
@@ -44,5 +60,8 @@ enum {
 int reportd_csv_record(
     const uint8_t *p, intptr_t n, uint8_t delimiter, intptr_t columns, intptr_t recordBytes, intptr_t cellBytes,
     reportd_csv_field *fields, intptr_t capacity, reportd_csv_cursor *cursor);
+int reportd_csv_record_level(
+    int level, const uint8_t *p, intptr_t n, uint8_t delimiter, intptr_t columns, intptr_t recordBytes,
+    intptr_t cellBytes, reportd_csv_field *fields, intptr_t capacity, reportd_csv_cursor *cursor);
 
 #endif
