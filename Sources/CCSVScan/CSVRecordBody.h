@@ -38,12 +38,7 @@ static int RECORD_NAME(
                 break;
             }
             if (pos - recordStart > recordBytes || pos - start > cellBytes) return REPORTD_CSV_PLAIN;
-            f->start = start;
-            f->end = pos;
-            f->quoted = true;
-            f->escapedQuotes = escaped;
-            f->line = openLine;
-            f->lineStart = openLineStart;
+            *f = (reportd_csv_field){start, pos, true, escaped, openLine, openLineStart};
             count++;
             pos++;  // the closing quote
             if (pos < n) {
@@ -57,12 +52,7 @@ static int RECORD_NAME(
             // A CR ends a field only before an LF or as the last byte.
             if (pos < n && p[pos] == '\r' && pos + 1 < n && p[pos + 1] != '\n') return REPORTD_CSV_PLAIN;
             if (pos - recordStart > recordBytes || pos - start > cellBytes) return REPORTD_CSV_PLAIN;
-            f->start = start;
-            f->end = pos;
-            f->quoted = false;
-            f->escapedQuotes = false;
-            f->line = line;
-            f->lineStart = lineStart;
+            *f = (reportd_csv_field){start, pos, false, false, line, lineStart};
             count++;
         }
         if (pos >= n) {

@@ -501,13 +501,8 @@ public struct ReportRunner: Sendable {
         // Slot files first, `latest.*` last: `latest` always names a run whose files are all in place.
         // The folder is synced once, by the manifest's write that follows (`record`), which makes
         // these renames durable with it; every way out before it syncs the folder itself.
-        let leftovers: [String]
-        do {
-            leftovers = try publisher.publishLeavingFolderUnsynced(
-                report: definition.name, files: slotFiles + latest, gate: gate)
-        } catch {
-            try? publisher.syncFolder(report: definition.name)
-            throw error
+        let leftovers = try syncingOnFailure(publisher, definition.name) {
+            try publisher.publishLeavingFolderUnsynced(report: definition.name, files: slotFiles + latest, gate: gate)
         }
         if !leftovers.isEmpty {
             logger.notice(
@@ -515,17 +510,24 @@ public struct ReportRunner: Sendable {
                 metadata: ["output.path": "\(config.outputRoot)/\(definition.name)", "output.removed": "\(leftovers)"])
         }
         outcome.files = (slotFiles + latest).map { PublishedFile(path: "\(definition.name)/\($0.name)", contents: $0.bytes) }
-        let removed: [String]
-        do {
-            removed = try publisher.applyRetention(report: definition.name, keep: config.keep, protecting: slot.stamp)
-        } catch {
-            try? publisher.syncFolder(report: definition.name)
-            throw error
+        let removed = try syncingOnFailure(publisher, definition.name) {
+            try publisher.applyRetention(report: definition.name, keep: config.keep, protecting: slot.stamp)
         }
         if !removed.isEmpty {
             logger.debug("retention removed old runs", metadata: ["output.removed": "\(removed.count)"])
         }
         return (publisher, latestStamp)
+    }
+
+    /// `body`'s result; when it throws, the report's folder is synced first, so that the renames
+    /// `publish` left to the manifest's write to sync are durable on every way out.
+    private func syncingOnFailure<T>(_ publisher: Publisher, _ report: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            try? publisher.syncFolder(report: report)
+            throw error
+        }
     }
 
     /// Records the run in the report's manifest and updates the output root's index.
@@ -536,15 +538,12 @@ public struct ReportRunner: Sendable {
         let known = Dictionary(
             outcome.files.map { (String($0.path.dropFirst(definition.name.count + 1)), $0) }, uniquingKeysWith: { $1 })
         // Its atomic write syncs the report's folder, and so the run's renames (`publish`).
-        do {
+        try syncingOnFailure(publisher, definition.name) {
             try publisher.writeManifest(
                 report: definition.name, title: definition.title,
                 extensions: definition.formats.map(config.writers.fileExtension(of:)), latest: latestStamp,
                 known: known, updatedAt: SlotTime(date: Date(), timeZone: slot.timeZone).iso8601,
                 periods: outcome.period.map { [slot.stamp: $0] } ?? [:])
-        } catch {
-            try? publisher.syncFolder(report: definition.name)
-            throw error
         }
         // The root's index.html; a failure to write it is logged, the run's own files are published.
         do {
