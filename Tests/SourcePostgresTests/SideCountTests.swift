@@ -123,6 +123,40 @@ import TestSupport
         #expect(!statements.contains { $0.text.contains("WHERE \"start\" IS NULL") && !$0.text.contains("FILTER") })
     }
 
+    /// The second connection refused (a role allowed one connection): the count falls back to the
+    /// snapshot's own connection, with the same figures, and the report does not fail.
+    @Test func aRefusedSecondConnectionLeavesTheCountToTheSnapshotsConnection() throws {
+        let fixture = try PostgresFixture()
+        let role = "one_\(fixture.database)"
+        defer {
+            _ = try? fixture.cluster.psql("DROP OWNED BY \(role) CASCADE", database: fixture.database)
+            _ = try? fixture.cluster.psql("DROP ROLE IF EXISTS \(role)")
+            fixture.remove()
+        }
+        try fixture.sql(Self.table)
+        try fixture.sql("CREATE ROLE \(role) LOGIN CONNECTION LIMIT 1; GRANT SELECT ON p TO \(role)")
+        let csv = try csvTable(fixture)
+        let source = PostgresDatasetSource(fixture.settings(schema: Self.schema, url: fixture.url(user: role)))
+        let before = fixture.cluster.log().utf8.count
+        let snapshot = try #require(try source.openSnapshot())
+        let definition = try report(filter: "year >= 2021 and district != 'Tân Uyên'")
+        let pushed = try #require(try snapshot.compute(definition, period: nil))
+        let rows = try snapshot.read(columns: [], selection: .all).table.rowCount
+        snapshot.close()
+        let expected = try ReportEngine(calculators: BuiltinCalculators.registry).execute(definition, on: csv)
+        #expect(pushed.rows == expected.rows)
+        #expect(pushed.rowsUsed == expected.rowsUsed)
+        #expect(rows == 200_000)
+        let log = String(fixture.cluster.log().utf8.dropFirst(before))!
+        // The second connection was tried and refused, and the count ran where the report did.
+        #expect(log.contains("too many connections for role"), "\(log.suffix(2000))")
+        let statements = Self.statements(fixture.cluster.log(), after: before, database: fixture.database)
+        let grouped = try #require(statements.first { $0.text.contains("GROUP BY") })
+        let count = try #require(statements.first { $0.text.hasSuffix("SELECT COUNT(*)::text FROM \"p\"") })
+        #expect(count.pid == grouped.pid, "\(statements.map(\.text))")
+        #expect(!statements.contains { $0.text.contains("SET TRANSACTION SNAPSHOT") })
+    }
+
     /// A small table is counted on the snapshot's own connection: no snapshot exported.
     @Test func aSmallTableIsCountedOnTheSnapshotsConnection() throws {
         let fixture = try PostgresFixture()
