@@ -107,6 +107,10 @@ struct CSVDatasetReader: Sendable {
             Outcome(columns: columns, rows: used.reduce(0) { $0 + $1.rows }, rejected: used.flatMap(\.rejected)))
     }
 
+    /// Records typed column by column at a time (`parse`); 1 types every record row by row (the
+    /// plain path the tests compare with).
+    var batchRows = 128
+
     /// Types the records that start in `[start, stopAt)`.
     func parse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAt: Int, capacity: Int) -> Chunk {
         var chunk = Chunk(sinks: [])
@@ -134,7 +138,51 @@ struct CSVDatasetReader: Sendable {
         let fields = CSVRecordReader.Fields()
         var scratch: [UInt8] = []
         let base = bytes.baseAddress!
+        // Fast path (issue 20): in a chunk that is valid UTF-8, up to `batchRows` plain records
+        // (one line each, the header's field count, no doubled quote) are split at once by
+        // `reportd_csv_records` (CSVBatch.c: fields found from bit masks of 64 bytes, not one
+        // vector scan per field) and their cells typed column by column
+        // (`ColumnSink.appendBatch`). Why: split record by record, each field's end waited on a
+        // load at the end of the field before it (a fifth of a 10M-row run's CPU); typed row by
+        // row, every cell was a call that switched on its column's type and reached a different
+        // sink, interner and branch history than the cell before (about 18 % more, in the call
+        // and this loop). Anything a batch cannot take (a record the splitter stops before, a
+        // cell the sinks refuse) is read by the row-by-row loop below, which stays the
+        // reference: a batch with a bad cell is undone and read again row by row, so every
+        // error, rejected row and string code comes out as that loop gives it (tests compare the
+        // two on bad input).
+        let batching = utf8Checked && batchRows > 1
+        let spans = UnsafeMutablePointer<ColumnSink.Span>.allocate(capacity: batching ? batchRows * headerCount : 1)
+        defer { spans.deallocate() }
+        // Records to read row by row before batching again: those of an undone batch, or the one
+        // record a batch stopped before.
+        var rowByRow = 0
         while true {
+            if batching, rowByRow == 0 {
+                var at = reader.position
+                let n = reportd_csv_records_level(
+                    -1, base, bytes.count, &at, stopAt, delimiter, headerCount, batchRows, limits.recordBytes,
+                    limits.cellBytes, spans)
+                if n > 0 {
+                    let batchStart = reader
+                    reader.skipRecords(to: at, count: n)
+                    if ColumnSink.appendBatch(
+                        sinks, base: base, spans: spans, positions: positions, step: headerCount, rows: n)
+                    {
+                        chunk.rows += n
+                        // A short batch stopped before a record it does not read (or at the end).
+                        if n < batchRows { rowByRow = 1 }
+                    } else {
+                        for c in sinks.indices { sinks[c].truncate(to: chunk.rows) }
+                        reader = batchStart
+                        rowByRow = n
+                    }
+                } else {
+                    rowByRow = 1
+                }
+                continue
+            }
+            if rowByRow > 0 { rowByRow -= 1 }
             let line: Int?
             do {
                 line = try reader.next(into: fields, stopAt: stopAt)

@@ -388,6 +388,14 @@ struct CSVRecordReader {
         lineStart = position
     }
 
+    /// Goes on at `position`, past `count` records of one line each that were read elsewhere (the
+    /// batch splitter, `reportd_csv_records`), the last of them ending in a line break.
+    mutating func skipRecords(to position: Int, count: Int) {
+        self.position = position
+        line += count
+        lineStart = position
+    }
+
     // SWAR (SIMD within a register): eight bytes compared at once. `zeroBytes(w ^ pattern)` has
     // the high bit set in each byte of `w` equal to the pattern's byte; its lowest set bit is
     // always exact (only bytes above a match can be false positives), which is all a scan needs.

@@ -1,3 +1,4 @@
+import CCSVScan
 import ReportCore
 
 #if canImport(Glibc)
@@ -102,6 +103,137 @@ struct ColumnSink: Sendable {
             try slowPath(p, n)
         case .bool:
             try slowPath(p, n)
+        }
+    }
+
+    /// A cell's bytes in the chunk: `start..<end` (quotes outside, no doubled quote inside), as
+    /// the batch splitter writes it (`reportd_csv_records`).
+    typealias Span = reportd_csv_span
+
+    /// Types a batch of `rows` records column by column (the fast path of
+    /// `CSVDatasetReader.parse`; see there): column `c`'s cell of record `r` is `spans[r * step +
+    /// positions[c]]`, its bytes valid UTF-8. Returns false when a cell is
+    /// refused; the sinks then hold part of the batch (the caller truncates them) but no
+    /// interner has seen a value of it: every check that can refuse a cell runs before any string
+    /// is interned, so the codes come out as the row-by-row loop gives them when it reads the
+    /// batch again.
+    static func appendBatch(
+        _ sinks: UnsafeMutableBufferPointer<ColumnSink>, base: UnsafePointer<UInt8>,
+        spans: UnsafePointer<Span>, positions: [Int], step: Int, rows: Int
+    ) -> Bool {
+        for c in sinks.indices
+        where !sinks[c].typeBatch(base: base, spans: spans + positions[c], step: step, rows: rows) {
+            return false
+        }
+        for c in sinks.indices where sinks[c].spec.type == .string && sinks[c].keep {
+            sinks[c].internBatch(base: base, spans: spans + positions[c], step: step, rows: rows)
+        }
+        return true
+    }
+
+    /// Every column but a kept string one: its cells typed and stored; a kept string column: its
+    /// cells only checked (a required one has no empty cell). A cell with doubled quotes (its
+    /// span's `end` negative) in a column other than text is refused: the row-by-row loop reads
+    /// it (such a cell is never a plain number or date).
+    private mutating func typeBatch(base: UnsafePointer<UInt8>, spans: UnsafePointer<Span>, step: Int, rows: Int) -> Bool {
+        switch spec.type {
+        case .string:
+            // A field with doubled quotes holds at least a quote: never empty.
+            guard spec.required else { return true }
+            for i in 0..<rows {
+                let cell = spans[i &* step]
+                if cell.end == cell.start { return false }
+            }
+            return true
+        case .int where keep:
+            // Stored through a pointer into room made for the whole batch: `ints.append` checked
+            // the array's capacity and uniqueness on every cell.
+            let first = ints.count
+            ints.append(contentsOf: repeatElement(0, count: rows))
+            var nulls: [Int] = []
+            let ok = ints.withUnsafeMutableBufferPointer { out -> Bool in
+                for i in 0..<rows {
+                    let cell = spans[i &* step]
+                    let p = base + cell.start, n = cell.end &- cell.start
+                    if n > 0, n <= 18 {
+                        let negative = p[0] == UInt8(ascii: "-")
+                        let from = negative ? 1 : 0
+                        if from < n, let v = Self.plainDigits(p + from, n - from) {
+                            out[first &+ i] = negative ? -v : v
+                            continue
+                        }
+                    }
+                    guard n >= 0 else { return false }
+                    switch CellParser.parse(Array(UnsafeBufferPointer(start: p, count: n))[...], as: .int) {
+                    case .value(.int(let x)): out[first &+ i] = x
+                    case .null where !spec.required:
+                        out[first &+ i] = 0
+                        nulls.append(i)
+                    default: return false
+                    }
+                }
+                return true
+            }
+            guard ok else { return false }
+            let firstFlag = valid.count
+            valid.append(contentsOf: repeatElement(true, count: rows))
+            for i in nulls { valid[firstFlag &+ i] = false }
+            return true
+        case .int:
+            // Checked only: nothing is stored.
+            for i in 0..<rows {
+                let cell = spans[i &* step]
+                let p = base + cell.start, n = cell.end &- cell.start
+                if n > 0, n <= 18 {
+                    let from = p[0] == UInt8(ascii: "-") ? 1 : 0
+                    if from < n, Self.plainDigits(p + from, n - from) != nil { continue }
+                }
+                guard n >= 0 else { return false }
+                switch CellParser.parse(Array(UnsafeBufferPointer(start: p, count: n))[...], as: .int) {
+                case .value: continue
+                case .null where !spec.required: continue
+                default: return false
+                }
+            }
+            return true
+        default:
+            for i in 0..<rows {
+                let cell = spans[i &* step]
+                let n = cell.end &- cell.start
+                guard n >= 0 else { return false }
+                do throws(Problem) {
+                    try append(base + cell.start, count: n, utf8Checked: true)
+                } catch {
+                    return false
+                }
+            }
+            return true
+        }
+    }
+
+    /// A kept string column's cells of the batch, interned (they were checked by `typeBatch`); a
+    /// cell with doubled quotes is interned with each pair collapsed to one quote.
+    private mutating func internBatch(base: UnsafePointer<UInt8>, spans: UnsafePointer<Span>, step: Int, rows: Int) {
+        let first = codes.count
+        codes.append(contentsOf: repeatElement(-1, count: rows))
+        var unescaped: [UInt8] = []
+        codes.withUnsafeMutableBufferPointer { out in
+            for i in 0..<rows {
+                let cell = spans[i &* step]
+                let start = cell.start, end = cell.end
+                let n = end &- start
+                if n > 0 {
+                    out[first &+ i] = strings.code(of: base + start, count: n)
+                } else if end < 0 {
+                    unescaped.removeAll(keepingCapacity: true)
+                    var k = start
+                    while k < ~end {
+                        unescaped.append(base[k])
+                        k += base[k] == UInt8(ascii: "\"") ? 2 : 1
+                    }
+                    out[first &+ i] = unescaped.withUnsafeBufferPointer { strings.code(of: $0.baseAddress!, count: $0.count) }
+                }
+            }
         }
     }
 

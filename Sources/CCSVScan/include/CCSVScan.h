@@ -64,4 +64,20 @@ int reportd_csv_record_level(
     int level, const uint8_t *p, intptr_t n, uint8_t delimiter, intptr_t columns, intptr_t recordBytes,
     intptr_t cellBytes, reportd_csv_field *fields, intptr_t capacity, reportd_csv_cursor *cursor);
 
+/// A field of a record read by the batch splitter: `p[start..<end]`, quotes outside; `end` is
+/// stored as `~end` (negative) when the field holds doubled quotes to collapse.
+typedef struct {
+    intptr_t start;
+    intptr_t end;
+} reportd_csv_span;
+
+/// Splits up to `maxRecords` plain records of `p[0..<n]` from `*position`, a record's start, each
+/// starting before `stopAt`: field `f` of record `r` goes to `spans[r * fieldsPerRecord + f]`,
+/// and `*position` moves past the last record's line break. Returns the records read; it stops
+/// before any record that is not one line of exactly `fieldsPerRecord` fields within the limits
+/// (quoted ones without a line break), or that has no line feed in the buffer (see CSVBatch.c).
+intptr_t reportd_csv_records_level(
+    int level, const uint8_t *p, intptr_t n, intptr_t *position, intptr_t stopAt, uint8_t delimiter,
+    intptr_t fieldsPerRecord, intptr_t maxRecords, intptr_t recordBytes, intptr_t cellBytes, reportd_csv_span *spans);
+
 #endif

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import ReportCore
+@testable import SourceCSV
+
+/// Records typed column by column in batches (`CSVDatasetReader.batchRows`, the fast path of
+/// issue 20) against the row-by-row loop (`batchRows: 1`): the same cells, string dictionaries in
+/// the same order, rejected rows and errors, on files where bad cells, short rows, doubled quotes,
+/// blank lines and odd numbers fall anywhere in a batch, in both `on_bad_rows` modes, with every
+/// column kept and with some only checked.
+@Suite(.blocking) struct CSVBatchTypingTests {
+    static let schema = DatasetSchema(columns: [
+        ColumnSpec(name: "id", type: .string, required: true),
+        ColumnSpec(name: "title", type: .string),
+        ColumnSpec(name: "year", type: .int, required: true),
+        ColumnSpec(name: "amount", type: .int),
+        ColumnSpec(name: "rate", type: .decimal),
+        ColumnSpec(name: "day", type: .date),
+        ColumnSpec(name: "ok", type: .bool),
+        ColumnSpec(name: "district", type: .string, required: true),
+    ])
+
+    /// Cells that the fast paths take, that only `CellParser` takes, and that nothing takes.
+    static let years = ["2021", "2024", " 2023", "+2022", "-7", "2O24", "", "99999999999999999999", "0000002021"]
+    static let amounts = ["", "123456789", "-5", "  ", "12 ", "1e3", "9223372036854775807", "9223372036854775808"]
+    static let titles = [
+        "Đào tạo nghề", "\"Hỗ trợ, máy\"", "\"Nhãn \"\"Chè\"\"\"", "\"Hai\ndòng\"", "", "x", "\"\"",
+    ]
+    static let districts = ["Tam Đường", "Mường Tè", "Nậm Nhùn", "Than Uyên", "", "Tân Uyên", "Sìn Hồ"]
+
+    static func csv(rows: Int, seed: UInt64, badness: Int) -> [UInt8] {
+        var g = SeededGenerator(seed: seed)
+        func pick(_ values: [String], plain: Int) -> String {
+            // Mostly the first `plain` values (the common case), sometimes any of them.
+            Int.random(in: 0..<100, using: &g) < badness ? values.randomElement(using: &g)! : values[Int.random(in: 0..<plain, using: &g)]
+        }
+        var text = "id,title,year,amount,rate,day,ok,district\n"
+        for i in 0..<rows {
+            if Int.random(in: 0..<60, using: &g) == 0 { text += Bool.random(using: &g) ? "\n" : "\r\n" }
+            var fields = [
+                Int.random(in: 0..<400, using: &g) < badness ? "" : "KC-\(i)", pick(titles, plain: 2),
+                pick(years, plain: 2), pick(amounts, plain: 2),
+                Int.random(in: 0..<8, using: &g) == 0 ? "" : String(Double(Int.random(in: 0...100_000, using: &g)) / 1000),
+                Int.random(in: 0..<300, using: &g) < badness ? "2024-02-30" : "2024-0\(Int.random(in: 1...9, using: &g))-1\(Int.random(in: 0...9, using: &g))",
+                Bool.random(using: &g) ? "true" : "", pick(districts, plain: 4),
+            ]
+            if Int.random(in: 0..<300, using: &g) < badness { fields.removeLast() }
+            if Int.random(in: 0..<600, using: &g) < badness { fields.append("extra") }
+            text += fields.joined(separator: ",") + (Bool.random(using: &g) ? "\r\n" : "\n")
+        }
+        return Array(text.utf8)
+    }
+
+    /// Every cell, every string column's dictionary in code order, the rejected rows, or the error.
+    static func outcome(
+        _ bytes: [UInt8], parts: Int, onBadRows: DatasetConfig.BadRows, columns: Set<String>?, batchRows: Int
+    ) -> String {
+        let config = DatasetConfig(
+            name: "projects", format: "csv", path: "data.csv", schemaPath: "schema.yaml", schema: schema,
+            onBadRows: onBadRows)
+        do {
+            let loaded = try CSVLoader.readCSV(
+                bytes, config: config, display: "data.csv", columns: columns, parts: parts, batchRows: batchRows)
+            var lines = ["rows \(loaded.table.rowCount)", "columns \(loaded.table.schema.columnNames)"]
+            for column in loaded.table.columns {
+                if case .string(_, let dictionary) = column.storage { lines.append("dictionary \(dictionary)") }
+            }
+            for r in 0..<loaded.table.rowCount {
+                lines.append(loaded.table.columns.map { "\($0.value(at: r))" }.joined(separator: "|"))
+            }
+            for row in loaded.rejected { lines.append("rejected \(row.line) \(row.reason) \(row.fields)") }
+            return lines.joined(separator: "\n")
+        } catch {
+            return "error \(error)"
+        }
+    }
+
+    @Test(arguments: [0, 1, 5, 30])
+    func batchesGiveTheRowByRowOutcome(badness: Int) {
+        for seed in 0..<12 {
+            let bytes = Self.csv(rows: 700, seed: UInt64(seed * 100 + badness), badness: badness)
+            for onBadRows in [DatasetConfig.BadRows.fail, .reject] {
+                for columns in [nil, Set(["year", "district"]), Set(["title", "amount"]), Set<String>()] {
+                    let parts = seed % 3 + 1
+                    let plain = Self.outcome(bytes, parts: parts, onBadRows: onBadRows, columns: columns, batchRows: 1)
+                    for batchRows in [2, 7, 128] {
+                        let batched = Self.outcome(
+                            bytes, parts: parts, onBadRows: onBadRows, columns: columns, batchRows: batchRows)
+                        #expect(
+                            batched == plain,
+                            "seed \(seed) badness \(badness) \(onBadRows) \(String(describing: columns)) batch \(batchRows)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The test's files do reach the paths it means to compare: clean files load whole, the bad
+    /// ones reject rows or fail.
+    @Test func theGeneratedFilesHoldGoodAndBadRows() {
+        let clean = Self.outcome(
+            Self.csv(rows: 300, seed: 1, badness: 0), parts: 1, onBadRows: .fail, columns: nil, batchRows: 128)
+        #expect(clean.hasPrefix("rows 300"))
+        let bad = Self.outcome(
+            Self.csv(rows: 300, seed: 1, badness: 30), parts: 1, onBadRows: .reject, columns: nil, batchRows: 128)
+        #expect(bad.contains("rejected"))
+        #expect(!bad.hasPrefix("rows 300"))
+        let failed = Self.outcome(
+            Self.csv(rows: 300, seed: 1, badness: 30), parts: 1, onBadRows: .fail, columns: nil, batchRows: 128)
+        #expect(failed.hasPrefix("error "))
+    }
+}
