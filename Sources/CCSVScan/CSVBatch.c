@@ -9,8 +9,9 @@
 // do ahead of the fields, and each field's end is the next set bit: a `tzcnt` and a clear.
 //
 // It reads only records the plain reader would read the same way: one line each, exactly the
-// header's fields, quoted fields without a line break or a doubled quote inside, no quote inside
-// an unquoted field, CR only before LF, within the limits. It stops before anything else (and at
+// header's fields, quoted fields without a line break inside (a field with doubled quotes has its
+// `end` stored as `~end`, for the caller to collapse them), no quote inside an unquoted field, CR
+// only before LF, within the limits. It stops before anything else (and at
 // a blank line, the end of the buffer, `stopAt` or `maxRecords`), and the caller reads that
 // record with `reportd_csv_record` or the plain reader; tests compare the outcomes on
 // adversarial input.

@@ -416,6 +416,142 @@ import TestSupport
         #expect(fast.count == 4)
     }
 
+    // MARK: Batches of records
+
+    /// One record as the plain reader reads it: where it starts, its fields as the batch splitter
+    /// writes them (`end` as `~end` when the field has doubled quotes), where the next starts, and
+    /// whether it spans lines; nil for a record the plain reader refuses.
+    struct PlainRecord: Equatable {
+        var start: Int
+        var spans: [[Int]]
+        var next: Int
+        var lines: Int
+    }
+
+    static func plainRecords(_ bytes: [UInt8], delimiter: UInt8, limits: CSVLimits) -> [PlainRecord?] {
+        bytes.withUnsafeBufferPointer { b in
+            var reader = CSVRecordReader(bytes: b, limits: limits)
+            reader.delimiter = delimiter
+            reader.fast = false
+            let fields = CSVRecordReader.Fields()
+            var out: [PlainRecord?] = []
+            for _ in 0..<(bytes.count + 2) {
+                let lineBefore = reader.line
+                do throws(CSVRecordReader.SyntaxError) {
+                    guard let line = try reader.next(into: fields) else { break }
+                    let spans = fields.all.map { [$0.start, $0.escapedQuotes ? ~$0.end : $0.end] }
+                    _ = lineBefore
+                    out.append(PlainRecord(start: reader.recordStart, spans: spans, next: reader.position, lines: reader.line - line))
+                } catch {
+                    out.append(nil)
+                    reader.resumeAtSecondLine()
+                }
+            }
+            return out
+        }
+    }
+
+    /// What `reportd_csv_records` reads from `start`: the records, and where it stopped.
+    static func batch(
+        _ bytes: [UInt8], from start: Int, level: Int32, delimiter: UInt8, fields: Int, max: Int, stopAt: Int = .max,
+        limits: CSVLimits
+    ) -> (records: [[[Int]]], next: Int) {
+        let spans = UnsafeMutablePointer<reportd_csv_span>.allocate(capacity: max * fields)
+        defer { spans.deallocate() }
+        var at = start
+        let n = bytes.withUnsafeBufferPointer { b in
+            reportd_csv_records_level(
+                level, b.baseAddress, b.count, &at, stopAt, delimiter, fields, max, limits.recordBytes, limits.cellBytes,
+                spans)
+        }
+        let records = (0..<n).map { r in (0..<fields).map { f in [spans[r * fields + f].start, spans[r * fields + f].end] } }
+        return (records, at)
+    }
+
+    /// The batch splitter (each vector level) against the plain reader, started at every record
+    /// the plain reader reads, on random text made of quotes (doubled, unclosed, at 16-, 32- and
+    /// 64-byte edges), CRLF and lone CRs, blank lines, empty and long fields, each delimiter and
+    /// small limits: every record it reads is the plain reader's next one, field for field, and
+    /// it never reads past a record the plain reader refuses, spans lines in, or finds with
+    /// another field count.
+    @Test func batchSplittingAgreesWithThePlainReader() {
+        let small = CSVLimits(headerBytes: 1 << 20, columns: 6, recordBytes: 90, cellBytes: 30)
+        var batches = 0
+        var recordsRead = 0
+        for seed in UInt64(1)...1500 {
+            var g = SeededGenerator(seed: seed)
+            var text = ""
+            for _ in 0..<Int.random(in: 0...80, using: &g) { text += Self.recordPieces.randomElement(using: &g)! }
+            let bytes = Array(text.utf8)
+            let delimiter = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t")][Int(seed % 3)]
+            for limits in [CSVLimits.standard, small] {
+                let plain = Self.plainRecords(bytes, delimiter: delimiter, limits: limits)
+                for (k, record) in plain.enumerated() {
+                    guard let record else { continue }
+                    for level in Self.levels {
+                        let (read, next) = Self.batch(
+                            bytes, from: record.start, level: level, delimiter: delimiter, fields: record.spans.count,
+                            max: 1 + Int(seed % 5), limits: limits)
+                        batches += 1
+                        recordsRead += read.count
+                        var expectedNext = record.start
+                        for (r, spans) in read.enumerated() {
+                            let expected = k + r < plain.count ? plain[k + r] : nil
+                            #expect(expected?.spans == spans, "seed \(seed) level \(level) record \(k + r)")
+                            #expect(expected?.lines == 1, "seed \(seed) level \(level) record \(k + r) spans lines")
+                            // The plain reader skips blank lines before a record; the batch stops at one.
+                            #expect(expected?.start == expectedNext, "seed \(seed) level \(level) record \(k + r)")
+                            expectedNext = expected?.next ?? -1
+                        }
+                        #expect(next == expectedNext, "seed \(seed) level \(level) from record \(k)")
+                    }
+                }
+            }
+        }
+        // The comparison is not empty: the batches read thousands of records (about one start in
+        // five reads one; most of these records are ones it must stop before).
+        #expect(recordsRead > 2_000, "\(recordsRead) records in \(batches) batches")
+    }
+
+    /// On clean records (quoted fields with delimiters and doubled quotes, CRLF and LF, fields
+    /// across every 64-byte window edge) one call reads every record, as the plain reader does,
+    /// and `stopAt` stops it before the first record that starts at or after it.
+    @Test func batchSplittingReadsCleanRecordsWholeAndStopsAtStopAt() {
+        var g = SeededGenerator(seed: 7)
+        for level in Self.levels {
+            for width in [1, 3, 15] {
+                var text = ""
+                for _ in 0..<400 {
+                    let fields = (0..<width).map { _ -> String in
+                        switch Int.random(in: 0..<6, using: &g) {
+                        // An empty record would be a blank line, which the plain reader skips.
+                        case 0: return width > 1 ? "" : "\"\""
+                        case 1: return "\"Hỗ trợ, \"\"Mường Tè\"\"\""
+                        case 2: return "\"a,b\""
+                        case 3: return String(repeating: "x", count: Int.random(in: 0...130, using: &g))
+                        default: return String(Int.random(in: 0...1_000_000_000, using: &g))
+                        }
+                    }
+                    text += fields.joined(separator: ",") + (Bool.random(using: &g) ? "\r\n" : "\n")
+                }
+                let bytes = Array(text.utf8)
+                let plain = Self.plainRecords(bytes, delimiter: UInt8(ascii: ","), limits: .standard)
+                let whole = Self.batch(
+                    bytes, from: 0, level: level, delimiter: UInt8(ascii: ","), fields: width, max: 1000, limits: .standard)
+                #expect(whole.records.count == 400, "level \(level) width \(width)")
+                #expect(whole.records == plain.map { $0?.spans ?? [] }, "level \(level) width \(width)")
+                #expect(whole.next == bytes.count)
+                let stop = plain[100]!.start
+                for stopAt in [stop - 1, stop, stop + 1] {
+                    let part = Self.batch(
+                        bytes, from: 0, level: level, delimiter: UInt8(ascii: ","), fields: width, max: 1000,
+                        stopAt: stopAt, limits: .standard)
+                    #expect(part.records.count == (stopAt <= stop ? 100 : 101), "level \(level) width \(width) \(stopAt)")
+                }
+            }
+        }
+    }
+
     // MARK: Interning
 
     /// The interner (hash bits in the slots, two-word compare of 8–16 bytes) against a dictionary
