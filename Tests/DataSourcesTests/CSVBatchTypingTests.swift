@@ -112,3 +112,58 @@ import TestSupport
         #expect(failed.hasPrefix("error "))
     }
 }
+
+/// The interning of a batch (its cache of recent short values) against every cell looked up in the
+/// interner: the same codes, in the same order, and the same dictionary, on values of 1–20 bytes
+/// that share prefixes, suffixes and lengths (so that cache slots collide and differ in one
+/// byte), with doubled quotes and empty cells, over batches that reuse the cache.
+@Suite struct BatchInterningTests {
+    @Test func theCacheGivesTheInternersCodes() {
+        var g = SeededGenerator(seed: 11)
+        let alphabet = Array("abĐư\"".utf8)
+        for round in 0..<40 {
+            let distinct = [3, 40, 300, 5000][round % 4]
+            // Values that differ from a few stems in one byte, anywhere: first, middle, last.
+            let stems: [[UInt8]] = (0..<4).map { _ in
+                (0..<Int.random(in: 1...20, using: &g)).map { _ in alphabet.randomElement(using: &g)! }
+            }
+            let values: [[UInt8]] = (0..<distinct).map { _ in
+                var value = stems.randomElement(using: &g)!
+                value[Int.random(in: 0..<value.count, using: &g)] = alphabet.randomElement(using: &g)!
+                return value
+            }
+            var fast = ColumnSink(spec: ColumnSpec(name: "v", type: .string), keep: true, capacity: 0)
+            var plain = fast
+            for _ in 0..<6 {
+                // A batch's bytes: each cell a value, empty, or a value with doubled quotes
+                // (written with its quotes doubled; `end` as `~end`).
+                var bytes: [UInt8] = []
+                var spans: [ColumnSink.Span] = []
+                for _ in 0..<Int.random(in: 1...200, using: &g) {
+                    let value = values.randomElement(using: &g)!
+                    let start = bytes.count
+                    switch Int.random(in: 0..<10, using: &g) {
+                    case 0:
+                        spans.append(ColumnSink.Span(start: start, end: start))
+                    case 1 where value.contains(0x22):
+                        for b in value { bytes.append(contentsOf: b == 0x22 ? [0x22, 0x22] : [b]) }
+                        spans.append(ColumnSink.Span(start: start, end: ~bytes.count))
+                    default:
+                        bytes.append(contentsOf: value)
+                        spans.append(ColumnSink.Span(start: start, end: bytes.count))
+                    }
+                    bytes.append(0x2C)
+                }
+                bytes.withUnsafeBufferPointer { b in
+                    spans.withUnsafeBufferPointer { s in
+                        fast.internBatch(base: b.baseAddress!, spans: s.baseAddress!, step: 1, rows: s.count)
+                        plain.internBatchPlain(base: b.baseAddress!, spans: s.baseAddress!, step: 1, rows: s.count)
+                    }
+                }
+            }
+            #expect(fast.codes == plain.codes, "round \(round)")
+            #expect(fast.strings.strings() == plain.strings.strings(), "round \(round)")
+            #expect(fast.codes.contains(-1) && fast.strings.count > 0)
+        }
+    }
+}
