@@ -111,6 +111,10 @@ struct CSVDatasetReader: Sendable {
     /// plain path the tests compare with).
     var batchRows = 128
 
+    /// The bytes of a chunk checked for UTF-8 at a time, ahead of the records read (`parse`):
+    /// well inside a core's cache. Tests set small ones.
+    var utf8Segment = 256 << 10
+
     /// Types the records that start in `[start, stopAt)`.
     func parse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAt: Int, capacity: Int) -> Chunk {
         var chunk = Chunk(sinks: [])
@@ -131,13 +135,38 @@ struct CSVDatasetReader: Sendable {
         var reader = CSVRecordReader(bytes: bytes, start: start, line: 1, limits: limits)
         reader.delimiter = delimiter
         let end = min(stopAt, bytes.count)
-        // One check of the whole chunk instead of one per string cell (see UTF8Check); a chunk
-        // that fails (bad UTF-8 or a NUL byte) has its string cells checked one by one.
-        let utf8Checked =
-            start >= end || UTF8Check.isValid(bytes.baseAddress! + start, count: end - start, allowingNUL: false)
+        let base = bytes.baseAddress!
+        // One check of the chunk's bytes instead of one per string cell (see UTF8Check): the
+        // cells of records inside `start..<checkedTo` are valid UTF-8 without a NUL byte. From the
+        // first segment that fails, string cells are checked one by one.
+        //
+        // Fast path (issue 20): the chunk is checked a segment at a time (`utf8Segment` bytes, cut
+        // before a character's first byte) just ahead of the records read, not whole first. Why: a
+        // chunk is a block of the file (16 MiB), larger than a core's cache, so the bytes the
+        // check had read were gone again when the splitter read them; a segment is still in the
+        // cache when its records are split and typed. A cut before a byte that is not a
+        // continuation byte leaves every sequence whole on one side, so the segments are valid
+        // exactly when the whole is (a cut moves past at most three continuation bytes: a fourth
+        // in a row is invalid on either side of any cut).
+        var checkedTo = start
+        var allValid = true
+        func check(through target: Int) {
+            while allValid, checkedTo < min(target, end) {
+                var segmentEnd = min(end, checkedTo + utf8Segment)
+                var past = 0
+                while past < 3, segmentEnd < end, base[segmentEnd] & 0xC0 == 0x80 {
+                    segmentEnd += 1
+                    past += 1
+                }
+                if UTF8Check.isValid(base + checkedTo, count: segmentEnd - checkedTo, allowingNUL: false) {
+                    checkedTo = segmentEnd
+                } else {
+                    allValid = false
+                }
+            }
+        }
         let fields = CSVRecordReader.Fields()
         var scratch: [UInt8] = []
-        let base = bytes.baseAddress!
         // Fast path (issue 20): in a chunk that is valid UTF-8, up to `batchRows` plain records
         // (one line each, the header's field count, no doubled quote) are split at once by
         // `reportd_csv_records` (CSVBatch.c: fields found from bit masks of 64 bytes, not one
@@ -151,18 +180,22 @@ struct CSVDatasetReader: Sendable {
         // reference: a batch with a bad cell is undone and read again row by row, so every
         // error, rejected row and string code comes out as that loop gives it (tests compare the
         // two on bad input).
-        let batching = utf8Checked && batchRows > 1
-        let spans = UnsafeMutablePointer<ColumnSink.Span>.allocate(capacity: batching ? batchRows * headerCount : 1)
+        let spans = UnsafeMutablePointer<ColumnSink.Span>.allocate(capacity: batchRows > 1 ? batchRows * headerCount : 1)
         defer { spans.deallocate() }
         // Records to read row by row before batching again: those of an undone batch, or the one
         // record a batch stopped before.
         var rowByRow = 0
         while true {
-            if batching, rowByRow == 0 {
+            if batchRows > 1, rowByRow == 0, allValid {
+                // A batch reads only records whose bytes are checked: the buffer ends for it at
+                // `checkedTo`, kept at least half a segment ahead.
+                check(through: reader.position + utf8Segment / 2)
                 var at = reader.position
-                let n = reportd_csv_records_level(
-                    -1, base, bytes.count, &at, stopAt, delimiter, headerCount, batchRows, limits.recordBytes,
-                    limits.cellBytes, spans)
+                let n =
+                    allValid
+                    ? reportd_csv_records_level(
+                        -1, base, checkedTo, &at, stopAt, delimiter, headerCount, batchRows, limits.recordBytes,
+                        limits.cellBytes, spans) : 0
                 if n > 0 {
                     let batchStart = reader
                     reader.skipRecords(to: at, count: n)
@@ -208,6 +241,8 @@ struct CSVDatasetReader: Sendable {
                 continue
             }
             guard let line else { break }
+            check(through: reader.position)
+            let utf8Checked = allValid && checkedTo >= reader.position
             var problem: Failure?
             if fields.count != headerCount {
                 var message = "this row has \(fields.count) fields, the header has \(headerCount)"

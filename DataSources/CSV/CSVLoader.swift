@@ -233,12 +233,14 @@ package enum CSVLoader {
 
     static func readCSV(
         _ bytes: [UInt8], config: DatasetConfig, display: String, columns: Set<String>? = nil, parts: Int = 1,
-        limits: CSVLimits = .standard, batchRows: Int? = nil, alsoDo extra: (@Sendable () -> Void)? = nil
+        limits: CSVLimits = .standard, batchRows: Int? = nil, utf8Segment: Int? = nil,
+        alsoDo extra: (@Sendable () -> Void)? = nil
     ) throws(DatasetError) -> LoadedDataset {
         var (reader, header, bodyStart, bodyLine) = try bytes.withUnsafeBufferPointer { buffer throws(DatasetError) in
             try prepare(buffer, config: config, display: display, columns: columns, limits: limits)
         }
         if let batchRows { reader.batchRows = batchRows }
+        if let utf8Segment { reader.utf8Segment = utf8Segment }
         switch reader.read(bytes, from: bodyStart, line: bodyLine, parts: parts, alsoDo: extra) {
         case .failure(let failure):
             throw DatasetError(file: display, line: failure.line, column: failure.column, message: failure.message)

@@ -167,3 +167,62 @@ import TestSupport
         }
     }
 }
+
+/// The chunk's UTF-8 check a segment at a time (`CSVDatasetReader.utf8Segment`) against the whole
+/// chunk at once: the same rows, rejected rows and errors, with segments of 1 to 64 bytes (cut
+/// inside Vietnamese letters and four-byte characters) and a bad byte, a NUL or a broken
+/// sequence anywhere, batched and row by row, whole and in parts.
+@Suite(.blocking) struct SegmentedUTF8CheckTests {
+    @Test func segmentsGiveTheWholeChunksOutcome() {
+        let schema = DatasetSchema(columns: [
+            ColumnSpec(name: "id", type: .string, required: true),
+            ColumnSpec(name: "title", type: .string),
+            ColumnSpec(name: "amount", type: .int),
+        ])
+        var text = "id,title,amount\n"
+        for i in 0..<40 {
+            let title = ["Đào tạo nghề dệt thổ cẩm", "\"Hỗ trợ, \"\"Mường Tè\"\"\"", "Chè 😀 Tam Đường", ""][i % 4]
+            text += "KC-\(i),\(title),\(123_456 * (i + 1))\n"
+        }
+        let clean = Array(text.utf8)
+        var g = SeededGenerator(seed: 5)
+        var sawError = false
+        for trial in 0..<120 {
+            var bytes = clean
+            if trial > 0 {
+                let at = Int.random(in: 16..<bytes.count, using: &g)
+                bytes[at] = [0xFF, 0x00, 0xC3, 0x80, 0xED][trial % 5]
+            }
+            for onBadRows in [DatasetConfig.BadRows.fail, .reject] {
+                let config = DatasetConfig(
+                    name: "projects", format: "csv", path: "data.csv", schemaPath: "schema.yaml", schema: schema,
+                    onBadRows: onBadRows)
+                func outcome(parts: Int, segment: Int, batchRows: Int) -> String {
+                    do {
+                        let loaded = try CSVLoader.readCSV(
+                            bytes, config: config, display: "data.csv", parts: parts, batchRows: batchRows,
+                            utf8Segment: segment)
+                        let cells = (0..<loaded.table.rowCount).map { r in
+                            loaded.table.columns.map { "\($0.value(at: r))" }.joined(separator: "|")
+                        }
+                        return "rows \(cells) rejected \(loaded.rejected.map { "\($0.line) \($0.reason)" })"
+                    } catch {
+                        return "error \(error)"
+                    }
+                }
+                let whole = outcome(parts: 1, segment: 1 << 40, batchRows: 1)
+                if whole.hasPrefix("error") || whole.contains("UTF-8") { sawError = true }
+                for segment in [1, 2, 3, 5, 17, 64] {
+                    for batchRows in [1, 128] {
+                        for parts in [1, 3] {
+                            #expect(
+                                outcome(parts: parts, segment: segment, batchRows: batchRows) == whole,
+                                "trial \(trial) \(onBadRows) segment \(segment) batch \(batchRows) parts \(parts)")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(sawError)
+    }
+}
