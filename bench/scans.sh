@@ -12,8 +12,9 @@ runs=${2:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 clang -O2 -c "$root/Sources/CCSVScan/CSVScan.c" -I "$root/Sources/CCSVScan/include" -o "$work/scan.o"
+clang -O2 -c "$root/Sources/CCSVScan/CSVBatch.c" -I "$root/Sources/CCSVScan/include" -o "$work/batch.o"
 # UTF8Check is the last declaration of its file: from its doc comment to the end.
 sed -n '/^\/\/\/ UTF-8 validation of a whole buffer/,$p' "$root/DataSources/CSV/StringInterner.swift" >"$work/utf8.swift"
 swiftc -O -import-objc-header "$root/Sources/CCSVScan/include/CCSVScan.h" \
-    "$root/bench/scans/main.swift" "$work/utf8.swift" "$work/scan.o" -o "$work/scans"
+    "$root/bench/scans/main.swift" "$work/utf8.swift" "$work/scan.o" "$work/batch.o" -o "$work/scans"
 "$work/scans" "$file" "$runs"

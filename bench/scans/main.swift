@@ -103,4 +103,35 @@ bytes.withUnsafeBufferPointer { b in
         }
         print(String(format: "split %@           %8.1f  records %d", names[Int(level)], r.ms, r.result))
     }
+
+    // The same records split 128 at a time by the batch splitter (`reportd_csv_records`), as
+    // CSVDatasetReader calls it; a record it stops before goes to the one-record splitter.
+    let header = UnsafeBufferPointer(start: p, count: b.count).firstIndex(of: 10) ?? 0
+    let columns = UnsafeBufferPointer(start: p, count: header).filter { $0 == UInt8(ascii: ",") }.count + 1
+    let spans = UnsafeMutablePointer<reportd_csv_span>.allocate(capacity: 128 * columns)
+    defer { spans.deallocate() }
+    for level in levels {
+        let r = measure(runs) {
+            var cursor = reportd_csv_cursor(position: 0, line: 1, lineStart: 0, recordEnd: 0, count: 0)
+            var records = 0
+            fields.withUnsafeMutableBufferPointer { f in
+                while cursor.position < b.count {
+                    var at = cursor.position
+                    let n = reportd_csv_records_level(
+                        level, p, b.count, &at, .max, UInt8(ascii: ","), columns, 128, 1 << 20, 1 << 20, spans)
+                    if n > 0 {
+                        records += n
+                        cursor.position = at
+                        continue
+                    }
+                    let outcome = reportd_csv_record_level(
+                        level, p, b.count, UInt8(ascii: ","), 10_000, 1 << 20, 1 << 20, f.baseAddress, 64, &cursor)
+                    if outcome != Int32(REPORTD_CSV_READ) { break }
+                    records += 1
+                }
+            }
+            return records
+        }
+        print(String(format: "batch split %@     %8.1f  records %d", names[Int(level)], r.ms, r.result))
+    }
 }
