@@ -44,6 +44,44 @@ import TestSupport
         }
     }
 
+    /// Ranks from the sampled brackets (`Statistics.rankValues`) against selection in place, on
+    /// buffers large enough to take the sampled path: few distinct values, ±0 and huge values,
+    /// sorted and reversed, and values placed so that every sampled position holds an outlier
+    /// (the brackets miss and the selection decides). Every rank's value has the same bits up to
+    /// the sign of zero, and the percentiles match `percentile(_:p:)` to the bit.
+    @Test(arguments: 0..<12)
+    func sampledRanksAreTheSelectedRanks(seed: UInt64) {
+        var g = SeededGenerator(seed: seed)
+        for n in [16_384, 40_000, 131_071] {
+            var values = Self.doubles(&g, count: n)
+            switch seed % 4 {
+            case 1: values.sort()
+            case 2: values.sort(by: >)
+            case 3:
+                // An outlier at every position the sample reads, so its brackets are wrong.
+                let size = min(n / 8, 32_768)
+                let step = n / size
+                for i in 0..<size { values[i * step + step / 2] = 1e308 }
+            default: break
+            }
+            let ranks = Array(Set((0..<Int.random(in: 1...5, using: &g)).flatMap { _ -> [Int] in
+                let k = Int.random(in: 0..<n, using: &g)
+                return [k, min(n - 1, k + 1), 0, n - 1].prefix(Int.random(in: 1...4, using: &g)).map { $0 }
+            })).sorted()
+            var sampled = values
+            var selected = values
+            let fast = sampled.withUnsafeMutableBufferPointer { Statistics.rankValues($0, ranks) }
+            let plain = selected.withUnsafeMutableBufferPointer { Statistics.rankValuesBySelection($0, ranks) }
+            #expect(fast.map { ($0 + 0).bitPattern } == plain.map { ($0 + 0).bitPattern }, "n \(n) ranks \(ranks)")
+            let ps = Self.randomPs(&g)
+            var buffer = values
+            let got = buffer.withUnsafeMutableBufferPointer { Statistics.percentiles($0, ps) }
+            for (i, p) in ps.enumerated() {
+                #expect(got[i]?.bitPattern == Statistics.percentile(values, p: p)?.bitPattern, "n \(n) p \(p)")
+            }
+        }
+    }
+
     /// A table of `rows` rows: `k` (group keys with a few values or many), `v` ints of the
     /// chosen range (so of every packed width), `d` decimals; nulls in every column but `v`
     /// when `required`.
