@@ -83,10 +83,7 @@ struct ColumnSink: Sendable {
             }
             try slowPath(p, n)
         case .date:
-            if n == 10, p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-"),
-                let y = Self.digits(p, 4), let m = Self.digits(p + 5, 2), let d = Self.digits(p + 8, 2),
-                let day = Self.dayNumber(year: y, month: m, day: d)
-            {
+            if let day = Self.plainDate(p, n) {
                 if keep {
                     dates.append(day)
                     valid.append(true)
@@ -195,6 +192,20 @@ struct ColumnSink: Sendable {
                 case .value: continue
                 case .null where !spec.required: continue
                 default: return false
+                }
+            }
+            return true
+        case .date where !keep:
+            // Checked only: the plain form in this loop, anything else as `append` decides.
+            for i in 0..<rows {
+                let cell = spans[i &* step]
+                let n = cell.end &- cell.start
+                if Self.plainDate(base + cell.start, n) != nil { continue }
+                guard n >= 0 else { return false }
+                do throws(Problem) {
+                    try append(base + cell.start, count: n, utf8Checked: true)
+                } catch {
+                    return false
                 }
             }
             return true
@@ -571,6 +582,16 @@ struct ColumnSink: Sendable {
             v = v &* 10 &+ Int64(d)
         }
         return v
+    }
+
+    /// The day number of a `YYYY-MM-DD` cell that names a day, or nil (any other form goes to
+    /// `CellParser`, which decides).
+    @inline(__always)
+    static func plainDate(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
+        guard n == 10, p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-"),
+            let y = Self.digits(p, 4), let m = Self.digits(p + 5, 2), let d = Self.digits(p + 8, 2)
+        else { return nil }
+        return Self.dayNumber(year: y, month: m, day: d)
     }
 
     @inline(__always)
