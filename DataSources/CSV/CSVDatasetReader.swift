@@ -181,6 +181,10 @@ struct CSVDatasetReader: Sendable {
         // error, rejected row and string code comes out as that loop gives it (tests compare the
         // two on bad input).
         let spans = UnsafeMutablePointer<ColumnSink.Span>.allocate(capacity: batchRows > 1 ? batchRows * headerCount : 1)
+        // The fields the schema requires a value in: the batch splitter stops before a record
+        // with one empty, and the row-by-row loop reports it.
+        var nonEmpty = [UInt8](repeating: 0, count: headerCount)
+        for c in schema.columns.indices where schema.columns[c].required { nonEmpty[positions[c]] = 1 }
         defer { spans.deallocate() }
         // Records to read row by row before batching again: those of an undone batch, or the one
         // record a batch stopped before.
@@ -195,7 +199,7 @@ struct CSVDatasetReader: Sendable {
                     allValid
                     ? reportd_csv_records_level(
                         -1, base, checkedTo, &at, stopAt, delimiter, headerCount, batchRows, limits.recordBytes,
-                        limits.cellBytes, spans) : 0
+                        limits.cellBytes, nonEmpty, spans) : 0
                 if n > 0 {
                     let batchStart = reader
                     reader.skipRecords(to: at, count: n)

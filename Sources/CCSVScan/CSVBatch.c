@@ -11,7 +11,8 @@
 // It reads only records the plain reader would read the same way: one line each, exactly the
 // header's fields, quoted fields without a line break inside (a field with doubled quotes has its
 // `end` stored as `~end`, for the caller to collapse them), no quote inside an unquoted field, CR
-// only before LF, within the limits. It stops before anything else (and at
+// only before LF, within the limits, no empty field where `nonEmpty` says the schema requires a
+// value. It stops before anything else (and at
 // a blank line, the end of the buffer, `stopAt` or `maxRecords`), and the caller reads that
 // record with `reportd_csv_record` or the plain reader; tests compare the outcomes on
 // adversarial input.
@@ -122,17 +123,18 @@ __attribute__((target("avx2"))) static inline void masks64_avx2(
 
 intptr_t reportd_csv_records_level(
     int level, const uint8_t *p, intptr_t n, intptr_t *position, intptr_t stopAt, uint8_t delimiter,
-    intptr_t fieldsPerRecord, intptr_t maxRecords, intptr_t recordBytes, intptr_t cellBytes, reportd_csv_span *spans) {
+    intptr_t fieldsPerRecord, intptr_t maxRecords, intptr_t recordBytes, intptr_t cellBytes, const uint8_t *nonEmpty,
+    reportd_csv_span *spans) {
     const int wanted = level < 0 ? reportd_simd_level() : level;
     const int cpu = reportd_simd_cpu_level();
     const int use = wanted < cpu ? wanted : cpu;
 #if BATCH_X86
     if (use >= 1)
         return csv_records_avx2(
-            p, n, position, stopAt, delimiter, fieldsPerRecord, maxRecords, recordBytes, cellBytes, spans);
+            p, n, position, stopAt, delimiter, fieldsPerRecord, maxRecords, recordBytes, cellBytes, nonEmpty, spans);
 #else
     (void)use;
 #endif
     return csv_records_baseline(
-        p, n, position, stopAt, delimiter, fieldsPerRecord, maxRecords, recordBytes, cellBytes, spans);
+        p, n, position, stopAt, delimiter, fieldsPerRecord, maxRecords, recordBytes, cellBytes, nonEmpty, spans);
 }

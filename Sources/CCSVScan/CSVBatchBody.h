@@ -31,7 +31,7 @@ BATCH_TARGET static inline bool BATCH_ENSURE(
 
 BATCH_TARGET static intptr_t BATCH_NAME(
     const uint8_t *p, intptr_t n, intptr_t *position, intptr_t stopAt, uint8_t delimiter, intptr_t fieldsPerRecord,
-    intptr_t maxRecords, intptr_t recordBytes, intptr_t cellBytes, reportd_csv_span *spans) {
+    intptr_t maxRecords, intptr_t recordBytes, intptr_t cellBytes, const uint8_t *nonEmpty, reportd_csv_span *spans) {
     intptr_t pos = *position;
     if (pos >= n || fieldsPerRecord < 1 || delimiter == 0 || delimiter == '"' || delimiter == '\n' ||
         delimiter == '\r')
@@ -93,6 +93,8 @@ BATCH_TARGET static intptr_t BATCH_NAME(
                 end = sep = t;
             }
             if (end - start > cellBytes) goto done;
+            // An empty cell where the schema requires one: the row-by-row reader reports it.
+            if (end == start && nonEmpty != NULL && nonEmpty[f]) goto done;
             out[f] = (reportd_csv_span){start, escaped ? ~end : end};
             if ((w.delimiters >> i) & 1) {
                 if (f == last) goto done;  // more fields than the header

@@ -171,6 +171,25 @@ import TestSupport
 
     // MARK: Integers
 
+    /// The batch's short-cell digits (one word ending at the cell's end, the bytes before it
+    /// taken as '0') against the digit loop: every length below eight, digits and non-digits at
+    /// every position, any bytes before the cell (digits included, which must not count).
+    @Test func batchDigitsAgreeWithTheDigitLoop() {
+        var g = SeededGenerator(seed: 21)
+        let bytes: [UInt8] = Array("0123456789-+ /:a\u{0}".utf8) + [0x2F, 0x3A, 0xFF]
+        for _ in 0..<20_000 {
+            let m = Int.random(in: 1...7, using: &g)
+            let cell = (0..<m).map { _ in
+                Int.random(in: 0..<10, using: &g) < 8 ? UInt8(48 + Int.random(in: 0...9, using: &g)) : bytes.randomElement(using: &g)!
+            }
+            let before = (0..<8).map { _ in bytes.randomElement(using: &g)! }
+            let buffer = before + cell
+            let fast = buffer.withUnsafeBufferPointer { ColumnSink.batchDigits($0.baseAddress! + 8, m, readsBefore: true) }
+            let plain = cell.withUnsafeBufferPointer { ColumnSink.plainDigitsReference($0.baseAddress!, m) }
+            #expect(fast == plain, "\(cell) after \(before)")
+        }
+    }
+
     /// A cell's outcome through `ColumnSink` (the fast paths) and through `CellParser` (the plain
     /// path), in one comparable form.
     static func intOutcome(_ cell: [UInt8], padding: UInt8) -> (sink: String, parser: String) {
@@ -454,15 +473,22 @@ import TestSupport
     /// What `reportd_csv_records` reads from `start`: the records, and where it stopped.
     static func batch(
         _ bytes: [UInt8], from start: Int, level: Int32, delimiter: UInt8, fields: Int, max: Int, stopAt: Int = .max,
-        limits: CSVLimits
+        limits: CSVLimits, nonEmpty: [UInt8]? = nil
     ) -> (records: [[[Int]]], next: Int) {
         let spans = UnsafeMutablePointer<reportd_csv_span>.allocate(capacity: max * fields)
         defer { spans.deallocate() }
         var at = start
         let n = bytes.withUnsafeBufferPointer { b in
-            reportd_csv_records_level(
+            if let nonEmpty {
+                return nonEmpty.withUnsafeBufferPointer { required in
+                    reportd_csv_records_level(
+                        level, b.baseAddress, b.count, &at, stopAt, delimiter, fields, max, limits.recordBytes,
+                        limits.cellBytes, required.baseAddress, spans)
+                }
+            }
+            return reportd_csv_records_level(
                 level, b.baseAddress, b.count, &at, stopAt, delimiter, fields, max, limits.recordBytes, limits.cellBytes,
-                spans)
+                nil, spans)
         }
         let records = (0..<n).map { r in (0..<fields).map { f in [spans[r * fields + f].start, spans[r * fields + f].end] } }
         return (records, at)
@@ -541,6 +567,16 @@ import TestSupport
                 #expect(whole.records.count == 400, "level \(level) width \(width)")
                 #expect(whole.records == plain.map { $0?.spans ?? [] }, "level \(level) width \(width)")
                 #expect(whole.next == bytes.count)
+                // A required field: the batch stops before the first record with it empty.
+                if width > 1 {
+                    let required = (0..<width).map { UInt8($0 == width - 1 ? 1 : 0) }
+                    let firstEmpty = plain.firstIndex { $0!.spans[width - 1][0] == $0!.spans[width - 1][1] } ?? plain.count
+                    let stopped = Self.batch(
+                        bytes, from: 0, level: level, delimiter: UInt8(ascii: ","), fields: width, max: 1000,
+                        limits: .standard, nonEmpty: required)
+                    #expect(stopped.records.count == firstEmpty, "level \(level) width \(width)")
+                    #expect(firstEmpty < 400, "the file has an empty last field")
+                }
                 let stop = plain[100]!.start
                 for stopAt in [stop - 1, stop, stop + 1] {
                     let part = Self.batch(

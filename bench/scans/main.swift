@@ -118,7 +118,7 @@ bytes.withUnsafeBufferPointer { b in
                 while cursor.position < b.count {
                     var at = cursor.position
                     let n = reportd_csv_records_level(
-                        level, p, b.count, &at, .max, UInt8(ascii: ","), columns, 128, 1 << 20, 1 << 20, spans)
+                        level, p, b.count, &at, .max, UInt8(ascii: ","), columns, 128, 1 << 20, 1 << 20, nil, spans)
                     if n > 0 {
                         records += n
                         cursor.position = at

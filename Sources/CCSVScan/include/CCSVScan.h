@@ -75,9 +75,11 @@ typedef struct {
 /// starting before `stopAt`: field `f` of record `r` goes to `spans[r * fieldsPerRecord + f]`,
 /// and `*position` moves past the last record's line break. Returns the records read; it stops
 /// before any record that is not one line of exactly `fieldsPerRecord` fields within the limits
-/// (quoted ones without a line break), or that has no line feed in the buffer (see CSVBatch.c).
+/// (quoted ones without a line break), that has an empty field `f` where `nonEmpty[f]` (when
+/// `nonEmpty` is not NULL) is not 0, or that has no line feed in the buffer (see CSVBatch.c).
 intptr_t reportd_csv_records_level(
     int level, const uint8_t *p, intptr_t n, intptr_t *position, intptr_t stopAt, uint8_t delimiter,
-    intptr_t fieldsPerRecord, intptr_t maxRecords, intptr_t recordBytes, intptr_t cellBytes, reportd_csv_span *spans);
+    intptr_t fieldsPerRecord, intptr_t maxRecords, intptr_t recordBytes, intptr_t cellBytes, const uint8_t *nonEmpty,
+    reportd_csv_span *spans);
 
 #endif
