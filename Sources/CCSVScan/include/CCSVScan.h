@@ -24,6 +24,11 @@ size_t reportd_count_byte_level(int level, const uint8_t *p, size_t n, uint8_t b
 int reportd_utf8_valid(const uint8_t *p, size_t n, bool allowingNUL);
 int reportd_utf8_valid_level(int level, const uint8_t *p, size_t n, bool allowingNUL);
 
+/// The per-segment hash of `Fingerprint`, a 64-bit checksum of `p[0..<n]` (Fingerprint.c): the same
+/// value at every level.
+uint64_t reportd_fingerprint_hash(const uint8_t *p, size_t n);
+uint64_t reportd_fingerprint_hash_level(int level, const uint8_t *p, size_t n);
+
 /// A field of a CSV record as a byte range of the input (`CSVRecordReader.Field`): a quoted field
 /// has its quotes outside the range, and `escapedQuotes` when a `""` inside must be collapsed;
 /// `line` and `lineStart` are the physical line of the field's first byte and where it starts.
