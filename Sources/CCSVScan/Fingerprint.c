@@ -3,14 +3,17 @@
 //
 // Why it is here: the CSV stream hashes every byte of the file on the thread that reads it, and
 // the Swift hash it replaces (four 64-bit lanes of xxHash64's structure, two 64-bit multiplies per
-// 8 bytes, about 14 GB/s on one core) was 3.2 % of a 10M-row run's CPU (perf, 133 of 4,082
+// 8 bytes, about 14 GB/s on one core) was 3.2 % of a 10M-row run's CPU (perf, 133 of 4,083
 // samples). This one has the structure of XXH3's long-input loop, written here from its
 // description: eight 64-bit accumulators take a 64-byte stripe at a time, each word adding its
 // neighbour and the 32 × 32-bit product of its two halves after a xor with a key; AVX2 does the
 // eight lanes with two 256-bit registers and `vpmuludq`. Measured with bench/scans.sh (one thread,
 // CPU time, 1 MiB in the cache hashed 181 times; the machine busy with a build): the Swift hash
-// 14.2 GB/s, level 0 here 30.8 GB/s, AVX2 55 GB/s; over a 181 MB file from memory 14.1, 24.7 and
-// 21.7–23.4 GB/s (both levels wait for memory there).
+// 14.2–14.5 GB/s, level 0 here 29–31 GB/s, AVX2 52–55 GB/s; over a 181 MB file from memory 14.1,
+// 23–26 and 22–26 GB/s (both levels wait for memory there). In a whole run of the five reports over the
+// 10M-row file (perf record -F 999): 133–153 samples of the Swift hash (3.2 %), 89–93 of the AVX2
+// one (2.0 %), 74 at level 0: the stream hashes each 16 MiB block after reading it, mostly out of
+// the L2 cache, so the hash waits for memory there (bench/README.md, "The fingerprint hash").
 //
 // The value is the same function at both levels (AVX2, and the word-at-a-time code of every
 // machine, which clang vectorises with SSE2 on x86-64; a hand-written SSE2 version measured the

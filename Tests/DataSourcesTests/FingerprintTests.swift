@@ -128,7 +128,8 @@ import TestSupport
         }
         // Near every 32- and 64-byte edge of a few blocks (the scramble after 1,024 bytes), and the end.
         let n = 4 * 1024 + 100
-        let edges = Set(stride(from: 0, through: n, by: 32).flatMap { ($0 - 2)...($0 + 1) }.filter { $0 >= 0 && $0 < n })
+        let edges = Set(stride(from: 0, through: n, by: 32).flatMap { ($0 - 2)...($0 + 1) })
+            .filter { $0 >= 0 && $0 < n }
         Self.flipsShow(Self.random(n, seed: 5), at: edges.sorted())
         Self.flipsShow([UInt8](repeating: 0, count: n), at: edges.sorted())
     }

@@ -118,10 +118,12 @@ bytes.withUnsafeBufferPointer { b in
             }
             return Int(truncatingIfNeeded: total)
         }
-        print(String(format: "fingerprint %@     %8.1f  %5.1f GB/s", names[Int(level)], h.ms, Double(b.count) / h.ms / 1e6))
+        let rate = Double(b.count) / h.ms / 1e6
+        print(String(format: "fingerprint %@     %8.1f  %5.1f GB/s", names[Int(level)], h.ms, rate))
     }
     for level in levels {
         let h = measure(runs) { hotBlocks { Int(truncatingIfNeeded: reportd_fingerprint_hash_level(level, $0, $1)) } }
-        print(String(format: "in cache: fingerprint %@ %8.1f  %5.1f GB/s", names[Int(level)], h.ms, Double(181 * hot) / h.ms / 1e6))
+        let rate = Double(181 * hot) / h.ms / 1e6
+        print(String(format: "in cache: fingerprint %@ %8.1f  %5.1f GB/s", names[Int(level)], h.ms, rate))
     }
 }
