@@ -10,10 +10,11 @@
 // eight lanes with two 256-bit registers and `vpmuludq`. Measured with bench/scans.sh (one thread,
 // CPU time, 1 MiB in the cache hashed 181 times; the machine busy with a build): the Swift hash
 // 14.2–14.5 GB/s, level 0 here 29–31 GB/s, AVX2 52–55 GB/s; over a 181 MB file from memory 14.1,
-// 23–26 and 22–26 GB/s (both levels wait for memory there). In a whole run of the five reports over the
-// 10M-row file (perf record -F 999): 133–153 samples of the Swift hash (3.2 %), 89–93 of the AVX2
-// one (2.0 %), 74 at level 0: the stream hashes each 16 MiB block after reading it, mostly out of
-// the L2 cache, so the hash waits for memory there (bench/README.md, "The fingerprint hash").
+// 23–26 and 22–26 GB/s (both levels wait for memory there). In a whole run of the five reports
+// over the 10M-row file (perf record -F 999): 133–153 samples of the Swift hash (3.2 %); 89–112
+// of the AVX2 one hashing each 16 MiB block after its read (out of the L2 cache); 41–64 (about
+// 1 %) now that the stream hashes each 256 KiB just after reading it
+// (`reportd_fingerprint_blocks_level`; bench/README.md, "The fingerprint hash").
 //
 // The value is the same function at both levels (AVX2, and the word-at-a-time code of every
 // machine, which clang vectorises with SSE2 on x86-64; a hand-written SSE2 version measured the
@@ -122,9 +123,13 @@ static inline void stripe_words(uint64_t acc[8], const uint8_t *p, const uint64_
     }
 }
 
-static uint64_t hash_words(const uint8_t *p, size_t n) {
+/// Takes the whole blocks of `p[0..<n]` into `acc`, then, when `last`, the stripes after them and
+/// the padded partial stripe.
+static void take_words(uint64_t state[8], const uint8_t *p, size_t n, bool last) {
+    // A local copy: `p` could alias the state, which would keep the compiler from holding it in
+    // registers.
     uint64_t acc[8];
-    for (int i = 0; i < 8; i++) acc[i] = K[K_INIT + i];
+    memcpy(acc, state, sizeof acc);
     size_t i = 0;
     while (n - i >= BLOCK) {
         for (int s = 0; s < BLOCK_STRIPES; s++) stripe_words(acc, p + i + STRIPE * s, K + K_STRIPE + s);
@@ -134,13 +139,15 @@ static uint64_t hash_words(const uint8_t *p, size_t n) {
         }
         i += BLOCK;
     }
-    for (int s = 0; n - i >= STRIPE; s++, i += STRIPE) stripe_words(acc, p + i, K + K_STRIPE + s);
-    if (i < n) {
-        uint8_t last[STRIPE] = {0};
-        memcpy(last, p + i, n - i);
-        stripe_words(acc, last, K + K_TAIL);
+    if (last) {
+        for (int s = 0; n - i >= STRIPE; s++, i += STRIPE) stripe_words(acc, p + i, K + K_STRIPE + s);
+        if (i < n) {
+            uint8_t tail[STRIPE] = {0};
+            memcpy(tail, p + i, n - i);
+            stripe_words(acc, tail, K + K_TAIL);
+        }
     }
-    return merge(acc, n);
+    memcpy(state, acc, sizeof acc);
 }
 
 #if FP_X86
@@ -171,9 +178,9 @@ __attribute__((target("avx2"))) static inline __m256i scramble_avx2(__m256i acc,
     return _mm256_add_epi64(low, _mm256_slli_epi64(high, 32));
 }
 
-__attribute__((target("avx2"))) static uint64_t hash_avx2(const uint8_t *p, size_t n) {
-    __m256i acc0 = _mm256_loadu_si256((const __m256i *)(K + K_INIT));
-    __m256i acc1 = _mm256_loadu_si256((const __m256i *)(K + K_INIT + 4));
+__attribute__((target("avx2"))) static void take_avx2(uint64_t acc[8], const uint8_t *p, size_t n, bool last) {
+    __m256i acc0 = _mm256_loadu_si256((const __m256i *)acc);
+    __m256i acc1 = _mm256_loadu_si256((const __m256i *)(acc + 4));
     size_t i = 0;
     while (n - i >= BLOCK) {
         for (int s = 0; s < BLOCK_STRIPES; s++) stripe_avx2(&acc0, &acc1, p + i + STRIPE * s, K + K_STRIPE + s);
@@ -181,30 +188,53 @@ __attribute__((target("avx2"))) static uint64_t hash_avx2(const uint8_t *p, size
         acc1 = scramble_avx2(acc1, K + K_SCRAMBLE + 4);
         i += BLOCK;
     }
-    for (int s = 0; n - i >= STRIPE; s++, i += STRIPE) stripe_avx2(&acc0, &acc1, p + i, K + K_STRIPE + s);
-    if (i < n) {
-        uint8_t last[STRIPE] = {0};
-        memcpy(last, p + i, n - i);
-        stripe_avx2(&acc0, &acc1, last, K + K_TAIL);
+    if (last) {
+        for (int s = 0; n - i >= STRIPE; s++, i += STRIPE) stripe_avx2(&acc0, &acc1, p + i, K + K_STRIPE + s);
+        if (i < n) {
+            uint8_t tail[STRIPE] = {0};
+            memcpy(tail, p + i, n - i);
+            stripe_avx2(&acc0, &acc1, tail, K + K_TAIL);
+        }
     }
-    uint64_t words[8];
-    _mm256_storeu_si256((__m256i *)words, acc0);
-    _mm256_storeu_si256((__m256i *)(words + 4), acc1);
-    return merge(words, n);
+    _mm256_storeu_si256((__m256i *)acc, acc0);
+    _mm256_storeu_si256((__m256i *)(acc + 4), acc1);
 }
 
 #endif
 
 // MARK: Dispatch
 
-uint64_t reportd_fingerprint_hash_level(int level, const uint8_t *p, size_t n) {
+static void take(int level, uint64_t acc[8], const uint8_t *p, size_t n, bool last) {
 #if FP_X86
     if (level < 0) level = reportd_simd_level();
-    if (level >= 1 && reportd_simd_cpu_level() >= 1) return hash_avx2(p, n);
+    if (level >= 1 && reportd_simd_cpu_level() >= 1) {
+        take_avx2(acc, p, n, last);
+        return;
+    }
 #else
     (void)level;
 #endif
-    return hash_words(p, n);
+    take_words(acc, p, n, last);
+}
+
+void reportd_fingerprint_start(reportd_fingerprint_state *state) {
+    for (int i = 0; i < 8; i++) state->acc[i] = K[K_INIT + i];
+}
+
+void reportd_fingerprint_blocks_level(int level, reportd_fingerprint_state *state, const uint8_t *p, size_t n) {
+    take(level, state->acc, p, n, false);
+}
+
+uint64_t reportd_fingerprint_finish_level(
+    int level, reportd_fingerprint_state *state, const uint8_t *p, size_t n, size_t total) {
+    take(level, state->acc, p, n, true);
+    return merge(state->acc, total);
+}
+
+uint64_t reportd_fingerprint_hash_level(int level, const uint8_t *p, size_t n) {
+    reportd_fingerprint_state state;
+    reportd_fingerprint_start(&state);
+    return reportd_fingerprint_finish_level(level, &state, p, n, n);
 }
 
 uint64_t reportd_fingerprint_hash(const uint8_t *p, size_t n) { return reportd_fingerprint_hash_level(-1, p, n); }

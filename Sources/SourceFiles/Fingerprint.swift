@@ -74,37 +74,69 @@ package enum Fingerprint {
         return combine(hashes.withLock { $0 }, length: expectedSize)
     }
 
-    /// The fingerprint of bytes that arrive in pieces, in order (a file being streamed). Pieces
-    /// that are whole segments are hashed where they lie; others are gathered first.
+    /// The fingerprint of bytes that arrive in pieces, in order (a file being streamed). Each piece
+    /// is hashed where it lies, whole 1,024-byte blocks at a time into the current segment's state
+    /// (the same value as hashing the segment whole), so a reader that adds each piece just after
+    /// reading it hashes bytes that are still in the cache; only the bytes of a block split between
+    /// two pieces are gathered first.
     package struct Accumulator {
         private var hashes: [UInt64] = []
-        private var pending: [UInt8] = []
+        /// The current segment: its state, the bytes taken into it, and the start of its next block
+        /// when a piece ended inside it.
+        private var state = reportd_fingerprint_state()
+        private var taken = 0
+        private var partial: [UInt8] = []
         private var length = 0
 
-        package init() {}
+        package init() { reportd_fingerprint_start(&state) }
+
+        private static let block = Int(REPORTD_FINGERPRINT_BLOCK)
 
         package mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int) {
             length += n
             var i = 0
-            if !pending.isEmpty {
-                let take = min(segment - pending.count, n)
-                pending.append(contentsOf: UnsafeBufferPointer(start: p, count: take))
-                i = take
-                if pending.count == segment {
-                    hashes.append(pending.withUnsafeBufferPointer { hash($0.baseAddress!, segment) })
-                    pending.removeAll(keepingCapacity: true)
+            while i < n {
+                // At most the rest of the current segment (a whole number of blocks).
+                let end = i + min(n - i, segment - taken - partial.count)
+                if !partial.isEmpty {
+                    let fill = min(Self.block - partial.count, end - i)
+                    partial.append(contentsOf: UnsafeBufferPointer(start: p + i, count: fill))
+                    i += fill
+                    if partial.count == Self.block {
+                        partial.withUnsafeBufferPointer {
+                            reportd_fingerprint_blocks_level(-1, &state, $0.baseAddress, $0.count)
+                        }
+                        taken += Self.block
+                        partial.removeAll(keepingCapacity: true)
+                    }
+                }
+                if partial.isEmpty {
+                    let whole = (end - i) / Self.block * Self.block
+                    reportd_fingerprint_blocks_level(-1, &state, p + i, whole)
+                    taken += whole
+                    i += whole
+                    if i < end {
+                        partial.append(contentsOf: UnsafeBufferPointer(start: p + i, count: end - i))
+                        i = end
+                    }
+                }
+                if taken == segment {
+                    hashes.append(reportd_fingerprint_finish_level(-1, &state, nil, 0, segment))
+                    reportd_fingerprint_start(&state)
+                    taken = 0
                 }
             }
-            while n - i >= segment {
-                hashes.append(hash(p + i, segment))
-                i += segment
-            }
-            if i < n { pending.append(contentsOf: UnsafeBufferPointer(start: p + i, count: n - i)) }
         }
 
         package func finish() -> UInt64 {
             var all = hashes
-            if !pending.isEmpty { all.append(pending.withUnsafeBufferPointer { hash($0.baseAddress!, $0.count) }) }
+            if taken + partial.count > 0 {
+                var last = state
+                all.append(
+                    partial.withUnsafeBufferPointer {
+                        reportd_fingerprint_finish_level(-1, &last, $0.baseAddress, $0.count, taken + $0.count)
+                    })
+            }
             return combine(all, length: length)
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
+@testable import SourceCSV
 @testable import SourceFiles
 
 /// The files' fingerprint (issue 20): the per-segment hash in C (Fingerprint.c) at every level this
@@ -165,6 +166,40 @@ import TestSupport
         #expect(hash(moved)[0] != before[0])
     }
 
+    @Test func theHashTakenInBlocksIsTheHashOfTheWhole() {
+        let bytes = Self.random(40 * 1024 + 100, seed: 10)
+        var g = SeededGenerator(seed: 11)
+        bytes.withUnsafeBufferPointer { b in
+            let p = b.baseAddress!
+            for level in Self.levels {
+                for n in [0, 1, 64, 1023, 1024, 1025, 2048, 5000, b.count] {
+                    var state = reportd_fingerprint_state()
+                    reportd_fingerprint_start(&state)
+                    var i = 0
+                    // Whole blocks in pieces of 0 to 5 blocks, then the rest.
+                    while n - i >= 1024 {
+                        let take = min(Int.random(in: 0...5, using: &g), (n - i) / 1024) * 1024
+                        reportd_fingerprint_blocks_level(level, &state, p + i, take)
+                        i += take
+                    }
+                    let h = reportd_fingerprint_finish_level(level, &state, p + i, n - i, n)
+                    #expect(h == reportd_fingerprint_hash_level(level, p, n), "level \(level), \(n) bytes")
+                }
+            }
+        }
+    }
+
+    /// The CSV stream reads each block in steps of `CSVStream.checksumStep`, adding each to the
+    /// fingerprint as it arrives: blocks of several steps, and blocks that end inside one.
+    @Test(arguments: [1 << 20, 300_000])
+    func aStreamedReadInStepsGivesTheFingerprintOfTheFile(blockSize: Int) throws {
+        let bytes = ParallelCSVTests.csv(rows: 30_000, seed: 12, bad: false)
+        #expect(bytes.count > 3 * CSVStream.checksumStep)
+        // `streamed` checks the fingerprint and the SHA-256 against those of the bytes.
+        let one = ParallelCSVTests.outcome(bytes, parts: 1, onBadRows: .fail)
+        #expect(try ParallelCSVTests.streamed(bytes, blockSize: blockSize, onBadRows: .fail) == one)
+    }
+
     @Test func aStreamInPiecesOfAnySizeGivesTheFingerprintOfTheWhole() {
         let segment = Fingerprint.segment
         let bytes = Self.random(2 * segment + 12_345, seed: 8)
@@ -190,7 +225,7 @@ import TestSupport
             }
             return accumulator.finish()
         }
-        for size in [segment - 1, segment, segment + 1, 3 * segment, 1_000_003, 65_536, 4 << 20] {
+        for size in [segment - 1, segment, segment + 1, 3 * segment, 1_000_003, 65_536, 4 << 20, 1023, 1025, 300_000] {
             #expect(streamed(bytes, { _ in size }) == whole, "pieces of \(size) bytes")
         }
         var g = SeededGenerator(seed: 9)
