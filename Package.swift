@@ -114,7 +114,7 @@ let package = Package(
         ),
         .target(
             name: "SourceFiles",
-            dependencies: ["ReportCore", "ReportFiles", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ReportCore", "ReportFiles", "CCSVScan", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: internalImports
         ),
         .target(
@@ -123,9 +123,9 @@ let package = Package(
             swiftSettings: internalImports
         ),
         .target(name: "CSpawn"),
-        // The CSV reader's vector scans (quote counts, record splitting, the UTF-8 check), in C with
-        // a portable fallback and AVX2/AVX-512 paths chosen at run time: clang vectorises them,
-        // Swift's SIMD types did not (issue 20).
+        // The CSV reader's vector scans (quote counts, record splitting, the UTF-8 check) and the
+        // files' fingerprint hash, in C with a portable fallback and AVX2 paths chosen at run time:
+        // clang vectorises them, Swift's SIMD types did not (issue 20).
         .target(name: "CCSVScan"),
         // Mail through the system's sendmail interface: the MIME writer, the sendmail process,
         // deliveries and notices (issue 19).

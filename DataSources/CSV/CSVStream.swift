@@ -19,7 +19,7 @@ import ReportFiles
 /// syntax error, means the quoting misled the cut (or the file is broken): the file is then read
 /// again whole, in one pass, and that pass decides, so every outcome is a sequential read's.
 /// The checksums (SHA-256 for the outputs, the cache's fingerprint) are taken on the blocks as
-/// they are read.
+/// they are read, a quarter of a megabyte at a time (`checksumStep`).
 ///
 /// What is carried from block to block is bounded by `CSVLimits`: a header is looked for in its
 /// first `headerBytes` only, and an unfinished record longer than `cellBytes` is handed to the
@@ -34,6 +34,8 @@ struct CSVStream {
     /// Whether to compute the SHA-256 (about a tenth of the CPU time of a read).
     let checksum: Bool
     var limits = CSVLimits.standard
+    /// The reads that make up a block, each checksummed while it is still in the cache.
+    static let checksumStep = 256 << 10
 
     /// A block's bytes, owned by whoever holds it last (the worker that types it gives them back).
     private struct Block: @unchecked Sendable {
@@ -130,18 +132,23 @@ struct CSVStream {
                 if let from = c.baseAddress { base.update(from: from, count: c.count) }
             }
             var count = carry.count
-            switch FileIO.fill(fd, base + count, count: capacity - count) {
-            case .failure(let failure):
-                pool.give(base, capacity: capacity)
-                throw cannotRead(failure.code)
-            case .success(let n):
-                count += n
-                atEnd = count < capacity
+            // Read in steps of `checksumStep`, each checksummed just after it is read, while it is
+            // still in the cache: hashed after the whole 16 MiB block, the fingerprint ran at the
+            // memory's speed (perf of a 10M-row run: 89-112 samples that way, 41-64 this way).
+            atEnd = false
+            while count < capacity, !atEnd {
+                let step = min(Self.checksumStep, capacity - count)
+                switch FileIO.fill(fd, base + count, count: step) {
+                case .failure(let failure):
+                    pool.give(base, capacity: capacity)
+                    throw cannotRead(failure.code)
+                case .success(let n):
+                    if checksum { sha.update(bufferPointer: UnsafeRawBufferPointer(start: base + count, count: n)) }
+                    fingerprint.add(base + count, n)
+                    count += n
+                    atEnd = n < step
+                }
             }
-            if checksum {
-                sha.update(bufferPointer: UnsafeRawBufferPointer(start: base + carry.count, count: count - carry.count))
-            }
-            fingerprint.add(base + carry.count, count - carry.count)
             return (base, count, capacity)
         }
 

@@ -1,3 +1,4 @@
+import CCSVScan
 import Dispatch
 import Foundation
 import ReportCore
@@ -12,15 +13,20 @@ import ReportFiles
 /// back).
 ///
 /// Not SHA-256, which the outputs carry: that runs at about 1 GB/s here, too slow to recheck a
-/// large file before every cached run. This one mixes four independent 64-bit lanes per 32 bytes
-/// (the structure of xxHash, written here) and runs at memory speed; the file is cut into 8 MiB
-/// segments hashed on every core, and the segment hashes are combined in order. It only has to
-/// notice accidental change, not resist an attacker who can already rewrite the dataset.
+/// large file before every cached run. The file is cut into 8 MiB segments hashed on every core,
+/// and the segment hashes are combined in order. A segment's hash is XXH3's structure (eight 64-bit
+/// lanes, a 32 × 32-bit multiply per 8 bytes, written here in CCSVScan's Fingerprint.c with an
+/// AVX2 path; the same value on every CPU). It only has to notice accidental change, not resist an
+/// attacker who can already rewrite the dataset.
+///
+/// The value is kept in the run history and shown by `status` (the dataset's `checksum`), but nothing
+/// compares it across processes (the cache lives in memory): when a version of reportd changes the
+/// hash, history records before and after it show different checksums for the same bytes.
 package enum Fingerprint {
     static let segment = 8 << 20
-    private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
-    private static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
-    private static let p3: UInt64 = 0x1656_67B1_9E37_79F9
+    static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
+    static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    static let p3: UInt64 = 0x1656_67B1_9E37_79F9
 
     /// The fingerprint of bytes in memory.
     package static func of(_ bytes: [UInt8]) -> UInt64 {
@@ -68,37 +74,69 @@ package enum Fingerprint {
         return combine(hashes.withLock { $0 }, length: expectedSize)
     }
 
-    /// The fingerprint of bytes that arrive in pieces, in order (a file being streamed). Pieces
-    /// that are whole segments are hashed where they lie; others are gathered first.
+    /// The fingerprint of bytes that arrive in pieces, in order (a file being streamed). Each piece
+    /// is hashed where it lies, whole 1,024-byte blocks at a time into the current segment's state
+    /// (the same value as hashing the segment whole), so a reader that adds each piece just after
+    /// reading it hashes bytes that are still in the cache; only the bytes of a block split between
+    /// two pieces are gathered first.
     package struct Accumulator {
         private var hashes: [UInt64] = []
-        private var pending: [UInt8] = []
+        /// The current segment: its state, the bytes taken into it, and the start of its next block
+        /// when a piece ended inside it.
+        private var state = reportd_fingerprint_state()
+        private var taken = 0
+        private var partial: [UInt8] = []
         private var length = 0
 
-        package init() {}
+        package init() { reportd_fingerprint_start(&state) }
+
+        private static let block = Int(REPORTD_FINGERPRINT_BLOCK)
 
         package mutating func add(_ p: UnsafePointer<UInt8>, _ n: Int) {
             length += n
             var i = 0
-            if !pending.isEmpty {
-                let take = min(segment - pending.count, n)
-                pending.append(contentsOf: UnsafeBufferPointer(start: p, count: take))
-                i = take
-                if pending.count == segment {
-                    hashes.append(pending.withUnsafeBufferPointer { hash($0.baseAddress!, segment) })
-                    pending.removeAll(keepingCapacity: true)
+            while i < n {
+                // At most the rest of the current segment (a whole number of blocks).
+                let end = i + min(n - i, segment - taken - partial.count)
+                if !partial.isEmpty {
+                    let fill = min(Self.block - partial.count, end - i)
+                    partial.append(contentsOf: UnsafeBufferPointer(start: p + i, count: fill))
+                    i += fill
+                    if partial.count == Self.block {
+                        partial.withUnsafeBufferPointer {
+                            reportd_fingerprint_blocks_level(-1, &state, $0.baseAddress, $0.count)
+                        }
+                        taken += Self.block
+                        partial.removeAll(keepingCapacity: true)
+                    }
+                }
+                if partial.isEmpty {
+                    let whole = (end - i) / Self.block * Self.block
+                    reportd_fingerprint_blocks_level(-1, &state, p + i, whole)
+                    taken += whole
+                    i += whole
+                    if i < end {
+                        partial.append(contentsOf: UnsafeBufferPointer(start: p + i, count: end - i))
+                        i = end
+                    }
+                }
+                if taken == segment {
+                    hashes.append(reportd_fingerprint_finish_level(-1, &state, nil, 0, segment))
+                    reportd_fingerprint_start(&state)
+                    taken = 0
                 }
             }
-            while n - i >= segment {
-                hashes.append(hash(p + i, segment))
-                i += segment
-            }
-            if i < n { pending.append(contentsOf: UnsafeBufferPointer(start: p + i, count: n - i)) }
         }
 
         package func finish() -> UInt64 {
             var all = hashes
-            if !pending.isEmpty { all.append(pending.withUnsafeBufferPointer { hash($0.baseAddress!, $0.count) }) }
+            if taken + partial.count > 0 {
+                var last = state
+                all.append(
+                    partial.withUnsafeBufferPointer {
+                        reportd_fingerprint_finish_level(-1, &last, $0.baseAddress, $0.count, taken + $0.count)
+                    })
+            }
             return combine(all, length: length)
         }
     }
@@ -110,7 +148,7 @@ package enum Fingerprint {
     }
 
     @inline(__always)
-    private static func mix(_ x: UInt64) -> UInt64 {
+    static func mix(_ x: UInt64) -> UInt64 {
         var h = x
         h ^= h >> 33
         h = h &* p2
@@ -119,28 +157,8 @@ package enum Fingerprint {
         return h ^ (h >> 32)
     }
 
-    @inline(__always)
-    private static func round(_ acc: UInt64, _ word: UInt64) -> UInt64 {
-        let x = acc &+ word &* p2
-        return ((x << 31) | (x >> 33)) &* p1
-    }
-
+    /// The hash of one segment (or of the whole input when it is shorter).
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
-        let raw = UnsafeRawPointer(p)
-        var a = p1 &+ p2, b = p2, c: UInt64 = 0, d = 0 &- p1
-        var i = 0
-        while i + 32 <= n {
-            a = round(a, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            b = round(b, raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
-            c = round(c, raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
-            d = round(d, raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
-            i += 32
-        }
-        var h = ((a << 1) | (a >> 63)) &+ ((b << 7) | (b >> 57)) &+ ((c << 12) | (c >> 52)) &+ ((d << 18) | (d >> 46))
-        while i < n {
-            h = mix(h ^ (UInt64(p[i]) &* p1))
-            i += 1
-        }
-        return mix(h ^ UInt64(n))
+        reportd_fingerprint_hash(p, n)
     }
 }

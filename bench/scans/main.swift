@@ -1,4 +1,4 @@
-// The CSV read's byte scans measured alone (issue 20): CPU time of this one thread over a CSV
+// The CSV read's byte scans and the fingerprint hash measured alone (issue 20): CPU time of this one thread over a CSV
 // file held in memory, each level the CPU has. Built and run by bench/scans.sh, which compiles it
 // with the reader's own UTF8Check and CCSVScan sources.
 import Foundation
@@ -133,5 +133,28 @@ bytes.withUnsafeBufferPointer { b in
             return records
         }
         print(String(format: "batch split %@     %8.1f  records %d", names[Int(level)], r.ms, r.result))
+    }
+
+    // The fingerprint's per-segment hash (Fingerprint.c) over the file in 8 MiB segments, as
+    // `Fingerprint.of` cuts it, then over 1 MiB in the cache as above (the stream hashes each block
+    // it has just read).
+    for level in levels {
+        let h = measure(runs) {
+            var total: UInt64 = 0
+            var i = 0
+            while i < b.count {
+                let n = min(8 << 20, b.count - i)
+                total &+= reportd_fingerprint_hash_level(level, p + i, n)
+                i += n
+            }
+            return Int(truncatingIfNeeded: total)
+        }
+        let rate = Double(b.count) / h.ms / 1e6
+        print(String(format: "fingerprint %@     %8.1f  %5.1f GB/s", names[Int(level)], h.ms, rate))
+    }
+    for level in levels {
+        let h = measure(runs) { hotBlocks { Int(truncatingIfNeeded: reportd_fingerprint_hash_level(level, $0, $1)) } }
+        let rate = Double(181 * hot) / h.ms / 1e6
+        print(String(format: "in cache: fingerprint %@ %8.1f  %5.1f GB/s", names[Int(level)], h.ms, rate))
     }
 }

@@ -24,6 +24,23 @@ size_t reportd_count_byte_level(int level, const uint8_t *p, size_t n, uint8_t b
 int reportd_utf8_valid(const uint8_t *p, size_t n, bool allowingNUL);
 int reportd_utf8_valid_level(int level, const uint8_t *p, size_t n, bool allowingNUL);
 
+/// The per-segment hash of `Fingerprint`, a 64-bit checksum of `p[0..<n]` (Fingerprint.c): the same
+/// value at every level.
+uint64_t reportd_fingerprint_hash(const uint8_t *p, size_t n);
+uint64_t reportd_fingerprint_hash_level(int level, const uint8_t *p, size_t n);
+
+/// The same hash taken in pieces (a segment as it is read): `start`, then `blocks` for pieces that
+/// are whole 1,024-byte blocks (`n` a multiple of REPORTD_FINGERPRINT_BLOCK: any rest is ignored),
+/// then `finish` with the rest (any length); `total` is the length of all of it.
+enum { REPORTD_FINGERPRINT_BLOCK = 1024 };
+typedef struct {
+    uint64_t acc[8];
+} reportd_fingerprint_state;
+void reportd_fingerprint_start(reportd_fingerprint_state *state);
+void reportd_fingerprint_blocks_level(int level, reportd_fingerprint_state *state, const uint8_t *p, size_t n);
+uint64_t reportd_fingerprint_finish_level(
+    int level, reportd_fingerprint_state *state, const uint8_t *p, size_t n, size_t total);
+
 /// A field of a CSV record as a byte range of the input (`CSVRecordReader.Field`): a quoted field
 /// has its quotes outside the range, and `escapedQuotes` when a `""` inside must be collapsed;
 /// `line` and `lineStart` are the physical line of the field's first byte and where it starts.
