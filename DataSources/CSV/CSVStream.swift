@@ -123,15 +123,16 @@ struct CSVStream {
         var atEnd = false
 
         let pool = BufferPool(size: blockSize + blockSize / 4)
-        /// Reads the next block after `carry`; returns it whole (carry included) and the capacity
-        /// to give back to the pool.
-        func nextBuffer() throws(DatasetError) -> (UnsafeMutablePointer<UInt8>, Int, Int) {
+        /// Reads the next block after `carry`; returns it whole (carry included), the capacity
+        /// to give back to the pool, and the quotes in it.
+        func nextBuffer() throws(DatasetError) -> (UnsafeMutablePointer<UInt8>, Int, Int, Int) {
             let capacity = carry.count + blockSize
             let base = pool.take(capacity)
             carry.withUnsafeBufferPointer { c in
                 if let from = c.baseAddress { base.update(from: from, count: c.count) }
             }
             var count = carry.count
+            var quotes = CSVDatasetReader.countQuotes(base, count)
             // Read in steps of `checksumStep`, each checksummed just after it is read, while it is
             // still in the cache: hashed after the whole 16 MiB block, the fingerprint ran at the
             // memory's speed (perf of a 10M-row run: 89-112 samples that way, 41-64 this way).
@@ -145,19 +146,23 @@ struct CSVStream {
                 case .success(let n):
                     if checksum { sha.update(bufferPointer: UnsafeRawBufferPointer(start: base + count, count: n)) }
                     fingerprint.add(base + count, n)
+                    // The quotes, counted here for the same reason (`lastRecordEnd` needs them).
+                    quotes += CSVDatasetReader.countQuotes(base + count, n)
                     count += n
                     atEnd = n < step
                 }
             }
-            return (base, count, capacity)
+            // Debug builds (the tests' streamed reads) check the count kept step by step.
+            assert(quotes == CSVDatasetReader.countQuotes(base, count), "quotes counted step by step")
+            return (base, count, capacity, quotes)
         }
 
         // The header: read until a whole first record is in hand, or more than a header may take.
-        var (base, count, capacity) = try nextBuffer()
-        while !atEnd, count <= limits.headerBytes + 3, Self.lastRecordEnd(base, count) == nil {
+        var (base, count, capacity, quotes) = try nextBuffer()
+        while !atEnd, count <= limits.headerBytes + 3, Self.lastRecordEnd(base, count, quotes: quotes) == nil {
             carry = Array(UnsafeBufferPointer(start: base, count: count))
             pool.give(base, capacity: capacity)
-            (base, count, capacity) = try nextBuffer()
+            (base, count, capacity, quotes) = try nextBuffer()
         }
         let prepared: (CSVDatasetReader, [String], Int, Int)
         do {
@@ -250,7 +255,7 @@ struct CSVStream {
         // The block that ends inside a record past a limit: its rows must end in that failure.
         var cutAtLimit: Int?
         while true {
-            var cut = atEnd ? count : max(start, Self.lastRecordEnd(base, count) ?? start)
+            var cut = atEnd ? count : max(start, Self.lastRecordEnd(base, count, quotes: quotes) ?? start)
             if !atEnd, count - cut > min(limits.recordBytes, limits.cellBytes) {
                 // No record end the quote count trusts in more than a cell may take: the reader
                 // finds where the records end (perhaps none yet), or the limit the record passes.
@@ -277,7 +282,7 @@ struct CSVStream {
             if atEnd || cutAtLimit != nil { break }
             start = 0
             do {
-                (base, count, capacity) = try nextBuffer()
+                (base, count, capacity, quotes) = try nextBuffer()
             } catch {
                 group.wait()
                 throw error
@@ -343,8 +348,9 @@ struct CSVStream {
 
     /// Just past the last line break of `base[0..<count]` with an even number of quotes before it,
     /// or nil when there is none.
-    static func lastRecordEnd(_ base: UnsafePointer<UInt8>, _ count: Int) -> Int? {
-        var quotes = CSVDatasetReader.countQuotes(base, count)
+    /// `quotes`: the quotes in `base[0..<count]` when the caller has counted them.
+    static func lastRecordEnd(_ base: UnsafePointer<UInt8>, _ count: Int, quotes counted: Int? = nil) -> Int? {
+        var quotes = counted ?? CSVDatasetReader.countQuotes(base, count)
         var i = count
         while i > 0 {
             i -= 1
