@@ -115,22 +115,26 @@ struct CSVDatasetReader: Sendable {
     /// well inside a core's cache. Tests set small ones.
     var utf8Segment = 256 << 10
 
-    /// Types the records that start in `[start, stopAt)`.
-    func parse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAt: Int, capacity: Int) -> Chunk {
+    /// Types the records that start in `[start, stopAt)`; `bytes[start..<utf8CheckedTo]` are known
+    /// to be valid UTF-8 without a NUL byte (`CSVStream` checks each step it reads while it is in
+    /// the cache), and must end before a character's first byte or at the buffer's end.
+    func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAt: Int, capacity: Int, utf8CheckedTo: Int = 0
+    ) -> Chunk {
         var chunk = Chunk(sinks: [])
         // The sinks are written through a pointer for the whole chunk: `chunk.sinks[c].append`
         // would check the array's uniqueness on every cell.
         var sinks = schema.columns.indices.map { ColumnSink(spec: schema.columns[$0], keep: keep[$0], capacity: capacity) }
         sinks.withUnsafeMutableBufferPointer { sinks in
-            parse(bytes, from: start, stopAt: stopAt, into: &chunk, sinks: sinks)
+            parse(bytes, from: start, stopAt: stopAt, utf8CheckedTo: utf8CheckedTo, into: &chunk, sinks: sinks)
         }
         chunk.sinks = sinks
         return chunk
     }
 
     private func parse(
-        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAt: Int, into chunk: inout Chunk,
-        sinks: UnsafeMutableBufferPointer<ColumnSink>
+        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stopAt: Int, utf8CheckedTo: Int,
+        into chunk: inout Chunk, sinks: UnsafeMutableBufferPointer<ColumnSink>
     ) {
         var reader = CSVRecordReader(bytes: bytes, start: start, line: 1, limits: limits)
         reader.delimiter = delimiter
@@ -148,7 +152,7 @@ struct CSVDatasetReader: Sendable {
         // continuation byte leaves every sequence whole on one side, so the segments are valid
         // exactly when the whole is (a cut moves past at most three continuation bytes: a fourth
         // in a row is invalid on either side of any cut).
-        var checkedTo = start
+        var checkedTo = max(start, min(utf8CheckedTo, end))
         var allValid = true
         func check(through target: Int) {
             while allValid, checkedTo < min(target, end) {

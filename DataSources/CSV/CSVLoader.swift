@@ -44,24 +44,26 @@ package enum CSVLoader {
     /// A file that changes while it is read is read again (`FileDataset.untilUnchanged`).
     static func load(
         _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool = true,
-        limits: CSVLimits = .standard
+        limits: CSVLimits = .standard, step: Int = CSVStream.checksumStep
     ) throws(DatasetError) -> LoadedDataset {
         try FileDataset.untilUnchanged(config) { () throws(DatasetError) in
-            try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum, limits: limits)
+            try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum, limits: limits, step: step)
         }
     }
 
     static func loadOnce(
-        _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool, limits: CSVLimits
+        _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool, limits: CSVLimits,
+        step: Int = CSVStream.checksumStep
     ) throws(DatasetError) -> LoadedDataset {
         let display = DisplayPath.of(config.path)
         if let encoding = try transcoding(config, display: display) {
             return try loadTranscoded(
                 config, from: encoding, display: display, columns: columns, checksum: checksum, limits: limits)
         }
-        let stream = CSVStream(
+        var stream = CSVStream(
             config: config, display: display, columns: columns, blockSize: blockSize, checksum: checksum,
             limits: limits)
+        stream.step = step
         if case .loaded(let dataset) = try stream.read() { return dataset }
         // Otherwise the blocks disagreed with a sequential read: read it whole, in one pass.
         let bytes = try FileDataset.bytes(of: config, display: display)

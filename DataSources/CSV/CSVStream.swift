@@ -36,6 +36,8 @@ struct CSVStream {
     var limits = CSVLimits.standard
     /// The reads that make up a block, each checksummed while it is still in the cache.
     static let checksumStep = 256 << 10
+    /// This stream's step (tests make it small).
+    var step = CSVStream.checksumStep
 
     /// A block's bytes, owned by whoever holds it last (the worker that types it gives them back).
     private struct Block: @unchecked Sendable {
@@ -123,8 +125,10 @@ struct CSVStream {
         var atEnd = false
 
         let pool = BufferPool(size: blockSize + blockSize / 4)
+        /// Where the bytes of the block last read stop being known valid UTF-8 without a NUL.
+        var utf8CheckedTo = 0
         /// Reads the next block after `carry`; returns it whole (carry included), the capacity
-        /// to give back to the pool, and the quotes in it.
+        /// to give back to the pool, and the quotes in it; sets `utf8CheckedTo`.
         func nextBuffer() throws(DatasetError) -> (UnsafeMutablePointer<UInt8>, Int, Int, Int) {
             let capacity = carry.count + blockSize
             let base = pool.take(capacity)
@@ -133,12 +137,14 @@ struct CSVStream {
             }
             var count = carry.count
             var quotes = CSVDatasetReader.countQuotes(base, count)
+            utf8CheckedTo = 0
+            var utf8Failed = false
             // Read in steps of `checksumStep`, each checksummed just after it is read, while it is
             // still in the cache: hashed after the whole 16 MiB block, the fingerprint ran at the
             // memory's speed (perf of a 10M-row run: 89-112 samples that way, 41-64 this way).
             atEnd = false
             while count < capacity, !atEnd {
-                let step = min(Self.checksumStep, capacity - count)
+                let step = min(self.step, capacity - count)
                 switch FileIO.fill(fd, base + count, count: step) {
                 case .failure(let failure):
                     pool.give(base, capacity: capacity)
@@ -150,6 +156,31 @@ struct CSVStream {
                     quotes += CSVDatasetReader.countQuotes(base + count, n)
                     count += n
                     atEnd = n < step
+                    // And the UTF-8 check the typing needs (`CSVDatasetReader.parse`), up to the
+                    // last character's first byte (the bytes after it may go on in the next
+                    // step), from the first bytes (the carry's) until a step fails.
+                    if !utf8Failed {
+                        var cut = count
+                        if !atEnd {
+                            let floor = max(utf8CheckedTo, count - 4)
+                            cut = floor
+                            var k = count - 1
+                            while k >= floor {
+                                if base[k] & 0xC0 != 0x80 {
+                                    cut = k
+                                    break
+                                }
+                                k -= 1
+                            }
+                        }
+                        if cut > utf8CheckedTo {
+                            if UTF8Check.isValid(base + utf8CheckedTo, count: cut - utf8CheckedTo, allowingNUL: false) {
+                                utf8CheckedTo = cut
+                            } else {
+                                utf8Failed = true
+                            }
+                        }
+                    }
                 }
             }
             // Debug builds (the tests' streamed reads) check the count kept step by step.
@@ -233,13 +264,13 @@ struct CSVStream {
                 if state.stop != nil { state.waiting.removeAll() }
             }
         }
-        func submit(_ block: Block, capacity: Int, index: Int, from start: Int, atLimit: Bool) {
+        func submit(_ block: Block, capacity: Int, index: Int, from start: Int, atLimit: Bool, checkedTo: Int) {
             slots.wait()
             group.enter()
             DispatchQueue.global().async {
                 let chunk = reader.parse(
                     UnsafeBufferPointer(start: block.base, count: block.count), from: start, stopAt: .max,
-                    capacity: (block.count - start) / 100)
+                    capacity: (block.count - start) / 100, utf8CheckedTo: checkedTo)
                 pool.give(block.base, capacity: capacity)
                 joined.withLock { state in
                     if state.stop == nil { state.waiting[index] = (chunk, block.count, atLimit) }
@@ -273,7 +304,9 @@ struct CSVStream {
             }
             carry = Array(UnsafeBufferPointer(start: base + cut, count: count - cut))
             if cut > start {
-                submit(Block(base: base, count: cut), capacity: capacity, index: index, from: start, atLimit: cutAtLimit == index)
+                submit(
+                    Block(base: base, count: cut), capacity: capacity, index: index, from: start,
+                    atLimit: cutAtLimit == index, checkedTo: min(utf8CheckedTo, cut))
                 index += 1
             } else {
                 pool.give(base, capacity: capacity)

@@ -358,6 +358,13 @@ import TestSupport
             let whole = ParallelCSVTests.outcome(bytes, schema: schema, parts: 1, onBadRows: .fail)
             #expect(ParallelCSVTests.outcome(bytes, schema: schema, parts: 3, onBadRows: .fail) == whole, "\(offset)")
             #expect(try ParallelCSVTests.streamed(bytes, schema: schema, blockSize: 33, onBadRows: .fail) == whole, "\(offset)")
+            // Blocks read in steps of a few bytes, each checked for UTF-8 as it is read: steps
+            // that end inside a letter, and a bad byte in any step of a block.
+            for step in [1, 2, 3, 5] {
+                #expect(
+                    try ParallelCSVTests.streamed(bytes, schema: schema, blockSize: 200, onBadRows: .fail, step: step)
+                        == whole, "\(offset) step \(step)")
+            }
             if clean[offset] >= 0x80 {
                 #expect(whole.contains("column 'title': is not valid UTF-8"), "\(offset): \(whole)")
             }

@@ -80,7 +80,7 @@ import TestSupport
     /// The same rendering for a load streamed from a file in blocks of `blockSize` bytes.
     static func streamed(
         _ bytes: [UInt8], schema: DatasetSchema = schema, blockSize: Int, onBadRows: DatasetConfig.BadRows,
-        columns: Set<String>? = nil
+        columns: Set<String>? = nil, step: Int = CSVStream.checksumStep
     ) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-stream-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -90,7 +90,7 @@ import TestSupport
         var config = config(onBadRows: onBadRows, schema: schema)
         config.path = path
         do {
-            let loaded = try CSVLoader.load(config, columns: columns, blockSize: blockSize)
+            let loaded = try CSVLoader.load(config, columns: columns, blockSize: blockSize, step: step)
             #expect(loaded.sha256 == FileDataset.sha256(bytes), "the checksum covers every byte read")
             #expect(loaded.fingerprint == Fingerprint.of(bytes))
             var lines = ["rows \(loaded.table.rowCount)", "columns \(loaded.table.schema.columnNames)"]
