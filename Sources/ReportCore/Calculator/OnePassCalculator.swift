@@ -297,11 +297,8 @@ extension Statistics {
     }
 
     /// `intSums` with the 64-bit sums moved into the 128-bit totals every `chunk` rows (at most
-    /// 2^31; the tests make it small), in `lanes` (1, 2, 4 or 8; by default 4 for up to 1,024
-    /// groups, else 1) partial sums per group.
-    static func intSums(_ column: Column, _ grouped: GroupedRows, chunk: Int, lanes: Int? = nil)
-        -> (sums: [Int128], counts: [Int])?
-    {
+    /// 2^31; the tests make it small).
+    static func intSums(_ column: Column, _ grouped: GroupedRows, chunk: Int) -> (sums: [Int128], counts: [Int])? {
         guard case .int(let values) = column.storage else { return nil }
         let groups = grouped.groupCount
         var sums = [Int128](repeating: 0, count: groups)
@@ -314,34 +311,23 @@ extension Statistics {
         // into the 128-bit totals every 2^31 rows. Why: a 128-bit add per cell, with the
         // overflow-checked count and a closure call per row (`forEach`), was 3.4 % of a 10M-row
         // run's CPU; overflow is still found exactly where it was (`exactSums` on the total).
-        //
-        // Lanes (issue 20, fifth round): with few groups, consecutive rows mostly add to the same
-        // group's sum, and each add waited for the one before it to be stored and read back
-        // (several cycles a row). Each group has `lanes` partial sums and counts, a row adding to
-        // the lane of its row number, so consecutive adds go to different words; the lanes are
-        // added up when the chunk's sums are moved. Only for up to 1,024 groups (4 lanes of a
-        // million groups would be 96 MB of sums).
-        let laneCount = lanes ?? (groups <= 1024 ? 4 : 1)
-        let laneMask = laneCount - 1
-        var low = [UInt64](repeating: 0, count: groups * laneCount)
-        var high = [Int64](repeating: 0, count: groups * laneCount)
-        var laneCounts = [Int](repeating: 0, count: groups * laneCount)
+        var low = [UInt64](repeating: 0, count: groups)
+        var high = [Int64](repeating: 0, count: groups)
         let flags = column.valid.flags
         func add<W: FixedWidthInteger>(_ v: UnsafeBufferPointer<W>) {
             low.withUnsafeMutableBufferPointer { lo in
                 high.withUnsafeMutableBufferPointer { hi in
-                    laneCounts.withUnsafeMutableBufferPointer { c in
+                    counts.withUnsafeMutableBufferPointer { c in
                         @inline(__always)
                         func take(_ r: Int, _ g: Int, _ ok: Bool) {
-                            let slot = g &* laneCount &+ (r & laneMask)
                             if W.bitWidth < 64 {
-                                lo[slot] &+= ok ? UInt64(truncatingIfNeeded: v[r]) : 0
+                                lo[g] &+= ok ? UInt64(truncatingIfNeeded: v[r]) : 0
                             } else {
                                 let x = ok ? Int64(truncatingIfNeeded: v[r]) : 0
-                                lo[slot] &+= UInt64(truncatingIfNeeded: x) & 0xFFFF_FFFF
-                                hi[slot] &+= x >> 32
+                                lo[g] &+= UInt64(truncatingIfNeeded: x) & 0xFFFF_FFFF
+                                hi[g] &+= x >> 32
                             }
-                            c[slot] &+= ok ? 1 : 0
+                            c[g] &+= ok ? 1 : 0
                         }
                         var start = 0
                         while start < grouped.count {
@@ -354,13 +340,9 @@ extension Statistics {
                                 grouped.eachRow(start..<end) { r, g in take(r, g, true) }
                             }
                             for g in 0..<groups {
-                                for slot in g * laneCount..<(g + 1) * laneCount {
-                                    sums[g] += Int128(hi[slot]) << 32 + Int128(lo[slot])
-                                    counts[g] += c[slot]
-                                    lo[slot] = 0
-                                    hi[slot] = 0
-                                    c[slot] = 0
-                                }
+                                sums[g] += Int128(hi[g]) << 32 + Int128(lo[g])
+                                lo[g] = 0
+                                hi[g] = 0
                             }
                             start = end
                         }
