@@ -598,8 +598,33 @@ struct ColumnSink: Sendable {
 
     /// The day number of a `YYYY-MM-DD` cell that names a day, or nil (any other form goes to
     /// `CellParser`, which decides).
+    ///
+    /// Fast path (issue 20, fifth round): the first eight bytes are checked and read as one word
+    /// (the dashes checked, then taken as '0': `YYYY0MM0` as eight digits) and the day as a
+    /// two-byte word, instead of three digit loops. Why: a date column that is only checked was
+    /// a third of the batch typing's samples in a 10M-row run. `plainDateReference` is the
+    /// plain form, the tests' reference.
     @inline(__always)
     static func plainDate(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
+        guard n == 10 else { return nil }
+        let raw = UnsafeRawPointer(p)
+        let w = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+        // Bytes 4 and 7 (the dashes) are the word's bits 32-39 and 56-63.
+        let dashes: UInt64 = 0xFF00_00FF_0000_0000
+        guard w & dashes == 0x2D00_002D_0000_0000,
+            let v = eightDigits((w & ~dashes) | 0x3000_0030_0000_0000)
+        else { return nil }
+        let t = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+        guard t & 0xF0F0 == 0x3030, (t &+ 0x0606) & 0xF0F0 == 0x3030 else { return nil }
+        let d = Int(t & 0x0F) * 10 + Int((t >> 8) & 0x0F)
+        // v = year × 10,000 + month × 10.
+        let year = Int(v / 10_000)
+        let month = Int(v % 10_000) / 10
+        return Self.dayNumber(year: year, month: month, day: d)
+    }
+
+    /// The plain reading of `plainDate` (the tests' reference).
+    static func plainDateReference(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32? {
         guard n == 10, p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-"),
             let y = Self.digits(p, 4), let m = Self.digits(p + 5, 2), let d = Self.digits(p + 8, 2)
         else { return nil }

@@ -169,6 +169,39 @@ import TestSupport
         }
     }
 
+    // MARK: Dates
+
+    /// The word-at-a-time date against the plain digit loops: every day of 1899-2101 and
+    /// impossible days (month 0 and 13, day 0, 30 and 31 February, 31 April), and random ten-byte
+    /// cells with a non-digit or a wrong separator anywhere.
+    @Test func plainDatesAgreeWithTheDigitLoops() {
+        func check(_ text: String) {
+            let bytes = Array(text.utf8)
+            let fast = bytes.withUnsafeBufferPointer { ColumnSink.plainDate($0.baseAddress!, $0.count) }
+            let plain = bytes.withUnsafeBufferPointer { ColumnSink.plainDateReference($0.baseAddress!, $0.count) }
+            #expect(fast == plain, "\(text)")
+        }
+        for year in [1899, 1900, 1901, 1970, 2000, 2024, 2099, 2100, 2101] {
+            for month in 0...13 {
+                for day in 0...32 {
+                    check(String(format: "%04d-%02d-%02d", year, month, day))
+                }
+            }
+        }
+        var g = SeededGenerator(seed: 4)
+        let bytes = Array("0123456789-/ :aZ".utf8) + [0x2F, 0x3A, 0xFF, 0x00]
+        for _ in 0..<20_000 {
+            var cell = Array(String(format: "%04d-%02d-%02d", Int.random(in: 1890...2110, using: &g),
+                                     Int.random(in: 1...12, using: &g), Int.random(in: 1...31, using: &g)).utf8)
+            for _ in 0..<Int.random(in: 0...2, using: &g) {
+                cell[Int.random(in: 0..<10, using: &g)] = bytes.randomElement(using: &g)!
+            }
+            let fast = cell.withUnsafeBufferPointer { ColumnSink.plainDate($0.baseAddress!, 10) }
+            let plain = cell.withUnsafeBufferPointer { ColumnSink.plainDateReference($0.baseAddress!, 10) }
+            #expect(fast == plain, "\(cell)")
+        }
+    }
+
     // MARK: Integers
 
     /// The batch's short-cell digits (one word ending at the cell's end, the bytes before it
