@@ -208,11 +208,46 @@ public struct RunHistory: Sendable {
 
     // MARK: Compaction
 
+    /// The lines of `bytes` that hold `"files":` (a detailed record).
+    ///
+    /// Fast path (issue 20): each quote found with `memchr` and the eight bytes from it compared as
+    /// one word with the marker (`"files":` is eight bytes), then on to the next line after a hit.
+    /// Why: after every run, the check for compaction searched each line of the history with the
+    /// generic `firstRange(of:)`, 13 ms for a 160 KB history (strace of a benchmark run: five
+    /// reports, 65 ms of one thread between the last report's files and the exit).
+    /// `linesHoldingFilesPlain` is that search, the tests' reference.
+    static func linesHoldingFiles(_ bytes: [UInt8]) -> Int {
+        // `"files":` read as a little-endian word.
+        let marker = Array("\"files\":".utf8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return 0 }
+            let raw = UnsafeRawPointer(base)
+            let n = b.count
+            var count = 0
+            var i = 0
+            while i + 8 <= n, let quote = memchr(raw + i, 0x22, n - 8 - i + 1) {
+                let at = raw.distance(to: UnsafeRawPointer(quote))
+                guard UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) == marker else {
+                    i = at + 1
+                    continue
+                }
+                count += 1
+                guard let lineEnd = memchr(raw + at, 0x0A, n - at) else { break }
+                i = raw.distance(to: UnsafeRawPointer(lineEnd)) + 1
+            }
+            return count
+        }
+    }
+
+    static func linesHoldingFilesPlain(_ bytes: [UInt8]) -> Int {
+        let marker = Array("\"files\":".utf8)
+        return bytes.split(separator: 0x0A).reduce(0) { $0 + ($1.firstRange(of: marker) != nil ? 1 : 0) }
+    }
+
     private func compactIfNeeded(_ name: String, in folder: Int32) throws(FileError) {
         guard let bytes = ConfinedFolder.readFile(name, in: folder) else { return }
         let lines = bytes.split(separator: 0x0A)
-        let marker = Array("\"files\":".utf8)
-        let detailedLines = lines.reduce(0) { $0 + ($1.firstRange(of: marker) != nil ? 1 : 0) }
+        let detailedLines = Self.linesHoldingFiles(bytes)
         let total = lines.count
         let slackKeep = max(1, keep / 10)
         let slackDetailed = max(1, detailed / 10)
