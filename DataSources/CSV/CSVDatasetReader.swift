@@ -172,7 +172,8 @@ struct CSVDatasetReader: Sendable {
         let fields = CSVRecordReader.Fields()
         var scratch: [UInt8] = []
         // Fast path (issue 20): in a chunk that is valid UTF-8, up to `batchRows` plain records
-        // (one line each, the header's field count, no doubled quote) are split at once by
+        // (one line each, the header's field count, quoted fields without a line break inside,
+        // no empty cell where the schema requires a value) are split at once by
         // `reportd_csv_records` (CSVBatch.c: fields found from bit masks of 64 bytes, not one
         // vector scan per field) and their cells typed column by column
         // (`ColumnSink.appendBatch`). Why: split record by record, each field's end waited on a
