@@ -422,15 +422,22 @@ struct CSVRecordReader {
 
     /// Writes the field's bytes into `out`, doubled quotes collapsed.
     func unescape(_ f: Field, into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
         guard f.escapedQuotes else {
+            out.removeAll(keepingCapacity: true)
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[f.start..<f.end]))
             return
         }
-        var i = f.start
-        while i < f.end {
-            out.append(bytes[i])
-            i += bytes[i] == UInt8(ascii: "\"") ? 2 : 1
+        Self.collapseQuotes(bytes.baseAddress! + f.start, f.end - f.start, into: &out)
+    }
+
+    /// Writes the `n` bytes at `p` (a quoted field's content) into `out`, each doubled quote
+    /// collapsed to one.
+    static func collapseQuotes(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        var i = 0
+        while i < n {
+            out.append(p[i])
+            i += p[i] == UInt8(ascii: "\"") ? 2 : 1
         }
     }
 

@@ -149,15 +149,11 @@ struct ColumnSink: Sendable {
             let ok = ints.withUnsafeMutableBufferPointer { out -> Bool in
                 for i in 0..<rows {
                     let cell = spans[i &* step]
-                    let p = base + cell.start, n = cell.end &- cell.start
-                    if n > 0, n <= 18 {
-                        let negative = p[0] == UInt8(ascii: "-")
-                        let from = negative ? 1 : 0
-                        if from < n, let v = Self.batchDigits(p + from, n - from, readsBefore: cell.end >= 8) {
-                            out[first &+ i] = negative ? -v : v
-                            continue
-                        }
+                    if let v = Self.plainInt(base, cell) {
+                        out[first &+ i] = v
+                        continue
                     }
+                    let p = base + cell.start, n = cell.end &- cell.start
                     guard n >= 0 else { return false }
                     switch CellParser.parse(Array(UnsafeBufferPointer(start: p, count: n))[...], as: .int) {
                     case .value(.int(let x)): out[first &+ i] = x
@@ -178,11 +174,8 @@ struct ColumnSink: Sendable {
             // Checked only: nothing is stored.
             for i in 0..<rows {
                 let cell = spans[i &* step]
+                if Self.plainInt(base, cell) != nil { continue }
                 let p = base + cell.start, n = cell.end &- cell.start
-                if n > 0, n <= 18 {
-                    let from = p[0] == UInt8(ascii: "-") ? 1 : 0
-                    if from < n, Self.batchDigits(p + from, n - from, readsBefore: cell.end >= 8) != nil { continue }
-                }
                 guard n >= 0 else { return false }
                 switch CellParser.parse(Array(UnsafeBufferPointer(start: p, count: n))[...], as: .int) {
                 case .value: continue
@@ -191,24 +184,14 @@ struct ColumnSink: Sendable {
                 }
             }
             return true
-        case .date where !keep:
-            // Checked only: the plain form in this loop, anything else as `append` decides.
-            for i in 0..<rows {
-                let cell = spans[i &* step]
-                let n = cell.end &- cell.start
-                if Self.plainDate(base + cell.start, n) != nil { continue }
-                guard n >= 0 else { return false }
-                do throws(Problem) {
-                    try append(base + cell.start, count: n, utf8Checked: true)
-                } catch {
-                    return false
-                }
-            }
-            return true
         default:
+            // A date column that is only checked takes its plain cells here; every other cell
+            // goes through `append`, which decides.
+            let datesChecked = spec.type == .date && !keep
             for i in 0..<rows {
                 let cell = spans[i &* step]
                 let n = cell.end &- cell.start
+                if datesChecked, Self.plainDate(base + cell.start, n) != nil { continue }
                 guard n >= 0 else { return false }
                 do throws(Problem) {
                     try append(base + cell.start, count: n, utf8Checked: true)
@@ -287,12 +270,7 @@ struct ColumnSink: Sendable {
     private static func collapsingQuotes(
         _ p: UnsafePointer<UInt8>, _ n: Int, into scratch: inout [UInt8], _ body: (UnsafePointer<UInt8>, Int) -> Int32
     ) -> Int32 {
-        scratch.removeAll(keepingCapacity: true)
-        var k = 0
-        while k < n {
-            scratch.append(p[k])
-            k += p[k] == UInt8(ascii: "\"") ? 2 : 1
-        }
+        CSVRecordReader.collapseQuotes(p, n, into: &scratch)
         return scratch.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
     }
 
@@ -547,6 +525,19 @@ struct ColumnSink: Sendable {
             v = v &* powersOfTen[rest] &+ tail
         }
         return v
+    }
+
+    /// The value of a batch's cell (`base + cell`) in the plain form `-?digits` (at most 18), or nil
+    /// (a cell with doubled quotes, whose `end` is negative, included): the rest goes to
+    /// `CellParser`.
+    @inline(__always)
+    static func plainInt(_ base: UnsafePointer<UInt8>, _ cell: Span) -> Int64? {
+        let p = base + cell.start, n = cell.end &- cell.start
+        guard n > 0, n <= 18 else { return nil }
+        let negative = p[0] == UInt8(ascii: "-")
+        let from = negative ? 1 : 0
+        guard from < n, let v = batchDigits(p + from, n - from, readsBefore: cell.end >= 8) else { return nil }
+        return negative ? -v : v
     }
 
     /// `plainDigits` for a cell of a batch: below eight digits, when the eight bytes that end at

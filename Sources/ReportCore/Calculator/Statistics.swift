@@ -142,27 +142,19 @@ public enum Statistics {
         var out = [Double?](repeating: nil, count: ps.count)
         let n = xs.count
         guard n > 0 else { return out }
-        var needed: Set<Int> = []
-        for p in ps {
-            let position = p / 100 * Double(n - 1)
-            let lower = Int(position.rounded(.down))
-            needed.insert(lower)
-            if position - Double(lower) > 0, lower + 1 < n { needed.insert(lower + 1) }
-        }
-        let ranks = needed.sorted()
-        let values = rankValues(xs, ranks)
-        func value(_ rank: Int) -> Double { values[ranks.firstIndex(of: rank)!] }
-        for (i, p) in ps.enumerated() {
+        // Each p's rank below and the fraction towards the next (0 when it needs no other).
+        let positions = ps.map { p -> (lower: Int, fraction: Double) in
             let position = p / 100 * Double(n - 1)
             let lower = Int(position.rounded(.down))
             let fraction = position - Double(lower)
+            return (lower, fraction > 0 && lower + 1 < n ? fraction : 0)
+        }
+        let ranks = Set(positions.flatMap { $0.fraction > 0 ? [$0.lower, $0.lower + 1] : [$0.lower] }).sorted()
+        let values = rankValues(xs, ranks)
+        func value(_ rank: Int) -> Double { values[ranks.firstIndex(of: rank)!] }
+        for (i, (lower, fraction)) in positions.enumerated() {
             let a = value(lower)
-            guard fraction > 0, lower + 1 < n else {
-                out[i] = a + 0
-                continue
-            }
-            let b = value(lower + 1)
-            out[i] = a + (b - a) * fraction + 0
+            out[i] = fraction > 0 ? a + (value(lower + 1) - a) * fraction + 0 : a + 0
         }
         return out
     }
