@@ -99,9 +99,13 @@ package enum CSVLoader {
             head = []
         }
         // An unreadable file: the streamed read says why.
-        let mark = head.withUnsafeBufferPointer { Transcoder.byteOrderMark($0) }
-        if let (encoding, length) = mark { return encoding == .utf8 ? nil : (encoding, length) }
-        let declared = config.csv.encoding
+        return head.withUnsafeBufferPointer { conversion(head: $0, declared: config.csv.encoding) }
+    }
+
+    /// The encoding to convert from (and the byte-order mark's length to skip), nil for UTF-8: a
+    /// byte-order mark at the start of the file decides, else the declared encoding.
+    static func conversion(head: UnsafeBufferPointer<UInt8>, declared: CSVEncoding) -> (CSVEncoding, Int)? {
+        if let (encoding, length) = Transcoder.byteOrderMark(head) { return encoding == .utf8 ? nil : (encoding, length) }
         return declared == .utf8 ? nil : (declared, 0)
     }
 
