@@ -44,16 +44,18 @@ package enum CSVLoader {
     /// A file that changes while it is read is read again (`FileDataset.untilUnchanged`).
     static func load(
         _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool = true,
-        limits: CSVLimits = .standard, step: Int = CSVStream.checksumStep
+        limits: CSVLimits = .standard, step: Int = CSVStream.checksumStep, access: CSVStream.Access = .automatic
     ) throws(DatasetError) -> LoadedDataset {
         try FileDataset.untilUnchanged(config) { () throws(DatasetError) in
-            try loadOnce(config, columns: columns, blockSize: blockSize, checksum: checksum, limits: limits, step: step)
+            try loadOnce(
+                config, columns: columns, blockSize: blockSize, checksum: checksum, limits: limits, step: step,
+                access: access)
         }
     }
 
     static func loadOnce(
         _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool, limits: CSVLimits,
-        step: Int = CSVStream.checksumStep
+        step: Int = CSVStream.checksumStep, access: CSVStream.Access = .automatic
     ) throws(DatasetError) -> LoadedDataset {
         let display = DisplayPath.of(config.path)
         if let encoding = try transcoding(config, display: display) {
@@ -64,6 +66,7 @@ package enum CSVLoader {
             config: config, display: display, columns: columns, blockSize: blockSize, checksum: checksum,
             limits: limits)
         stream.step = step
+        stream.access = access
         if case .loaded(let dataset) = try stream.read() { return dataset }
         // Otherwise the blocks disagreed with a sequential read: read it whole, in one pass.
         let bytes = try FileDataset.bytes(of: config, display: display)

@@ -77,10 +77,24 @@ import TestSupport
         }
     }
 
-    /// The same rendering for a load streamed from a file in blocks of `blockSize` bytes.
+    /// The same rendering for a load streamed from a file in blocks of `blockSize` bytes, the file
+    /// read into buffers and mapped (the two must agree).
     static func streamed(
         _ bytes: [UInt8], schema: DatasetSchema = schema, blockSize: Int, onBadRows: DatasetConfig.BadRows,
         columns: Set<String>? = nil, step: Int = CSVStream.checksumStep
+    ) throws -> String {
+        let read = try streamed(
+            bytes, schema: schema, blockSize: blockSize, onBadRows: onBadRows, columns: columns, step: step, access: .read)
+        let mapped = try streamed(
+            bytes, schema: schema, blockSize: blockSize, onBadRows: onBadRows, columns: columns, step: step,
+            access: .mapped)
+        #expect(mapped == read, "a mapped file reads as its copy does")
+        return read
+    }
+
+    static func streamed(
+        _ bytes: [UInt8], schema: DatasetSchema = schema, blockSize: Int, onBadRows: DatasetConfig.BadRows,
+        columns: Set<String>? = nil, step: Int = CSVStream.checksumStep, access: CSVStream.Access
     ) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reportd-stream-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -90,7 +104,7 @@ import TestSupport
         var config = config(onBadRows: onBadRows, schema: schema)
         config.path = path
         do {
-            let loaded = try CSVLoader.load(config, columns: columns, blockSize: blockSize, step: step)
+            let loaded = try CSVLoader.load(config, columns: columns, blockSize: blockSize, step: step, access: access)
             #expect(loaded.sha256 == FileDataset.sha256(bytes), "the checksum covers every byte read")
             #expect(loaded.fingerprint == Fingerprint.of(bytes))
             var lines = ["rows \(loaded.table.rowCount)", "columns \(loaded.table.schema.columnNames)"]

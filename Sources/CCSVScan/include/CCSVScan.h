@@ -99,4 +99,19 @@ intptr_t reportd_csv_records_level(
     intptr_t fieldsPerRecord, intptr_t maxRecords, intptr_t recordBytes, intptr_t cellBytes, const uint8_t *nonEmpty,
     reportd_csv_span *spans);
 
+/// Maps the first `size` bytes of the regular file `fd` read-only into `*base`, registered with a
+/// SIGBUS guard (see MappedFile.c): a page that cannot be read (the file shrank, an I/O error)
+/// reads as zeros and marks the mapping damaged instead of killing the process. Returns the
+/// mapping's handle, or -1 with errno set (then read the file instead).
+int reportd_map_file(int fd, size_t size, const uint8_t **base);
+/// 1 when a page of the mapping could not be read since it was mapped: what was read is not the
+/// file's.
+int reportd_mapping_damaged(int handle);
+/// Drops the pages of `[offset, offset + length)` from the process (not from the page cache),
+/// from the page that holds its first byte to the one that holds its last (that one excluded):
+/// they count in its memory no longer and are mapped again if read again.
+void reportd_mapping_release(int handle, size_t offset, size_t length);
+/// Unmaps and unregisters a mapping.
+void reportd_unmap_file(int handle);
+
 #endif
