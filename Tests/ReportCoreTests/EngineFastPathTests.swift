@@ -182,6 +182,12 @@ import TestSupport
                     let plain = lists.map { Statistics.percentile(column.doubles(rows: $0), p: p) }
                     #expect(got[i].map { $0?.bitPattern } == plain.map { $0?.bitPattern }, "\(name) rows \(rows) p \(p) of \(ps)")
                     #expect(grouping.percentiles(column, p: p).map { $0?.bitPattern } == plain.map { $0?.bitPattern })
+                    // In batches of a few groups (the budget is at least two of the largest group).
+                    for budget in [1, 7, 100] {
+                        #expect(
+                            grouping.percentiles(column, ps: ps, budget: budget)[i].map { $0?.bitPattern }
+                                == plain.map { $0?.bitPattern }, "budget \(budget)")
+                    }
                 }
             }
         }
