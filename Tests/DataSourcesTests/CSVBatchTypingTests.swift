@@ -85,7 +85,7 @@ import TestSupport
                 for columns in [nil, Set(["year", "district"]), Set(["title", "amount"]), Set<String>()] {
                     let parts = seed % 3 + 1
                     let plain = Self.outcome(bytes, parts: parts, onBadRows: onBadRows, columns: columns, batchRows: 1)
-                    for batchRows in [2, 7, 128] {
+                    for batchRows in [2, 7, 128, 300] {
                         let batched = Self.outcome(
                             bytes, parts: parts, onBadRows: onBadRows, columns: columns, batchRows: batchRows)
                         #expect(
