@@ -9,12 +9,18 @@ extension CompiledFilter {
         // `append` per kept row checked the array's capacity and uniqueness each time).
         return truth.withUnsafeBufferPointer { truth in
             var kept = 0
-            for t in truth { kept &+= t == Truth.yes ? 1 : 0 }
-            return [Int](unsafeUninitializedCapacity: kept) { out, initialized in
+            for t in truth { kept &+= Truth.yesBit(t) }
+            // Without a branch per row (issue 20): every row's index is written at the next free
+            // place and the place moves on only for a kept row, so rows kept in no pattern cost
+            // no mispredicted branch (this with the count above, both branching on each row, was
+            // 65 samples of a 10M-row run's 2,900). One place more than kept takes the writes
+            // after the last kept row; it is not part of the array.
+            return [Int](unsafeUninitializedCapacity: kept + 1) { out, initialized in
+                let base = out.baseAddress!
                 var k = 0
-                for i in truth.indices where truth[i] == Truth.yes {
-                    (out.baseAddress! + k).initialize(to: i)
-                    k &+= 1
+                for i in truth.indices {
+                    base[k] = i
+                    k &+= Truth.yesBit(truth[i])
                 }
                 initialized = kept
             }

@@ -70,6 +70,10 @@ enum Truth {
     static let no: UInt8 = 0
     static let yes: UInt8 = 1
     static let unknown: UInt8 = 2
+
+    /// 1 for `yes`, 0 for `no` and `unknown` (`yes` is the only value with bit 0 set), as
+    /// arithmetic: a comparison made the compiler branch on each row, unpredictably.
+    @inline(__always) static func yesBit(_ t: UInt8) -> Int { Int(t & 1) }
 }
 
 struct FilterChecker {
