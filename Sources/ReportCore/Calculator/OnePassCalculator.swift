@@ -347,26 +347,34 @@ extension Statistics {
             low.withUnsafeMutableBufferPointer { lo in
                 high.withUnsafeMutableBufferPointer { hi in
                     counts.withUnsafeMutableBufferPointer { c in
+                        // `bit` is 1 for a cell to count, 0 for a null: the value is masked with
+                        // it, not chosen by it. Why: `ok ? value : 0` compiled to a branch per
+                        // cell, mispredicted at every null in no pattern (a nullable column's
+                        // passes spent a quarter of their samples recovering from it).
                         @inline(__always)
-                        func take(_ r: Int, _ g: Int, _ ok: Bool) {
+                        func take(_ r: Int, _ g: Int, _ bit: UInt64) {
+                            let mask = 0 &- bit
                             if W.bitWidth < 64 {
-                                lo[g] &+= ok ? UInt64(truncatingIfNeeded: v[r]) : 0
+                                lo[g] &+= UInt64(truncatingIfNeeded: v[r]) & mask
                             } else {
-                                let x = ok ? Int64(truncatingIfNeeded: v[r]) : 0
+                                let x = Int64(bitPattern: UInt64(truncatingIfNeeded: v[r]) & mask)
                                 lo[g] &+= UInt64(truncatingIfNeeded: x) & 0xFFFF_FFFF
                                 hi[g] &+= x >> 32
                             }
-                            c[g] &+= ok ? 1 : 0
+                            c[g] &+= Int(truncatingIfNeeded: bit)
                         }
                         var start = 0
                         while start < grouped.count {
                             let end = min(grouped.count, start + chunk)
                             if let flags {
+                                // A Bool is one byte holding 0 or 1.
                                 flags.withUnsafeBufferPointer { f in
-                                    grouped.eachRow(start..<end) { r, g in take(r, g, f[r]) }
+                                    f.withMemoryRebound(to: UInt8.self) { f in
+                                        grouped.eachRow(start..<end) { r, g in take(r, g, UInt64(f[r])) }
+                                    }
                                 }
                             } else {
-                                grouped.eachRow(start..<end) { r, g in take(r, g, true) }
+                                grouped.eachRow(start..<end) { r, g in take(r, g, 1) }
                             }
                             for g in 0..<groups {
                                 sums[g] += Int128(hi[g]) << 32 + Int128(lo[g])
