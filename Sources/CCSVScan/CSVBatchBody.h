@@ -44,6 +44,7 @@ BATCH_TARGET static intptr_t BATCH_NAME(
     }
     intptr_t records = 0;
     const intptr_t last = fieldsPerRecord - 1;
+    const intptr_t recordOrCellBytes = recordBytes < cellBytes ? recordBytes : cellBytes;
     while (records < maxRecords && pos < stopAt && pos < n) {
         const intptr_t recordStart = pos;
         // A blank line (skipped by the plain reader, which counts its line) ends the batch.
@@ -92,7 +93,6 @@ BATCH_TARGET static intptr_t BATCH_NAME(
                 if ((w.quotes >> i) & 1) goto done;
                 end = sep = t;
             }
-            if (end - start > cellBytes) goto done;
             // An empty cell where the schema requires one: the row-by-row reader reports it.
             if (end == start && nonEmpty != NULL && nonEmpty[f]) goto done;
             out[f] = (reportd_csv_span){start, escaped ? ~end : end};
@@ -113,7 +113,10 @@ BATCH_TARGET static intptr_t BATCH_NAME(
             } else {
                 pos = sep + 1;
             }
-            if (sep - recordStart > recordBytes) goto done;
+            // A record longer than a cell may be (or than a record may be) is left to the plain
+            // reader: then no field of a record read here is over the cell limit, with no test
+            // per field.
+            if (sep - recordStart > recordOrCellBytes) goto done;
             break;
         }
         records++;

@@ -92,7 +92,8 @@ typedef struct {
 /// starting before `stopAt`: field `f` of record `r` goes to `spans[r * fieldsPerRecord + f]`,
 /// and `*position` moves past the last record's line break. Returns the records read; it stops
 /// before any record that is not one line of exactly `fieldsPerRecord` fields within the limits
-/// (quoted ones without a line break), that has an empty field `f` where `nonEmpty[f]` (when
+/// (quoted ones without a line break; a record longer than `cellBytes` is left too, so that no
+/// field needs a test of its own), that has an empty field `f` where `nonEmpty[f]` (when
 /// `nonEmpty` is not NULL) is not 0, or that has no line feed in the buffer (see CSVBatch.c).
 intptr_t reportd_csv_records_level(
     int level, const uint8_t *p, intptr_t n, intptr_t *position, intptr_t stopAt, uint8_t delimiter,
