@@ -44,7 +44,7 @@ package enum CSVLoader {
     /// A file that changes while it is read is read again (`FileDataset.untilUnchanged`).
     static func load(
         _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool = true,
-        limits: CSVLimits = .standard, step: Int = CSVStream.checksumStep, access: CSVStream.Access = .automatic
+        limits: CSVLimits = .standard, step: Int = CSVStream.checksumStep, access: CSVStream.Access = .mapped
     ) throws(DatasetError) -> LoadedDataset {
         try FileDataset.untilUnchanged(config) { () throws(DatasetError) in
             try loadOnce(
@@ -55,7 +55,7 @@ package enum CSVLoader {
 
     static func loadOnce(
         _ config: DatasetConfig, columns: Set<String>?, blockSize: Int, checksum: Bool, limits: CSVLimits,
-        step: Int = CSVStream.checksumStep, access: CSVStream.Access = .automatic
+        step: Int = CSVStream.checksumStep, access: CSVStream.Access = .mapped
     ) throws(DatasetError) -> LoadedDataset {
         let display = DisplayPath.of(config.path)
         if let encoding = try transcoding(config, display: display) {

@@ -42,16 +42,15 @@ struct CSVStream {
 
     /// How the file's bytes reach the reader.
     enum Access: Sendable, CaseIterable {
-        /// Mapped when the system maps it (`reportd_map_file`), read otherwise.
-        case automatic
-        /// Copied into reused buffers with `read(2)`.
-        case read
-        /// Mapped into memory and read in place (the tests' choice; read when mapping fails).
+        /// Mapped into memory and read in place when the system maps it (`reportd_map_file`),
+        /// copied as with `.read` otherwise.
         case mapped
+        /// Copied into reused buffers with `read(2)` (the tests compare the two).
+        case read
     }
 
-    /// This stream's access (tests choose one).
-    var access = Access.automatic
+    /// This stream's access.
+    var access = Access.mapped
     /// Called with how far the file is read after each step (tests change the file there).
     var afterStep: ((Int) -> Void)?
 

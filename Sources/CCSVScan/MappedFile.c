@@ -44,7 +44,8 @@ static void on_sigbus(int sig, siginfo_t *info, void *context) {
     for (int i = 0; i < MAPPING_SLOTS; i++) {
         uintptr_t start = atomic_load(&slots[i].start);
         uintptr_t end = atomic_load(&slots[i].end);
-        if (start == 0 || address < start || address >= end) continue;
+        // 0: a free slot; 1: one being set up or taken down, whose bounds may be half written.
+        if (start <= 1 || address < start || address >= end) continue;
         uintptr_t page = address & ~page_mask;
         // The raw system call: async-signal-safe whatever the C library's wrapper does.
         long placed = syscall(SYS_mmap, (void *)page, (size_t)(end - page), PROT_READ,
