@@ -109,7 +109,8 @@ struct CSVDatasetReader: Sendable {
 
     /// Records typed column by column at a time (`parse`); 1 types every record row by row (the
     /// plain path the tests compare with).
-    var batchRows = 128
+    var batchRows = CSVDatasetReader.defaultBatchRows
+    static let defaultBatchRows = 128
 
     /// The bytes of a chunk checked for UTF-8 at a time, ahead of the records read (`parse`):
     /// well inside a core's cache. Tests set small ones.

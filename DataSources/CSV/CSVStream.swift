@@ -41,7 +41,7 @@ struct CSVStream {
     var step = CSVStream.checksumStep
 
     /// How the file's bytes reach the reader.
-    enum Access: Sendable, CaseIterable {
+    enum Access: Sendable {
         /// Mapped into memory and read in place when the system maps it (`reportd_map_file`),
         /// copied as with `.read` otherwise.
         case mapped
@@ -176,9 +176,9 @@ struct CSVStream {
         // The unfinished record carried to the next block, and whether the file is all read.
         var carry: [UInt8] = []
         var atEnd = false
-        // Mapped: where the unfinished record starts in the file, and how far the file is read.
-        var carryFrom = 0
+        // How far the file is read, and (mapped) where the unfinished record starts in it.
         var scanned = 0
+        var carryFrom = 0
 
         let pool = BufferPool(size: blockSize + blockSize / 4)
         /// Gives a block's buffer back to the pool (a mapped block has none).
@@ -214,9 +214,7 @@ struct CSVStream {
                 let step = min(self.step, capacity - count)
                 let filled: Result<Int, FileErrno>
                 if let mapping {
-                    let n = min(step, mapping.size - scanned)
-                    scanned += n
-                    filled = .success(n)
+                    filled = .success(min(step, mapping.size - scanned))
                 } else {
                     filled = FileIO.fill(fd, base + count, count: step)
                 }
@@ -230,8 +228,9 @@ struct CSVStream {
                     // The quotes, counted here for the same reason (`lastRecordEnd` needs them).
                     quotes += CSVDatasetReader.countQuotes(base + count, n)
                     count += n
+                    scanned += n
                     atEnd = n < step
-                    afterStep?(mapping == nil ? count : scanned)
+                    afterStep?(scanned)
                     // And the UTF-8 check the typing needs (`CSVDatasetReader.parse`), up to the
                     // last character's first byte (the bytes after it may go on in the next
                     // step), from the first bytes (the carry's) until a step fails.

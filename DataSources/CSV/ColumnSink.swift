@@ -214,10 +214,10 @@ struct ColumnSink: Sendable {
     /// offsets and its bytes, each a load that waits on the one before) was a tenth of a 10M-row
     /// run's CPU; a cache hit is one multiply and one entry compared. Codes never change once
     /// given, so an entry never goes stale. `internBatchPlain` is the reference of the tests.
-    /// `count` copies of one value, for `grow(_:by:with:)`.
-    static let zeros = [Int64](repeating: 0, count: 128)
-    static let trues = [Bool](repeating: true, count: 128)
-    static let minusOnes = [Int32](repeating: -1, count: 128)
+    /// A batch's worth of one value, for `grow(_:by:with:)`.
+    static let zeros = [Int64](repeating: 0, count: CSVDatasetReader.defaultBatchRows)
+    static let trues = [Bool](repeating: true, count: CSVDatasetReader.defaultBatchRows)
+    static let minusOnes = [Int32](repeating: -1, count: CSVDatasetReader.defaultBatchRows)
 
     /// Appends `n` copies of `fill`'s value to `array`: copied from `fill` (a batch's worth) in one
     /// go. Why: `append(contentsOf: repeatElement(x, count: n))` appends element by element

@@ -100,7 +100,7 @@ public struct ReportRunner: Sendable {
         let owned = own
         let computed = pushed
         let shared = sharing
-        let order = Self.startOrder(reports.map(\.definition))
+        let order = Self.startOrder(reports.map(\.definition), calculators: engine.calculators)
         DispatchQueue.concurrentPerform(iterations: reports.count) { n in
             let i = order[n]
             let definition = reports[i].definition
@@ -119,14 +119,17 @@ public struct ReportRunner: Sendable {
     /// report when it is done. Started in name order, the report with a filter came last in the
     /// 10M-row benchmark and computed alone for its last 100 ms while the other core had nothing
     /// left: longest first is the classic remedy (LPT scheduling). The cost is guessed from the
-    /// definition alone: a pass over the rows per metric, a filter's pass, three passes for a
-    /// metric that gathers values (median, percentile, count_distinct), and one more per
+    /// definition and what its calculators say they are: a pass over the rows for a metric that
+    /// accumulates in one pass (`OnePassCalculator`), three for one that gathers values (a
+    /// `QuantileCalculator`, and any other: row lists, plugins), two for a filter, one more per
     /// grouping column after the first. Which report starts first changes no result.
-    static func startOrder(_ definitions: [ReportDefinition]) -> [Int] {
-        let holistic: Set<String> = ["median", "percentile", "count_distinct"]
+    static func startOrder(_ definitions: [ReportDefinition], calculators: CalculatorRegistry) -> [Int] {
+        func passes(_ metric: MetricDefinition) -> Int {
+            let calculator = calculators[metric.calc]
+            return calculator is any OnePassCalculator && !(calculator is any QuantileCalculator) ? 1 : 3
+        }
         func cost(_ d: ReportDefinition) -> Int {
-            let passes = d.metrics.reduce(0) { $0 + (holistic.contains($1.calc) ? 3 : 1) }
-            return 1 + passes + (d.filter == nil ? 0 : 2) + max(0, d.groupBy.count - 1)
+            1 + d.metrics.reduce(0) { $0 + passes($1) } + (d.filter == nil ? 0 : 2) + max(0, d.groupBy.count - 1)
         }
         let costs = definitions.map(cost)
         return definitions.indices.sorted { costs[$0] != costs[$1] ? costs[$0] > costs[$1] : $0 < $1 }

@@ -1,10 +1,12 @@
+import ReportCalculators
 import ReportCore
 import Testing
 
 @testable import ReportRun
 
 /// The order the reports of a run start computing in (issue 20): the likely costliest first
-/// (longest-processing-time-first), ties in the order given.
+/// (longest-processing-time-first), ties in the order given; a metric's cost from what its
+/// calculator is (one pass, or gathering values).
 @Suite struct StartOrderTests {
     static let schema = DatasetSchema(columns: [
         ColumnSpec(name: "year", type: .int), ColumnSpec(name: "program", type: .string),
@@ -34,9 +36,15 @@ import Testing
             try Self.report("by-year-program", groupBy: ["year", "program"], calcs: ["count", "sum", "sum"]),
             try Self.report("completed", filter: "year >= 2021", calcs: ["count", "sum", "sum"]),
         ]
-        #expect(ReportRunner.startOrder(reports) == [1, 4, 3, 0, 2])
-        #expect(ReportRunner.startOrder([]) == [])
+        #expect(ReportRunner.startOrder(reports, calculators: BuiltinCalculators.registry) == [1, 4, 3, 0, 2])
+        #expect(ReportRunner.startOrder([], calculators: BuiltinCalculators.registry) == [])
         let same = try (0..<4).map { try Self.report("r\($0)", calcs: ["count"]) }
-        #expect(ReportRunner.startOrder(same) == [0, 1, 2, 3])
+        #expect(ReportRunner.startOrder(same, calculators: BuiltinCalculators.registry) == [0, 1, 2, 3])
+        // A calculator that gathers values (not one pass) outweighs two one-pass metrics.
+        let gathering = [
+            try Self.report("sums", calcs: ["count", "sum"]), try Self.report("distinct", calcs: ["count_distinct"]),
+            try Self.report("min", calcs: ["min"]),
+        ]
+        #expect(ReportRunner.startOrder(gathering, calculators: BuiltinCalculators.registry) == [1, 2, 0])
     }
 }
